@@ -1,0 +1,82 @@
+"""The FastAPI application: ``create_app(settings, store=None)``.
+
+No application is built at import time. State lives on ``app.state``: ``settings``, the
+pyoxigraph ``store``, ``store_read_only`` and ``query_slots`` (a semaphore bounding the
+queries evaluated at once, timed-out ones included).
+
+The store is opened **read-only** (``Store.read_only``) so that ``ikg build`` can write the
+same directory from another process; the API then answers from the state of the store when
+it was opened and must be restarted to see a rebuild. Only when
+``settings.sparql_allow_update`` is true is the store opened read-write, which holds the
+store's lock: ``ikg build`` cannot run while such a server is up.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from fastapi import FastAPI
+from pyoxigraph import Store
+
+from api.errors import install_error_handlers
+from api.routers import health, home, sparql
+from kg.settings import Settings
+
+#: queries evaluated at the same time (each holds one CPU while it runs)
+MAX_CONCURRENT_QUERIES = max(2, min(8, os.cpu_count() or 2))
+
+
+class StoreNotFound(FileNotFoundError):
+    """No store at ``settings.store_path``."""
+
+
+def _version() -> str:
+    try:
+        return version("indicator-kg")
+    except PackageNotFoundError:  # pragma: no cover
+        return "0+unknown"
+
+
+def open_store(settings: Settings) -> tuple[Store, bool]:
+    """Open ``settings.store_path``: read-only unless updates are allowed. Returns (store, ro)."""
+    path: Path = settings.store_path
+    if settings.sparql_allow_update:
+        path.mkdir(parents=True, exist_ok=True)
+        return Store(str(path)), False
+    if not (path / "CURRENT").is_file():
+        raise StoreNotFound(f"no graph store at {path}; build it first with `ikg build`")
+    read_only = getattr(Store, "read_only", None)
+    if read_only is None:  # pragma: no cover - pyoxigraph < 0.4
+        return Store(str(path)), False
+    return read_only(str(path)), True
+
+
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    """Assemble the API over ``store`` (opened from ``settings.store_path`` when None)."""
+    if store is None:
+        store, read_only = open_store(settings)
+    else:
+        read_only = False
+    app = FastAPI(
+        title="indicator-kg",
+        version=_version(),
+        summary="绩效目标表知识图谱 / performance target tables as a knowledge graph",
+        description=(
+            "SPARQL 1.1 Protocol endpoint at `/sparql` over the graph of performance target "
+            "tables (绩效目标表): one named graph per table, the ontology in its own graph; "
+            "queries see the union of all graphs. Errors are JSON "
+            '`{"error": code, "detail": message}`.'
+        ),
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.store_read_only = read_only
+    app.state.query_slots = threading.BoundedSemaphore(MAX_CONCURRENT_QUERIES)
+    install_error_handlers(app)
+    app.include_router(home.router)
+    app.include_router(health.router)
+    app.include_router(sparql.router)
+    return app

@@ -1,0 +1,309 @@
+"""The ``ikg`` command line. Its commands mirror the API.
+
+Errors in the input are reported as ``error: FILE:LINE: message`` on stderr
+with exit code 2; nothing is written to the store when any input is bad.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyoxigraph as ox
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import IkgError, ValidationFailed
+from .settings import Settings, get_settings
+
+app = typer.Typer(
+    name="ikg",
+    help="indicator-kg：绩效目标表知识图谱 (performance target tables as a knowledge graph).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console(soft_wrap=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="data directory (default: IKG_DATA_DIR or data/build)"),
+]
+ReaderOpt = Annotated[
+    str | None, typer.Option("--reader", help="force a reader (pdf-text, template, jsonl)")
+]
+
+
+class ParseFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class QueryFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    try:
+        return get_settings(**({"data_dir": data_dir} if data_dir else {}))
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        err.print(f"[red]error:[/red] settings: {exc}")
+        raise typer.Exit(2) from exc
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn the project's errors into one line on stderr and exit code 2."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        err.print(f"[red]error:[/red] {exc.file}: the graph does not conform to the SHACL shapes")
+        err.print(exc.report, markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    except IkgError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from exc
+    except FileNotFoundError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def parse(
+    file: Annotated[Path, typer.Argument(help="a table file (PDF text, template XLSX/CSV, JSONL)")],
+    format: Annotated[ParseFormat, typer.Option("--format", "-f")] = ParseFormat.jsonl,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write here (required for xlsx)")] = None,
+    reader: ReaderOpt = None,
+) -> None:
+    """Read one table and print its records (one JSON object per line by default)."""
+    from . import writers
+    from .readers import read_table
+
+    with _errors():
+        _chosen, parsed = read_table(file, reader)
+    for w in parsed.warnings:
+        err.print(f"[yellow]warning:[/yellow] {w.source.file}:{w.source.line}: {w.message}: {w.text}",
+                  highlight=False)
+    if format is ParseFormat.xlsx:
+        if output is None:
+            err.print("[red]error:[/red] --format xlsx needs --output FILE.xlsx")
+            raise typer.Exit(2)
+        writers.write_xlsx(parsed, output)
+        err.print(f"wrote {output}")
+        return
+    writer = writers.write_jsonl if format is ParseFormat.jsonl else writers.write_csv
+    if output is None:
+        writer(parsed, sys.stdout)
+    else:
+        with output.open("w", encoding="utf-8-sig" if format is ParseFormat.csv else "utf-8", newline="") as fh:
+            writer(parsed, fh)
+        err.print(f"wrote {output}")
+
+
+@app.command()
+def build(
+    sources: Annotated[list[Path], typer.Argument(help="table files or folders of them")],
+    data_dir: DataDir = None,
+    reader: ReaderOpt = None,
+    no_shacl: Annotated[bool, typer.Option("--no-shacl", help="skip SHACL validation")] = False,
+) -> None:
+    """Read tables, validate them and load them into the graph store (replacing earlier versions)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from .build import build as run_build
+
+    settings = _settings(data_dir)
+    with _errors(), Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(message: str, n: int, total: int) -> None:
+            bar.update(task, description=message, completed=n, total=total)
+
+        report = run_build(
+            sources, settings.store_path, reader=reader,
+            shacl=settings.validate_shacl and not no_shacl, progress=progress,
+        )
+    for t in report.tables:
+        c = t.counts
+        err.print(
+            f"{t.file}: {t.parsed.table.department} {t.parsed.table.fiscal_year} "
+            f"[{t.reader}] 指标 {c['indicators']}, 任务 {c['tasks']}, 目标 {c['goals']}, "
+            f"不适用类别 {c['not_applicable']}, 警告 {c['warnings']}, 三元组 {c['triples']}",
+            highlight=False,
+        )
+    for w in report.warnings:
+        err.print(f"[yellow]warning:[/yellow] {w.source.file}:{w.source.line}: {w.message}: {w.text}",
+                  highlight=False)
+    err.print(f"built {len(report.tables)} table(s) into {settings.store_path}", highlight=False)
+
+
+def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
+    from .store import GraphStore
+
+    with _errors():
+        return GraphStore(settings.store_path, read_only=True)
+
+
+def _read_query(text: str) -> str:
+    if text == "-":
+        return sys.stdin.read()
+    if text.startswith("@"):
+        return Path(text[1:]).read_text(encoding="utf-8")
+    return text
+
+
+def _cell(term: Any) -> str:
+    return "" if term is None else term.value if hasattr(term, "value") else str(term)
+
+
+@app.command()
+def query(
+    sparql: Annotated[str, typer.Argument(help="a SPARQL query, @file.rq, or - for stdin")],
+    format: Annotated[QueryFormat, typer.Option("--format", "-f")] = QueryFormat.table,
+    data_dir: DataDir = None,
+) -> None:
+    """Run a read-only SPARQL query (prefixes ikg:, cat:, skos: … are predeclared)."""
+    settings = _settings(data_dir)
+    store = _open_store(settings)
+    text = _read_query(sparql)
+    try:
+        result = store.query(text)
+    except SyntaxError as exc:
+        err.print(f"[red]error:[/red] malformed SPARQL: {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    if isinstance(result, bool):
+        print("true" if result else "false")
+        return
+    if isinstance(result, ox.QueryTriples):
+        sys.stdout.write(result.serialize(format=ox.RdfFormat.TURTLE).decode("utf-8"))
+        return
+    if format is QueryFormat.table:
+        names = [v.value for v in result.variables]
+        table = Table(*names, show_lines=False)
+        n = 0
+        for sol in result:
+            table.add_row(*[_cell(sol[v]) for v in names])
+            n += 1
+        out.print(table)
+        err.print(f"{n} row(s)")
+        return
+    fmt = ox.QueryResultsFormat.CSV if format is QueryFormat.csv else ox.QueryResultsFormat.JSON
+    sys.stdout.write(result.serialize(format=fmt).decode("utf-8"))
+    if format is QueryFormat.json:
+        sys.stdout.write("\n")
+
+
+@app.command("validate")
+def validate_cmd(data_dir: DataDir = None) -> None:
+    """Validate every table graph in the store against ontology/shapes.ttl."""
+    from .namespaces import ORGANISATIONS_GRAPH
+    from .store import table_graphs
+    from .validate import conforms
+
+    settings = _settings(data_dir)
+    store = _open_store(settings)
+    bad = 0
+    graphs = list(table_graphs(store))
+    organisations = store.graph(ORGANISATIONS_GRAPH)
+    for g in graphs:
+        ok, text = conforms(store.graph(g) + organisations)
+        if ok:
+            err.print(f"ok   {g}", highlight=False)
+        else:
+            bad += 1
+            err.print(f"FAIL {g}\n{text}", highlight=False)
+    err.print(f"{len(graphs) - bad}/{len(graphs)} table graph(s) conform", highlight=False)
+    if bad:
+        raise typer.Exit(1)
+
+
+STATS_QUERY = """
+SELECT ?l1 ?l2 (COUNT(?i) AS ?n) WHERE {
+  ?i a ikg:Indicator ; ikg:level1 ?c1 ; ikg:level2 ?c2 .
+  ?c1 skos:prefLabel ?l1 . FILTER(lang(?l1) = "zh")
+  ?c2 skos:prefLabel ?l2 . FILTER(lang(?l2) = "zh")
+} GROUP BY ?l1 ?l2 ORDER BY ?l1 ?l2
+"""
+
+
+@app.command()
+def stats(
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Counts: tables, departments, years, tasks, indicators per category, triples."""
+    settings = _settings(data_dir)
+    store = _open_store(settings)
+
+    def count(where: str) -> int:
+        _, rows = store.select(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }}")
+        return int(rows[0][0].toPython())  # type: ignore[union-attr]
+
+    summary: dict[str, Any] = {
+        "tables": count("?x a ikg:TargetTable"),
+        "departments": count("?t ikg:department ?x"),
+        "fiscal_years": count("?t ikg:fiscalYear ?x"),
+        "units": count("?x a ikg:BudgetUnit"),
+        "tasks": count("?x a ikg:Task"),
+        "goals": count("?x a ikg:Goal"),
+        "indicators": count("?x a ikg:Indicator"),
+        "not_applicable_categories": count("?x a ikg:CategoryNotApplicable"),
+        "triples": len(store),
+    }
+    _, rows = store.select(STATS_QUERY)
+    summary["indicators_by_category"] = [
+        {"level1": str(r[0]), "level2": str(r[1]), "count": int(r[2].toPython())} for r in rows  # type: ignore[union-attr]
+    ]
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    for key, value in summary.items():
+        if key != "indicators_by_category":
+            out.print(f"{key:28} {value}")
+    table = Table("一级指标", "二级指标", "指标数")
+    for r in summary["indicators_by_category"]:
+        table.add_row(r["level1"], r["level2"], str(r["count"]))
+    out.print(table)
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    port: Annotated[int | None, typer.Option("--port")] = None,
+) -> None:
+    """Serve the SPARQL endpoint, the JSON API and the web page."""
+    from api.server import serve as run
+
+    overrides: dict[str, Any] = {}
+    if data_dir:
+        overrides["data_dir"] = data_dir
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    try:
+        settings = get_settings(**overrides)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] settings: {exc}")
+        raise typer.Exit(2) from exc
+    if not settings.store_path.exists():
+        err.print(f"[red]error:[/red] no graph store at {settings.store_path}; run `ikg build` first")
+        raise typer.Exit(2)
+    run(settings)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,235 @@
+"""Records → RDF triples (pure: no I/O).
+
+Strings are plain literals (no datatype, no language tag) so that an exact
+match such as ``?i ikg:name "预算执行率"`` finds them in rdflib and in the
+pyoxigraph store alike (oxigraph reports them as xsd:string, which
+:mod:`kg.store` maps back to plain literals).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, XSD
+
+from . import categories, uris
+from .errors import UnknownCategoryError
+from .namespaces import IKG, PREFIXES
+from .records import ParsedTable, Source, TargetValue
+
+_FORM_CLASS = {
+    "numeric": IKG.NumericTarget,
+    "range": IKG.RangeTarget,
+    "deadline": IKG.DeadlineTarget,
+    "recurring": IKG.RecurringDeadlineTarget,
+    "duration": IKG.DurationTarget,
+    "schedule": IKG.ScheduleTarget,
+    "qualitative": IKG.QualitativeTarget,
+    "not_applicable": IKG.NotApplicableTarget,
+    "text": IKG.UnrecognizedTarget,
+}
+
+
+def lit(value: object) -> Literal:
+    """The one literal convention of the graph."""
+    if isinstance(value, bool):
+        return Literal(value, datatype=XSD.boolean)
+    if isinstance(value, int):
+        return Literal(value, datatype=XSD.integer)
+    if isinstance(value, Decimal):
+        return Literal(value, datatype=XSD.decimal)
+    if isinstance(value, dt.date):
+        return Literal(value, datatype=XSD.date)
+    return Literal(str(value))
+
+
+def new_graph() -> Graph:
+    g = Graph()
+    for prefix, ns in PREFIXES.items():
+        g.bind(prefix, ns, override=True)
+    return g
+
+
+def table_uri(parsed: ParsedTable) -> URIRef:
+    t = parsed.table
+    return uris.table(t.department, t.fiscal_year, t.table_type)
+
+
+def _provenance(g: Graph, node: URIRef, source: Source) -> None:
+    g.add((node, IKG.sourceFile, lit(source.file)))
+    g.add((node, IKG.sourceLine, lit(source.line)))
+    g.add((node, IKG.sourceEndLine, lit(source.end_line or source.line)))
+
+
+def _category(file: str, source: Source, label: str, level: int, scheme: str) -> URIRef:
+    cat = categories.resolve(label, level, scheme)
+    if cat is None:
+        raise UnknownCategoryError(
+            file,
+            source.line,
+            f"unknown level-{level} category {label!r} in the {scheme} scheme; "
+            f"expected one of {', '.join(sorted(categories.labels(level)))}",
+        )
+    return cat.concept
+
+
+def _target(g: Graph, node: URIRef, tv: TargetValue) -> None:
+    g.add((node, RDF.type, IKG.TargetValue))
+    g.add((node, RDF.type, _FORM_CLASS[tv.form]))
+    g.add((node, IKG.rawText, lit(tv.raw)))
+    g.add((node, IKG.recognized, lit(tv.recognized)))
+    optional = {
+        IKG.comparison: tv.comparison,
+        IKG.lowerBound: tv.lower,
+        IKG.upperBound: tv.upper,
+        IKG.lowerInclusive: tv.lower_inclusive,
+        IKG.upperInclusive: tv.upper_inclusive,
+        IKG.unitText: tv.unit,
+        IKG.deadline: tv.deadline,
+        IKG.deadlineRelation: tv.deadline_relation,
+        IKG.recurrencePeriod: tv.recurrence_period,
+        IKG.recurrenceDay: tv.recurrence_day,
+        IKG.durationValue: tv.duration_value,
+        IKG.durationUnit: tv.duration_unit,
+        IKG.scheduleText: tv.schedule,
+        IKG.grade: tv.grade,
+    }
+    for prop, value in optional.items():
+        if value is not None:
+            g.add((node, prop, lit(value)))
+    g.add((node, IKG.isPercent, lit(tv.percent)))
+    for flag in tv.flags:
+        g.add((node, IKG.flag, lit(flag)))
+
+
+def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Graph:
+    """One table's own triples, for its named graph.
+
+    Organisations are shared across tables and years, so what is said about
+    them (type, name, supervising department) goes into the shared graph of
+    :func:`organisations_graph` instead: a triple repeated in two named graphs
+    would be counted twice in the union default graph.
+    """
+    g = new_graph()
+    t = parsed.table
+    file = t.source.file
+    scheme = t.category_scheme
+    tab = table_uri(parsed)
+    g.add((tab, RDF.type, IKG.TargetTable))
+    g.add((tab, DCTERMS.title, lit(t.title)))
+    g.add((tab, IKG.fiscalYear, lit(t.fiscal_year)))
+    g.add((tab, IKG.currencyUnit, lit(t.currency_unit)))
+    g.add((tab, IKG.tableType, lit(t.table_type)))
+    g.add((tab, IKG.categoryScheme, categories.SCHEMES[scheme]))
+    _provenance(g, tab, t.source)
+    g.add((tab, IKG.department, uris.organisation(t.department)))
+    if sha256:
+        doc = uris.source_document(sha256)
+        g.add((tab, PROV.wasDerivedFrom, doc))
+        g.add((doc, RDF.type, IKG.SourceDocument))
+        g.add((doc, IKG.fileName, lit(file)))
+        g.add((doc, IKG.sha256, lit(sha256)))
+        if reader:
+            g.add((doc, IKG.reader, lit(reader)))
+
+    for u in parsed.units:
+        unit = uris.organisation(u.name)
+        g.add((tab, IKG.reportingUnit, unit))
+        entry = uris.unit_entry(tab, u.ordinal)
+        g.add((entry, RDF.type, IKG.UnitEntry))
+        g.add((entry, IKG.inTable, tab))
+        g.add((entry, IKG.unit, unit))
+        g.add((entry, IKG.name, lit(u.name)))
+        g.add((entry, IKG.ordinal, lit(u.ordinal)))
+        _provenance(g, entry, u.source)
+
+    seen: dict[tuple, int] = {}
+
+    def occurrence(key: tuple) -> int:
+        seen[key] = seen.get(key, 0) + 1
+        return seen[key]
+
+    for task in parsed.tasks:
+        node = uris.task(tab, task.name, task.unit, occurrence(("task", task.name, task.unit)))
+        g.add((node, RDF.type, IKG.Task))
+        g.add((node, IKG.inTable, tab))
+        g.add((node, IKG.name, lit(task.name)))
+        g.add((node, IKG.content, lit(task.content)))
+        g.add((node, IKG.ordinal, lit(task.ordinal)))
+        for prop, value in ((IKG.totalAmount, task.total), (IKG.fiscalAmount, task.fiscal),
+                            (IKG.otherAmount, task.other)):
+            if value is not None:
+                g.add((node, prop, lit(value)))
+        if task.unit is not None:
+            g.add((node, IKG.reportingUnit, uris.organisation(task.unit)))
+        _provenance(g, node, task.source)
+
+    if parsed.totals is not None:
+        tot = parsed.totals
+        node = uris.totals(tab)
+        g.add((node, RDF.type, IKG.StatedTotals))
+        g.add((node, IKG.inTable, tab))
+        g.add((node, IKG.name, lit(tot.label)))
+        for prop, value in ((IKG.totalAmount, tot.total), (IKG.fiscalAmount, tot.fiscal),
+                            (IKG.otherAmount, tot.other)):
+            if value is not None:
+                g.add((node, prop, lit(value)))
+        _provenance(g, node, tot.source)
+
+    for goal in parsed.goals:
+        node = uris.goal(tab, goal.number)
+        g.add((node, RDF.type, IKG.Goal))
+        g.add((node, RDF.type, IKG.OverallGoal if goal.number == 0 else IKG.NumberedGoal))
+        g.add((node, IKG.inTable, tab))
+        g.add((node, IKG.goalNumber, lit(goal.number)))
+        g.add((node, IKG.text, lit(goal.text)))
+        _provenance(g, node, goal.source)
+
+    for ind in parsed.indicators:
+        node = uris.indicator(tab, ind.level1, ind.level2, ind.name,
+                              occurrence(("ind", ind.level1, ind.level2, ind.name)))
+        g.add((node, RDF.type, IKG.Indicator))
+        g.add((node, IKG.inTable, tab))
+        g.add((node, IKG.name, lit(ind.name)))
+        g.add((node, IKG.ordinal, lit(ind.ordinal)))
+        g.add((node, IKG.level1, _category(file, ind.source, ind.level1, 1, scheme)))
+        g.add((node, IKG.level2, _category(file, ind.source, ind.level2, 2, scheme)))
+        g.add((node, IKG.level1Label, lit(ind.level1)))
+        g.add((node, IKG.level2Label, lit(ind.level2)))
+        tnode = uris.target(node)
+        g.add((node, IKG.target, tnode))
+        _target(g, tnode, ind.target_parsed)
+        _provenance(g, node, ind.source)
+
+    for na in parsed.not_applicable:
+        node = uris.not_applicable(tab, na.level1, na.level2)
+        g.add((node, RDF.type, IKG.CategoryNotApplicable))
+        g.add((node, IKG.inTable, tab))
+        g.add((node, IKG.level1, _category(file, na.source, na.level1, 1, scheme)))
+        g.add((node, IKG.level2, _category(file, na.source, na.level2, 2, scheme)))
+        g.add((node, IKG.level1Label, lit(na.level1)))
+        g.add((node, IKG.level2Label, lit(na.level2)))
+        g.add((node, IKG.rawText, lit(na.text)))
+        _provenance(g, node, na.source)
+    return g
+
+
+def organisations_graph(parsed: ParsedTable) -> Graph:
+    """What a table says about its department and units, for the shared graph."""
+    g = new_graph()
+    t = parsed.table
+    dept = uris.organisation(t.department)
+    g.add((dept, RDF.type, IKG.Department))
+    g.add((dept, IKG.name, lit(t.department)))
+    for u in parsed.units:
+        unit = uris.organisation(u.name)
+        g.add((unit, RDF.type, IKG.BudgetUnit))
+        g.add((unit, IKG.name, lit(u.name)))
+        if u.supervising_department:
+            sup = uris.organisation(u.supervising_department)
+            g.add((unit, IKG.supervisingDepartment, sup))
+            g.add((sup, RDF.type, IKG.Department))
+            g.add((sup, IKG.name, lit(u.supervising_department)))
+    return g

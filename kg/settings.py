@@ -1,0 +1,62 @@
+"""One validated settings object, read from the environment (prefix ``IKG_``).
+
+Every command, the API and the notebooks take their configuration from here;
+an unknown ``IKG_`` variable is an error rather than a silent no-op.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IKG_", extra="forbid", validate_default=True)
+
+    data_dir: Path = Field(
+        default=Path("data/build"),
+        description="where the graph store (store/), the embedding index and caches live",
+    )
+    store: Literal["oxigraph"] = Field(
+        default="oxigraph", description="graph store backend; 'oxigraph' is the embedded on-disk store"
+    )
+    validate_shacl: bool = Field(
+        default=True, description="validate each table's graph against ontology/shapes.ttl before commit"
+    )
+    # API / SPARQL endpoint
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    sparql_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    sparql_max_rows: int = Field(default=10_000, ge=1, le=10_000_000)
+    sparql_allow_update: bool = False
+    sparql_update_token: str | None = None
+
+    @model_validator(mode="after")
+    def _update_needs_token(self) -> Settings:
+        if self.sparql_allow_update and not self.sparql_update_token:
+            raise ValueError("IKG_SPARQL_ALLOW_UPDATE needs IKG_SPARQL_UPDATE_TOKEN to be set")
+        return self
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "store"
+
+
+def check_environment(environ: dict[str, str] | None = None) -> None:
+    """Fail on an ``IKG_`` variable that no setting reads (a typo would otherwise be ignored)."""
+    env = os.environ if environ is None else environ
+    known = {f"IKG_{name.upper()}" for name in Settings.model_fields}
+    unknown = sorted(k for k in env if k.upper().startswith("IKG_") and k.upper() not in known)
+    if unknown:
+        raise ValueError(
+            f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+
+
+def get_settings(**overrides: object) -> Settings:
+    check_environment()
+    return Settings(**overrides)  # type: ignore[arg-type]

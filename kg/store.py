@@ -1,0 +1,160 @@
+"""The embedded graph store: a pyoxigraph ``Store`` on disk under the data directory.
+
+Each table lives in its own named graph (the table's URI), the ontology and
+category schemes in :data:`~kg.namespaces.ONTOLOGY_GRAPH`. Queries see the
+union of all named graphs as their default graph, and every namespace of
+:mod:`kg.namespaces` is a predeclared prefix, so ``ikg:``/``cat:`` work
+without PREFIX lines.
+
+rdflib builds and validates a table's triples; this module moves them into
+the store (one SPARQL update per table, so a replace is all-or-nothing) and
+converts results back with one literal convention: oxigraph's ``xsd:string``
+literals become rdflib plain literals, equal to the ones :mod:`kg.mapping` made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
+
+import ontology
+
+from .namespaces import ONTOLOGY_GRAPH, ORGANISATIONS_GRAPH, PREFIXES
+
+_XSD_STRING = str(XSD.string)
+
+
+def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"cannot store {term!r}")
+
+
+def to_rdflib(term: Any) -> Node | None:
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def _quads(graph: Graph, graph_name: URIRef) -> Iterator[ox.Quad]:
+    g = ox.NamedNode(str(graph_name))
+    for s, p, o in graph:
+        yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), g)  # type: ignore[arg-type]
+
+
+class GraphStore:
+    """A thin wrapper that keeps the project's conventions in one place."""
+
+    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
+        self.path = path
+        if path is None:
+            self.ox = ox.Store()
+        elif read_only:
+            if not path.exists():
+                raise FileNotFoundError(f"no graph store at {path}; run `ikg build` first")
+            self.ox = ox.Store.read_only(str(path))
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self.ox = ox.Store(str(path))
+        self.read_only = read_only
+
+    # -- writing ---------------------------------------------------------------
+    def replace_graph(self, graph_name: URIRef, graph: Graph, shared: Graph | None = None) -> None:
+        """Drop a named graph and insert ``graph`` in its place, in one transaction.
+
+        ``shared`` triples (organisations) are added to the shared graph in the
+        same transaction; that graph is a set, so adding them again is a no-op.
+        """
+        body = graph.serialize(format="nt")
+        update = f"DROP SILENT GRAPH <{graph_name}> ;\nINSERT DATA {{ GRAPH <{graph_name}> {{\n{body}\n}}"
+        if shared is not None and len(shared):
+            update += f"\nGRAPH <{ORGANISATIONS_GRAPH}> {{\n{shared.serialize(format='nt')}\n}}"
+        self.ox.update(update + " }")
+
+    def bulk_add(self, graph_name: URIRef, graph: Graph) -> None:
+        """Fast, non-transactional load (benchmarks, a fresh store)."""
+        self.ox.bulk_extend(_quads(graph, graph_name))
+
+    def drop_graph(self, graph_name: URIRef) -> None:
+        self.ox.update(f"DROP SILENT GRAPH <{graph_name}>")
+
+    def load_ontology(self) -> None:
+        g = Graph()
+        for name in ontology.FILES:
+            g.parse(ontology.path(name), format="turtle")
+        self.replace_graph(ONTOLOGY_GRAPH, g)
+
+    def flush(self) -> None:
+        if not self.read_only and self.path is not None:
+            self.ox.flush()
+
+    def optimize(self) -> None:
+        if not self.read_only and self.path is not None:
+            self.ox.optimize()
+
+    # -- reading ---------------------------------------------------------------
+    def query(self, sparql: str, **kwargs: Any) -> Any:
+        """Run a query over the union of all graphs, with the project's prefixes."""
+        kwargs.setdefault("use_default_graph_as_union", True)
+        return self.ox.query(sparql, prefixes={p: str(ns) for p, ns in PREFIXES.items()}, **kwargs)
+
+    def select(self, sparql: str) -> tuple[list[str], list[list[Node | None]]]:
+        """A SELECT query's variables and rows as rdflib terms."""
+        res = self.query(sparql)
+        if not isinstance(res, ox.QuerySolutions):
+            raise ValueError("expected a SELECT query")
+        names = [v.value for v in res.variables]
+        rows = [[to_rdflib(sol[name]) for name in names] for sol in res]
+        return names, rows
+
+    def named_graphs(self) -> list[URIRef]:
+        return [URIRef(g.value) for g in self.ox.named_graphs() if isinstance(g, ox.NamedNode)]
+
+    def graph(self, graph_name: URIRef) -> Graph:
+        """One named graph as an rdflib in-memory graph (plain literals kept plain)."""
+        out = Graph()
+        for q in self.ox.quads_for_pattern(None, None, None, ox.NamedNode(str(graph_name))):
+            out.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))  # type: ignore[arg-type]
+        return out
+
+    def __len__(self) -> int:
+        return len(self.ox)
+
+    def close(self) -> None:
+        self.flush()
+        del self.ox
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def table_graphs(store: GraphStore) -> Iterable[URIRef]:
+    """The named graphs that hold one table each."""
+    return (g for g in store.named_graphs() if g not in (ONTOLOGY_GRAPH, ORGANISATIONS_GRAPH))

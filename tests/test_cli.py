@@ -1,0 +1,160 @@
+"""The ikg command line on the real seed: parse, build, query, validate, stats, bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kg.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def seed_jsonl(seed_path) -> list[dict]:
+    result = invoke("parse", str(seed_path), "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_parse_jsonl_record_kinds(seed_jsonl):
+    kinds = [r["kind"] for r in seed_jsonl]
+    assert kinds[0] == "table"
+    assert kinds.count("indicator") == 166
+    assert kinds.count("task") == 13
+    assert kinds.count("unit") == 2
+    assert kinds.count("goal") == 4
+    assert kinds.count("totals") == 1
+    assert kinds.count("category_not_applicable") == 2
+    assert "warning" not in kinds
+
+
+def test_parse_jsonl_indicator_shape(seed_jsonl, seed_path):
+    inds = [r for r in seed_jsonl if r["kind"] == "indicator"]
+    for r in inds:
+        assert {"kind", "level1", "level2", "name", "target", "target_parsed", "source"} <= set(r)
+        assert r["name"] and r["level1"] and r["level2"]
+        assert not re.search(r"\s", r["target"])
+        assert r["source"]["file"] == str(seed_path)
+        assert isinstance(r["source"]["line"], int)
+        assert r["target_parsed"]["raw"] == r["target"]
+    first = inds[0]
+    assert (first["name"], first["target"], first["source"]["line"]) == ("全年辅助人员流失人数", "≦6人", 614)
+    assert first["target_parsed"]["comparison"] == "<=" and first["target_parsed"]["upper"] == "6"
+
+
+def test_parse_jsonl_other_kinds(seed_jsonl):
+    table = seed_jsonl[0]
+    assert (table["department"], table["fiscal_year"], table["currency_unit"]) == ("中共深圳市福田区委组织部", 2024, "万元")
+    task = next(r for r in seed_jsonl if r["kind"] == "task")
+    assert (task["name"], task["total"], task["fiscal"], task["other"]) == ("基本支出", "3133.45", "3128.46", "0.00")
+    assert task["source"]["line"] == 36
+    na = [r for r in seed_jsonl if r["kind"] == "category_not_applicable"]
+    assert [r["level2"] for r in na] == ["生态效益指标", "其他满意度指标"]
+
+
+def test_build_query_stats_validate(tmp_path, seed_path):
+    data = tmp_path / "data"
+    result = invoke("build", str(seed_path), "--data-dir", str(data))
+    assert result.exit_code == 0, result.output
+    assert "指标 166" in result.output
+    q = 'SELECT ?t WHERE { ?i ikg:name "预算执行率" ; ikg:target/ikg:rawText ?t }'
+    result = invoke("query", q, "--data-dir", str(data), "--format", "json")
+    assert result.exit_code == 0, result.output
+    bindings = json.loads(result.stdout)["results"]["bindings"]
+    assert [b["t"]["value"] for b in bindings] == ["≥90%"]
+    result = invoke("query", q, "--data-dir", str(data), "--format", "csv")
+    assert result.stdout.splitlines() == ["t", "≥90%"]
+    result = invoke("stats", "--data-dir", str(data), "--json")
+    stats = json.loads(result.stdout)
+    assert stats["tables"] == 1 and stats["indicators"] == 166 and stats["tasks"] == 13
+    by = {(r["level1"], r["level2"]): r["count"] for r in stats["indicators_by_category"]}
+    assert by[("产出指标", "数量指标")] == 51
+    result = invoke("validate", "--data-dir", str(data))
+    assert result.exit_code == 0, result.output
+    assert "1/1 table graph(s) conform" in result.output
+
+
+def test_rebuild_replaces_instead_of_duplicating(tmp_path, seed_path):
+    data = tmp_path / "data"
+    assert invoke("build", str(seed_path), "--data-dir", str(data)).exit_code == 0
+    first = json.loads(invoke("stats", "--data-dir", str(data), "--json").stdout)
+    assert invoke("build", str(seed_path), "--data-dir", str(data)).exit_code == 0
+    second = json.loads(invoke("stats", "--data-dir", str(data), "--json").stdout)
+    assert first == second
+
+
+def test_malformed_query_is_an_error(tmp_path, seed_path):
+    data = tmp_path / "data"
+    invoke("build", str(seed_path), "--data-dir", str(data))
+    result = invoke("query", "SELECT ?x WHERE { ?x ", "--data-dir", str(data))
+    assert result.exit_code == 2
+    assert "malformed SPARQL" in result.output
+
+
+# -- bad input: non-zero exit, a message naming file and line, the store untouched --
+
+
+def _variant(tmp_path: Path, seed_path: Path, name: str, edit) -> Path:
+    lines = seed_path.read_text(encoding="utf-8").splitlines()
+    out = tmp_path / name
+    out.write_text("\n".join(edit(lines)) + "\n", encoding="utf-8")
+    return out
+
+
+def _replace(line_no: int, old: str, new: str):
+    def edit(lines: list[str]) -> list[str]:
+        assert old in lines[line_no - 1]
+        lines[line_no - 1] = lines[line_no - 1].replace(old, new)
+        return lines
+
+    return edit
+
+
+BAD = {
+    "empty.txt": (lambda lines: [], r"empty\.txt: the file is empty"),
+    "not_a_table.txt": (
+        lambda lines: ["会议纪要", "", "今天讨论了下一年度的工作安排。"],
+        r"not_a_table\.txt: no reader recognises this file",
+    ),
+    "truncated.txt": (lambda lines: lines[:1000], r"truncated\.txt:\d+: .*truncated"),
+    "bad_amount.txt": (_replace(52, "3,128.46", "3,12x.46"), r"bad_amount\.txt:52: unparsable amount '3,12x\.46'"),
+    "bad_category.txt": (_replace(793, "质量指标", "品质指标"), r"bad_category\.txt:793: unknown category '品质指标'"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_input_names_file_and_line_and_leaves_store(tmp_path, seed_path, name):
+    data = tmp_path / "data"
+    assert invoke("build", str(seed_path), "--data-dir", str(data)).exit_code == 0
+    before = invoke("query", "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", "--data-dir", str(data),
+                    "--format", "csv").stdout
+    edit, pattern = BAD[name]
+    bad = _variant(tmp_path, seed_path, name, edit)
+    for cmd in (["parse", str(bad)], ["build", str(bad), "--data-dir", str(data)]):
+        result = invoke(*cmd)
+        assert result.exit_code == 2, (cmd, result.output)
+        message = " ".join(result.output.split())
+        assert re.search(pattern, message), message
+    after = invoke("query", "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", "--data-dir", str(data),
+                   "--format", "csv").stdout
+    assert sorted(after.splitlines()) == sorted(before.splitlines())
+    assert len(before.splitlines()) > 2000
+
+
+def test_build_of_several_files_is_all_or_nothing(tmp_path, seed_path):
+    """A bad file among good ones: nothing of the good ones is written either."""
+    data = tmp_path / "data"
+    bad = _variant(tmp_path, seed_path, "bad_amount.txt", _replace(52, "3,128.46", "3,12x.46"))
+    result = invoke("build", str(seed_path), str(bad), "--data-dir", str(data))
+    assert result.exit_code == 2
+    assert not (data / "store").exists() or invoke("stats", "--data-dir", str(data), "--json").exit_code != 0 \
+        or json.loads(invoke("stats", "--data-dir", str(data), "--json").stdout)["tables"] == 0
