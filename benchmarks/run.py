@@ -33,10 +33,9 @@ def rss_mb() -> float:
 
 
 def readme_queries() -> dict[str, str]:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from test_readme_queries import readme_queries as q
+    from kg.examples import example_queries
 
-    return q()
+    return {q.id: q.sparql for q in example_queries()}
 
 
 def synthetic_tables(n_indicators: int):
@@ -96,7 +95,7 @@ def one(kind: str, n: int) -> dict:
         for p, ns in PREFIXES.items():
             ds.bind(p, ns)
         onto = ds.graph(ds.namespace_manager.expand_curie("data:graph/ontology"))
-        for name in ontology.FILES:
+        for name in ("indicators.ttl", "categories.ttl"):
             onto.parse(ontology.path(name), format="turtle")
         shared = ds.graph(ORGANISATIONS_GRAPH)
         for uri, g, orgs in synthetic_tables(n):

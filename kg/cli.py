@@ -29,7 +29,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 out = Console(soft_wrap=True)
 
 DataDir = Annotated[
@@ -71,7 +71,8 @@ def _errors() -> Iterator[None]:
         err.print(exc.report, markup=False, highlight=False)
         raise typer.Exit(2) from exc
     except IkgError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err.print("[red]error:[/red] ", end="")
+        err.print(str(exc), markup=False)
         raise typer.Exit(2) from exc
     except FileNotFoundError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
@@ -141,7 +142,7 @@ def build(
             f"{t.file}: {t.parsed.table.department} {t.parsed.table.fiscal_year} "
             f"[{t.reader}] 指标 {c['indicators']}, 任务 {c['tasks']}, 目标 {c['goals']}, "
             f"不适用类别 {c['not_applicable']}, 警告 {c['warnings']}, 三元组 {c['triples']}",
-            highlight=False,
+            markup=False,
         )
     for w in report.warnings:
         err.print(f"[yellow]warning:[/yellow] {w.source.file}:{w.source.line}: {w.message}: {w.text}",

@@ -39,7 +39,9 @@ def lit(value: object) -> Literal:
     if isinstance(value, int):
         return Literal(value, datatype=XSD.integer)
     if isinstance(value, Decimal):
-        return Literal(value, datatype=XSD.decimal)
+        # the canonical lexical form oxigraph stores ('480.00' → '480'), so that
+        # the same literal is equal in rdflib and in the store
+        return Literal(format(value.normalize(), "f"), datatype=XSD.decimal)
     if isinstance(value, dt.date):
         return Literal(value, datatype=XSD.date)
     return Literal(str(value))

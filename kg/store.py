@@ -103,8 +103,9 @@ class GraphStore:
         self.ox.update(f"DROP SILENT GRAPH <{graph_name}>")
 
     def load_ontology(self) -> None:
+        """The ontology and the category schemes (not the SHACL shapes) into their graph."""
         g = Graph()
-        for name in ontology.FILES:
+        for name in ("indicators.ttl", "categories.ttl"):
             g.parse(ontology.path(name), format="turtle")
         self.replace_graph(ONTOLOGY_GRAPH, g)
 

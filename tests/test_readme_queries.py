@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from kg import mapping
+from kg.examples import example_queries
 from kg.records import ParsedTable
 from kg.store import GraphStore
 from kg.targets import parse_target
@@ -24,18 +25,24 @@ VARIANT_DEPT = "深圳市福田区测试局（测试用变体）"
 SEED_DEPT = "中共深圳市福田区委组织部"
 
 
-def readme_queries() -> dict[str, str]:
+def readme_queries() -> dict[str, tuple[str, str]]:
+    """Q-id → (title, query text) as the README shows them."""
     text = README.read_text(encoding="utf-8")
-    found = re.findall(r"^### (Q\d+)[^\n]*\n+```sparql\n(.*?)```", text, flags=re.M | re.S)
-    return dict(found)
+    found = re.findall(r"^### (Q\d+) ([^\n]*)\n+```sparql\n(.*?)```", text, flags=re.M | re.S)
+    return {qid: (title, body) for qid, title, body in found}
 
 
-QUERIES = readme_queries()
+QUERIES = {q.id: q.sparql for q in example_queries()}
 
 
 def test_readme_has_at_least_eight_queries():
     assert len(QUERIES) >= 8
     assert list(QUERIES) == [f"Q{n}" for n in range(1, len(QUERIES) + 1)]
+
+
+def test_readme_shows_the_packaged_queries():
+    """The README and kg/queries/*.rq say the same, title and text."""
+    assert readme_queries() == {q.id: (q.title, q.sparql) for q in example_queries()}
 
 
 def make_variant(seed: ParsedTable) -> ParsedTable:

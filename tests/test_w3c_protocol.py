@@ -24,6 +24,8 @@ import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pyoxigraph as ox
 import pytest
@@ -69,7 +71,7 @@ class W3CTest:
 
     @property
     def is_update(self) -> bool:
-        return self.name.startswith(("update_", "bad_update_"))
+        return "update" in self.name  # update_*, bad_update_*, bad_multiple_updates
 
     @property
     def uses_update_dataset(self) -> bool:
@@ -90,7 +92,7 @@ def _load_manifest() -> list[W3CTest]:
         for data in g.objects(entry, UT.graphData):
             file_iri = g.value(data, UT.graph)
             test.graphs.append(
-                (Path(str(file_iri).removeprefix("file://")), str(g.value(data, RDFS.label)))
+                (Path(url2pathname(urlparse(str(file_iri)).path)), str(g.value(data, RDFS.label)))
             )
         action = g.value(entry, MF.action)
         for req in rdflib.collection.Collection(g, g.value(action, HT.requests)):
@@ -219,6 +221,7 @@ def _replay(client: TestClient, test: W3CTest, extra_headers: dict[str, str] | N
 def test_manifest_found() -> None:
     assert MANIFEST.is_file(), f"W3C protocol manifest not found at {MANIFEST}"
     assert len(TESTS) == 34
+    assert len(UPDATE_TESTS) == 14
     names = [t.name for t in TESTS]
     assert len(set(names)) == len(names)
 

@@ -28,6 +28,7 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pyoxigraph import NamedNode
 
 from api import _formats
 from api._execute import Answer, Limits, Negotiated, run_query, run_update, timeout_message
@@ -205,8 +206,15 @@ def _negotiate(op: Operation, accept: str | None) -> Negotiated:
     return Negotiated(*choices)
 
 
-def _base_iri(request: Request) -> str:
-    return str(request.url.replace(query="", fragment=""))
+def _base_iri(request: Request) -> str | None:
+    """The endpoint's URL, the base for relative IRIs (Protocol: it "MAY be the service
+    endpoint"); None if the Host header makes it no IRI (relative IRIs are then errors)."""
+    base = str(request.url.replace(query="", fragment=""))
+    try:
+        NamedNode(base)
+    except ValueError:
+        return None
+    return base
 
 
 async def _query(request: Request, op: Operation) -> Response:

@@ -40,14 +40,14 @@ def choose(path: Path, reader: str | None = None) -> Reader:
         if reader not in available:
             raise ValueError(f"unknown reader {reader!r}; available: {', '.join(available)}")
         return available[reader]
+    if path.exists() and not path.read_bytes().strip():
+        raise NotATargetTableError(str(path), None, "the file is empty; expected a 绩效目标表")
     suffix = path.suffix.lower()
     candidates = [r for r in available.values() if suffix in r.suffixes]
     for r in candidates:
         if r.sniff(path):
             return r
     expected = "; ".join(f"{r.name} ({', '.join(r.suffixes)})" for r in available.values())
-    if path.exists() and path.stat().st_size == 0:
-        raise NotATargetTableError(str(path), None, "the file is empty; expected a 绩效目标表")
     raise NotATargetTableError(
         str(path),
         None,

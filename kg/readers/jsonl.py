@@ -1,0 +1,95 @@
+"""Reader for the JSON Lines form: what :func:`kg.writers.write_jsonl` (and ``ikg parse``) writes.
+
+One record per line, each a JSON object with a ``kind`` key (``table``,
+``unit``, ``task``, ``totals``, ``goal``, ``indicator``,
+``category_not_applicable``, ``warning``); blank lines are skipped. Exactly
+one ``table`` record and at most one ``totals`` record. A line that is not
+JSON, or not a record, raises :class:`~kg.errors.SourceError` with its number
+and pydantic's message.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from ..errors import NotATargetTableError, SourceError
+from ..records import ParsedTable, Record, TableRecord, TotalsRecord
+
+NAME = "jsonl"
+SUFFIXES = (".jsonl", ".ndjson")
+
+_ADAPTER: TypeAdapter[Record] = TypeAdapter(Record)
+_KINDS = frozenset(
+    {"table", "unit", "task", "totals", "goal", "indicator", "category_not_applicable", "warning"}
+)
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    # split on "\n" only: str.splitlines would also cut at U+2028 inside a JSON string
+    return [(no, line.rstrip("\r")) for no, line in enumerate(text.lstrip("\ufeff").split("\n"), start=1)]
+
+
+def sniff(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return False
+    for _no, line in _lines(head.decode("utf-8", errors="replace")):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return False
+        return isinstance(obj, dict) and obj.get("kind") in _KINDS
+    return False
+
+
+def _message(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(x) for x in err['loc']) or 'record'}: {err['msg']}" for err in exc.errors()
+    )
+
+
+def read(path: Path) -> ParsedTable:
+    file = str(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotATargetTableError(file, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    records: list[Record] = []
+    table_line: int | None = None
+    totals_line: int | None = None
+    for no, line in _lines(text):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise SourceError(
+                file, no, f"not valid JSON: {exc.msg} at column {exc.colno}; expected one JSON object per line"
+            ) from exc
+        if not isinstance(obj, dict):
+            raise SourceError(file, no, f"a JSON {type(obj).__name__}, not an object; expected a record with a 'kind' key")
+        try:
+            record = _ADAPTER.validate_python(obj)
+        except ValidationError as exc:
+            raise SourceError(file, no, f"not a valid record: {_message(exc)}") from exc
+        if isinstance(record, TableRecord):
+            if table_line is not None:
+                raise SourceError(file, no, f"a second table record (the first is on line {table_line}); expected one")
+            table_line = no
+        elif isinstance(record, TotalsRecord):
+            if totals_line is not None:
+                raise SourceError(file, no, f"a second totals record (the first is on line {totals_line}); expected one")
+            totals_line = no
+        records.append(record)
+    if table_line is None:
+        if not records:
+            raise NotATargetTableError(file, None, "no records; expected JSON Lines with a 'table' record first")
+        raise SourceError(file, None, "no record with kind 'table'; expected exactly one")
+    return ParsedTable.from_records(records)

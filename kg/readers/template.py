@@ -1,0 +1,1116 @@
+"""Reader for the drafting template (起草模板): an XLSX workbook or one CSV table.
+
+A department's staff fill the template in by hand, and any parsed table can be
+exported to it (:mod:`kg.writers`), so this module is also where the template's
+columns are defined: the writers import :data:`SHEETS`, :data:`TABLE_ITEMS`,
+:data:`CSV_COLUMNS` and :func:`sheet_rows` / :func:`csv_rows` from here.
+``docs/template.md`` documents the layout for the people who fill it in.
+
+XLSX: sheets 基本信息 (项目 / 内容 pairs), 单位, 年度主要任务 (ending with a
+金额合计 row), 绩效目标, 绩效指标, 不适用指标类别 and 警告. Every sheet but
+基本信息 ends with the provenance columns 来源文件 / 来源行 / 来源结束行; when they
+are empty a record's source is ``<file>#<sheet>`` and its spreadsheet row.
+
+CSV: one table with a 记录类型 column (表, 单位, 任务, 合计, 目标, 指标, 不适用,
+警告) and the union of the sheets' columns; line numbers are 1-based file lines
+(header = line 1).
+
+Rules shared by both forms:
+
+* headers are matched after NFKC and white-space removal, with synonyms
+  (指标名称 → 三级指标, 指标值 → 目标值, 其中：财政拨款 → 财政拨款 …) and an
+  optional unit suffix (``总额（万元）``);
+* blank 一级指标 / 二级指标 cells carry the value from the row above (drafters
+  merge them); merged cells are filled from their top-left cell;
+* amounts are numbers or strings with thousands separators; they are read as
+  :class:`~decimal.Decimal` with at least two decimals (``0`` → ``0.00``);
+* an indicator's ``target`` is the 目标值 text with white space removed and
+  ``target_parsed`` is recomputed with :func:`kg.targets.parse_target`;
+* unknown columns, unknown sheets and stray cells become a
+  :class:`~kg.records.WarningRecord`; bad values raise a
+  :class:`~kg.errors.SourceError` naming the file, the row and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .. import categories
+from ..errors import AmountError, NotATargetTableError, SourceError, UnknownCategoryError
+from ..records import (
+    CategoryNotApplicableRecord,
+    GoalRecord,
+    IndicatorRecord,
+    ParsedTable,
+    Source,
+    TableRecord,
+    TaskRecord,
+    TotalsRecord,
+    UnitRecord,
+    WarningRecord,
+)
+from ..targets import parse_target
+
+NAME = "template"
+SUFFIXES = (".xlsx", ".csv")
+
+#: Rows searched for a header row (title rows may sit above it).
+HEADER_SEARCH_ROWS = 10
+#: Labels of the totals row in the task sheet (任务名称 column).
+TOTALS_LABELS = ("金额合计", "合计", "总计")
+NOT_APPLICABLE = "不适用"
+#: Encodings tried, in order, when reading a CSV file.
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+# --------------------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet: its header as written, an English gloss, synonyms."""
+
+    header: str
+    gloss: str
+    synonyms: tuple[str, ...] = ()
+    required: bool = False
+    amount: bool = False
+    integer: bool = False
+    width: float = 14
+    wrap: bool = False
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of the workbook (and one or more 记录类型 of the CSV form)."""
+
+    kind: str
+    name: str
+    record_type: str
+    columns: tuple[Column, ...]
+    aliases: tuple[str, ...] = ()
+    #: Recognised by its headers alone when the sheet name is not a known one.
+    by_headers: bool = True
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns] + [c.header for c in PROVENANCE]
+
+
+PROVENANCE = (
+    Column("来源文件", "source file: the file the record was first read from", width=30),
+    Column("来源行", "source line: first line (or row) of the record there", integer=True, width=8),
+    Column("来源结束行", "source end line: last line when the record spans several", integer=True, width=10),
+)
+
+#: Items of the 基本信息 sheet (项目 / 内容), also the columns of the CSV 表 row.
+TABLE_ITEMS = (
+    Column("表名", "table title", ("标题", "表格名称"), required=True, width=40),
+    Column("部门", "department", ("部门名称", "预算部门"), width=30),
+    Column("年度", "fiscal year", ("预算年度", "财政年度"), integer=True, width=8),
+    Column("金额单位", "currency unit: 万元 or 元", ("单位", "金额单位(万元/元)")),
+    Column("表类型", "table type, e.g. 部门整体支出绩效目标表", ("表格类型",), width=24),
+    Column("指标体系", "category scheme: legacy or 2021", ("指标框架",)),
+)
+TABLE_SHEET = "基本信息"
+TABLE_SHEET_ALIASES = ("表信息", "基本情况")
+TABLE_KEY_HEADER, TABLE_VALUE_HEADER = "项目", "内容"
+
+_LEVEL1 = Column("一级指标", "level-1 category, e.g. 产出指标", width=12)
+_LEVEL2 = Column("二级指标", "level-2 category, e.g. 数量指标", width=16)
+
+SHEETS: tuple[Sheet, ...] = (
+    Sheet(
+        "unit",
+        "单位",
+        "单位",
+        (
+            Column("单位名称", "reporting unit", ("部门名称", "预算单位"), required=True, width=36),
+            Column("主管部门", "supervising department", (), required=True, width=30),
+        ),
+        aliases=("单位信息", "部门单位"),
+    ),
+    Sheet(
+        "task",
+        "年度主要任务",
+        "任务",
+        (
+            Column("任务名称", "task name; 金额合计 in the last row = the totals", ("项目名称",), required=True, width=24),
+            Column("主要内容", "what the task does", ("任务内容", "项目内容"), width=60, wrap=True),
+            Column("总额", "total amount", ("总金额", "预算总额", "金额"), required=True, amount=True),
+            Column("财政拨款", "of which fiscal appropriation", ("其中:财政拨款", "财政资金"), amount=True),
+            Column("其他资金", "of which other funds", ("其中:其他资金",), amount=True),
+            Column("所属单位", "unit the row belongs to (optional)", ("实施单位", "单位"), width=30),
+        ),
+        aliases=("主要任务", "任务"),
+    ),
+    Sheet(
+        "goal",
+        "绩效目标",
+        "目标",
+        (
+            Column("目标编号", "goal number: 0 = 年度总体目标, 1..n = 目标 n", ("编号", "序号"), required=True, integer=True, width=10),
+            Column("目标内容", "goal text", ("目标", "绩效目标"), required=True, width=80, wrap=True),
+        ),
+        aliases=("年度总体目标", "目标"),
+    ),
+    Sheet(
+        "indicator",
+        "绩效指标",
+        "指标",
+        (
+            _LEVEL1,
+            _LEVEL2,
+            Column("三级指标", "indicator name", ("指标名称", "绩效指标"), required=True, width=40, wrap=True),
+            Column("目标值", "target value as printed", ("指标值", "年度指标值", "当年预期实现值"), required=True, width=18),
+        ),
+        aliases=("年度绩效指标", "指标"),
+    ),
+    Sheet(
+        "not_applicable",
+        "不适用指标类别",
+        "不适用",
+        (_LEVEL1, _LEVEL2, Column("原文", "what the table printed, e.g. 不适用 不适用", width=20)),
+        aliases=("不适用",),
+        by_headers=False,
+    ),
+    Sheet(
+        "warning",
+        "警告",
+        "警告",
+        (
+            Column("说明", "what a reader could not place", ("警告", "警告说明"), required=True, width=50, wrap=True),
+            Column("原文", "the text concerned", width=40, wrap=True),
+        ),
+        aliases=("警告信息",),
+        by_headers=False,
+    ),
+)
+SHEET_BY_KIND = {s.kind: s for s in SHEETS}
+
+RECORD_TYPE = "记录类型"
+#: 记录类型 → the columns (besides provenance) such a CSV row uses.
+CSV_RECORD_TYPES: dict[str, tuple[str, ...]] = {
+    "表": tuple(c.header for c in TABLE_ITEMS),
+    "单位": tuple(c.header for c in SHEET_BY_KIND["unit"].columns),
+    "任务": tuple(c.header for c in SHEET_BY_KIND["task"].columns),
+    "合计": ("任务名称", "总额", "财政拨款", "其他资金"),
+    "目标": tuple(c.header for c in SHEET_BY_KIND["goal"].columns),
+    "指标": tuple(c.header for c in SHEET_BY_KIND["indicator"].columns),
+    "不适用": tuple(c.header for c in SHEET_BY_KIND["not_applicable"].columns),
+    "警告": tuple(c.header for c in SHEET_BY_KIND["warning"].columns),
+}
+#: Also accepted as 记录类型: the record kinds of the JSON form.
+_RECORD_TYPE_ALIASES = {
+    "table": "表", "unit": "单位", "task": "任务", "totals": "合计", "goal": "目标",
+    "indicator": "指标", "category_not_applicable": "不适用", "warning": "警告",
+}
+
+
+def _union_columns() -> tuple[Column, ...]:
+    out: dict[str, Column] = {}
+    for col in (*TABLE_ITEMS, *(c for s in SHEETS for c in s.columns), *PROVENANCE):
+        out.setdefault(col.header, col)
+    return tuple(out.values())
+
+
+#: Columns of the CSV form, after 记录类型.
+CSV_COLUMN_SPECS = _union_columns()
+CSV_COLUMNS = (RECORD_TYPE, *(c.header for c in CSV_COLUMN_SPECS))
+
+
+# --------------------------------------------------------------------------- header matching
+
+_UNIT_SUFFIX = re.compile(r"\((万元|元)\)$")
+
+
+def _norm(text: str) -> str:
+    """A header or key as compared: NFKC, no white space."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def _header_key(text: Any) -> tuple[str, str | None]:
+    """(normalised header, unit suffix) — ``总额（万元）`` → (总额, 万元)."""
+    t = _norm(_text_of(text))
+    m = _UNIT_SUFFIX.search(t)
+    if m:
+        return t[: m.start()], m[1]
+    return t, None
+
+
+def _synonym_map(columns: Iterable[Column]) -> dict[str, str]:
+    """Normalised header or synonym → canonical header; a synonym two columns claim is dropped."""
+    out: dict[str, str] = {}
+    clash: set[str] = set()
+    cols = list(columns)
+    for col in cols:
+        out[_norm(col.header)] = col.header
+    for col in cols:
+        for syn in col.synonyms:
+            key = _norm(syn)
+            if key in out and out[key] != col.header:
+                clash.add(key)
+            out.setdefault(key, col.header)
+    for key in clash:
+        if key not in {_norm(c.header) for c in cols}:
+            del out[key]
+    return out
+
+
+# --------------------------------------------------------------------------- cell values
+
+
+def _text_of(value: Any, number_format: str = "General") -> str:
+    """Any cell value as text (numbers without float noise, dates as ISO, % formats as %)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (int, float, Decimal)):
+        d = _decimal_of_number(value)
+        if "%" in (number_format or ""):
+            return f"{_plain(d * 100)}%"
+        return _plain(d)
+    return str(value)
+
+
+def _decimal_of_number(value: int | float | Decimal) -> Decimal:
+    if isinstance(value, float):
+        d = Decimal(repr(value))
+        # float noise from a spreadsheet sum: 313.34500000000003 → 313.345
+        rounded = round(d, 6)
+        return rounded.normalize() if abs(d - rounded) < Decimal("1e-9") else d
+    return Decimal(value)
+
+
+def _plain(d: Decimal) -> str:
+    """A Decimal without exponent and without trailing zeros after the point."""
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+_AMOUNT = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+
+
+def _cents(d: Decimal) -> Decimal:
+    """At least two decimals: 0 → 0.00, 3133.4 → 3133.40; more decimals are kept."""
+    exponent = d.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        return d
+    return d
+
+
+# --------------------------------------------------------------------------- rows → records
+
+
+@dataclass
+class _Row:
+    """One data row: canonical header → cell value, and where it is."""
+
+    values: dict[str, Any]
+    file: str  # the file label of errors and of default sources (xlsx: path#sheet)
+    line: int
+    end_line: int | None = None
+    where: dict[str, str] = field(default_factory=dict)  # header → cell reference, for messages
+
+    def raw(self, key: str) -> Any:
+        return self.values.get(key)
+
+    def cell(self, key: str) -> str:
+        ref = self.where.get(key)
+        return f"column {key} (cell {ref})" if ref else f"column {key}"
+
+    def error(self, message: str, cls: type[SourceError] = SourceError) -> SourceError:
+        return cls(self.file, self.line, message)
+
+    def text(self, key: str) -> str:
+        return _text_of(self.raw(key)).strip()
+
+    def required(self, key: str, what: str) -> str:
+        value = self.text(key)
+        if not value:
+            raise self.error(f"{self.cell(key)} is empty; expected {what}")
+        return value
+
+    def name(self, key: str) -> str:
+        """A name cell: line breaks a drafter typed in the cell are dropped."""
+        return "".join(part.strip() for part in self.text(key).splitlines())
+
+    def label(self, key: str) -> str:
+        return re.sub(r"\s+", "", self.text(key))
+
+    def amount(self, key: str) -> Decimal | None:
+        value = self.raw(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, (int, float, Decimal)):
+            return _cents(_decimal_of_number(value))
+        text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
+        if not _AMOUNT.match(text):
+            raise self.error(
+                f"unparsable amount {str(value).strip()!r} in {self.cell(key)}; "
+                "expected a number like 3,128.46",
+                AmountError,
+            )
+        try:
+            return _cents(Decimal(text.replace(",", "")))
+        except InvalidOperation as exc:  # pragma: no cover - the pattern rules this out
+            raise self.error(f"unparsable amount {value!r} in {self.cell(key)}", AmountError) from exc
+
+    def integer(self, key: str, what: str) -> int | None:
+        value = self.raw(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        text = _norm(_text_of(value))
+        if re.fullmatch(r"\d+", text):
+            return int(text)
+        raise self.error(f"{self.cell(key)} holds {_text_of(value)!r}; expected {what}")
+
+    def source(self) -> Source:
+        """The provenance columns when filled, else this file and row."""
+        file = self.text("来源文件")
+        line = self.integer("来源行", "a line number like 614")
+        end = self.integer("来源结束行", "a line number like 632")
+        if not file and line is None and end is None:
+            return Source(file=self.file, line=self.line, end_line=self.end_line)
+        if not file or line is None:
+            missing = "来源文件" if not file else "来源行"
+            raise self.error(
+                f"provenance is incomplete: {missing} is empty; fill 来源文件 and 来源行 "
+                "(and 来源结束行 when the record spans lines), or leave all three empty"
+            )
+        return self.build(Source, file=file, line=line, end_line=end)
+
+    def build(self, cls: type[BaseModel], **fields: Any) -> Any:
+        try:
+            return cls(**fields)
+        except ValidationError as exc:
+            raise self.error(f"cannot make a {cls.__name__}: {_pydantic_message(exc)}") from exc
+
+
+def _pydantic_message(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(x) for x in err['loc']) or 'value'}: {err['msg']}" for err in exc.errors()
+    )
+
+
+_TITLE = re.compile(r"^(?P<dept>.+?)(?P<type>部门整体支出绩效目标表|整体支出绩效目标表|项目支出绩效目标表|绩效目标表)$")
+_SCHEMES = {"legacy": "legacy", "旧版": "legacy", "2021": "2021", "2021版": "2021", "2021年版": "2021"}
+_GOAL_NUMBER = re.compile(r"^(?:目标)?(?P<n>\d+)[:：.、]?$")
+
+
+@dataclass
+class _Carry:
+    """一级指标 / 二级指标 carried down over blank (merged) cells."""
+
+    level1: str | None = None
+    level2: str | None = None
+
+    def apply(self, row: _Row) -> tuple[str, str]:
+        l1, l2 = row.label("一级指标"), row.label("二级指标")
+        if l1:
+            if l1 != self.level1 and not l2:
+                raise row.error(
+                    f"{row.cell('二级指标')} is empty where 一级指标 {l1!r} starts; "
+                    "expected a 二级指标 such as 数量指标"
+                )
+            self.level1 = l1
+        elif self.level1 is None:
+            raise row.error(f"{row.cell('一级指标')} is empty and no row above names one; expected e.g. 产出指标")
+        if l2:
+            self.level2 = l2
+        elif self.level2 is None:
+            raise row.error(f"{row.cell('二级指标')} is empty and no row above names one; expected e.g. 数量指标")
+        assert self.level1 is not None and self.level2 is not None
+        _check_category(row, self.level1, 1)
+        _check_category(row, self.level2, 2)
+        return self.level1, self.level2
+
+
+    def header_row(self, row: _Row) -> None:
+        """A row that only names categories (a drafter's sub-heading): it sets what follows."""
+        l1, l2 = row.label("一级指标"), row.label("二级指标")
+        if l1:
+            _check_category(row, l1, 1)
+            if l1 != self.level1:
+                self.level1, self.level2 = l1, None
+        if l2:
+            _check_category(row, l2, 2)
+            self.level2 = l2
+
+
+def _check_category(row: _Row, label: str, level: int) -> None:
+    known = categories.labels(level)
+    if label not in known:
+        key = "一级指标" if level == 1 else "二级指标"
+        examples = sorted(x for x in known if x.endswith("指标"))
+        raise row.error(
+            f"unknown {key} {label!r} in {row.cell(key)}; expected one of {', '.join(examples)}",
+            UnknownCategoryError,
+        )
+
+
+class _Builder:
+    """Collects records from rows of either form and assembles the ParsedTable."""
+
+    def __init__(self) -> None:
+        self.table_row: _Row | None = None
+        self.units: list[UnitRecord] = []
+        self.tasks: list[TaskRecord] = []
+        self.totals: TotalsRecord | None = None
+        self.totals_line: tuple[str, int] | None = None
+        self.goals: list[GoalRecord] = []
+        self.indicators: list[IndicatorRecord] = []
+        self.not_applicable: list[CategoryNotApplicableRecord] = []
+        self.warnings: list[WarningRecord] = []  # from the 警告 sheet / rows
+        self.notes: list[WarningRecord] = []  # what this reading found (unknown columns …)
+
+    def note(self, file: str, line: int, message: str, text: str | None = None) -> None:
+        self.notes.append(WarningRecord(message=message, text=text, source=Source(file=file, line=line)))
+
+    # -- one row each -----------------------------------------------------------
+    def unit(self, row: _Row) -> None:
+        self.units.append(
+            row.build(
+                UnitRecord,
+                name=row.required("单位名称", "the unit's name"),
+                supervising_department=row.text("主管部门") or None,
+                ordinal=len(self.units) + 1,
+                source=row.source(),
+            )
+        )
+
+    def task_or_totals(self, row: _Row) -> None:
+        if _norm(row.text("任务名称")) in TOTALS_LABELS:
+            self.totals_row(row)
+        else:
+            self.task(row)
+
+    def task(self, row: _Row) -> None:
+        self.tasks.append(
+            row.build(
+                TaskRecord,
+                name=row.name("任务名称") or row.required("任务名称", "the task's name"),
+                content=row.text("主要内容"),
+                total=row.amount("总额"),
+                fiscal=row.amount("财政拨款"),
+                other=row.amount("其他资金"),
+                unit=row.text("所属单位") or None,
+                ordinal=len(self.tasks) + 1,
+                source=row.source(),
+            )
+        )
+
+    def totals_row(self, row: _Row) -> None:
+        if self.totals is not None and self.totals_line is not None:
+            file, line = self.totals_line
+            raise row.error(f"a second 金额合计 row; the first is at {file}:{line}; expected one totals row")
+        self.totals = row.build(
+            TotalsRecord,
+            label=row.label("任务名称") or "金额合计",
+            total=row.amount("总额"),
+            fiscal=row.amount("财政拨款"),
+            other=row.amount("其他资金"),
+            source=row.source(),
+        )
+        self.totals_line = (row.file, row.line)
+
+    def goal(self, row: _Row) -> None:
+        raw = row.raw("目标编号")
+        text = _norm(_text_of(raw))
+        if text in ("年度总体目标", "总体目标"):
+            number: int | None = 0
+        elif m := _GOAL_NUMBER.match(text):
+            number = int(m["n"])
+        else:
+            number = row.integer("目标编号", "0 for 年度总体目标 or the number n of 目标 n")
+        if number is None:
+            raise row.error(f"{row.cell('目标编号')} is empty; expected 0 for 年度总体目标 or n for 目标 n")
+        self.goals.append(
+            row.build(GoalRecord, number=number, text=row.required("目标内容", "the goal's text"), source=row.source())
+        )
+
+    def indicator(self, row: _Row, carry: _Carry) -> None:
+        name, target_text = row.name("三级指标"), row.text("目标值")
+        if not name and not target_text:
+            l1, l2 = row.label("一级指标"), row.label("二级指标")
+            carry.header_row(row)
+            self.note(
+                row.file, row.line, "该行只有一级/二级指标，没有三级指标和目标值", " ".join(x for x in (l1, l2) if x)
+            )
+            return
+        level1, level2 = carry.apply(row)
+        if name == NOT_APPLICABLE and _norm(target_text) in ("", NOT_APPLICABLE):
+            text = f"{NOT_APPLICABLE} {NOT_APPLICABLE}" if target_text else NOT_APPLICABLE
+            self.add_not_applicable(row, level1, level2, text)
+            return
+        if not name:
+            raise row.error(f"{row.cell('三级指标')} is empty but 目标值 is {target_text!r}; expected the indicator's name")
+        if not target_text:
+            raise row.error(f"indicator {name!r} has no 目标值 in {row.cell('目标值')}; expected e.g. ≥90% or 2024年12月20日前")
+        target = re.sub(r"\s+", "", target_text)
+        self.indicators.append(
+            row.build(
+                IndicatorRecord,
+                level1=level1,
+                level2=level2,
+                name=name,
+                target=target,
+                target_parsed=parse_target(target),
+                ordinal=len(self.indicators) + 1,
+                source=row.source(),
+            )
+        )
+
+    def not_applicable_row(self, row: _Row, carry: _Carry) -> None:
+        level1, level2 = carry.apply(row)
+        self.add_not_applicable(row, level1, level2, row.text("原文") or NOT_APPLICABLE)
+
+    def add_not_applicable(self, row: _Row, level1: str, level2: str, text: str) -> None:
+        self.not_applicable.append(
+            row.build(CategoryNotApplicableRecord, level1=level1, level2=level2, text=text, source=row.source())
+        )
+
+    def warning(self, row: _Row) -> None:
+        self.warnings.append(
+            row.build(
+                WarningRecord,
+                message=row.required("说明", "the warning's message"),
+                text=row.text("原文") or None,
+                source=row.source(),
+            )
+        )
+
+    # -- the table ------------------------------------------------------------------
+    def table(self) -> TableRecord:
+        row = self.table_row
+        assert row is not None
+        title = re.sub(r"\s+", "", row.required("表名", "the table's title, e.g. 中共深圳市福田区委组织部部门整体支出绩效目标表"))
+        m = _TITLE.match(title)
+        department = row.text("部门") or (m["dept"] if m else "")
+        if not department:
+            raise row.error("部门 is empty and the 表名 does not end in 绩效目标表; expected the department's name")
+        year_text = _norm(row.text("年度"))
+        ym = re.fullmatch(r"(\d{4})(?:年度?)?", year_text)
+        if not ym:
+            raise row.error(f"年度 is {row.text('年度')!r}; expected a fiscal year like 2024")
+        currency = _norm(row.text("金额单位")) or "万元"
+        if currency not in ("万元", "元"):
+            raise row.error(f"金额单位 is {currency!r}; expected 万元 or 元")
+        table_type = _norm(row.text("表类型")) or (m["type"] if m else "部门整体支出绩效目标表")
+        scheme_text = _norm(row.text("指标体系"))
+        if scheme_text:
+            if scheme_text not in _SCHEMES:
+                raise row.error(f"指标体系 is {scheme_text!r}; expected legacy or 2021")
+            scheme = _SCHEMES[scheme_text]
+        else:
+            level1 = sorted({x.level1 for x in self.indicators} | {x.level1 for x in self.not_applicable})
+            scheme = categories.layout_of(level1)
+        return row.build(
+            TableRecord,
+            title=title,
+            department=department,
+            fiscal_year=int(ym[1]),
+            currency_unit=currency,
+            table_type=table_type,
+            category_scheme=scheme,
+            source=row.source(),
+        )
+
+    def parsed(self) -> ParsedTable:
+        return ParsedTable(
+            table=self.table(),
+            units=self.units,
+            tasks=self.tasks,
+            totals=self.totals,
+            goals=self.goals,
+            indicators=self.indicators,
+            not_applicable=self.not_applicable,
+            warnings=self.warnings + self.notes,
+        )
+
+
+# --------------------------------------------------------------------------- records → rows (writers)
+
+
+def _source_cells(source: Source) -> dict[str, Any]:
+    return {"来源文件": source.file, "来源行": source.line, "来源结束行": source.end_line}
+
+
+def table_items(parsed: ParsedTable) -> dict[str, Any]:
+    """The 基本信息 items (and the CSV 表 row) of a table, provenance included."""
+    t = parsed.table
+    return {
+        "表名": t.title,
+        "部门": t.department,
+        "年度": t.fiscal_year,
+        "金额单位": t.currency_unit,
+        "表类型": t.table_type,
+        "指标体系": t.category_scheme,
+        **_source_cells(t.source),
+    }
+
+
+def sheet_rows(parsed: ParsedTable) -> dict[str, list[dict[str, Any]]]:
+    """Sheet kind → its data rows (header → value), in sheet order; amounts stay Decimal."""
+    rows: dict[str, list[dict[str, Any]]] = {
+        "unit": [
+            {"单位名称": u.name, "主管部门": u.supervising_department, **_source_cells(u.source)}
+            for u in parsed.units
+        ],
+        "task": [
+            {
+                "任务名称": t.name, "主要内容": t.content, "总额": t.total, "财政拨款": t.fiscal,
+                "其他资金": t.other, "所属单位": t.unit, **_source_cells(t.source),
+            }
+            for t in parsed.tasks
+        ],
+        "goal": [{"目标编号": g.number, "目标内容": g.text, **_source_cells(g.source)} for g in parsed.goals],
+        "indicator": [
+            {"一级指标": i.level1, "二级指标": i.level2, "三级指标": i.name, "目标值": i.target, **_source_cells(i.source)}
+            for i in parsed.indicators
+        ],
+        "not_applicable": [
+            {"一级指标": x.level1, "二级指标": x.level2, "原文": x.text, **_source_cells(x.source)}
+            for x in parsed.not_applicable
+        ],
+        "warning": [{"说明": w.message, "原文": w.text, **_source_cells(w.source)} for w in parsed.warnings],
+    }
+    if parsed.totals is not None:
+        t = parsed.totals
+        rows["task"].append(
+            {"任务名称": t.label, "总额": t.total, "财政拨款": t.fiscal, "其他资金": t.other, **_source_cells(t.source)}
+        )
+    return rows
+
+
+def csv_rows(parsed: ParsedTable) -> list[dict[str, Any]]:
+    """The CSV form's rows (header → value, 记录类型 included), in ParsedTable.records() order."""
+    sheets = sheet_rows(parsed)
+    tasks = sheets["task"][: len(parsed.tasks)]
+    out: list[dict[str, Any]] = [{RECORD_TYPE: "表", **table_items(parsed)}]
+    out += [{RECORD_TYPE: "单位", **r} for r in sheets["unit"]]
+    out += [{RECORD_TYPE: "任务", **r} for r in tasks]
+    if parsed.totals is not None:
+        out.append({RECORD_TYPE: "合计", **sheets["task"][-1]})
+    for kind, record_type in (("goal", "目标"), ("indicator", "指标"), ("not_applicable", "不适用"), ("warning", "警告")):
+        out += [{RECORD_TYPE: record_type, **r} for r in sheets[kind]]
+    return out
+
+
+# --------------------------------------------------------------------------- sniff / read
+
+
+def sniff(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            head = path.read_bytes()[:8192]
+            for enc in CSV_ENCODINGS:
+                lines = head.decode(enc, errors="ignore").lstrip("\ufeff").splitlines()
+                if lines and RECORD_TYPE in lines[0]:
+                    return True
+            return False
+        if suffix == ".xlsx":
+            return _XlsxReader(path).recognised_any()
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, SourceError):
+        return False
+    return False
+
+
+def read(path: Path) -> ParsedTable:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix == ".xlsx":
+        return _XlsxReader(path).read()
+    raise NotATargetTableError(str(path), None, f"the template reader reads .xlsx and .csv files, not {suffix or 'a file without suffix'}")
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _decode_csv(path: Path) -> str:
+    data = path.read_bytes()
+    failures = []
+    for enc in CSV_ENCODINGS:
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError as exc:
+            failures.append(f"{enc.replace('-sig', '')} failed at byte {exc.start} ({exc.reason})")
+    raise NotATargetTableError(
+        str(path), None, f"cannot decode the CSV file: {'; '.join(failures)}; expected UTF-8 (with or without BOM) or GB18030"
+    )
+
+
+def _read_csv(path: Path) -> ParsedTable:
+    file = str(path)
+    text = _decode_csv(path).lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    builder = _Builder()
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise NotATargetTableError(file, None, "the file is empty; expected a header row with 记录类型") from None
+    except csv.Error as exc:
+        raise SourceError(file, 1, f"malformed CSV header: {exc}") from exc
+    synonyms = _synonym_map(CSV_COLUMN_SPECS)
+    synonyms[_norm(RECORD_TYPE)] = RECORD_TYPE
+    columns: dict[int, str] = {}
+    for idx, cell in enumerate(header):
+        key, _unit = _header_key(cell.lstrip("\ufeff"))
+        if not key:
+            continue
+        if key in synonyms and synonyms[key] not in columns.values():
+            columns[idx] = synonyms[key]
+        else:
+            builder.note(file, 1, f"未识别的列 {cell.strip()!r}（第 {idx + 1} 列），已忽略", cell.strip())
+    if RECORD_TYPE not in columns.values():
+        raise NotATargetTableError(
+            file, 1,
+            f"no {RECORD_TYPE} column in the header (found {', '.join(h for h in header if h.strip())[:200]!r}); "
+            f"expected the template's CSV form: {RECORD_TYPE}, {', '.join(CSV_COLUMNS[1:8])}, …",
+        )
+    carry_indicator, carry_na = _Carry(), _Carry()
+    provenance = tuple(c.header for c in PROVENANCE)
+    end = 1
+    while True:
+        start = end + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise SourceError(file, start, f"malformed CSV: {exc}") from exc
+        end = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        values: dict[str, Any] = {}
+        for idx, cell in enumerate(cells):
+            if idx in columns:
+                values[columns[idx]] = cell
+            elif cell.strip():
+                builder.note(file, start, f"第 {idx + 1} 列没有可识别的列名，值已忽略", cell.strip())
+        row = _Row(values, file, start, end if end != start else None)
+        kind_text = _norm(row.text(RECORD_TYPE))
+        kind = _RECORD_TYPE_ALIASES.get(kind_text, kind_text)
+        if kind not in CSV_RECORD_TYPES:
+            what = f"unknown {RECORD_TYPE} {row.text(RECORD_TYPE)!r}" if kind else f"{RECORD_TYPE} is empty"
+            raise row.error(f"{what}; expected one of {', '.join(CSV_RECORD_TYPES)}")
+        used = {RECORD_TYPE, *CSV_RECORD_TYPES[kind], *provenance}
+        for key, value in values.items():
+            if key not in used and str(value).strip():
+                builder.note(file, start, f"记录类型 {kind} 不使用列 {key}，值已忽略", str(value).strip())
+        if kind == "表":
+            if builder.table_row is not None:
+                raise row.error(f"a second 表 row; the first is on line {builder.table_row.line}; expected one per file")
+            builder.table_row = row
+        elif kind == "单位":
+            builder.unit(row)
+        elif kind == "任务":
+            builder.task(row)
+        elif kind == "合计":
+            builder.totals_row(row)
+        elif kind == "目标":
+            builder.goal(row)
+        elif kind == "指标":
+            builder.indicator(row, carry_indicator)
+        elif kind == "不适用":
+            builder.not_applicable_row(row, carry_na)
+        else:
+            builder.warning(row)
+    if builder.table_row is None:
+        raise SourceError(file, None, f"no row with {RECORD_TYPE} 表; expected one with 表名, 部门, 年度, 金额单位")
+    return builder.parsed()
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+@dataclass
+class _Header:
+    row: int  # 1-based row of the (last) header row
+    columns: dict[int, str]  # 0-based column index → canonical header
+    units: dict[str, str]  # canonical header → unit suffix written in the header
+    unknown: list[tuple[int, str]]  # (0-based column, header text) not recognised
+
+
+class _XlsxReader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = str(path)
+        self._cached: Any = None
+
+    # -- loading ---------------------------------------------------------------------
+    def _load(self, data_only: bool) -> Any:
+        import openpyxl  # imported here: the CSV path and sniffing other suffixes stay light
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about extensions it does not read
+            try:
+                return openpyxl.load_workbook(self.path, data_only=data_only)
+            except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+                raise NotATargetTableError(self.file, None, f"not a readable .xlsx workbook ({exc})") from exc
+
+    def _cached_value(self, sheet: str, ref: str) -> Any:
+        if self._cached is None:
+            self._cached = self._load(data_only=True)
+        return self._cached[sheet][ref].value
+
+    def grid(self, ws: Any) -> list[list[Any]]:
+        """The sheet's values as text-ready Python values, merged ranges filled from their top-left."""
+        out: list[list[Any]] = []
+        for cells in ws.iter_rows():
+            row = []
+            for c in cells:
+                value = c.value
+                if c.data_type == "f":
+                    value = self._cached_value(ws.title, c.coordinate)
+                    if value is None:
+                        raise SourceError(
+                            f"{self.file}#{ws.title}", c.row,
+                            f"cell {c.coordinate} holds the formula {c.value!r} with no saved result; "
+                            "open and save the file in Excel or WPS, or type the value",
+                        )
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (c.number_format or ""):
+                    value = _text_of(value, c.number_format)
+                row.append(value)
+            out.append(row)
+        for rng in ws.merged_cells.ranges:
+            top = out[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(out) else None
+            for r in range(rng.min_row, min(rng.max_row, len(out)) + 1):
+                for col in range(rng.min_col, rng.max_col + 1):
+                    if col - 1 < len(out[r - 1]):
+                        out[r - 1][col - 1] = top
+        return out
+
+    # -- sheet recognition ---------------------------------------------------------------
+    @staticmethod
+    def sheet_by_name(title: str) -> Sheet | str | None:
+        key = _norm(title)
+        if key in {_norm(x) for x in (TABLE_SHEET, *TABLE_SHEET_ALIASES)}:
+            return TABLE_SHEET
+        for sheet in SHEETS:
+            if key in {_norm(x) for x in (sheet.name, *sheet.aliases)}:
+                return sheet
+        return None
+
+    @staticmethod
+    def find_header(grid: list[list[Any]], sheet: Sheet) -> _Header | None:
+        synonyms = _synonym_map((*sheet.columns, *PROVENANCE))
+        required = {c.header for c in sheet.columns if c.required}
+
+        def mapped(cells: list[Any]) -> tuple[dict[int, str], dict[str, str], list[tuple[int, str]]]:
+            cols: dict[int, str] = {}
+            units: dict[str, str] = {}
+            unknown: list[tuple[int, str]] = []
+            for idx, cell in enumerate(cells):
+                key, unit = _header_key(cell)
+                if not key:
+                    continue
+                canon = synonyms.get(key)
+                if canon is None or canon in cols.values():
+                    unknown.append((idx, _text_of(cell).strip()))
+                    continue
+                cols[idx] = canon
+                if unit:
+                    units[canon] = unit
+            return cols, units, unknown
+
+        for r in range(min(HEADER_SEARCH_ROWS, len(grid))):
+            cols, units, unknown = mapped(grid[r])
+            if required <= set(cols.values()):
+                # a second header row under this one (预算金额 over 总额 / 财政拨款 / 其他资金)
+                if r + 1 < len(grid):
+                    cols2, units2, unknown2 = mapped(grid[r + 1])
+                    if cols2 and not unknown2 and set(cols2.values()) - set(cols.values()):
+                        merged = {**cols, **cols2}
+                        if len(set(merged.values())) == len(merged):
+                            unknown = [(i, t) for i, t in unknown if i not in cols2]
+                            return _Header(r + 2, merged, {**units, **units2}, unknown)
+                return _Header(r + 1, cols, units, unknown)
+            if r + 1 < len(grid):
+                cols2, units2, unknown2 = mapped(grid[r + 1])
+                merged = {**cols, **cols2}
+                if cols2 and not unknown2 and required <= set(merged.values()) and len(set(merged.values())) == len(merged):
+                    unknown = [(i, t) for i, t in unknown if i not in cols2]
+                    return _Header(r + 2, merged, {**units, **units2}, unknown)
+        return None
+
+    def classify(self, wb: Any) -> list[tuple[Any, Sheet | str | None, list[list[Any]] | None, _Header | None]]:
+        out = []
+        for ws in wb.worksheets:
+            spec = self.sheet_by_name(ws.title)
+            grid = self.grid(ws)
+            header = None
+            if isinstance(spec, Sheet) and grid is not None:
+                header = self.find_header(grid, spec)
+            elif spec is None and grid:
+                for candidate in SHEETS:
+                    if candidate.by_headers and (header := self.find_header(grid, candidate)):
+                        spec = candidate
+                        break
+            out.append((ws, spec, grid, header))
+        return out
+
+    def recognised_any(self) -> bool:
+        with zipfile.ZipFile(self.path) as zf:
+            if "xl/workbook.xml" not in zf.namelist():
+                return False
+            names = re.findall(r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"', zf.read("xl/workbook.xml").decode("utf-8", "replace"))
+        if any(self.sheet_by_name(n) is not None for n in names):
+            return True
+        try:
+            wb = self._load(data_only=True)
+        except NotATargetTableError:
+            return False
+        for ws in wb.worksheets:
+            grid = [list(r) for r in ws.iter_rows(max_row=HEADER_SEARCH_ROWS + 1, values_only=True)]
+            if any(s.by_headers and self.find_header(grid, s) for s in SHEETS):
+                return True
+        return False
+
+    # -- reading ---------------------------------------------------------------------------
+    def expected(self) -> str:
+        names = ", ".join([TABLE_SHEET, *(s.name for s in SHEETS)])
+        return (
+            f"expected the template's sheets ({names}) or a sheet with the headers "
+            "一级指标, 二级指标, 三级指标 (指标名称), 目标值 (指标值)"
+        )
+
+    def read(self) -> ParsedTable:
+        wb = self._load(data_only=False)
+        sheets = self.classify(wb)
+        if all(spec is None for _, spec, _, _ in sheets):
+            titles = ", ".join(ws.title for ws, *_ in sheets)
+            raise NotATargetTableError(self.file, None, f"no sheet of this workbook ({titles}) is a 绩效目标表 template sheet; {self.expected()}")
+        builder = _Builder()
+        table_sheets = [(ws, grid) for ws, spec, grid, _ in sheets if spec == TABLE_SHEET]
+        if not table_sheets:
+            raise SourceError(
+                self.file, None,
+                f"no sheet {TABLE_SHEET}; expected it with the rows 表名, 部门, 年度, 金额单位 (项目 / 内容 columns)",
+            )
+        if len(table_sheets) > 1:
+            raise SourceError(self.file, None, f"{len(table_sheets)} sheets named like {TABLE_SHEET}; expected one")
+        ws, grid = table_sheets[0]
+        builder.table_row = self.table_row(ws.title, grid or [], builder)
+        currency = _norm(builder.table_row.text("金额单位")) or "万元"
+        for ws, spec, grid, header in sheets:
+            label = f"{self.file}#{ws.title}"
+            if spec == TABLE_SHEET:
+                continue
+            if spec is None:
+                builder.note(label, 1, f"工作表 {ws.title!r} 不是模板中的表，已忽略；{self.expected_zh()}", ws.title)
+                continue
+            assert isinstance(spec, Sheet)
+            if header is None:
+                if not grid or not any(_text_of(v).strip() for row in grid for v in row):
+                    continue  # an empty sheet of the template
+                need = ", ".join(c.header for c in spec.columns if c.required)
+                raise SourceError(
+                    label, None,
+                    f"no header row with {need} in the first {HEADER_SEARCH_ROWS} rows of sheet {ws.title!r}",
+                )
+            self.read_sheet(label, spec, grid or [], header, builder, currency)
+        return builder.parsed()
+
+    @staticmethod
+    def expected_zh() -> str:
+        return "可识别的工作表：" + "、".join([TABLE_SHEET, *(s.name for s in SHEETS)])
+
+    def table_row(self, title: str, grid: list[list[Any]], builder: _Builder) -> _Row:
+        label = f"{self.file}#{title}"
+        synonyms = _synonym_map((*TABLE_ITEMS, *PROVENANCE))
+        values: dict[str, Any] = {}
+        rows: dict[str, int] = {}
+        where: dict[str, str] = {}
+        for r, cells in enumerate(grid, start=1):
+            key_cell = cells[0] if cells else None
+            value = cells[1] if len(cells) > 1 else None
+            extra = [c for c in cells[2:] if _text_of(c).strip()]
+            key = _norm(_text_of(key_cell))
+            if not key:
+                if _text_of(value).strip() or extra:
+                    builder.note(label, r, "该行没有项目名，内容已忽略", _text_of(value).strip() or _text_of(extra[0]).strip())
+                continue
+            if key in (TABLE_KEY_HEADER, "字段") and _norm(_text_of(value)) in (TABLE_VALUE_HEADER, "值", ""):
+                continue
+            canon = synonyms.get(key)
+            if canon is None:
+                builder.note(label, r, f"未识别的项目 {_text_of(key_cell).strip()!r}，已忽略", _text_of(value).strip() or None)
+                continue
+            if canon in rows:
+                raise SourceError(label, r, f"项目 {canon} appears twice (rows {rows[canon]} and {r}); expected once")
+            values[canon], rows[canon], where[canon] = value, r, f"B{r}"
+            if extra:
+                builder.note(label, r, f"项目 {canon} 的第三列及以后的内容已忽略", _text_of(extra[0]).strip())
+        if "表名" not in rows:
+            raise SourceError(label, None, f"no 表名 row in sheet {title!r}; expected rows 表名, 部门, 年度, 金额单位 in columns 项目 / 内容")
+        return _Row(values, label, rows["表名"], where=where)
+
+    def read_sheet(
+        self, label: str, spec: Sheet, grid: list[list[Any]], header: _Header, builder: _Builder, currency: str
+    ) -> None:
+        from openpyxl.utils import get_column_letter
+
+        for idx, text in header.unknown:
+            builder.note(
+                label, header.row,
+                f"未识别的列 {text!r}（{get_column_letter(idx + 1)} 列），已忽略；本表可用的列：{'、'.join(spec.headers)}",
+                text,
+            )
+        for canon, unit in header.units.items():
+            if unit != currency:
+                raise SourceError(
+                    label, header.row,
+                    f"column {canon} is headed in {unit} but 基本信息 金额单位 is {currency}; expected the same unit",
+                )
+        headed = set(header.columns) | {i for i, _ in header.unknown}
+        carry = _Carry()
+        handlers: dict[str, Callable[[_Row], None]] = {
+            "unit": builder.unit,
+            "task": builder.task_or_totals,
+            "goal": builder.goal,
+            "indicator": lambda row: builder.indicator(row, carry),
+            "not_applicable": lambda row: builder.not_applicable_row(row, carry),
+            "warning": builder.warning,
+        }
+        for r in range(header.row, len(grid)):
+            cells = grid[r]
+            if not any(_text_of(v).strip() for v in cells):
+                continue
+            line = r + 1
+            values = {canon: cells[i] if i < len(cells) else None for i, canon in header.columns.items()}
+            where = {canon: f"{get_column_letter(i + 1)}{line}" for i, canon in header.columns.items()}
+            for i, v in enumerate(cells):
+                if i not in headed and _text_of(v).strip():
+                    builder.note(label, line, f"{get_column_letter(i + 1)} 列没有列名，值已忽略", _text_of(v).strip())
+            handlers[spec.kind](_Row(values, label, line, where=where))
