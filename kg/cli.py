@@ -106,7 +106,7 @@ def parse(
     if output is None:
         writer(parsed, sys.stdout)
     else:
-        with output.open("w", encoding="utf-8-sig" if format is ParseFormat.csv else "utf-8", newline="") as fh:
+        with output.open("w", encoding="utf-8", newline="") as fh:  # write_csv writes its own BOM
             writer(parsed, fh)
         err.print(f"wrote {output}")
 

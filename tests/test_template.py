@@ -55,7 +55,14 @@ INDICATORS = [
     ("产出指标", "时效指标", "英才荟专项工作事项于申请工作时效", "20个工作日内", 997, 1000),
     ("产出指标", "成本指标", "离退休干部服务管理成本", "95%≤n≤100%", 1018, None),
     ("效益指标", "经济效益指标", "提升人才政策覆盖面", "显著", 1047, None),
-    ("效益指标", "社会效益指标", "加强组织新颖的活动，促进老干部身心健康", "及时反馈建议或意见", 1127, 1133),
+    (
+        "效益指标",
+        "社会效益指标",
+        "加强组织新颖的活动，促进老干部身心健康",
+        "及时反馈建议或意见",
+        1127,
+        1133,
+    ),
     ("效益指标", "可持续影响指标", "档案信息系统安全等级", "二级", 1157, None),
     ("满意度指标", "服务对象满意度指标", "基层党务工作者满意度", "≥90%", 1241, None),
     ("满意度指标", "服务对象满意度指标", "选拔任用干部满意度", "＞90%", 1242, None),
@@ -100,24 +107,38 @@ def parsed() -> ParsedTable:
                     "1.人员类项目：发放本部在编人员、雇员、退休人员相关薪酬、福利待遇、对个人与家庭补助。\n"
                     "2.运转类公用经费：主要包括公车购置和运行维护及其他机构公用经费。"
                 ),
-                total=Decimal("3133.45"), fiscal=Decimal("3128.46"), other=Decimal("0.00"),
-                unit=UNIT_SELF, ordinal=1, source=src(36, 52),
+                total=Decimal("3133.45"),
+                fiscal=Decimal("3128.46"),
+                other=Decimal("0.00"),
+                unit=UNIT_SELF,
+                ordinal=1,
+                source=src(36, 52),
             ),
             TaskRecord(
                 name="基本支出",
                 content="主要用于人员、公用及对个人和家庭补助支出等。",
-                total=Decimal("1236.67"), fiscal=Decimal("1236.67"), other=Decimal("0.00"),
-                unit=UNIT_CENTRE, ordinal=2, source=src(54, 57),
+                total=Decimal("1236.67"),
+                fiscal=Decimal("1236.67"),
+                other=Decimal("0.00"),
+                unit=UNIT_CENTRE,
+                ordinal=2,
+                source=src(54, 57),
             ),
             TaskRecord(
                 name="上年结转",
                 content="主要用于保障到村工作的选调生各项补助支出，以及福田区人才联络员培训班项目启动。",
-                total=Decimal("16.32"), fiscal=Decimal("16.32"), other=Decimal("0.00"),
-                ordinal=3, source=src(542, 552),
+                total=Decimal("16.32"),
+                fiscal=Decimal("16.32"),
+                other=Decimal("0.00"),
+                ordinal=3,
+                source=src(542, 552),
             ),
         ],
         totals=TotalsRecord(
-            total=Decimal("16499.41"), fiscal=Decimal("16499.41"), other=Decimal("0.00"), source=src(554)
+            total=Decimal("16499.41"),
+            fiscal=Decimal("16499.41"),
+            other=Decimal("0.00"),
+            source=src(554),
         ),
         goals=[
             GoalRecord(number=0, text=GOAL_0, source=src(570, 574)),
@@ -125,18 +146,29 @@ def parsed() -> ParsedTable:
         ],
         indicators=[
             IndicatorRecord(
-                level1=l1, level2=l2, name=name, target=target, target_parsed=parse_target(target),
-                ordinal=n, source=src(line, end),
+                level1=l1,
+                level2=l2,
+                name=name,
+                target=target,
+                target_parsed=parse_target(target),
+                ordinal=n,
+                source=src(line, end),
             )
             for n, (l1, l2, name, target, line, end) in enumerate(INDICATORS, start=1)
         ],
         not_applicable=[
-            CategoryNotApplicableRecord(level1="效益指标", level2="生态效益指标", text="不适用 不适用", source=src(1226)),
-            CategoryNotApplicableRecord(level1="满意度指标", level2="其他满意度指标", text="不适用 不适用", source=src(1306)),
+            CategoryNotApplicableRecord(
+                level1="效益指标", level2="生态效益指标", text="不适用 不适用", source=src(1226)
+            ),
+            CategoryNotApplicableRecord(
+                level1="满意度指标", level2="其他满意度指标", text="不适用 不适用", source=src(1306)
+            ),
         ],
         warnings=[
             WarningRecord(
-                message="目标值无法识别为数值、日期或等级，已按原文保留", text="及时反馈建议或", source=src(1131)
+                message="目标值无法识别为数值、日期或等级，已按原文保留",
+                text="及时反馈建议或",
+                source=src(1131),
             )
         ],
     )
@@ -211,10 +243,26 @@ def test_csv_undecodable_names_the_encodings(tmp_path):
 def test_xlsx_is_readable_for_people(parsed, tmp_path):
     path = _write(parsed, tmp_path / "draft.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["基本信息", "单位", "年度主要任务", "绩效目标", "绩效指标", "不适用指标类别", "警告"]
+    assert wb.sheetnames == [
+        "基本信息",
+        "单位",
+        "年度主要任务",
+        "绩效目标",
+        "绩效指标",
+        "不适用指标类别",
+        "警告",
+    ]
     ws = wb["年度主要任务"]
     assert [c.value for c in ws[1]] == [
-        "任务名称", "主要内容", "总额", "财政拨款", "其他资金", "所属单位", "来源文件", "来源行", "来源结束行",
+        "任务名称",
+        "主要内容",
+        "总额",
+        "财政拨款",
+        "其他资金",
+        "所属单位",
+        "来源文件",
+        "来源行",
+        "来源结束行",
     ]
     assert ws["A1"].font.bold and ws.freeze_panes == "A2"
     assert ws["C2"].value == pytest.approx(3133.45) and ws["C2"].number_format == "#,##0.00"
@@ -238,15 +286,17 @@ def test_text_that_looks_like_a_formula_stays_text(parsed, tmp_path):
 # Text a drafter's cells can hold: letters, digits, punctuation, symbols, inner spaces.
 _chars = st.characters(categories=("L", "N", "P", "S"))
 _inner = st.text(alphabet=st.one_of(_chars, st.just(" ")), min_size=0, max_size=20)
-_one_line = st.builds(lambda a, b, c: (a + b + c), _chars, _inner, _chars) | _chars.map(str)
+_one_line = st.builds(lambda a, b, c: a + b + c, _chars, _inner, _chars) | _chars.map(str)
 _multi_line = st.lists(_one_line, min_size=1, max_size=3).map("\n".join)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(name=_one_line, content=_multi_line, goal=_multi_line, message=_one_line, target=_one_line)
 def test_roundtrip_any_text(parsed, tmp_path, name, content, goal, message, target):
     assume(template._norm(name) not in template.TOTALS_LABELS)
-    assume(not (name == "不适用"))
+    assume(name != "不适用")
     odd = parsed.model_copy(deep=True)
     odd.tasks[0].name, odd.tasks[0].content = name, content
     odd.goals[0].text = goal
@@ -352,13 +402,29 @@ def test_drafter_xlsx(tmp_path):
     assert got.table.fiscal_year == 2024
     assert got.table.source == Source(file=f"{path}#基本信息", line=2)
     assert got.table.category_scheme == "legacy"
-    assert [(i.level1, i.level2, i.name, i.target, i.ordinal, i.source) for i in got.indicators] == [
+    assert [
+        (i.level1, i.level2, i.name, i.target, i.ordinal, i.source) for i in got.indicators
+    ] == [
         ("产出指标", "数量指标", "全年辅助人员流失人数", "≦6人", 1, Source(file=sheet, line=3)),
         ("产出指标", "数量指标", "扫描在职干部档案卷数", "2700卷", 2, Source(file=sheet, line=4)),
-        ("产出指标", "质量指标", "区属事业单位公开招聘完成合格率", "100%", 3, Source(file=sheet, line=5)),
+        (
+            "产出指标",
+            "质量指标",
+            "区属事业单位公开招聘完成合格率",
+            "100%",
+            3,
+            Source(file=sheet, line=5),
+        ),
         ("产出指标", "质量指标", "培训考核合格率", "≥90%", 4, Source(file=sheet, line=6)),
         ("效益指标", "社会效益指标", "提高求职人员就业机会", "显著", 5, Source(file=sheet, line=8)),
-        ("满意度指标", "服务对象满意度指标", "招聘单位满意度", "≥90%", 6, Source(file=sheet, line=9)),
+        (
+            "满意度指标",
+            "服务对象满意度指标",
+            "招聘单位满意度",
+            "≥90%",
+            6,
+            Source(file=sheet, line=9),
+        ),
     ]
     assert got.indicators[1].target_parsed.lower == Decimal("2700")
     assert got.indicators[2].target_parsed.percent
@@ -370,7 +436,10 @@ def test_drafter_xlsx(tmp_path):
         ("上年结转", "16.32", "16.32", "0.00", Source(file=task_sheet, line=3))
     ]
     assert got.totals is not None
-    assert (str(got.totals.total), got.totals.source) == ("16499.41", Source(file=task_sheet, line=4))
+    assert (str(got.totals.total), got.totals.source) == (
+        "16499.41",
+        Source(file=task_sheet, line=4),
+    )
     # the unknown 备注 column: a warning on the header row, not an error
     assert [(w.source.file, w.source.line, w.text) for w in got.warnings] == [(sheet, 2, "备注")]
     assert "备注" in got.warnings[0].message
@@ -402,7 +471,11 @@ def test_unparsable_amount_in_csv(parsed, tmp_path):
     with pytest.raises(AmountError) as err:
         template.read(path)
     # line 1 header, 2 表, 3-4 单位, 5 the first 任务
-    assert err.value.line == 5 and "财政拨款" in err.value.message and "'3,12八.46'" in err.value.message
+    assert (
+        err.value.line == 5
+        and "财政拨款" in err.value.message
+        and "'3,12八.46'" in err.value.message
+    )
 
 
 def test_unrelated_workbook_is_not_a_target_table(tmp_path):
@@ -416,7 +489,11 @@ def test_unrelated_workbook_is_not_a_target_table(tmp_path):
     assert not template.sniff(path)
     with pytest.raises(NotATargetTableError) as err:
         template.read(path)
-    assert "Sheet1" in err.value.message and "绩效指标" in err.value.message and "目标值" in err.value.message
+    assert (
+        "Sheet1" in err.value.message
+        and "绩效指标" in err.value.message
+        and "目标值" in err.value.message
+    )
 
 
 def test_not_an_xlsx_at_all(tmp_path):
@@ -499,7 +576,9 @@ def test_unknown_column_is_a_warning(parsed, tmp_path):
     text = csv_path.read_text(encoding="utf-8-sig").replace("来源结束行", "来源结束行,联系人", 1)
     csv_path.write_text(text, encoding="utf-8")
     got = template.read(csv_path)
-    assert [(w.text, w.source.line) for w in got.warnings[len(parsed.warnings):]] == [("联系人", 1)]
+    assert [(w.text, w.source.line) for w in got.warnings[len(parsed.warnings) :]] == [
+        ("联系人", 1)
+    ]
 
 
 def test_unknown_category_and_missing_target(parsed, tmp_path):

@@ -29,7 +29,10 @@ _KINDS = frozenset(
 
 def _lines(text: str) -> list[tuple[int, str]]:
     # split on "\n" only: str.splitlines would also cut at U+2028 inside a JSON string
-    return [(no, line.rstrip("\r")) for no, line in enumerate(text.lstrip("\ufeff").split("\n"), start=1)]
+    return [
+        (no, line.rstrip("\r"))
+        for no, line in enumerate(text.lstrip("\ufeff").split("\n"), start=1)
+    ]
 
 
 def sniff(path: Path) -> bool:
@@ -60,7 +63,9 @@ def read(path: Path) -> ParsedTable:
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise NotATargetTableError(file, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        raise NotATargetTableError(
+            file, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from exc
     records: list[Record] = []
     table_line: int | None = None
     totals_line: int | None = None
@@ -71,25 +76,42 @@ def read(path: Path) -> ParsedTable:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise SourceError(
-                file, no, f"not valid JSON: {exc.msg} at column {exc.colno}; expected one JSON object per line"
+                file,
+                no,
+                f"not valid JSON: {exc.msg} at column {exc.colno}; "
+                "expected one JSON object per line",
             ) from exc
         if not isinstance(obj, dict):
-            raise SourceError(file, no, f"a JSON {type(obj).__name__}, not an object; expected a record with a 'kind' key")
+            raise SourceError(
+                file,
+                no,
+                f"a JSON {type(obj).__name__}, not an object; expected a record with a 'kind' key",
+            )
         try:
             record = _ADAPTER.validate_python(obj)
         except ValidationError as exc:
             raise SourceError(file, no, f"not a valid record: {_message(exc)}") from exc
         if isinstance(record, TableRecord):
             if table_line is not None:
-                raise SourceError(file, no, f"a second table record (the first is on line {table_line}); expected one")
+                raise SourceError(
+                    file,
+                    no,
+                    f"a second table record (the first is on line {table_line}); expected one",
+                )
             table_line = no
         elif isinstance(record, TotalsRecord):
             if totals_line is not None:
-                raise SourceError(file, no, f"a second totals record (the first is on line {totals_line}); expected one")
+                raise SourceError(
+                    file,
+                    no,
+                    f"a second totals record (the first is on line {totals_line}); expected one",
+                )
             totals_line = no
         records.append(record)
     if table_line is None:
         if not records:
-            raise NotATargetTableError(file, None, "no records; expected JSON Lines with a 'table' record first")
+            raise NotATargetTableError(
+                file, None, "no records; expected JSON Lines with a 'table' record first"
+            )
         raise SourceError(file, None, "no record with kind 'table'; expected exactly one")
     return ParsedTable.from_records(records)

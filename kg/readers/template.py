@@ -113,7 +113,12 @@ class Sheet:
 PROVENANCE = (
     Column("来源文件", "source file: the file the record was first read from", width=30),
     Column("来源行", "source line: first line (or row) of the record there", integer=True, width=8),
-    Column("来源结束行", "source end line: last line when the record spans several", integer=True, width=10),
+    Column(
+        "来源结束行",
+        "source end line: last line when the record spans several",
+        integer=True,
+        width=10,
+    ),
 )
 
 #: Items of the 基本信息 sheet (项目 / 内容), also the columns of the CSV 表 row.
@@ -148,12 +153,27 @@ SHEETS: tuple[Sheet, ...] = (
         "年度主要任务",
         "任务",
         (
-            Column("任务名称", "task name; 金额合计 in the last row = the totals", ("项目名称",), required=True, width=24),
+            Column(
+                "任务名称",
+                "task name; 金额合计 in the last row = the totals",
+                ("项目名称",),
+                required=True,
+                width=24,
+            ),
             Column("主要内容", "what the task does", ("任务内容", "项目内容"), width=60, wrap=True),
-            Column("总额", "total amount", ("总金额", "预算总额", "金额"), required=True, amount=True),
-            Column("财政拨款", "of which fiscal appropriation", ("其中:财政拨款", "财政资金"), amount=True),
+            Column(
+                "总额", "total amount", ("总金额", "预算总额", "金额"), required=True, amount=True
+            ),
+            Column(
+                "财政拨款",
+                "of which fiscal appropriation",
+                ("其中:财政拨款", "财政资金"),
+                amount=True,
+            ),
             Column("其他资金", "of which other funds", ("其中:其他资金",), amount=True),
-            Column("所属单位", "unit the row belongs to (optional)", ("实施单位", "单位"), width=30),
+            Column(
+                "所属单位", "unit the row belongs to (optional)", ("实施单位", "单位"), width=30
+            ),
         ),
         aliases=("主要任务", "任务"),
     ),
@@ -162,8 +182,17 @@ SHEETS: tuple[Sheet, ...] = (
         "绩效目标",
         "目标",
         (
-            Column("目标编号", "goal number: 0 = 年度总体目标, 1..n = 目标 n", ("编号", "序号"), required=True, integer=True, width=10),
-            Column("目标内容", "goal text", ("目标", "绩效目标"), required=True, width=80, wrap=True),
+            Column(
+                "目标编号",
+                "goal number: 0 = 年度总体目标, 1..n = 目标 n",
+                ("编号", "序号"),
+                required=True,
+                integer=True,
+                width=10,
+            ),
+            Column(
+                "目标内容", "goal text", ("目标", "绩效目标"), required=True, width=80, wrap=True
+            ),
         ),
         aliases=("年度总体目标", "目标"),
     ),
@@ -174,8 +203,21 @@ SHEETS: tuple[Sheet, ...] = (
         (
             _LEVEL1,
             _LEVEL2,
-            Column("三级指标", "indicator name", ("指标名称", "绩效指标"), required=True, width=40, wrap=True),
-            Column("目标值", "target value as printed", ("指标值", "年度指标值", "当年预期实现值"), required=True, width=18),
+            Column(
+                "三级指标",
+                "indicator name",
+                ("指标名称", "绩效指标"),
+                required=True,
+                width=40,
+                wrap=True,
+            ),
+            Column(
+                "目标值",
+                "target value as printed",
+                ("指标值", "年度指标值", "当年预期实现值"),
+                required=True,
+                width=18,
+            ),
         ),
         aliases=("年度绩效指标", "指标"),
     ),
@@ -192,7 +234,14 @@ SHEETS: tuple[Sheet, ...] = (
         "警告",
         "警告",
         (
-            Column("说明", "what a reader could not place", ("警告", "警告说明"), required=True, width=50, wrap=True),
+            Column(
+                "说明",
+                "what a reader could not place",
+                ("警告", "警告说明"),
+                required=True,
+                width=50,
+                wrap=True,
+            ),
             Column("原文", "the text concerned", width=40, wrap=True),
         ),
         aliases=("警告信息",),
@@ -215,8 +264,14 @@ CSV_RECORD_TYPES: dict[str, tuple[str, ...]] = {
 }
 #: Also accepted as 记录类型: the record kinds of the JSON form.
 _RECORD_TYPE_ALIASES = {
-    "table": "表", "unit": "单位", "task": "任务", "totals": "合计", "goal": "目标",
-    "indicator": "指标", "category_not_applicable": "不适用", "warning": "警告",
+    "table": "表",
+    "unit": "单位",
+    "task": "任务",
+    "totals": "合计",
+    "goal": "目标",
+    "indicator": "指标",
+    "category_not_applicable": "不适用",
+    "warning": "警告",
 }
 
 
@@ -317,7 +372,7 @@ def _cents(d: Decimal) -> Decimal:
     """At least two decimals: 0 → 0.00, 3133.4 → 3133.40; more decimals are kept."""
     exponent = d.as_tuple().exponent
     if isinstance(exponent, int) and exponent > -2:
-        return d
+        return d.quantize(Decimal("0.01"))
     return d
 
 
@@ -378,7 +433,9 @@ class _Row:
         try:
             return _cents(Decimal(text.replace(",", "")))
         except InvalidOperation as exc:  # pragma: no cover - the pattern rules this out
-            raise self.error(f"unparsable amount {value!r} in {self.cell(key)}", AmountError) from exc
+            raise self.error(
+                f"unparsable amount {value!r} in {self.cell(key)}", AmountError
+            ) from exc
 
     def integer(self, key: str, what: str) -> int | None:
         value = self.raw(key)
@@ -421,8 +478,16 @@ def _pydantic_message(exc: ValidationError) -> str:
     )
 
 
-_TITLE = re.compile(r"^(?P<dept>.+?)(?P<type>部门整体支出绩效目标表|整体支出绩效目标表|项目支出绩效目标表|绩效目标表)$")
-_SCHEMES = {"legacy": "legacy", "旧版": "legacy", "2021": "2021", "2021版": "2021", "2021年版": "2021"}
+_TITLE = re.compile(
+    r"^(?P<dept>.+?)(?P<type>部门整体支出绩效目标表|整体支出绩效目标表|项目支出绩效目标表|绩效目标表)$"
+)
+_SCHEMES = {
+    "legacy": "legacy",
+    "旧版": "legacy",
+    "2021": "2021",
+    "2021版": "2021",
+    "2021年版": "2021",
+}
 _GOAL_NUMBER = re.compile(r"^(?:目标)?(?P<n>\d+)[:：.、]?$")
 
 
@@ -443,16 +508,21 @@ class _Carry:
                 )
             self.level1 = l1
         elif self.level1 is None:
-            raise row.error(f"{row.cell('一级指标')} is empty and no row above names one; expected e.g. 产出指标")
+            raise row.error(
+                f"{row.cell('一级指标')} is empty and no row above names one; "
+                "expected e.g. 产出指标"
+            )
         if l2:
             self.level2 = l2
         elif self.level2 is None:
-            raise row.error(f"{row.cell('二级指标')} is empty and no row above names one; expected e.g. 数量指标")
+            raise row.error(
+                f"{row.cell('二级指标')} is empty and no row above names one; "
+                "expected e.g. 数量指标"
+            )
         assert self.level1 is not None and self.level2 is not None
         _check_category(row, self.level1, 1)
         _check_category(row, self.level2, 2)
         return self.level1, self.level2
-
 
     def header_row(self, row: _Row) -> None:
         """A row that only names categories (a drafter's sub-heading): it sets what follows."""
@@ -493,7 +563,9 @@ class _Builder:
         self.notes: list[WarningRecord] = []  # what this reading found (unknown columns …)
 
     def note(self, file: str, line: int, message: str, text: str | None = None) -> None:
-        self.notes.append(WarningRecord(message=message, text=text, source=Source(file=file, line=line)))
+        self.notes.append(
+            WarningRecord(message=message, text=text, source=Source(file=file, line=line))
+        )
 
     # -- one row each -----------------------------------------------------------
     def unit(self, row: _Row) -> None:
@@ -531,7 +603,9 @@ class _Builder:
     def totals_row(self, row: _Row) -> None:
         if self.totals is not None and self.totals_line is not None:
             file, line = self.totals_line
-            raise row.error(f"a second 金额合计 row; the first is at {file}:{line}; expected one totals row")
+            raise row.error(
+                f"a second 金额合计 row; the first is at {file}:{line}; expected one totals row"
+            )
         self.totals = row.build(
             TotalsRecord,
             label=row.label("任务名称") or "金额合计",
@@ -552,9 +626,16 @@ class _Builder:
         else:
             number = row.integer("目标编号", "0 for 年度总体目标 or the number n of 目标 n")
         if number is None:
-            raise row.error(f"{row.cell('目标编号')} is empty; expected 0 for 年度总体目标 or n for 目标 n")
+            raise row.error(
+                f"{row.cell('目标编号')} is empty; expected 0 for 年度总体目标 or n for 目标 n"
+            )
         self.goals.append(
-            row.build(GoalRecord, number=number, text=row.required("目标内容", "the goal's text"), source=row.source())
+            row.build(
+                GoalRecord,
+                number=number,
+                text=row.required("目标内容", "the goal's text"),
+                source=row.source(),
+            )
         )
 
     def indicator(self, row: _Row, carry: _Carry) -> None:
@@ -563,7 +644,10 @@ class _Builder:
             l1, l2 = row.label("一级指标"), row.label("二级指标")
             carry.header_row(row)
             self.note(
-                row.file, row.line, "该行只有一级/二级指标，没有三级指标和目标值", " ".join(x for x in (l1, l2) if x)
+                row.file,
+                row.line,
+                "该行只有一级/二级指标，没有三级指标和目标值",
+                " ".join(x for x in (l1, l2) if x),
             )
             return
         level1, level2 = carry.apply(row)
@@ -572,9 +656,15 @@ class _Builder:
             self.add_not_applicable(row, level1, level2, text)
             return
         if not name:
-            raise row.error(f"{row.cell('三级指标')} is empty but 目标值 is {target_text!r}; expected the indicator's name")
+            raise row.error(
+                f"{row.cell('三级指标')} is empty but 目标值 is {target_text!r}; "
+                "expected the indicator's name"
+            )
         if not target_text:
-            raise row.error(f"indicator {name!r} has no 目标值 in {row.cell('目标值')}; expected e.g. ≥90% or 2024年12月20日前")
+            raise row.error(
+                f"indicator {name!r} has no 目标值 in {row.cell('目标值')}; "
+                "expected e.g. ≥90% or 2024年12月20日前"
+            )
         target = re.sub(r"\s+", "", target_text)
         self.indicators.append(
             row.build(
@@ -595,7 +685,13 @@ class _Builder:
 
     def add_not_applicable(self, row: _Row, level1: str, level2: str, text: str) -> None:
         self.not_applicable.append(
-            row.build(CategoryNotApplicableRecord, level1=level1, level2=level2, text=text, source=row.source())
+            row.build(
+                CategoryNotApplicableRecord,
+                level1=level1,
+                level2=level2,
+                text=text,
+                source=row.source(),
+            )
         )
 
     def warning(self, row: _Row) -> None:
@@ -612,11 +708,20 @@ class _Builder:
     def table(self) -> TableRecord:
         row = self.table_row
         assert row is not None
-        title = re.sub(r"\s+", "", row.required("表名", "the table's title, e.g. 中共深圳市福田区委组织部部门整体支出绩效目标表"))
+        title = re.sub(
+            r"\s+",
+            "",
+            row.required(
+                "表名", "the table's title, e.g. 中共深圳市福田区委组织部部门整体支出绩效目标表"
+            ),
+        )
         m = _TITLE.match(title)
         department = row.text("部门") or (m["dept"] if m else "")
         if not department:
-            raise row.error("部门 is empty and the 表名 does not end in 绩效目标表; expected the department's name")
+            raise row.error(
+                "部门 is empty and the 表名 does not end in 绩效目标表; "
+                "expected the department's name"
+            )
         year_text = _norm(row.text("年度"))
         ym = re.fullmatch(r"(\d{4})(?:年度?)?", year_text)
         if not ym:
@@ -631,7 +736,9 @@ class _Builder:
                 raise row.error(f"指标体系 is {scheme_text!r}; expected legacy or 2021")
             scheme = _SCHEMES[scheme_text]
         else:
-            level1 = sorted({x.level1 for x in self.indicators} | {x.level1 for x in self.not_applicable})
+            level1 = sorted(
+                {x.level1 for x in self.indicators} | {x.level1 for x in self.not_applicable}
+            )
             scheme = categories.layout_of(level1)
         return row.build(
             TableRecord,
@@ -657,7 +764,7 @@ class _Builder:
         )
 
 
-# --------------------------------------------------------------------------- records → rows (writers)
+# ---------------------------------------------------------------- records → rows (writers)
 
 
 def _source_cells(source: Source) -> dict[str, Any]:
@@ -687,26 +794,48 @@ def sheet_rows(parsed: ParsedTable) -> dict[str, list[dict[str, Any]]]:
         ],
         "task": [
             {
-                "任务名称": t.name, "主要内容": t.content, "总额": t.total, "财政拨款": t.fiscal,
-                "其他资金": t.other, "所属单位": t.unit, **_source_cells(t.source),
+                "任务名称": t.name,
+                "主要内容": t.content,
+                "总额": t.total,
+                "财政拨款": t.fiscal,
+                "其他资金": t.other,
+                "所属单位": t.unit,
+                **_source_cells(t.source),
             }
             for t in parsed.tasks
         ],
-        "goal": [{"目标编号": g.number, "目标内容": g.text, **_source_cells(g.source)} for g in parsed.goals],
+        "goal": [
+            {"目标编号": g.number, "目标内容": g.text, **_source_cells(g.source)}
+            for g in parsed.goals
+        ],
         "indicator": [
-            {"一级指标": i.level1, "二级指标": i.level2, "三级指标": i.name, "目标值": i.target, **_source_cells(i.source)}
+            {
+                "一级指标": i.level1,
+                "二级指标": i.level2,
+                "三级指标": i.name,
+                "目标值": i.target,
+                **_source_cells(i.source),
+            }
             for i in parsed.indicators
         ],
         "not_applicable": [
             {"一级指标": x.level1, "二级指标": x.level2, "原文": x.text, **_source_cells(x.source)}
             for x in parsed.not_applicable
         ],
-        "warning": [{"说明": w.message, "原文": w.text, **_source_cells(w.source)} for w in parsed.warnings],
+        "warning": [
+            {"说明": w.message, "原文": w.text, **_source_cells(w.source)} for w in parsed.warnings
+        ],
     }
     if parsed.totals is not None:
         t = parsed.totals
         rows["task"].append(
-            {"任务名称": t.label, "总额": t.total, "财政拨款": t.fiscal, "其他资金": t.other, **_source_cells(t.source)}
+            {
+                "任务名称": t.label,
+                "总额": t.total,
+                "财政拨款": t.fiscal,
+                "其他资金": t.other,
+                **_source_cells(t.source),
+            }
         )
     return rows
 
@@ -720,7 +849,12 @@ def csv_rows(parsed: ParsedTable) -> list[dict[str, Any]]:
     out += [{RECORD_TYPE: "任务", **r} for r in tasks]
     if parsed.totals is not None:
         out.append({RECORD_TYPE: "合计", **sheets["task"][-1]})
-    for kind, record_type in (("goal", "目标"), ("indicator", "指标"), ("not_applicable", "不适用"), ("warning", "警告")):
+    for kind, record_type in (
+        ("goal", "目标"),
+        ("indicator", "指标"),
+        ("not_applicable", "不适用"),
+        ("warning", "警告"),
+    ):
         out += [{RECORD_TYPE: record_type, **r} for r in sheets[kind]]
     return out
 
@@ -751,7 +885,11 @@ def read(path: Path) -> ParsedTable:
         return _read_csv(path)
     if suffix == ".xlsx":
         return _XlsxReader(path).read()
-    raise NotATargetTableError(str(path), None, f"the template reader reads .xlsx and .csv files, not {suffix or 'a file without suffix'}")
+    raise NotATargetTableError(
+        str(path),
+        None,
+        f"the template reader reads .xlsx and .csv files, not {suffix or 'a file without suffix'}",
+    )
 
 
 # --------------------------------------------------------------------------- CSV
@@ -766,7 +904,10 @@ def _decode_csv(path: Path) -> str:
         except UnicodeDecodeError as exc:
             failures.append(f"{enc.replace('-sig', '')} failed at byte {exc.start} ({exc.reason})")
     raise NotATargetTableError(
-        str(path), None, f"cannot decode the CSV file: {'; '.join(failures)}; expected UTF-8 (with or without BOM) or GB18030"
+        str(path),
+        None,
+        f"cannot decode the CSV file: {'; '.join(failures)}; "
+        "expected UTF-8 (with or without BOM) or GB18030",
     )
 
 
@@ -778,7 +919,9 @@ def _read_csv(path: Path) -> ParsedTable:
     try:
         header = next(reader)
     except StopIteration:
-        raise NotATargetTableError(file, None, "the file is empty; expected a header row with 记录类型") from None
+        raise NotATargetTableError(
+            file, None, "the file is empty; expected a header row with 记录类型"
+        ) from None
     except csv.Error as exc:
         raise SourceError(file, 1, f"malformed CSV header: {exc}") from exc
     synonyms = _synonym_map(CSV_COLUMN_SPECS)
@@ -791,11 +934,15 @@ def _read_csv(path: Path) -> ParsedTable:
         if key in synonyms and synonyms[key] not in columns.values():
             columns[idx] = synonyms[key]
         else:
-            builder.note(file, 1, f"未识别的列 {cell.strip()!r}（第 {idx + 1} 列），已忽略", cell.strip())
+            builder.note(
+                file, 1, f"未识别的列 {cell.strip()!r}（第 {idx + 1} 列），已忽略", cell.strip()
+            )
     if RECORD_TYPE not in columns.values():
+        found = ", ".join(h.strip() for h in header if h.strip())[:200]
         raise NotATargetTableError(
-            file, 1,
-            f"no {RECORD_TYPE} column in the header (found {', '.join(h for h in header if h.strip())[:200]!r}); "
+            file,
+            1,
+            f"no {RECORD_TYPE} column in the header (found {found!r}); "
             f"expected the template's CSV form: {RECORD_TYPE}, {', '.join(CSV_COLUMNS[1:8])}, …",
         )
     carry_indicator, carry_na = _Carry(), _Carry()
@@ -817,20 +964,31 @@ def _read_csv(path: Path) -> ParsedTable:
             if idx in columns:
                 values[columns[idx]] = cell
             elif cell.strip():
-                builder.note(file, start, f"第 {idx + 1} 列没有可识别的列名，值已忽略", cell.strip())
+                builder.note(
+                    file, start, f"第 {idx + 1} 列没有可识别的列名，值已忽略", cell.strip()
+                )
         row = _Row(values, file, start, end if end != start else None)
         kind_text = _norm(row.text(RECORD_TYPE))
         kind = _RECORD_TYPE_ALIASES.get(kind_text, kind_text)
         if kind not in CSV_RECORD_TYPES:
-            what = f"unknown {RECORD_TYPE} {row.text(RECORD_TYPE)!r}" if kind else f"{RECORD_TYPE} is empty"
+            what = (
+                f"unknown {RECORD_TYPE} {row.text(RECORD_TYPE)!r}"
+                if kind
+                else f"{RECORD_TYPE} is empty"
+            )
             raise row.error(f"{what}; expected one of {', '.join(CSV_RECORD_TYPES)}")
         used = {RECORD_TYPE, *CSV_RECORD_TYPES[kind], *provenance}
         for key, value in values.items():
             if key not in used and str(value).strip():
-                builder.note(file, start, f"记录类型 {kind} 不使用列 {key}，值已忽略", str(value).strip())
+                builder.note(
+                    file, start, f"记录类型 {kind} 不使用列 {key}，值已忽略", str(value).strip()
+                )
         if kind == "表":
             if builder.table_row is not None:
-                raise row.error(f"a second 表 row; the first is on line {builder.table_row.line}; expected one per file")
+                raise row.error(
+                    f"a second 表 row; the first is on line {builder.table_row.line}; "
+                    "expected one per file"
+                )
             builder.table_row = row
         elif kind == "单位":
             builder.unit(row)
@@ -847,7 +1005,11 @@ def _read_csv(path: Path) -> ParsedTable:
         else:
             builder.warning(row)
     if builder.table_row is None:
-        raise SourceError(file, None, f"no row with {RECORD_TYPE} 表; expected one with 表名, 部门, 年度, 金额单位")
+        raise SourceError(
+            file,
+            None,
+            f"no row with {RECORD_TYPE} 表; expected one with 表名, 部门, 年度, 金额单位",
+        )
     return builder.parsed()
 
 
@@ -877,7 +1039,9 @@ class _XlsxReader:
             try:
                 return openpyxl.load_workbook(self.path, data_only=data_only)
             except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-                raise NotATargetTableError(self.file, None, f"not a readable .xlsx workbook ({exc})") from exc
+                raise NotATargetTableError(
+                    self.file, None, f"not a readable .xlsx workbook ({exc})"
+                ) from exc
 
     def _cached_value(self, sheet: str, ref: str) -> Any:
         if self._cached is None:
@@ -885,7 +1049,8 @@ class _XlsxReader:
         return self._cached[sheet][ref].value
 
     def grid(self, ws: Any) -> list[list[Any]]:
-        """The sheet's values as text-ready Python values, merged ranges filled from their top-left."""
+        """The sheet's values as text-ready Python values, "
+        "merged ranges filled from their top-left."""
         out: list[list[Any]] = []
         for cells in ws.iter_rows():
             row = []
@@ -895,11 +1060,17 @@ class _XlsxReader:
                     value = self._cached_value(ws.title, c.coordinate)
                     if value is None:
                         raise SourceError(
-                            f"{self.file}#{ws.title}", c.row,
-                            f"cell {c.coordinate} holds the formula {c.value!r} with no saved result; "
+                            f"{self.file}#{ws.title}",
+                            c.row,
+                            f"cell {c.coordinate} holds the formula {c.value!r} "
+                            "with no saved result; "
                             "open and save the file in Excel or WPS, or type the value",
                         )
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (c.number_format or ""):
+                if (
+                    isinstance(value, (int, float))
+                    and not isinstance(value, bool)
+                    and "%" in (c.number_format or "")
+                ):
                     value = _text_of(value, c.number_format)
                 row.append(value)
             out.append(row)
@@ -927,7 +1098,9 @@ class _XlsxReader:
         synonyms = _synonym_map((*sheet.columns, *PROVENANCE))
         required = {c.header for c in sheet.columns if c.required}
 
-        def mapped(cells: list[Any]) -> tuple[dict[int, str], dict[str, str], list[tuple[int, str]]]:
+        def mapped(
+            cells: list[Any],
+        ) -> tuple[dict[int, str], dict[str, str], list[tuple[int, str]]]:
             cols: dict[int, str] = {}
             units: dict[str, str] = {}
             unknown: list[tuple[int, str]] = []
@@ -959,12 +1132,19 @@ class _XlsxReader:
             if r + 1 < len(grid):
                 cols2, units2, unknown2 = mapped(grid[r + 1])
                 merged = {**cols, **cols2}
-                if cols2 and not unknown2 and required <= set(merged.values()) and len(set(merged.values())) == len(merged):
+                if (
+                    cols2
+                    and not unknown2
+                    and required <= set(merged.values())
+                    and len(set(merged.values())) == len(merged)
+                ):
                     unknown = [(i, t) for i, t in unknown if i not in cols2]
                     return _Header(r + 2, merged, {**units, **units2}, unknown)
         return None
 
-    def classify(self, wb: Any) -> list[tuple[Any, Sheet | str | None, list[list[Any]] | None, _Header | None]]:
+    def classify(
+        self, wb: Any
+    ) -> list[tuple[Any, Sheet | str | None, list[list[Any]], _Header | None]]:
         out = []
         for ws in wb.worksheets:
             spec = self.sheet_by_name(ws.title)
@@ -984,7 +1164,10 @@ class _XlsxReader:
         with zipfile.ZipFile(self.path) as zf:
             if "xl/workbook.xml" not in zf.namelist():
                 return False
-            names = re.findall(r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"', zf.read("xl/workbook.xml").decode("utf-8", "replace"))
+            names = re.findall(
+                r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"',
+                zf.read("xl/workbook.xml").decode("utf-8", "replace"),
+            )
         if any(self.sheet_by_name(n) is not None for n in names):
             return True
         try:
@@ -1010,25 +1193,41 @@ class _XlsxReader:
         sheets = self.classify(wb)
         if all(spec is None for _, spec, _, _ in sheets):
             titles = ", ".join(ws.title for ws, *_ in sheets)
-            raise NotATargetTableError(self.file, None, f"no sheet of this workbook ({titles}) is a 绩效目标表 template sheet; {self.expected()}")
+            raise NotATargetTableError(
+                self.file,
+                None,
+                f"no sheet of this workbook ({titles}) is a 绩效目标表 template sheet; "
+                f"{self.expected()}",
+            )
         builder = _Builder()
         table_sheets = [(ws, grid) for ws, spec, grid, _ in sheets if spec == TABLE_SHEET]
         if not table_sheets:
             raise SourceError(
-                self.file, None,
-                f"no sheet {TABLE_SHEET}; expected it with the rows 表名, 部门, 年度, 金额单位 (项目 / 内容 columns)",
+                self.file,
+                None,
+                f"no sheet {TABLE_SHEET}; expected it with the rows 表名, "
+                "部门, 年度, 金额单位 (项目 / 内容 columns)",
             )
         if len(table_sheets) > 1:
-            raise SourceError(self.file, None, f"{len(table_sheets)} sheets named like {TABLE_SHEET}; expected one")
+            raise SourceError(
+                self.file,
+                None,
+                f"{len(table_sheets)} sheets named like {TABLE_SHEET}; expected one",
+            )
         ws, grid = table_sheets[0]
-        builder.table_row = self.table_row(ws.title, grid or [], builder)
+        builder.table_row = self.table_row(ws.title, grid, builder)
         currency = _norm(builder.table_row.text("金额单位")) or "万元"
         for ws, spec, grid, header in sheets:
             label = f"{self.file}#{ws.title}"
             if spec == TABLE_SHEET:
                 continue
             if spec is None:
-                builder.note(label, 1, f"工作表 {ws.title!r} 不是模板中的表，已忽略；{self.expected_zh()}", ws.title)
+                builder.note(
+                    label,
+                    1,
+                    f"工作表 {ws.title!r} 不是模板中的表，已忽略；{self.expected_zh()}",
+                    ws.title,
+                )
                 continue
             assert isinstance(spec, Sheet)
             if header is None:
@@ -1036,10 +1235,12 @@ class _XlsxReader:
                     continue  # an empty sheet of the template
                 need = ", ".join(c.header for c in spec.columns if c.required)
                 raise SourceError(
-                    label, None,
-                    f"no header row with {need} in the first {HEADER_SEARCH_ROWS} rows of sheet {ws.title!r}",
+                    label,
+                    None,
+                    f"no header row with {need} in the first {HEADER_SEARCH_ROWS} rows "
+                    f"of sheet {ws.title!r}",
                 )
-            self.read_sheet(label, spec, grid or [], header, builder, currency)
+            self.read_sheet(label, spec, grid, header, builder, currency)
         return builder.parsed()
 
     @staticmethod
@@ -1059,39 +1260,74 @@ class _XlsxReader:
             key = _norm(_text_of(key_cell))
             if not key:
                 if _text_of(value).strip() or extra:
-                    builder.note(label, r, "该行没有项目名，内容已忽略", _text_of(value).strip() or _text_of(extra[0]).strip())
+                    builder.note(
+                        label,
+                        r,
+                        "该行没有项目名，内容已忽略",
+                        _text_of(value).strip() or _text_of(extra[0]).strip(),
+                    )
                 continue
-            if key in (TABLE_KEY_HEADER, "字段") and _norm(_text_of(value)) in (TABLE_VALUE_HEADER, "值", ""):
+            if key in (TABLE_KEY_HEADER, "字段") and _norm(_text_of(value)) in (
+                TABLE_VALUE_HEADER,
+                "值",
+                "",
+            ):
                 continue
             canon = synonyms.get(key)
             if canon is None:
-                builder.note(label, r, f"未识别的项目 {_text_of(key_cell).strip()!r}，已忽略", _text_of(value).strip() or None)
+                builder.note(
+                    label,
+                    r,
+                    f"未识别的项目 {_text_of(key_cell).strip()!r}，已忽略",
+                    _text_of(value).strip() or None,
+                )
                 continue
             if canon in rows:
-                raise SourceError(label, r, f"项目 {canon} appears twice (rows {rows[canon]} and {r}); expected once")
+                raise SourceError(
+                    label,
+                    r,
+                    f"项目 {canon} appears twice (rows {rows[canon]} and {r}); expected once",
+                )
             values[canon], rows[canon], where[canon] = value, r, f"B{r}"
             if extra:
-                builder.note(label, r, f"项目 {canon} 的第三列及以后的内容已忽略", _text_of(extra[0]).strip())
+                builder.note(
+                    label, r, f"项目 {canon} 的第三列及以后的内容已忽略", _text_of(extra[0]).strip()
+                )
         if "表名" not in rows:
-            raise SourceError(label, None, f"no 表名 row in sheet {title!r}; expected rows 表名, 部门, 年度, 金额单位 in columns 项目 / 内容")
+            raise SourceError(
+                label,
+                None,
+                f"no 表名 row in sheet {title!r}; expected rows 表名, "
+                "部门, 年度, 金额单位 in columns 项目 / 内容",
+            )
         return _Row(values, label, rows["表名"], where=where)
 
     def read_sheet(
-        self, label: str, spec: Sheet, grid: list[list[Any]], header: _Header, builder: _Builder, currency: str
+        self,
+        label: str,
+        spec: Sheet,
+        grid: list[list[Any]],
+        header: _Header,
+        builder: _Builder,
+        currency: str,
     ) -> None:
         from openpyxl.utils import get_column_letter
 
         for idx, text in header.unknown:
             builder.note(
-                label, header.row,
-                f"未识别的列 {text!r}（{get_column_letter(idx + 1)} 列），已忽略；本表可用的列：{'、'.join(spec.headers)}",
+                label,
+                header.row,
+                f"未识别的列 {text!r}（{get_column_letter(idx + 1)} 列），已忽略；"
+                f"本表可用的列：{'、'.join(spec.headers)}",
                 text,
             )
         for canon, unit in header.units.items():
             if unit != currency:
                 raise SourceError(
-                    label, header.row,
-                    f"column {canon} is headed in {unit} but 基本信息 金额单位 is {currency}; expected the same unit",
+                    label,
+                    header.row,
+                    f"column {canon} is headed in {unit} but 基本信息 金额单位 is {currency}; "
+                    "expected the same unit",
                 )
         headed = set(header.columns) | {i for i, _ in header.unknown}
         carry = _Carry()
@@ -1108,9 +1344,18 @@ class _XlsxReader:
             if not any(_text_of(v).strip() for v in cells):
                 continue
             line = r + 1
-            values = {canon: cells[i] if i < len(cells) else None for i, canon in header.columns.items()}
-            where = {canon: f"{get_column_letter(i + 1)}{line}" for i, canon in header.columns.items()}
+            values = {
+                canon: cells[i] if i < len(cells) else None for i, canon in header.columns.items()
+            }
+            where = {
+                canon: f"{get_column_letter(i + 1)}{line}" for i, canon in header.columns.items()
+            }
             for i, v in enumerate(cells):
                 if i not in headed and _text_of(v).strip():
-                    builder.note(label, line, f"{get_column_letter(i + 1)} 列没有列名，值已忽略", _text_of(v).strip())
+                    builder.note(
+                        label,
+                        line,
+                        f"{get_column_letter(i + 1)} 列没有列名，值已忽略",
+                        _text_of(v).strip(),
+                    )
             handlers[spec.kind](_Row(values, label, line, where=where))
