@@ -109,15 +109,23 @@ def one(kind: str, n: int) -> dict:
 
         def run(q: str) -> int:
             return len(list(ds.query(prefixes + q)))
+
     load_s = time.perf_counter() - t0
     mem = rss_mb() - base
     timings = {}
     answers = {}
     for qid, q in queries.items():
-        ts = _time(lambda q=q: answers.__setitem__(qid, run(q)), repeat=3)
+        ts = _time(lambda q=q, qid=qid: answers.__setitem__(qid, run(q)), repeat=3)
         timings[qid] = statistics.median(ts)
-    return {"kind": kind, "indicators": n, "triples": triples, "load_s": load_s, "rss_mb": mem,
-            "query_s": timings, "rows": answers}
+    return {
+        "kind": kind,
+        "indicators": n,
+        "triples": triples,
+        "load_s": load_s,
+        "rss_mb": mem,
+        "query_s": timings,
+        "rows": answers,
+    }
 
 
 def seed_figures() -> dict:
@@ -128,12 +136,17 @@ def seed_figures() -> dict:
     prep = _time(lambda: prepare(SEED), repeat=5)
     with tempfile.TemporaryDirectory() as tmp:
         full = _time(lambda: build([SEED], Path(tmp) / "store"), repeat=3)
-    return {"parse_ms": 1000 * statistics.median(parse), "map_validate_ms": 1000 * statistics.median(prep),
-            "build_ms": 1000 * statistics.median(full)}
+    return {
+        "parse_ms": 1000 * statistics.median(parse),
+        "map_validate_ms": 1000 * statistics.median(prep),
+        "build_ms": 1000 * statistics.median(full),
+    }
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", default="10000,100000", help="comma-separated indicator counts")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--_one", nargs=2, help=argparse.SUPPRESS)
@@ -143,24 +156,38 @@ def main() -> None:
         return
     figures: dict = {"seed": seed_figures(), "stores": []}
     s = figures["seed"]
-    print(f"seed table (166 indicators): parse {s['parse_ms']:.1f} ms, read+map+SHACL {s['map_validate_ms']:.0f} ms, "
-          f"full build into a new store {s['build_ms']:.0f} ms (medians)")
+    print(
+        f"seed table (166 indicators): parse {s['parse_ms']:.1f} ms, read+map+SHACL {s['map_validate_ms']:.0f} ms, "
+        f"full build into a new store {s['build_ms']:.0f} ms (medians)"
+    )
     for n in [int(x) for x in args.sizes.split(",") if x]:
         rows = {}
         for kind in ("pyoxigraph", "rdflib"):
-            proc = subprocess.run([sys.executable, __file__, "--_one", kind, str(n)], capture_output=True,
-                                  text=True, check=True)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--_one", kind, str(n)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             rows[kind] = json.loads(proc.stdout.strip().splitlines()[-1])
             figures["stores"].append(rows[kind])
         ox, rl = rows["pyoxigraph"], rows["rdflib"]
         print(f"\n{n:,} indicators, {ox['triples']:,} triples")
-        print(f"  load:   pyoxigraph {ox['load_s']:.1f} s, {ox['rss_mb']:.0f} MB RSS growth | "
-              f"rdflib {rl['load_s']:.1f} s, {rl['rss_mb']:.0f} MB")
+        print(
+            f"  load:   pyoxigraph {ox['load_s']:.1f} s, {ox['rss_mb']:.0f} MB RSS growth | "
+            f"rdflib {rl['load_s']:.1f} s, {rl['rss_mb']:.0f} MB"
+        )
         print(f"  {'query':6} {'pyoxigraph':>12} {'rdflib':>12} {'ratio':>7} rows(same?)")
         for qid in ox["query_s"]:
             a, b = ox["query_s"][qid], rl["query_s"][qid]
-            same = "yes" if ox["rows"][qid] == rl["rows"][qid] else f"NO {ox['rows'][qid]}≠{rl['rows'][qid]}"
-            print(f"  {qid:6} {a * 1000:10.1f}ms {b * 1000:10.1f}ms {b / a:6.1f}× {ox['rows'][qid]} ({same})")
+            same = (
+                "yes"
+                if ox["rows"][qid] == rl["rows"][qid]
+                else f"NO {ox['rows'][qid]}≠{rl['rows'][qid]}"
+            )
+            print(
+                f"  {qid:6} {a * 1000:10.1f}ms {b * 1000:10.1f}ms {b / a:6.1f}× {ox['rows'][qid]} ({same})"
+            )
     if args.json:
         args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
         print(f"\nwrote {args.json}")

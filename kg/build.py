@@ -59,10 +59,18 @@ def expand_sources(sources: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for src in sources:
         if src.is_dir():
-            found = sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
-                           and not p.name.startswith((".", "~$")) and p.name.lower() != "readme.md")
+            found = sorted(
+                p
+                for p in src.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in suffixes
+                and not p.name.startswith((".", "~$"))
+                and p.name.lower() != "readme.md"
+            )
             if not found:
-                raise SourceError(str(src), None, f"no table files ({', '.join(sorted(suffixes))}) in this folder")
+                raise SourceError(
+                    str(src), None, f"no table files ({', '.join(sorted(suffixes))}) in this folder"
+                )
             out.extend(found)
         else:
             out.append(src)
@@ -98,7 +106,8 @@ def build(
         if built.uri in seen:
             t = built.parsed.table
             raise SourceError(
-                str(path), built.parsed.table.source.line,
+                str(path),
+                built.parsed.table.source.line,
                 f"same table ({t.department}, {t.fiscal_year}, {t.table_type}) as {seen[built.uri]}; "
                 "build one of them",
             )

@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,13 +41,13 @@ ReaderOpt = Annotated[
 ]
 
 
-class ParseFormat(str, Enum):
+class ParseFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     xlsx = "xlsx"
 
 
-class QueryFormat(str, Enum):
+class QueryFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -83,7 +83,9 @@ def _errors() -> Iterator[None]:
 def parse(
     file: Annotated[Path, typer.Argument(help="a table file (PDF text, template XLSX/CSV, JSONL)")],
     format: Annotated[ParseFormat, typer.Option("--format", "-f")] = ParseFormat.jsonl,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="write here (required for xlsx)")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write here (required for xlsx)")
+    ] = None,
     reader: ReaderOpt = None,
 ) -> None:
     """Read one table and print its records (one JSON object per line by default)."""
@@ -93,8 +95,10 @@ def parse(
     with _errors():
         _chosen, parsed = read_table(file, reader)
     for w in parsed.warnings:
-        err.print(f"[yellow]warning:[/yellow] {w.source.file}:{w.source.line}: {w.message}: {w.text}",
-                  highlight=False)
+        err.print(
+            f"[yellow]warning:[/yellow] {w.source.file}:{w.source.line}: {w.message}: {w.text}",
+            highlight=False,
+        )
     if format is ParseFormat.xlsx:
         if output is None:
             err.print("[red]error:[/red] --format xlsx needs --output FILE.xlsx")
@@ -124,17 +128,27 @@ def build(
     from .build import build as run_build
 
     settings = _settings(data_dir)
-    with _errors(), Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
-    ) as bar:
+    with (
+        _errors(),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task("", total=None)
 
         def progress(message: str, n: int, total: int) -> None:
             bar.update(task, description=message, completed=n, total=total)
 
         report = run_build(
-            sources, settings.store_path, reader=reader,
-            shacl=settings.validate_shacl and not no_shacl, progress=progress,
+            sources,
+            settings.store_path,
+            reader=reader,
+            shacl=settings.validate_shacl and not no_shacl,
+            progress=progress,
         )
     for t in report.tables:
         c = t.counts
@@ -145,8 +159,10 @@ def build(
             markup=False,
         )
     for w in report.warnings:
-        err.print(f"[yellow]warning:[/yellow] {w.source.file}:{w.source.line}: {w.message}: {w.text}",
-                  highlight=False)
+        err.print(
+            f"[yellow]warning:[/yellow] {w.source.file}:{w.source.line}: {w.message}: {w.text}",
+            highlight=False,
+        )
     err.print(f"built {len(report.tables)} table(s) into {settings.store_path}", highlight=False)
 
 
@@ -265,7 +281,8 @@ def stats(
     }
     _, rows = store.select(STATS_QUERY)
     summary["indicators_by_category"] = [
-        {"level1": str(r[0]), "level2": str(r[1]), "count": int(r[2].toPython())} for r in rows  # type: ignore[union-attr]
+        {"level1": str(r[0]), "level2": str(r[1]), "count": int(r[2].toPython())}
+        for r in rows  # type: ignore[union-attr]
     ]
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -301,7 +318,9 @@ def serve(
         err.print(f"[red]error:[/red] settings: {exc}")
         raise typer.Exit(2) from exc
     if not settings.store_path.exists():
-        err.print(f"[red]error:[/red] no graph store at {settings.store_path}; run `ikg build` first")
+        err.print(
+            f"[red]error:[/red] no graph store at {settings.store_path}; run `ikg build` first"
+        )
         raise typer.Exit(2)
     run(settings)
 

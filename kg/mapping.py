@@ -160,8 +160,11 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
         g.add((node, IKG.name, lit(task.name)))
         g.add((node, IKG.content, lit(task.content)))
         g.add((node, IKG.ordinal, lit(task.ordinal)))
-        for prop, value in ((IKG.totalAmount, task.total), (IKG.fiscalAmount, task.fiscal),
-                            (IKG.otherAmount, task.other)):
+        for prop, value in (
+            (IKG.totalAmount, task.total),
+            (IKG.fiscalAmount, task.fiscal),
+            (IKG.otherAmount, task.other),
+        ):
             if value is not None:
                 g.add((node, prop, lit(value)))
         if task.unit is not None:
@@ -174,8 +177,11 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
         g.add((node, RDF.type, IKG.StatedTotals))
         g.add((node, IKG.inTable, tab))
         g.add((node, IKG.name, lit(tot.label)))
-        for prop, value in ((IKG.totalAmount, tot.total), (IKG.fiscalAmount, tot.fiscal),
-                            (IKG.otherAmount, tot.other)):
+        for prop, value in (
+            (IKG.totalAmount, tot.total),
+            (IKG.fiscalAmount, tot.fiscal),
+            (IKG.otherAmount, tot.other),
+        ):
             if value is not None:
                 g.add((node, prop, lit(value)))
         _provenance(g, node, tot.source)
@@ -190,8 +196,13 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
         _provenance(g, node, goal.source)
 
     for ind in parsed.indicators:
-        node = uris.indicator(tab, ind.level1, ind.level2, ind.name,
-                              occurrence(("ind", ind.level1, ind.level2, ind.name)))
+        node = uris.indicator(
+            tab,
+            ind.level1,
+            ind.level2,
+            ind.name,
+            occurrence(("ind", ind.level1, ind.level2, ind.name)),
+        )
         g.add((node, RDF.type, IKG.Indicator))
         g.add((node, IKG.inTable, tab))
         g.add((node, IKG.name, lit(ind.name)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -151,16 +151,7 @@ class WarningRecord(_Record):
 
 
 Record = Annotated[
-    Union[
-        TableRecord,
-        UnitRecord,
-        TaskRecord,
-        TotalsRecord,
-        GoalRecord,
-        IndicatorRecord,
-        CategoryNotApplicableRecord,
-        WarningRecord,
-    ],
+    TableRecord | UnitRecord | TaskRecord | TotalsRecord | GoalRecord | IndicatorRecord | CategoryNotApplicableRecord | WarningRecord,
     Field(discriminator="kind"),
 ]
 

@@ -22,10 +22,12 @@ class Settings(BaseSettings):
         description="where the graph store (store/), the embedding index and caches live",
     )
     store: Literal["oxigraph"] = Field(
-        default="oxigraph", description="graph store backend; 'oxigraph' is the embedded on-disk store"
+        default="oxigraph",
+        description="graph store backend; 'oxigraph' is the embedded on-disk store",
     )
     validate_shacl: bool = Field(
-        default=True, description="validate each table's graph against ontology/shapes.ttl before commit"
+        default=True,
+        description="validate each table's graph against ontology/shapes.ttl before commit",
     )
     # API / SPARQL endpoint
     host: str = "127.0.0.1"

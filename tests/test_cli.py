@@ -47,15 +47,28 @@ def test_parse_jsonl_indicator_shape(seed_jsonl, seed_path):
         assert isinstance(r["source"]["line"], int)
         assert r["target_parsed"]["raw"] == r["target"]
     first = inds[0]
-    assert (first["name"], first["target"], first["source"]["line"]) == ("全年辅助人员流失人数", "≦6人", 614)
+    assert (first["name"], first["target"], first["source"]["line"]) == (
+        "全年辅助人员流失人数",
+        "≦6人",
+        614,
+    )
     assert first["target_parsed"]["comparison"] == "<=" and first["target_parsed"]["upper"] == "6"
 
 
 def test_parse_jsonl_other_kinds(seed_jsonl):
     table = seed_jsonl[0]
-    assert (table["department"], table["fiscal_year"], table["currency_unit"]) == ("中共深圳市福田区委组织部", 2024, "万元")
+    assert (table["department"], table["fiscal_year"], table["currency_unit"]) == (
+        "中共深圳市福田区委组织部",
+        2024,
+        "万元",
+    )
     task = next(r for r in seed_jsonl if r["kind"] == "task")
-    assert (task["name"], task["total"], task["fiscal"], task["other"]) == ("基本支出", "3133.45", "3128.46", "0.00")
+    assert (task["name"], task["total"], task["fiscal"], task["other"]) == (
+        "基本支出",
+        "3133.45",
+        "3128.46",
+        "0.00",
+    )
     assert task["source"]["line"] == 36
     na = [r for r in seed_jsonl if r["kind"] == "category_not_applicable"]
     assert [r["level2"] for r in na] == ["生态效益指标", "其他满意度指标"]
@@ -126,8 +139,14 @@ BAD = {
         r"not_a_table\.txt: no reader recognises this file",
     ),
     "truncated.txt": (lambda lines: lines[:1000], r"truncated\.txt:\d+: .*truncated"),
-    "bad_amount.txt": (_replace(52, "3,128.46", "3,12x.46"), r"bad_amount\.txt:52: unparsable amount '3,12x\.46'"),
-    "bad_category.txt": (_replace(793, "质量指标", "品质指标"), r"bad_category\.txt:793: unknown category '品质指标'"),
+    "bad_amount.txt": (
+        _replace(52, "3,128.46", "3,12x.46"),
+        r"bad_amount\.txt:52: unparsable amount '3,12x\.46'",
+    ),
+    "bad_category.txt": (
+        _replace(793, "质量指标", "品质指标"),
+        r"bad_category\.txt:793: unknown category '品质指标'",
+    ),
 }
 
 
@@ -135,8 +154,14 @@ BAD = {
 def test_bad_input_names_file_and_line_and_leaves_store(tmp_path, seed_path, name):
     data = tmp_path / "data"
     assert invoke("build", str(seed_path), "--data-dir", str(data)).exit_code == 0
-    before = invoke("query", "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", "--data-dir", str(data),
-                    "--format", "csv").stdout
+    before = invoke(
+        "query",
+        "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+        "--data-dir",
+        str(data),
+        "--format",
+        "csv",
+    ).stdout
     edit, pattern = BAD[name]
     bad = _variant(tmp_path, seed_path, name, edit)
     for cmd in (["parse", str(bad)], ["build", str(bad), "--data-dir", str(data)]):
@@ -144,8 +169,14 @@ def test_bad_input_names_file_and_line_and_leaves_store(tmp_path, seed_path, nam
         assert result.exit_code == 2, (cmd, result.output)
         message = " ".join(result.output.split())
         assert re.search(pattern, message), message
-    after = invoke("query", "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", "--data-dir", str(data),
-                   "--format", "csv").stdout
+    after = invoke(
+        "query",
+        "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+        "--data-dir",
+        str(data),
+        "--format",
+        "csv",
+    ).stdout
     assert sorted(after.splitlines()) == sorted(before.splitlines())
     assert len(before.splitlines()) > 2000
 
@@ -156,5 +187,8 @@ def test_build_of_several_files_is_all_or_nothing(tmp_path, seed_path):
     bad = _variant(tmp_path, seed_path, "bad_amount.txt", _replace(52, "3,128.46", "3,12x.46"))
     result = invoke("build", str(seed_path), str(bad), "--data-dir", str(data))
     assert result.exit_code == 2
-    assert not (data / "store").exists() or invoke("stats", "--data-dir", str(data), "--json").exit_code != 0 \
+    assert (
+        not (data / "store").exists()
+        or invoke("stats", "--data-dir", str(data), "--json").exit_code != 0
         or json.loads(invoke("stats", "--data-dir", str(data), "--json").stdout)["tables"] == 0
+    )

@@ -13,7 +13,9 @@ from kg.store import GraphStore
 
 
 def seed_graph(parsed) -> Graph:
-    return mapping.to_graph(parsed, reader="pdf-text", sha256="0" * 64) + mapping.organisations_graph(parsed)
+    return mapping.to_graph(
+        parsed, reader="pdf-text", sha256="0" * 64
+    ) + mapping.organisations_graph(parsed)
 
 
 def test_every_emitted_term_is_declared(seed_parsed):
@@ -75,8 +77,11 @@ def test_exact_match_query_in_rdflib_and_pyoxigraph(seed_parsed):
     assert in_rdflib == [Literal("≥90%")]
 
     store = GraphStore(None)
-    store.replace_graph(mapping.table_uri(seed_parsed), mapping.to_graph(seed_parsed),
-                        mapping.organisations_graph(seed_parsed))
+    store.replace_graph(
+        mapping.table_uri(seed_parsed),
+        mapping.to_graph(seed_parsed),
+        mapping.organisations_graph(seed_parsed),
+    )
     _, rows = store.select(EXACT)
     assert [r[0] for r in rows] == in_rdflib
     # and back out of the store, the table graph is the same set of triples as rdflib built

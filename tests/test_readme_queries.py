@@ -66,14 +66,19 @@ def store(seed_parsed):
     s = GraphStore(None)  # in-memory pyoxigraph store, same code path as on disk
     s.load_ontology()
     for parsed in (seed_parsed, make_variant(seed_parsed)):
-        s.replace_graph(mapping.table_uri(parsed), mapping.to_graph(parsed), mapping.organisations_graph(parsed))
+        s.replace_graph(
+            mapping.table_uri(parsed), mapping.to_graph(parsed), mapping.organisations_graph(parsed)
+        )
     return s
 
 
 def rows(store, q: str) -> list[dict[str, object]]:
     names, data = store.select(QUERIES[q])
     assert data, f"{q} gave no rows"
-    return [{n: (None if v is None else v.toPython()) for n, v in zip(names, r, strict=True)} for r in data]
+    return [
+        {n: (None if v is None else v.toPython()) for n, v in zip(names, r, strict=True)}
+        for r in data
+    ]
 
 
 def of(dept: str, result: list[dict]) -> list[dict]:
@@ -90,14 +95,19 @@ def test_q1_indicators_per_category(store, seed_parsed):
 
 def test_q2_qualitative_targets(store, seed_parsed, seed_path):
     result = of(SEED_DEPT, rows(store, "Q2"))
-    expected = [(i.name, i.target, i.source.line) for i in seed_parsed.indicators
-                if i.target_parsed.form in ("qualitative", "text")]
+    expected = [
+        (i.name, i.target, i.source.line)
+        for i in seed_parsed.indicators
+        if i.target_parsed.form in ("qualitative", "text")
+    ]
     assert [(r["indicator"], r["target"], r["line"]) for r in result] == expected
     assert {r["file"] for r in result} == {str(seed_path)}
     assert ("提升人才政策覆盖面", "显著", 1047) in expected
     assert ("教学费用支付及时性", "及时", 886) in expected
     assert ("档案信息系统安全等级", "二级", 1157) in expected
-    assert len(expected) == 36  # counted by hand in the seed: 2 及时, 33 显著/明显/二级, 1 free text
+    assert (
+        len(expected) == 36
+    )  # counted by hand in the seed: 2 及时, 33 显著/明显/二级, 1 free text
 
 
 def test_q3_tables_without_cost_indicators(store):
@@ -105,7 +115,9 @@ def test_q3_tables_without_cost_indicators(store):
 
 
 def test_q4_satisfaction_below_90(store):
-    assert rows(store, "Q4") == [{"department": VARIANT_DEPT, "indicator": "招聘单位满意度", "target": "≥85%", "line": 1249}]
+    assert rows(store, "Q4") == [
+        {"department": VARIANT_DEPT, "indicator": "招聘单位满意度", "target": "≥85%", "line": 1249}
+    ]
 
 
 def test_q5_budget_per_task(store, seed_parsed):
@@ -120,8 +132,16 @@ def test_q5_budget_per_task(store, seed_parsed):
 
 def test_q6_unbalanced_rows(store):
     result = of(SEED_DEPT, rows(store, "Q6"))
-    assert result == [{"department": SEED_DEPT, "task": "基本支出", "total": Decimal("3133.45"),
-                       "fiscal": Decimal("3128.46"), "other": Decimal("0.00"), "line": 36}]
+    assert result == [
+        {
+            "department": SEED_DEPT,
+            "task": "基本支出",
+            "total": Decimal("3133.45"),
+            "fiscal": Decimal("3128.46"),
+            "other": Decimal("0.00"),
+            "line": 36,
+        }
+    ]
 
 
 def test_q7_totals_against_rows(store, seed_parsed):
@@ -133,9 +153,15 @@ def test_q7_totals_against_rows(store, seed_parsed):
 
 def test_q8_deadline_outside_fiscal_year(store):
     result = of(SEED_DEPT, rows(store, "Q8"))
-    assert result == [{"department": SEED_DEPT, "year": 2024,
-                       "indicator": "党员干部培训、党员教育管理经费、机关群团活动等党建工作时效",
-                       "target": "2023年12月20日前", "line": 927}]
+    assert result == [
+        {
+            "department": SEED_DEPT,
+            "year": 2024,
+            "indicator": "党员干部培训、党员教育管理经费、机关群团活动等党建工作时效",
+            "target": "2023年12月20日前",
+            "line": 927,
+        }
+    ]
 
 
 def test_q9_cost_not_money(store, seed_parsed):
@@ -147,14 +173,19 @@ def test_q9_cost_not_money(store, seed_parsed):
 
 def test_q10_not_applicable(store):
     result = of(SEED_DEPT, rows(store, "Q10"))
-    assert [(r["level2"], r["line"]) for r in result] == [("生态效益指标", 1226), ("其他满意度指标", 1306)]
+    assert [(r["level2"], r["line"]) for r in result] == [
+        ("生态效益指标", 1226),
+        ("其他满意度指标", 1306),
+    ]
 
 
 def test_q11_find_by_word(store, seed_parsed, seed_path):
     result = rows(store, "Q11")
     expected = [i for i in seed_parsed.indicators if "慰问金" in i.name]
     seed_rows = [r for r in result if r["file"] == str(seed_path)]
-    assert [(r["indicator"], r["line"]) for r in seed_rows] == [(i.name, i.source.line) for i in expected]
+    assert [(r["indicator"], r["line"]) for r in seed_rows] == [
+        (i.name, i.source.line) for i in expected
+    ]
     assert len(expected) >= 4
 
 

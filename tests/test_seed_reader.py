@@ -7,7 +7,6 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-
 from conftest import seed_lines
 
 LEVEL2_COUNTS = {
@@ -86,8 +85,22 @@ def test_no_fragment_lost_in_indicator_section(seed_parsed):
     lines = seed_lines()
     first = min(i.source.line for i in seed_parsed.indicators)
     section = [(no, text) for no, text in enumerate(lines, start=1) if no >= first and text.strip()]
-    labels = {"数量指标", "质量指标", "时效指标", "成本指标", "效益", "指标", "经济效益指标", "社会效益指标",
-              "可持续影响指标", "生态效益指标", "满意", "度指", "标", "服务对象满意度指标"}
+    labels = {
+        "数量指标",
+        "质量指标",
+        "时效指标",
+        "成本指标",
+        "效益",
+        "指标",
+        "经济效益指标",
+        "社会效益指标",
+        "可持续影响指标",
+        "生态效益指标",
+        "满意",
+        "度指",
+        "标",
+        "服务对象满意度指标",
+    }
     printed = Counter()
     for no, text in section:
         t = _nospace(text)
@@ -179,7 +192,11 @@ def test_no_fragment_lost_in_task_section(seed_parsed):
 
 def test_stated_totals(seed_parsed):
     tot = seed_parsed.totals
-    assert (tot.total, tot.fiscal, tot.other) == (Decimal("16499.41"), Decimal("16499.41"), Decimal("0.00"))
+    assert (tot.total, tot.fiscal, tot.other) == (
+        Decimal("16499.41"),
+        Decimal("16499.41"),
+        Decimal("0.00"),
+    )
     assert tot.source.line == 554
 
 
@@ -188,11 +205,18 @@ def test_goals_in_full(seed_parsed):
     goals = seed_parsed.goals
     assert [g.number for g in goals] == [0, 1, 2, 3]
     assert goals[0].text == "".join(lines[i - 1].strip() for i in (570, 572, 574))
-    assert goals[1].text.startswith("围绕区委区政府中心工作") and goals[1].text.endswith("各项工作；")
+    assert goals[1].text.startswith("围绕区委区政府中心工作") and goals[1].text.endswith(
+        "各项工作；"
+    )
     assert goals[2].text.endswith("关心关爱全区干部职工身心健康；")
     assert goals[3].text.startswith("完成全区公职人员（不含区属学校教师、区属医院医务人员）档案")
     assert goals[3].text.endswith("做好档案管理信息化建设工作。")
-    assert [(g.source.line, g.source.end_line) for g in goals] == [(570, 574), (576, 578), (580, 584), (586, 590)]
+    assert [(g.source.line, g.source.end_line) for g in goals] == [
+        (570, 574),
+        (576, 578),
+        (580, 584),
+        (586, 590),
+    ]
 
 
 def test_targets_are_parsed(seed_parsed):

@@ -66,18 +66,51 @@ _SIGN = r"[≥≧≤≦＞>＜<=＝]"
 _NUM = r"\d[\d,]*(?:\.\d+)?"
 _UNIT_WORD = r"[^\s\d≥≧≤≦＞>＜<=＝]{1,4}"
 _T_NUMERIC = re.compile(rf"^{_SIGN}?\s*{_NUM}\s*(?:%|{_UNIT_WORD})?$")
-_T_RANGE = re.compile(rf"^{_NUM}\s*(?:%|{_UNIT_WORD})?\s*{_SIGN}\s*[nNxX]?\s*{_SIGN}\s*{_NUM}\s*(?:%|{_UNIT_WORD})?$")
-_T_DATE_FULL = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*(?:\d{1,2}\s*日|底|末)?\s*(?:前|之前|以前|内|以内)?$")
+_T_RANGE = re.compile(
+    rf"^{_NUM}\s*(?:%|{_UNIT_WORD})?\s*{_SIGN}\s*[nNxX]?\s*{_SIGN}\s*{_NUM}\s*(?:%|{_UNIT_WORD})?$"
+)
+_T_DATE_FULL = re.compile(
+    r"^\d{4}\s*年\s*\d{1,2}\s*月\s*(?:\d{1,2}\s*日|底|末)?\s*(?:前|之前|以前|内|以内)?$"
+)
 _T_DATE_CUT = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}$")
 _T_EVERY = re.compile(r"^每(?:日|天|周|月|季度?|半年|年|学期)")
-_T_DURATION = re.compile(rf"^{_NUM}\s*(?:个)?(?:工作日|自然日|日|天|小时|周|个月|月|年)\s*(?:内|以内)?$")
+_T_DURATION = re.compile(
+    rf"^{_NUM}\s*(?:个)?(?:工作日|自然日|日|天|小时|周|个月|月|年)\s*(?:内|以内)?$"
+)
 _T_DATE_TAIL = re.compile(r"^(?:日|号)?\s*(?:前|之前|以前)$")
 #: Grades the layout trusts as a whole target cell. Single characters (高, 好 …)
 #: are left out: they occur as the last piece of a wrapped name.
 _GRADES = (
-    "显著", "明显", "及时", "有效", "较好", "良好", "优秀", "达标", "合格", "优良", "提升", "提高",
-    "稳步提升", "逐步提高", "持续提升", "有所提升", "明显提升", "显著提升", "基本达到", "达到预期",
-    "符合要求", "按时完成", "全面完成", "一级", "二级", "三级", "甲级", "乙级", "中长期", "长期",
+    "显著",
+    "明显",
+    "及时",
+    "有效",
+    "较好",
+    "良好",
+    "优秀",
+    "达标",
+    "合格",
+    "优良",
+    "提升",
+    "提高",
+    "稳步提升",
+    "逐步提高",
+    "持续提升",
+    "有所提升",
+    "明显提升",
+    "显著提升",
+    "基本达到",
+    "达到预期",
+    "符合要求",
+    "按时完成",
+    "全面完成",
+    "一级",
+    "二级",
+    "三级",
+    "甲级",
+    "乙级",
+    "中长期",
+    "长期",
     _NA,
 )
 
@@ -128,7 +161,9 @@ def read(path: Path) -> ParsedTable:
     try:
         raw = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise NotATargetTableError(str(path), None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        raise NotATargetTableError(
+            str(path), None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from exc
     return _Reader(str(path), raw).parse()
 
 
@@ -207,14 +242,18 @@ class _Reader:
         self.warnings: list[WarningRecord] = []
 
     # -- helpers -------------------------------------------------------------
-    def err(self, line: int | None, message: str, cls: type[SourceError] = SourceError) -> SourceError:
+    def err(
+        self, line: int | None, message: str, cls: type[SourceError] = SourceError
+    ) -> SourceError:
         return cls(self.file, line, message)
 
     def src(self, first: int, last: int | None = None) -> Source:
         return Source(file=self.file, line=first, end_line=last if last and last != first else None)
 
     def warn(self, line: _Line, message: str) -> None:
-        self.warnings.append(WarningRecord(message=message, text=line.text, source=self.src(line.no)))
+        self.warnings.append(
+            WarningRecord(message=message, text=line.text, source=self.src(line.no))
+        )
 
     def find(self, predicate, start: int, what: str) -> int:  # type: ignore[no-untyped-def]
         for i in range(start, len(self.lines)):
@@ -341,9 +380,14 @@ class _Reader:
     def parse_tasks(
         self, i: int, units: list[UnitRecord]
     ) -> tuple[list[TaskRecord], TotalsRecord, int]:
-        start = self.find(lambda t: t.startswith("其中：其他资金") or t.startswith("其中:其他资金"), i,
-                          "the 年度主要任务 header (… 其中：其他资金)")
-        end = self.find(lambda t: t.startswith("金额合计"), start, "the 金额合计 row of 年度主要任务")
+        start = self.find(
+            lambda t: t.startswith("其中：其他资金") or t.startswith("其中:其他资金"),
+            i,
+            "the 年度主要任务 header (… 其中：其他资金)",
+        )
+        end = self.find(
+            lambda t: t.startswith("金额合计"), start, "the 金额合计 row of 年度主要任务"
+        )
         # A row: name pieces, content lines, amounts. Its amounts end the row's first
         # page fragment; after a page break the same row goes on (content, and name
         # pieces until its content resumes).
@@ -351,8 +395,14 @@ class _Reader:
         cur: dict | None = None
 
         def new_row(name: list[str]) -> dict:
-            row = {"name": name, "content": [], "amounts": None, "lines": [],
-                   "after_break": False, "content_after_break": False}
+            row = {
+                "name": name,
+                "content": [],
+                "amounts": None,
+                "lines": [],
+                "after_break": False,
+                "content_after_break": False,
+            }
             rows.append(row)
             return row
 
@@ -364,8 +414,10 @@ class _Reader:
                 piece, content = m[1], (m[2] or "")
             if cur is not None and cur["amounts"] is not None and line.page_break_before:
                 cur["after_break"] = True
-            closed = cur is not None and cur["amounts"] is not None and (
-                not cur["after_break"] or cur["content_after_break"]
+            closed = (
+                cur is not None
+                and cur["amounts"] is not None
+                and (not cur["after_break"] or cur["content_after_break"])
             )
             if piece is not None:
                 if cur is None or closed:
@@ -382,7 +434,9 @@ class _Reader:
                 cur["content_after_break"] = cur["after_break"]
             if amounts is not None:
                 if cur["amounts"] is not None:
-                    raise self.err(line.no, f"a second set of amounts for task {''.join(cur['name'])!r}")
+                    raise self.err(
+                        line.no, f"a second set of amounts for task {''.join(cur['name'])!r}"
+                    )
                 cur["amounts"] = amounts
             cur["lines"].append(line.no)
 
@@ -390,15 +444,22 @@ class _Reader:
         for n, row in enumerate(rows, start=1):
             name = "".join(row["name"])
             if row["amounts"] is None:
-                raise self.err(row["lines"][0], f"task {name!r} has no amounts (总额 财政拨款 其他资金)")
+                raise self.err(
+                    row["lines"][0], f"task {name!r} has no amounts (总额 财政拨款 其他资金)"
+                )
             content = ""
             for text in row["content"]:
                 content += ("\n" if content and _ITEM_START.match(text) else "") + text
             total, fiscal, other = row["amounts"]
             tasks.append(
                 TaskRecord(
-                    name=name, content=content, total=total, fiscal=fiscal, other=other,
-                    ordinal=n, source=self.src(min(row["lines"]), max(row["lines"])),
+                    name=name,
+                    content=content,
+                    total=total,
+                    fiscal=fiscal,
+                    other=other,
+                    ordinal=n,
+                    source=self.src(min(row["lines"]), max(row["lines"])),
                 )
             )
         # A task printed once per unit (基本支出): the k-th row belongs to the k-th unit.
@@ -412,16 +473,28 @@ class _Reader:
         totals_line = self.lines[end]
         label, amounts = self.parse_amounts(totals_line)
         if amounts is None:
-            raise self.err(totals_line.no, f"金额合计 row without three amounts: {totals_line.text!r}", AmountError)
+            raise self.err(
+                totals_line.no,
+                f"金额合计 row without three amounts: {totals_line.text!r}",
+                AmountError,
+            )
         totals = TotalsRecord(
-            label=label, total=amounts[0], fiscal=amounts[1], other=amounts[2], source=self.src(totals_line.no)
+            label=label,
+            total=amounts[0],
+            fiscal=amounts[1],
+            other=amounts[2],
+            source=self.src(totals_line.no),
         )
         return tasks, totals, end + 1
 
     # -- goals ---------------------------------------------------------------
     def parse_goals(self, i: int) -> tuple[list[GoalRecord], int]:
         i = self.skip_vertical(i, "年度总体目标")
-        end = self.find(lambda t: t == "一级" or t.startswith("一级指标"), i, "the 年度绩效指标 header (一级指标)")
+        end = self.find(
+            lambda t: t == "一级" or t.startswith("一级指标"),
+            i,
+            "the 年度绩效指标 header (一级指标)",
+        )
         goals: list[GoalRecord] = []
         buf: list[_Line] = []
         number = 0
@@ -430,7 +503,9 @@ class _Reader:
             if not buf:
                 return
             text = "".join(x.text for x in buf)
-            goals.append(GoalRecord(number=number, text=text, source=self.src(buf[0].no, buf[-1].no)))
+            goals.append(
+                GoalRecord(number=number, text=text, source=self.src(buf[0].no, buf[-1].no))
+            )
 
         for line in self.lines[i:end]:
             m = _GOAL.match(line.text)
@@ -442,12 +517,16 @@ class _Reader:
                 buf.append(line)
         flush()
         if not goals or goals[0].number != 0:
-            raise self.err(self.lines[i].no if i < len(self.lines) else None,
-                           "no 年度总体目标 paragraph before 目标 1")
+            raise self.err(
+                self.lines[i].no if i < len(self.lines) else None,
+                "no 年度总体目标 paragraph before 目标 1",
+            )
         numbers = [g.number for g in goals[1:]]
         if numbers != list(range(1, len(numbers) + 1)):
-            raise self.err(goals[1].source.line if len(goals) > 1 else None,
-                           f"goals numbered {numbers}; expected 1..n in order")
+            raise self.err(
+                goals[1].source.line if len(goals) > 1 else None,
+                f"goals numbered {numbers}; expected 1..n in order",
+            )
         return goals, end
 
     # -- indicators ----------------------------------------------------------
@@ -467,13 +546,19 @@ class _Reader:
             return None
         label, end = best
         # a one-line label that is also a level-2 one (成本指标) is level 1 only when a level-2 follows
-        if end - i == 1 and label in level2:
-            if end >= len(self.lines) or self.lines[end].text.split(" ")[0] not in level2:
-                return None
+        next_is_level2 = end < len(self.lines) and self.lines[end].text.split(" ")[0] in level2
+        if end - i == 1 and label in level2 and not next_is_level2:
+            return None
         return best
 
-    def parse_indicators(self, i: int) -> tuple[list[IndicatorRecord], list[CategoryNotApplicableRecord]]:
-        header = self.find(lambda t: t.startswith("二级指标") and "目标值" in t, i, "the indicator header (二级指标 三级指标 目标值)")
+    def parse_indicators(
+        self, i: int
+    ) -> tuple[list[IndicatorRecord], list[CategoryNotApplicableRecord]]:
+        header = self.find(
+            lambda t: t.startswith("二级指标") and "目标值" in t,
+            i,
+            "the indicator header (二级指标 三级指标 目标值)",
+        )
         i = self.skip_vertical(header + 1, "年度绩效指标")
         level2_labels = _full_labels(2)
         level1: str | None = None
@@ -515,7 +600,9 @@ class _Reader:
             if first in level2_labels:
                 finish()
                 if level1 is None:
-                    raise self.err(line.no, f"level-2 category {first!r} before any level-1 category")
+                    raise self.err(
+                        line.no, f"level-2 category {first!r} before any level-1 category"
+                    )
                 level2 = first
                 rest = rest.strip()
                 if rest:
@@ -523,10 +610,14 @@ class _Reader:
                 i += 1
                 continue
             if level1 is None or level2 is None:
-                raise self.err(line.no, f"indicator line {text!r} before its level-1/level-2 category")
+                raise self.err(
+                    line.no, f"indicator line {text!r} before its level-1/level-2 category"
+                )
             if cur is None and re.fullmatch(rf"{_NA}\s*{_NA}?", text):
                 if any(d.level2 == level2 and d.level1 == level1 for d in done):
-                    raise self.err(line.no, f"{text!r} under {level2}, which already has indicators")
+                    raise self.err(
+                        line.no, f"{text!r} under {level2}, which already has indicators"
+                    )
                 self.mark_not_applicable(not_applicable, level1, level2, [line], text)
                 i += 1
                 continue
@@ -538,31 +629,53 @@ class _Reader:
                     UnknownCategoryError,
                 )
             # A value that goes on over the next line (2024年12月20 / 日前).
-            if cur is not None and cur.target and cur.target_may_go_on:
-                if _T_DATE_TAIL.match(text) or (not line.page_break_before and _split_target(text)[1] is None):
-                    cur.target.append(line)
-                    i += 1
-                    continue
-            if cur is not None and cur.target and not line.page_break_before and self.unit_tail(cur, text):
+            if (
+                cur is not None
+                and cur.target
+                and cur.target_may_go_on
+                and (
+                    _T_DATE_TAIL.match(text)
+                    or (not line.page_break_before and _split_target(text)[1] is None)
+                )
+            ):
+                cur.target.append(line)
+                i += 1
+                continue
+            if (
+                cur is not None
+                and cur.target
+                and not line.page_break_before
+                and self.unit_tail(cur, text)
+            ):
                 cur.target.append(line)
                 i += 1
                 continue
             # After a page break, the rest of a name whose last line filled its column.
             if (
-                cur is not None and cur.target and line.page_break_before and cur.name_open
-                and _split_target(text)[1] is None and _width(text) < NAME_COLUMN_WIDTH
+                cur is not None
+                and cur.target
+                and line.page_break_before
+                and cur.name_open
+                and _split_target(text)[1] is None
+                and _width(text) < NAME_COLUMN_WIDTH
                 and not next_is_target(i)
             ):
                 cur.name.append(line)
                 i += 1
                 continue
-            name_part, target_part = _split_target(text, expect_target=cur is not None and not cur.target)
+            name_part, target_part = _split_target(
+                text, expect_target=cur is not None and not cur.target
+            )
             if cur is not None and cur.target:
                 finish()
             if name_part is not None:
                 if cur is None:
                     cur = _Indicator(level1, level2)
-                elif not cur.name_open and target_part is None and _width(text) <= TARGET_COLUMN_WIDTH + 1.5:
+                elif (
+                    not cur.name_open
+                    and target_part is None
+                    and _width(text) <= TARGET_COLUMN_WIDTH + 1.5
+                ):
                     # the name ended on a short line: this is a value no rule knows (free text)
                     cur.target.append(line)
                     self.warn(line, "目标值无法识别为数值、日期或等级，已按原文保留")
@@ -571,7 +684,9 @@ class _Reader:
                 cur.name.append(_Line(line.no, name_part, line.page_break_before))
             if target_part is not None:
                 if cur is None or not cur.name:
-                    raise self.err(line.no, f"target value {target_part!r} with no indicator name before it")
+                    raise self.err(
+                        line.no, f"target value {target_part!r} with no indicator name before it"
+                    )
                 cur.target.append(_Line(line.no, target_part, False))
             i += 1
         finish()
@@ -584,15 +699,25 @@ class _Reader:
     def unit_tail(ind: _Indicator, text: str) -> bool:
         """'100人≤n≤129' / '人': a unit word printed under a value that ends in a digit."""
         joined = "".join(x.text for x in ind.target)
-        return bool(re.search(r"\d$", joined)) and bool(re.fullmatch(r"[^\s\d]{1,2}", text)) and bool(
-            re.search(re.escape(text) + r"\s*[≤≦<＜]", joined)
+        return (
+            bool(re.search(r"\d$", joined))
+            and bool(re.fullmatch(r"[^\s\d]{1,2}", text))
+            and bool(re.search(re.escape(text) + r"\s*[≤≦<＜]", joined))
         )
 
     def mark_not_applicable(
-        self, out: list[CategoryNotApplicableRecord], level1: str, level2: str, lines: list[_Line], text: str
+        self,
+        out: list[CategoryNotApplicableRecord],
+        level1: str,
+        level2: str,
+        lines: list[_Line],
+        text: str,
     ) -> None:
         if not re.fullmatch(rf"{_NA}(\s*{_NA})?", text):
-            raise self.err(lines[0].no, f"unexpected text {text!r} after category {level2!r} (expected 不适用 or an indicator)")
+            raise self.err(
+                lines[0].no,
+                f"unexpected text {text!r} after category {level2!r} (expected 不适用 or an indicator)",
+            )
         out.append(
             CategoryNotApplicableRecord(
                 level1=level1, level2=level2, text=text, source=self.src(lines[0].no, lines[-1].no)
@@ -621,8 +746,13 @@ class _Reader:
             nos = [x.no for x in ind.name + ind.target]
             out.append(
                 IndicatorRecord(
-                    level1=ind.level1, level2=ind.level2, name=name, target=raw,
-                    target_parsed=parse_target(raw), ordinal=n, source=self.src(min(nos), max(nos)),
+                    level1=ind.level1,
+                    level2=ind.level2,
+                    name=name,
+                    target=raw,
+                    target_parsed=parse_target(raw),
+                    ordinal=n,
+                    source=self.src(min(nos), max(nos)),
                 )
             )
         return out

@@ -1,0 +1,169 @@
+"""Task coverage: which task(s) each indicator measures, as a task × indicator-count matrix.
+
+Each indicator is aligned to the tasks (年度主要任务) whose name and content it
+is about, by an :data:`~kg.review.similarity.Aligner` (lexical for now; the
+embedding index will replace it). An indicator goes to every task that scores
+at least :data:`ALIGN_THRESHOLD` and at least :data:`TIE_RATIO` of its best
+score, so an indicator about work two tasks share counts under both.
+
+Whole-table indicators (预算执行率, 支出进度, 部门整体支出 …: :data:`TABLE_WIDE`)
+measure the department's spending as a whole; they are counted in their own row
+and never reported as fitting no task. They also cover the 基本支出 rows (pay
+and running costs), which have no output indicators of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kg import categories
+from kg.records import IndicatorRecord, ParsedTable
+
+from .findings import Alignment, CoverageRow, TableCoverage
+from .similarity import Aligner, lexical_alignment
+
+#: An indicator aligns to a task when it scores at least this …
+ALIGN_THRESHOLD = 0.25
+#: … and at least this share of its best task's score.
+TIE_RATIO = 0.85
+
+#: Matrix columns, in the framework's order.
+COLUMNS: tuple[str, ...] = ("数量", "质量", "时效", "成本", "效益", "满意度", "其他")
+
+_COLUMN_OF_CONCEPT = {
+    "quantity": "数量",
+    "quality": "质量",
+    "timeliness": "时效",
+    "output-cost": "成本",
+    "cost": "成本",
+    "economic-cost": "成本",
+    "social-cost": "成本",
+    "ecological-cost": "成本",
+    "economic-benefit": "效益",
+    "social-benefit": "效益",
+    "ecological-benefit": "效益",
+    "sustainable-impact": "效益",
+    "benefit": "效益",
+    "service-recipient-satisfaction": "满意度",
+    "other-satisfaction": "满意度",
+    "satisfaction": "满意度",
+}
+
+#: Indicators about the department's spending as a whole, not one task.
+TABLE_WIDE = re.compile(
+    r"预算执行|支出进度|整体支出|预算范围|采购限额|资金使用|资金支付|预算资金|预算编制|财政资金"
+)
+
+#: Tasks that pay for staff and running costs: covered by whole-table indicators.
+BASIC_EXPENDITURE = re.compile(r"^基本支出")
+
+
+def concept_id(label: str, level: int, scheme: str) -> str | None:
+    """The local name of the category concept a printed label names (``quality`` …)."""
+    cat = categories.resolve(label, level, scheme)
+    return None if cat is None else str(cat.concept).rsplit("/", 1)[-1]
+
+
+def column_of(ind: IndicatorRecord, scheme: str) -> str:
+    cid = concept_id(ind.level2, 2, scheme) or concept_id(ind.level1, 1, scheme)
+    return _COLUMN_OF_CONCEPT.get(cid or "", "其他")
+
+
+def is_table_wide(name: str) -> bool:
+    return TABLE_WIDE.search(name) is not None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The matrix (for the report) and the per-indicator alignment (for the rules)."""
+
+    table: TableCoverage
+    tasks_of: dict[int, list[int]]  # indicator ordinal → aligned task ordinals
+    score_of: dict[int, float]  # indicator ordinal → best score
+    best_of: dict[int, int | None]  # indicator ordinal → best task ordinal
+
+
+def task_texts(parsed: ParsedTable) -> list[str]:
+    return [f"{t.name} {t.content}" for t in parsed.tasks]
+
+
+def compute(
+    parsed: ParsedTable, align: Aligner = lexical_alignment, *, method: str | None = None
+) -> Coverage:
+    scheme = parsed.table.category_scheme
+    inds = parsed.indicators
+    tasks = parsed.tasks
+    scores = align([i.name for i in inds], task_texts(parsed)) if tasks else [[] for _ in inds]
+    counts = {t.ordinal: dict.fromkeys(COLUMNS, 0) for t in tasks}
+    table_wide = dict.fromkeys(COLUMNS, 0)
+    unaligned = dict.fromkeys(COLUMNS, 0)
+    alignments: list[Alignment] = []
+    tasks_of: dict[int, list[int]] = {}
+    score_of: dict[int, float] = {}
+    best_of: dict[int, int | None] = {}
+    for ind, row in zip(inds, scores, strict=True):
+        col = column_of(ind, scheme)
+        best = max(row, default=0.0)
+        best_k = row.index(best) if row else None
+        wide = is_table_wide(ind.name)
+        chosen: list[int] = []
+        if not wide and best >= ALIGN_THRESHOLD:
+            chosen = [
+                tasks[k].ordinal for k, s in enumerate(row) if s >= ALIGN_THRESHOLD and s >= TIE_RATIO * best
+            ]
+        for o in chosen:
+            counts[o][col] += 1
+        if wide:
+            table_wide[col] += 1
+        elif not chosen:
+            unaligned[col] += 1
+        tasks_of[ind.ordinal] = chosen
+        score_of[ind.ordinal] = float(best)
+        best_of[ind.ordinal] = tasks[best_k].ordinal if best_k is not None else None
+        alignments.append(
+            Alignment(
+                indicator=ind.name, line=ind.source.line, column=col, tasks=chosen,
+                score=round(float(best), 3), table_wide=wide,
+            )
+        )
+    used = [c for c in COLUMNS if c != "其他" or any(r["其他"] for r in counts.values())
+            or table_wide["其他"] or unaligned["其他"]]
+    rows = [
+        CoverageRow(
+            task=t.name, ordinal=t.ordinal, line=t.source.line, unit=t.unit,
+            total=None if t.total is None else f"{t.total:,.2f}",
+            counts={c: counts[t.ordinal][c] for c in used},
+            indicators=sum(counts[t.ordinal].values()),
+        )
+        for t in tasks
+    ]
+    name = method or getattr(align, "__name__", "custom")
+    return Coverage(
+        table=TableCoverage(
+            file=parsed.table.source.file,
+            columns=used,
+            rows=rows,
+            table_wide={c: table_wide[c] for c in used},
+            unaligned={c: unaligned[c] for c in used},
+            alignments=alignments,
+            method="lexical-bigram-idf" if name == "lexical_alignment" else name,
+        ),
+        tasks_of=tasks_of,
+        score_of=score_of,
+        best_of=best_of,
+    )
+
+
+def uncovered_tasks(parsed: ParsedTable, cov: Coverage) -> Sequence[int]:
+    """Ordinals of tasks no indicator is aligned to (基本支出 excepted when whole-table ones exist)."""
+    has_wide = any(a.table_wide for a in cov.table.alignments)
+    out = []
+    for row, task in zip(cov.table.rows, parsed.tasks, strict=True):
+        if row.indicators:
+            continue
+        if has_wide and BASIC_EXPENDITURE.match(task.name):
+            continue
+        out.append(task.ordinal)
+    return out
