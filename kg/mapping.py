@@ -125,6 +125,10 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
     g.add((tab, IKG.currencyUnit, lit(t.currency_unit)))
     g.add((tab, IKG.tableType, lit(t.table_type)))
     g.add((tab, IKG.categoryScheme, categories.SCHEMES[scheme]))
+    if t.project_name:
+        g.add((tab, IKG.projectName, lit(t.project_name)))
+    if t.self_evaluation:
+        g.add((tab, IKG.isSelfEvaluation, lit(True)))
     _provenance(g, tab, t.source)
     g.add((tab, IKG.department, uris.organisation(t.department)))
     if sha256:
@@ -214,6 +218,22 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
         tnode = uris.target(node)
         g.add((node, IKG.target, tnode))
         _target(g, tnode, ind.target_parsed)
+        if ind.actual_parsed is not None:
+            anode = uris.actual(node)
+            g.add((node, IKG.actual, anode))
+            _target(g, anode, ind.actual_parsed)
+        optional = {
+            IKG.indicatorCode: ind.code,
+            IKG.nameSimplified: ind.name_simplified,
+            IKG.weight: ind.weight,
+            IKG.score: ind.score,
+            IKG.deviationReason: ind.deviation,
+        }
+        for prop, value in optional.items():
+            if value is not None:
+                g.add((node, prop, lit(value)))
+        if ind.core:
+            g.add((node, IKG.isCoreIndicator, lit(True)))
         _provenance(g, node, ind.source)
 
     for na in parsed.not_applicable:

@@ -81,6 +81,10 @@ class TableRecord(_Record):
     currency_unit: str = "万元"
     table_type: str = Field(default="部门整体支出绩效目标表")
     category_scheme: Literal["legacy", "2021"] = "legacy"
+    project_name: str | None = Field(default=None, description="项目名称, for a project table")
+    self_evaluation: bool = Field(
+        default=False, description="a 自评表: indicators carry actual values"
+    )
     source: Source
 
 
@@ -130,6 +134,20 @@ class IndicatorRecord(_Record):
     target: str = Field(description="target value as printed, white space removed")
     target_parsed: TargetValue
     ordinal: int
+    # Optional attributes some layouts print
+    code: str | None = Field(
+        default=None, description="a prefix or code printed with the name: 指标1, GX-01 …"
+    )
+    core: bool = Field(default=False, description="marked as a core indicator (★)")
+    name_simplified: str | None = Field(
+        default=None,
+        description="the name in simplified characters, when printed in traditional ones",
+    )
+    weight: Decimal | None = Field(default=None, description="分值 (weight in points)")
+    actual: str | None = Field(default=None, description="实际完成值 as printed (self-evaluations)")
+    actual_parsed: TargetValue | None = None
+    score: Decimal | None = Field(default=None, description="得分 (self-evaluations)")
+    deviation: str | None = Field(default=None, description="偏差原因及改进措施 (self-evaluations)")
     source: Source
 
 
@@ -151,7 +169,14 @@ class WarningRecord(_Record):
 
 
 Record = Annotated[
-    TableRecord | UnitRecord | TaskRecord | TotalsRecord | GoalRecord | IndicatorRecord | CategoryNotApplicableRecord | WarningRecord,
+    TableRecord
+    | UnitRecord
+    | TaskRecord
+    | TotalsRecord
+    | GoalRecord
+    | IndicatorRecord
+    | CategoryNotApplicableRecord
+    | WarningRecord,
     Field(discriminator="kind"),
 ]
 

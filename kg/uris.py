@@ -68,5 +68,10 @@ def target(indicator_uri: URIRef) -> URIRef:
     return URIRef(f"{indicator_uri}/target")
 
 
+def actual(indicator_uri: URIRef) -> URIRef:
+    """The actual value (实际完成值) of a self-evaluated indicator."""
+    return URIRef(f"{indicator_uri}/actual")
+
+
 def not_applicable(table_uri: URIRef, level1: str, level2: str) -> URIRef:
     return URIRef(f"{table_uri}/not-applicable/{_h(level1, level2, n=10)}")

@@ -87,3 +87,41 @@ def test_exact_match_query_in_rdflib_and_pyoxigraph(seed_parsed):
     # and back out of the store, the table graph is the same set of triples as rdflib built
     assert set(store.graph(mapping.table_uri(seed_parsed))) == set(mapping.to_graph(seed_parsed))
     assert set(store.graph(ORGANISATIONS_GRAPH)) == set(mapping.organisations_graph(seed_parsed))
+
+
+def test_self_evaluation_attributes_map_and_validate(seed_parsed):
+    """Target and outcome side by side: actual value, weight, score, deviation, ★, code."""
+    from decimal import Decimal
+
+    from kg import validate
+    from kg.targets import parse_target
+
+    t = seed_parsed.model_copy(deep=True)
+    t.table.self_evaluation = True
+    t.table.project_name = "测试项目"
+    ind = next(i for i in t.indicators if i.name == "预算执行率")
+    ind.actual, ind.actual_parsed = "87.5%", parse_target("87.5%")
+    ind.weight, ind.score, ind.deviation = Decimal("10"), Decimal("8.5"), "部分项目延期支付"
+    ind.core, ind.code = True, "指标1"
+    g = seed_graph(t)
+    ok, report = validate.conforms(g)
+    assert ok, report
+    q = """SELECT ?target ?actual ?low ?w ?s ?why ?code ?core WHERE {
+      ?i ikg:name "预算执行率" ; ikg:target/ikg:rawText ?target ; ikg:actual ?a ; ikg:weight ?w ;
+         ikg:score ?s ; ikg:deviationReason ?why ; ikg:indicatorCode ?code ; ikg:isCoreIndicator ?core .
+      ?a ikg:rawText ?actual ; ikg:lowerBound ?low .
+      ?table ikg:isSelfEvaluation true ; ikg:projectName "测试项目" .
+    }"""
+    rows = [[v.toPython() for v in r] for r in g.query(sparql_prefixes() + q)]
+    assert rows == [
+        [
+            "≥90%",
+            "87.5%",
+            Decimal("87.5"),
+            Decimal("10"),
+            Decimal("8.5"),
+            "部分项目延期支付",
+            "指标1",
+            True,
+        ]
+    ]

@@ -97,6 +97,7 @@ EXPECTED_OBJECT_PROPERTIES = {
     "level1": SKOS.Concept,
     "level2": SKOS.Concept,
     "target": IKG.TargetValue,
+    "actual": IKG.TargetValue,
 }
 EXPECTED_DATATYPE_PROPERTIES = {
     "name": XSD.string,
@@ -137,6 +138,14 @@ EXPECTED_DATATYPE_PROPERTIES = {
     "recognized": XSD.boolean,
     "flag": XSD.string,
     "categoryLevel": XSD.integer,
+    "projectName": XSD.string,
+    "isSelfEvaluation": XSD.boolean,
+    "indicatorCode": XSD.string,
+    "isCoreIndicator": XSD.boolean,
+    "nameSimplified": XSD.string,
+    "weight": XSD.decimal,
+    "score": XSD.decimal,
+    "deviationReason": XSD.string,
 }
 FORM_CLASSES = {
     "numeric": IKG.NumericTarget,

@@ -139,6 +139,14 @@ def compute(
         )
         for t in tasks
     ]
+    has_wide = any(table_wide.values())
+    for row, t in zip(rows, tasks, strict=True):
+        if row.indicators:
+            continue
+        if has_wide and BASIC_EXPENDITURE.match(t.name):
+            row.note = "基本支出：由全表通用指标（预算执行率等）覆盖"
+        else:
+            row.uncovered = True
     name = method or getattr(align, "__name__", "custom")
     return Coverage(
         table=TableCoverage(
@@ -158,12 +166,4 @@ def compute(
 
 def uncovered_tasks(parsed: ParsedTable, cov: Coverage) -> Sequence[int]:
     """Ordinals of tasks no indicator is aligned to (基本支出 excepted when whole-table ones exist)."""
-    has_wide = any(a.table_wide for a in cov.table.alignments)
-    out = []
-    for row, task in zip(cov.table.rows, parsed.tasks, strict=True):
-        if row.indicators:
-            continue
-        if has_wide and BASIC_EXPENDITURE.match(task.name):
-            continue
-        out.append(task.ordinal)
-    return out
+    return [row.ordinal for row in cov.table.rows if row.uncovered]

@@ -143,6 +143,10 @@ class CoverageRow(_Model):
     total: str | None = Field(default=None, description="the task's total amount as printed")
     counts: dict[str, int] = Field(description="aligned indicators per column")
     indicators: int = Field(description="indicators aligned to this task (all columns)")
+    uncovered: bool = Field(
+        default=False, description="no indicator and not covered by whole-table ones (a finding)"
+    )
+    note: str | None = Field(default=None, description="e.g. 基本支出 covered by whole-table ones")
 
 
 class Alignment(_Model):
@@ -228,7 +232,6 @@ def json_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://w3id.org/indicator-kg/review/report.schema.json",
-        "title": "ikg review report",
         **schema,
     }
 

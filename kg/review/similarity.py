@@ -69,6 +69,8 @@ _ALIGN_STOP_WORDS: tuple[str, ...] = (
     *GENERIC_WORDS, "及时", "保障", "能力", "水平", "服务", "管理", "单位", "各项", "相关",
 )
 _ALIGN_STOP_CHARS = frozenset("的和及与对在为了等各项个是有")
+#: Floor of an indicator's total weight: a name that says little (干部满意度) cannot score high.
+_MIN_MASS = 3.0
 
 
 def normalize(text: str) -> str:
@@ -148,8 +150,8 @@ def lexical_alignment(indicators: Sequence[str], tasks: Sequence[str]) -> list[l
         ch = frozenset(c for c in t if not c.isdigit()) - _ALIGN_STOP_CHARS
         w_bi = {g: idf(df_bi.get(g, 0)) for g in bi}
         w_ch = {c: idf(df_ch.get(c, 0)) for c in ch}
-        tot_bi = sum(w_bi.values()) or 1.0
-        tot_ch = sum(w_ch.values()) or 1.0
+        tot_bi = max(sum(w_bi.values()), _MIN_MASS)
+        tot_ch = max(sum(w_ch.values()), _MIN_MASS)
         row = []
         for k in range(n):
             s_bi = sum(w for g, w in w_bi.items() if g in task_bi[k]) / tot_bi

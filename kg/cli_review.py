@@ -1,0 +1,104 @@
+"""``ikg review``: the reviewer's first pass over one or more tables.
+
+Registered in :mod:`kg.cli` with ``app.command("review")(review)``. Exit codes:
+0 — no error-severity finding; 1 — the tables have errors (amounts, dates, an
+unreadable file …); 2 — bad usage (no such file, no store at ``--against``,
+unknown format).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True)
+
+
+class ReviewFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
+def review(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="table files (PDF text, template XLSX/CSV, JSONL) or folders of them"),
+    ],
+    format: Annotated[
+        ReviewFormat, typer.Option("--format", "-f", help="text, json, markdown or html")
+    ] = ReviewFormat.text,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="data directory of a built store: also report indicators that duplicate another "
+            "department's (same fiscal year)",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write the report here (default: stdout)")
+    ] = None,
+    reader: Annotated[
+        str | None, typer.Option("--reader", help="force a reader (pdf-text, template, jsonl)")
+    ] = None,
+) -> None:
+    """Review tables: vague and mis-filed indicators, amounts, dates, duplicates, task coverage.
+
+    Every finding names the rule, the severity, the item with its values as printed, the file and
+    line, and a message in Chinese to send back to the department. Exit code 1 when any finding
+    is an error.
+    """
+    from .build import expand_sources
+    from .errors import SourceError
+    from .review import review_files, store_path
+    from .review.render import render
+
+    missing = [p for p in files if not p.exists()]
+    if missing:
+        err.print(f"[red]error:[/red] no such file: {', '.join(map(str, missing))}", highlight=False)
+        raise typer.Exit(2)
+    try:
+        paths = expand_sources(files)
+    except SourceError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    if against is not None and not store_path(against).is_dir():
+        err.print(
+            f"[red]error:[/red] --against {against}: no graph store there; run "
+            f"`ikg build --data-dir {against}` first",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    if reader is not None:
+        from .readers import readers
+
+        if reader not in readers():
+            err.print(f"[red]error:[/red] unknown reader {reader!r}; available: "
+                      f"{', '.join(readers())}", highlight=False)
+            raise typer.Exit(2)
+    try:
+        report = review_files(paths, against, reader=reader)
+    except OSError as exc:  # the store vanished or is not one
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    text = render(report, format.value)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}", highlight=False)
+    s = report.summary.by_severity
+    err.print(
+        f"{len(report.files)} file(s): {s['error']} error(s), {s['warning']} warning(s), "
+        f"{s['note']} note(s)",
+        highlight=False,
+    )
+    if report.has_errors:
+        raise typer.Exit(1)
