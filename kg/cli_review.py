@@ -9,7 +9,7 @@ unknown format).
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +19,7 @@ from rich.console import Console
 err = Console(stderr=True)
 
 
-class ReviewFormat(str, Enum):
+class ReviewFormat(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
@@ -62,7 +62,9 @@ def review(
 
     missing = [p for p in files if not p.exists()]
     if missing:
-        err.print(f"[red]error:[/red] no such file: {', '.join(map(str, missing))}", highlight=False)
+        err.print(
+            f"[red]error:[/red] no such file: {', '.join(map(str, missing))}", highlight=False
+        )
         raise typer.Exit(2)
     try:
         paths = expand_sources(files)
@@ -80,8 +82,10 @@ def review(
         from .readers import readers
 
         if reader not in readers():
-            err.print(f"[red]error:[/red] unknown reader {reader!r}; available: "
-                      f"{', '.join(readers())}", highlight=False)
+            err.print(
+                f"[red]error:[/red] unknown reader {reader!r}; available: {', '.join(readers())}",
+                highlight=False,
+            )
             raise typer.Exit(2)
     try:
         report = review_files(paths, against, reader=reader)

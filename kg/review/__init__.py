@@ -42,11 +42,11 @@ __all__ = [
     "OtherIndicator",
     "ReviewReport",
     "load_other_indicators",
-    "store_path",
     "render",
     "review_file",
     "review_files",
     "review_table",
+    "store_path",
 ]
 
 Against = Path | str | Callable[[], list[OtherIndicator]] | Sequence[OtherIndicator] | None
@@ -78,7 +78,9 @@ def load_other_indicators(data_dir: Path) -> list[OtherIndicator]:
 
     path = store_path(data_dir)
     if not path.exists():
-        raise FileNotFoundError(f"no graph store at {path}; run `ikg build --data-dir {data_dir}` first")
+        raise FileNotFoundError(
+            f"no graph store at {path}; run `ikg build --data-dir {data_dir}` first"
+        )
     store = GraphStore(path, read_only=True)
     try:
         _, rows = store.select(OTHERS_QUERY)
@@ -86,13 +88,17 @@ def load_other_indicators(data_dir: Path) -> list[OtherIndicator]:
         store.close()
     out = []
     for name, target, dept, year, file, line, level2 in rows:
-        out.append(OtherIndicator(
-            name=str(name), target="" if target is None else str(target), department=str(dept),
-            fiscal_year=None if year is None else int(year.toPython()),  # type: ignore[union-attr]
-            file="" if file is None else str(file),
-            line=None if line is None else int(line.toPython()),  # type: ignore[union-attr]
-            concept=str(level2).rsplit("/", 1)[-1],
-        ))
+        out.append(
+            OtherIndicator(
+                name=str(name),
+                target="" if target is None else str(target),
+                department=str(dept),
+                fiscal_year=None if year is None else int(str(year)),
+                file="" if file is None else str(file),
+                line=None if line is None else int(str(line)),
+                concept=str(level2).rsplit("/", 1)[-1],
+            )
+        )
     return out
 
 
@@ -130,7 +136,9 @@ class _Lines:
         if file not in self._cache:
             try:
                 data = Path(file).read_bytes()
-                self._cache[file] = None if b"\x00" in data[:8192] else data.decode("utf-8-sig").splitlines()
+                self._cache[file] = (
+                    None if b"\x00" in data[:8192] else data.decode("utf-8-sig").splitlines()
+                )
             except (OSError, UnicodeDecodeError):
                 self._cache[file] = None
         return self._cache[file]
@@ -148,7 +156,9 @@ class _Lines:
 # --------------------------------------------------------------------------- review
 
 
-def review_table(parsed: ParsedTable, ctx: Context | None = None) -> tuple[list[Finding], TableCoverage]:
+def review_table(
+    parsed: ParsedTable, ctx: Context | None = None
+) -> tuple[list[Finding], TableCoverage]:
     """Findings and the coverage matrix of an already parsed table (no source excerpts)."""
     ctx = ctx or Context()
     return run_rules(parsed, ctx), ctx.coverage(parsed).table
@@ -187,12 +197,20 @@ def review_files(
             chosen, parsed = read_table(path, reader)
         except SourceError as exc:
             where = f"第{exc.line}行：" if exc.line else ""
-            findings.append(Finding(
-                rule="parse-error", severity="error", section="parse", item_kind="file",
-                item_name=path.name, file=str(path), line=exc.line,
-                message_zh=f"文件无法作为绩效目标表读取（{where}{exc.message}）；请检查文件格式或重新导出后再提交。",
-                fix_zh=None, values={},
-            ))
+            findings.append(
+                Finding(
+                    rule="parse-error",
+                    severity="error",
+                    section="parse",
+                    item_kind="file",
+                    item_name=path.name,
+                    file=str(path),
+                    line=exc.line,
+                    message_zh=f"文件无法作为绩效目标表读取（{where}{exc.message}）；请检查文件格式或重新导出后再提交。",
+                    fix_zh=None,
+                    values={},
+                )
+            )
             files.append(FileSummary(file=str(path), parsed=False))
             continue
         table_findings, table_cov = review_table(parsed, ctx)
@@ -202,16 +220,27 @@ def review_files(
         findings.extend(table_findings)
         coverages.append(table_cov)
         t = parsed.table
-        files.append(FileSummary(
-            file=str(path), parsed=True, reader=chosen.name, title=t.title, department=t.department,
-            fiscal_year=t.fiscal_year, indicators=len(parsed.indicators), tasks=len(parsed.tasks),
-        ))
+        files.append(
+            FileSummary(
+                file=str(path),
+                parsed=True,
+                reader=chosen.name,
+                title=t.title,
+                department=t.department,
+                fiscal_year=t.fiscal_year,
+                indicators=len(parsed.indicators),
+                tasks=len(parsed.tasks),
+            )
+        )
     findings.sort(key=_sort_key(order))
     for fs in files:
         mine = [f for f in findings if order.get(f.file) == order[fs.file]]
         fs.counts = {s: sum(f.severity == s for f in mine) for s in SEVERITIES}
     return ReviewReport(
-        files=files, findings=findings, coverage=coverages, summary=summarize(findings),
+        files=files,
+        findings=findings,
+        coverage=coverages,
+        summary=summarize(findings),
         rules=rule_infos(),
     )
 

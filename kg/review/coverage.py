@@ -111,7 +111,9 @@ def compute(
         chosen: list[int] = []
         if not wide and best >= ALIGN_THRESHOLD:
             chosen = [
-                tasks[k].ordinal for k, s in enumerate(row) if s >= ALIGN_THRESHOLD and s >= TIE_RATIO * best
+                tasks[k].ordinal
+                for k, s in enumerate(row)
+                if s >= ALIGN_THRESHOLD and s >= TIE_RATIO * best
             ]
         for o in chosen:
             counts[o][col] += 1
@@ -124,15 +126,28 @@ def compute(
         best_of[ind.ordinal] = tasks[best_k].ordinal if best_k is not None else None
         alignments.append(
             Alignment(
-                indicator=ind.name, line=ind.source.line, column=col, tasks=chosen,
-                score=round(float(best), 3), table_wide=wide,
+                indicator=ind.name,
+                line=ind.source.line,
+                column=col,
+                tasks=chosen,
+                score=round(float(best), 3),
+                table_wide=wide,
             )
         )
-    used = [c for c in COLUMNS if c != "其他" or any(r["其他"] for r in counts.values())
-            or table_wide["其他"] or unaligned["其他"]]
+    used = [
+        c
+        for c in COLUMNS
+        if c != "其他"
+        or any(r["其他"] for r in counts.values())
+        or table_wide["其他"]
+        or unaligned["其他"]
+    ]
     rows = [
         CoverageRow(
-            task=t.name, ordinal=t.ordinal, line=t.source.line, unit=t.unit,
+            task=t.name,
+            ordinal=t.ordinal,
+            line=t.source.line,
+            unit=t.unit,
             total=None if t.total is None else f"{t.total:,.2f}",
             counts={c: counts[t.ordinal][c] for c in used},
             indicators=sum(counts[t.ordinal].values()),
@@ -140,14 +155,14 @@ def compute(
         for t in tasks
     ]
     has_wide = any(table_wide.values())
-    for row, t in zip(rows, tasks, strict=True):
-        if row.indicators:
+    for cov_row, t in zip(rows, tasks, strict=True):
+        if cov_row.indicators:
             continue
         if has_wide and BASIC_EXPENDITURE.match(t.name):
-            row.note = "基本支出：由全表通用指标（预算执行率等）覆盖"
+            cov_row.note = "由全表通用指标（预算执行率等）覆盖"
         else:
-            row.uncovered = True
-    name = method or getattr(align, "__name__", "custom")
+            cov_row.uncovered = True
+    name = method or str(getattr(align, "__name__", "custom"))
     return Coverage(
         table=TableCoverage(
             file=parsed.table.source.file,

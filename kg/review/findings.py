@@ -24,7 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field
 Severity = Literal["error", "warning", "note"]
 ItemKind = Literal["indicator", "task", "totals", "category", "table", "file"]
 Section = Literal[
-    "parse", "amounts", "dates", "targets", "names", "categories", "structure", "duplicates",
+    "parse",
+    "amounts",
+    "dates",
+    "targets",
+    "names",
+    "categories",
+    "structure",
+    "duplicates",
     "coverage",
 ]
 
@@ -96,7 +103,9 @@ class Finding(_Model):
     file: str = Field(description="source file, as given")
     line: int | None = Field(default=None, ge=1, description="first line of the item (1-based)")
     end_line: int | None = Field(default=None, ge=1, description="last line when it spans several")
-    message_zh: str = Field(description="what is wrong, in Chinese, ready to send to the department")
+    message_zh: str = Field(
+        description="what is wrong, in Chinese, ready to send to the department"
+    )
     fix_zh: str | None = Field(default=None, description="suggested fix, when there is a clear one")
     source_text: str | None = Field(
         default=None, description="the source lines line..end_line (blank lines dropped, capped)"
@@ -216,7 +225,7 @@ def summarize(findings: list[Finding]) -> Summary:
             key = CATEGORY_TABLE
         by_cat.setdefault(key, dict.fromkeys(SEVERITIES, 0))[f.severity] += 1
     sev = Counter(f.severity for f in findings)
-    sec = Counter(f.section for f in findings)
+    sec: Counter[str] = Counter(f.section for f in findings)
     return Summary(
         findings=len(findings),
         by_severity={s: sev.get(s, 0) for s in SEVERITIES},

@@ -8,7 +8,7 @@ inline CSS, an inline SVG chart, print styles; it opens from a file and prints.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from .findings import (
@@ -27,9 +27,21 @@ FORMATS = ("text", "json", "markdown", "html")
 
 #: Order of the chart's categories: the framework's, then whatever else the tables print.
 _CATEGORY_ORDER = (
-    "数量指标", "质量指标", "时效指标", "成本指标", "经济成本指标", "社会成本指标", "生态环境成本指标",
-    "经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标", "服务对象满意度指标",
-    "其他满意度指标", CATEGORY_TASKS, CATEGORY_TABLE,
+    "数量指标",
+    "质量指标",
+    "时效指标",
+    "成本指标",
+    "经济成本指标",
+    "社会成本指标",
+    "生态环境成本指标",
+    "经济效益指标",
+    "社会效益指标",
+    "生态效益指标",
+    "可持续影响指标",
+    "服务对象满意度指标",
+    "其他满意度指标",
+    CATEGORY_TASKS,
+    CATEGORY_TABLE,
 )
 _SEV_COLOR = {"error": "#b42318", "warning": "#b54708", "note": "#175cd3"}
 _SEV_BG = {"error": "#fef3f2", "warning": "#fffaeb", "note": "#eff8ff"}
@@ -38,7 +50,10 @@ _SEV_BG = {"error": "#fef3f2", "warning": "#fffaeb", "note": "#eff8ff"}
 def render(report: ReviewReport, fmt: str = "text") -> str:
     """The report in one of :data:`FORMATS`."""
     renderers: dict[str, Callable[[ReviewReport], str]] = {
-        "text": render_text, "json": render_json, "markdown": render_markdown, "html": render_html,
+        "text": render_text,
+        "json": render_json,
+        "markdown": render_markdown,
+        "html": render_html,
     }
     if fmt not in renderers:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -61,7 +76,9 @@ def _counts(report: ReviewReport) -> str:
     return "，".join(f"{SEVERITY_ZH[k]} {s.get(k, 0)}" for k in SEVERITIES)
 
 
-def _by_file_then_section(report: ReviewReport) -> list[tuple[str, list[tuple[str, list[Finding]]]]]:
+def _by_file_then_section(
+    report: ReviewReport,
+) -> list[tuple[str, list[tuple[str, list[Finding]]]]]:
     files = [f.file for f in report.files]
     out = []
     for file in files:
@@ -99,11 +116,18 @@ def _ordered_categories(report: ReviewReport) -> list[str]:
 
 
 def render_text(report: ReviewReport) -> str:
-    lines = [f"绩效目标表审核报告 — {_title(report)}", f"合计：{_counts(report)}（共{report.summary.findings}条）", ""]
+    lines = [
+        f"绩效目标表审核报告 — {_title(report)}",
+        f"合计：{_counts(report)}（共{report.summary.findings}条）",
+        "",
+    ]
     for fs in report.files:
         if fs.parsed:
-            lines.append(f"文件 {fs.file}：{fs.department} {fs.fiscal_year}年度，指标{fs.indicators}项，"
-                         f"任务{fs.tasks}项 — " + "，".join(f"{SEVERITY_ZH[k]} {fs.counts.get(k, 0)}" for k in SEVERITIES))
+            lines.append(
+                f"文件 {fs.file}：{fs.department} {fs.fiscal_year}年度，指标{fs.indicators}项，"
+                f"任务{fs.tasks}项 — "
+                + "，".join(f"{SEVERITY_ZH[k]} {fs.counts.get(k, 0)}" for k in SEVERITIES)
+            )
         else:
             lines.append(f"文件 {fs.file}：无法解析")
     titles = _rule_titles(report)
@@ -113,7 +137,9 @@ def render_text(report: ReviewReport) -> str:
         for section, findings in sections:
             lines += ["", f"== {SECTIONS[section]}（{len(findings)}）=="]
             for f in findings:
-                lines.append(f"[{SEVERITY_ZH[f.severity]}] {f.rule}（{titles.get(f.rule, '')}） {f.where}  {f.item_name}")
+                lines.append(
+                    f"[{SEVERITY_ZH[f.severity]}] {f.rule}（{titles.get(f.rule, '')}） {f.where}  {f.item_name}"
+                )
                 lines.append(f"    {f.message_zh}")
                 if f.fix_zh:
                     lines.append(f"    建议：{f.fix_zh}")
@@ -124,9 +150,24 @@ def render_text(report: ReviewReport) -> str:
 
 def _coverage_text(c: TableCoverage) -> str:
     head = ["任务", *c.columns, "合计"]
-    rows = [[f"{r.ordinal}. {r.task}", *(str(r.counts[k]) for k in c.columns), str(r.indicators)] for r in c.rows]
-    rows.append(["全表通用指标", *(str(c.table_wide[k]) for k in c.columns), str(sum(c.table_wide.values()))])
-    rows.append(["未对应任务的指标", *(str(c.unaligned[k]) for k in c.columns), str(sum(c.unaligned.values()))])
+    rows = [
+        [f"{r.ordinal}. {r.task}", *(str(r.counts[k]) for k in c.columns), str(r.indicators)]
+        for r in c.rows
+    ]
+    rows.append(
+        [
+            "全表通用指标",
+            *(str(c.table_wide[k]) for k in c.columns),
+            str(sum(c.table_wide.values())),
+        ]
+    )
+    rows.append(
+        [
+            "未对应任务的指标",
+            *(str(c.unaligned[k]) for k in c.columns),
+            str(sum(c.unaligned.values())),
+        ]
+    )
 
     def width(s: str) -> int:
         return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
@@ -157,33 +198,65 @@ def _md(text: str) -> str:
 
 def render_markdown(report: ReviewReport) -> str:
     titles = _rule_titles(report)
-    out = [f"# 绩效目标表审核报告 — {_title(report)}", "", f"合计：{_counts(report)}（共{report.summary.findings}条）。"
-           "本报告由 `ikg review` 按规则自动生成，供审核人员初审使用，请人工复核后反馈。", ""]
-    out += ["| 文件 | 部门 | 年度 | 指标 | 任务 | 错误 | 警告 | 提示 |", "|---|---|---|---:|---:|---:|---:|---:|"]
+    out = [
+        f"# 绩效目标表审核报告 — {_title(report)}",
+        "",
+        f"合计：{_counts(report)}（共{report.summary.findings}条）。"
+        "本报告由 `ikg review` 按规则自动生成，供审核人员初审使用，请人工复核后反馈。",
+        "",
+    ]
+    out += [
+        "| 文件 | 部门 | 年度 | 指标 | 任务 | 错误 | 警告 | 提示 |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
     for fs in report.files:
-        c = fs.counts
-        out.append(f"| `{_md(fs.file)}` | {_md(fs.department or '（无法解析）')} | {fs.fiscal_year or ''} | "
-                   f"{fs.indicators} | {fs.tasks} | {c.get('error', 0)} | {c.get('warning', 0)} | {c.get('note', 0)} |")
-    out += ["", "## 按规则统计", "", "| 规则 | 说明 | 错误 | 警告 | 提示 |", "|---|---|---:|---:|---:|"]
+        n = fs.counts
+        out.append(
+            f"| `{_md(fs.file)}` | {_md(fs.department or '（无法解析）')} | {fs.fiscal_year or ''} | "
+            f"{fs.indicators} | {fs.tasks} | {n.get('error', 0)} | {n.get('warning', 0)} | {n.get('note', 0)} |"
+        )
+    out += [
+        "",
+        "## 按规则统计",
+        "",
+        "| 规则 | 说明 | 错误 | 警告 | 提示 |",
+        "|---|---|---:|---:|---:|",
+    ]
     for rule_id, by in report.summary.by_rule.items():
-        out.append(f"| `{rule_id}` | {titles.get(rule_id, '')} | {by['error']} | {by['warning']} | {by['note']} |")
+        out.append(
+            f"| `{rule_id}` | {titles.get(rule_id, '')} | {by['error']} | {by['warning']} | {by['note']} |"
+        )
     out += ["", "## 按指标类别统计", "", "| 类别 | 错误 | 警告 | 提示 |", "|---|---:|---:|---:|"]
     for cat in _ordered_categories(report):
         by = report.summary.by_category[cat]
         out.append(f"| {cat} | {by['error']} | {by['warning']} | {by['note']} |")
     for c in report.coverage:
-        out += ["", f"## 任务覆盖 — `{_md(c.file)}`", "",
-                "各任务对应的指标数（按指标名称与任务名称、内容的字面匹配；一项指标可对应多项任务）。", ""]
+        out += [
+            "",
+            f"## 任务覆盖 — `{_md(c.file)}`",
+            "",
+            "各任务对应的指标数（按指标名称与任务名称、内容的字面匹配；一项指标可对应多项任务）。",
+            "",
+        ]
         out.append("| 任务 | 预算 | " + " | ".join(c.columns) + " | 合计 |")
         out.append("|---|---:|" + "---:|" * (len(c.columns) + 1))
         for r in c.rows:
             mark = " ⚠ 无对应指标" if r.uncovered else (f"（{r.note}）" if r.note else "")
-            out.append(f"| {r.ordinal}. {_md(r.task)}{mark} | {r.total or ''} | "
-                       + " | ".join(str(r.counts[k]) for k in c.columns) + f" | {r.indicators} |")
-        out.append("| 全表通用指标 | | " + " | ".join(str(c.table_wide[k]) for k in c.columns)
-                   + f" | {sum(c.table_wide.values())} |")
-        out.append("| 未对应任务的指标 | | " + " | ".join(str(c.unaligned[k]) for k in c.columns)
-                   + f" | {sum(c.unaligned.values())} |")
+            out.append(
+                f"| {r.ordinal}. {_md(r.task)}{mark} | {r.total or ''} | "
+                + " | ".join(str(r.counts[k]) for k in c.columns)
+                + f" | {r.indicators} |"
+            )
+        out.append(
+            "| 全表通用指标 | | "
+            + " | ".join(str(c.table_wide[k]) for k in c.columns)
+            + f" | {sum(c.table_wide.values())} |"
+        )
+        out.append(
+            "| 未对应任务的指标 | | "
+            + " | ".join(str(c.unaligned[k]) for k in c.columns)
+            + f" | {sum(c.unaligned.values())} |"
+        )
     out += ["", "## 发现的问题"]
     for file, sections in _by_file_then_section(report):
         if len(report.files) > 1:
@@ -192,7 +265,9 @@ def render_markdown(report: ReviewReport) -> str:
         for section, findings in sections:
             out += ["", f"{level} {SECTIONS[section]}（{len(findings)}）", ""]
             for f in findings:
-                out.append(f"- **{SEVERITY_ZH[f.severity]}** `{f.rule}` · `{_md(f.where)}` · {_md(f.item_name)}  ")
+                out.append(
+                    f"- **{SEVERITY_ZH[f.severity]}** `{f.rule}` · `{_md(f.where)}` · {_md(f.item_name)}  "
+                )
                 out.append(f"  {_md(f.message_zh)}  ")
                 if f.fix_zh:
                     out.append(f"  建议：{_md(f.fix_zh)}")
@@ -258,9 +333,11 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12.5px; border-top: 1
   @page { size: A4; margin: 14mm 12mm; }
   body { background: #fff; font-size: 10.5pt; }
   main { max-width: none; padding: 0; }
-  h2 { break-after: avoid; page-break-after: avoid; }
-  .two { grid-template-columns: 1fr 1fr; }
-  table, svg { break-inside: avoid; page-break-inside: avoid; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  .two { display: block; }
+  .two > div { margin-bottom: 12px; }
+  tr, svg, .cards { break-inside: avoid; page-break-inside: avoid; }
+  .finding .body { grid-template-columns: minmax(0, 1fr) 230px; }
 }
 """
 
@@ -279,25 +356,35 @@ def _chart_svg(report: ReviewReport) -> str:
     width = label_w + bar_w + 50
     height = top + row_h * len(cats) + 6
     peak = max(sum(by[c].values()) for c in cats) or 1
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-             f'role="img" aria-label="各类别发现的问题数" style="max-width:{width}px;font-family:inherit">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+        f'role="img" aria-label="各类别发现的问题数" style="max-width:{width}px;font-family:inherit">'
+    ]
     for k, cat in enumerate(cats):
         y = top + k * row_h
-        parts.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="13" fill="#344054">{_e(cat)}</text>')
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="13" fill="#344054">{_e(cat)}</text>'
+        )
         x = float(label_w)
         for sev in SEVERITIES:
             n = by[cat].get(sev, 0)
             if not n:
                 continue
             w = bar_w * n / peak
-            parts.append(f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" fill="{_SEV_COLOR[sev]}">'
-                         f'<title>{_e(cat)} {SEVERITY_ZH[sev]} {n}</title></rect>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" fill="{_SEV_COLOR[sev]}">'
+                f"<title>{_e(cat)} {SEVERITY_ZH[sev]} {n}</title></rect>"
+            )
             if w >= 18:
-                parts.append(f'<text x="{x + w / 2:.1f}" y="{y + 17}" text-anchor="middle" font-size="11.5" '
-                             f'fill="#fff">{n}</text>')
+                parts.append(
+                    f'<text x="{x + w / 2:.1f}" y="{y + 17}" text-anchor="middle" font-size="11.5" '
+                    f'fill="#fff">{n}</text>'
+                )
             x += w
         total = sum(by[cat].values())
-        parts.append(f'<text x="{x + 6:.1f}" y="{y + 17}" font-size="12.5" fill="#475467">{total}</text>')
+        parts.append(
+            f'<text x="{x + 6:.1f}" y="{y + 17}" font-size="12.5" fill="#475467">{total}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -312,19 +399,30 @@ def _coverage_html(c: TableCoverage) -> str:
             n = r.counts[k]
             if n:
                 alpha = 0.12 + 0.5 * n / peak
-                cells.append(f'<td class="n" style="background:rgba(29,78,216,{alpha:.2f});'
-                             f'color:{"#fff" if alpha > 0.45 else "inherit"}">{n}</td>')
+                cells.append(
+                    f'<td class="n" style="background:rgba(29,78,216,{alpha:.2f});'
+                    f'color:{"#fff" if alpha > 0.45 else "inherit"}">{n}</td>'
+                )
             else:
                 cells.append('<td class="n zero">0</td>')
         cls = ' class="gap"' if r.uncovered else ""
         note = f'<br><span class="note-small">{_e(r.note)}</span>' if r.note else ""
-        rows.append(f'<tr{cls}><td>{r.ordinal}. {_e(r.task)}<span class="note-small"> · 第{r.line}行</span>{note}</td>'
-                    f'<td class="n">{_e(r.total or "")}</td>{"".join(cells)}<td class="n"><b>{r.indicators}</b></td></tr>')
-    for label, data in (("全表通用指标（预算执行率等）", c.table_wide), ("未对应任务的指标", c.unaligned)):
-        cells = "".join(f'<td class="n">{data[k]}</td>' for k in c.columns)
-        rows.append(f'<tr class="extra"><td>{label}</td><td></td>{cells}<td class="n">{sum(data.values())}</td></tr>')
-    return (f'<table><thead><tr><th>任务</th><th class="n">预算（万元）</th>{head}<th class="n">合计</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+        rows.append(
+            f'<tr{cls}><td>{r.ordinal}. {_e(r.task)}<span class="note-small"> · 第{r.line}行</span>{note}</td>'
+            f'<td class="n">{_e(r.total or "")}</td>{"".join(cells)}<td class="n"><b>{r.indicators}</b></td></tr>'
+        )
+    for label, data in (
+        ("全表通用指标（预算执行率等）", c.table_wide),
+        ("未对应任务的指标", c.unaligned),
+    ):
+        extra = "".join(f'<td class="n">{data[k]}</td>' for k in c.columns)
+        rows.append(
+            f'<tr class="extra"><td>{label}</td><td></td>{extra}<td class="n">{sum(data.values())}</td></tr>'
+        )
+    return (
+        f'<table><thead><tr><th>任务</th><th class="n">预算（万元）</th>{head}<th class="n">合计</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _source_html(f: Finding) -> str:
@@ -340,13 +438,15 @@ def _finding_html(f: Finding, titles: dict[str, str]) -> str:
     vals = _values_text(f)
     fix = f'<p class="fix">{_e(f.fix_zh)}</p>' if f.fix_zh else ""
     vals_html = f'<p class="vals">{_e(vals)}</p>' if vals else ""
-    return (f'<article class="finding {f.severity}"><div class="head">'
-            f'<span class="badge {f.severity}">{SEVERITY_ZH[f.severity]}</span>'
-            f'<span class="item">{_e(f.item_name)}</span>'
-            f'<code title="{_e(titles.get(f.rule, ""))}">{_e(f.rule)}</code>'
-            f'<span class="where">{_e(f.where)}</span></div>'
-            f'<div class="body"><div><p>{_e(f.message_zh)}</p>{fix}{vals_html}</div>'
-            f"{_source_html(f)}</div></article>")
+    return (
+        f'<article class="finding {f.severity}"><div class="head">'
+        f'<span class="badge {f.severity}">{SEVERITY_ZH[f.severity]}</span>'
+        f'<span class="item">{_e(f.item_name)}</span>'
+        f'<code title="{_e(titles.get(f.rule, ""))}">{_e(f.rule)}</code>'
+        f'<span class="where">{_e(f.where)}</span></div>'
+        f'<div class="body"><div><p>{_e(f.message_zh)}</p>{fix}{vals_html}</div>'
+        f"{_source_html(f)}</div></article>"
+    )
 
 
 def render_html(report: ReviewReport) -> str:
@@ -354,22 +454,30 @@ def render_html(report: ReviewReport) -> str:
     s = report.summary.by_severity
     n_ind = sum(f.indicators for f in report.files)
     n_task = sum(f.tasks for f in report.files)
-    cards = "".join(f'<div class="card {k}"><b>{s.get(k, 0)}</b><span>{SEVERITY_ZH[k]}</span></div>' for k in SEVERITIES)
+    cards = "".join(
+        f'<div class="card {k}"><b>{s.get(k, 0)}</b><span>{SEVERITY_ZH[k]}</span></div>'
+        for k in SEVERITIES
+    )
     cards += f'<div class="card"><b>{n_ind}</b><span>指标</span></div><div class="card"><b>{n_task}</b><span>任务</span></div>'
     files_rows = "".join(
         f"<tr><td><code>{_e(fs.file)}</code></td><td>{_e(fs.department or '（无法解析）')}</td>"
         f'<td class="n">{fs.fiscal_year or ""}</td><td class="n">{fs.indicators}</td><td class="n">{fs.tasks}</td>'
-        + "".join(f'<td class="n">{fs.counts.get(k, 0)}</td>' for k in SEVERITIES) + "</tr>"
+        + "".join(f'<td class="n">{fs.counts.get(k, 0)}</td>' for k in SEVERITIES)
+        + "</tr>"
         for fs in report.files
     )
     rule_rows = "".join(
-        f'<tr><td>{_e(titles.get(rid, ""))}<br><code>{_e(rid)}</code></td>'
-        + "".join(f'<td class="n{" zero" if not by[k] else ""}">{by[k]}</td>' for k in SEVERITIES) + "</tr>"
+        f"<tr><td>{_e(titles.get(rid, ''))}<br><code>{_e(rid)}</code></td>"
+        + "".join(f'<td class="n{" zero" if not by[k] else ""}">{by[k]}</td>' for k in SEVERITIES)
+        + "</tr>"
         for rid, by in report.summary.by_rule.items()
     )
-    legend = "".join(f'<span><i style="background:{_SEV_COLOR[k]}"></i>{SEVERITY_ZH[k]}</span>' for k in SEVERITIES)
+    legend = "".join(
+        f'<span><i style="background:{_SEV_COLOR[k]}"></i>{SEVERITY_ZH[k]}</span>'
+        for k in SEVERITIES
+    )
     body = [
-        f"<h1>绩效目标表审核报告</h1><p class=\"sub\">{_e(_title(report))} · 共{report.summary.findings}条 · "
+        f'<h1>绩效目标表审核报告</h1><p class="sub">{_e(_title(report))} · 共{report.summary.findings}条 · '
         "由 <code>ikg review</code> 按规则自动生成的初审意见，请人工复核后反馈给部门</p>",
         f'<div class="cards">{cards}</div>',
         '<table><thead><tr><th>文件</th><th>部门</th><th class="n">年度</th><th class="n">指标</th>'
@@ -381,9 +489,11 @@ def render_html(report: ReviewReport) -> str:
         f"{_chart_svg(report)}</div></div>",
     ]
     for c in report.coverage:
-        body.append(f"<h2>任务覆盖</h2><p class=\"note-small\"><code>{_e(c.file)}</code> · 各任务对应的指标数"
-                    "（按指标名称与任务名称、内容的字面匹配，一项指标可对应多项任务；红色任务名表示没有对应指标）</p>"
-                    + _coverage_html(c))
+        body.append(
+            f'<h2>任务覆盖</h2><p class="note-small"><code>{_e(c.file)}</code> · 各任务对应的指标数'
+            "（按指标名称与任务名称、内容的字面匹配，一项指标可对应多项任务；红色任务名表示没有对应指标）</p>"
+            + _coverage_html(c)
+        )
     body.append("<h2>发现的问题</h2>")
     for file, sections in _by_file_then_section(report):
         if len(report.files) > 1:
@@ -391,19 +501,33 @@ def render_html(report: ReviewReport) -> str:
         for section, findings in sections:
             sev = {k: sum(f.severity == k for f in findings) for k in SEVERITIES}
             counts = "，".join(f"{SEVERITY_ZH[k]}{v}" for k, v in sev.items() if v)
-            body.append(f"<h3>{SECTIONS[section]} <span class=\"note-small\">（{counts}）</span></h3>")
+            body.append(
+                f'<h3>{SECTIONS[section]} <span class="note-small">（{counts}）</span></h3>'
+            )
             body.extend(_finding_html(f, titles) for f in findings)
     if not report.findings:
         body.append("<p>没有发现问题。</p>")
-    body.append("<footer>规则说明见 docs/review.md。金额单位：万元。重复与任务覆盖按字面相似度判断，仅供参考。</footer>")
-    return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>审核报告 — {_e(_title(report))}</title><style>{_CSS}</style></head>"
-            f"<body><main>{''.join(body)}</main></body></html>\n")
+    body.append(
+        "<footer>规则说明见 docs/review.md。金额单位：万元。重复与任务覆盖按字面相似度判断，仅供参考。</footer>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>审核报告 — {_e(_title(report))}</title><style>{_CSS}</style></head>"
+        f"<body><main>{''.join(body)}</main></body></html>\n"
+    )
 
 
 def write(report: ReviewReport, fmt: str, path: Path) -> None:
     path.write_text(render(report, fmt), encoding="utf-8")
 
 
-__all__: Iterable[str] = ["FORMATS", "render", "render_html", "render_json", "render_markdown", "render_text", "write"]
+__all__ = [
+    "FORMATS",
+    "render",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "render_text",
+    "write",
+]

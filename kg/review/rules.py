@@ -33,8 +33,8 @@ from kg.records import IndicatorRecord, ParsedTable, TaskRecord
 from kg.targets import GRADE_WORDS, NOT_APPLICABLE_WORDS, normalize_for_parsing
 
 from . import coverage as cov
-from .findings import RuleInfo, Finding, ItemKind, Section, Severity
-from .similarity import Aligner, Similarity, lexical_alignment, lexical_similarity
+from .findings import Finding, ItemKind, RuleInfo, Section, Severity
+from .similarity import Aligner, Similarity, is_specific, lexical_alignment, lexical_similarity
 
 __all__ = [
     "RULES",
@@ -58,7 +58,10 @@ class Rule:
 
     def info(self) -> RuleInfo:
         return RuleInfo(
-            id=self.id, severity=self.severity, section=self.section, title_zh=self.title_zh,
+            id=self.id,
+            severity=self.severity,
+            section=self.section,
+            title_zh=self.title_zh,
             description=self.description,
         )
 
@@ -77,7 +80,10 @@ def rule(id: str, severity: Severity, section: Section, title_zh: str) -> Callab
 
 
 RULES["parse-error"] = Rule(
-    "parse-error", "error", "parse", "文件无法解析",
+    "parse-error",
+    "error",
+    "parse",
+    "文件无法解析",
     "The file could not be read as a performance target table (any kg.errors.SourceError): "
     "the finding names the file and, when the reader knows it, the line.",
     None,
@@ -124,30 +130,73 @@ def amount(d: Decimal | None) -> str:
     return "" if d is None else f"{d:,.2f}"
 
 
-def _finding(rule_id: str, kind: ItemKind, name: str, file: str, line: int | None,
-             end_line: int | None, message: str, fix: str | None = None,
-             values: dict[str, str] | None = None, category: str | None = None) -> Finding:
+def _finding(
+    rule_id: str,
+    kind: ItemKind,
+    name: str,
+    file: str,
+    line: int | None,
+    end_line: int | None,
+    message: str,
+    fix: str | None = None,
+    values: dict[str, str] | None = None,
+    category: str | None = None,
+) -> Finding:
     r = RULES[rule_id]
     return Finding(
-        rule=rule_id, severity=r.severity, section=r.section, item_kind=kind, item_name=name,
-        category=category, values=values or {}, file=file, line=line, end_line=end_line,
-        message_zh=message, fix_zh=fix,
+        rule=rule_id,
+        severity=r.severity,
+        section=r.section,
+        item_kind=kind,
+        item_name=name,
+        category=category,
+        values=values or {},
+        file=file,
+        line=line,
+        end_line=end_line,
+        message_zh=message,
+        fix_zh=fix,
     )
 
 
-def _ind(rule_id: str, ind: IndicatorRecord, message: str, fix: str | None = None,
-         **extra: str) -> Finding:
+def _ind(
+    rule_id: str, ind: IndicatorRecord, message: str, fix: str | None = None, **extra: str
+) -> Finding:
     values = {"level1": ind.level1, "level2": ind.level2, "target": ind.target, **extra}
-    return _finding(rule_id, "indicator", ind.name, ind.source.file, ind.source.line,
-                    ind.source.end_line, message, fix, values, category=ind.level2)
+    return _finding(
+        rule_id,
+        "indicator",
+        ind.name,
+        ind.source.file,
+        ind.source.line,
+        ind.source.end_line,
+        message,
+        fix,
+        values,
+        category=ind.level2,
+    )
 
 
-def _task(rule_id: str, task: TaskRecord, message: str, fix: str | None = None,
-          **extra: str) -> Finding:
-    values = {"total": amount(task.total), "fiscal": amount(task.fiscal),
-              "other": amount(task.other), **extra}
-    return _finding(rule_id, "task", task.name, task.source.file, task.source.line,
-                    task.source.end_line, message, fix, values)
+def _task(
+    rule_id: str, task: TaskRecord, message: str, fix: str | None = None, **extra: str
+) -> Finding:
+    values = {
+        "total": amount(task.total),
+        "fiscal": amount(task.fiscal),
+        "other": amount(task.other),
+        **extra,
+    }
+    return _finding(
+        rule_id,
+        "task",
+        task.name,
+        task.source.file,
+        task.source.line,
+        task.source.end_line,
+        message,
+        fix,
+        values,
+    )
 
 
 def _concept(parsed: ParsedTable, ind: IndicatorRecord) -> str | None:
@@ -186,10 +235,28 @@ def _example_target(ind: IndicatorRecord, concept: str | None, year: int) -> str
 
 #: Grades that are checkable, so not vague: yes/no and compliance states.
 #: (Level grades — 二级, 甲级, AAA级 … — are checkable too: see :func:`is_level_grade`.)
-CHECKABLE_GRADES: frozenset[str] = frozenset((
-    "是", "否", "有", "无", "达标", "合格", "符合", "符合要求", "符合标准", "安全", "正常",
-    "正常运行", "完成", "按时完成", "按期完成", "如期完成", "全面完成", "顺利完成",
-))
+CHECKABLE_GRADES: frozenset[str] = frozenset(
+    (
+        "是",
+        "否",
+        "有",
+        "无",
+        "达标",
+        "合格",
+        "符合",
+        "符合要求",
+        "符合标准",
+        "安全",
+        "正常",
+        "正常运行",
+        "完成",
+        "按时完成",
+        "按期完成",
+        "如期完成",
+        "全面完成",
+        "顺利完成",
+    )
+)
 _LEVEL_GRADE = re.compile(r"(?:[一二三四五六七八九十]|[甲乙丙丁]|[A-E]|[1-5]A|A{2,5})级")
 
 #: Grades that state a degree, a direction, a horizon or a hedge: not assessable.
@@ -204,23 +271,80 @@ def is_level_grade(text: str) -> bool:
 
 #: Words of effort or direction that make a name a goal rather than a measure.
 VAGUE_NAME_WORDS: tuple[str, ...] = (
-    "提升", "提高", "促进", "加强", "优化", "推动", "推进", "增强", "改善", "发挥", "强化",
-    "深化", "完善", "健全", "保证", "确保", "做好", "组织好", "抓好", "落实好", "服务好",
-    "营造", "打造", "形成", "集聚", "树立", "创建", "扎实", "持续", "进一步", "不断",
+    "提升",
+    "提高",
+    "促进",
+    "加强",
+    "优化",
+    "推动",
+    "推进",
+    "增强",
+    "改善",
+    "发挥",
+    "强化",
+    "深化",
+    "完善",
+    "健全",
+    "保证",
+    "确保",
+    "做好",
+    "组织好",
+    "抓好",
+    "落实好",
+    "服务好",
+    "营造",
+    "打造",
+    "形成",
+    "集聚",
+    "树立",
+    "创建",
+    "扎实",
+    "持续",
+    "进一步",
+    "不断",
 )
 _VAGUE_NAME = re.compile("|".join(VAGUE_NAME_WORDS))
 
 #: What makes a name measurable: a rate, a ratio, a count, an amount, a score, a level ...
+#: (效率, efficiency, is not a rate: "提高人员工作效率" names nothing to count.)
 MEASURE_WORDS = re.compile(
-    r"率|比例|比率|占比|覆盖面|满意度|知晓度|参与度|认可度|指数|[人件户家项期个场天]数|人次|次数|"
+    r"(?<!效)率|比例|比率|占比|覆盖面|满意度|知晓度|参与度|认可度|指数|[人件户家项期个场天]数|人次|次数|"
     r"场次|数量|时长|金额|费用|成本|得分|分数|评分|等级|排名|标准(?!化)|数$"
 )
 
 #: Units that count things or people.
-COUNT_UNITS: frozenset[str] = frozenset((
-    "人", "人次", "次", "场", "场次", "个", "本", "份", "卷", "项", "户", "家", "篇", "期",
-    "件", "套", "台", "批", "所", "名", "位", "册", "条", "处", "座", "门", "节", "课时",
-))
+COUNT_UNITS: frozenset[str] = frozenset(
+    (
+        "人",
+        "人次",
+        "次",
+        "场",
+        "场次",
+        "个",
+        "本",
+        "份",
+        "卷",
+        "项",
+        "户",
+        "家",
+        "篇",
+        "期",
+        "件",
+        "套",
+        "台",
+        "批",
+        "所",
+        "名",
+        "位",
+        "册",
+        "条",
+        "处",
+        "座",
+        "门",
+        "节",
+        "课时",
+    )
+)
 _COUNT_NAME = re.compile(r"(人数|人次|次数|场次|数量|个数|件数|户数)$")
 
 #: A named on-time rate: a percentage that is a timeliness measure by national practice.
@@ -247,15 +371,19 @@ def check_vague_target(parsed: ParsedTable, ctx: Context | None = None) -> list[
         ex = _example_target(ind, _concept(parsed, ind), year)
         fix = f"将目标值改为可量化的值，如“{ex}”，并在指标名称中写明计量对象。"
         if tv.form == "qualitative" and tv.grade in VAGUE_GRADES:
-            msg = (f"指标“{ind.name}”的目标值“{ind.target}”为定性描述，无法考核；"
-                   f"建议改为可量化的目标值（如“{ex}”）。")
+            msg = (
+                f"指标“{ind.name}”的目标值“{ind.target}”为定性描述，无法考核；"
+                f"建议改为可量化的目标值（如“{ex}”）。"
+            )
             out.append(_ind("vague-target", ind, msg, fix))
         elif tv.form == "text":
             if "empty" in tv.flags:
                 msg = f"指标“{ind.name}”未填写目标值；请补充可量化的目标值（如“{ex}”）。"
             else:
-                msg = (f"指标“{ind.name}”的目标值“{ind.target}”是一段文字，不是可考核的数值、"
-                       f"日期或等级；建议改为可量化的目标值（如“{ex}”）。")
+                msg = (
+                    f"指标“{ind.name}”的目标值“{ind.target}”是一段文字，不是可考核的数值、"
+                    f"日期或等级；建议改为可量化的目标值（如“{ex}”）。"
+                )
             out.append(_ind("vague-target", ind, msg, fix))
     return out
 
@@ -272,9 +400,11 @@ def check_vague_name(parsed: ParsedTable, ctx: Context | None = None) -> list[Fi
         m = _VAGUE_NAME.search(ind.name)
         if m is None or MEASURE_WORDS.search(ind.name):
             continue
-        msg = (f"指标名称“{ind.name}”只写了工作方向（“{m[0]}”），没有可计量的对象，"
-               f"目标值“{ind.target}”无法对应到具体的量；建议改写为可计量的指标"
-               f"（如“……覆盖率”“……知晓率”“……人次”），并给出相应的目标值。")
+        msg = (
+            f"指标名称“{ind.name}”只写了工作方向（“{m[0]}”），没有可计量的对象，"
+            f"目标值“{ind.target}”无法对应到具体的量；建议改写为可计量的指标"
+            f"（如“……覆盖率”“……知晓率”“……人次”），并给出相应的目标值。"
+        )
         fix = "在指标名称中写明衡量的对象和口径（比率、人数、次数、金额或等级）。"
         out.append(_ind("vague-name", ind, msg, fix))
     return out
@@ -285,11 +415,15 @@ def check_percent_over_100(parsed: ParsedTable, ctx: Context | None = None) -> l
     """A percentage target above 100% (coverage, pass or satisfaction rates cannot exceed it;
     a growth rate can, so this is a warning, not an error)."""
     return [
-        _ind("percent-over-100", ind,
-             f"指标“{ind.name}”的目标值“{ind.target}”超过100%；覆盖率、合格率、满意度等比率不应"
-             f"超过100%，请核实（如为增长率，请在名称中写明“增长率”）。",
-             "核实目标值；比率类指标的目标值应在0%～100%之间。")
-        for ind in parsed.indicators if "percent_above_100" in ind.target_parsed.flags
+        _ind(
+            "percent-over-100",
+            ind,
+            f"指标“{ind.name}”的目标值“{ind.target}”超过100%；覆盖率、合格率、满意度等比率不应"
+            f"超过100%，请核实（如为增长率，请在名称中写明“增长率”）。",
+            "核实目标值；比率类指标的目标值应在0%～100%之间。",
+        )
+        for ind in parsed.indicators
+        if "percent_above_100" in ind.target_parsed.flags
     ]
 
 
@@ -303,10 +437,15 @@ def check_range_inverted(parsed: ParsedTable, ctx: Context | None = None) -> lis
             continue
         unit = tv.unit or ""
         fixed = f"{tv.upper}{unit}≤n≤{tv.lower}{unit}"
-        out.append(_ind("range-inverted", ind,
-                        f"指标“{ind.name}”的目标值区间“{ind.target}”下限大于上限，任何实际值都无法满足；"
-                        f"请更正（如“{fixed}”）。",
-                        f"将区间改为“{fixed}”。"))
+        out.append(
+            _ind(
+                "range-inverted",
+                ind,
+                f"指标“{ind.name}”的目标值区间“{ind.target}”下限大于上限，任何实际值都无法满足；"
+                f"请更正（如“{fixed}”）。",
+                f"将区间改为“{fixed}”。",
+            )
+        )
     return out
 
 
@@ -322,18 +461,25 @@ def check_count_under_quality(parsed: ParsedTable, ctx: Context | None = None) -
         if _concept(parsed, ind) != "quality":
             continue
         tv = ind.target_parsed
-        counted = tv.form in ("numeric", "range") and not tv.percent and (
-            (tv.unit or "") in COUNT_UNITS or (tv.unit is None and _COUNT_NAME.search(ind.name))
+        counted = (
+            tv.form in ("numeric", "range")
+            and not tv.percent
+            and (
+                (tv.unit or "") in COUNT_UNITS or (tv.unit is None and _COUNT_NAME.search(ind.name))
+            )
         )
         if not counted:
             continue
         stem = _COUNT_NAME.sub("", ind.name)
         rate = f"{stem}率" if stem and stem != ind.name else f"{ind.name}（改为比率）"
-        msg = (f"指标“{ind.name}”（目标值“{ind.target}”）是数量或人数，却列在质量指标下；"
-               f"质量指标应反映达到的标准和水平（如合格率、覆盖率）。建议移至数量指标，"
-               f"或改为比率（如“{rate}≥95%”）。")
-        out.append(_ind("misfiled-count-under-quality", ind, msg,
-                        f"移至“数量指标”，或改为“{rate}≥95%”。"))
+        msg = (
+            f"指标“{ind.name}”（目标值“{ind.target}”）是数量或人数，却列在质量指标下；"
+            f"质量指标应反映达到的标准和水平（如合格率、覆盖率）。建议移至数量指标，"
+            f"或改为比率（如“{rate}≥95%”）。"
+        )
+        out.append(
+            _ind("misfiled-count-under-quality", ind, msg, f"移至“数量指标”，或改为“{rate}≥95%”。")
+        )
     return out
 
 
@@ -356,14 +502,21 @@ def check_cost_not_money(parsed: ParsedTable, ctx: Context | None = None) -> lis
         if tv.form in ("numeric", "range") and tv.unit and "元" in tv.unit:
             continue
         if _BUDGET_RATE.search(ind.name):
-            hint = ("预算执行率、支出进度等反映的是预算执行情况，不是成本；"
-                    "建议移出成本指标，成本指标改为金额（如“人均培训成本≤800元/人”或“项目总成本≤X万元”）。")
+            hint = (
+                "预算执行率、支出进度等反映的是预算执行情况，不是成本；"
+                "建议移出成本指标，成本指标改为金额（如“人均培训成本≤800元/人”或“项目总成本≤X万元”）。"
+            )
         else:
-            hint = ("建议改为以元或万元表示的成本（如“人均培训成本≤800元/人”"
-                    "或“项目总成本≤X万元”，X不超过对应任务的预算）。")
-        msg = f"成本指标“{ind.name}”的目标值“{ind.target}”不是金额；成本指标应以元或万元表示。{hint}"
-        out.append(_ind("cost-not-money", ind, msg,
-                        "将目标值改为以元或万元表示的成本上限，如“≤X万元”。"))
+            hint = (
+                "建议改为以元或万元表示的成本（如“人均培训成本≤800元/人”"
+                "或“项目总成本≤X万元”，X不超过对应任务的预算）。"
+            )
+        msg = (
+            f"成本指标“{ind.name}”的目标值“{ind.target}”不是金额；成本指标应以元或万元表示。{hint}"
+        )
+        out.append(
+            _ind("cost-not-money", ind, msg, "将目标值改为以元或万元表示的成本上限，如“≤X万元”。")
+        )
     return out
 
 
@@ -388,14 +541,24 @@ def check_timeliness_without_time(parsed: ParsedTable, ctx: Context | None = Non
         if tv.form in ("numeric", "range") and tv.percent and _ON_TIME_RATE.search(ind.name):
             continue
         if tv.percent:
-            msg = (f"时效指标“{ind.name}”的目标值“{ind.target}”没有给出完成时限，名称也不是及时率，"
-                   f"看不出按什么时限衡量；建议写明时限（如“{year}年12月31日前”“每月10日前”），"
-                   f"或将名称改为“……及时率”并写明及时的标准。")
+            msg = (
+                f"时效指标“{ind.name}”的目标值“{ind.target}”没有给出完成时限，名称也不是及时率，"
+                f"看不出按什么时限衡量；建议写明时限（如“{year}年12月31日前”“每月10日前”），"
+                f"或将名称改为“……及时率”并写明及时的标准。"
+            )
         else:
-            msg = (f"时效指标“{ind.name}”的目标值“{ind.target}”没有给出完成时限（日期、期限或时长）；"
-                   f"建议写明时限，如“{year}年12月31日前”“每月20日前”或“20个工作日内”。")
-        out.append(_ind("timeliness-without-time", ind, msg,
-                        f"将目标值改为完成时限，如“{year}年12月31日前”。"))
+            msg = (
+                f"时效指标“{ind.name}”的目标值“{ind.target}”没有给出完成时限（日期、期限或时长）；"
+                f"建议写明时限，如“{year}年12月31日前”“每月20日前”或“20个工作日内”。"
+            )
+        out.append(
+            _ind(
+                "timeliness-without-time",
+                ind,
+                msg,
+                f"将目标值改为完成时限，如“{year}年12月31日前”。",
+            )
+        )
     return out
 
 
@@ -406,10 +569,18 @@ def check_satisfaction_outside(parsed: ParsedTable, ctx: Context | None = None) 
     for ind in parsed.indicators:
         if not _SATISFACTION_NAME.search(ind.name) or _level1(parsed, ind) == "satisfaction":
             continue
-        msg = (f"指标“{ind.name}”衡量的是满意度，却列在“{ind.level1}/{ind.level2}”下；"
-               f"建议移至“满意度指标/服务对象满意度指标”。")
-        out.append(_ind("satisfaction-outside-category", ind, msg,
-                        "移至“满意度指标”下的“服务对象满意度指标”。"))
+        msg = (
+            f"指标“{ind.name}”衡量的是满意度，却列在“{ind.level1}/{ind.level2}”下；"
+            f"建议移至“满意度指标/服务对象满意度指标”。"
+        )
+        out.append(
+            _ind(
+                "satisfaction-outside-category",
+                ind,
+                msg,
+                "移至“满意度指标”下的“服务对象满意度指标”。",
+            )
+        )
     return out
 
 
@@ -426,17 +597,28 @@ def check_deadline_outside_year(parsed: ParsedTable, ctx: Context | None = None)
         tv = ind.target_parsed
         if tv.form != "deadline" or tv.deadline is None:
             continue
-        last = tv.deadline - dt.timedelta(days=1) if tv.deadline_relation == "before" else tv.deadline
+        last = (
+            tv.deadline - dt.timedelta(days=1) if tv.deadline_relation == "before" else tv.deadline
+        )
         if last.year == year:
             continue
         printed = f"{tv.deadline.year}年"
         fixed = ind.target.replace(printed, f"{year}年", 1) if printed in ind.target else None
         example = f"（如“{fixed}”）" if fixed else ""
-        msg = (f"指标“{ind.name}”的完成时限“{ind.target}”不在{year}年度内，疑为笔误；"
-               f"请改为{year}年内的日期{example}。")
-        out.append(_ind("deadline-outside-year", ind, msg,
-                        f"将时限改为“{fixed}”。" if fixed else f"将时限改为{year}年内的日期。",
-                        deadline=tv.deadline.isoformat(), fiscal_year=str(year)))
+        msg = (
+            f"指标“{ind.name}”的完成时限“{ind.target}”不在{year}年度内，疑为笔误；"
+            f"请改为{year}年内的日期{example}。"
+        )
+        out.append(
+            _ind(
+                "deadline-outside-year",
+                ind,
+                msg,
+                f"将时限改为“{fixed}”。" if fixed else f"将时限改为{year}年内的日期。",
+                deadline=tv.deadline.isoformat(),
+                fiscal_year=str(year),
+            )
+        )
     return out
 
 
@@ -480,16 +662,21 @@ def check_task_row_sum(parsed: ParsedTable, ctx: Context | None = None) -> list[
         if abs(gap) <= TOLERANCE:
             continue
         if _balanced(gaps["total"]) and not _balanced(gaps["fiscal"]):
-            fix = (f"财政拨款疑应为{amount(t.total - t.other)}{unit}（总额列与金额合计一致，"
-                   f"财政拨款列与合计不一致）；请核对后更正。")
+            fix = (
+                f"财政拨款疑应为{amount(t.total - t.other)}{unit}（总额列与金额合计一致，"
+                f"财政拨款列与合计不一致）；请核对后更正。"
+            )
         elif _balanced(gaps["fiscal"]) and not _balanced(gaps["total"]):
-            fix = (f"总额疑应为{amount(t.fiscal + t.other)}{unit}（财政拨款列与金额合计一致，"
-                   f"总额列与合计不一致）；请核对后更正。")
+            fix = (
+                f"总额疑应为{amount(t.fiscal + t.other)}{unit}（财政拨款列与金额合计一致，"
+                f"总额列与合计不一致）；请核对后更正。"
+            )
         else:
-            fix = (f"核对后将总额改为{amount(t.fiscal + t.other)}{unit}，"
-                   f"或更正财政拨款、其他资金。")
-        msg = (f"任务“{t.name}”金额不平：总额{amount(t.total)}{unit} ≠ 财政拨款{amount(t.fiscal)}{unit}"
-               f" + 其他资金{amount(t.other)}{unit}（相差{amount(gap)}{unit}）；请核对后更正。")
+            fix = f"核对后将总额改为{amount(t.fiscal + t.other)}{unit}，或更正财政拨款、其他资金。"
+        msg = (
+            f"任务“{t.name}”金额不平：总额{amount(t.total)}{unit} ≠ 财政拨款{amount(t.fiscal)}{unit}"
+            f" + 其他资金{amount(t.other)}{unit}（相差{amount(gap)}{unit}）；请核对后更正。"
+        )
         out.append(_task("task-row-sum", t, msg, fix, gap=amount(gap)))
     return out
 
@@ -499,7 +686,7 @@ def check_column_total(parsed: ParsedTable, ctx: Context | None = None) -> list[
     """A budget column (总额, 财政拨款, 其他资金) whose task rows do not add up to the stated
     金额合计 (gap above 0.01 万元, the rounding tolerance). A row whose own imbalance matches the
     gap is named as its likely source."""
-    out = []
+    out: list[Finding] = []
     totals = parsed.totals
     if totals is None:
         return out
@@ -510,7 +697,8 @@ def check_column_total(parsed: ParsedTable, ctx: Context | None = None) -> list[
             continue
         stated, s, gap = g
         suspects = [
-            t for t in parsed.tasks
+            t
+            for t in parsed.tasks
             if None not in (t.total, t.fiscal, t.other)
             and abs(t.total - (t.fiscal + t.other)) > TOLERANCE  # type: ignore[operator]
             and abs(abs(t.total - (t.fiscal + t.other)) - abs(gap)) <= Decimal("0.02")  # type: ignore[operator]
@@ -520,14 +708,23 @@ def check_column_total(parsed: ParsedTable, ctx: Context | None = None) -> list[
             f"{amount(t.total - (t.fiscal + t.other))}{unit}，可能是差额来源。"  # type: ignore[operator]
             for t in suspects
         )
-        msg = (f"金额合计的“{zh}”为{amount(stated)}{unit}，而各任务行“{zh}”之和为{amount(s)}{unit}"
-               f"（相差{amount(gap)}{unit}）；请核对合计或各行金额。{hint}")
-        out.append(_finding(
-            "column-total", "totals", f"{totals.label}（{zh}）", totals.source.file,
-            totals.source.line, totals.source.end_line, msg,
-            f"核对各行“{zh}”，使其之和等于金额合计（或更正合计为{amount(s)}{unit}）。",
-            {"column": zh, "stated": amount(stated), "rows_sum": amount(s), "gap": amount(gap)},
-        ))
+        msg = (
+            f"金额合计的“{zh}”为{amount(stated)}{unit}，而各任务行“{zh}”之和为{amount(s)}{unit}"
+            f"（相差{amount(gap)}{unit}）；请核对合计或各行金额。{hint}"
+        )
+        out.append(
+            _finding(
+                "column-total",
+                "totals",
+                f"{totals.label}（{zh}）",
+                totals.source.file,
+                totals.source.line,
+                totals.source.end_line,
+                msg,
+                f"核对各行“{zh}”，使其之和等于金额合计（或更正合计为{amount(s)}{unit}）。",
+                {"column": zh, "stated": amount(stated), "rows_sum": amount(s), "gap": amount(gap)},
+            )
+        )
     return out
 
 
@@ -535,8 +732,20 @@ def check_column_total(parsed: ParsedTable, ctx: Context | None = None) -> list[
 
 #: Level-2 categories each layout requires (at least one indicator each), by concept.
 REQUIRED_LEVEL2: dict[str, tuple[str, ...]] = {
-    "legacy": ("quantity", "quality", "timeliness", "output-cost", "service-recipient-satisfaction"),
-    "2021": ("quantity", "quality", "timeliness", "economic-cost", "service-recipient-satisfaction"),
+    "legacy": (
+        "quantity",
+        "quality",
+        "timeliness",
+        "output-cost",
+        "service-recipient-satisfaction",
+    ),
+    "2021": (
+        "quantity",
+        "quality",
+        "timeliness",
+        "economic-cost",
+        "service-recipient-satisfaction",
+    ),
 }
 #: Level-1 categories each layout requires; 效益指标 needs at least one of its level-2 categories.
 REQUIRED_LEVEL1: dict[str, tuple[str, ...]] = {
@@ -544,18 +753,29 @@ REQUIRED_LEVEL1: dict[str, tuple[str, ...]] = {
     "2021": ("output", "benefit", "cost", "satisfaction"),
 }
 _LABEL = {
-    "output": "产出指标", "benefit": "效益指标", "satisfaction": "满意度指标", "cost": "成本指标",
-    "quantity": "产出指标/数量指标", "quality": "产出指标/质量指标",
-    "timeliness": "产出指标/时效指标", "output-cost": "产出指标/成本指标",
+    "output": "产出指标",
+    "benefit": "效益指标",
+    "satisfaction": "满意度指标",
+    "cost": "成本指标",
+    "quantity": "产出指标/数量指标",
+    "quality": "产出指标/质量指标",
+    "timeliness": "产出指标/时效指标",
+    "output-cost": "产出指标/成本指标",
     "economic-cost": "成本指标/经济成本指标",
     "service-recipient-satisfaction": "满意度指标/服务对象满意度指标",
 }
 _PARENT = {
-    "quantity": "output", "quality": "output", "timeliness": "output", "output-cost": "output",
-    "economic-cost": "cost", "service-recipient-satisfaction": "satisfaction",
+    "quantity": "output",
+    "quality": "output",
+    "timeliness": "output",
+    "output-cost": "output",
+    "economic-cost": "cost",
+    "service-recipient-satisfaction": "satisfaction",
 }
-_NA_WORDS = re.compile("|".join(re.escape(w) for w in sorted(NOT_APPLICABLE_WORDS, key=len, reverse=True)),
-                       re.IGNORECASE)
+_NA_WORDS = re.compile(
+    "|".join(re.escape(w) for w in sorted(NOT_APPLICABLE_WORDS, key=len, reverse=True)),
+    re.IGNORECASE,
+)
 
 
 @rule("missing-category", "warning", "structure", "缺少必设的指标类别")
@@ -576,14 +796,26 @@ def check_missing_category(parsed: ParsedTable, ctx: Context | None = None) -> l
         label = _LABEL[c]
         marked = na.get(c)
         if marked is not None:
-            msg = (f"“{label}”标为不适用，但按全国绩效指标框架应设置该类指标；请补充至少一项"
-                   f"{label.split('/')[-1]}。")
+            msg = (
+                f"“{label}”标为不适用，但按全国绩效指标框架应设置该类指标；请补充至少一项"
+                f"{label.split('/')[-1]}。"
+            )
             line, end = marked.source.line, marked.source.end_line
         else:
             msg = f"绩效指标中缺少“{label}”；按全国绩效指标框架应设置该类指标，请补充。"
             line, end = t.source.line, t.source.end_line
-        out.append(_finding("missing-category", "category", label, t.source.file, line, end, msg,
-                            f"补充“{label}”下的指标。"))
+        out.append(
+            _finding(
+                "missing-category",
+                "category",
+                label,
+                t.source.file,
+                line,
+                end,
+                msg,
+                f"补充“{label}”下的指标。",
+            )
+        )
     return out
 
 
@@ -597,9 +829,19 @@ def check_not_applicable_reason(parsed: ParsedTable, ctx: Context | None = None)
             continue
         label = f"{n.level1}/{n.level2}"
         msg = f"“{label}”标为不适用，但未说明理由；请补充不适用的原因（如“本部门支出不涉及……”）。"
-        out.append(_finding("not-applicable-without-reason", "category", label, n.source.file,
-                            n.source.line, n.source.end_line, msg,
-                            "在该类别中写明不适用的理由。", {"text": n.text}))
+        out.append(
+            _finding(
+                "not-applicable-without-reason",
+                "category",
+                label,
+                n.source.file,
+                n.source.line,
+                n.source.end_line,
+                msg,
+                "在该类别中写明不适用的理由。",
+                {"text": n.text},
+            )
+        )
     return out
 
 
@@ -633,12 +875,23 @@ def check_duplicate_in_table(parsed: ParsedTable, ctx: Context | None = None) ->
         if best is None:
             continue
         s, a = best
-        msg = (f"指标“{b.name}”（目标值“{b.target}”）与第{a.source.line}行的“{a.name}”"
-               f"（目标值“{a.target}”）内容重复或交叉；请核实是否重复设置，"
-               f"如确属不同内容，请在名称中写明区别。")
-        out.append(_ind("duplicate-in-table", b, msg, "合并为一项指标，或在名称中写明两者的区别。",
-                        other_name=a.name, other_target=a.target,
-                        other_line=str(a.source.line), similarity=f"{s:.2f}"))
+        msg = (
+            f"指标“{b.name}”（目标值“{b.target}”）与第{a.source.line}行的“{a.name}”"
+            f"（目标值“{a.target}”）内容重复或交叉；请核实是否重复设置，"
+            f"如确属不同内容，请在名称中写明区别。"
+        )
+        out.append(
+            _ind(
+                "duplicate-in-table",
+                b,
+                msg,
+                "合并为一项指标，或在名称中写明两者的区别。",
+                other_name=a.name,
+                other_target=a.target,
+                other_line=str(a.source.line),
+                similarity=f"{s:.2f}",
+            )
+        )
     return out
 
 
@@ -646,20 +899,23 @@ def check_duplicate_in_table(parsed: ParsedTable, ctx: Context | None = None) ->
 def check_duplicate_across(parsed: ParsedTable, ctx: Context | None = None) -> list[Finding]:
     """With ``--against DATA_DIR``: an output indicator (数量, 质量, 时效) whose name is
     near-identical to an indicator of *another* department in the store for the same fiscal year
-    (lexical similarity ≥ 0.9): possibly the same work funded twice."""
+    (lexical similarity ≥ 0.9): possibly the same work funded twice. Names too generic to tell
+    (培训人数, 干部满意度: fewer than 4 characters beyond the generic words) are not compared."""
     if ctx is None or ctx.others is None:
         return []
     t = parsed.table
     pool: dict[str, list[OtherIndicator]] = {}
     for o in ctx.others():
-        if o.department != t.department and o.concept in CROSS_CONCEPTS and (
-            o.fiscal_year is None or o.fiscal_year == t.fiscal_year
+        if (
+            o.department != t.department
+            and o.concept in CROSS_CONCEPTS
+            and (o.fiscal_year is None or o.fiscal_year == t.fiscal_year)
         ):
             pool.setdefault(o.concept, []).append(o)
     out = []
     for ind in parsed.indicators:
         concept = _concept(parsed, ind)
-        if concept not in pool:
+        if concept not in pool or not is_specific(ind.name):
             continue
         scored = [(ctx.similarity(ind.name, o.name), o) for o in pool[concept]]
         hits = [(s, o) for s, o in scored if s >= CROSS_THRESHOLD]
@@ -668,13 +924,25 @@ def check_duplicate_across(parsed: ParsedTable, ctx: Context | None = None) -> l
         s, o = max(hits, key=lambda h: h[0])
         where = f"{o.file}:{o.line}" if o.line else o.file
         more = f"（另有{len(hits) - 1}项相似指标）" if len(hits) > 1 else ""
-        msg = (f"指标“{ind.name}”（目标值“{ind.target}”）与{o.department}的指标“{o.name}”"
-               f"（目标值“{o.target}”，{where}）高度相似{more}，可能存在重复安排资金；"
-               f"请核实两部门的职责分工。")
-        out.append(_ind("duplicate-across-departments", ind, msg,
-                        "核实是否为同一项工作；如是，明确由哪个部门安排资金。",
-                        other_name=o.name, other_target=o.target, other_department=o.department,
-                        other_file=o.file, other_line=str(o.line or ""), similarity=f"{s:.2f}"))
+        msg = (
+            f"指标“{ind.name}”（目标值“{ind.target}”）与{o.department}的指标“{o.name}”"
+            f"（目标值“{o.target}”，{where}）高度相似{more}，可能存在重复安排资金；"
+            f"请核实两部门的职责分工。"
+        )
+        out.append(
+            _ind(
+                "duplicate-across-departments",
+                ind,
+                msg,
+                "核实是否为同一项工作；如是，明确由哪个部门安排资金。",
+                other_name=o.name,
+                other_target=o.target,
+                other_department=o.department,
+                other_file=o.file,
+                other_line=str(o.line or ""),
+                similarity=f"{s:.2f}",
+            )
+        )
     return out
 
 
@@ -696,10 +964,18 @@ def check_task_without_indicator(parsed: ParsedTable, ctx: Context | None = None
     for o in cov.uncovered_tasks(parsed, c):
         t = by_ord[o]
         budget = f"（预算{amount(t.total)}{unit}）" if t.total is not None else ""
-        msg = (f"任务“{t.name}”{budget}没有找到对应的绩效指标（按指标名称与任务名称、内容的字面匹配）；"
-               f"请补充反映该任务产出和效果的指标，或在指标名称中写明对应的工作内容。")
-        out.append(_task("task-without-indicator", t, msg,
-                         f"为“{t.name}”补充数量、质量、时效指标各至少一项。"))
+        msg = (
+            f"任务“{t.name}”{budget}没有找到对应的绩效指标（按指标名称与任务名称、内容的字面匹配）；"
+            f"请补充反映该任务产出和效果的指标，或在指标名称中写明对应的工作内容。"
+        )
+        out.append(
+            _task(
+                "task-without-indicator",
+                t,
+                msg,
+                f"为“{t.name}”补充数量、质量、时效指标各至少一项。",
+            )
+        )
     return out
 
 
@@ -711,7 +987,7 @@ def check_indicator_without_task(parsed: ParsedTable, ctx: Context | None = None
     ctx = ctx or Context()
     c = ctx.coverage(parsed)
     by_ord = {t.ordinal: t for t in parsed.tasks}
-    out = []
+    out: list[Finding] = []
     if not parsed.tasks:
         return out
     for ind, a in zip(parsed.indicators, c.table.alignments, strict=True):
@@ -719,18 +995,29 @@ def check_indicator_without_task(parsed: ParsedTable, ctx: Context | None = None
             continue
         best = c.best_of.get(ind.ordinal)
         best_name = by_ord[best].name if best is not None else ""
-        msg = (f"指标“{ind.name}”无法对应到年度主要任务中的任何一项（按字面匹配，最接近的是"
-               f"“{best_name}”）；请核实该指标衡量的是哪项任务，并在指标名称或任务内容中写明。")
-        out.append(_ind("indicator-without-task", ind, msg, None,
-                        best_task=best_name, best_score=f"{a.score:.2f}"))
+        msg = (
+            f"指标“{ind.name}”无法对应到年度主要任务中的任何一项（按字面匹配，最接近的是"
+            f"“{best_name}”）；请核实该指标衡量的是哪项任务，并在指标名称或任务内容中写明。"
+        )
+        out.append(
+            _ind(
+                "indicator-without-task",
+                ind,
+                msg,
+                None,
+                best_task=best_name,
+                best_score=f"{a.score:.2f}",
+            )
+        )
     return out
 
 
 # --------------------------------------------------------------------------- running
 
 
-def run_rules(parsed: ParsedTable, ctx: Context | None = None,
-              only: set[str] | None = None) -> list[Finding]:
+def run_rules(
+    parsed: ParsedTable, ctx: Context | None = None, only: set[str] | None = None
+) -> list[Finding]:
     """Every registered rule (or those in ``only``) on one table, in registry order."""
     ctx = ctx or Context()
     out: list[Finding] = []

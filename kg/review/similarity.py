@@ -39,6 +39,7 @@ __all__ = [
     "Similarity",
     "bigrams",
     "containment",
+    "is_specific",
     "jaccard",
     "lexical_alignment",
     "lexical_similarity",
@@ -66,7 +67,16 @@ MIN_SPECIFIC_CHARS = 4
 
 #: Bigrams too common in task texts and indicator names to align anything.
 _ALIGN_STOP_WORDS: tuple[str, ...] = (
-    *GENERIC_WORDS, "及时", "保障", "能力", "水平", "服务", "管理", "单位", "各项", "相关",
+    *GENERIC_WORDS,
+    "及时",
+    "保障",
+    "能力",
+    "水平",
+    "服务",
+    "管理",
+    "单位",
+    "各项",
+    "相关",
 )
 _ALIGN_STOP_CHARS = frozenset("的和及与对在为了等各项个是有")
 #: Floor of an indicator's total weight: a name that says little (干部满意度) cannot score high.
@@ -114,6 +124,11 @@ def _name_grams(name: str) -> frozenset[str]:
     if len(part.replace("|", "")) < MIN_SPECIFIC_CHARS:
         return frozenset()
     return bigrams(part)
+
+
+def is_specific(name: str) -> bool:
+    """True when the name says enough, beyond generic words, to be compared across tables."""
+    return bool(_name_grams(name))
 
 
 def lexical_similarity(a: str, b: str) -> float:
