@@ -325,5 +325,13 @@ def serve(
     run(settings)
 
 
+def _register_optional_commands() -> None:
+    from .cli_review import review
+
+    app.command("review")(review)
+
+
+_register_optional_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     app()
