@@ -1,0 +1,106 @@
+"""Lexical similarity that suits Chinese: character 1–2-gram TF-IDF (scikit-learn).
+
+Indicator names are short and unsegmented, so characters and character bigrams
+are the units (a word segmenter splits 慰问金 / 发放 / 覆盖率 well but cuts rare
+names of people and programmes badly). Two measures over the same vectors:
+
+* ``cosine`` — TF-IDF cosine: symmetric, for search ranking.
+* ``containment`` — the IDF weight of the n-grams two names share over the weight
+  of the shorter name's n-grams: a reviewer's duplicate is often one name inside
+  another (慰问金发放覆盖率 in 市转企业离休干部慰问金发放覆盖率), which cosine
+  under-scores.
+
+IDF is fitted on the indexed names, so words every indicator uses (满意度, 率,
+完成) weigh little. :class:`BM25Lexical` (bm25s over the same character n-grams)
+is measured as an alternative for search in the benchmark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._optional import require
+from .text import clean
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def char_ngrams(text: str, n_min: int = 1, n_max: int = 2) -> list[str]:
+    c = clean(text)
+    return [c[i : i + n] for n in range(n_min, n_max + 1) for i in range(len(c) - n + 1)]
+
+
+class LexicalIndex:
+    """Char n-gram TF-IDF over a list of names, with cosine and containment scores."""
+
+    def __init__(self, texts: Sequence[str], *, ngram_range: tuple[int, int] = (1, 2)) -> None:
+        sk = require("sklearn.feature_extraction.text")
+        self.ngram_range = ngram_range
+        self._vec = sk.TfidfVectorizer(
+            analyzer="char",
+            ngram_range=ngram_range,
+            preprocessor=clean,
+            sublinear_tf=True,
+            norm="l2",
+            lowercase=True,
+        )
+        fit_on = list(texts) or ["占位"]
+        self.matrix = self._vec.fit_transform(fit_on) if texts else None
+        self.texts = list(texts)
+        self._idf = dict(zip(self._vec.get_feature_names_out(), self._vec.idf_, strict=True))
+        self._max_idf = float(max(self._vec.idf_)) if len(self._vec.idf_) else 1.0
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        return self._vec.transform(list(texts))
+
+    def cosine_to_all(self, queries: Sequence[str]) -> np.ndarray:
+        """``(len(queries), len(texts))`` TF-IDF cosine similarities."""
+        np = require("numpy")
+        if self.matrix is None:
+            return np.zeros((len(queries), 0), dtype=np.float32)
+        q = self.transform(queries)
+        return np.asarray((q @ self.matrix.T).todense(), dtype=np.float32)
+
+    def cosine(self, a: str, b: str) -> float:
+        m = self.transform([a, b])
+        return float((m[0] @ m[1].T).toarray()[0, 0])
+
+    def idf(self, gram: str) -> float:
+        return float(self._idf.get(gram, self._max_idf))
+
+    def containment(self, a: str, b: str) -> float:
+        """IDF-weighted share of the shorter name's n-grams found in the other name."""
+        ga = set(char_ngrams(a, *self.ngram_range))
+        gb = set(char_ngrams(b, *self.ngram_range))
+        if not ga or not gb:
+            return 0.0
+        shorter, longer = (ga, gb) if len(ga) <= len(gb) else (gb, ga)
+        total = sum(self.idf(g) for g in shorter)
+        shared = sum(self.idf(g) for g in shorter & longer)
+        return shared / total if total else 0.0
+
+    def top_k(self, queries: Sequence[str], k: int) -> list[list[tuple[int, float]]]:
+        np = require("numpy")
+        sims = self.cosine_to_all(queries)
+        out = []
+        for row in sims:
+            kk = min(k, row.shape[0])
+            idx = np.argpartition(-row, kk - 1)[:kk] if kk else []
+            out.append(sorted(((int(i), float(row[i])) for i in idx), key=lambda t: -t[1]))
+        return out
+
+
+class BM25Lexical:
+    """BM25 (bm25s) over character 1–2-grams; search only (scores are not bounded)."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        bm25s = require("bm25s")
+        self._bm25 = bm25s.BM25()
+        self._bm25.index([char_ngrams(t) for t in texts], show_progress=False)
+        self.n = len(texts)
+
+    def scores(self, query: str) -> np.ndarray:
+        np = require("numpy")
+        return np.asarray(self._bm25.get_scores(char_ngrams(query)), dtype=np.float32)

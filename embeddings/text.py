@@ -1,0 +1,116 @@
+"""What is embedded for an indicator, and the small text facts the scorer uses.
+
+The text recipe is a measured choice (``benchmarks/embeddings_eval.py``, see
+docs/embeddings.md): embedding the **name alone** gave the best search MRR and
+pair F1 with every model tried; adding the level-2 category or the unit to the
+embedded text pulled unrelated indicators of one category together (all 数量指标
+rows moved closer) and lowered both. The category, unit and target form are used
+instead as *structural* signals beside the text score (:mod:`embeddings.scoring`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+Recipe = Literal["name", "name+level2", "name+level2+unit", "name+target"]
+DEFAULT_RECIPE: Recipe = "name"
+
+_PUNCT = re.compile(r"[\s\"'“”‘’「」『』《》〈〉()（）\[\]【】,，、.。:：;；!！?？/\\|·•—\-_~～]+")
+
+
+def clean(text: str) -> str:
+    """NFKC, punctuation and white space removed: the form both scorers see."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text)).strip()
+
+
+#: what a name measures, read from its ending (longest first)
+# fmt: off
+_MEASURES: tuple[tuple[str, str], ...] = (
+    ("满意度", "satisfaction"), ("满意率", "satisfaction"),
+    ("知晓率", "awareness"), ("知晓度", "awareness"),
+    ("及时率", "timeliness"), ("及时性", "timeliness"), ("时效", "timeliness"),
+    ("完成时间", "timeliness"), ("时间", "timeliness"), ("按期完成率", "timeliness"),
+    ("合格率", "quality_rate"), ("通过率", "quality_rate"), ("达标率", "quality_rate"),
+    ("覆盖率", "coverage"), ("覆盖面", "coverage"),
+    ("完成率", "completion_rate"), ("执行率", "execution_rate"), ("到位率", "execution_rate"),
+    ("出勤率", "rate"), ("比例", "rate"), ("比率", "rate"), ("占比", "rate"), ("率", "rate"),
+    ("人数", "count_people"), ("人次", "count_people"),
+    ("次数", "count_events"), ("场次", "count_events"), ("批次", "count_events"),
+    ("天数", "count_days"), ("课时", "count_days"), ("学时", "count_days"),
+    ("数量", "count"), ("个数", "count"), ("篇数", "count"), ("份数", "count"), ("数", "count"),
+    ("成本", "cost"), ("经费", "cost"), ("补助", "cost"), ("费用", "cost"),
+    ("水平", "level"), ("能力", "level"), ("效率", "level"), ("素养", "level"),
+)
+# fmt: on
+
+_UNIT_MEASURE = {
+    "%": "rate",
+    "人": "count_people",
+    "人次": "count_people",
+    "次": "count_events",
+    "场": "count_events",
+    "场次": "count_events",
+    "天": "count_days",
+    "个月": "count_days",
+}
+
+
+def measure_of(name: str, unit: str | None = None) -> str | None:
+    """The kind of quantity a name measures (``count_people``, ``coverage`` …), or None."""
+    c = clean(name)
+    for suffix, kind in _MEASURES:
+        if c.endswith(suffix):
+            return kind
+    return _UNIT_MEASURE.get(unit or "")
+
+
+def measure_family(kind: str | None) -> str | None:
+    """Coarser: every rate is a rate, every count a count."""
+    if kind is None:
+        return None
+    if kind.startswith("count"):
+        return "count"
+    if kind in {"quality_rate", "coverage", "completion_rate", "execution_rate", "rate"}:
+        return "rate"
+    return kind
+
+
+@dataclass
+class IndicatorText:
+    """An indicator as the similarity code sees it (from the graph or a benchmark file)."""
+
+    id: str
+    name: str
+    level1: str = ""
+    level2: str = ""
+    target: str = ""
+    unit: str | None = None
+    form: str | None = None
+    department: str = ""
+    year: int | None = None
+    table: str = ""
+    table_title: str = ""
+    source_file: str = ""
+    source_line: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def measure(self) -> str | None:
+        return measure_of(self.name, self.unit)
+
+
+def embed_text(ind: IndicatorText, recipe: Recipe = DEFAULT_RECIPE) -> str:
+    """The text embedded for ``ind`` under ``recipe``."""
+    if recipe == "name":
+        return ind.name
+    if recipe == "name+level2":
+        return f"{ind.name}（{ind.level2}）" if ind.level2 else ind.name
+    if recipe == "name+level2+unit":
+        parts = [p for p in (ind.level2, ind.unit) if p]
+        return f"{ind.name}（{'，'.join(parts)}）" if parts else ind.name
+    if recipe == "name+target":
+        return f"{ind.name} {ind.target}" if ind.target else ind.name
+    raise ValueError(f"unknown text recipe {recipe!r}")
