@@ -173,25 +173,64 @@ def seed_figures() -> dict:
     }
 
 
+def print_store_rows(ox: dict, rl: dict) -> None:
+    """One size: load figures, then each README query on both stores with the ratio."""
+    print(f"\n{ox['indicators']:,} indicators, {ox['triples']:,} triples")
+    print(
+        f"  load:   pyoxigraph {ox['load_s']:.1f} s, {ox['rss_mb']:.0f} MB RSS growth | "
+        f"rdflib {rl['load_s']:.1f} s, {rl['rss_mb']:.0f} MB"
+    )
+    print(f"  {'query':6} {'pyoxigraph':>12} {'rdflib':>12} {'ratio':>8} rows")
+    for qid in ox["query_s"]:
+        a, b = ox["query_s"][qid], rl["query_s"][qid]
+        if b != b:  # NaN: rdflib was stopped at the budget
+            print(
+                f"  {qid:6} {a * 1000:10.1f}ms {'>' + str(QUERY_BUDGET_S) + ' s':>12} "
+                f"{'>' + format(QUERY_BUDGET_S / a, '.0f') + '×':>8} {ox['rows'][qid]} (rdflib stopped)"
+            )
+            continue
+        same = (
+            "same"
+            if ox["rows"][qid] == rl["rows"][qid]
+            else f"DIFFER {ox['rows'][qid]}≠{rl['rows'][qid]}"
+        )
+        print(
+            f"  {qid:6} {a * 1000:10.1f}ms {b * 1000:10.1f}ms {b / a:7.1f}× {ox['rows'][qid]} ({same})"
+        )
+
+
+def print_figures(figures: dict) -> None:
+    s = figures["seed"]
+    print(
+        f"seed table (166 indicators): parse {s['parse_ms']:.1f} ms, read+map+SHACL {s['map_validate_ms']:.0f} ms, "
+        f"full build into a new store {s['build_ms']:.0f} ms (medians)"
+    )
+    by_size: dict[int, dict] = {}
+    for row in figures["stores"]:
+        by_size.setdefault(row["indicators"], {})[row["kind"]] = row
+    for n in sorted(by_size):
+        print_store_rows(by_size[n]["pyoxigraph"], by_size[n]["rdflib"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--sizes", default="10000,100000", help="comma-separated indicator counts")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument(
+        "--show", type=Path, help="print the figures saved in this JSON file, run nothing"
+    )
     ap.add_argument("--_one", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._one:
         print(json.dumps(one(args._one[0], int(args._one[1]))))
         return
+    if args.show:
+        print_figures(json.loads(args.show.read_text(encoding="utf-8")))
+        return
     figures: dict = {"seed": seed_figures(), "stores": []}
-    s = figures["seed"]
-    print(
-        f"seed table (166 indicators): parse {s['parse_ms']:.1f} ms, read+map+SHACL {s['map_validate_ms']:.0f} ms, "
-        f"full build into a new store {s['build_ms']:.0f} ms (medians)"
-    )
     for n in [int(x) for x in args.sizes.split(",") if x]:
-        rows = {}
         for kind in ("pyoxigraph", "rdflib"):
             proc = subprocess.run(
                 [sys.executable, __file__, "--_one", kind, str(n)],
@@ -199,25 +238,8 @@ def main() -> None:
                 text=True,
                 check=True,
             )
-            rows[kind] = json.loads(proc.stdout.strip().splitlines()[-1])
-            figures["stores"].append(rows[kind])
-        ox, rl = rows["pyoxigraph"], rows["rdflib"]
-        print(f"\n{n:,} indicators, {ox['triples']:,} triples")
-        print(
-            f"  load:   pyoxigraph {ox['load_s']:.1f} s, {ox['rss_mb']:.0f} MB RSS growth | "
-            f"rdflib {rl['load_s']:.1f} s, {rl['rss_mb']:.0f} MB"
-        )
-        print(f"  {'query':6} {'pyoxigraph':>12} {'rdflib':>12} {'ratio':>7} rows(same?)")
-        for qid in ox["query_s"]:
-            a, b = ox["query_s"][qid], rl["query_s"][qid]
-            same = (
-                "yes"
-                if ox["rows"][qid] == rl["rows"][qid]
-                else f"NO {ox['rows'][qid]}≠{rl['rows'][qid]}"
-            )
-            print(
-                f"  {qid:6} {a * 1000:10.1f}ms {b * 1000:10.1f}ms {b / a:6.1f}× {ox['rows'][qid]} ({same})"
-            )
+            figures["stores"].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    print_figures(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
         print(f"\nwrote {args.json}")

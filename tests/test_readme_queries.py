@@ -87,6 +87,7 @@ def of(dept: str, result: list[dict]) -> list[dict]:
 
 def test_q1_indicators_per_category(store, seed_parsed):
     result = of(SEED_DEPT, rows(store, "Q1"))
+    assert {r["year"] for r in result} == {2024}
     got = {(r["level1"], r["level2"]): r["indicators"] for r in result}
     assert got == dict(Counter((i.level1, i.level2) for i in seed_parsed.indicators))
     variant = {(r["level1"], r["level2"]) for r in of(VARIANT_DEPT, rows(store, "Q1"))}
