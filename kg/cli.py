@@ -37,7 +37,7 @@ DataDir = Annotated[
     typer.Option("--data-dir", help="data directory (default: IKG_DATA_DIR or data/build)"),
 ]
 ReaderOpt = Annotated[
-    str | None, typer.Option("--reader", help="force a reader (pdf-text, template, jsonl)")
+    str | None, typer.Option("--reader", help="force a reader (pdf-text, flat-text, template, jsonl)")
 ]
 
 
@@ -81,7 +81,7 @@ def _errors() -> Iterator[None]:
 
 @app.command()
 def parse(
-    file: Annotated[Path, typer.Argument(help="a table file (PDF text, template XLSX/CSV, JSONL)")],
+    file: Annotated[Path, typer.Argument(help="a table file (PDF text, flattened table text, template XLSX/CSV, JSONL)")],
     format: Annotated[ParseFormat, typer.Option("--format", "-f")] = ParseFormat.jsonl,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="write here (required for xlsx)")

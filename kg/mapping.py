@@ -56,7 +56,7 @@ def new_graph() -> Graph:
 
 def table_uri(parsed: ParsedTable) -> URIRef:
     t = parsed.table
-    return uris.table(t.department, t.fiscal_year, t.table_type)
+    return uris.table(t.department, t.fiscal_year, t.table_type, t.project_name)
 
 
 def _provenance(g: Graph, node: URIRef, source: Source) -> None:

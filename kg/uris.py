@@ -21,8 +21,12 @@ def _h(*parts: object, n: int = 12) -> str:
     return hashlib.sha1(joined.encode("utf-8")).hexdigest()[:n]
 
 
-def table(department: str, fiscal_year: int, table_type: str) -> URIRef:
-    return DATA[f"table/{fiscal_year}-{_h(department, fiscal_year, table_type)}"]
+def table(department: str, fiscal_year: int, table_type: str, project: str | None = None) -> URIRef:
+    """A table: its department, year and type, and for a project table its project."""
+    parts: tuple[object, ...] = (department, fiscal_year, table_type)
+    if project:
+        parts += (project,)
+    return DATA[f"table/{fiscal_year}-{_h(*parts)}"]
 
 
 def graph_of(table_uri: URIRef) -> URIRef:

@@ -7,6 +7,7 @@ included, and a drafter's workbook must read with carried-down categories.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from decimal import Decimal
@@ -622,3 +623,173 @@ def test_to_bytes_unknown_format(parsed):
         writers.to_bytes(parsed, "pdf")
     assert isinstance(writers.to_bytes(parsed, "xlsx"), bytes)
     assert io.BytesIO(writers.to_bytes(parsed, "xlsx")).read(2) == b"PK"
+
+
+# --------------------------------------------------------------------------- optional columns
+
+
+@pytest.fixture(scope="module")
+def self_evaluation() -> ParsedTable:
+    """A 自评表 with every optional column: real rows of the corpus's Yunnan table."""
+    file = "../shared/corpus/tables/yunnan_yongde_minglang_school_2022_selfeval.txt"
+
+    def ind(n, l1, l2, name, target, actual, weight, score, line, **kw):
+        return IndicatorRecord(
+            level1=l1,
+            level2=l2,
+            name=name,
+            target=target,
+            target_parsed=parse_target(target),
+            ordinal=n,
+            weight=Decimal(weight),
+            actual=actual,
+            actual_parsed=parse_target(actual),
+            score=Decimal(score),
+            source=Source(file=file, line=line),
+            **kw,
+        )
+
+    return ParsedTable(
+        table=TableRecord(
+            title="2022年度项目支出绩效自评表",
+            department="临沧市永德县明朗中学",
+            fiscal_year=2022,
+            currency_unit="元",
+            table_type="项目支出绩效自评表",
+            project_name="义务教育营养改善计划专项资金",
+            self_evaluation=True,
+            source=Source(file=file, line=3),
+        ),
+        totals=TotalsRecord(
+            # printed 年度资金总额; the XLSX form knows a totals row by 金额合计 / 合计 / 总计
+            label="金额合计",
+            total=Decimal("387664.62"),
+            fiscal=Decimal("387664.62"),
+            other=None,
+            source=Source(file=file, line=9, end_line=10),
+        ),
+        indicators=[
+            ind(
+                1,
+                "产出指标",
+                "数量指标",
+                "学生受资助人数",
+                "≧735人次",
+                "735",
+                "10",
+                "10",
+                17,
+                code="指标1",
+                core=True,
+            ),
+            ind(
+                2,
+                "产出指标",
+                "时效指标",
+                "资金到位及时率",
+                "≧100%",
+                "100%",
+                "10",
+                "7",
+                19,
+                deviation="资金晚到一周",
+            ),
+            ind(3, "效益指标", "社会效益指标", "政策知晓率", "=100%", "98%", "10", "9.5", 24),
+        ],
+        warnings=[
+            WarningRecord(
+                message="表格之后的文字（页脚、附注、页面元素）未读入",
+                text="其他需要说明事项",
+                source=Source(file=file, line=36),
+            )
+        ],
+    )
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv", ".jsonl"])
+def test_roundtrip_self_evaluation(self_evaluation, tmp_path, suffix):
+    path = _write(self_evaluation, tmp_path / f"selfeval{suffix}")
+    back = _read(path)
+    assert back.model_dump(mode="json") == self_evaluation.model_dump(mode="json")
+    assert back == self_evaluation
+    first = back.indicators[0]
+    assert (first.code, first.core, first.actual) == ("指标1", True, "735")
+    assert back.table.project_name == "义务教育营养改善计划专项资金"
+    assert back.table.self_evaluation
+
+
+def test_optional_columns_in_the_csv_form(self_evaluation):
+    text = writers.to_bytes(self_evaluation, "csv").decode("utf-8-sig")
+    header = text.splitlines()[0].split(",")
+    assert header[-11:] == [
+        "项目名称",
+        "自评表",
+        "编码",
+        "核心指标",
+        "分值",
+        "实际完成值",
+        "得分",
+        "偏差原因",
+        "来源文件",
+        "来源行",
+        "来源结束行",
+    ]
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["自评表"] == "是" and rows[0]["项目名称"] == "义务教育营养改善计划专项资金"
+    first = next(r for r in rows if r["记录类型"] == "指标")
+    assert (
+        first["编码"],
+        first["核心指标"],
+        first["分值"],
+        first["实际完成值"],
+        first["得分"],
+    ) == (
+        "指标1",
+        "是",
+        "10",
+        "735",
+        "10",
+    )
+
+
+def test_a_drafters_optional_columns(tmp_path):
+    path = tmp_path / "draft.csv"
+    path.write_text(
+        "记录类型,表名,部门,年度,自评表,一级指标,二级指标,三级指标,目标值,核心指标,权重,完成值,得分,偏差原因分析及改进措施\n"
+        "表,某局项目支出绩效自评表,某局,2023,否,,,,,,,,,\n"
+        "指标,,,,,产出指标,数量指标,培训人次,≥100人次,★,10分,96人次,8,学员请假\n"
+        "指标,,,,,,,合格率,100%,,,,,\n",
+        encoding="utf-8",
+    )
+    back = template.read(path)
+    assert not back.table.self_evaluation
+    first, second = back.indicators
+    assert (first.core, first.weight, first.actual, first.score, first.deviation) == (
+        True,
+        Decimal("10"),
+        "96人次",
+        Decimal("8"),
+        "学员请假",
+    )
+    assert first.actual_parsed is not None and first.actual_parsed.lower == Decimal("96")
+    assert (second.core, second.weight, second.actual, second.actual_parsed) == (
+        False,
+        None,
+        None,
+        None,
+    )
+    assert back.warnings == []
+
+
+def test_bad_optional_values_name_the_cell(tmp_path):
+    path = tmp_path / "draft.csv"
+    head = "记录类型,表名,部门,年度,一级指标,二级指标,三级指标,目标值,核心指标,分值\n"
+    head += "表,某局项目支出绩效目标表,某局,2023,,,,,,\n"
+    path.write_text(head + "指标,,,,产出指标,数量指标,培训人次,≥100人次,也许,\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="核心指标") as err:
+        template.read(path)
+    assert err.value.line == 3
+    path.write_text(head + "指标,,,,产出指标,数量指标,培训人次,≥100人次,,十分\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="分值") as err:
+        template.read(path)
+    assert err.value.line == 3

@@ -129,6 +129,8 @@ TABLE_ITEMS = (
     Column("金额单位", "currency unit: 万元 or 元", ("单位", "金额单位(万元/元)")),
     Column("表类型", "table type, e.g. 部门整体支出绩效目标表", ("表格类型",), width=24),
     Column("指标体系", "category scheme: legacy or 2021", ("指标框架",)),
+    Column("项目名称", "project name, for a project table (optional)", ("专项名称",), width=40),
+    Column("自评表", "是 for a self-evaluation (自评表), else 否 or empty", ("是否自评表", "自评")),
 )
 TABLE_SHEET = "基本信息"
 TABLE_SHEET_ALIASES = ("表信息", "基本情况")
@@ -218,6 +220,23 @@ SHEETS: tuple[Sheet, ...] = (
                 required=True,
                 width=18,
             ),
+            Column("编码", "code printed with the name: 指标1, GX-01 (optional)", ("指标编码",)),
+            Column("核心指标", "是 for a core indicator (★), else empty", ("是否核心指标",)),
+            Column("分值", "weight in points (optional)", ("权重",), width=8),
+            Column(
+                "实际完成值",
+                "actual value as printed (self-evaluations)",
+                ("全年实际完成值", "完成值", "实际值"),
+                width=18,
+            ),
+            Column("得分", "score (self-evaluations)", (), width=8),
+            Column(
+                "偏差原因",
+                "reason for a deviation and the remedy (self-evaluations)",
+                ("偏差原因分析及改进措施", "偏差原因及改进措施", "未完成原因和改进措施"),
+                width=30,
+                wrap=True,
+            ),
         ),
         aliases=("年度绩效指标", "指标"),
     ),
@@ -275,11 +294,18 @@ _RECORD_TYPE_ALIASES = {
 }
 
 
+#: Optional columns added later: the CSV form has them after the others (before the
+#: provenance columns), so the columns of earlier files keep their places.
+LATE_COLUMNS = ("项目名称", "自评表", "编码", "核心指标", "分值", "实际完成值", "得分", "偏差原因")
+
+
 def _union_columns() -> tuple[Column, ...]:
     out: dict[str, Column] = {}
-    for col in (*TABLE_ITEMS, *(c for s in SHEETS for c in s.columns), *PROVENANCE):
+    for col in (*TABLE_ITEMS, *(c for s in SHEETS for c in s.columns)):
         out.setdefault(col.header, col)
-    return tuple(out.values())
+    early = [c for h, c in out.items() if h not in LATE_COLUMNS]
+    late = [out[h] for h in LATE_COLUMNS if h in out]
+    return (*early, *late, *PROVENANCE)
 
 
 #: Columns of the CSV form, after 记录类型.
@@ -437,6 +463,30 @@ class _Row:
                 f"unparsable amount {value!r} in {self.cell(key)}", AmountError
             ) from exc
 
+    def number(self, key: str) -> Decimal | None:
+        """A point value (分值, 得分): a number as given, ``10分`` read as 10; empty → None."""
+        value = self.raw(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            return _decimal_of_number(value)
+        text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", _text_of(value)))
+        m = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)分?", text)
+        if not m:
+            raise self.error(
+                f"{self.cell(key)} holds {_text_of(value).strip()!r}; expected a number like 10"
+            )
+        return Decimal(m[1])
+
+    def yes(self, key: str, what: str) -> bool:
+        """是 / ★ / Y / 1 → True; 否 / N / 0 / empty → False."""
+        text = _norm(self.text(key)).lower()
+        if text in _YES:
+            return True
+        if text in _NO:
+            return False
+        raise self.error(f"{self.cell(key)} holds {self.text(key)!r}; expected 是 or 否 ({what})")
+
     def integer(self, key: str, what: str) -> int | None:
         value = self.raw(key)
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -488,6 +538,8 @@ _SCHEMES = {
     "2021版": "2021",
     "2021年版": "2021",
 }
+_YES = frozenset({"是", "★", "y", "yes", "true", "1", "√"})
+_NO = frozenset({"", "否", "n", "no", "false", "0"})
 _GOAL_NUMBER = re.compile(r"^(?:目标)?(?P<n>\d+)[:：.、]?$")
 
 
@@ -666,6 +718,7 @@ class _Builder:
                 "expected e.g. ≥90% or 2024年12月20日前"
             )
         target = re.sub(r"\s+", "", target_text)
+        actual = re.sub(r"\s+", "", row.text("实际完成值")) or None
         self.indicators.append(
             row.build(
                 IndicatorRecord,
@@ -675,6 +728,13 @@ class _Builder:
                 target=target,
                 target_parsed=parse_target(target),
                 ordinal=len(self.indicators) + 1,
+                code=row.text("编码") or None,
+                core=row.yes("核心指标", "a core indicator"),
+                weight=row.number("分值"),
+                actual=actual,
+                actual_parsed=parse_target(actual) if actual is not None else None,
+                score=row.number("得分"),
+                deviation=row.text("偏差原因") or None,
                 source=row.source(),
             )
         )
@@ -748,6 +808,8 @@ class _Builder:
             currency_unit=currency,
             table_type=table_type,
             category_scheme=scheme,
+            project_name=row.text("项目名称") or None,
+            self_evaluation=row.yes("自评表", "a self-evaluation table"),
             source=row.source(),
         )
 
@@ -771,6 +833,11 @@ def _source_cells(source: Source) -> dict[str, Any]:
     return {"来源文件": source.file, "来源行": source.line, "来源结束行": source.end_line}
 
 
+def _point_text(value: Decimal | None) -> str | None:
+    """A point value (分值, 得分) as text with its own digits, so it reads back unchanged."""
+    return None if value is None else format(value, "f")
+
+
 def table_items(parsed: ParsedTable) -> dict[str, Any]:
     """The 基本信息 items (and the CSV 表 row) of a table, provenance included."""
     t = parsed.table
@@ -781,6 +848,8 @@ def table_items(parsed: ParsedTable) -> dict[str, Any]:
         "金额单位": t.currency_unit,
         "表类型": t.table_type,
         "指标体系": t.category_scheme,
+        "项目名称": t.project_name,
+        "自评表": "是" if t.self_evaluation else "否",
         **_source_cells(t.source),
     }
 
@@ -814,6 +883,12 @@ def sheet_rows(parsed: ParsedTable) -> dict[str, list[dict[str, Any]]]:
                 "二级指标": i.level2,
                 "三级指标": i.name,
                 "目标值": i.target,
+                "编码": i.code,
+                "核心指标": "是" if i.core else None,
+                "分值": _point_text(i.weight),
+                "实际完成值": i.actual,
+                "得分": _point_text(i.score),
+                "偏差原因": i.deviation,
                 **_source_cells(i.source),
             }
             for i in parsed.indicators

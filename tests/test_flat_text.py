@@ -1,0 +1,400 @@
+"""The flat-text reader on small tables written here, one rule at a time.
+
+The real tables of ../shared/corpus are in test_corpus_tables.py; these cases pin
+the rules the reader applies to any table: column sets, sign + value + unit,
+carried-down and inferred categories, markers and prefixes, traditional
+characters, cut rows, warnings with positions and the errors.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from kg.errors import NotATargetTableError, UnknownCategoryError
+from kg.readers import _hanzi, flat_text, seed_text
+from kg.readers.flat_text import read_text
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_SEED = ROOT / "data" / "demo" / "000_3b89ef93caa61199.txt"
+
+PIPE_TABLE = """\
+2024年度项目支出绩效目标表 |
+项目名称 | 测试项目 | 预算单位 | 某某局 | 金额单位:万元 |
+项目总预算 | 120.50 | 当年年度预算 | 100 |
+其中:财政资金 | 80 | 其中:其它资金 | 20 |
+一级指标 | 二级指标 | 三级指标 | 指标性质 | 指标值 | 计量单位 | 分值 |
+产出指标 | 数量指标 | ★培训次数 | ≥ | 5 | 次 | 10 |
+| 指标2:覆盖人数 | ≤ | 300 | 人 | 10 |
+| 质量指标 | 合格率 | ═ | 100 | % | 10 |
+成本指标 | 经济成本指标 | 人均成本 | ≤ | 200 | 元 | 10 |
+效益指标 | 社会效益指标 | 群众获得感 | 定性 | 明显提升 | 10 |
+满意度指标 | 服务对象满意度指标 | 满意度 | ≥ | 9
+"""
+
+
+def rows(parsed):
+    return [(i.level1, i.level2, i.name, i.target) for i in parsed.indicators]
+
+
+def warnings(parsed):
+    return [(w.source.line, w.message) for w in parsed.warnings]
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def test_sign_value_unit_columns_compose_the_target() -> None:
+    parsed = read_text(PIPE_TABLE, "t.txt")
+    assert rows(parsed) == [
+        ("产出指标", "数量指标", "培训次数", "≥5次"),
+        ("产出指标", "数量指标", "覆盖人数", "≤300人"),
+        ("产出指标", "质量指标", "合格率", "=100%"),  # ═ reads =
+        ("成本指标", "经济成本指标", "人均成本", "≤200元"),
+        ("效益指标", "社会效益指标", "群众获得感", "明显提升"),  # 定性: the value alone
+    ]
+    first, second = parsed.indicators[:2]
+    assert first.core and first.code is None
+    assert second.code == "指标2" and not second.core
+    assert [i.weight for i in parsed.indicators] == [Decimal("10")] * 5
+    assert parsed.indicators[0].target_parsed.comparison == ">="
+    assert [i.source.line for i in parsed.indicators] == [6, 7, 8, 9, 10]
+    assert parsed.table.category_scheme == "2021"  # 成本指标 over 经济成本指标: level 1
+
+
+def test_header_facts_and_totals() -> None:
+    parsed = read_text(PIPE_TABLE, "t.txt")
+    t = parsed.table
+    assert (t.title, t.department, t.fiscal_year, t.currency_unit) == (
+        "2024年度项目支出绩效目标表",
+        "某某局",
+        2024,
+        "万元",
+    )
+    assert t.project_name == "测试项目" and not t.self_evaluation
+    assert t.table_type == "项目支出绩效目标表"
+    assert t.source.line == 1
+    totals = parsed.totals
+    assert totals is not None
+    assert (totals.label, totals.total, totals.fiscal, totals.other) == (
+        "当年年度预算",
+        Decimal("100"),
+        Decimal("80"),
+        Decimal("20"),
+    )
+    assert (totals.source.line, totals.source.end_line) == (3, 4)
+
+
+def test_a_cut_last_row_is_a_warning_with_its_line() -> None:
+    parsed = read_text(PIPE_TABLE, "t.txt")
+    assert warnings(parsed) == [(11, "表格文字在此行中断（行不完整），未读入")]
+    assert parsed.warnings[0].text == "满意度 | ≥ | 9"
+    assert parsed.warnings[0].source.file == "t.txt"
+
+
+def test_self_evaluation_columns() -> None:
+    text = """\
+2022年度项目支出绩效自评表
+项目名称 学生资助 主管部门 某县教育局 项目资金(元)
+一级指标 二级指标 三级指标 年度指标值 实际完成值 分值 得分 偏差原因分析及改进措施
+产出指标 数量指标 资助人数 ≥100人 96人 10 8 部分学生转学
+质量指标 发放准确率 100% 100% 10 10
+满意度指标 服务对象满意度指标 家长满意度 ≥90% 95% 10 10
+其他需要说明事项 无
+"""
+    parsed = read_text(text, "s.txt")
+    assert parsed.table.self_evaluation
+    assert parsed.table.currency_unit == "元"
+    got = [(i.name, i.target, i.actual, i.weight, i.score, i.deviation) for i in parsed.indicators]
+    assert got == [
+        ("资助人数", "≥100人", "96人", Decimal("10"), Decimal("8"), "部分学生转学"),
+        ("发放准确率", "100%", "100%", Decimal("10"), Decimal("10"), None),
+        ("家长满意度", "≥90%", "95%", Decimal("10"), Decimal("10"), None),
+    ]
+    actual = parsed.indicators[0].actual_parsed
+    assert actual is not None and actual.lower == Decimal("96") and actual.unit == "人"
+    assert warnings(parsed) == [(7, "表格之后的文字（页脚、附注、页面元素）未读入")]
+
+
+def test_a_deviation_ends_its_line_in_one_row_per_line_layouts() -> None:
+    text = """\
+2022年度项目支出绩效自评表
+单位名称 某局
+一级指标 二级指标 三级指标 指标值 实际完成值 偏差原因
+产出指标 数量指标 检查次数 ≥10次 8次 人员调整
+核查企业数 ≥20家 20家
+"""
+    parsed = read_text(text, "d.txt")
+    got = [(i.name, i.target, i.actual, i.deviation) for i in parsed.indicators]
+    assert got == [
+        ("检查次数", "≥10次", "8次", "人员调整"),
+        ("核查企业数", "≥20家", "20家", None),
+    ]
+
+
+def test_deviation_before_a_category_label() -> None:
+    text = """\
+2022年度项目支出绩效自评表
+单位名称 某局
+一级指标 二级指标 三级指标 指标值 实际完成值 偏差原因
+产出指标 数量指标 检查次数 ≥10次 8次 人员调整 质量指标 整改率 100% 100%
+"""
+    parsed = read_text(text, "d.txt")
+    got = [(i.level2, i.name, i.target, i.actual, i.deviation) for i in parsed.indicators]
+    assert got == [
+        ("数量指标", "检查次数", "≥10次", "8次", "人员调整"),
+        ("质量指标", "整改率", "100%", "100%", None),
+    ]
+
+
+# --------------------------------------------------------------------------- categories
+
+
+def test_labels_carry_down_join_and_level1_is_inferred_with_a_warning() -> None:
+    text = """\
+(2021年度)
+项目支出绩效目标表
+预算单位
+某局
+一级指标
+
+二级指标
+
+三级指标
+
+指标值
+
+数量指标
+
+培训人数
+
+50人
+
+质量指标
+
+合格率
+
+100%
+
+社会效益
+
+指标
+
+群众知晓率
+
+≥90%
+
+满意度指标
+
+服务对象
+
+满意度指标
+
+满意度
+
+≥95%
+"""
+    parsed = read_text(text, "c.txt")
+    assert rows(parsed) == [
+        ("产出指标", "数量指标", "培训人数", "50人"),
+        ("产出指标", "质量指标", "合格率", "100%"),
+        ("效益指标", "社会效益指标", "群众知晓率", "≥90%"),
+        ("满意度指标", "服务对象满意度指标", "满意度", "≥95%"),
+    ]
+    assert warnings(parsed) == [
+        (13, "一级指标未印出，一级指标按二级指标推定为 产出指标"),
+        (25, "二级指标 社会效益指标 不属于一级指标 产出指标，一级指标按二级指标推定为 效益指标"),
+    ]
+
+
+def test_cost_is_level2_under_output_unless_a_cost_category_follows() -> None:
+    text = """\
+2023年度项目支出绩效目标表 | 预算单位: | 某局 |
+一级指标 | 二级指标 | 三级指标 | 指标值 |
+产出指标 | 数量指标 | 次数 | 5次 |
+成本指标 | 成本控制率 | 100% |
+效益指标 | 社会效益指标 | 知晓率 | ≥90% |
+满意度指标 | 服务对象满意度指标 | 满意度 | ≥90% |
+"""
+    parsed = read_text(text, "c.txt")
+    assert rows(parsed)[1] == ("产出指标", "成本指标", "成本控制率", "100%")
+    assert parsed.table.category_scheme == "legacy"
+
+
+def test_score_annotation_of_a_category_is_removed_with_a_warning() -> None:
+    text = """\
+2022年度项目支出绩效目标表 | 预算单位: | 某局 |
+一级指标 | 二级指标 | 三级指标 | 指标值 |
+产出指标(50分) | 数量指标 | 次数 | 5次 |
+"""
+    parsed = read_text(text, "c.txt")
+    assert rows(parsed) == [("产出指标", "数量指标", "次数", "5次")]
+    assert warnings(parsed) == [(3, "类别 产出指标 标注的分值（50分）未保存")]
+
+
+def test_unknown_category_is_an_error_naming_the_label_line() -> None:
+    text = """\
+2022年度项目支出绩效目标表 | 预算单位: | 某局 |
+一级指标 | 二级指标 | 三级指标 | 指标值 |
+产出指标 | 数量指标 | 次数 | 5次 |
+奇怪指标 | 某某事项 | 10个 |
+"""
+    with pytest.raises(UnknownCategoryError) as err:
+        read_text(text, "u.txt")
+    assert err.value.file == "u.txt" and err.value.line == 4
+    assert "奇怪指标" in err.value.message
+
+
+def test_row_without_target_and_placeholder_rows_are_warnings() -> None:
+    text = """\
+2021年度项目支出绩效目标表
+单位名称 某局
+一级指标 二级指标 三级指标 指标值
+产出指标 数量指标 指标1.检查次数 ≥3
+指标2.抽检批次
+指标3.培训人次 ≥20
+成本指标 经济成本指标 0 0.00%
+"""
+    parsed = read_text(text, "w.txt")
+    assert [(i.code, i.name, i.target) for i in parsed.indicators] == [
+        ("指标1", "检查次数", "≥3"),
+        ("指标3", "培训人次", "≥20"),
+    ]
+    assert warnings(parsed) == [
+        (5, "三级指标没有指标值，未读入"),
+        (7, "三级指标为 '0'，视为空行，未读入"),
+    ]
+
+
+def test_concatenated_rows() -> None:
+    text = """\
+2020年度绩效目标表
+项目主管部门某区教育局项目执行单位某学校
+绩效指标一级指标二级指标指标内容指标值
+产出指标数量指标学校改造覆盖率100%
+质量指标校舍维修合格率100%
+效益指标可持续影响指标均衡发展情况稳步提高
+满意度指标服务对象满意度指标家长满意度≥90%
+附件:
+"""
+    parsed = read_text(text, "c.txt")
+    assert parsed.table.department == "某区教育局"
+    assert rows(parsed) == [
+        ("产出指标", "数量指标", "学校改造覆盖率", "100%"),
+        ("产出指标", "质量指标", "校舍维修合格率", "100%"),
+        ("效益指标", "可持续影响指标", "均衡发展情况", "稳步提高"),
+        ("满意度指标", "服务对象满意度指标", "家长满意度", "≥90%"),
+    ]
+    assert [i.source.line for i in parsed.indicators] == [4, 5, 6, 7]
+
+
+# --------------------------------------------------------------------------- characters
+
+
+@pytest.mark.skipif(not _hanzi.available(), reason="opencc-python-reimplemented not installed")
+def test_traditional_characters_are_matched_and_kept() -> None:
+    text = """\
+2024年度項目支出績效目標表 | 預算單位: | 某某局 |
+一級指標 | 二級指標 | 三級指標 | 指標值 |
+產出指標 | 數量指標 | 培訓場次 | ≥5場 |
+效益指標 | 社會效益指標 | 群衆知曉率 | ≥90% |
+滿意度指標 | 服務對象滿意度指標 | 滿意度 | ≥95% |
+"""
+    parsed = read_text(text, "tw.txt")
+    assert [(i.level1, i.level2) for i in parsed.indicators] == [
+        ("产出指标", "数量指标"),
+        ("效益指标", "社会效益指标"),
+        ("满意度指标", "服务对象满意度指标"),
+    ]
+    first = parsed.indicators[0]
+    assert first.name == "培訓場次" and first.name_simplified == "培训场次"
+    assert first.target == "≥5場"
+    assert parsed.table.title == "2024年度項目支出績效目標表"
+    assert parsed.table.table_type == "项目支出绩效目标表"
+
+
+def test_simplified_names_have_no_simplified_copy() -> None:
+    parsed = read_text(PIPE_TABLE, "t.txt")
+    assert all(i.name_simplified is None for i in parsed.indicators)
+
+
+# --------------------------------------------------------------------------- sniff, errors
+
+
+def test_no_indicator_header_is_not_a_target_table() -> None:
+    with pytest.raises(NotATargetTableError) as err:
+        read_text("2024年县级部门整体支出绩效目标申报表\n预算部门:文化部门\n总额 | 100\n", "n.txt")
+    assert "一级指标" in err.value.message and "指标值" in err.value.message
+
+
+def test_empty_text_is_not_a_target_table() -> None:
+    with pytest.raises(NotATargetTableError):
+        read_text("  \n", "e.txt")
+
+
+def test_sniff_claims_flattened_tables_only(tmp_path: Path) -> None:
+    table = tmp_path / "t.txt"
+    table.write_text(PIPE_TABLE, encoding="utf-8")
+    prose = tmp_path / "p.txt"
+    prose.write_text("关于下达资金的通知\n各单位：现将资金下达给你们。\n", encoding="utf-8")
+    assert flat_text.sniff(table)
+    assert not flat_text.sniff(prose)
+    assert not seed_text.sniff(table)
+
+
+def test_the_seed_layout_is_left_to_the_pdf_text_reader() -> None:
+    assert not flat_text.sniff(DEMO_SEED)
+    with pytest.raises(NotATargetTableError) as err:
+        flat_text.read(DEMO_SEED)
+    assert "pdf-text" in err.value.message
+
+
+def test_comment_lines_at_the_top_are_skipped() -> None:
+    parsed = read_text("# source: http://example.org/x\n# kind: test\n" + PIPE_TABLE, "c.txt")
+    assert parsed.table.source.line == 3
+    assert parsed.indicators[0].source.line == 8
+
+
+def test_registered_reader_is_chosen_for_txt_tables(tmp_path: Path) -> None:
+    from kg.readers import choose, readers
+
+    if flat_text.NAME not in readers():
+        pytest.skip("flat_text is not yet in kg.readers._MODULES")
+    table = tmp_path / "t.txt"
+    table.write_text(PIPE_TABLE, encoding="utf-8")
+    assert choose(table).name == flat_text.NAME
+    assert choose(DEMO_SEED).name == seed_text.NAME
+
+
+def test_tab_separated_rows_keep_spaces_inside_cells() -> None:
+    text = (
+        "2023年度项目支出绩效目标表\n预算单位\t某局\n"
+        "一级指标\t二级指标\t三级指标\t指标值\n"
+        "产出指标\t数量指标\tGIS 系统 上线模块数\t≥3个\n"
+        "\t\t培训人次\t≥100人次\n"
+        "满意度指标\t服务对象满意度指标\t用户满意度\t≥90%\n"
+    )
+    parsed = read_text(text, "tab.txt")
+    assert rows(parsed) == [
+        ("产出指标", "数量指标", "GIS 系统 上线模块数", "≥3个"),
+        ("产出指标", "数量指标", "培训人次", "≥100人次"),
+        ("满意度指标", "服务对象满意度指标", "用户满意度", "≥90%"),
+    ]
+
+
+def test_a_header_repeated_after_a_page_break_is_skipped() -> None:
+    text = """\
+2023年度项目支出绩效目标表 | 预算单位: | 某局 |
+一级指标 | 二级指标 | 三级指标 | 指标值 |
+产出指标 | 数量指标 | 次数 | 5次 |
+一级指标 | 二级指标 | 三级指标 | 指标值 |
+| 质量指标 | 合格率 | 100% |
+"""
+    parsed = read_text(text, "p.txt")
+    assert rows(parsed) == [
+        ("产出指标", "数量指标", "次数", "5次"),
+        ("产出指标", "质量指标", "合格率", "100%"),
+    ]
+    assert parsed.warnings == []
