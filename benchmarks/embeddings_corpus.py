@@ -11,7 +11,7 @@ lists), so this script does the least that is faithful:
 
 Output: ``benchmarks/data/embeddings_indicators.tsv`` with columns
 ``id file line level1 level2 name name_raw target``. ``name`` is the simplified-character
-form (the one mirror that served traditional characters is converted with ``zhconv``
+form (the one mirror that served traditional characters is converted with OpenCC (the project's own dependency)
 when it is installed; the raw name is kept beside it). The file is committed; rerun
 ``python benchmarks/embeddings_corpus.py`` after changing the lists below.
 """
@@ -166,11 +166,9 @@ _LEVEL1 = {"产出指标", "效益指标", "效果指标", "满意度指标", "�
 
 
 def _simplified(text: str) -> str:
-    try:
-        import zhconv  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover - benchmark-only helper
-        return text
-    return zhconv.convert(text, "zh-cn")
+    from kg.readers._hanzi import to_simplified
+
+    return to_simplified(text)
 
 
 def _find_line(lines: list[str], name: str, start: int = 0) -> int:
@@ -205,8 +203,15 @@ def table_rows() -> list[dict[str, str]]:
         for l1, l2, name, target in rows:
             line = _find_line(lines, name)
             out.append(
-                {"file": f"corpus/tables/{fname}", "line": str(line), "level1": l1,
-                 "level2": l2, "name": name, "name_raw": name, "target": target}
+                {
+                    "file": f"corpus/tables/{fname}",
+                    "line": str(line),
+                    "level1": l1,
+                    "level2": l2,
+                    "name": name,
+                    "name_raw": name,
+                    "target": target,
+                }
             )
     return out
 
@@ -233,9 +238,24 @@ def library_rows() -> list[dict[str, str]]:
         if m2:
             name, target = m2.group(1), m2.group(2)
         target = re.sub(r"\(.*?\)$", "", target).strip()
-        l1 = "满意度指标" if "满意度" in name else "效益指标" if target.startswith(("较上年", "不断")) else "产出指标"
-        out.append({"file": f"corpus/{f}", "line": str(n), "level1": l1, "level2": "",
-                    "name": name, "name_raw": name, "target": target})
+        l1 = (
+            "满意度指标"
+            if "满意度" in name
+            else "效益指标"
+            if target.startswith(("较上年", "不断"))
+            else "产出指标"
+        )
+        out.append(
+            {
+                "file": f"corpus/{f}",
+                "line": str(n),
+                "level1": l1,
+                "level2": "",
+                "name": name,
+                "name_raw": name,
+                "target": target,
+            }
+        )
     # 2. records "一级,二级,三级/三级/...---"
     f = "libraries/cams_innovation_project_generic_indicator_dictionary.txt"
     lines = (CORPUS / f).read_text(encoding="utf-8").splitlines()
@@ -250,23 +270,49 @@ def library_rows() -> list[dict[str, str]]:
             level1 = parts[0] or level1
             for name in parts[2].split("/"):
                 name = name.strip().rstrip(",")
-                if 2 <= len(name) and "**" not in name[:2]:
-                    out.append({"file": f"corpus/{f}", "line": str(n), "level1": level1,
-                                "level2": parts[1], "name": name, "name_raw": name, "target": ""})
+                if len(name) >= 2 and "**" not in name[:2]:
+                    out.append(
+                        {
+                            "file": f"corpus/{f}",
+                            "line": str(n),
+                            "level1": level1,
+                            "level2": parts[1],
+                            "name": name,
+                            "name_raw": name,
+                            "target": "",
+                        }
+                    )
     # 3. columns "code | 一级 | 二级 | 三级 | 解释"
     f = "libraries/generic_common_indicators_gx_codes_sample.txt"
     for n, line in enumerate((CORPUS / f).read_text(encoding="utf-8").splitlines(), start=1):
         cells = [c.strip() for c in line.split("|")]
         if len(cells) == 5 and cells[0].startswith("gx"):
-            out.append({"file": f"corpus/{f}", "line": str(n), "level1": cells[1],
-                        "level2": cells[2], "name": cells[3], "name_raw": cells[3], "target": ""})
+            out.append(
+                {
+                    "file": f"corpus/{f}",
+                    "line": str(n),
+                    "level1": cells[1],
+                    "level2": cells[2],
+                    "name": cells[3],
+                    "name_raw": cells[3],
+                    "target": "",
+                }
+            )
     # 4. one cell a line, categories as their own lines, traditional characters
     f = "libraries/common_indicator_library_example_by_project_type.txt"
     level1 = level2 = ""
     for n, raw in enumerate((CORPUS / f).read_text(encoding="utf-8").splitlines(), start=1):
-        text = re.sub(r"\([a-zA-Z\u00c0-\u024f]+\)", "", raw)  # pinyin glosses the mirror inserted: 產(chǎn)出
+        text = re.sub(
+            r"\([a-zA-Z\u00c0-\u024f]+\)", "", raw
+        )  # pinyin glosses the mirror inserted: 產(chǎn)出
         simp = _simplified(text).strip()
-        if not simp or raw.startswith("#") or "…" in simp or simp.endswith(("类项", "类项目")) or len(simp) < 4:
+        if (
+            not simp
+            or raw.startswith("#")
+            or "…" in simp
+            or simp.endswith(("类项", "类项目"))
+            or len(simp) < 4
+        ):
             continue
         if simp == "成本指标":  # a level-2 category under 产出指标 in this library
             level2 = simp
@@ -280,11 +326,24 @@ def library_rows() -> list[dict[str, str]]:
         if simp.endswith("指标") and len(simp) <= 8:
             level2 = simp
             continue
-        if not level2 or not re.search(r"[\u4e00-\u9fff]{3}", simp) or simp.startswith(("表1", "方法")):
+        if (
+            not level2
+            or not re.search(r"[\u4e00-\u9fff]{3}", simp)
+            or simp.startswith(("表1", "方法"))
+        ):
             continue
         name, unit = _unit_target(simp)
-        out.append({"file": f"corpus/{f}", "line": str(n), "level1": level1, "level2": level2,
-                    "name": name, "name_raw": raw.strip(), "target": unit})
+        out.append(
+            {
+                "file": f"corpus/{f}",
+                "line": str(n),
+                "level1": level1,
+                "level2": level2,
+                "name": name,
+                "name_raw": raw.strip(),
+                "target": unit,
+            }
+        )
     return out
 
 

@@ -12,7 +12,7 @@ import hashlib
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._optional import require
 from .encoders import Encoder, Progress
@@ -39,7 +39,7 @@ class EmbeddingCache:
 
     def get_many(self, model_id: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
         np = require("numpy")
-        out: dict[str, np.ndarray] = {}
+        out: dict[str, Any] = {}
         keys = {_key(t): t for t in texts}
         items = list(keys.items())
         for start in range(0, len(items), 500):

@@ -195,7 +195,11 @@ class SentenceTransformerEncoder:
                 + f": {exc}. Set IKG_EMBEDDING_MODEL to a local folder or to "
                 f"{DEFAULT_MODEL!r} (packaged, offline)."
             ) from exc
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        self.dim = int(get_dim())
         self.model_id = model_id or (_folder_id(path) if path.is_dir() else name_or_path)
         self.name_or_path = name_or_path
 

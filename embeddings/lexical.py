@@ -46,11 +46,33 @@ class LexicalIndex:
             norm="l2",
             lowercase=True,
         )
-        fit_on = list(texts) or ["占位"]
-        self.matrix = self._vec.fit_transform(fit_on) if texts else None
+        fitted = self._vec.fit_transform(list(texts) or ["占位"])  # an empty index still transforms
+        self.matrix = fitted if texts else None
         self.texts = list(texts)
         self._idf = dict(zip(self._vec.get_feature_names_out(), self._vec.idf_, strict=True))
         self._max_idf = float(max(self._vec.idf_)) if len(self._vec.idf_) else 1.0
+
+    # -- pairs among the fitted texts (row indices) ------------------------------------
+    def _grams(self, i: int) -> tuple[set[str], float]:
+        cache = self.__dict__.setdefault("_gram_cache", {})
+        if i not in cache:
+            g = set(char_ngrams(self.texts[i], *self.ngram_range))
+            cache[i] = (g, sum(self.idf(x) for x in g))
+        return cache[i]
+
+    def cosine_ij(self, i: int, j: int) -> float:
+        assert self.matrix is not None
+        return float(self.matrix[i].multiply(self.matrix[j]).sum())
+
+    def containment_ij(self, i: int, j: int) -> float:
+        ga, wa = self._grams(i)
+        gb, wb = self._grams(j)
+        if not ga or not gb:
+            return 0.0
+        shorter, total = (ga, wa) if len(ga) <= len(gb) else (gb, wb)
+        longer = gb if shorter is ga else ga
+        shared = sum(self.idf(g) for g in shorter & longer)
+        return shared / total if total else 0.0
 
     def transform(self, texts: Sequence[str]) -> Any:
         return self._vec.transform(list(texts))

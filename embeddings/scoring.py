@@ -39,6 +39,7 @@ class Profile:
     t_duplicate: float
     t_review: float
     t_related: float
+    floor: float | None = None  # the model's unrelated-pair cosine on the evaluation names
     calibrated: bool = True
     note: str = ""
 
@@ -52,10 +53,17 @@ class Profile:
         return "none"
 
 
-#: model id prefix → profile (written from benchmarks/embeddings_eval.py's dev-split calibration)
-PROFILES: dict[str, Profile] = {}
+#: model id prefix → profile, from ``python benchmarks/embeddings_eval.py`` (dev half of the
+#: evaluation set; its "calibrated profiles" section prints these lines)
+PROFILES: dict[str, Profile] = {
+    "use-multilingual-v3": Profile(0.5, 1.0, 0.3138, 0.1601, 0.0589, floor=0.1502),
+    "multilingual-e5-small-q4-query": Profile(0.8, 0.8, 0.4007, 0.4007, 0.1098, floor=0.8515),
+    "m3e-small": Profile(1.0, 0.9, 0.2448, 0.2448, 0.0483, floor=0.6717),
+    "all-MiniLM-L6-v2": Profile(0.2, 1.0, 0.2122, 0.1139, 0.0612, floor=0.5067),
+    "hash-ngram123-256": Profile(0.5, 1.0, 0.2175, 0.2175, 0.0635, floor=0.0),
+}
 #: for a model no benchmark has calibrated
-FALLBACK = Profile(0.5, 0.5, 0.6, 0.45, 0.3, calibrated=False, note="uncalibrated defaults")
+FALLBACK = Profile(0.7, 0.8, 0.4, 0.22, 0.1, calibrated=False, note="uncalibrated defaults")
 #: lexical only (no model)
 LEXICAL_PROFILE_KEY = "lexical"
 
@@ -70,7 +78,7 @@ def profile_for(model_id: str | None) -> Profile:
 
 # --------------------------------------------------------------------------- structure
 #: weights of the structural signals (sum 1)
-STRUCT_WEIGHTS = {"measure": 0.45, "unit": 0.25, "form": 0.15, "level2": 0.15}
+STRUCT_WEIGHTS = {"measure": 0.4, "unit": 0.2, "form": 0.1, "level2": 0.1, "value": 0.2}
 
 
 def _agree(a: str | None, b: str | None) -> float | None:
@@ -91,7 +99,13 @@ def structure_signals(a: IndicatorText, b: IndicatorText) -> dict[str, float | N
         measure = 0.5  # 覆盖率 vs 完成率: both rates, not the same one
     else:
         measure = 0.0
+    value: float | None = None
+    va, vb = a.count_value, b.count_value
+    if va is not None and vb is not None and a.unit == b.unit:
+        hi, lo = max(va, vb), min(va, vb)
+        value = 1.0 if hi == 0 or lo / hi >= 0.8 else 0.0  # 649人次 vs 30人次: not one count
     return {
+        "value": value,
         "measure": measure,
         "unit": _agree(a.unit, b.unit),
         "form": _agree(a.form, b.form),
@@ -158,10 +172,19 @@ def score_pair(
     profile: Profile,
     use_structure: bool = True,
     use_lexical: bool = True,
+    tfidf: float | None = None,
+    containment: float | None = None,
 ) -> PairScore:
-    """The hybrid score of one pair. ``dense_cos=None`` scores lexically only."""
-    tfidf = lexical.cosine(a.name, b.name) if use_lexical else 0.0
-    cont = lexical.containment(a.name, b.name) if use_lexical else 0.0
+    """The hybrid score of one pair. ``dense_cos=None`` scores lexically only.
+
+    ``tfidf``/``containment`` may be given when the caller has them precomputed
+    (an index scoring many pairs of its own rows).
+    """
+    if tfidf is None:
+        tfidf = lexical.cosine(a.name, b.name) if use_lexical else 0.0
+    if containment is None:
+        containment = lexical.containment(a.name, b.name) if use_lexical else 0.0
+    cont = containment
     lex = max(tfidf, cont)
     if dense_cos is None:
         text = lex

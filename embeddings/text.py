@@ -101,6 +101,26 @@ class IndicatorText:
     def measure(self) -> str | None:
         return measure_of(self.name, self.unit)
 
+    @property
+    def count_value(self) -> float | None:
+        """The number of a count target (23人次 → 23); None for rates, grades, dates."""
+        if "_count_value" not in self.extra:
+            self.extra["_count_value"] = _count_value(self.target)
+        v = self.extra["_count_value"]
+        return None if v == "" else float(v)
+
+
+def _count_value(target: str) -> str:
+    if not target:
+        return ""
+    from kg.targets import parse_target
+
+    tv = parse_target(target)
+    if tv.form not in ("numeric", "range") or tv.percent or not tv.unit:
+        return ""
+    v = tv.lower if tv.lower is not None else tv.upper
+    return "" if v is None else str(v)
+
 
 def embed_text(ind: IndicatorText, recipe: Recipe = DEFAULT_RECIPE) -> str:
     """The text embedded for ``ind`` under ``recipe``."""

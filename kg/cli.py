@@ -37,7 +37,8 @@ DataDir = Annotated[
     typer.Option("--data-dir", help="data directory (default: IKG_DATA_DIR or data/build)"),
 ]
 ReaderOpt = Annotated[
-    str | None, typer.Option("--reader", help="force a reader (pdf-text, flat-text, template, jsonl)")
+    str | None,
+    typer.Option("--reader", help="force a reader (pdf-text, flat-text, template, jsonl)"),
 ]
 
 
@@ -81,7 +82,12 @@ def _errors() -> Iterator[None]:
 
 @app.command()
 def parse(
-    file: Annotated[Path, typer.Argument(help="a table file (PDF text, flattened table text, template XLSX/CSV, JSONL)")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="a table file (PDF text, flattened table text, template XLSX/CSV, JSONL)"
+        ),
+    ],
     format: Annotated[ParseFormat, typer.Option("--format", "-f")] = ParseFormat.jsonl,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="write here (required for xlsx)")
@@ -150,6 +156,8 @@ def build(
             shacl=settings.validate_shacl and not no_shacl,
             progress=progress,
         )
+        if report.tables:
+            _index_after_build(settings, progress)
     for t in report.tables:
         c = t.counts
         err.print(
@@ -164,6 +172,23 @@ def build(
             highlight=False,
         )
     err.print(f"built {len(report.tables)} table(s) into {settings.store_path}", highlight=False)
+
+
+def _index_after_build(settings: Settings, progress: Any) -> None:
+    """Bring the embedding index (and the similarity links) in step with the new graph."""
+    try:
+        from embeddings import index_for_store
+    except ImportError as exc:  # pragma: no cover - only without the embeddings extra
+        err.print(f"note: embedding index not built ({exc}); install indicator-kg[embeddings]")
+        return
+    try:
+        report = index_for_store(
+            settings.store_path, settings.data_dir, settings, progress=progress
+        )
+    except ImportError as exc:
+        err.print(f"note: embedding index not built: {exc}", markup=False)
+        return
+    err.print(report.summary(), markup=False, highlight=False)
 
 
 def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
@@ -326,9 +351,14 @@ def serve(
 
 
 def _register_optional_commands() -> None:
+    from embeddings.cli import duplicates, search, similar
+
     from .cli_review import review
 
     app.command("review")(review)
+    app.command("search")(search)
+    app.command("similar")(similar)
+    app.command("duplicates")(duplicates)
 
 
 _register_optional_commands()

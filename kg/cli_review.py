@@ -29,7 +29,9 @@ class ReviewFormat(StrEnum):
 def review(
     files: Annotated[
         list[Path],
-        typer.Argument(help="table files (PDF text, flattened table text, template XLSX/CSV, JSONL) or folders of them"),
+        typer.Argument(
+            help="table files (PDF text, flattened table text, template XLSX/CSV, JSONL) or folders of them"
+        ),
     ],
     format: Annotated[
         ReviewFormat, typer.Option("--format", "-f", help="text, json, markdown or html")
@@ -46,7 +48,8 @@ def review(
         Path | None, typer.Option("--output", "-o", help="write the report here (default: stdout)")
     ] = None,
     reader: Annotated[
-        str | None, typer.Option("--reader", help="force a reader (pdf-text, flat-text, template, jsonl)")
+        str | None,
+        typer.Option("--reader", help="force a reader (pdf-text, flat-text, template, jsonl)"),
     ] = None,
 ) -> None:
     """Review tables: vague and mis-filed indicators, amounts, dates, duplicates, task coverage.

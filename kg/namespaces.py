@@ -15,6 +15,8 @@ DATA = Namespace("https://w3id.org/indicator-kg/data/")
 ONTOLOGY_GRAPH = DATA["graph/ontology"]
 #: Named graph holding what tables say about organisations (shared across tables).
 ORGANISATIONS_GRAPH = DATA["graph/organisations"]
+#: the similarity and duplicate links written by the embedding index
+SIMILARITY_GRAPH = DATA["graph/similarity"]
 
 PREFIXES: dict[str, Namespace] = {
     "ikg": IKG,

@@ -29,6 +29,24 @@ class Settings(BaseSettings):
         default=True,
         description="validate each table's graph against ontology/shapes.ttl before commit",
     )
+    # Embedding index (embeddings/)
+    embedding_model: str = Field(
+        default="use-multilingual",
+        description=(
+            "encoder: an alias (use-multilingual, e5-small-q4, m3e-small, minilm-l6, hash), "
+            "a local sentence-transformers folder, or a hub name already in the local cache"
+        ),
+    )
+    embedding_device: str = Field(
+        default="cpu", description="torch device for sentence-transformers models"
+    )
+    embedding_batch_size: int = Field(default=64, ge=1, le=4096)
+    embedding_index: Literal["auto", "flat", "ivf", "hnsw"] = Field(
+        default="auto", description="FAISS index type; auto: exact up to 200k vectors, IVF above"
+    )
+    embedding_cache: bool = Field(
+        default=True, description="cache vectors on disk by model and text"
+    )
     # API / SPARQL endpoint
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -25,7 +25,7 @@ from rdflib.term import Node
 
 import ontology
 
-from .namespaces import ONTOLOGY_GRAPH, ORGANISATIONS_GRAPH, PREFIXES
+from .namespaces import ONTOLOGY_GRAPH, ORGANISATIONS_GRAPH, PREFIXES, SIMILARITY_GRAPH
 
 _XSD_STRING = str(XSD.string)
 
@@ -105,7 +105,7 @@ class GraphStore:
     def load_ontology(self) -> None:
         """The ontology and the category schemes (not the SHACL shapes) into their graph."""
         g = Graph()
-        for name in ("indicators.ttl", "categories.ttl"):
+        for name in ("indicators.ttl", "categories.ttl", "similarity.ttl"):
             g.parse(ontology.path(name), format="turtle")
         self.replace_graph(ONTOLOGY_GRAPH, g)
 
@@ -158,4 +158,5 @@ class GraphStore:
 
 def table_graphs(store: GraphStore) -> Iterable[URIRef]:
     """The named graphs that hold one table each."""
-    return (g for g in store.named_graphs() if g not in (ONTOLOGY_GRAPH, ORGANISATIONS_GRAPH))
+    shared = (ONTOLOGY_GRAPH, ORGANISATIONS_GRAPH, SIMILARITY_GRAPH)
+    return (g for g in store.named_graphs() if g not in shared)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-FILES = ("indicators.ttl", "categories.ttl", "shapes.ttl")
+FILES = ("indicators.ttl", "categories.ttl", "similarity.ttl", "shapes.ttl")
 
 
 def path(name: str) -> Path:

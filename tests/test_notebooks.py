@@ -64,9 +64,7 @@ def executed(kernel_specs, tmp_path_factory):
     """Both notebooks, executed in order on one data directory."""
     data_dir = tmp_path_factory.mktemp("notebook-data")
     built = run(BUILD_NB, kernel_specs, data_dir)
-    assert (data_dir / "store").is_dir(), (
-        "notebook 01 did not build the store in IKG_DATA_DIR"
-    )
+    assert (data_dir / "store").is_dir(), "notebook 01 did not build the store in IKG_DATA_DIR"
     queried = run(QUERIES_NB, kernel_specs, data_dir)
     return built, queried
 

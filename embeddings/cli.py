@@ -1,0 +1,265 @@
+"""``ikg search``, ``ikg similar`` and ``ikg duplicates``: typer-annotated functions.
+
+Registered on the main app with ``app.command()(search)`` etc. Each opens the
+graph store read-only and the embedding index beside it; an index that no longer
+matches the store is rebuilt from the cache first (said on stderr), never used
+as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="data directory (default: IKG_DATA_DIR or data/build)"),
+]
+K = Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="number of hits")]
+Department = Annotated[
+    str | None, typer.Option("--department", help="only this department (part of its name)")
+]
+Year = Annotated[int | None, typer.Option("--year", help="only this fiscal year")]
+Level1 = Annotated[str | None, typer.Option("--level1", help="only this level-1 category")]
+Level2 = Annotated[str | None, typer.Option("--level2", help="only this level-2 category")]
+
+
+class HitFormat(StrEnum):
+    text = "text"
+    jsonl = "jsonl"
+
+
+class DupFormat(StrEnum):
+    text = "text"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class DupScope(StrEnum):
+    within_table = "within-table"
+    across_departments = "across-departments"
+    all = "all"
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    from .faiss_index import ModelMismatchError
+    from .index import StaleIndexError
+
+    try:
+        yield
+    except (StaleIndexError, ModelMismatchError, ImportError, OSError, LookupError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        _err(f"error: {msg}")
+        raise typer.Exit(2) from exc
+
+
+def _open(data_dir: Path | None, *, need_encoder: bool):  # type: ignore[no-untyped-def]
+    from kg.settings import get_settings
+    from kg.store import GraphStore
+
+    from .index import open_index
+
+    try:
+        settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
+    except ValueError as exc:
+        _err(f"error: settings: {exc}")
+        raise typer.Exit(2) from exc
+    if not settings.store_path.exists():
+        _err(f"error: no graph store at {settings.store_path}; run `ikg build` first")
+        raise typer.Exit(2)
+
+    def progress(message: str, n: int, total: int) -> None:
+        if n == total:
+            _err(f"{message}: {n}/{total}")
+
+    with _errors():
+        store = GraphStore(settings.store_path, read_only=True)
+        index, report = open_index(
+            store, settings.data_dir, settings, need_encoder=need_encoder, progress=progress
+        )
+    if report is not None:
+        _err(f"embedding index rebuilt ({report.reason}): {report.summary()}")
+    return index
+
+
+def _filters(department, year, level1, level2):  # type: ignore[no-untyped-def]
+    from .index import Filters
+
+    if not any(x is not None for x in (department, year, level1, level2)):
+        return None
+    return Filters(department=department, year=year, level1=level1, level2=level2)
+
+
+def _print_hits(hits: list[Any], fmt: HitFormat) -> None:
+    if fmt is HitFormat.jsonl:
+        for h in hits:
+            sys.stdout.write(json.dumps(h.as_dict(), ensure_ascii=False) + "\n")
+        return
+    if not hits:
+        _err("no hits")
+        return
+    for n, h in enumerate(hits, start=1):
+        band = f" [{h.band}]" if h.band else ""
+        typer.echo(
+            f"{n:3d}. {h.score:.3f}{band}  {h.name}  〔{h.level1}/{h.level2}〕 目标 {h.target or '—'}  "
+            f"{h.department} {h.year or ''}  {h.source}"
+        )
+
+
+def search(
+    text: Annotated[str, typer.Argument(help="what to look for, e.g. 离休干部慰问金")],
+    k: K = 10,
+    data_dir: DataDir = None,
+    format: Annotated[HitFormat, typer.Option("--format", "-f")] = HitFormat.text,
+    department: Department = None,
+    year: Year = None,
+    level1: Level1 = None,
+    level2: Level2 = None,
+) -> None:
+    """Indicators matching a text: dense and character n-gram similarity combined."""
+    index = _open(data_dir, need_encoder=True)
+    with _errors():
+        hits = index.search(text, k, _filters(department, year, level1, level2))
+    _print_hits(hits, format)
+
+
+def similar(
+    indicator: Annotated[
+        str, typer.Argument(help="an indicator's URI, name, or a unique part of it")
+    ],
+    k: K = 10,
+    data_dir: DataDir = None,
+    format: Annotated[HitFormat, typer.Option("--format", "-f")] = HitFormat.text,
+    department: Department = None,
+    year: Year = None,
+    level1: Level1 = None,
+    level2: Level2 = None,
+) -> None:
+    """Indicators similar to one indicator, each with its band (duplicate / review / related)."""
+    index = _open(data_dir, need_encoder=False)
+    with _errors():
+        hits = index.similar(indicator, k, _filters(department, year, level1, level2))
+    _print_hits(hits, format)
+
+
+_CSV_COLUMNS = [
+    "cluster", "label", "scope", "score", "band", "a_name", "a_department", "a_year", "a_source",
+    "b_name", "b_department", "b_year", "b_source", "dense", "lexical", "structure",
+    "shared_terms", "same_unit", "same_target_form", "a_uri", "b_uri",
+]  # fmt: skip
+
+
+def duplicates(
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold",
+            "-t",
+            min=0.0,
+            max=1.0,
+            help="minimum pair score (default: the model's calibrated duplicate band; "
+            "its review band is printed to go lower)",
+        ),
+    ] = None,
+    scope: Annotated[DupScope, typer.Option("--scope")] = DupScope.all,
+    k: Annotated[
+        int, typer.Option("--k", "-k", min=1, max=200, help="neighbours per indicator")
+    ] = 20,
+    data_dir: DataDir = None,
+    format: Annotated[DupFormat, typer.Option("--format", "-f")] = DupFormat.text,
+) -> None:
+    """Pairs of similar indicators grouped into clusters; within-table apart from cross-department."""
+    from .duplicates import find_duplicates
+
+    index = _open(data_dir, need_encoder=False)
+    with _errors():
+        report = find_duplicates(index, threshold=threshold, scope=scope.value, k=k)
+    if format is DupFormat.jsonl:
+        mins = {c.id: c.min_similarity for c in report.clusters}
+        for p in report.pairs:
+            d = p.as_dict()
+            d["cluster_min_similarity"] = None if p.cluster is None else round(mins[p.cluster], 4)
+            d.update(
+                name=f"{p.a.name} ⇄ {p.b.name}",
+                level1=p.a.level1,
+                level2=p.a.level2,
+                target=p.a.target,
+                department=p.a.department,
+                source=f"{p.a.source_file}:{p.a.source_line}",
+            )
+            sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
+        return
+    if format is DupFormat.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(_CSV_COLUMNS)
+        for p in report.pairs:
+            d = p.as_dict()
+            row = {
+                **{c: d.get(c) for c in _CSV_COLUMNS},
+                **{f"a_{x}": d["a"][x] for x in ("name", "department", "year", "source", "uri")},
+                **{f"b_{x}": d["b"][x] for x in ("name", "department", "year", "source", "uri")},
+                "shared_terms": "、".join(d["shared_terms"]),
+            }
+            w.writerow([row[c] for c in _CSV_COLUMNS])
+        return
+    _print_report(report)
+
+
+def _print_report(report: Any) -> None:
+    cal = "" if report.calibrated else " (uncalibrated model: thresholds are defaults)"
+    typer.echo(
+        f"bands: duplicate ≥ {report.bands[0]:.3f}, review ≥ {report.bands[1]:.3f}, "
+        f"related ≥ {report.bands[2]:.3f}"
+    )
+    typer.echo(
+        f"threshold {report.threshold:.3f}, model {report.model_id}{cal}; "
+        f"{len(report.pairs)} pair(s), {len(report.clusters)} cluster(s), "
+        f"{report.departments} department(s)"
+    )
+    sections = [
+        ("同表重复 within-table", lambda c: c.scopes == {"within-table"}),
+        ("跨部门 across departments", lambda c: "across-departments" in c.scopes),
+        (
+            "同部门跨表/年度 across tables",
+            lambda c: (
+                c.scopes == {"across-tables"}
+                or (
+                    "across-tables" in c.scopes
+                    and "across-departments" not in c.scopes
+                    and c.scopes != {"within-table"}
+                )
+            ),
+        ),
+    ]
+    shown: set[int] = set()
+    for title, pick in sections:
+        chosen = [c for c in report.clusters if c.id not in shown and pick(c)]
+        if not chosen:
+            continue
+        typer.echo(f"\n== {title}: {len(chosen)} cluster(s) ==")
+        for c in chosen:
+            shown.add(c.id)
+            typer.echo(
+                f"\n[{c.id}] {c.label} — {len(c.members)} indicators, "
+                f"min pairwise similarity {c.min_similarity:.3f}"
+            )
+            for m in c.members:
+                typer.echo(
+                    f"    · {m.name}  ({m.department} {m.year or ''}, {m.source_file}:{m.source_line})"
+                )
+            for p in sorted(c.pairs, key=lambda p: -p.score.score):
+                typer.echo(f"    {p.score.score:.3f} [{p.score.band}] {p.a.name} ⇄ {p.b.name}")
+                typer.echo(f"          {'; '.join(p.reasons)}")

