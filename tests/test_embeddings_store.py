@@ -29,7 +29,7 @@ from kg.store import GraphStore
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "000_3b89ef93caa61199.txt"
 
 
-def HashSettings():  # noqa: N802 - reads like the settings object it returns
+def HashSettings():
     """The project's settings with the deterministic hashing encoder."""
     from kg.settings import Settings
 
@@ -96,7 +96,7 @@ def test_another_model_setting_triggers_a_rebuild(tmp_path) -> None:
 
     from kg.settings import Settings
 
-    def Other():  # noqa: N802
+    def Other():
         return Settings(embedding_model="hash-64")
 
     with (
