@@ -89,9 +89,10 @@ def prepare(size: str, work: Path) -> tuple[Path, dict]:
         report = build([ROOT / "data" / "demo"], settings.store_path)
         info = {"tables": len(report.tables)}
     else:
+        from run import synthetic_tables
+
         from kg.namespaces import ORGANISATIONS_GRAPH
         from kg.store import GraphStore
-        from run import synthetic_tables
 
         n = int(size)
         with GraphStore(settings.store_path) as store:
