@@ -181,6 +181,7 @@ def _run_query(
     base_iri: str | None,
     negotiated: Negotiated,
     limits: Limits,
+    custom_functions: dict[NamedNode, Any] | None = None,
 ) -> Answer:
     remaining = limits.deadline - time.monotonic()
     if not limits.slots.acquire(timeout=max(remaining, 0)):
@@ -193,6 +194,8 @@ def _run_query(
             kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs]
         else:
             kwargs["use_default_graph_as_union"] = True
+        if custom_functions:  # ikg:textSimilarity (api.sparql_functions)
+            kwargs["custom_functions"] = custom_functions
         try:
             result = store.query(text, base_iri=base_iri, prefixes=DEFAULT_PREFIXES, **kwargs)
         except SyntaxError as exc:

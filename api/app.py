@@ -22,7 +22,19 @@ from fastapi import FastAPI
 from pyoxigraph import Store
 
 from api.errors import install_error_handlers
-from api.routers import health, home, sparql
+from api.routers import (
+    duplicates,
+    examples,
+    health,
+    home,
+    indicators,
+    pages,
+    review,
+    search,
+    sparql,
+    suggest,
+    tables,
+)
 from kg.settings import Settings
 
 #: queries evaluated at the same time (each holds one CPU while it runs)
@@ -62,6 +74,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         read_only = False
     app = FastAPI(
         title="indicator-kg",
+        docs_url=None,  # served offline by api.routers.pages (local Swagger UI files)
+        redoc_url=None,
         version=_version(),
         summary="绩效目标表知识图谱 / performance target tables as a knowledge graph",
         description=(
@@ -79,4 +93,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(home.router)
     app.include_router(health.router)
     app.include_router(sparql.router)
+    app.include_router(pages.router)
+    for module in (search, indicators, duplicates, tables, review, examples, suggest):
+        app.include_router(module.router)
     return app

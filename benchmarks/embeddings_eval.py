@@ -12,10 +12,12 @@ threshold (α, γ, the bands), **test** is held apart and only measured. A pair 
 positive when labelled ``duplicate``; related and unrelated are negatives.
 
 Printed, for each model and for lexical only / dense only / hybrid / hybrid +
-structure: precision, recall and F1 on test at the dev-chosen threshold, search
-MRR over the queries, encode throughput; the text-recipe comparison; the
-precision-recall curves as ``benchmarks/results/embeddings_pr.png``; everything
-also in ``benchmarks/results/embeddings_eval.json``.
+structure / hybrid + structure + siblings (the shipped score, see
+embeddings/residues.py): precision, recall and F1 on test at the dev-chosen
+threshold, search MRR over the queries, encode throughput; what each part of the
+sibling signal adds; the text-recipe comparison; the precision-recall curves as
+``benchmarks/results/embeddings_pr.png``; everything also in
+``benchmarks/results/embeddings_eval.json``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from embeddings import residues as rz  # noqa: E402
 from embeddings.encoders import Encoder, HashingEncoder, load_encoder  # noqa: E402
 from embeddings.lexical import BM25Lexical, LexicalIndex  # noqa: E402
 from embeddings.scoring import (  # noqa: E402
@@ -200,6 +203,8 @@ def combine(
     lexical=True,
     dense=True,
     structure=True,
+    sibling: np.ndarray | None = None,
+    delta: float = 0.0,
 ) -> np.ndarray:
     lex = np.maximum(f.tfidf, f.cont)
     if dense and f.dense is not None:
@@ -207,7 +212,60 @@ def combine(
         text = alpha * dn + (1 - alpha) * lex if lexical else dn
     else:
         text = lex
-    return text * (1 - gamma * (1 - f.struct)) if structure else text
+    s = text * (1 - gamma * (1 - f.struct)) if structure else text
+    return s if sibling is None else s * (1 - delta * sibling)
+
+
+# --------------------------------------------------------------------------- siblings
+#: word-equivalence thresholds tried (rescaled cosine of two residue words)
+THETAS = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def lexical_residues(pool, pairs) -> list[rz.Residues]:
+    return [rz.lexical_residues(pool[p.a].name, pool[p.b].name) for p in pairs]
+
+
+def sibling_flags(
+    res: list[rz.Residues],
+    vecs: dict[str, np.ndarray] | None,
+    floor: float,
+    theta: float,
+    *,
+    families: bool = True,
+) -> np.ndarray:
+    """1.0 where the pair is a sibling after matching (dense word match when ``vecs``)."""
+    sim = None
+    if vecs is not None:
+
+        def sim(wa, wb):
+            return [[rescale_dense(float(vecs[x] @ vecs[y]), floor) for y in wb] for x in wa]
+
+    return np.array([rz.match(r, sim, theta, families=families).sibling for r in res], float)
+
+
+def word_vectors(enc: Encoder, res: list[rz.Residues]) -> dict[str, np.ndarray]:
+    words = sorted({w for r in res if r.a and r.b for w in (*r.a, *r.b)})
+    return dict(zip(words, enc.encode(words), strict=True)) if words else {}
+
+
+def tune_sibling(
+    f: Features, base: np.ndarray, flags: dict[float | None, np.ndarray]
+) -> tuple[float, float | None]:
+    """δ and θ with the best dev F1 (ties: best dev average precision, then the smaller δ)."""
+    from sklearn.metrics import average_precision_score
+
+    dev = f.split
+    best: tuple[tuple[float, float, float], float, float | None] | None = None
+    for theta, sib in flags.items():
+        for d in np.round(np.arange(0.0, 1.01, 0.1), 2):
+            s = base * (1 - d * sib)
+            _, f1 = best_threshold(s[dev], f.labels[dev])
+            ap = float(average_precision_score(f.labels[dev], s[dev]))
+            key = (round(f1, 6), round(ap, 6), -float(d))
+            if best is None or key > best[0]:
+                best = (key, float(d), theta)
+    assert best is not None
+    return best[1], best[2]
 
 
 def evaluate_variant(scores: np.ndarray, f: Features) -> dict[str, float]:
@@ -329,9 +387,15 @@ def main(argv: list[str] | None = None) -> int:
     lex_only = evaluate_variant(combine(f_lex, 0, 0, 0, dense=False, structure=False), f_lex)
     g_lex = tune(f_lex, 0.0, lexical=False, structure=True)[1]
     lex_struct = evaluate_variant(combine(f_lex, 0, 0, g_lex, dense=False), f_lex)
+    res_lex = lexical_residues(pool, pairs)
+    sib_lex = sibling_flags(res_lex, None, 0.0, 1.0)
+    base_lex = combine(f_lex, 0, 0, g_lex, dense=False)
+    d_lex, _ = tune_sibling(f_lex, base_lex, {None: sib_lex})
+    lex_sib = evaluate_variant(base_lex * (1 - d_lex * sib_lex), f_lex)
     results["lexical"] = {
         "pairs": lex_only,
         "pairs+structure": {**lex_struct, "gamma": g_lex},
+        "pairs+structure+siblings": {**lex_sib, "gamma": g_lex, "delta": d_lex},
         "search": search_mrr(pool, queries, None, None, lex, bm25, 0, 0),
     }
     narrow = f_lex.narrow
@@ -339,6 +403,10 @@ def main(argv: list[str] | None = None) -> int:
         "lexical only": (combine(f_lex, 0, 0, 0, dense=False, structure=False), f_lex.labels, "-"),
         "lexical + structure": (combine(f_lex, 0, 0, g_lex, dense=False), f_lex.labels, "-"),
     }
+    print(
+        f"sibling pairs (lexical residues, before matching): "
+        f"{int(sum(r.sibling for r in res_lex))} of {len(pairs)}"
+    )
 
     models = [m for m in args.models.split(",") if m]
     per_model: dict[str, dict] = {}
@@ -362,13 +430,39 @@ def main(argv: list[str] | None = None) -> int:
         full = evaluate_variant(s_full, f)
         dense_struct_g = tune(f, floor, lexical=False)[1]
         dense_struct = evaluate_variant(combine(f, floor, 1.0, dense_struct_g, lexical=False), f)
+        # siblings: α and γ stay as tuned above (search uses α), δ and θ chosen on dev
+        wv = word_vectors(enc, res_lex)
+        flags = {t: sibling_flags(res_lex, wv, floor, t) for t in THETAS}
+        delta, theta = tune_sibling(f, s_full, flags)
+        sib = flags[theta]
+        s_sib = s_full * (1 - delta * sib)
+        full_sib = evaluate_variant(s_sib, f)
+        # what each part of the sibling check adds (same α, γ; δ re-chosen on dev for each)
+        parts = {}
+        for name, fl in (
+            (
+                "alignment + qualifiers only",
+                {None: sibling_flags(res_lex, None, floor, 1.0, families=False)},
+            ),
+            ("+ word families", {None: sibling_flags(res_lex, None, floor, 1.0)}),
+            (
+                "+ dense word match",
+                {t: sibling_flags(res_lex, wv, floor, t, families=False) for t in THETAS},
+            ),
+            ("+ families + dense word match (shipped)", flags),
+        ):
+            d_p, t_p = tune_sibling(f, s_full, fl)
+            v = evaluate_variant(s_full * (1 - d_p * fl[t_p]), f)
+            parts[name] = {**v, "delta": d_p, "theta": t_p}
         # bands on the dev half: duplicate = best-F1 threshold; review = best F2 (recall weighs
         # twice: more duplicates found, more to look at); related = best F1 for "duplicate or
         # related" vs unrelated
         dev = f.split
-        t_dup = full["threshold"]
-        t_rev = min(t_dup, best_threshold(s_full[dev], f.labels[dev], beta=2.0)[0])
+        t_dup = full_sib["threshold"]
+        t_rev = min(t_dup, best_threshold(s_sib[dev], f.labels[dev], beta=2.0)[0])
         rel_labels = np.array([p.label != "unrelated" for p in pairs])
+        # (before the sibling factor: a sibling is related, and scoring.score_pair keeps such a
+        # pair in the related band)
         t_rel = min(t_rev, best_threshold(s_full[dev], rel_labels[dev])[0])
         search = search_mrr(pool, queries, vecs, q_vecs, lex, bm25, floor, a_s)
         per_model[m] = {
@@ -381,6 +475,14 @@ def main(argv: list[str] | None = None) -> int:
             "dense+structure": {**dense_struct, "gamma": dense_struct_g},
             "hybrid": {**hybrid, "alpha": a_h},
             "hybrid+structure": {**full, "alpha": a_s, "gamma": g_s},
+            "hybrid+structure+siblings": {
+                **full_sib,
+                "alpha": a_s,
+                "gamma": g_s,
+                "delta": delta,
+                "theta": theta,
+            },
+            "sibling_parts": parts,
             "bands": {
                 "duplicate": round(t_dup, 4),
                 "review": round(t_rev, 4),
@@ -392,8 +494,9 @@ def main(argv: list[str] | None = None) -> int:
             curves[f"{m}: dense only"] = (f.dense, f.labels, "-")
             curves[f"{m}: hybrid"] = (combine(f, floor, a_h, 0, structure=False), f.labels, "-")
             curves[f"{m}: hybrid + structure"] = (s_full, f.labels, "-")
+            curves[f"{m}: hybrid + structure + siblings"] = (s_sib, f.labels, "-")
         else:
-            curves[f"{m}: hybrid + structure"] = (s_full, f.labels, "--")
+            curves[f"{m}: hybrid + structure + siblings"] = (s_sib, f.labels, "--")
         if m == args.recipe_model:
             rec = {}
             for recipe in args.recipes.split(","):
@@ -450,12 +553,22 @@ def report(res: dict) -> None:
 
     row("lexical only (char 1-2-gram tfidf/containment)", res["lexical"]["pairs"])
     row("lexical + structure", res["lexical"]["pairs+structure"])
+    ls = res["lexical"]["pairs+structure+siblings"]
+    row(f"lexical + structure + siblings (d={ls['delta']})", ls)
     for m, r in res["models"].items():
         row(f"{m}: dense only", r["dense_only"])
         row(f"{m}: dense + structure", r["dense+structure"])
         row(f"{m}: hybrid (a={r['hybrid']['alpha']})", r["hybrid"])
         h = r["hybrid+structure"]
         row(f"{m}: hybrid + structure (a={h['alpha']}, g={h['gamma']})", h)
+        h = r["hybrid+structure+siblings"]
+        row(f"{m}: + siblings (d={h['delta']}, theta={h['theta']})", h)
+    lines.append(
+        "\n== what each part of the sibling check adds (hybrid + structure, δ/θ from dev) =="
+    )
+    for m, r in res["models"].items():
+        for name, v in r["sibling_parts"].items():
+            row(f"{m}: {name}", v)
     lines.append("\n== search MRR over the queries ==")
     lex = res["lexical"]["search"]
     lines.append(
@@ -472,11 +585,12 @@ def report(res: dict) -> None:
         )
     lines.append("\n== calibrated profiles (dev half) for embeddings/scoring.py PROFILES ==")
     for r in res["models"].values():
-        h, b = r["hybrid+structure"], r["bands"]
+        h, b = r["hybrid+structure+siblings"], r["bands"]
         key = r["model_id"].split("@")[0]
         lines.append(
-            f'    "{key}": Profile({h["alpha"]}, {h["gamma"]}, {b["duplicate"]}, {b["review"]}, '
-            f"{b['related']}, floor={r['floor']}),"
+            f'    "{key}": Profile(\n        {h["alpha"]}, {h["gamma"]}, {b["duplicate"]}, '
+            f"{b['review']}, {b['related']}, floor={r['floor']},\n"
+            f"        sibling_penalty={h['delta']}, sibling_theta={h['theta'] or 1.0},\n    ),"
         )
     if "recipes" in res:
         lines.append(f"\n== what is embedded ({res['recipes']['model']}) ==")

@@ -4,12 +4,17 @@ One SQLite file (``embeddings/cache.sqlite`` in the data directory) holds rows
 ``(model_id, sha256(text)) → float32 bytes``. :class:`CachedEncoder` wraps any
 :class:`~embeddings.encoders.Encoder` and encodes only what the cache misses;
 rebuilding the index after an unchanged table costs lookups only.
+
+Both classes are safe to share between threads (the API calls them from its threadpool):
+the SQLite connection is opened with ``check_same_thread=False`` and every statement runs
+under the cache's lock; the wrapped model is called under the encoder's lock.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +34,8 @@ class EmbeddingCache:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(str(path))
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._lock = threading.Lock()
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS vectors ("
             " model TEXT NOT NULL, key BLOB NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL,"
@@ -45,10 +51,11 @@ class EmbeddingCache:
         for start in range(0, len(items), 500):
             chunk = items[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT key, vec FROM vectors WHERE model = ? AND key IN ({marks})",
-                [model_id, *(k for k, _ in chunk)],
-            )
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT key, vec FROM vectors WHERE model = ? AND key IN ({marks})",
+                    [model_id, *(k for k, _ in chunk)],
+                ).fetchall()
             for key, vec in rows:
                 out[keys[key]] = np.frombuffer(vec, dtype=np.float32)
         return out
@@ -59,40 +66,49 @@ class EmbeddingCache:
             (model_id, _key(t), int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes())
             for t, v in zip(texts, vectors, strict=True)
         ]
-        self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
-        self._db.commit()
+        with self._lock:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
+            self._db.commit()
 
     def count(self, model_id: str | None = None) -> int:
-        if model_id is None:
-            return int(self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
-        q = "SELECT COUNT(*) FROM vectors WHERE model = ?"
-        return int(self._db.execute(q, (model_id,)).fetchone()[0])
+        with self._lock:
+            if model_id is None:
+                return int(self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+            q = "SELECT COUNT(*) FROM vectors WHERE model = ?"
+            return int(self._db.execute(q, (model_id,)).fetchone()[0])
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
 
 class CachedEncoder:
-    """An encoder that asks the cache first; ``misses`` counts what it really encoded."""
+    """An encoder that asks the cache first; ``misses`` counts what it really encoded.
 
-    def __init__(self, encoder: Encoder, cache: EmbeddingCache) -> None:
+    With ``cache=None`` every call encodes: the wrapper then only serialises calls to the model.
+    """
+
+    def __init__(self, encoder: Encoder, cache: EmbeddingCache | None) -> None:
         self.inner = encoder
         self.cache = cache
         self.model_id = encoder.model_id
         self.dim = encoder.dim
         self.misses = 0
+        self._lock = threading.Lock()
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
     ) -> np.ndarray:
         np = require("numpy")
-        found = self.cache.get_many(self.model_id, texts)
+        found = {} if self.cache is None else self.cache.get_many(self.model_id, texts)
         todo = sorted({t for t in texts if t not in found})
         if todo:
-            fresh = self.inner.encode(todo, batch_size=batch_size, progress=progress)
-            self.cache.put_many(self.model_id, todo, fresh)
+            with self._lock:
+                fresh = self.inner.encode(todo, batch_size=batch_size, progress=progress)
+                self.misses += len(todo)
+            if self.cache is not None:
+                self.cache.put_many(self.model_id, todo, fresh)
             found.update(zip(todo, fresh, strict=True))
-            self.misses += len(todo)
         elif progress:
             progress(len(texts), len(texts))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

@@ -68,6 +68,13 @@ def scope_of(a: IndicatorText, b: IndicatorText) -> Scope:
 def explain(a: IndicatorText, b: IndicatorText, ps: PairScore) -> list[str]:
     """Human-readable reasons, in Chinese and English, for a reviewer."""
     out: list[str] = []
+    ra, rb = ps.residues
+    if ps.sibling:
+        out.append(f"不同对象 different objects: {'、'.join(ra)} / {'、'.join(rb)}")
+    elif ra and rb:
+        out.append(f"各有不同内容 each adds words: {'、'.join(ra)} / {'、'.join(rb)}")
+    elif ra or rb:
+        out.append(f"一方仅多限定 one name only adds: {'、'.join(ra or rb)}")
     if ps.shared:
         out.append("共同词 shared terms: " + "、".join(ps.shared[:5]))
     if a.unit and b.unit:
@@ -88,6 +95,8 @@ def explain(a: IndicatorText, b: IndicatorText, ps: PairScore) -> list[str]:
             if a.level2 == b.level2
             else f"二级指标不同 level-2 differ {a.level2}/{b.level2}"
         )
+    if ps.signals.get("value") == 0.0:
+        out.append(f"目标值不同 target values differ {a.target}/{b.target}")
     ma, mb = a.measure, b.measure
     if ma and mb and ma != mb:
         out.append(f"度量不同 measures differ {ma}/{mb}")
@@ -134,6 +143,8 @@ class DuplicatePair:
             "lexical": self.score.lexical,
             "structure": self.score.structure,
             "shared_terms": self.score.shared,
+            "sibling": self.score.sibling,
+            "residues": {"a": self.score.residues[0], "b": self.score.residues[1]},
             "same_unit": None if not (self.a.unit and self.b.unit) else self.a.unit == self.b.unit,
             "same_target_form": None
             if not (self.a.form and self.b.form)

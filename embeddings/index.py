@@ -27,7 +27,7 @@ from .corpus import fingerprint, load_indicators, text_hashes
 from .encoders import DEFAULT_MODEL, Encoder, load_encoder
 from .faiss_index import FaissIndex, ModelMismatchError
 from .lexical import LexicalIndex
-from .scoring import PairScore, Profile, profile_for, score_pair
+from .scoring import PairScore, Profile, WordEncoder, pair_residues, profile_for, score_pair
 from .text import DEFAULT_RECIPE, IndicatorText, Recipe, embed_text
 
 if TYPE_CHECKING:
@@ -148,6 +148,7 @@ class IndicatorIndex:
         self.model_setting: str | None = None
         self.lexical = LexicalIndex([it.name for it in items])
         self._matrix: np.ndarray | None = None
+        self._encoder_tried = encoder is not None
         if floor is None:
             floor = (
                 self.profile.floor
@@ -279,20 +280,28 @@ class IndicatorIndex:
         return [it for it in self.items if ref in it.name]
 
     def pair(self, i: int, j: int) -> PairScore:
-        m = self.matrix
-        return score_pair(
-            self.items[i],
-            self.items[j],
-            lexical=self.lexical,
-            dense_cos=float(m[i] @ m[j]),
-            floor=self.floor,
-            profile=self.profile,
-            tfidf=self.lexical.cosine_ij(i, j),
-            containment=self.lexical.containment_ij(i, j),
-        )
+        return self.pairs([(i, j)])[0]
+
+    def word_encoder(self) -> WordEncoder | None:
+        """The model's encoder for the residue words of the sibling check, or None.
+
+        An index opened without an encoder loads the model it was built with on first use;
+        when that fails or gives another model, the check uses its word families only.
+        """
+        if self._encoder is None and not self._encoder_tried:
+            self._encoder_tried = True
+            spec = self.model_setting or self.vectors.meta.get("model_setting")
+            try:
+                enc = load_encoder(spec) if spec else None
+            except (ImportError, OSError, ValueError, RuntimeError):
+                enc = None
+            if enc is not None and enc.model_id == self.model_id:
+                self._encoder = enc
+        enc = self._encoder
+        return None if enc is None else (lambda words: enc.encode(list(words)))
 
     def pairs(self, pairs: Sequence[tuple[int, int]]) -> list[PairScore]:
-        """:meth:`pair` for many pairs at once (dense and TF-IDF parts vectorised)."""
+        """Pair scores for many pairs at once (dense, TF-IDF and residue words batched)."""
         np = require("numpy")
         if not pairs:
             return []
@@ -303,6 +312,12 @@ class IndicatorIndex:
         lm = self.lexical.matrix
         assert lm is not None
         tfidf = np.asarray(lm[ii].multiply(lm[jj]).sum(axis=1)).ravel()
+        residues = pair_residues(
+            [(self.items[i], self.items[j]) for i, j in pairs],
+            encode=self.word_encoder(),
+            floor=self.floor,
+            theta=self.profile.sibling_theta,
+        )
         return [
             score_pair(
                 self.items[i],
@@ -313,8 +328,9 @@ class IndicatorIndex:
                 profile=self.profile,
                 tfidf=float(t),
                 containment=self.lexical.containment_ij(i, j),
+                residues=r,
             )
-            for (i, j), d, t in zip(pairs, dense, tfidf, strict=True)
+            for (i, j), d, t, r in zip(pairs, dense, tfidf, residues, strict=True)
         ]
 
     def similar(self, ref: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
@@ -337,7 +353,13 @@ class IndicatorIndex:
                 band=ps.band,
                 dense=ps.dense,
                 lexical=ps.lexical,
-                explain={"shared": ps.shared, "structure": ps.structure, "signals": ps.signals},
+                explain={
+                    "shared": ps.shared,
+                    "structure": ps.structure,
+                    "signals": ps.signals,
+                    "sibling": ps.sibling,
+                    "residues": ps.residues,
+                },
             )
             for ps, j in scored[:k]
         ]

@@ -17,7 +17,7 @@ from rdflib import Graph, URIRef
 from . import mapping, validate
 from .errors import SourceError
 from .readers import read_table, readers
-from .records import ParsedTable, WarningRecord
+from .records import ParsedLibrary, ParsedTable, WarningRecord
 from .store import GraphStore
 
 
@@ -45,12 +45,33 @@ class BuiltTable:
 
 
 @dataclass
+class BuiltLibrary:
+    """An indicator library (kg.readers.library), mapped to its own named graph."""
+
+    file: Path
+    uri: URIRef  # the named graph
+    parsed: ParsedLibrary
+    graph: Graph
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "library_indicators": len(self.parsed.indicators),
+            "warnings": len(self.parsed.warnings),
+            "triples": len(self.graph),
+        }
+
+
+@dataclass
 class BuildReport:
     tables: list[BuiltTable] = field(default_factory=list)
+    libraries: list[BuiltLibrary] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[WarningRecord]:
-        return [w for t in self.tables for w in t.parsed.warnings]
+        return [w for t in self.tables for w in t.parsed.warnings] + [
+            w for lib in self.libraries for w in lib.parsed.warnings
+        ]
 
 
 def expand_sources(sources: Iterable[Path]) -> list[Path]:
@@ -88,6 +109,26 @@ def prepare(path: Path, reader: str | None = None, *, shacl: bool = True) -> Bui
     return BuiltTable(path, chosen.name, mapping.table_uri(parsed), parsed, graph, organisations)
 
 
+def is_library(path: Path, reader: str | None = None) -> bool:
+    """An indicator library (not a table): ``kg.readers.library`` recognises it."""
+    from .readers import library
+
+    if reader is not None:
+        return reader == library.NAME
+    return path.suffix.lower() in library.SUFFIXES and library.sniff(path)
+
+
+def prepare_library(path: Path, *, shacl: bool = True) -> BuiltLibrary:
+    """Read, map and validate one indicator library; nothing is written."""
+    from .readers import library
+
+    parsed = library.read(path)
+    graph = mapping.library_graph(parsed)
+    if shacl:
+        validate.check(graph, str(path))
+    return BuiltLibrary(path, mapping.library_uris(parsed)[1], parsed, graph)
+
+
 def build(
     sources: Iterable[Path],
     store_path: Path,
@@ -102,6 +143,15 @@ def build(
     for n, path in enumerate(files, start=1):
         if progress:
             progress(f"读取 {path.name}", n, len(files))
+        if is_library(path, reader):
+            lib = prepare_library(path, shacl=shacl)
+            if lib.uri in seen:
+                raise SourceError(
+                    str(path), None, f"same indicator library ({lib.parsed.key}) as {seen[lib.uri]}"
+                )
+            seen[lib.uri] = path
+            report.libraries.append(lib)
+            continue
         built = prepare(path, reader, shacl=shacl)
         if built.uri in seen:
             t = built.parsed.table
@@ -119,5 +169,7 @@ def build(
             if progress:
                 progress(f"写入 {built.file.name}", n, len(report.tables))
             store.replace_graph(built.uri, built.graph, built.organisations)
+        for lib in report.libraries:
+            store.replace_graph(lib.uri, lib.graph)
         store.optimize()
     return report

@@ -180,6 +180,7 @@ def _index_after_build(settings: Settings, progress: Any) -> None:
         from embeddings import index_for_store
     except ImportError as exc:  # pragma: no cover - only without the embeddings extra
         err.print(f"note: embedding index not built ({exc}); install indicator-kg[embeddings]")
+        _link_library(settings)
         return
     try:
         report = index_for_store(
@@ -187,7 +188,17 @@ def _index_after_build(settings: Settings, progress: Any) -> None:
         )
     except ImportError as exc:
         err.print(f"note: embedding index not built: {exc}", markup=False)
+        _link_library(settings)
         return
+    err.print(report.summary(), markup=False, highlight=False)
+    _link_library(settings)
+
+
+def _link_library(settings: Settings) -> None:
+    """Link table indicators to the indicator libraries (kg.library), after the index."""
+    from .library import link_library
+
+    report = link_library(settings.store_path, settings.data_dir, settings)
     err.print(report.summary(), markup=False, highlight=False)
 
 
@@ -220,8 +231,15 @@ def query(
     settings = _settings(data_dir)
     store = _open_store(settings)
     text = _read_query(sparql)
+    kwargs: dict[str, Any] = {}
+    if "textSimilarity" in text:  # the similarity function needs the embedding index
+        from api.sparql_functions import custom_functions
+        from embeddings.index import open_index
+
+        index, _ = open_index(store, settings.data_dir, settings)
+        kwargs["custom_functions"] = custom_functions(index)
     try:
-        result = store.query(text)
+        result = store.query(text, **kwargs)
     except SyntaxError as exc:
         err.print(f"[red]error:[/red] malformed SPARQL: {exc}", highlight=False)
         raise typer.Exit(2) from exc
@@ -354,8 +372,10 @@ def _register_optional_commands() -> None:
     from embeddings.cli import duplicates, search, similar
 
     from .cli_review import review
+    from .cli_suggest import suggest
 
     app.command("review")(review)
+    app.command("suggest")(suggest)
     app.command("search")(search)
     app.command("similar")(similar)
     app.command("duplicates")(duplicates)

@@ -17,7 +17,7 @@ from rdflib.namespace import DCTERMS, PROV, XSD
 from . import categories, uris
 from .errors import UnknownCategoryError
 from .namespaces import IKG, PREFIXES
-from .records import ParsedTable, Source, TargetValue
+from .records import ParsedLibrary, ParsedTable, Source, TargetValue
 
 _FORM_CLASS = {
     "numeric": IKG.NumericTarget,
@@ -265,4 +265,87 @@ def organisations_graph(parsed: ParsedTable) -> Graph:
             g.add((unit, IKG.supervisingDepartment, sup))
             g.add((sup, RDF.type, IKG.Department))
             g.add((sup, IKG.name, lit(u.supervising_department)))
+    return g
+
+
+# --------------------------------------------------------------------------- indicator libraries
+
+
+def library_uris(lib: ParsedLibrary) -> tuple[URIRef, URIRef]:
+    """(concept scheme, named graph) of a library; stable across rebuilds (by its key)."""
+    from .namespaces import DATA
+
+    return DATA[f"library/{lib.key}"], DATA[f"graph/library/{lib.key}"]
+
+
+def library_concept(lib: ParsedLibrary, ordinal: int) -> URIRef:
+    from .namespaces import DATA
+
+    return DATA[f"library/{lib.key}/{ordinal}"]
+
+
+def _library_category(
+    level1: str | None, level2: str | None
+) -> tuple[URIRef | None, URIRef | None]:
+    """Category concepts of a library entry: either scheme; a level 2 without 指标 tried with
+    it (服务对象满意度); a level 1 no scheme knows (效果指标) taken from level 2's broader."""
+
+    def find(label: str | None, level: int) -> categories.Category | None:
+        if not label:
+            return None
+        for text in (label, f"{label}指标"):
+            for scheme in ("legacy", "2021"):
+                cat = categories.resolve(text, level, scheme)
+                if cat is not None:
+                    return cat
+        return None
+
+    c2 = find(level2, 2)
+    c1 = find(level1, 1)
+    if c2 is not None and (c1 is None or (c2.broader is not None and c2.broader != c1.concept)):
+        broader = c2.broader
+        if broader is not None:
+            return broader, c2.concept
+    return (c1.concept if c1 else None), (c2.concept if c2 else None)
+
+
+def library_graph(lib: ParsedLibrary) -> Graph:
+    """A library as a SKOS concept scheme: one ikg:LibraryIndicator concept per entry."""
+    from rdflib.namespace import SKOS
+
+    scheme, _ = library_uris(lib)
+    g = new_graph()
+    g.add((scheme, RDF.type, SKOS.ConceptScheme))
+    g.add((scheme, RDF.type, IKG.IndicatorLibrary))
+    g.add((scheme, DCTERMS.title, lit(lib.title)))
+    g.add((scheme, IKG.sourceFile, lit(lib.source.file)))
+    for ind in lib.indicators:
+        node = library_concept(lib, ind.ordinal)
+        g.add((node, RDF.type, SKOS.Concept))
+        g.add((node, RDF.type, IKG.LibraryIndicator))
+        g.add((node, SKOS.inScheme, scheme))
+        g.add((node, SKOS.prefLabel, lit(ind.name)))
+        g.add((node, IKG.ordinal, lit(ind.ordinal)))
+        if ind.name_simplified:
+            g.add((node, IKG.libraryNameSimplified, lit(ind.name_simplified)))
+        l1, l2 = _library_category(ind.level1, ind.level2)
+        if l1 is not None:
+            g.add((node, IKG.libraryLevel1, l1))
+        if l2 is not None:
+            g.add((node, IKG.libraryLevel2, l2))
+        if ind.level1:
+            g.add((node, IKG.libraryLevel1Label, lit(ind.level1)))
+        if ind.level2:
+            g.add((node, IKG.libraryLevel2Label, lit(ind.level2)))
+        if ind.project_type:
+            g.add((node, IKG.projectType, lit(ind.project_type)))
+        if ind.code:
+            g.add((node, SKOS.notation, lit(ind.code)))
+        if ind.unit:
+            g.add((node, IKG.libraryUnit, lit(ind.unit)))
+        if ind.definition:
+            g.add((node, SKOS.definition, lit(ind.definition)))
+        if ind.note:
+            g.add((node, SKOS.scopeNote, lit(ind.note)))
+        _provenance(g, node, ind.source)
     return g

@@ -218,3 +218,38 @@ class ParsedTable(_Record):
             not_applicable=[r for r in records if isinstance(r, CategoryNotApplicableRecord)],
             warnings=[r for r in records if isinstance(r, WarningRecord)],
         )
+
+
+# --------------------------------------------------------------------------- indicator libraries
+
+
+class LibraryIndicatorRecord(_Record):
+    """One entry of a common-indicator list (通用共性指标库): a reference, not a target."""
+
+    kind: Literal["library_indicator"] = "library_indicator"
+    name: str = Field(description="三级指标 as printed (placeholders ** kept)")
+    name_simplified: str | None = Field(
+        default=None, description="the name in simplified characters, when printed traditional"
+    )
+    level1: str | None = Field(default=None, description="level-1 label as printed (simplified)")
+    level2: str | None = Field(default=None, description="level-2 label as printed (simplified)")
+    project_type: str | None = Field(default=None, description="项目类型: 培训类项目 …")
+    code: str | None = Field(default=None, description="指标编码, e.g. gx010101")
+    unit: str | None = Field(default=None, description="计量单位 printed with the name: %, 人 …")
+    definition: str | None = Field(default=None, description="指标解释")
+    note: str | None = Field(
+        default=None, description="a target or scoring note the list prints: ≥90%, (新增) …"
+    )
+    ordinal: int
+    source: Source
+
+
+class ParsedLibrary(_Record):
+    """A common-indicator list: its title, its entries and what could not be placed."""
+
+    kind: Literal["library"] = "library"
+    key: str = Field(description="a stable short name: the source file's stem")
+    title: str
+    source: Source
+    indicators: list[LibraryIndicatorRecord] = Field(default_factory=list)
+    warnings: list[WarningRecord] = Field(default_factory=list)

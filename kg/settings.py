@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     sparql_max_rows: int = Field(default=10_000, ge=1, le=10_000_000)
     sparql_allow_update: bool = False
     sparql_update_token: str | None = None
+    api_max_upload_bytes: int = 5_000_000
 
     @model_validator(mode="after")
     def _update_needs_token(self) -> Settings:

@@ -82,6 +82,15 @@ class GraphStore:
             self.ox = ox.Store(str(path))
         self.read_only = read_only
 
+    @classmethod
+    def from_store(cls, store: ox.Store, *, read_only: bool) -> GraphStore:
+        """Wrap an already open pyoxigraph store (the API's) without reopening it."""
+        self = cls.__new__(cls)
+        self.path = None
+        self.ox = store
+        self.read_only = read_only
+        return self
+
     # -- writing ---------------------------------------------------------------
     def replace_graph(self, graph_name: URIRef, graph: Graph, shared: Graph | None = None) -> None:
         """Drop a named graph and insert ``graph`` in its place, in one transaction.

@@ -386,8 +386,46 @@ def test_sichuan_zhaohua_space_separated_rows() -> None:
     assert (totals.total, totals.fiscal, totals.other) == (None, Decimal("6.30"), Decimal("0.00"))
 
 
-def test_sichuan_luxian_has_no_indicator_rows() -> None:
-    path = TABLES / "sichuan_luxian_culture_tourism_2024_dept_overall_declaration.txt"
+def test_sichuan_luxian_cut_before_its_indicator_rows() -> None:
+    """An excerpt that stops inside 年度主要任务: header facts, 总额, tasks and two warnings."""
+    name = "sichuan_luxian_culture_tourism_2024_dept_overall_declaration.txt"
+    path = TABLES / name
+    assert flat_text.sniff(path)
+    parsed = flat_text.read(path)
+    t = parsed.table
+    assert (t.title, t.fiscal_year, t.currency_unit, t.source.line) == (
+        "2024年县级部门整体支出绩效目标申报表",
+        2024,
+        "万元",
+        3,
+    )
+    assert t.department == "文化部门"  # line 8 预算部门:文化部门 (the demo CSV names the bureau)
+    assert t.table_type == "部门整体支出绩效目标申报表" and not t.self_evaluation
+    totals = parsed.totals
+    assert totals is not None  # line 36: the first value under 总额 (line 16)
+    assert (totals.label, totals.total, totals.fiscal, totals.other, totals.source.line) == (
+        "总额",
+        Decimal("1695.55"),
+        None,
+        None,
+        36,
+    )
+    assert [(k.source.line, k.source.end_line, k.name, k.total) for k in parsed.tasks] == [
+        (56, 58, "基本支出:人员类、公用经费等运转类支出", None),
+        (60, 62, "项目支出1:公共文化服务(群众文化)", None),
+        (64, 66, "项目支出2:文旅融合", None),
+    ]
+    assert parsed.tasks[0].content.startswith("保障部门本级及下属单位人员类")
+    assert parsed.tasks[2].content.endswith("娱乐市场专项整治行")  # cut mid-word
+    assert parsed.indicators == [] and parsed.goals == []
+    assert [w.source.line for w in parsed.warnings] == [66, 66]
+    assert "中断" in parsed.warnings[0].message and "任务" in parsed.warnings[0].message
+    assert "没有指标表头" in parsed.warnings[1].message
+
+
+def test_a_text_without_header_or_tasks_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "memo.txt"
+    path.write_text("2024年部门整体支出绩效目标表\n预算部门:文化部门\n说明文字\n", encoding="utf-8")
     assert not flat_text.sniff(path)
     with pytest.raises(NotATargetTableError) as err:
         flat_text.read(path)
@@ -491,7 +529,7 @@ COUNTS: dict[str, tuple[int, int] | None] = {
     "shaanxi_baoji_chencang_water_2020_rural_water_project.txt": (5, 5),
     "sichuan_daying_civil_affairs_2022_orphan_grant_selfeval.txt": (9, 3),
     "sichuan_guangyuan_zhaohua_health_2021_project_special_family.txt": (9, 0),
-    "sichuan_luxian_culture_tourism_2024_dept_overall_declaration.txt": None,
+    "sichuan_luxian_culture_tourism_2024_dept_overall_declaration.txt": (0, 2),
     "sichuan_suining_econ_dev_zone_market_reg_2021_regional_selfeval.txt": (16, 5),
     "yunnan_yongde_minglang_school_2022_selfeval.txt": (9, 1),
 }
@@ -567,6 +605,9 @@ HAND_FIXES: dict[str, dict[str, tuple[object, object]]] = {
     },
     "sichuan_guangyuan_zhaohua_health_2021_project_special_family": {
         "department": ("区卫生健康局", "广元市昭化区卫生健康局")
+    },
+    "sichuan_luxian_culture_tourism_2024_dept_overall_declaration": {
+        "department": ("文化部门", "泸县文化广电旅游局")
     },
 }
 

@@ -152,6 +152,21 @@ def test_cache_encodes_each_text_once_per_model(tmp_path) -> None:
     assert cache.count() == 3 and cache.count(enc.model_id) == 2
 
 
+def test_cached_encoder_is_shared_between_threads(tmp_path) -> None:
+    """The API's threadpool shares one cached encoder (SQLite connections are per thread by default)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    enc = CachedEncoder(HashingEncoder(32), EmbeddingCache(tmp_path / "c.sqlite"))
+    texts = [f"指标{i}" for i in range(40)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda t: enc.encode([t, "预算执行率"]), texts))
+    assert all(r.shape == (2, 32) for r in results)
+    assert enc.cache.count(enc.model_id) == 41
+    assert np.allclose(results[0][1], results[-1][1])
+    uncached = CachedEncoder(HashingEncoder(32), None)
+    assert np.allclose(uncached.encode(["指标0"])[0], results[0][0]) and uncached.misses == 1
+
+
 def test_missing_optional_dependency_names_the_extra(monkeypatch) -> None:
     import sys
 
@@ -297,3 +312,55 @@ def test_pooled_search_agrees_with_brute_force(monkeypatch) -> None:
     assert pooled == brute
     only = idx.search("培训合格率", 5, Filters(level2="质量指标"))
     assert only and all(h.level2 == "质量指标" for h in only)
+
+
+# --------------------------------------------------------------------------- siblings
+def test_residues_tell_siblings_from_qualified_names() -> None:
+    from embeddings.residues import lexical_residues, match, residues
+
+    sib = lexical_residues("药品监管企业数", "化妆品监管企业数")
+    assert (sib.a, sib.b) == (("药品",), ("化妆品",)) and sib.sibling
+    # a lone unshared character stays with its word (慰问金, not 金); 发放 is a qualifier
+    r = lexical_residues("发放市转企业离休干部慰问金人次", "节日慰问市转企业离休干部人次")
+    assert r.sibling and "慰问金" in r.a and "节日" in r.b and "发放" not in r.a
+    # one name only adds a qualifier: not a sibling, whatever the words
+    q = lexical_residues("慰问金发放覆盖率", "市转企业离休干部慰问金发放覆盖率")
+    assert q.a == () and "离休干部" in q.b and not q.sibling
+    # the measure is not an object (人数 vs 完成率 is the structure signal's business)
+    m = lexical_residues("医疗补助报销人数", "医疗补助报销完成率")
+    assert (m.a, m.b) == ((), ())
+    # words in another order still align; generic people words and the organisation are dropped
+    assert not lexical_residues(
+        "选拔任用干部满意度", "全区各单位对干部选拔任用工作的满意度"
+    ).sibling
+    assert not lexical_residues(
+        "提升单位干部文化素养及团队精神", "提升组工干部文化素养及团队精神，保证单位形象及社会影响力"
+    ).sibling
+    # word families: 预算/资金 are one thing in these tables
+    fam = lexical_residues("预算执行率", "资金执行率")
+    assert fam.sibling and not match(fam).sibling and match(fam, families=False).sibling
+    # a dense word match with a similarity callable (here: a toy one)
+    toy = residues(
+        "受训学员满意度", "参训人员满意度", similarity=lambda a, b: [[0.9] * len(b)] * len(a)
+    )
+    assert not toy.sibling
+    # two long outcome sentences are rewordings, left to the text score
+    long_ = lexical_residues(
+        "提升福田区经济社会建设优秀人才聚集效应",
+        "为福田区经济社会建设中集聚更多优秀人才、形成更强智力支撑",
+    )
+    assert long_.a and long_.b and long_.sentences and not long_.sibling
+
+
+def test_sibling_penalty_and_band() -> None:
+    from embeddings.lexical import LexicalIndex
+    from embeddings.scoring import score_pair
+
+    a, b = ind("药品监管企业数"), ind("化妆品监管企业数")
+    lex = LexicalIndex([a.name, b.name, "预算执行率"])
+    p = Profile(0.5, 1.0, 0.6, 0.4, 0.05, floor=0.0, sibling_penalty=0.9)
+    on = score_pair(a, b, lexical=lex, dense_cos=0.9, floor=0.0, profile=p)
+    off = score_pair(a, b, lexical=lex, dense_cos=0.9, floor=0.0, profile=p, use_siblings=False)
+    assert on.sibling and not off.sibling and on.residues == (["药品"], ["化妆品"])
+    assert on.score == pytest.approx(off.score * 0.1, abs=1e-3)
+    assert off.band == "duplicate" and on.band == "related"  # a sibling stays related

@@ -155,6 +155,30 @@ def test_count_and_rate_of_one_subject_are_not_duplicates(index) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "words"),
+    [
+        ("发放市转企业离休干部慰问金人次", "节日慰问市转企业离休干部人次", ("慰问金", "节日")),
+        ("节日慰问市转企业离休干部人次", "市转企业离休干部疗养人次", ("节日", "疗养")),
+        ("发放市转企业离休干部慰问金人次", "发放市转企业离休干部“两贴”人次", ("慰问金", "两贴")),
+        (
+            "市转企业离休干部“两贴”发放覆盖率",
+            "市转企业离休干部慰问金发放覆盖率",
+            ("两贴", "慰问金"),
+        ),
+    ],
+)
+def test_siblings_of_one_population_are_not_duplicates(index, a: str, b: str, words) -> None:
+    ps = _pair_band(index, a, b)
+    assert ps.sibling and ps.band != "duplicate", ps
+    assert words[0] in " ".join(ps.residues[0]) and words[1] in " ".join(ps.residues[1])
+    report = find_duplicates(index, threshold=index.profile.t_review, scope="within-table")
+    pair = [p for p in report.pairs if {p.a.name, p.b.name} == {a, b}]
+    assert all(p.label != "suspected duplicate" for p in pair)
+    for p in pair:  # the reason names the two objects
+        assert any(r.startswith("不同对象 different objects:") and words[1] in r for r in p.reasons)
+
+
 def test_search_finds_by_meaning_and_words(index) -> None:
     hits = index.search("离休干部慰问金", 5)
     assert "慰问金" in hits[0].name

@@ -86,6 +86,9 @@ EXPECTED_CLASSES = {
     "NotApplicableTarget",
     "UnrecognizedTarget",
     "CategoryNotApplicable",
+    "IndicatorLibrary",
+    "LibraryIndicator",
+    "LibraryMatch",
 }
 EXPECTED_OBJECT_PROPERTIES = {
     "inTable": IKG.TargetTable,
@@ -98,6 +101,11 @@ EXPECTED_OBJECT_PROPERTIES = {
     "level2": SKOS.Concept,
     "target": IKG.TargetValue,
     "actual": IKG.TargetValue,
+    "libraryLevel1": SKOS.Concept,
+    "libraryLevel2": SKOS.Concept,
+    "matchesLibraryIndicator": IKG.LibraryIndicator,
+    "matchIndicator": IKG.Indicator,
+    "matchLibraryIndicator": IKG.LibraryIndicator,
 }
 EXPECTED_DATATYPE_PROPERTIES = {
     "name": XSD.string,
@@ -146,6 +154,13 @@ EXPECTED_DATATYPE_PROPERTIES = {
     "weight": XSD.decimal,
     "score": XSD.decimal,
     "deviationReason": XSD.string,
+    "libraryLevel1Label": XSD.string,
+    "libraryLevel2Label": XSD.string,
+    "libraryUnit": XSD.string,
+    "libraryNameSimplified": XSD.string,
+    "projectType": XSD.string,
+    "matchScore": XSD.decimal,
+    "matchMethod": XSD.string,
 }
 FORM_CLASSES = {
     "numeric": IKG.NumericTarget,

@@ -452,3 +452,18 @@ def test_docs_counts_match_the_seed(report):
     assert len(rows) >= 16
     for rule_id, n in rows:
         assert sum(report.summary.by_rule.get(rule_id, {}).values()) == int(n), rule_id
+
+
+def test_duplicates_use_the_embedding_scorer_when_installed(seed_path, report):
+    from kg.review.similarity import embedding_scorer
+
+    assert embedding_scorer() is not None  # the test install has the embeddings extra
+    emb = {f.line: f for f in by_rule(report, "duplicate-in-table")}
+    lex = {f.line: f for f in by_rule(review_file(seed_path, scorer=False), "duplicate-in-table")}
+    assert all("method" not in f.values for f in lex.values())
+    assert emb[896].values["method"].startswith("hybrid+structure:")
+    assert "市转" in emb[896].values["reasons"]  # what the longer name adds
+    # a monthly payment and a head count of it share every word but measure different things
+    assert 666 in lex and 666 not in emb  # 按月发放…慰问金 / 发放…慰问金人次
+    # rewordings the lexical measure misses
+    assert 1293 in emb and 1293 not in lex  # 参训人员满意度 / 受训学员满意度

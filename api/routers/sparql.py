@@ -43,6 +43,8 @@ from api.errors import (
     Unauthorized,
     UpdateForbidden,
 )
+from api.services import get_index, similarity_functions
+from api.sparql_functions import uses_similarity
 
 #: largest request body accepted (a query or update text), bytes
 MAX_BODY_BYTES = 1_000_000
@@ -234,6 +236,10 @@ async def _query(request: Request, op: Operation) -> Response:
         cancel=threading.Event(),
         slots=request.app.state.query_slots,
     )
+    functions = None
+    if uses_similarity(op.text):  # load the embedding index only for queries that need it
+        index = await anyio.to_thread.run_sync(get_index, request.app)
+        functions = similarity_functions(request.app, index)
     job = partial(
         run_query,
         request.app.state.store,
@@ -244,6 +250,7 @@ async def _query(request: Request, op: Operation) -> Response:
         base_iri=_base_iri(request),
         negotiated=negotiated,
         limits=limits,
+        custom_functions=functions,
     )
     try:
         with anyio.fail_after(timeout):

@@ -1,29 +1,98 @@
 """``POST /api/suggest``: indicator suggestions for a task being drafted (issue 7).
 
-Placeholder until the suggestion engine lands: answers 501 with a JSON message.
+The body is :class:`kg.suggest.SuggestRequest` (task, content, department?, k?, draft?), the
+answer :class:`kg.suggest.SuggestResponse`. The engine (the embedding index, the name groups
+and the peers' tasks) is loaded on the first request behind a lock, over the app's own store
+(``app.state.store``) and, when the app has loaded one, its embedding index
+(``app.state.embedding_index`` or ``api.services``); the CPU work runs in the threadpool.
+Errors are JSON ``{"error", "detail"}``.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+import threading
+from typing import Any
 
-from api.errors import ErrorResponse
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import ApiError, ErrorResponse
+from kg.suggest import SuggestRequest, SuggestResponse
 
 router = APIRouter(prefix="/api", tags=["suggest"])
+_LOCK = threading.Lock()
+
+
+class SuggestUnavailable(ApiError):
+    """The embedding index cannot be opened (extra not installed, stale index …)."""
+
+    status_code = 503
+    code = "suggest_unavailable"
+
+
+def _shared_index(request: Request) -> Any:
+    """The app's embedding index when another part of the API has loaded one, else None."""
+    state = request.app.state
+    for name in ("embedding_index", "index"):
+        idx = getattr(state, name, None)
+        if idx is not None and hasattr(idx, "search"):
+            return idx
+    try:
+        from api import services  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    for name in ("get_index", "embedding_index", "index_for"):
+        fn = getattr(services, name, None)
+        if callable(fn):
+            try:
+                idx = fn(request.app)
+            except TypeError:
+                continue
+            except Exception:
+                return None
+            if idx is not None and hasattr(idx, "search"):
+                return idx
+    return None
+
+
+def _engine(request: Request) -> Any:
+    from kg.suggest import engine_for
+
+    state = request.app.state
+    eng = getattr(state, "suggest_engine", None)
+    if eng is not None:
+        return eng
+    with _LOCK:
+        eng = getattr(state, "suggest_engine", None)
+        if eng is None:
+            settings = state.settings
+            try:
+                eng = engine_for(
+                    settings.data_dir,
+                    settings,
+                    index=_shared_index(request),
+                    store=state.store,
+                )
+            except (ImportError, OSError, RuntimeError, ValueError) as exc:
+                raise SuggestUnavailable(
+                    f"指标建议不可用 / suggestions unavailable: {exc}"
+                ) from exc
+            state.suggest_engine = eng
+    return eng
 
 
 @router.post(
     "/suggest",
-    status_code=501,
-    responses={501: {"model": ErrorResponse}},
-    summary="指标建议（尚未实现）/ indicator suggestions (not implemented yet)",
+    response_model=SuggestResponse,
+    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+    summary="指标建议 / indicator suggestions for a task",
 )
-async def suggest() -> JSONResponse:
-    return JSONResponse(
-        {
-            "error": "not_implemented",
-            "detail": "指标建议功能尚未实现 / indicator suggestions are not implemented yet",
-        },
-        status_code=501,
-    )
+async def suggest(body: SuggestRequest, request: Request) -> SuggestResponse:
+    """Ranked indicators for a task: category, typical target, evidence and reasons; the
+    level-2 categories the framework expects, marked when the draft has them; measurable
+    alternatives for the draft's vague indicators."""
+
+    def run() -> SuggestResponse:
+        return _engine(request).suggest(body)
+
+    return await run_in_threadpool(run)

@@ -15,7 +15,7 @@ from ..errors import NotATargetTableError
 from ..records import ParsedTable
 
 #: Reader modules, in the order they are tried.
-_MODULES = ("seed_text", "template", "jsonl", "flat_text")
+_MODULES = ("seed_text", "template", "jsonl", "flat_text", "docx", "pdf")
 
 
 @dataclass(frozen=True)

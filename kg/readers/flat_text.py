@@ -63,7 +63,15 @@ from pathlib import Path
 
 from .. import categories
 from ..errors import NotATargetTableError, SourceError, UnknownCategoryError
-from ..records import IndicatorRecord, ParsedTable, Source, TableRecord, TotalsRecord, WarningRecord
+from ..records import (
+    IndicatorRecord,
+    ParsedTable,
+    Source,
+    TableRecord,
+    TaskRecord,
+    TotalsRecord,
+    WarningRecord,
+)
 from ..targets import GRADE_WORDS, parse_target
 from . import _hanzi
 
@@ -432,7 +440,13 @@ def sniff(path: Path) -> bool:
         return False
     if _is_seed_layout(head):
         return False
-    return _find_header(head) is not None
+    if _find_header(head) is not None:
+        return True
+    try:  # a table cut before its indicator header (header facts and tasks only)
+        reader = _Reader(str(path), head)
+        return reader.cut_before_indicators(reader.body_start()) is not None
+    except (SourceError, ValueError):
+        return False
 
 
 def read(path: Path) -> ParsedTable:
@@ -500,6 +514,9 @@ class _Reader:
         body = self.body_start()
         header = _find_header(self.raw, body)
         if header is None:
+            cut = self.cut_before_indicators(body)
+            if cut is not None:
+                return cut
             raise NotATargetTableError(
                 self.file, None, f"no indicator header in the text; {_EXPECTED}"
             )
@@ -527,6 +544,96 @@ class _Reader:
             indicators=indicators,
             warnings=sorted(self.warnings, key=lambda w: (w.source.line, w.source.end_line or 0)),
         )
+
+    def cut_before_indicators(self, body: int) -> ParsedTable | None:
+        """A 绩效目标表 whose text stops before its indicator header (an excerpt).
+
+        Read when a title (…绩效目标…表) is printed and the text holds the table's
+        amounts or its 年度主要任务: the header facts, totals and the tasks that are
+        printed, plus a warning at the last line that the indicator rows are missing
+        (and one for the last task when the text stops inside it). None: not such a
+        table (the caller reports the missing header as an error).
+        """
+        facts = _Facts(self, body, len(self.raw))
+        found = facts.title()
+        if found is None or "绩效目标" not in found[0]:
+            return None
+        tasks = self.tasks_before(body)
+        totals = facts.totals() or self.overall_funds(body)
+        if not tasks and totals is None:
+            return None
+        stand_in = _Header([], "", (), False)  # no header: no self-evaluation columns
+        table = facts.table(stand_in, "legacy")
+        last = self.text.line_of(len(self.raw.rstrip()) - 1)
+        self.warn(
+            "文字在绩效指标部分之前中断：没有指标表头（一级指标 二级指标 三级指标 指标值），"
+            "本表的绩效指标未能读取 (the text stops before the indicator rows)",
+            self.raw.rstrip().splitlines()[-1][-40:],
+            last,
+        )
+        return ParsedTable(
+            table=table,
+            tasks=tasks,
+            totals=totals,
+            warnings=sorted(self.warnings, key=lambda w: (w.source.line, w.source.end_line or 0)),
+        )
+
+    def overall_funds(self, body: int) -> TotalsRecord | None:
+        """总体资金情况 printed as a header block then a value block: 总额 is the first value.
+
+        (The other columns, 基本支出 / 项目支出 with 合计 / 财政拨款 / 专户资金 / 单位资金,
+        leave empty cells that flattened text does not show, so only 总额 is read.)
+        """
+        m = re.search(r"总体资金情况[^\n]*\n(?:\s*\D+\n)*?\s*总额\s*\n", self.raw[body:])
+        if m is None:
+            return None
+        pos = body + m.end()
+        n = re.search(r"^\s*(-?\d[\d,]*(?:\.\d+)?)\s*$", self.raw[pos:], flags=re.M)
+        if n is None:
+            return None
+        return TotalsRecord(
+            label="总额",
+            total=Decimal(n[1].replace(",", "")),
+            fiscal=None,
+            other=None,
+            source=self.src(self.text.line_of(pos + n.start(1))),
+        )
+
+    def tasks_before(self, body: int) -> list[TaskRecord]:
+        """年度主要任务: 任务名称 / 主要内容, then name and content cells in turn (one a line)."""
+        m = re.search(r"^\s*任务名称\s*$\s*^\s*主要内容\s*$", self.raw[body:], flags=re.M)
+        if m is None:
+            return []
+        pos = body + m.end()
+        cells = [
+            (x.group().strip(), self.text.line_of(pos + x.start()))
+            for x in re.finditer(r"[^\n]+", self.raw[pos:])
+            if x.group().strip()
+        ]
+        tasks: list[TaskRecord] = []
+        for k in range(0, len(cells) - 1, 2):
+            (name, line), (content, end) = cells[k], cells[k + 1]
+            if _find_header(name) is not None or len(name) > 60:
+                break
+            tasks.append(
+                TaskRecord(
+                    name=name,
+                    content=content,
+                    total=None,
+                    fiscal=None,
+                    other=None,
+                    ordinal=len(tasks) + 1,
+                    source=self.src(line, end),
+                )
+            )
+        if tasks and tasks[-1].source.line == cells[-2][1] and len(cells) % 2 == 0:
+            t = tasks[-1]
+            self.warn(
+                "表格文字在此任务的主要内容中断，内容可能不完整 (the text stops inside this task)",
+                t.content[-40:],
+                t.source.end_line or t.source.line,
+            )
+        return tasks
 
     def check_categories(
         self, indicators: list[IndicatorRecord], parser: _Parser, scheme: str

@@ -1220,20 +1220,14 @@ class _XlsxReader:
     def classify(
         self, wb: Any
     ) -> list[tuple[Any, Sheet | str | None, list[list[Any]], _Header | None]]:
-        out = []
-        for ws in wb.worksheets:
-            spec = self.sheet_by_name(ws.title)
-            grid = self.grid(ws)
-            header = None
-            if isinstance(spec, Sheet) and grid is not None:
-                header = self.find_header(grid, spec)
-            elif spec is None and grid:
-                for candidate in SHEETS:
-                    if candidate.by_headers and (header := self.find_header(grid, candidate)):
-                        spec = candidate
-                        break
-            out.append((ws, spec, grid, header))
-        return out
+        return [
+            (ws, spec, grid, header)
+            for ws, (_, spec, grid, header) in zip(
+                wb.worksheets,
+                classify_grids([(ws.title, self.grid(ws)) for ws in wb.worksheets]),
+                strict=True,
+            )
+        ]
 
     def recognised_any(self) -> bool:
         with zipfile.ZipFile(self.path) as zf:
@@ -1265,65 +1259,16 @@ class _XlsxReader:
 
     def read(self) -> ParsedTable:
         wb = self._load(data_only=False)
-        sheets = self.classify(wb)
-        if all(spec is None for _, spec, _, _ in sheets):
-            titles = ", ".join(ws.title for ws, *_ in sheets)
-            raise NotATargetTableError(
-                self.file,
-                None,
-                f"no sheet of this workbook ({titles}) is a 绩效目标表 template sheet; "
-                f"{self.expected()}",
-            )
-        builder = _Builder()
-        table_sheets = [(ws, grid) for ws, spec, grid, _ in sheets if spec == TABLE_SHEET]
-        if not table_sheets:
-            raise SourceError(
-                self.file,
-                None,
-                f"no sheet {TABLE_SHEET}; expected it with the rows 表名, "
-                "部门, 年度, 金额单位 (项目 / 内容 columns)",
-            )
-        if len(table_sheets) > 1:
-            raise SourceError(
-                self.file,
-                None,
-                f"{len(table_sheets)} sheets named like {TABLE_SHEET}; expected one",
-            )
-        ws, grid = table_sheets[0]
-        builder.table_row = self.table_row(ws.title, grid, builder)
-        currency = _norm(builder.table_row.text("金额单位")) or "万元"
-        for ws, spec, grid, header in sheets:
-            label = f"{self.file}#{ws.title}"
-            if spec == TABLE_SHEET:
-                continue
-            if spec is None:
-                builder.note(
-                    label,
-                    1,
-                    f"工作表 {ws.title!r} 不是模板中的表，已忽略；{self.expected_zh()}",
-                    ws.title,
-                )
-                continue
-            assert isinstance(spec, Sheet)
-            if header is None:
-                if not grid or not any(_text_of(v).strip() for row in grid for v in row):
-                    continue  # an empty sheet of the template
-                need = ", ".join(c.header for c in spec.columns if c.required)
-                raise SourceError(
-                    label,
-                    None,
-                    f"no header row with {need} in the first {HEADER_SEARCH_ROWS} rows "
-                    f"of sheet {ws.title!r}",
-                )
-            self.read_sheet(label, spec, grid, header, builder, currency)
-        return builder.parsed()
+        return read_grids(self.file, [GridSheet(ws.title, self.grid(ws)) for ws in wb.worksheets])
 
     @staticmethod
     def expected_zh() -> str:
         return "可识别的工作表：" + "、".join([TABLE_SHEET, *(s.name for s in SHEETS)])
 
-    def table_row(self, title: str, grid: list[list[Any]], builder: _Builder) -> _Row:
-        label = f"{self.file}#{title}"
+    @staticmethod
+    def table_row(
+        label: str, title: str, grid: list[list[Any]], builder: _Builder, locate: Locate = None
+    ) -> _Row:
         synonyms = _synonym_map((*TABLE_ITEMS, *PROVENANCE))
         values: dict[str, Any] = {}
         rows: dict[str, int] = {}
@@ -1375,16 +1320,20 @@ class _XlsxReader:
                 f"no 表名 row in sheet {title!r}; expected rows 表名, "
                 "部门, 年度, 金额单位 in columns 项目 / 内容",
             )
+        if locate is not None:
+            label, line = locate[rows["表名"] - 1]
+            return _Row(values, label, line, where=where)
         return _Row(values, label, rows["表名"], where=where)
 
+    @staticmethod
     def read_sheet(
-        self,
         label: str,
         spec: Sheet,
         grid: list[list[Any]],
         header: _Header,
         builder: _Builder,
         currency: str,
+        locate: Locate = None,
     ) -> None:
         from openpyxl.utils import get_column_letter
 
@@ -1419,6 +1368,9 @@ class _XlsxReader:
             if not any(_text_of(v).strip() for v in cells):
                 continue
             line = r + 1
+            row_label = label
+            if locate is not None:
+                row_label, line = locate[r]
             values = {
                 canon: cells[i] if i < len(cells) else None for i, canon in header.columns.items()
             }
@@ -1433,4 +1385,119 @@ class _XlsxReader:
                         f"{get_column_letter(i + 1)} 列没有列名，值已忽略",
                         _text_of(v).strip(),
                     )
-            handlers[spec.kind](_Row(values, label, line, where=where))
+            handlers[spec.kind](_Row(values, row_label, line, where=where))
+
+
+# --------------------------------------------------------------------------- grids (XLSX, DOCX, PDF)
+
+#: For each 0-based grid row, the (file label, line) its records cite; None: the sheet's
+#: label and the 1-based row number.
+Locate = list[tuple[str, int]] | None
+
+
+@dataclass
+class GridSheet:
+    """One table as a grid of cell values, merged cells filled from their top-left.
+
+    ``title`` names the sheet (a workbook sheet's name, or the heading printed above a
+    DOCX/PDF table); ``label`` is the file label its records cite (default
+    ``file#title``); ``locate`` overrides the (label, line) per row.
+    """
+
+    title: str
+    grid: list[list[Any]]
+    label: str | None = None
+    locate: Locate = None
+
+
+def find_sheet_header(grid: list[list[Any]], sheet: Sheet) -> _Header | None:
+    """The header row(s) of ``sheet``'s columns (synonyms allowed) in the first rows."""
+    return _XlsxReader.find_header(grid, sheet)
+
+
+def classify_grids(
+    grids: list[tuple[str, list[list[Any]]]],
+) -> list[tuple[str, Sheet | str | None, list[list[Any]], _Header | None]]:
+    """Which template sheet each grid is: by its title, else by its header row."""
+    out: list[tuple[str, Sheet | str | None, list[list[Any]], _Header | None]] = []
+    for title, grid in grids:
+        spec = _XlsxReader.sheet_by_name(title)
+        header = None
+        if isinstance(spec, Sheet) and grid is not None:
+            header = _XlsxReader.find_header(grid, spec)
+        elif spec is None and grid:
+            for candidate in SHEETS:
+                if candidate.by_headers and (header := _XlsxReader.find_header(grid, candidate)):
+                    spec = candidate
+                    break
+        out.append((title, spec, grid, header))
+    return out
+
+
+def is_table_items_grid(grid: list[list[Any]]) -> bool:
+    """A 项目 / 内容 grid whose first column names 基本信息 items (表名 …)."""
+    synonyms = _synonym_map(TABLE_ITEMS)
+    keys = {_norm(_text_of(r[0])) for r in grid if r}
+    return "表名" in {synonyms.get(k) for k in keys}
+
+
+def read_grids(file: str, sheets: list[GridSheet]) -> ParsedTable:
+    """Read template-shaped grids (one 基本信息 grid and any of the record sheets)."""
+    classified = classify_grids([(s.title, s.grid) for s in sheets])
+    if all(spec is None for _, spec, _, _ in classified):
+        titles = ", ".join(s.title for s in sheets)
+        raise NotATargetTableError(
+            file,
+            None,
+            f"no sheet or table of this file ({titles}) is a 绩效目标表 template sheet; "
+            f"{_XlsxReader(Path(file)).expected()}",
+        )
+    builder = _Builder()
+    table_sheets = [
+        (s, grid)
+        for s, (_, spec, grid, _) in zip(sheets, classified, strict=True)
+        if spec == TABLE_SHEET
+    ]
+    if not table_sheets:
+        raise SourceError(
+            file,
+            None,
+            f"no sheet {TABLE_SHEET}; expected it with the rows 表名, "
+            "部门, 年度, 金额单位 (项目 / 内容 columns)",
+        )
+    if len(table_sheets) > 1:
+        raise SourceError(
+            file,
+            None,
+            f"{len(table_sheets)} sheets named like {TABLE_SHEET}; expected one",
+        )
+    sheet, grid = table_sheets[0]
+    builder.table_row = _XlsxReader.table_row(
+        sheet.label or f"{file}#{sheet.title}", sheet.title, grid, builder, sheet.locate
+    )
+    currency = _norm(builder.table_row.text("金额单位")) or "万元"
+    for sheet, (_, spec, grid, header) in zip(sheets, classified, strict=True):
+        label = sheet.label or f"{file}#{sheet.title}"
+        if spec == TABLE_SHEET:
+            continue
+        if spec is None:
+            builder.note(
+                label,
+                sheet.locate[0][1] if sheet.locate else 1,
+                f"工作表 {sheet.title!r} 不是模板中的表，已忽略；{_XlsxReader.expected_zh()}",
+                sheet.title,
+            )
+            continue
+        assert isinstance(spec, Sheet)
+        if header is None:
+            if not grid or not any(_text_of(v).strip() for row in grid for v in row):
+                continue  # an empty sheet of the template
+            need = ", ".join(c.header for c in spec.columns if c.required)
+            raise SourceError(
+                label,
+                None,
+                f"no header row with {need} in the first {HEADER_SEARCH_ROWS} rows "
+                f"of sheet {sheet.title!r}",
+            )
+        _XlsxReader.read_sheet(label, spec, grid, header, builder, currency, sheet.locate)
+    return builder.parsed()

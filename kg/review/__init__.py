@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg.errors import SourceError
 from kg.readers import read_table
@@ -33,7 +34,17 @@ from .findings import (
 )
 from .render import render
 from .rules import RULES, Context, OtherIndicator, rule_infos, run_rules
-from .similarity import Aligner, Similarity, lexical_alignment, lexical_similarity
+from .similarity import (
+    Aligner,
+    EmbeddingScorer,
+    Similarity,
+    embedding_scorer,
+    lexical_alignment,
+    lexical_similarity,
+)
+
+if TYPE_CHECKING:
+    from kg.store import GraphStore
 
 __all__ = [
     "RULES",
@@ -42,6 +53,7 @@ __all__ = [
     "OtherIndicator",
     "ReviewReport",
     "load_other_indicators",
+    "others_in_store",
     "render",
     "review_file",
     "review_files",
@@ -83,23 +95,26 @@ def load_other_indicators(data_dir: Path) -> list[OtherIndicator]:
         )
     store = GraphStore(path, read_only=True)
     try:
-        _, rows = store.select(OTHERS_QUERY)
+        return others_in_store(store)
     finally:
         store.close()
-    out = []
-    for name, target, dept, year, file, line, level2 in rows:
-        out.append(
-            OtherIndicator(
-                name=str(name),
-                target="" if target is None else str(target),
-                department=str(dept),
-                fiscal_year=None if year is None else int(str(year)),
-                file="" if file is None else str(file),
-                line=None if line is None else int(str(line)),
-                concept=str(level2).rsplit("/", 1)[-1],
-            )
+
+
+def others_in_store(store: GraphStore) -> list[OtherIndicator]:
+    """Every indicator in an open store, as the cross-department rules read them."""
+    _, rows = store.select(OTHERS_QUERY)
+    return [
+        OtherIndicator(
+            name=str(name),
+            target="" if target is None else str(target),
+            department=str(dept),
+            fiscal_year=None if year is None else int(str(year)),
+            file="" if file is None else str(file),
+            line=None if line is None else int(str(line)),
+            concept=str(level2).rsplit("/", 1)[-1],
         )
-    return out
+        for name, target, dept, year, file, line, level2 in rows
+    ]
 
 
 def _others(against: Against) -> Callable[[], list[OtherIndicator]] | None:
@@ -175,16 +190,32 @@ def review_files(
     against: Against = None,
     *,
     reader: str | None = None,
-    similarity: Similarity = lexical_similarity,
+    similarity: Similarity | None = None,
     align: Aligner = lexical_alignment,
+    scorer: EmbeddingScorer | bool | None = True,
 ) -> ReviewReport:
     """Review each file; a file that cannot be read becomes a ``parse-error`` finding.
 
     ``against``: a data directory (its store's indicators of *other* departments are compared
     for ``duplicate-across-departments``), or the indicators themselves, or None.
-    ``similarity`` and ``align`` replace the lexical measures (see :mod:`kg.review.similarity`).
+    Duplicates are scored by the embedding scorer of ``ikg duplicates`` when the embeddings
+    extra is installed (``scorer=True``, the default; pass an :class:`EmbeddingScorer` to
+    choose one, ``False`` for the lexical measure); passing a ``similarity`` uses that measure
+    instead. ``align`` replaces the lexical task alignment (see :mod:`kg.review.similarity`).
     """
-    ctx = Context(similarity=similarity, align=align, others=_others(against))
+    chosen_scorer: EmbeddingScorer | None = None
+    if similarity is None and scorer is True:
+        chosen_scorer = embedding_scorer(
+            Path(against) if isinstance(against, (str, Path)) else None
+        )
+    elif similarity is None and isinstance(scorer, EmbeddingScorer):
+        chosen_scorer = scorer
+    ctx = Context(
+        similarity=similarity or lexical_similarity,
+        align=align,
+        others=_others(against),
+        scorer=chosen_scorer,
+    )
     lines = _Lines()
     files: list[FileSummary] = []
     findings: list[Finding] = []
@@ -250,11 +281,14 @@ def review_file(
     against: Against = None,
     *,
     reader: str | None = None,
-    similarity: Similarity = lexical_similarity,
+    similarity: Similarity | None = None,
     align: Aligner = lexical_alignment,
+    scorer: EmbeddingScorer | bool | None = True,
 ) -> ReviewReport:
     """Review one table file; see :func:`review_files`."""
-    return review_files([path], against, reader=reader, similarity=similarity, align=align)
+    return review_files(
+        [path], against, reader=reader, similarity=similarity, align=align, scorer=scorer
+    )
 
 
 # re-exported for callers that build their own matrix

@@ -75,6 +75,8 @@ VALUE_LABELS: dict[str, str] = {
     "other_department": "相似指标所属部门",
     "other_file": "相似指标文件",
     "similarity": "相似度",
+    "method": "相似度算法",
+    "reasons": "相似理由",
     "unit": "单位",
     "best_task": "最接近的任务",
     "best_score": "匹配度",

@@ -30,11 +30,18 @@ from decimal import Decimal
 from typing import Any
 
 from kg.records import IndicatorRecord, ParsedTable, TaskRecord
-from kg.targets import GRADE_WORDS, NOT_APPLICABLE_WORDS, normalize_for_parsing
+from kg.targets import GRADE_WORDS, NOT_APPLICABLE_WORDS, normalize_for_parsing, parse_target
 
 from . import coverage as cov
 from .findings import Finding, ItemKind, RuleInfo, Section, Severity
-from .similarity import Aligner, Similarity, is_specific, lexical_alignment, lexical_similarity
+from .similarity import (
+    Aligner,
+    EmbeddingScorer,
+    Similarity,
+    is_specific,
+    lexical_alignment,
+    lexical_similarity,
+)
 
 __all__ = [
     "RULES",
@@ -113,6 +120,8 @@ class Context:
     similarity: Similarity = lexical_similarity
     align: Aligner = lexical_alignment
     others: Callable[[], list[OtherIndicator]] | None = None
+    #: the embedding scorer for the duplicate rules (replaces ``similarity`` there when set)
+    scorer: EmbeddingScorer | None = None
     _coverage: dict[int, cov.Coverage] = field(default_factory=dict)
 
     def coverage(self, parsed: ParsedTable) -> cov.Coverage:
@@ -855,31 +864,81 @@ CROSS_THRESHOLD = 0.9
 CROSS_CONCEPTS = frozenset(("quantity", "quality", "timeliness"))
 
 
+def _text(
+    parsed: ParsedTable, ind: IndicatorRecord | OtherIndicator, n: str, level2: str | None = None
+) -> Any:
+    """An indicator as the embedding scorer sees it (:class:`embeddings.text.IndicatorText`)."""
+    from embeddings.text import IndicatorText
+
+    if isinstance(ind, IndicatorRecord):
+        tv = ind.target_parsed
+        name = ind.name_simplified or ind.name
+        dept, l1, l2 = parsed.table.department, ind.level1, ind.level2
+        file, line = ind.source.file, ind.source.line
+    else:
+        tv = parse_target(ind.target) if ind.target else None
+        name, dept, l1, l2 = ind.name, ind.department, "", ind.concept
+        file, line = ind.file, ind.line
+    numeric = tv is not None and tv.form != "text"
+    return IndicatorText(
+        id=n,
+        name=name,
+        level1=l1 or "",
+        level2=level2 if level2 is not None else (l2 or ""),
+        target=ind.target or "",
+        unit=tv.unit if numeric and tv is not None else None,
+        form=tv.form if numeric and tv is not None else None,
+        department=dept or "",
+        table=file if isinstance(ind, IndicatorRecord) else f"{file}#other",
+        source_file=file,
+        source_line=line,
+    )
+
+
 @rule("duplicate-in-table", "note", "duplicates", "表内重复或交叉的指标")
 def check_duplicate_in_table(parsed: ParsedTable, ctx: Context | None = None) -> list[Finding]:
-    """Two indicators of the same level-2 category whose names are near-identical or one inside
-    the other (lexical similarity ≥ 0.85, :mod:`kg.review.similarity`). Reported once, on the
-    later indicator, against its most similar earlier one."""
+    """Two indicators of the same level-2 category that say the same thing: with the embeddings
+    extra, a pair in the *duplicate* band of the hybrid scorer of ``ikg duplicates`` (text,
+    structure and the sibling check: 药品 / 化妆品 监管企业数 are not duplicates) where at most
+    one name adds words of its own; without it, names near-identical or one inside the other
+    (lexical similarity ≥ 0.85, :mod:`kg.review.similarity`). Names too generic to tell
+    (干部满意度) are not compared. Reported once, on the later indicator, against its most
+    similar earlier one."""
     ctx = ctx or Context()
     out = []
     inds = parsed.indicators
     concepts = [_concept(parsed, i) for i in inds]
-    for j, b in enumerate(inds):
-        best: tuple[float, IndicatorRecord] | None = None
-        for i in range(j):
-            if concepts[i] != concepts[j]:
-                continue
-            s = ctx.similarity(inds[i].name, b.name)
-            if s >= DUPLICATE_THRESHOLD and (best is None or s > best[0]):
-                best = (s, inds[i])
-        if best is None:
-            continue
-        s, a = best
+    best: dict[int, tuple[float, int, str]] = {}
+    if ctx.scorer is not None:
+        specific = [is_specific(ind.name) for ind in inds]
+        pairs = [
+            (i, j)
+            for j in range(len(inds))
+            for i in range(j)
+            if concepts[i] == concepts[j] and specific[i] and specific[j]
+        ]
+        if pairs:
+            index = ctx.scorer.index([_text(parsed, ind, f"#{n}") for n, ind in enumerate(inds)])
+            for (i, j), ps in zip(pairs, index.pairs(pairs), strict=True):
+                if ctx.scorer.is_duplicate(ps) and (j not in best or ps.score > best[j][0]):
+                    best[j] = (ps.score, i, ctx.scorer.reasons(index, i, j, ps))
+    else:
+        for j, b in enumerate(inds):
+            for i in range(j):
+                if concepts[i] != concepts[j]:
+                    continue
+                s = ctx.similarity(inds[i].name, b.name)
+                if s >= DUPLICATE_THRESHOLD and (j not in best or s > best[j][0]):
+                    best[j] = (s, i, "")
+    for j in sorted(best):
+        s, i, reasons = best[j]
+        a, b = inds[i], inds[j]
         msg = (
             f"指标“{b.name}”（目标值“{b.target}”）与第{a.source.line}行的“{a.name}”"
             f"（目标值“{a.target}”）内容重复或交叉；请核实是否重复设置，"
             f"如确属不同内容，请在名称中写明区别。"
         )
+        extra = {"method": ctx.scorer.method, "reasons": reasons} if ctx.scorer else {}
         out.append(
             _ind(
                 "duplicate-in-table",
@@ -890,6 +949,7 @@ def check_duplicate_in_table(parsed: ParsedTable, ctx: Context | None = None) ->
                 other_target=a.target,
                 other_line=str(a.source.line),
                 similarity=f"{s:.2f}",
+                **extra,
             )
         )
     return out
@@ -897,9 +957,10 @@ def check_duplicate_in_table(parsed: ParsedTable, ctx: Context | None = None) ->
 
 @rule("duplicate-across-departments", "note", "duplicates", "与其他部门的指标重复")
 def check_duplicate_across(parsed: ParsedTable, ctx: Context | None = None) -> list[Finding]:
-    """With ``--against DATA_DIR``: an output indicator (数量, 质量, 时效) whose name is
-    near-identical to an indicator of *another* department in the store for the same fiscal year
-    (lexical similarity ≥ 0.9): possibly the same work funded twice. Names too generic to tell
+    """With ``--against DATA_DIR``: an output indicator (数量, 质量, 时效) that says the same
+    thing as an indicator of *another* department in the store for the same fiscal year — the
+    embedding scorer's duplicate band when the embeddings extra is installed, else lexical
+    similarity ≥ 0.9: possibly the same work funded twice. Names too generic to tell
     (培训人数, 干部满意度: fewer than 4 characters beyond the generic words) are not compared."""
     if ctx is None or ctx.others is None:
         return []
@@ -912,16 +973,38 @@ def check_duplicate_across(parsed: ParsedTable, ctx: Context | None = None) -> l
             and (o.fiscal_year is None or o.fiscal_year == t.fiscal_year)
         ):
             pool.setdefault(o.concept, []).append(o)
+    own = [
+        (n, ind, concept)
+        for n, ind in enumerate(parsed.indicators)
+        if (concept := _concept(parsed, ind)) in pool and is_specific(ind.name)
+    ]
+    hits_of: dict[int, list[tuple[float, OtherIndicator, str]]] = {}
+    if ctx.scorer is not None and own:
+        others = [o for lst in pool.values() for o in lst]
+        items = [_text(parsed, ind, f"#{n}", level2=c) for n, ind, c in own]
+        items += [_text(parsed, o, f"#other{k}") for k, o in enumerate(others)]
+        index = ctx.scorer.index(items)
+        n_own = len(own)
+        cands = sorted(
+            (i, j)
+            for i, j in index.candidate_pairs(20)
+            if i < n_own <= j and items[i].level2 == items[j].level2
+        )
+        for (i, j), ps in zip(cands, index.pairs(cands), strict=True):
+            if ctx.scorer.is_duplicate(ps):
+                hits_of.setdefault(own[i][0], []).append(
+                    (ps.score, others[j - n_own], ctx.scorer.reasons(index, i, j, ps))
+                )
+    elif ctx.scorer is None:
+        for n, ind, concept in own:
+            scored = [(ctx.similarity(ind.name, o.name), o, "") for o in pool[concept]]
+            hits = [h for h in scored if h[0] >= CROSS_THRESHOLD]
+            if hits:
+                hits_of[n] = hits
     out = []
-    for ind in parsed.indicators:
-        concept = _concept(parsed, ind)
-        if concept not in pool or not is_specific(ind.name):
-            continue
-        scored = [(ctx.similarity(ind.name, o.name), o) for o in pool[concept]]
-        hits = [(s, o) for s, o in scored if s >= CROSS_THRESHOLD]
-        if not hits:
-            continue
-        s, o = max(hits, key=lambda h: h[0])
+    for n, hits in sorted(hits_of.items()):
+        ind = parsed.indicators[n]
+        s, o, reasons = max(hits, key=lambda h: h[0])
         where = f"{o.file}:{o.line}" if o.line else o.file
         more = f"（另有{len(hits) - 1}项相似指标）" if len(hits) > 1 else ""
         msg = (
@@ -929,6 +1012,7 @@ def check_duplicate_across(parsed: ParsedTable, ctx: Context | None = None) -> l
             f"（目标值“{o.target}”，{where}）高度相似{more}，可能存在重复安排资金；"
             f"请核实两部门的职责分工。"
         )
+        extra = {"method": ctx.scorer.method, "reasons": reasons} if ctx.scorer else {}
         out.append(
             _ind(
                 "duplicate-across-departments",
@@ -941,6 +1025,7 @@ def check_duplicate_across(parsed: ParsedTable, ctx: Context | None = None) -> l
                 other_file=o.file,
                 other_line=str(o.line or ""),
                 similarity=f"{s:.2f}",
+                **extra,
             )
         )
     return out

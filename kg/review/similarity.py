@@ -22,6 +22,11 @@ the share of the indicator's weight that the task's name and content contain:
 0.6 × bigram share + 0.4 × character share.
 
 Both work on :func:`normalize` d text: NFKC, letters and digits only.
+
+When the embeddings extra is installed, the duplicate rules use :class:`EmbeddingScorer`
+instead of :func:`lexical_similarity` — the hybrid scorer of ``ikg duplicates`` with its
+calibrated bands (:func:`embedding_scorer`); passing a ``similarity`` to
+:func:`kg.review.review_files` keeps the lexical path with that measure.
 """
 
 from __future__ import annotations
@@ -31,14 +36,18 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 __all__ = [
     "GENERIC_WORDS",
     "MIN_SPECIFIC_CHARS",
     "Aligner",
+    "EmbeddingScorer",
     "Similarity",
     "bigrams",
     "containment",
+    "embedding_scorer",
     "is_specific",
     "jaccard",
     "lexical_alignment",
@@ -174,3 +183,69 @@ def lexical_alignment(indicators: Sequence[str], tasks: Sequence[str]) -> list[l
             row.append(round(0.6 * s_bi + 0.4 * s_ch, 4))
         out.append(row)
     return out
+
+
+# --------------------------------------------------------------------------- embeddings
+
+
+class EmbeddingScorer:
+    """The embeddings extra's duplicate scorer for the review rules.
+
+    The same hybrid score, sibling check, calibrated profile and bands as ``ikg duplicates``
+    (:mod:`embeddings.scoring`): the rules build an :class:`embeddings.IndicatorIndex` over the
+    table's own indicators (and, with ``--against``, the other departments' ones) and keep the
+    pairs in the *duplicate* band where at most one name adds words (:meth:`is_duplicate`). Vectors come from the data directory's embedding cache when
+    one is given (the store's, for ``--against``), so indicators already indexed by
+    ``ikg build`` are not encoded again.
+    """
+
+    name = "embedding"
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
+        from embeddings.scoring import profile_for
+
+        self.profile = profile_for(encoder.model_id)
+        self.threshold = self.profile.t_duplicate
+        self.method = f"hybrid+structure:{encoder.model_id.split('@')[0]}"
+
+    def index(self, items: Sequence[Any]) -> Any:
+        """An index over ``items`` (:class:`embeddings.text.IndicatorText`)."""
+        from embeddings.index import IndicatorIndex
+
+        return IndicatorIndex.build(list(items), self.encoder)
+
+    def is_duplicate(self, ps: Any) -> bool:
+        """In the duplicate band, and at most one name adds words of its own: a note the
+        department must answer should not rest on two names that each say something else
+        (siblings, or two long outcome sentences worded differently)."""
+        ra, rb = ps.residues
+        return ps.score >= self.threshold and not (ra and rb)
+
+    @staticmethod
+    def reasons(index: Any, i: int, j: int, ps: Any) -> str:
+        from embeddings.duplicates import explain
+
+        return "; ".join(r for r in explain(index.items[i], index.items[j], ps) if r)
+
+
+def embedding_scorer(data_dir: Path | None = None) -> EmbeddingScorer | None:
+    """The embedding scorer when the embeddings extra is installed, else None (lexical).
+
+    The model is the configured one (``IKG_EMBEDDING_MODEL``, default: the packaged
+    multilingual USE); with ``data_dir``, vectors are read from and written to its cache.
+    """
+    try:
+        from embeddings.index import make_encoder
+        from kg.settings import get_settings
+
+        try:
+            settings: Any = get_settings()
+        except ValueError:
+            settings = None
+        cache_dir = (
+            data_dir if data_dir is not None and (data_dir / "embeddings").is_dir() else None
+        )
+        return EmbeddingScorer(make_encoder(settings, cache_dir))
+    except (ImportError, OSError, RuntimeError, ValueError):
+        return None

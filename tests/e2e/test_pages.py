@@ -1,0 +1,321 @@
+"""End-to-end tests of the reviewer pages in real headless Chromium (Debian's chromium +
+chromium-driver, driven by selenium; nothing is downloaded).
+
+One uvicorn server (``ikg serve``) runs on 127.0.0.1 over a store built from data/demo in a
+tmp dir. Screenshots of every page go to pytest's tmp dir and to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "data" / "demo"
+SEED = Path(os.environ.get("IKG_TEST_SHARED", ROOT.parent / "shared")) / "seeds"
+SEED_FILE = SEED / "000_3b89ef93caa61199.txt"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists() or not CHROMEDRIVER.exists(),
+        reason="e2e tests need Debian's chromium and chromium-driver "
+        "(apt-get install -y chromium chromium-driver); .ci/run installs them",
+    ),
+]
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (dev extra)")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+WAIT_S = 30
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """Build data/demo into a tmp data dir, index it, and serve it with ``ikg serve``."""
+    from embeddings import index_for_store
+    from kg.build import build
+    from kg.settings import get_settings
+
+    data_dir = tmp_path_factory.mktemp("e2e-data")
+    settings = get_settings(data_dir=data_dir)
+    report = build([DEMO], settings.store_path)
+    assert report.tables, "data/demo built no table"
+    index_for_store(settings.store_path, settings.data_dir, settings)
+    port = _free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    log = open(data_dir / "server.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--data-dir", str(data_dir),
+         "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            log.close()
+            pytest.fail("server did not start:\n" + (data_dir / "server.log").read_text())
+        time.sleep(0.3)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    opts = Options()
+    opts.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--lang=zh-CN",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+        "--window-size=1280,900",
+    ):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    out = tmp_path_factory.mktemp("screenshots")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def save(driver, name: str, width: int = 1280) -> None:
+        """Full-page screenshot at ``width`` CSS px into the tmp dir and docs/screenshots/."""
+        emulate(driver, width, 900)
+        height = driver.execute_script(
+            "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)"
+        )
+        emulate(driver, width, min(max(int(height), 700), 3000))
+        driver.execute_script("window.scrollTo(0, 0)")
+        time.sleep(0.3)
+        path = out / f"{name}.png"
+        driver.save_screenshot(str(path))
+        shutil.copyfile(path, SCREENSHOTS / path.name)
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    return save
+
+
+def emulate(driver, width: int, height: int) -> None:
+    """Lay the page out at ``width`` x ``height`` CSS px (headless windows have a minimum
+    width of ~500 px, so phone widths need the device-metrics override)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+def wait(driver, cond, timeout: float = WAIT_S):
+    return WebDriverWait(driver, timeout).until(cond)
+
+
+def no_js_errors(driver) -> list[str]:
+    return [
+        e["message"]
+        for e in driver.get_log("browser")
+        if e["level"] == "SEVERE" and "favicon" not in e["message"]
+    ]
+
+
+def test_home_shows_counts_and_nav(server, browser, shots):
+    browser.get(server + "/")
+    wait(browser, lambda d: d.find_element(By.ID, "stat-tables").text not in ("…", ""))
+    tables = int(browser.find_element(By.ID, "stat-tables").text.replace(",", ""))
+    with urllib.request.urlopen(server + "/api/tables?limit=1", timeout=10) as resp:
+        assert tables == json.load(resp)["total"] > 0
+    rows = browser.find_elements(By.CSS_SELECTOR, "#tables tbody tr")
+    assert len(rows) == tables
+    nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".nav a")]
+    assert nav == ["首页", "检索", "重复指标", "审核", "SPARQL", "API 文档"]
+    shots(browser, "home")
+    assert no_js_errors(browser) == []
+
+
+def test_search_open_indicator_similar_and_source(server, browser, shots):
+    browser.get(server + "/search")
+    box = browser.find_element(By.ID, "q")
+    box.send_keys("培训人数")
+    browser.find_element(By.CSS_SELECTOR, "#search-form button").click()
+    rows = wait(
+        browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr.hit") or False
+    )
+    assert len(rows) >= 3
+    first = rows[0].find_elements(By.TAG_NAME, "td")
+    assert first[1].text and first[2].text  # indicator name and department shown
+    shots(browser, "search")
+    rows[0].click()
+    name = wait(browser, EC.visibility_of_element_located((By.ID, "detail-name")))
+    assert name.text == first[1].text
+    source = browser.find_element(By.ID, "detail-source").text
+    file, _, line = source.rpartition(":")
+    assert file and line.isdigit() and int(line) > 0, source
+    similar = browser.find_elements(By.CSS_SELECTOR, "#similar tbody tr")
+    assert similar, "the opened indicator lists no similar indicator"
+    # each similar indicator names its source file and line
+    for r in similar:
+        src = r.find_element(By.CSS_SELECTOR, ".src")
+        assert re.fullmatch(r".+:\d+", src.get_attribute("title")), src.get_attribute("title")
+    shots(browser, "search-indicator")
+    assert no_js_errors(browser) == []
+
+
+def test_search_phone_width(server, browser, shots):
+    emulate(browser, 375, 800)
+    browser.get(server + "/search?q=" + urllib.request.quote("满意度"))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr.hit") or False)
+    # the page does not scroll sideways at phone width (wide tables scroll inside their box)
+    overflow = browser.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    rows = browser.find_elements(By.CSS_SELECTOR, "#results tbody tr.hit")
+    rows[0].click()
+    wait(browser, EC.visibility_of_element_located((By.ID, "detail-name")))
+    shots(browser, "search-phone", width=375)
+
+
+def test_sparql_example_from_menu(server, browser, shots):
+    browser.get(server + "/query")
+    menu = Select(browser.find_element(By.ID, "examples"))
+    wait(browser, lambda d: len(menu.options) > 1)
+    menu.select_by_index(1)  # the first example query
+    rows = wait(
+        browser,
+        lambda d: (
+            [
+                r
+                for r in d.find_elements(By.CSS_SELECTOR, ".yasr table.dataTable tbody tr")
+                if len(r.find_elements(By.TAG_NAME, "td")) >= 2
+            ]
+            or False
+        ),
+    )
+    # the same query straight to the endpoint: the table shows its rows (YASR pages by 50)
+    with urllib.request.urlopen(server + "/api/examples", timeout=10) as resp:
+        query = json.load(resp)[0]["query"]
+    req = urllib.request.Request(
+        server + "/sparql",
+        data=urllib.parse.urlencode({"query": query}).encode(),
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        bindings = json.load(resp)["results"]["bindings"]
+    assert bindings
+    assert len(rows) == min(len(bindings), 50)
+    first = [c.text for c in rows[0].find_elements(By.TAG_NAME, "td")[1:]]
+    expected = {v["value"] for v in bindings[0].values()}
+    assert any(
+        text and any(text.strip('<>"').startswith(e[:20]) for e in expected) for text in first
+    ), (first, expected)
+    # the editor is YASGUI's CodeMirror with SPARQL highlighting
+    assert browser.find_elements(By.CSS_SELECTOR, ".yasqe .CodeMirror span.cm-keyword")
+    shots(browser, "sparql")
+    assert no_js_errors(browser) == []
+
+
+def test_review_pasted_seed(server, browser, shots):
+    if not SEED_FILE.exists():
+        pytest.fail(f"seed table not found at {SEED_FILE}")
+    browser.get(server + "/review")
+    text = SEED_FILE.read_text(encoding="utf-8")
+    area = browser.find_element(By.ID, "text")
+    # send_keys of a long text is slow; set the value as a paste would
+    browser.execute_script("arguments[0].value = arguments[1];", area, text)
+    browser.find_element(By.ID, "filename").send_keys(SEED_FILE.name)
+    browser.find_element(By.CSS_SELECTOR, "#review-form button[type=submit]").click()
+    frame = wait(browser, EC.visibility_of_element_located((By.ID, "report")), 120)
+    wait(browser, lambda d: "审核完成" in d.find_element(By.ID, "review-msg").text, 120)
+    browser.switch_to.frame(frame)
+    body = browser.find_element(By.TAG_NAME, "body").text
+    browser.switch_to.default_content()
+    assert SEED_FILE.name in body
+    assert "绩效目标表审核报告" in body and "发现的问题" in body
+    found = re.search(r"共\s*(\d+)\s*条", body)
+    assert found and int(found[1]) > 0, body[:500]
+    shots(browser, "review")
+
+
+def test_duplicates_filter(server, browser, shots):
+    browser.get(server + "/duplicates")
+    wait(browser, lambda d: d.find_element(By.ID, "dup-msg").text not in ("", "加载中…"))
+    all_clusters = browser.find_elements(By.CSS_SELECTOR, "#clusters .cluster")
+    assert all_clusters, browser.find_element(By.ID, "dup-msg").text
+    shots(browser, "duplicates")
+    Select(browser.find_element(By.ID, "scope")).select_by_value("across-departments")
+    wait(browser, lambda d: "跨部门" in d.find_element(By.ID, "dup-msg").text
+         or "没有" in d.find_element(By.ID, "dup-msg").text)  # fmt: skip
+    scopes = {
+        c.get_attribute("data-scope")
+        for c in browser.find_elements(By.CSS_SELECTOR, "#clusters .cluster")
+    }
+    assert scopes <= {"across-departments"}
+    across = len(browser.find_elements(By.CSS_SELECTOR, "#clusters .cluster"))
+    # a higher threshold: fewer clusters, each at least that similar
+    thr = browser.find_element(By.ID, "threshold")
+    thr.clear()
+    thr.send_keys("0.8")
+    browser.find_element(By.CSS_SELECTOR, "#dup-form button").click()
+    wait(browser, lambda d: "阈值 0.8" in d.find_element(By.ID, "dup-msg").text
+         or "没有" in d.find_element(By.ID, "dup-msg").text)  # fmt: skip
+    high = browser.find_elements(By.CSS_SELECTOR, "#clusters .cluster")
+    assert 0 < len(high) <= across
+    assert all(float(c.get_attribute("data-min")) >= 0.8 for c in high)
+    assert {c.get_attribute("data-scope") for c in high} == {"across-departments"}
+    shots(browser, "duplicates-filtered")
+
+
+def test_swagger_docs_offline(server, browser, shots):
+    browser.get(server + "/docs")
+    wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, ".swagger-ui .opblock")))
+    html = browser.page_source
+    assert "cdn.jsdelivr" not in html and "/static/vendor/swagger-ui/" in html
+    shots(browser, "docs")

@@ -1,0 +1,277 @@
+"""The JSON API (/api/*) and the SPARQL similarity function, over the seed table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("faiss")
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from kg.build import build
+from kg.examples import example_queries
+from kg.review import review_file
+from kg.settings import Settings
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_3b89ef93caa61199.txt"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "demo" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    from embeddings import index_for_store
+
+    data = tmp_path_factory.mktemp("api-json")
+    s = Settings(data_dir=data, embedding_model="use-multilingual")
+    sources = [SEED, *sorted(CORPUS.glob("*"))[:2]]
+    build(sources, s.store_path)
+    index_for_store(s.store_path, data, s)
+    return s
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings) -> TestClient:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def _search(client: TestClient, q: str, **params: object) -> dict:
+    r = client.get("/api/search", params={"q": q, **params})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_search_ranks_exact_name_first(client: TestClient) -> None:
+    body = _search(client, "慰问金发放覆盖率", k=5)
+    assert body["query"] == "慰问金发放覆盖率"
+    assert body["total"] == len(body["hits"]) == 5
+    top = body["hits"][0]
+    assert top["name"] == "慰问金发放覆盖率"
+    assert top["source"]["line"] == 896
+    assert top["uri"].endswith(top["id"]) and top["id"].startswith("table/")
+    assert top["table_id"] and top["id"].startswith(top["table_id"] + "/")
+    assert [h["score"] for h in body["hits"]] == sorted(
+        (h["score"] for h in body["hits"]), reverse=True
+    )
+
+
+def test_search_filters(client: TestClient) -> None:
+    all_hits = _search(client, "满意度", k=50)["hits"]
+    departments = {h["department"] for h in all_hits}
+    assert len(departments) >= 2
+    dept = "中共深圳市福田区委组织部"
+    only = _search(client, "满意度", k=50, department=dept)["hits"]
+    assert only and all(h["department"] == dept for h in only)
+    lv2 = _search(client, "满意度", k=50, level2="数量指标")["hits"]
+    assert lv2 and all("数量指标" in h["level2"] for h in lv2)
+
+
+@pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "x" * 201}, {"q": "a", "k": 0}])
+def test_search_bad_query_is_422(client: TestClient, params: dict) -> None:
+    r = client.get("/api/search", params=params)
+    assert r.status_code == 422
+    assert r.json()["error"] == "validation_error"
+
+
+def test_indicator_detail_and_similar(client: TestClient) -> None:
+    top = _search(client, "慰问金发放覆盖率", k=1)["hits"][0]
+    r = client.get(f"/api/indicators/{top['id']}")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["name"] == "慰问金发放覆盖率" and body["uri"] == top["uri"]
+    assert body["target_parsed"]["rawText"] == "100%"
+    assert body["target_parsed"]["isPercent"] == "true"
+    assert "老干口业务" in body["tasks"]
+    assert body["similar_count"] >= 1
+    r = client.get(f"/api/indicators/{top['id']}/similar", params={"k": 5})
+    assert r.status_code == 200, r.text
+    sim = r.json()
+    assert sim["indicator"]["id"] == top["id"]
+    assert sim["hits"][0]["name"] == "市转企业离休干部慰问金发放覆盖率"
+    assert sim["hits"][0]["band"] == "duplicate"
+    assert sim["hits"][0]["reasons"]
+    assert all(h["id"] != top["id"] for h in sim["hits"])
+
+
+@pytest.mark.parametrize("suffix", ["", "/similar"])
+def test_unknown_indicator_is_404(client: TestClient, suffix: str) -> None:
+    r = client.get(f"/api/indicators/table/2024-000000000000/indicator/nothing{suffix}")
+    assert r.status_code == 404
+    assert r.json()["error"] == "not_found"
+
+
+def test_duplicates_paginate_and_scope(client: TestClient) -> None:
+    full = client.get("/api/duplicates", params={"limit": 200}).json()
+    assert full["total"] == len(full["clusters"]) >= 2
+    assert full["bands"]["duplicate"] >= full["bands"]["review"] >= full["bands"]["related"]
+    page = client.get("/api/duplicates", params={"offset": 1, "limit": 1}).json()
+    assert page["total"] == full["total"] and len(page["clusters"]) == 1
+    assert page["clusters"][0]["id"] == full["clusters"][1]["id"]
+    names = {m["name"] for c in full["clusters"] for m in c["members"]}
+    assert {"慰问金发放覆盖率", "市转企业离休干部慰问金发放覆盖率"} <= names
+    within = client.get("/api/duplicates", params={"scope": "within-table"}).json()
+    assert within["scope"] == "within-table"
+    assert all(
+        p["a"] and p["score"] >= within["threshold"] for c in within["clusters"] for p in c["pairs"]
+    )
+    assert client.get("/api/duplicates", params={"scope": "nowhere"}).status_code == 422
+
+
+def test_tables(client: TestClient) -> None:
+    body = client.get("/api/tables").json()
+    assert body["total"] == 3
+    seed = next(t for t in body["items"] if t["source_file"].endswith(SEED.name))
+    assert (seed["indicators"], seed["tasks"]) == (166, 13)
+    assert seed["year"] == 2024
+    page = client.get("/api/tables", params={"offset": 2, "limit": 5}).json()
+    assert page["total"] == 3 and len(page["items"]) == 1
+    assert client.get("/api/tables", params={"limit": 201}).status_code == 422
+
+
+def test_examples_are_the_readme_queries(client: TestClient) -> None:
+    body = client.get("/api/examples").json()
+    assert [e["query"] for e in body] == [q.sparql for q in example_queries()]
+    assert body[0]["id"] == "q01" and body[0]["title"].startswith("各表各类指标数量")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert all(e["query"].strip() in readme for e in body)
+
+
+@pytest.fixture(scope="module")
+def seed_summary() -> dict:
+    return review_file(SEED).summary.model_dump(mode="json")
+
+
+def test_review_upload_and_paste_give_the_seed_findings(
+    client: TestClient, seed_summary: dict
+) -> None:
+    r = client.post("/api/review", files={"file": (SEED.name, SEED.read_bytes(), "text/plain")})
+    assert r.status_code == 200, r.text
+    up = r.json()
+    assert up["summary"] == seed_summary
+    assert up["files"][0]["file"] == SEED.name
+    r = client.post("/api/review", data={"text": SEED.read_text(encoding="utf-8")})
+    assert r.status_code == 200, r.text
+    assert r.json()["summary"] == seed_summary
+    assert r.json()["summary"]["by_severity"]["error"] == 3
+
+
+def test_review_html(client: TestClient) -> None:
+    r = client.post(
+        "/api/review",
+        files={"file": (SEED.name, SEED.read_bytes(), "text/plain")},
+        headers={"Accept": "text/html"},
+    )
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "<html" in r.text and "慰问金发放覆盖率" in r.text
+
+
+def test_review_against_store(client: TestClient) -> None:
+    # the seed as another department's table: its indicators are all in the served store
+    text = SEED.read_text(encoding="utf-8").replace("福田区", "南山区")
+    findings = {}
+    for against in ("false", "true"):
+        r = client.post("/api/review", data={"text": text, "against": against})
+        assert r.status_code == 200, r.text
+        findings[against] = [
+            f for f in r.json()["findings"] if f["rule"] == "duplicate-across-departments"
+        ]
+    assert not findings["false"]
+    assert findings["true"]
+    assert any("福田区" in json.dumps(f, ensure_ascii=False) for f in findings["true"])
+
+
+def test_review_not_a_table_is_422(client: TestClient) -> None:
+    r = client.post(
+        "/api/review", files={"file": ("notes.txt", "今天天气很好\n".encode(), "text/plain")}
+    )
+    assert r.status_code == 422
+    body = r.json()
+    assert body["error"] == "not_a_table"
+    assert "notes.txt" in body["detail"] and "/tmp" not in body["detail"]
+    r = client.post("/api/review", data={})
+    assert r.status_code == 422
+
+
+def test_review_too_large_is_413(settings: Settings) -> None:
+    small = settings.model_copy(update={"api_max_upload_bytes": 1000})
+    with TestClient(create_app(small)) as c:
+        r = c.post("/api/review", files={"file": (SEED.name, SEED.read_bytes(), "text/plain")})
+        assert r.status_code == 413
+        assert r.json()["error"] == "payload_too_large"
+
+
+def test_sparql_text_similarity_ranks(client: TestClient) -> None:
+    q = """SELECT ?name ?score WHERE {
+      ?i a ikg:Indicator ; ikg:name ?name .
+      BIND(ikg:textSimilarity(?i, "离休干部慰问金覆盖") AS ?score)
+    } ORDER BY DESC(?score) LIMIT 3"""
+    r = client.get(
+        "/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert r.status_code == 200, r.text
+    rows = r.json()["results"]["bindings"]
+    assert rows[0]["name"]["value"] == "市转企业离休干部慰问金发放覆盖率"
+    assert rows[0]["score"]["datatype"].endswith("#double")
+    scores = [float(x["score"]["value"]) for x in rows]
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
+    # by name, as a filter
+    q2 = """SELECT DISTINCT ?name WHERE { ?i ikg:name ?name .
+      FILTER(ikg:textSimilarity(?name, "慰问金发放覆盖率") > 0.6) }"""
+    r = client.get(
+        "/sparql", params={"query": q2}, headers={"Accept": "application/sparql-results+json"}
+    )
+    names = {b["name"]["value"] for b in r.json()["results"]["bindings"]}
+    assert "慰问金发放覆盖率" in names and "干部满意度" not in names
+
+
+def test_similarity_links_are_queryable(client: TestClient) -> None:
+    q = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/indicator-kg/data/graph/similarity> { ?a ?p ?b } }"
+    r = client.get(
+        "/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert r.status_code == 200
+    assert int(r.json()["results"]["bindings"][0]["n"]["value"]) > 0
+
+
+def test_no_index_is_503(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path, embedding_model="nonexistent-model-alias")
+    build([SEED], s.store_path)
+    with TestClient(create_app(s)) as c:
+        r = c.get("/api/search", params={"q": "慰问金"})
+    assert r.status_code == 503
+    body = r.json()
+    assert body["error"] == "index_unavailable" and "ikg build" in body["detail"]
+
+
+def test_openapi_lists_every_route(client: TestClient) -> None:
+    paths = json.loads(client.get("/openapi.json").text)["paths"]
+    for p in [
+        "/api/search",
+        "/api/indicators/{id}",
+        "/api/indicators/{id}/similar",
+        "/api/duplicates",
+        "/api/tables",
+        "/api/examples",
+        "/api/review",
+    ]:
+        assert p in paths, p
+
+
+def test_ikg_query_text_similarity(settings: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    q = """SELECT ?name WHERE { ?i a ikg:Indicator ; ikg:name ?name .
+      BIND(ikg:textSimilarity(?i, "离休干部慰问金覆盖") AS ?s) } ORDER BY DESC(?s) LIMIT 1"""
+    r = CliRunner().invoke(
+        app, ["query", q, "--format", "csv", "--data-dir", str(settings.data_dir)]
+    )
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[1] == "市转企业离休干部慰问金发放覆盖率"

@@ -1,0 +1,207 @@
+"""Indicator suggestions (kg.suggest, ``ikg suggest``, ``POST /api/suggest``) on the demo data."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kg import categories
+from kg.suggest import is_vague_target, suggest, typical_target
+from kg.targets import parse_target
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    """data/demo built once, with the default (offline) model's index beside it."""
+    from embeddings.index import index_for_store
+    from kg.build import build
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    data = tmp_path_factory.mktemp("suggest-data")
+    build([DEMO], data / "store")
+    index_for_store(data / "store", data, None, write_links=False)
+    return data
+
+
+@pytest.fixture(scope="module")
+def framework_concepts() -> dict[str, str]:
+    """level-2 concept URI → its level-1 concept URI, over both national schemes."""
+    out = {}
+    for scheme in categories.SCHEMES:
+        for label in categories.labels(2):
+            cat = categories.resolve(label, 2, scheme)
+            if cat is not None and cat.broader is not None:
+                out[str(cat.concept)] = str(cat.broader)
+    return out
+
+
+def _assert_well_formed(s, framework_concepts) -> None:
+    assert s.level2_concept in framework_concepts, s
+    assert framework_concepts[s.level2_concept] == s.level1_concept, s
+    assert s.level1 and s.level2
+    assert is_vague_target(s.target) is None, s.target
+    assert parse_target(s.target, year=2024).form in (
+        "numeric",
+        "range",
+        "deadline",
+        "duration",
+        "recurring",
+        "schedule",
+    )
+    ev = s.evidence
+    assert ev.indicators >= 1 and ev.departments >= 1 and ev.tables >= 1 and ev.links
+    for link in ev.links:
+        file, _, line = link.source.rpartition(":")
+        assert file and int(line) > 0 and link.uri.startswith("https://w3id.org/indicator-kg/")
+    assert s.reasons and s.reasons[0].code in ("similar", "rewrite")
+
+
+def test_every_seed_task_gets_categorised_measurable_evidenced_suggestions(
+    data_dir, seed_parsed, framework_concepts
+) -> None:
+    for task in seed_parsed.tasks:
+        res = suggest(task.name, task.content, data_dir=data_dir, k=10)
+        assert len(res.suggestions) >= 5, task.name
+        for s in res.suggestions:
+            _assert_well_formed(s, framework_concepts)
+        names = [s.name for s in res.suggestions]
+        assert len(names) == len(set(names)), names
+        # every required level-2 category is covered by a suggestion (or reported uncovered)
+        for c in res.categories:
+            if c.required:
+                assert c.suggested >= 1, (task.name, c)
+
+
+def test_retired_cadre_service_gets_condolence_indicators(data_dir) -> None:
+    res = suggest("离休干部服务", "为离休干部发放慰问金，节日走访慰问", data_dir=data_dir, k=10)
+    top = [s.name for s in res.suggestions[:5]]
+    assert sum(("离休" in n or "慰问" in n) for n in top) >= 4, top
+    cover = [s for s in res.suggestions if "慰问金发放覆盖率" in s.name]
+    assert cover, [s.name for s in res.suggestions]
+    # name variants of one indicator are one suggestion, with both rows as evidence
+    allnames = {cover[0].name, *cover[0].variants}
+    assert {"慰问金发放覆盖率", "市转企业离休干部慰问金发放覆盖率"} <= allnames
+    assert cover[0].evidence.indicators >= 2
+    assert cover[0].target == "100%"
+
+
+def test_draft_categories_are_marked_and_not_suggested_again(data_dir) -> None:
+    draft = [
+        {
+            "name": "发放市转企业离休干部慰问金人次",
+            "level1": "产出指标",
+            "level2": "数量指标",
+            "target": "23人次",
+        },
+        {
+            "name": "离休干部满意度",
+            "level1": "满意度指标",
+            "level2": "服务对象满意度指标",
+            "target": "≥90%",
+        },
+    ]
+    res = suggest("离休干部服务", "发放慰问金", data_dir=data_dir, draft=draft)
+    status = {c.concept: c for c in res.categories}
+    assert status["quantity"].in_draft and status["quantity"].draft_indicators == [draft[0]["name"]]
+    assert status["service-recipient-satisfaction"].in_draft
+    assert not status["timeliness"].in_draft and not status["cost"].in_draft
+    assert draft[0]["name"] not in {s.name for s in res.suggestions}
+    # a draft category already present is not filled again for completeness
+    fillers = [s for s in res.suggestions if any(r.code == "missing-category" for r in s.reasons)]
+    assert all(s.level2 != "服务对象满意度指标" for s in fillers)
+    assert not res.rewrite_hints  # both draft targets are measurable
+
+
+def test_vague_draft_indicator_gets_measurable_alternatives(data_dir, framework_concepts) -> None:
+    draft = [
+        {
+            "name": "提升人才政策知晓度",
+            "level1": "效益指标",
+            "level2": "社会效益指标",
+            "target": "明显",
+        }
+    ]
+    res = suggest("人才工作业务", "开展人才政策宣传", data_dir=data_dir, draft=draft)
+    assert len(res.rewrite_hints) == 1
+    hint = res.rewrite_hints[0]
+    assert hint.draft_name == "提升人才政策知晓度" and "明显" in hint.problem
+    assert hint.alternatives
+    for alt in hint.alternatives:
+        _assert_well_formed(alt, framework_concepts)
+    awareness = [a for a in hint.alternatives if "知晓" in a.name]
+    assert awareness and awareness[0].typical_target.unit == "%"
+
+
+def test_typical_target_reads_peers_values() -> None:
+    t = typical_target([("≥95%", 2024), ("≥90%", 2024), ("≥98%", 2024), ("100%", 2024)])
+    assert t is not None and t.kind == "numeric" and t.comparison == ">=" and t.unit == "%"
+    assert (t.median, t.min, t.max) == (96.5, 90.0, 100.0) and t.text == "≥96.5%"
+    d = typical_target(
+        [("2024年12月31日前", 2024), ("2023年12月31日前", 2023), ("6月30日前", 2024)]
+    )
+    assert d is not None and d.kind == "deadline" and d.text == "12月31日前"
+    assert typical_target([("显著", None), ("明显", None), ("逐步提升", None)]) is None
+
+
+def test_cli_jsonl_and_text(data_dir) -> None:
+    from kg.cli import app
+
+    args = [
+        "suggest",
+        "--task",
+        "老干口业务",
+        "--content",
+        "做好节日慰问工作",
+        "--data-dir",
+        str(data_dir),
+    ]
+    res = CliRunner().invoke(app, [*args, "--format", "jsonl", "--k", "4"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
+    assert len(rows) >= 4
+    for r in rows:
+        assert r["name"] and r["level1"] and r["level2"] and r["target"]
+        assert is_vague_target(r["target"]) is None
+    text = CliRunner().invoke(app, [*args, "--k", "3"])
+    assert text.exit_code == 0 and "指标类别" in text.stdout and rows[0]["name"] in text.stdout
+    missing = CliRunner().invoke(
+        app, ["suggest", "--task", "x", "--data-dir", str(data_dir / "nope")]
+    )
+    assert missing.exit_code == 2 and "no graph store" in missing.output
+
+
+def test_api_suggest(data_dir, framework_concepts) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.routers import suggest as suggest_router
+    from kg.settings import Settings
+
+    app = create_app(Settings(data_dir=data_dir))  # type: ignore[call-arg]
+    if not any(getattr(r, "path", "") == "/api/suggest" for r in app.routes):
+        app.include_router(suggest_router.router)
+    with TestClient(app) as client:
+        body = {
+            "task": "离休干部服务",
+            "content": "发放慰问金",
+            "k": 5,
+            "draft": [{"name": "提升人才政策知晓度", "level2": "社会效益指标", "target": "明显"}],
+        }
+        r = client.post("/api/suggest", json=body)
+        assert r.status_code == 200, r.text
+        data = r.json()
+        assert len(data["suggestions"]) >= 5
+        for s in data["suggestions"]:
+            assert s["level2_concept"] in framework_concepts and s["evidence"]["links"]
+            assert is_vague_target(s["target"]) is None
+        assert data["rewrite_hints"][0]["alternatives"]
+        assert {c["concept"] for c in data["categories"] if c["in_draft"]} == {"social-benefit"}
+        bad = client.post("/api/suggest", json={"content": "no task"})
+        assert bad.status_code == 422 and set(bad.json()) == {"error", "detail"}
