@@ -23,6 +23,7 @@ from pyoxigraph import Store
 
 from api.errors import install_error_handlers
 from api.routers import (
+    draft,
     duplicates,
     examples,
     health,
@@ -94,6 +95,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(sparql.router)
     app.include_router(pages.router)
-    for module in (search, indicators, duplicates, tables, review, examples, suggest):
+    for module in (search, indicators, duplicates, tables, review, examples, suggest, draft):
         app.include_router(module.router)
     return app

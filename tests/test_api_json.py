@@ -275,3 +275,85 @@ def test_ikg_query_text_similarity(settings: Settings) -> None:
     )
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines()[1] == "市转企业离休干部慰问金发放覆盖率"
+
+
+# --------------------------------------------------------------------------- the draft table
+DRAFT = {
+    "department": "测试区委老干部局",
+    "fiscal_year": 2025,
+    "tasks": [
+        {"name": "老干口业务", "content": "做好节日慰问工作，发放离休干部慰问金", "total": 12.5}
+    ],
+    "indicators": [
+        {"level2": "数量指标", "name": "慰问离休干部人数", "target": "≥100人"},
+        {"level2": "时效指标", "name": "慰问金发放时间", "target": "2025年2月10日前"},
+        {"level2": "社会效益指标", "name": "提升人才政策知晓度", "target": "明显"},
+    ],
+}
+
+
+def test_draft_review_points_at_lines_of_the_exported_csv(client: TestClient) -> None:
+    r = client.post("/api/draft/review", json=DRAFT)
+    assert r.status_code == 200, r.text
+    rep = r.json()
+    exported = client.post("/api/draft/export", params={"format": "csv"}, json=DRAFT)
+    lines = exported.content.decode("utf-8-sig").splitlines()
+    vague = [f for f in rep["findings"] if f["rule"] == "vague-target"]
+    assert [f["item_name"] for f in vague] == ["提升人才政策知晓度"]
+    assert vague[0]["file"] == "绩效目标表草稿.csv"
+    # the finding's line is the row of that indicator in the file the department downloads
+    assert "提升人才政策知晓度" in lines[vague[0]["line"] - 1]
+    missing = {
+        f["values"].get("category") or f["item_name"]
+        for f in rep["findings"]
+        if f["rule"] == "missing-category"
+    }
+    assert missing, rep["findings"]  # no 质量/成本/满意度 indicator yet
+    fixed = json.loads(json.dumps(DRAFT))
+    fixed["indicators"][2]["target"] = "≥90%"
+    fixed["indicators"][2]["name"] = "人才政策知晓率"
+    again = client.post("/api/draft/review", json=fixed).json()
+    assert not [f for f in again["findings"] if f["rule"] == "vague-target"]
+
+
+def test_draft_export_reads_back_as_the_same_table(client: TestClient, tmp_path: Path) -> None:
+    from kg.readers import read_table
+
+    for fmt in ("csv", "xlsx"):
+        r = client.post("/api/draft/export", params={"format": fmt}, json=DRAFT)
+        assert r.status_code == 200, r.text
+        assert "attachment" in r.headers["content-disposition"]
+        path = tmp_path / f"draft.{fmt}"
+        path.write_bytes(r.content)
+        _, parsed = read_table(path)
+        assert parsed.table.department == "测试区委老干部局" and parsed.table.fiscal_year == 2025
+        assert [t.name for t in parsed.tasks] == ["老干口业务"]
+        assert parsed.tasks[0].total == 12.5
+        got = [(i.level1, i.level2, i.name, i.target) for i in parsed.indicators]
+        assert got == [
+            ("产出指标", "数量指标", "慰问离休干部人数", "≥100人"),
+            ("产出指标", "时效指标", "慰问金发放时间", "2025年2月10日前"),
+            ("效益指标", "社会效益指标", "提升人才政策知晓度", "明显"),
+        ]
+        assert parsed.indicators[0].target_parsed.lower == 100
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"indicators": [{"level2": "数量指标", "name": "人数", "target": ""}]}, "target"),
+        ({"fiscal_year": 1800}, "fiscal_year"),
+        ({"indicators": [{"level2": "数量指标", "target": "1人"}]}, "name"),
+    ],
+)
+def test_bad_draft_is_422_naming_the_field(client: TestClient, change: dict, where: str) -> None:
+    r = client.post("/api/draft/review", json={**DRAFT, **change})
+    assert r.status_code == 422
+    assert r.json()["error"] and where in json.dumps(r.json()["detail"])
+
+
+def test_draft_with_an_unknown_category_is_422_naming_it(client: TestClient) -> None:
+    bad = {**DRAFT, "indicators": [{"level2": "奇怪指标", "name": "某指标", "target": "1个"}]}
+    for route in ("/api/draft/export", "/api/draft/review"):
+        r = client.post(route, json=bad)
+        assert r.status_code == 422 and "奇怪指标" in json.dumps(r.json(), ensure_ascii=False)

@@ -1,6 +1,6 @@
 """Reviewer web pages (Chinese UI) and their bundled assets; nothing loads from a CDN.
 
-- ``GET /search``, ``/duplicates``, ``/review``, ``/query``: Jinja2 pages in ``api/templates``;
+- ``GET /search``, ``/duplicates``, ``/review``, ``/draft``, ``/query``: Jinja2 pages in ``api/templates``;
   the pages call the JSON API (``/api/...``) and ``/sparql`` from small vanilla scripts.
 - ``GET /static/{path}``: files under ``api/static`` (CSS, JS and the vendored YASGUI and
   Swagger UI builds with their licences), served from the installed package.
@@ -32,6 +32,7 @@ NAV = (
     ("/search", "search", "检索"),
     ("/duplicates", "duplicates", "重复指标"),
     ("/review", "review", "审核"),
+    ("/draft", "draft", "编制"),
     ("/query", "query", "SPARQL"),
     ("/docs", "docs", "API 文档"),
 )
@@ -76,6 +77,22 @@ async def duplicates_page(request: Request) -> HTMLResponse:
 @router.get("/review", response_class=HTMLResponse)
 async def review_page(request: Request) -> HTMLResponse:
     return render(request, "review.html", "review", "审核")
+
+
+@router.get("/draft", response_class=HTMLResponse)
+async def draft_page(request: Request) -> HTMLResponse:
+    from datetime import date
+
+    from kg.draft import LEVEL2
+
+    return render(
+        request,
+        "draft.html",
+        "draft",
+        "编制绩效目标表",
+        next_year=date.today().year + 1,
+        level2=LEVEL2,
+    )
 
 
 @router.get("/query", response_class=HTMLResponse)

@@ -4,7 +4,7 @@ The body is :class:`kg.suggest.SuggestRequest` (task, content, department?, k?, 
 answer :class:`kg.suggest.SuggestResponse`. The engine (the embedding index, the name groups
 and the peers' tasks) is loaded on the first request behind a lock, over the app's own store
 (``app.state.store``) and, when the app has loaded one, its embedding index
-(``app.state.embedding_index`` or ``api.services``); the CPU work runs in the threadpool.
+(``api.services.get_index``); the CPU work runs in the threadpool.
 Errors are JSON ``{"error", "detail"}``.
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from api import services
 from api.errors import ApiError, ErrorResponse
 from kg.suggest import SuggestRequest, SuggestResponse
 
@@ -31,28 +32,12 @@ class SuggestUnavailable(ApiError):
 
 
 def _shared_index(request: Request) -> Any:
-    """The app's embedding index when another part of the API has loaded one, else None."""
-    state = request.app.state
-    for name in ("embedding_index", "index"):
-        idx = getattr(state, name, None)
-        if idx is not None and hasattr(idx, "search"):
-            return idx
+    """The app's embedding index (shared with search and duplicates), or None when it cannot
+    be opened here: the engine then says why."""
     try:
-        from api import services  # type: ignore[attr-defined]
-    except ImportError:
+        return services.get_index(request.app)
+    except ApiError:
         return None
-    for name in ("get_index", "embedding_index", "index_for"):
-        fn = getattr(services, name, None)
-        if callable(fn):
-            try:
-                idx = fn(request.app)
-            except TypeError:
-                continue
-            except Exception:
-                return None
-            if idx is not None and hasattr(idx, "search"):
-                return idx
-    return None
 
 
 def _engine(request: Request) -> Any:

@@ -260,9 +260,8 @@ class SuggestEngine:
 
         inner = getattr(getattr(index, "_encoder", None), "inner", None)
         if inner is not None:
-            # query texts are new every time: skip the vector cache, whose SQLite connection
-            # belongs to the thread that opened it (the API runs us in its threadpool); a
-            # shallow copy leaves a shared index (the API's) untouched
+            # query texts are new every time: keep them out of the on-disk vector cache (it
+            # holds the graph's names); a shallow copy leaves a shared index (the API's) untouched
             index = copy.copy(index)
             index._encoder = inner
         self.index = index
@@ -567,9 +566,7 @@ def engine_for(
         if eng is not None:
             return eng
         if store is not None and not isinstance(store, GraphStore):
-            gs = GraphStore(None)
-            gs.ox, gs.read_only = store, True  # reuse the caller's open store
-            store = gs
+            store = GraphStore.from_store(store, read_only=True)  # reuse the caller's open store
         opened = None
         if store is None:
             opened = store = GraphStore(Path(data_dir) / "store", read_only=True)

@@ -14,7 +14,7 @@ from api.app import create_app
 from api.routers.pages import NAV, STATIC_DIR
 from kg.settings import Settings
 
-PAGES = ["/", "/search", "/duplicates", "/review", "/query"]
+PAGES = ["/", "/search", "/duplicates", "/review", "/draft", "/query"]
 TEMPLATES = Path(STATIC_DIR).parent / "templates"
 
 

@@ -175,7 +175,7 @@ def test_home_shows_counts_and_nav(server, browser, shots):
     rows = browser.find_elements(By.CSS_SELECTOR, "#tables tbody tr")
     assert len(rows) == tables
     nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".nav a")]
-    assert nav == ["首页", "检索", "重复指标", "审核", "SPARQL", "API 文档"]
+    assert nav == ["首页", "检索", "重复指标", "审核", "编制", "SPARQL", "API 文档"]
     shots(browser, "home")
     assert no_js_errors(browser) == []
 
@@ -282,6 +282,91 @@ def test_review_pasted_seed(server, browser, shots):
     found = re.search(r"共\s*(\d+)\s*条", body)
     assert found and int(found[1]) > 0, body[:500]
     shots(browser, "review")
+
+
+def test_draft_page_suggest_add_review_export(server, browser, shots):
+    """Issue 7's drafting page end to end: a seed task in, suggestions grouped by category,
+    two added to the draft, the review updates, a vague row is flagged and fixed, the draft
+    exports in the template and reads back."""
+    browser.get(server + "/draft")
+    browser.execute_script("localStorage.clear()")
+    browser.get(server + "/draft")
+    browser.find_element(By.ID, "d-department").send_keys("测试区委老干部局")
+    browser.find_element(By.ID, "t-name").send_keys("老干口业务")
+    browser.find_element(By.ID, "t-content").send_keys("做好节日慰问工作，发放离休干部慰问金")
+    browser.find_element(By.ID, "suggest-btn").click()
+    wait(browser, lambda d: "条建议" in d.find_element(By.ID, "suggest-msg").text, 120)
+    groups = browser.find_elements(By.CSS_SELECTOR, "#suggestions .sugg-group")
+    assert len(groups) >= 3  # grouped by level-2 category
+    titles = [g.find_element(By.TAG_NAME, "h3").text for g in groups]
+    assert all(" / " in t for t in titles), titles
+    chips = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#categories .chip")]
+    assert any(c.startswith("数量指标") for c in chips) and any("满意度" in c for c in chips)
+    # add the first suggestion of the first two categories
+    for k in range(2):  # each click re-renders the suggestions: find them again
+        g = browser.find_elements(By.CSS_SELECTOR, "#suggestions .sugg-group")[k]
+        g.find_element(By.CSS_SELECTOR, "button.add").click()
+    rows = wait(
+        browser,
+        lambda d: (
+            (r := d.find_elements(By.CSS_SELECTOR, "#draft-table tbody tr[data-k]"))
+            and len(r) == 2
+            and r
+        ),
+    )
+    added = [r.find_element(By.CSS_SELECTOR, "input.e-name").get_attribute("value") for r in rows]
+    assert all(added), added
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#categories .chip.have")) >= 1
+    # the review runs on its own and lists what the framework still expects
+    wait(browser, lambda d: "警告" in d.find_element(By.ID, "review-summary").text, 60)
+    rules = wait(
+        browser,
+        lambda d: d.execute_script(
+            "return [...document.querySelectorAll('#findings li')].map(li => li.dataset.rule)"
+        ),
+    )
+    assert "missing-category" in rules, rules
+    # a vague row by hand: flagged, then fixed
+    Select(browser.find_element(By.ID, "m-level2")).select_by_visible_text("社会效益指标")
+    browser.find_element(By.ID, "m-name").send_keys("提升人才政策知晓度")
+    browser.find_element(By.ID, "m-target").send_keys("明显")
+    browser.find_element(By.CSS_SELECTOR, "#manual-form button").click()
+    wait(
+        browser,
+        lambda d: d.find_elements(By.CSS_SELECTOR, '#findings li[data-rule="vague-target"]'),
+        60,
+    )
+    shots(browser, "draft")
+    target = browser.find_elements(By.CSS_SELECTOR, "#draft-table tbody tr[data-k] input.e-target")[
+        -1
+    ]
+    target.clear()
+    target.send_keys("≥90%")
+    wait(
+        browser,
+        lambda d: not d.find_elements(By.CSS_SELECTOR, '#findings li[data-rule="vague-target"]'),
+        60,
+    )
+    # the export is the template: fetch it as the page does and read it back
+    csv_text = browser.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        fetch('/api/draft/export?format=csv', {method: 'POST', headers: {'Content-Type': 'application/json'},
+          body: JSON.stringify({department: '测试区委老干部局', fiscal_year: 2025,
+            tasks: [{name: '老干口业务', content: ''}],
+            indicators: JSON.parse(localStorage.getItem('ikg-draft-v1')).indicators})})
+          .then(r => r.text()).then(done);"""
+    )
+    from kg.readers import read_table
+
+    path = SCREENSHOTS.parent.parent / "tests" / "artifacts" / "draft.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(csv_text, encoding="utf-8")
+    _, parsed = read_table(path)
+    assert [i.name for i in parsed.indicators] == [*added, "提升人才政策知晓度"]
+    assert parsed.indicators[-1].target == "≥90%"
+    browser.find_element(By.ID, "export-xlsx").click()  # the download itself must not error
+    time.sleep(1)
+    assert no_js_errors(browser) == []
 
 
 def test_duplicates_filter(server, browser, shots):
