@@ -2,7 +2,7 @@
 chromium-driver, driven by selenium; nothing is downloaded).
 
 One uvicorn server (``ikg serve``) runs on 127.0.0.1 over a store built from data/demo in a
-tmp dir. Screenshots of every page go to pytest's tmp dir and to docs/screenshots/.
+tmp dir. Screenshots of every page go to pytest's tmp dir, and to docs/screenshots/ with UPDATE_SCREENSHOTS=1.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ SEED_FILE = SEED / "000_3b89ef93caa61199.txt"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+#: UPDATE_SCREENSHOTS=1 copies the screenshots into docs/screenshots (else they stay in
+#: pytest's tmp dir, so a test run leaves the checkout as it was)
+UPDATE_SCREENSHOTS = os.environ.get("UPDATE_SCREENSHOTS") == "1"
 
 pytestmark = [
     pytest.mark.skipif(
@@ -126,7 +129,8 @@ def browser(tmp_path_factory):
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory):
     out = tmp_path_factory.mktemp("screenshots")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if UPDATE_SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def save(driver, name: str, width: int = 1280) -> None:
         """Full-page screenshot at ``width`` CSS px into the tmp dir and docs/screenshots/."""
@@ -139,7 +143,8 @@ def shots(tmp_path_factory):
         time.sleep(0.3)
         path = out / f"{name}.png"
         driver.save_screenshot(str(path))
-        shutil.copyfile(path, SCREENSHOTS / path.name)
+        if UPDATE_SCREENSHOTS:
+            shutil.copyfile(path, SCREENSHOTS / path.name)
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
     return save
@@ -284,7 +289,7 @@ def test_review_pasted_seed(server, browser, shots):
     shots(browser, "review")
 
 
-def test_draft_page_suggest_add_review_export(server, browser, shots):
+def test_draft_page_suggest_add_review_export(server, browser, shots, tmp_path):
     """Issue 7's drafting page end to end: a seed task in, suggestions grouped by category,
     two added to the draft, the review updates, a vague row is flagged and fixed, the draft
     exports in the template and reads back."""
@@ -358,8 +363,7 @@ def test_draft_page_suggest_add_review_export(server, browser, shots):
     )
     from kg.readers import read_table
 
-    path = SCREENSHOTS.parent.parent / "tests" / "artifacts" / "draft.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "draft.csv"
     path.write_text(csv_text, encoding="utf-8")
     _, parsed = read_table(path)
     assert [i.name for i in parsed.indicators] == [*added, "提升人才政策知晓度"]
