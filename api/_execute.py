@@ -17,7 +17,6 @@ and consumed in that one thread. Limits:
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterable
@@ -25,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyoxigraph import (
-    BlankNode,
     Literal,
     NamedNode,
     QueryBoolean,
@@ -39,12 +37,12 @@ from pyoxigraph import (
 )
 
 from api._formats import BOOLEAN, GRAPH, TABULAR, Choice, ResultFormat
-from api.errors import MalformedQuery, NotAcceptable, QueryTimeout, StoreError
+from api.errors import MalformedQuery, NotAcceptable, QueryTimeout, StoreError, StoreUnavailable
 from kg.namespaces import PREFIXES
+from kg.remote import RemoteSolutions, RemoteStoreError, RemoteTriples, RemoteUnsupported
+from kg.results import solutions_json
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-RDF_DIR_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#dirLangString"
 
 #: prefixes a query may use without declaring them (ikg:, cat:, data:, skos: …)
 DEFAULT_PREFIXES: dict[str, str] = {p: str(ns) for p, ns in PREFIXES.items()}
@@ -89,44 +87,6 @@ def _not_acceptable(kind: str, offers: tuple[ResultFormat, ...]) -> NotAcceptabl
         f"no acceptable format for a {kind} result; offered: "
         + ", ".join(f.media_type for f in offers)
     )
-
-
-def _term_json(term: Any) -> dict[str, Any]:
-    if isinstance(term, NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, Literal):
-        out: dict[str, Any] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-            if term.direction:
-                out["its:dir"] = term.direction
-        elif term.datatype.value not in (XSD_STRING, RDF_LANG_STRING, RDF_DIR_LANG_STRING):
-            out["datatype"] = term.datatype.value
-        return out
-    if isinstance(term, Triple):
-        return {
-            "type": "triple",
-            "value": {
-                "subject": _term_json(term.subject),
-                "predicate": _term_json(term.predicate),
-                "object": _term_json(term.object),
-            },
-        }
-    raise TypeError(f"unexpected term {term!r}")  # pragma: no cover
-
-
-def _solutions_json(variables: list[str], rows: Iterable[Any]) -> bytes:
-    bindings = []
-    for row in rows:
-        binding = {}
-        for name, term in zip(variables, row, strict=True):
-            if term is not None:
-                binding[name] = _term_json(term)
-        bindings.append(binding)
-    doc = {"head": {"vars": variables}, "results": {"bindings": bindings}}
-    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
 def _take(iterator: Iterable[Any], limits: Limits) -> tuple[list[Any], bool]:
@@ -200,10 +160,16 @@ def _run_query(
             result = store.query(text, base_iri=base_iri, prefixes=DEFAULT_PREFIXES, **kwargs)
         except SyntaxError as exc:
             raise MalformedQuery(f"SPARQL 语法错误 / malformed query: {exc}") from exc
+        except RemoteUnsupported as exc:
+            raise MalformedQuery(str(exc)) from exc
+        except RemoteStoreError as exc:
+            raise StoreUnavailable(str(exc)) from exc
         except OSError as exc:
             raise StoreError(f"the store failed: {exc}") from exc
         try:
             return _answer(result, negotiated, limits)
+        except RemoteStoreError as exc:
+            raise StoreUnavailable(str(exc)) from exc
         except OSError as exc:
             raise StoreError(f"the store failed while evaluating the query: {exc}") from exc
     finally:
@@ -224,19 +190,19 @@ def _answer(result: Any, negotiated: Negotiated, limits: Limits) -> Answer:
         assert isinstance(fmt, QueryResultsFormat)
         body = _as_bytes(result.serialize(format=fmt))
         return Answer(body, negotiated.boolean.content_type, False, None)
-    if isinstance(result, QuerySolutions):
+    if isinstance(result, (QuerySolutions, RemoteSolutions)):
         if negotiated.tabular is None:
             raise _not_acceptable("SELECT (tabular)", TABULAR)
         variables = [v.value for v in result.variables]
         rows, truncated = _take(result, limits)
-        doc = _solutions_json(variables, rows)
+        doc = solutions_json(variables, rows)
         fmt = negotiated.tabular.fmt.serializer
         assert isinstance(fmt, QueryResultsFormat)
         reparsed = parse_query_results(doc, QueryResultsFormat.JSON)
         assert isinstance(reparsed, QuerySolutions)
         body = _as_bytes(reparsed.serialize(format=fmt))
         return Answer(body, negotiated.tabular.content_type, truncated, len(rows))
-    if isinstance(result, QueryTriples):
+    if isinstance(result, (QueryTriples, RemoteTriples)):
         if negotiated.graph is None:
             raise _not_acceptable("CONSTRUCT/DESCRIBE (graph)", GRAPH)
         triples, truncated = _take(result, limits)
@@ -266,5 +232,7 @@ def run_update(store: Store, text: str, *, base_iri: str | None) -> None:
         store.update(text, base_iri=base_iri, prefixes=DEFAULT_PREFIXES)
     except SyntaxError as exc:
         raise MalformedQuery(f"SPARQL Update 语法错误 / malformed update: {exc}") from exc
+    except RemoteStoreError as exc:
+        raise StoreUnavailable(str(exc)) from exc
     except (OSError, RuntimeError) as exc:
         raise StoreError(f"the store could not apply the update: {exc}") from exc

@@ -17,6 +17,7 @@ import os
 import threading
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from pyoxigraph import Store
@@ -53,8 +54,20 @@ def _version() -> str:
         return "0+unknown"
 
 
-def open_store(settings: Settings) -> tuple[Store, bool]:
-    """Open ``settings.store_path``: read-only unless updates are allowed. Returns (store, ro)."""
+def open_store(settings: Settings) -> tuple[Any, bool]:
+    """Open the store: read-only unless updates are allowed. Returns (store, read_only).
+
+    With ``IKG_STORE=oxigraph-server`` the store is a :class:`kg.remote.RemoteStore`; it is
+    not contacted here, so the API starts (and answers 503) while the server is down.
+    """
+    if settings.remote:
+        from kg.remote import RemoteStore
+
+        read_only = not settings.sparql_allow_update
+        remote = RemoteStore(
+            settings.store_url or "", timeout_s=settings.store_timeout_s, read_only=read_only
+        )
+        return remote, read_only
     path: Path = settings.store_path
     if settings.sparql_allow_update:
         path.mkdir(parents=True, exist_ok=True)

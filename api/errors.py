@@ -19,6 +19,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from kg.remote import RemoteStoreError
+
 log = logging.getLogger(__name__)
 
 
@@ -101,6 +103,13 @@ class QueryTimeout(ApiError):
     code = "query_timeout"
 
 
+class StoreUnavailable(ApiError):
+    """The Oxigraph server (IKG_STORE=oxigraph-server) is down, timed out or cut its answer."""
+
+    status_code = 503
+    code = "store_unavailable"
+
+
 class StoreError(ApiError):
     """The store failed while reading or writing (I/O, a read-only store asked to write)."""
 
@@ -167,6 +176,11 @@ def install_error_handlers(app: FastAPI) -> None:
                     f"; use {allowed}" if allowed else ""
                 )
         return error_response(exc.status_code, code, detail, headers)
+
+    @app.exception_handler(RemoteStoreError)
+    async def _store_unavailable(_request: Request, exc: RemoteStoreError) -> JSONResponse:
+        # any route whose store call failed against the Oxigraph server (search, review …)
+        return error_response(503, StoreUnavailable.code, str(exc), {"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover

@@ -1,14 +1,14 @@
 """Run the API: ``serve(settings)`` (what ``ikg serve`` calls), or answer one request.
 
-``serve`` runs uvicorn with one worker on ``settings.host:settings.port``: the store is
-opened once in this process (a second worker could not open it read-write, and would only
-double the memory for a read-only one). ``request_once`` answers a single request in
+``serve`` runs uvicorn on ``settings.host:settings.port`` with one worker by default, or
+several worker processes (``ikg serve --workers N``) that each open the store read-only. ``request_once`` answers a single request in
 process, without a socket, for smoke tests (``ikg serve --get /healthz``, datasette-style).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -16,19 +16,43 @@ from api.app import create_app
 from kg.settings import Settings
 
 
-def serve(settings: Settings, *, log_level: str = "info") -> None:
-    """Serve the API until interrupted."""
+def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> None:
+    """Serve the API until interrupted.
+
+    One worker serves the app made here. Several workers are separate processes started by
+    uvicorn from :func:`app_from_env`, each opening the store read-only (the embedded store's
+    directory, or the Oxigraph server) and the embedding index; the settings reach them as
+    ``IKG_`` variables.
+    """
     import uvicorn
 
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        workers=1,
-        log_level=log_level,
-        proxy_headers=False,
-    )
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": log_level,
+        "proxy_headers": False,
+    }
+    if workers <= 1:
+        uvicorn.run(create_app(settings), workers=1, **common)
+        return
+    os.environ.update(settings_env(settings))
+    uvicorn.run("api.server:app_from_env", factory=True, workers=workers, **common)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """``settings`` as the ``IKG_`` variables that rebuild it in another process."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"IKG_{name.upper()}"] = str(value)
+    return env
+
+
+def app_from_env() -> Any:
+    """The app of one worker process (``uvicorn --factory``), settings from ``IKG_`` variables."""
+    from kg.settings import get_settings
+
+    return create_app(get_settings())
 
 
 def request_once(

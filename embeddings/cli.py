@@ -77,7 +77,7 @@ def _open(data_dir: Path | None, *, need_encoder: bool):  # type: ignore[no-unty
     except ValueError as exc:
         _err(f"error: settings: {exc}")
         raise typer.Exit(2) from exc
-    if not settings.store_path.exists():
+    if not settings.remote and not settings.store_path.exists():
         _err(f"error: no graph store at {settings.store_path}; run `ikg build` first")
         raise typer.Exit(2)
 
@@ -86,7 +86,7 @@ def _open(data_dir: Path | None, *, need_encoder: bool):  # type: ignore[no-unty
             _err(f"{message}: {n}/{total}")
 
     with _errors():
-        store = GraphStore(settings.store_path, read_only=True)
+        store = GraphStore(settings.store_target, read_only=True)
         index, report = open_index(
             store, settings.data_dir, settings, need_encoder=need_encoder, progress=progress
         )

@@ -75,7 +75,7 @@ def links_graph(pairs: list[DuplicatePair], method: str, cluster_min: dict[int, 
     return g
 
 
-def write_links(store_path: Path, index: IndicatorIndex, settings: Any = None) -> int:
+def write_links(store_path: Path | str, index: IndicatorIndex, settings: Any = None) -> int:
     """Replace the similarity graph in the store with the index's review-band-or-better pairs."""
     from kg.store import GraphStore
 

@@ -131,7 +131,7 @@ def prepare_library(path: Path, *, shacl: bool = True) -> BuiltLibrary:
 
 def build(
     sources: Iterable[Path],
-    store_path: Path,
+    store_path: Path | str,
     *,
     reader: str | None = None,
     shacl: bool = True,

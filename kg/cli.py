@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import IkgError, ValidationFailed
+from .remote import RemoteStoreError, RemoteUnsupported
 from .settings import Settings, get_settings
 
 app = typer.Typer(
@@ -35,6 +36,17 @@ out = Console(soft_wrap=True)
 DataDir = Annotated[
     Path | None,
     typer.Option("--data-dir", help="data directory (default: IKG_DATA_DIR or data/build)"),
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="oxigraph (embedded, under --data-dir) or oxigraph-server (default: IKG_STORE)",
+    ),
+]
+StoreUrlOpt = Annotated[
+    str | None,
+    typer.Option("--store-url", help="the Oxigraph server, http://host:port (IKG_STORE_URL)"),
 ]
 ReaderOpt = Annotated[
     str | None,
@@ -54,9 +66,14 @@ class QueryFormat(StrEnum):
     json = "json"
 
 
-def _settings(data_dir: Path | None) -> Settings:
+def _settings(
+    data_dir: Path | None, store: str | None = None, store_url: str | None = None
+) -> Settings:
+    overrides: dict[str, Any] = {"data_dir": data_dir, "store": store, "store_url": store_url}
+    if store_url and not store:
+        overrides["store"] = "oxigraph-server"
     try:
-        return get_settings(**({"data_dir": data_dir} if data_dir else {}))
+        return get_settings(**{k: v for k, v in overrides.items() if v})
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         err.print(f"[red]error:[/red] settings: {exc}")
         raise typer.Exit(2) from exc
@@ -78,6 +95,9 @@ def _errors() -> Iterator[None]:
     except FileNotFoundError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from exc
+    except RemoteStoreError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(3) from exc
 
 
 @app.command()
@@ -127,13 +147,15 @@ def build(
     data_dir: DataDir = None,
     reader: ReaderOpt = None,
     no_shacl: Annotated[bool, typer.Option("--no-shacl", help="skip SHACL validation")] = False,
+    store: StoreOpt = None,
+    store_url: StoreUrlOpt = None,
 ) -> None:
     """Read tables, validate them and load them into the graph store (replacing earlier versions)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from .build import build as run_build
 
-    settings = _settings(data_dir)
+    settings = _settings(data_dir, store, store_url)
     with (
         _errors(),
         Progress(
@@ -151,7 +173,7 @@ def build(
 
         report = run_build(
             sources,
-            settings.store_path,
+            settings.store_target,
             reader=reader,
             shacl=settings.validate_shacl and not no_shacl,
             progress=progress,
@@ -171,7 +193,7 @@ def build(
             f"[yellow]warning:[/yellow] {w.source.file}:{w.source.line}: {w.message}: {w.text}",
             highlight=False,
         )
-    err.print(f"built {len(report.tables)} table(s) into {settings.store_path}", highlight=False)
+    err.print(f"built {len(report.tables)} table(s) into {settings.store_target}", highlight=False)
 
 
 def _index_after_build(settings: Settings, progress: Any) -> None:
@@ -184,7 +206,7 @@ def _index_after_build(settings: Settings, progress: Any) -> None:
         return
     try:
         report = index_for_store(
-            settings.store_path, settings.data_dir, settings, progress=progress
+            settings.store_target, settings.data_dir, settings, progress=progress
         )
     except ImportError as exc:
         err.print(f"note: embedding index not built: {exc}", markup=False)
@@ -198,7 +220,7 @@ def _link_library(settings: Settings) -> None:
     """Link table indicators to the indicator libraries (kg.library), after the index."""
     from .library import link_library
 
-    report = link_library(settings.store_path, settings.data_dir, settings)
+    report = link_library(settings.store_target, settings.data_dir, settings)
     err.print(report.summary(), markup=False, highlight=False)
 
 
@@ -206,7 +228,12 @@ def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
     from .store import GraphStore
 
     with _errors():
-        return GraphStore(settings.store_path, read_only=True)
+        store = GraphStore(
+            settings.store_target, read_only=True, timeout_s=settings.store_timeout_s
+        )
+        if store.url is not None:
+            store.ox.ping()  # type: ignore[attr-defined]
+        return store
 
 
 def _read_query(text: str) -> str:
@@ -226,27 +253,33 @@ def query(
     sparql: Annotated[str, typer.Argument(help="a SPARQL query, @file.rq, or - for stdin")],
     format: Annotated[QueryFormat, typer.Option("--format", "-f")] = QueryFormat.table,
     data_dir: DataDir = None,
+    store: StoreOpt = None,
+    store_url: StoreUrlOpt = None,
 ) -> None:
     """Run a read-only SPARQL query (prefixes ikg:, cat:, skos: … are predeclared)."""
-    settings = _settings(data_dir)
-    store = _open_store(settings)
+    settings = _settings(data_dir, store, store_url)
+    graph_store = _open_store(settings)
     text = _read_query(sparql)
     kwargs: dict[str, Any] = {}
     if "textSimilarity" in text:  # the similarity function needs the embedding index
         from api.sparql_functions import custom_functions
         from embeddings.index import open_index
 
-        index, _ = open_index(store, settings.data_dir, settings)
+        index, _ = open_index(graph_store, settings.data_dir, settings)
         kwargs["custom_functions"] = custom_functions(index)
     try:
-        result = store.query(text, **kwargs)
+        with _errors():
+            result = graph_store.query(text, **kwargs)
     except SyntaxError as exc:
         err.print(f"[red]error:[/red] malformed SPARQL: {exc}", highlight=False)
         raise typer.Exit(2) from exc
-    if isinstance(result, bool):
+    except RemoteUnsupported as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    if isinstance(result, (bool, ox.QueryBoolean)):
         print("true" if result else "false")
         return
-    if isinstance(result, ox.QueryTriples):
+    if not hasattr(result, "variables"):  # CONSTRUCT / DESCRIBE (embedded or remote)
         sys.stdout.write(result.serialize(format=ox.RdfFormat.TURTLE).decode("utf-8"))
         return
     if format is QueryFormat.table:
@@ -266,19 +299,21 @@ def query(
 
 
 @app.command("validate")
-def validate_cmd(data_dir: DataDir = None) -> None:
+def validate_cmd(
+    data_dir: DataDir = None, store: StoreOpt = None, store_url: StoreUrlOpt = None
+) -> None:
     """Validate every table graph in the store against ontology/shapes.ttl."""
     from .namespaces import ORGANISATIONS_GRAPH
     from .store import table_graphs
     from .validate import conforms
 
-    settings = _settings(data_dir)
-    store = _open_store(settings)
+    settings = _settings(data_dir, store, store_url)
+    graph_store = _open_store(settings)
     bad = 0
-    graphs = list(table_graphs(store))
-    organisations = store.graph(ORGANISATIONS_GRAPH)
+    graphs = list(table_graphs(graph_store))
+    organisations = graph_store.graph(ORGANISATIONS_GRAPH)
     for g in graphs:
-        ok, text = conforms(store.graph(g) + organisations)
+        ok, text = conforms(graph_store.graph(g) + organisations)
         if ok:
             err.print(f"ok   {g}", highlight=False)
         else:
@@ -302,13 +337,15 @@ SELECT ?l1 ?l2 (COUNT(?i) AS ?n) WHERE {
 def stats(
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    store: StoreOpt = None,
+    store_url: StoreUrlOpt = None,
 ) -> None:
     """Counts: tables, departments, years, tasks, indicators per category, triples."""
-    settings = _settings(data_dir)
-    store = _open_store(settings)
+    settings = _settings(data_dir, store, store_url)
+    graph_store = _open_store(settings)
 
     def count(where: str) -> int:
-        _, rows = store.select(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }}")
+        _, rows = graph_store.select(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }}")
         return int(rows[0][0].toPython())  # type: ignore[union-attr]
 
     summary: dict[str, Any] = {
@@ -320,9 +357,9 @@ def stats(
         "goals": count("?x a ikg:Goal"),
         "indicators": count("?x a ikg:Indicator"),
         "not_applicable_categories": count("?x a ikg:CategoryNotApplicable"),
-        "triples": len(store),
+        "triples": len(graph_store),
     }
-    _, rows = store.select(STATS_QUERY)
+    _, rows = graph_store.select(STATS_QUERY)
     summary["indicators_by_category"] = [
         {"level1": str(r[0]), "level2": str(r[1]), "count": int(r[2].toPython())}
         for r in rows  # type: ignore[union-attr]
@@ -344,28 +381,45 @@ def serve(
     data_dir: DataDir = None,
     host: Annotated[str | None, typer.Option("--host")] = None,
     port: Annotated[int | None, typer.Option("--port")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, max=64, help="API worker processes (each opens the store read-only)"
+        ),
+    ] = 1,
+    store: StoreOpt = None,
+    store_url: StoreUrlOpt = None,
 ) -> None:
-    """Serve the SPARQL endpoint, the JSON API and the web page."""
+    """Serve the SPARQL endpoint, the JSON API and the web pages."""
     from api.server import serve as run
 
+    settings = _settings(data_dir, store, store_url)
     overrides: dict[str, Any] = {}
-    if data_dir:
-        overrides["data_dir"] = data_dir
     if host:
         overrides["host"] = host
     if port:
         overrides["port"] = port
-    try:
-        settings = get_settings(**overrides)
-    except ValueError as exc:
-        err.print(f"[red]error:[/red] settings: {exc}")
-        raise typer.Exit(2) from exc
-    if not settings.store_path.exists():
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    if settings.remote:
+        from .remote import RemoteStore
+
+        try:
+            RemoteStore(settings.store_url or "", timeout_s=5).ping()
+        except RemoteStoreError as exc:  # serve anyway: the API answers 503 until it is back
+            err.print(f"[yellow]warning:[/yellow] {exc}", highlight=False)
+    elif not settings.store_path.exists():
         err.print(
             f"[red]error:[/red] no graph store at {settings.store_path}; run `ikg build` first"
         )
         raise typer.Exit(2)
-    run(settings)
+    if workers > 1 and settings.sparql_allow_update and not settings.remote:
+        err.print(
+            "[red]error:[/red] --workers > 1 with IKG_SPARQL_ALLOW_UPDATE needs the Oxigraph "
+            "server store (the embedded store has one writer)"
+        )
+        raise typer.Exit(2)
+    run(settings, workers=workers)
 
 
 def _register_optional_commands() -> None:

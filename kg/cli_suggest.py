@@ -47,7 +47,7 @@ def suggest(
     except ValueError as exc:
         _err(f"error: settings: {exc}")
         raise typer.Exit(2) from exc
-    if not (settings.store_path / "CURRENT").is_file():
+    if not settings.remote and not (settings.store_path / "CURRENT").is_file():
         _err(f"error: no graph store at {settings.store_path}; run `ikg build` first")
         raise typer.Exit(2)
     try:

@@ -172,7 +172,11 @@ def links_graph(links: list[Link]) -> Graph:
 
 
 def link_library(
-    store_path: Path, data_dir: Path, settings: Any = None, *, method: str | None = None
+    store_path: Path | str,
+    data_dir: Path,
+    settings: Any = None,
+    *,
+    method: str | None = None,
 ) -> LinkReport:
     """(Re)write the library-links graph of the store at ``store_path``.
 

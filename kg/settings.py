@@ -21,9 +21,19 @@ class Settings(BaseSettings):
         default=Path("data/build"),
         description="where the graph store (store/), the embedding index and caches live",
     )
-    store: Literal["oxigraph"] = Field(
+    store: Literal["oxigraph", "oxigraph-server"] = Field(
         default="oxigraph",
-        description="graph store backend; 'oxigraph' is the embedded on-disk store",
+        description=(
+            "graph store backend: 'oxigraph', the embedded on-disk store under data_dir/store; "
+            "'oxigraph-server', an Oxigraph server at store_url (oxigraph serve / serve-read-only)"
+        ),
+    )
+    store_url: str | None = Field(
+        default=None,
+        description="the Oxigraph server's base URL (http://host:7878) when store=oxigraph-server",
+    )
+    store_timeout_s: float = Field(
+        default=60.0, gt=0, le=3600, description="HTTP timeout of requests to the Oxigraph server"
     )
     validate_shacl: bool = Field(
         default=True,
@@ -62,9 +72,35 @@ class Settings(BaseSettings):
             raise ValueError("IKG_SPARQL_ALLOW_UPDATE needs IKG_SPARQL_UPDATE_TOKEN to be set")
         return self
 
+    @model_validator(mode="after")
+    def _server_needs_url(self) -> Settings:
+        if self.store == "oxigraph-server":
+            from urllib.parse import urlsplit
+
+            url = urlsplit(self.store_url or "")
+            if url.scheme not in ("http", "https") or not url.netloc:
+                raise ValueError(
+                    "IKG_STORE=oxigraph-server needs IKG_STORE_URL=http://host:port of an Oxigraph "
+                    f"server (got {self.store_url!r})"
+                )
+        return self
+
     @property
     def store_path(self) -> Path:
+        """Where the embedded store lives (data_dir/store)."""
         return self.data_dir / "store"
+
+    @property
+    def remote(self) -> bool:
+        return self.store == "oxigraph-server"
+
+    @property
+    def store_target(self) -> Path | str:
+        """What :class:`kg.store.GraphStore` opens: the embedded store's path or the server URL."""
+        if self.remote:
+            assert self.store_url is not None
+            return self.store_url
+        return self.store_path
 
 
 def check_environment(environ: dict[str, str] | None = None) -> None:

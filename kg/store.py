@@ -69,7 +69,21 @@ def _quads(graph: Graph, graph_name: URIRef) -> Iterator[ox.Quad]:
 class GraphStore:
     """A thin wrapper that keeps the project's conventions in one place."""
 
-    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: Path | str | None, *, read_only: bool = False, timeout_s: float = 60.0
+    ) -> None:
+        """``path``: the embedded store's directory, an Oxigraph server's ``http://`` URL
+        (:mod:`kg.remote`), or None for a store in memory."""
+        self.url: str | None = None
+        if isinstance(path, str) and path.startswith(("http://", "https://")):
+            from .remote import RemoteStore
+
+            self.path = None
+            self.url = path
+            self.ox = RemoteStore(path, timeout_s=timeout_s, read_only=read_only)  # type: ignore[assignment]
+            self.read_only = read_only
+            return
+        path = Path(path) if isinstance(path, str) else path
         self.path = path
         if path is None:
             self.ox = ox.Store()
@@ -87,6 +101,7 @@ class GraphStore:
         """Wrap an already open pyoxigraph store (the API's) without reopening it."""
         self = cls.__new__(cls)
         self.path = None
+        self.url = getattr(store, "url", None)
         self.ox = store
         self.read_only = read_only
         return self
@@ -97,8 +112,16 @@ class GraphStore:
 
         ``shared`` triples (organisations) are added to the shared graph in the
         same transaction; that graph is a set, so adding them again is a no-op.
+        On an Oxigraph server the table's graph is replaced by one Graph Store Protocol
+        ``PUT`` (atomic on the server) and the shared triples follow in a ``POST``.
         """
         body = graph.serialize(format="nt")
+        if self.url is not None:  # Graph Store Protocol: PUT replaces the table's graph
+            self.ox.put_graph(str(graph_name), body.encode("utf-8"))  # type: ignore[attr-defined]
+            if shared is not None and len(shared):
+                nt = shared.serialize(format="nt").encode("utf-8")
+                self.ox.post_graph(str(ORGANISATIONS_GRAPH), nt)  # type: ignore[attr-defined]
+            return
         update = f"DROP SILENT GRAPH <{graph_name}> ;\nINSERT DATA {{ GRAPH <{graph_name}> {{\n{body}\n}}"
         if shared is not None and len(shared):
             update += f"\nGRAPH <{ORGANISATIONS_GRAPH}> {{\n{shared.serialize(format='nt')}\n}}"
@@ -135,7 +158,7 @@ class GraphStore:
     def select(self, sparql: str) -> tuple[list[str], list[list[Node | None]]]:
         """A SELECT query's variables and rows as rdflib terms."""
         res = self.query(sparql)
-        if not isinstance(res, ox.QuerySolutions):
+        if isinstance(res, (ox.QueryBoolean, ox.QueryTriples)) or not hasattr(res, "variables"):
             raise ValueError("expected a SELECT query")
         names = [v.value for v in res.variables]
         rows = [[to_rdflib(sol[name]) for name in names] for sol in res]

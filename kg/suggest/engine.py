@@ -569,7 +569,8 @@ def engine_for(
             store = GraphStore.from_store(store, read_only=True)  # reuse the caller's open store
         opened = None
         if store is None:
-            opened = store = GraphStore(Path(data_dir) / "store", read_only=True)
+            target = getattr(settings, "store_target", None) or Path(data_dir) / "store"
+            opened = store = GraphStore(target, read_only=True)
         try:
             if index is None:
                 index, _ = open_index(store, Path(data_dir), settings)
