@@ -357,6 +357,9 @@ def stats(
         "goals": count("?x a ikg:Goal"),
         "indicators": count("?x a ikg:Indicator"),
         "not_applicable_categories": count("?x a ikg:CategoryNotApplicable"),
+        "libraries": count("?x a ikg:IndicatorLibrary"),
+        "library_indicators": count("?x a ikg:LibraryIndicator"),
+        "indicators_linked_to_library": count("?x ikg:matchesLibraryIndicator ?l"),
         "triples": len(graph_store),
     }
     _, rows = graph_store.select(STATS_QUERY)

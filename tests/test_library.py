@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,19 @@ def test_lexical_score() -> None:
     assert lexical_score("预算执行率", "预算执行率") == 1.0
     assert lexical_score("受训学员满意度", "受訓學員滿意度(%)") == 1.0  # traditional, unit
     assert lexical_score("培训完成率", "举办人才日活动") == 0.0
+
+
+def test_ikg_stats_counts_the_libraries(store: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    result = CliRunner().invoke(app, ["stats", "--json", "--data-dir", str(store.parent)])
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.stdout)
+    assert stats["libraries"] == 5
+    assert stats["library_indicators"] == sum(n for n, _, _ in EXPECTED.values()) + 2
+    with GraphStore(store, read_only=True) as s:
+        _, rows = s.select("SELECT (COUNT(*) AS ?n) WHERE { ?i ikg:matchesLibraryIndicator ?c }")
+    assert stats["indicators_linked_to_library"] >= 1
+    assert stats["indicators_linked_to_library"] <= int(rows[0][0].toPython())
