@@ -4,11 +4,14 @@ No application is built at import time. State lives on ``app.state``: ``settings
 pyoxigraph ``store``, ``store_read_only`` and ``query_slots`` (a semaphore bounding the
 queries evaluated at once, timed-out ones included).
 
-The store is opened **read-only** (``Store.read_only``) so that ``ikg build`` can write the
-same directory from another process; the API then answers from the state of the store when
-it was opened and must be restarted to see a rebuild. Only when
-``settings.sparql_allow_update`` is true is the store opened read-write, which holds the
-store's lock: ``ikg build`` cannot run while such a server is up.
+The embedded store is opened **read-only** (``Store.read_only``) so that ``ikg build`` can
+write the same directory from another process; SPARQL and the table routes then answer from
+the state of the store when it was opened and need a restart to see a rebuild, while search,
+similar, duplicates and suggest follow the embedding index's published versions
+(:func:`api.services.get_index`). Only when ``settings.sparql_allow_update`` is true is the
+store opened read-write, which holds the store's lock: ``ikg build`` cannot run while such a
+server is up. With ``IKG_STORE=oxigraph-server`` the store is the server
+(:class:`kg.remote.RemoteStore`) and every route sees what the loader has written.
 """
 
 from __future__ import annotations

@@ -1,16 +1,24 @@
 """The layer between the JSON routers and the libraries (embedding index, store, review).
 
-The embedding index is loaded once per app, lazily and under a lock; everything CPU-bound
-is called from the routers through ``anyio.to_thread``.
+The embedding index is loaded once per app, lazily and under a lock, and reloaded when
+``ikg build`` publishes a new version of it (:func:`get_index`); everything CPU-bound is
+called from the routers through ``anyio.to_thread``.
 """
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from api.errors import ApiError
 from kg.store import GraphStore
+
+log = logging.getLogger(__name__)
 
 DATA_NS = "https://w3id.org/indicator-kg/data/"
 #: duplicate reports kept per app, one per (scope, threshold)
@@ -37,6 +45,10 @@ def graph_store(app: Any) -> GraphStore:
 
 
 _lock = threading.Lock()
+#: seconds between two looks at the embedding index's ``CURRENT`` pointer (tests set 0)
+INDEX_CHECK_INTERVAL_S = 1.0
+#: a published version that could not be loaded here is tried again after this many seconds
+INDEX_RETRY_S = 30.0
 
 
 def make_encoder(settings: Any) -> Any:
@@ -54,27 +66,148 @@ def make_encoder(settings: Any) -> Any:
     return CachedEncoder(inner, cache)
 
 
+def _encoder(app: Any) -> Any:
+    """One encoder per app, kept across index reloads (loading a model costs seconds)."""
+    enc = getattr(app.state, "embedding_encoder", None)
+    if enc is None:
+        enc = make_encoder(app.state.settings)
+        app.state.embedding_encoder = enc
+    return enc
+
+
+def may_rebuild_index(app: Any) -> bool:
+    """Whether this process rebuilds an index that is stale against the store.
+
+    ``app.state.index_rebuild`` decides when set. Otherwise a single process (``ikg serve``,
+    tests) rebuilds, as it always did; a worker of ``ikg serve --workers N`` (uvicorn starts
+    them with ``multiprocessing``, so they have a parent process) leaves that to the loader
+    (``ikg build``) and waits for the version it publishes. Either way a rebuild is published
+    as a new version (``FaissIndex.save``): other processes never see half of it.
+    """
+    explicit = getattr(app.state, "index_rebuild", None)
+    if explicit is not None:
+        return bool(explicit)
+    return multiprocessing.parent_process() is None
+
+
+@contextmanager
+def _indicator_store(app: Any) -> Iterator[GraphStore]:
+    """Where the index's indicators are read from.
+
+    The embedded store opened read-only is a snapshot of when the app started; a fresh
+    read-only view of the same directory sees the tables ``ikg build`` added since, which the
+    index it published describes. Any other store (read-write, server) is live already.
+    """
+    settings = app.state.settings
+    path = getattr(settings, "store_path", None)
+    if (
+        app.state.store_read_only
+        and not getattr(settings, "remote", False)
+        and path is not None
+        and (path / "CURRENT").is_file()
+    ):
+        with GraphStore(path, read_only=True) as gs:
+            yield gs
+        return
+    yield graph_store(app)
+
+
+def _open_index(app: Any, *, rebuild: bool) -> Any:
+    from embeddings.index import open_index
+
+    settings = app.state.settings
+    with _indicator_store(app) as store:
+        index, _ = open_index(
+            store,
+            settings.data_dir,
+            settings,
+            on_stale="rebuild" if rebuild else "error",
+            encoder=_encoder(app),
+        )
+    return index
+
+
+def _install(app: Any, index: Any) -> None:
+    """Serve ``index`` from now on; requests already running keep the object they hold."""
+    app.state.embedding_index = index
+    app.state.duplicates_cache = {}
+    app.state.suggest_engine = None
+
+
+def _published_version(app: Any) -> str | None:
+    from embeddings.faiss_index import FaissIndex
+    from embeddings.index import index_dir
+
+    try:
+        return FaissIndex.current_version(index_dir(app.state.settings.data_dir))
+    except (OSError, ValueError):
+        return None
+
+
 def get_index(app: Any) -> Any:
-    """The app's IndicatorIndex; rebuilt from the encoder cache if missing or stale."""
+    """The app's IndicatorIndex, following the version ``ikg build`` publishes.
+
+    Loaded on first use (rebuilt from the encoder cache when missing, or stale where
+    :func:`may_rebuild_index`). Then at most every :data:`INDEX_CHECK_INTERVAL_S` seconds
+    the published version is compared with the served one; a new one is loaded in the
+    calling thread while the others keep answering from the old one, and swapped in.
+    """
     index = getattr(app.state, "embedding_index", None)
-    if index is not None:
+    if index is None:
+        return _first_load(app)
+    now = time.monotonic()
+    if now - getattr(app.state, "embedding_index_checked", 0.0) < INDEX_CHECK_INTERVAL_S:
         return index
+    app.state.embedding_index_checked = now
+    current = _published_version(app)
+    if current is None or current == getattr(index, "version", None):
+        return index
+    failed = getattr(app.state, "embedding_index_failed", None)
+    if failed is not None and failed[0] == current and now - failed[1] < INDEX_RETRY_S:
+        return index
+    if not _lock.acquire(blocking=False):
+        return index  # another thread is loading it: answer from the old one meanwhile
+    try:
+        index = app.state.embedding_index
+        if getattr(index, "version", None) == current:
+            return index
+        try:
+            new = _open_index(app, rebuild=False)
+        except Exception as exc:  # keep serving the old version; say why once per try
+            app.state.embedding_index_failed = (current, now, str(exc))
+            log.warning(
+                "embedding index version %s not loaded, still serving %s: %s",
+                current,
+                index.version,
+                exc,
+            )
+            return index
+        _install(app, new)
+        log.info("embedding index: now serving version %s", new.version)
+        return new
+    finally:
+        _lock.release()
+
+
+def _first_load(app: Any) -> Any:
     with _lock:
         index = getattr(app.state, "embedding_index", None)
-        if index is None:
-            try:
-                from embeddings.index import open_index
-
-                settings = app.state.settings
-                index, _ = open_index(
-                    graph_store(app), settings.data_dir, settings, encoder=make_encoder(settings)
-                )
-            except Exception as exc:
-                raise IndexUnavailable(
-                    f"相似度索引不可用 / embedding index unavailable ({exc}); run `ikg build`"
-                ) from exc
-            app.state.embedding_index = index
-            app.state.duplicates_cache = {}
+        if index is not None:
+            return index
+        now = time.monotonic()
+        current = _published_version(app)
+        failed = getattr(app.state, "embedding_index_failed", None)
+        if failed is not None and failed[0] == current and now - failed[1] < INDEX_RETRY_S:
+            raise IndexUnavailable(failed[2])
+        try:
+            index = _open_index(app, rebuild=current is None or may_rebuild_index(app))
+        except Exception as exc:
+            message = f"相似度索引不可用 / embedding index unavailable ({exc}); run `ikg build`"
+            app.state.embedding_index_failed = (current, now, message)
+            raise IndexUnavailable(message) from exc
+        app.state.embedding_index_checked = now
+        app.state.embedding_index_failed = None
+        _install(app, index)
     return index
 
 

@@ -3,7 +3,8 @@
 Layout in the data directory, beside the graph store::
 
     DATA_DIR/store/                    the graph (kg.store)
-    DATA_DIR/embeddings/index/         config.json, index.faiss, ids.json (FaissIndex)
+    DATA_DIR/embeddings/index/         CURRENT + versions/<version>/{config.json, index.faiss,
+                                       ids.json} (FaissIndex: saved atomically, versioned)
     DATA_DIR/embeddings/cache.sqlite   vectors keyed by (model, text): unchanged names cost nothing
 
 ``config.json`` records the model, the text recipe, the profile used and a
@@ -11,7 +12,9 @@ fingerprint of what was embedded (every indicator URI with its text). On open th
 fingerprint is recomputed from the store: a different one means the graph moved
 on (a table added or replaced) and the index is either rebuilt from the cache
 (``on_stale="rebuild"``, what the CLI does) or refused with
-:class:`StaleIndexError` (``on_stale="error"``) — never used silently.
+:class:`StaleIndexError` (``on_stale="error"``) — never used silently. A rebuild publishes
+a new version; ``IndicatorIndex.version`` says which one an object was loaded from, and
+``FaissIndex.current_version(index_dir(data_dir))`` which one is published now.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from ._optional import require
 from .cache import CachedEncoder, EmbeddingCache
 from .corpus import fingerprint, load_indicators, text_hashes
 from .encoders import DEFAULT_MODEL, Encoder, load_encoder
-from .faiss_index import FaissIndex, ModelMismatchError
+from .faiss_index import FaissIndex, ModelMismatchError, VersionGoneError
 from .lexical import LexicalIndex
 from .scoring import PairScore, Profile, WordEncoder, pair_residues, profile_for, score_pair
 from .text import DEFAULT_RECIPE, IndicatorText, Recipe, embed_text
@@ -191,8 +194,14 @@ class IndicatorIndex:
                 self._matrix = self.vectors.vectors([it.id for it in self.items])
         return self._matrix
 
-    def save(self, directory: Path) -> None:
-        self.vectors.save(
+    @property
+    def version(self) -> str | None:
+        """The saved version the vectors come from (None: not saved, or the old flat layout)."""
+        return self.vectors.version
+
+    def save(self, directory: Path) -> str:
+        """Save as a new version of the index in ``directory`` and publish it; its name."""
+        return self.vectors.save(
             directory,
             meta={
                 "recipe": self.recipe,
@@ -471,28 +480,27 @@ def open_index(
     """
     items = load_indicators(store)
     path = index_dir(data_dir)
-    try:
-        config = FaissIndex.read_config(path)
-    except FileNotFoundError:
-        config = None
-    wanted = setting(settings, "embedding_model", DEFAULT_MODEL)
-    built_with = (config or {}).get("meta", {}).get("model_setting", wanted)
-    if encoder is None and (need_encoder or config is None or built_with != wanted):
-        encoder = make_encoder(settings, data_dir)
-    model_id = encoder.model_id if encoder is not None else (config or {}).get("model_id", "")
-    reason = "no index yet" if config is None else _stale_reason(config, items, model_id)
-    if reason is None:
+    for attempt in range(3):
+        try:
+            config = FaissIndex.read_config(path)
+        except FileNotFoundError:
+            config = None
+        wanted = setting(settings, "embedding_model", DEFAULT_MODEL)
+        built_with = (config or {}).get("meta", {}).get("model_setting", wanted)
+        if encoder is None and (need_encoder or config is None or built_with != wanted):
+            encoder = make_encoder(settings, data_dir)
+        model_id = encoder.model_id if encoder is not None else (config or {}).get("model_id", "")
+        reason = "no index yet" if config is None else _stale_reason(config, items, model_id)
+        if reason is not None:
+            break
         assert config is not None
-        fi = FaissIndex.load(path, model_id=model_id)
-        meta = fi.meta
-        index = IndicatorIndex(
-            items,
-            fi,
-            encoder=encoder,
-            recipe=meta.get("recipe", DEFAULT_RECIPE),
-            floor=meta.get("floor"),
-        )
-        return index, None
+        try:  # exactly the version whose fingerprint was checked
+            fi = FaissIndex.load(path, model_id=model_id, version=config["version"])
+        except VersionGoneError:
+            if attempt == 2:
+                raise
+            continue  # pruned after two newer saves meanwhile: look again
+        return _from_saved(items, fi, encoder), None
     if on_stale == "error":
         raise StaleIndexError(
             f"the embedding index at {path} is stale: {reason}. "
@@ -502,6 +510,18 @@ def open_index(
         encoder = make_encoder(settings, data_dir)
     index, report = _rebuild(items, encoder, path, settings, reason, progress)
     return index, report
+
+
+def _from_saved(
+    items: list[IndicatorText], fi: FaissIndex, encoder: Encoder | None
+) -> IndicatorIndex:
+    return IndicatorIndex(
+        items,
+        fi,
+        encoder=encoder,
+        recipe=fi.meta.get("recipe", DEFAULT_RECIPE),
+        floor=fi.meta.get("floor"),
+    )
 
 
 def _rebuild(
@@ -521,7 +541,7 @@ def _rebuild(
         progress=progress,
     )
     index.model_setting = setting(settings, "embedding_model", DEFAULT_MODEL)
-    index.save(path)
+    index.save(path)  # a new version, published atomically: readers never see half of it
     encoded = getattr(encoder, "misses", len(items)) - before
     return index, IndexReport(
         path, encoder.model_id, len(items), index.vectors.kind, encoded, True, reason
@@ -549,23 +569,27 @@ def index_for_store(
         items = load_indicators(store)
     path = index_dir(data_dir)
     enc = encoder or make_encoder(settings, data_dir)
-    try:
-        config = FaissIndex.read_config(path)
+    fi: FaissIndex | None = None
+    reason: str | None = "no index yet"
+    for attempt in range(3):
+        try:
+            config = FaissIndex.read_config(path)
+        except FileNotFoundError:
+            break
         reason = _stale_reason(config, items, enc.model_id)
-    except FileNotFoundError:
-        reason = "no index yet"
-    if reason is None:
-        fi = FaissIndex.load(path, model_id=enc.model_id)
-        index = IndicatorIndex(
-            items,
-            fi,
-            encoder=enc,
-            recipe=fi.meta.get("recipe", DEFAULT_RECIPE),
-            floor=fi.meta.get("floor"),
-        )
+        if reason is not None:
+            break
+        try:  # exactly the version whose fingerprint was checked
+            fi = FaissIndex.load(path, model_id=enc.model_id, version=config["version"])
+            break
+        except VersionGoneError:
+            if attempt == 2:
+                raise
+    if fi is not None:
+        index = _from_saved(items, fi, enc)
         report = IndexReport(path, enc.model_id, len(items), fi.kind, 0, False, "up to date")
     else:
-        index, report = _rebuild(items, enc, path, settings, reason, progress)
+        index, report = _rebuild(items, enc, path, settings, reason or "no index", progress)
     if write_links:
         from .links import write_links as _write
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 np = pytest.importorskip("numpy")
@@ -78,7 +76,7 @@ def test_save_load_roundtrip_and_refuses_another_model(tmp_path) -> None:
     fi.index([f"i{n}" for n in range(40)], x)
     fi.remove(["i3"])
     fi.save(tmp_path / "idx", meta={"note": "x"})
-    config = json.loads((tmp_path / "idx" / "config.json").read_text())
+    config = FaissIndex.read_config(tmp_path / "idx")
     assert config["model_id"] == "model-a" and config["dim"] == 12 and config["normalised"]
     assert config["count"] == 39 and config["meta"] == {"note": "x"}
     back = FaissIndex.load(tmp_path / "idx", model_id="model-a")

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from embeddings import cli as emb_cli
 from embeddings.duplicates import find_duplicates
 from embeddings.encoders import DEFAULT_MODEL, HashingEncoder, load_encoder
+from embeddings.faiss_index import FaissIndex
 from embeddings.index import (
     StaleIndexError,
     describe,
@@ -240,7 +241,7 @@ def test_ikg_build_brings_the_index_in_step(tmp_path, monkeypatch) -> None:
     r = runner.invoke(ikg, ["build", str(SEED), "--data-dir", str(tmp_path)])
     assert r.exit_code == 0, r.output
     assert "embedding index" in r.output and "166 indicator(s)" in r.output
-    config = json.loads((tmp_path / "embeddings" / "index" / "config.json").read_text("utf-8"))
+    config = FaissIndex.read_config(tmp_path / "embeddings" / "index")
     assert config["count"] == 166 and config["model_id"].startswith("hash")
     r = runner.invoke(
         ikg,
