@@ -222,7 +222,13 @@ def find_duplicates(
         for i, j in sorted(index.candidate_pairs(k))
         if scope == "all" or scope_of(items[i], items[j]) == scope
     ]
-    kept = {ij: ps for ij, ps in zip(cands, index.pairs(cands), strict=True) if ps.score >= t}
+    # scored in batches: only the pairs that pass stay in memory (millions of candidates at scale)
+    kept: dict[tuple[int, int], PairScore] = {}
+    for start in range(0, len(cands), SCORE_BATCH):
+        chunk = cands[start : start + SCORE_BATCH]
+        for ij, ps in zip(chunk, index.pairs(chunk), strict=True):
+            if ps.score >= t:
+                kept[ij] = ps
 
     # common by data: a name family spanning ≥ half the departments (and ≥ 3)
     common_data: set[int] = set()
@@ -257,6 +263,9 @@ def find_duplicates(
         (prof.t_duplicate, prof.t_review, prof.t_related),
     )
 
+
+#: candidate pairs scored at once by find_duplicates
+SCORE_BATCH = 20_000
 
 #: components up to this size get every pair scored before they are split
 EXACT_COMPONENT = 80

@@ -40,6 +40,8 @@ Progress = Callable[[str, int, int], None]
 OnStale = Literal["rebuild", "error"]
 
 INDEX_DIR = Path("embeddings") / "index"
+#: duplicate sweeps add each indicator's lexical (TF-IDF) neighbours up to this many indicators
+LEXICAL_CANDIDATES_MAX = 200_000
 #: search scores every indicator up to this many; above, a candidate pool from both scorers
 BRUTE_FORCE_MAX = 50_000
 SEARCH_POOL = 1_000
@@ -400,10 +402,15 @@ class IndicatorIndex:
                     j = self.by_id[h]
                     if j != i:
                         pairs.add((min(i, j), max(i, j)))
+        if n > LEXICAL_CANDIDATES_MAX:
+            # all-pairs TF-IDF is quadratic: above this size the dense neighbours (FAISS) are
+            # the candidates; every candidate is still scored with both halves
+            return pairs
         m = self.lexical.matrix
         assert m is not None
-        for start in range(0, n, 512):
-            sims = (m[start : start + 512] @ m.T).toarray()
+        rows = max(8, min(512, 50_000_000 // n))  # a dense block of ≤ ~400 MB
+        for start in range(0, n, rows):
+            sims = (m[start : start + rows] @ m.T).toarray()
             for off, row in enumerate(sims):
                 i = start + off
                 for j in np.argpartition(-row, kk - 1)[:kk]:

@@ -17,17 +17,24 @@ outlive the indicators they name.
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rdflib import RDF, Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import RDF, URIRef
 from rdflib.namespace import XSD
 
-from kg.namespaces import DATA, IKG, PREFIXES, SIMILARITY_GRAPH
+from kg.namespaces import DATA, IKG, SIMILARITY_GRAPH
 
 from .duplicates import DuplicatePair, find_duplicates
 from .index import IndicatorIndex
+
+#: similarity links kept per indicator (the best ones; see :func:`capped`)
+LINKS_PER_INDICATOR = 10
+_DECIMAL = ox.NamedNode(str(XSD.decimal))
 
 _CLASS = {
     "suspected duplicate": IKG.SuspectedDuplicate,
@@ -48,41 +55,73 @@ def link_uri(a: str, b: str, method: str) -> URIRef:
     return DATA[f"similarity/{hashlib.sha1(f'{lo}|{hi}|{method}'.encode()).hexdigest()[:16]}"]
 
 
-def _dec(x: float) -> Literal:
-    return Literal(format(Decimal(str(round(x, 4))).normalize(), "f"), datatype=XSD.decimal)
+def _dec(x: float) -> ox.Literal:
+    return ox.Literal(format(Decimal(str(round(x, 4))).normalize(), "f"), datatype=_DECIMAL)
 
 
-def links_graph(pairs: list[DuplicatePair], method: str, cluster_min: dict[int, float]) -> Graph:
-    g = Graph()
-    for prefix, ns in PREFIXES.items():
-        g.bind(prefix, ns, override=True)
+def _str(x: str) -> ox.Literal:
+    return ox.Literal(x)
+
+
+def link_triples(
+    pairs: Iterable[DuplicatePair], method: str, cluster_min: dict[int, float]
+) -> Iterator[ox.Triple]:
+    """The triples of each pair's link node, generated one by one (no graph held in memory)."""
     for p in pairs:
-        node = link_uri(p.a.id, p.b.id, method)
-        g.add((node, RDF.type, _CLASS[p.label]))
-        g.add((node, IKG.linksIndicator, URIRef(p.a.id)))
-        g.add((node, IKG.linksIndicator, URIRef(p.b.id)))
-        g.add((node, IKG.similarityScore, _dec(p.score.score)))
+        node = ox.NamedNode(str(link_uri(p.a.id, p.b.id, method)))
+
+        def t(pred: URIRef, obj: ox.NamedNode | ox.Literal, node: ox.NamedNode = node) -> ox.Triple:
+            return ox.Triple(node, ox.NamedNode(str(pred)), obj)
+
+        yield t(RDF.type, ox.NamedNode(str(_CLASS[p.label])))
+        yield t(IKG.linksIndicator, ox.NamedNode(p.a.id))
+        yield t(IKG.linksIndicator, ox.NamedNode(p.b.id))
+        yield t(IKG.similarityScore, _dec(p.score.score))
         if p.score.dense is not None:
-            g.add((node, IKG.denseScore, _dec(p.score.dense)))
-        g.add((node, IKG.lexicalScore, _dec(p.score.lexical)))
-        g.add((node, IKG.similarityMethod, Literal(method)))
-        g.add((node, IKG.similarityBand, Literal(p.score.band)))
-        g.add((node, IKG.linkScope, Literal(p.scope)))
+            yield t(IKG.denseScore, _dec(p.score.dense))
+        yield t(IKG.lexicalScore, _dec(p.score.lexical))
+        yield t(IKG.similarityMethod, _str(method))
+        yield t(IKG.similarityBand, _str(p.score.band))
+        yield t(IKG.linkScope, _str(p.scope))
         for term in p.score.shared[:5]:
-            g.add((node, IKG.sharedTerm, Literal(term)))
+            yield t(IKG.sharedTerm, _str(term))
         if p.cluster is not None and p.cluster in cluster_min:
-            g.add((node, IKG.clusterMinSimilarity, _dec(cluster_min[p.cluster])))
-    return g
+            yield t(IKG.clusterMinSimilarity, _dec(cluster_min[p.cluster]))
+
+
+def capped(pairs: list[DuplicatePair], per_indicator: int) -> list[DuplicatePair]:
+    """The best pairs, at most ``per_indicator`` links kept per indicator.
+
+    A name that many tables share (预算执行率 in every department's table) would otherwise
+    link every copy to every other: n² links. Within-table pairs come first (they are what a
+    reviewer sends back), then by score; a pair is kept while both ends have room, so the graph
+    holds at most ``n · per_indicator / 2`` links.
+    """
+    used: dict[str, int] = {}
+    out = []
+    for p in sorted(pairs, key=lambda p: (p.scope != "within-table", -p.score.score)):
+        a, b = p.a.id, p.b.id
+        if used.get(a, 0) < per_indicator and used.get(b, 0) < per_indicator:
+            used[a] = used.get(a, 0) + 1
+            used[b] = used.get(b, 0) + 1
+            out.append(p)
+    return out
 
 
 def write_links(store_path: Path | str, index: IndicatorIndex, settings: Any = None) -> int:
-    """Replace the similarity graph in the store with the index's review-band-or-better pairs."""
+    """Replace the similarity graph in the store with the index's review-band-or-better pairs
+    (at most :data:`LINKS_PER_INDICATOR` per indicator), streamed through a temporary
+    N-Triples file."""
     from kg.store import GraphStore
 
     report = find_duplicates(index, threshold=index.profile.t_review)
     method = f"hybrid+structure:{index.model_id}"
     cluster_min = {c.id: c.min_similarity for c in report.clusters}
-    g = links_graph(report.pairs, method, cluster_min)
-    with GraphStore(store_path) as store:
-        store.replace_graph(SIMILARITY_GRAPH, g)
-    return len(report.pairs)
+    pairs = capped(report.pairs, LINKS_PER_INDICATOR)
+    with tempfile.TemporaryDirectory(prefix="ikg-links-") as tmp:
+        path = Path(tmp) / "links.nt"
+        with path.open("wb") as fh:
+            ox.serialize(link_triples(pairs, method, cluster_min), fh, ox.RdfFormat.N_TRIPLES)
+        with GraphStore(store_path) as store:
+            store.replace_graph_from_file(SIMILARITY_GRAPH, path)
+    return len(pairs)

@@ -272,6 +272,22 @@ class RemoteStore:
         """Replace one named graph (Graph Store Protocol ``PUT``), in one request."""
         self._gsp("PUT", graph, ntriples)
 
+    def put_graph_file(self, graph: str, path: Any) -> None:
+        """Replace one named graph with an N-Triples file, streamed (``PUT``)."""
+        from pathlib import Path
+
+        size = Path(path).stat().st_size
+        with open(path, "rb") as fh:
+            resp = self._open(
+                "PUT",
+                "/store",
+                params=[("graph", graph)],
+                body=fh,  # type: ignore[arg-type]
+                headers={"Content-Type": "application/n-triples", "Content-Length": str(size)},
+            )
+            resp.read()
+            resp.close()
+
     def post_graph(self, graph: str, ntriples: bytes) -> None:
         """Add triples to one named graph (Graph Store Protocol ``POST``)."""
         self._gsp("POST", graph, ntriples)

@@ -127,6 +127,21 @@ class GraphStore:
             update += f"\nGRAPH <{ORGANISATIONS_GRAPH}> {{\n{shared.serialize(format='nt')}\n}}"
         self.ox.update(update + " }")
 
+    def replace_graph_from_file(self, graph_name: URIRef, path: Path) -> None:
+        """Replace a named graph with the triples of an N-Triples file, without holding them in
+        memory (derived graphs that grow with the corpus: the similarity links).
+
+        Embedded: the graph is dropped, then bulk-loaded (not one transaction: a reader may see
+        it empty for a moment). Server: one Graph Store Protocol ``PUT`` streaming the file.
+        """
+        if self.url is not None:
+            self.ox.put_graph_file(str(graph_name), path)  # type: ignore[attr-defined]
+            return
+        self.drop_graph(graph_name)
+        self.ox.bulk_load(
+            path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(graph_name))
+        )
+
     def bulk_add(self, graph_name: URIRef, graph: Graph) -> None:
         """Fast, non-transactional load (benchmarks, a fresh store)."""
         self.ox.bulk_extend(_quads(graph, graph_name))

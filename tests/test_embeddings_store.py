@@ -212,6 +212,30 @@ def test_links_are_queryable_nodes(built) -> None:
     assert frozenset(("慰问金发放覆盖率", "市转企业离休干部慰问金发放覆盖率")) in pairs
 
 
+def test_links_are_capped_per_indicator(index) -> None:
+    """A name many tables share must not link every copy to every other (n² links)."""
+    from collections import Counter
+
+    from embeddings.links import capped
+
+    report = find_duplicates(index, threshold=index.profile.t_review)
+    full = Counter(x for p in report.pairs for x in (p.a.id, p.b.id))
+    busiest = max(full.values())
+    assert busiest >= 3  # the seed has indicators with several near-duplicates
+    kept = capped(report.pairs, 2)
+    per = Counter(x for p in kept for x in (p.a.id, p.b.id))
+    assert max(per.values()) <= 2 < busiest
+    assert len(kept) <= len(full) * 2 / 2  # n · cap / 2
+    # within-table pairs go first (they are what the reviewer sends back)
+    one = capped(report.pairs, 1)
+    scopes = [p.scope for p in one]
+    assert "within-table" in scopes
+    assert scopes == sorted(scopes, key=lambda x: x != "within-table")
+    assert capped(report.pairs, 1000) == sorted(
+        report.pairs, key=lambda p: (p.scope != "within-table", -p.score.score)
+    )
+
+
 def test_similarity_terms_are_declared() -> None:
     import re
 
