@@ -1,0 +1,1020 @@
+"""Scale benchmark: 10k / 100k / 1M synthetic indicators on one machine, figures printed.
+
+    python benchmarks/scale.py [--sizes 10000,100000,1000000] [--json benchmarks/results/scale.json]
+                               [--work DIR] [--runs 5] [--cap 120] [--skip api,dups,rdflib,server]
+    python benchmarks/scale.py --show benchmarks/results/scale.json   # print saved figures
+
+Synthetic data "from the shapes of the real corpus": all 14 tables of data/demo (the seed
+.txt and data/demo/corpus/*.csv, read with kg.readers.read_table) are mapped once with the
+project's own code (kg.mapping); copies are then made under other department names and
+fiscal years by rewriting the template's table URI, department URI, department name and
+fiscal year in its N-Quads text, round after round until the indicator count is reached
+(the last table is mapped again with fewer indicators so the count is exact). The N-Quads
+file is streamed to the work directory, never held in memory, and loaded with
+``oxigraph load`` (the CLI of the same engine as pyoxigraph 0.5.13); the loader's peak
+resident set comes from wait4(2) and the store's size from its directory.
+
+For each size:
+
+* the 12 README queries (kg/queries) on (a) an rdflib in-memory ``Dataset`` (union default
+  graph), only when the estimate from the smaller sizes fits in memory, (b) the embedded
+  pyoxigraph store opened read-only, (c) ``oxigraph serve-read-only --union-default-graph``
+  over a backup (hard links) of the same store, queried with urllib; each query runs up to
+  ``--runs`` times (fewer when slow), p50/p95 by nearest rank, stopped at ``--cap`` seconds
+  (reported "> cap"); answers are compared across engines as sorted, normalised rows.
+* the duplicate sweep: the embedding index (embeddings.open_index, default encoder, on-disk
+  vector cache shared across sizes) and ``find_duplicates`` over all indicators; peak RSS.
+* API load with wrk (benchmarks/load_api.py's script): ``ikg serve --workers 1`` and ``2``
+  on loopback, /api/search, /sparql Q11 and a count (sizes up to ``--api-max``).
+
+Every heavy step runs in its own subprocess so its memory is its own and one engine's
+caches do not warm another's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+OXIGRAPH = str(Path(sys.executable).parent / "oxigraph")
+XSD = "http://www.w3.org/2001/XMLSchema#"
+NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long")}
+#: rdflib memory per triple (MB) from benchmarks/results/foundation.json at 100k, used
+#: until this run measures its own
+RDFLIB_MB_PER_TRIPLE = 3395.9 / 2_219_496
+
+
+# --------------------------------------------------------------------------- helpers
+def vm(field: str, pid: int | str = "self") -> float:
+    """A /proc/PID/status figure (VmRSS, VmHWM) in MB."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def du_mb(path: Path) -> float:
+    total = 0
+    seen: set[int] = set()
+    for p in path.rglob("*"):
+        if p.is_file():
+            st = p.stat()
+            if st.st_ino not in seen:
+                seen.add(st.st_ino)
+                total += st.st_blocks * 512
+    return total / 2**20
+
+
+def run_measured(cmd: list[str], **kw) -> tuple[float, float, int]:
+    """Run cmd; return (wall seconds, peak RSS MB of the child, exit status)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, **kw)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - t0, usage.ru_maxrss / 1024, proc.returncode
+
+
+def readme_queries() -> dict[str, str]:
+    from kg.examples import example_queries
+
+    return {q.id: q.sparql for q in example_queries()}
+
+
+def other_busy() -> list[str]:
+    """Other benchmark processes on the machine (their load would skew timings)."""
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    me = str(os.getpid())
+    return [
+        ln.strip()
+        for ln in out.splitlines()
+        if re.search(r"benchmarks/(load_api|run|embeddings_\w+)\.py", ln)
+        and not ln.strip().startswith(me)
+    ]
+
+
+def wait_quiet(max_wait_s: float = 1800) -> float:
+    """Wait (bounded) until no other benchmark runs; return the seconds waited."""
+    if os.environ.get("SCALE_BENCH_NO_WAIT"):
+        return 0.0
+    t0 = time.monotonic()
+    while other_busy() and time.monotonic() - t0 < max_wait_s:
+        time.sleep(10)
+    return time.monotonic() - t0
+
+
+# --------------------------------------------------------------------------- data
+def template_tables():
+    """The 14 real tables of data/demo, parsed."""
+    from kg.readers import read_table
+
+    files = sorted(DEMO.glob("*.txt")) + sorted((DEMO / "corpus").glob("*.csv"))
+    return [read_table(f)[1] for f in files]
+
+
+def _nq(graph, graph_name: str) -> list[str]:
+    """One rdflib graph as N-Quads lines in the named graph."""
+    g = f" <{graph_name}> .\n"
+    out = []
+    for line in graph.serialize(format="nt").splitlines():
+        line = line.strip()
+        if line:
+            assert line.endswith(" ."), line
+            out.append(line[:-2] + g)
+    return out
+
+
+class Template:
+    """One real table mapped once; copies are text rewrites of its N-Quads."""
+
+    def __init__(self, parsed) -> None:
+        from kg import mapping, uris
+        from kg.namespaces import IKG, ORGANISATIONS_GRAPH
+
+        self.parsed = parsed
+        t = parsed.table
+        self.dept, self.year = t.department, t.fiscal_year
+        self.kind, self.project = t.table_type, t.project_name
+        self.indicators = len(parsed.indicators)
+        self.tab = str(mapping.table_uri(parsed))
+        self.org = str(uris.organisation(self.dept))
+        year_pred = f"<{self.tab}> <{IKG.fiscalYear}> "
+        lines = _nq(mapping.to_graph(parsed), self.tab)
+        self.year_line = next(ln for ln in lines if ln.startswith(year_pred))
+        self.body = "".join(ln for ln in lines if ln is not self.year_line)
+        orgs = _nq(mapping.organisations_graph(parsed), str(ORGANISATIONS_GRAPH))
+        # the department's own lines follow the copy; the units (and their supervising
+        # department, the real one) stay as they are, written once
+        self.orgs_dept = "".join(ln for ln in orgs if ln.startswith(f"<{self.org}> "))
+        supervising = any(f" <{self.org}> <" in ln for ln in orgs)
+        self.orgs_fixed = "".join(
+            ln for ln in orgs if supervising or not ln.startswith(f"<{self.org}> ")
+        )
+
+    def copy(self, dept: str, year: int) -> str:
+        from kg import uris
+
+        tab = str(uris.table(dept, year, self.kind, self.project))
+        org = str(uris.organisation(dept))
+        text = self.body + self.year_line.replace(f'"{self.year}"^^', f'"{year}"^^')
+        text = text.replace(self.tab, tab).replace(self.org, org)
+        orgs = self.orgs_dept.replace(self.org, org).replace(f'"{self.dept}"', f'"{dept}"')
+        fixed, self.orgs_fixed = self.orgs_fixed, ""
+        return text + orgs + fixed
+
+
+def generate(n: int, out: Path) -> dict:
+    """Write n synthetic indicators (plus the ontology) as N-Quads to ``out``."""
+    from rdflib import Graph
+
+    import ontology
+    from kg import mapping
+    from kg.namespaces import ONTOLOGY_GRAPH
+
+    t0 = time.perf_counter()
+    templates = [Template(p) for p in template_tables()]
+    onto = Graph()
+    for name in ("indicators.ttl", "categories.ttl", "similarity.ttl"):
+        onto.parse(ontology.path(name), format="turtle")
+    done = tables = k = 0
+    with open(out, "w", encoding="utf-8") as fh:
+        fh.writelines(_nq(onto, str(ONTOLOGY_GRAPH)))
+        while done < n:
+            for tpl in templates:
+                if done >= n:
+                    break
+                dept = f"合成{k:05d}{tpl.dept}"
+                year = 2020 + k % 6
+                if done + tpl.indicators <= n:
+                    fh.write(tpl.copy(dept, year))
+                    done += tpl.indicators
+                else:  # the last table: fewer indicators, mapped again
+                    from kg.namespaces import ORGANISATIONS_GRAPH
+
+                    p = tpl.parsed.model_copy(deep=True)
+                    p.table.department, p.table.fiscal_year = dept, year
+                    p.indicators = p.indicators[: n - done]
+                    uri = str(mapping.table_uri(p))
+                    fh.writelines(_nq(mapping.to_graph(p), uri))
+                    fh.writelines(_nq(mapping.organisations_graph(p), str(ORGANISATIONS_GRAPH)))
+                    done = n
+                tables += 1
+            k += 1
+    return {
+        "indicators": done,
+        "tables": tables,
+        "templates": len(templates),
+        "rounds": k,
+        "nquads_mb": round(out.stat().st_size / 2**20, 1),
+        "generate_s": round(time.perf_counter() - t0, 1),
+    }
+
+
+def load(nq: Path, store: Path) -> dict:
+    """``oxigraph load`` into a fresh store; wall time, loader peak RSS, size on disk."""
+    shutil.rmtree(store, ignore_errors=True)
+    wall, peak, rc = run_measured(
+        [OXIGRAPH, "load", "--location", str(store), "--file", str(nq)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    if rc != 0:
+        raise RuntimeError(f"oxigraph load {nq} failed with exit code {rc}")
+    return {
+        "load_s": round(wall, 1),
+        "load_peak_rss_mb": round(peak, 1),
+        "store_mb": round(du_mb(store), 1),
+    }
+
+
+# --------------------------------------------------------------------------- answers
+def _norm(kind: str, value: str, datatype: str | None = None, lang: str | None = None) -> str:
+    if kind == "uri":
+        return f"<{value}>"
+    if kind == "bnode":
+        return "_:"
+    if lang:
+        return f"{value}@{lang.lower()}"
+    if datatype in NUMERIC:
+        try:
+            return format(Decimal(value).normalize(), "f")
+        except InvalidOperation:
+            return value
+    if datatype == XSD + "boolean":
+        return value.lower()
+    return value
+
+
+def norm_ox(term) -> str:
+    import pyoxigraph as ox
+
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return _norm("uri", term.value)
+    if isinstance(term, ox.BlankNode):
+        return _norm("bnode", term.value)
+    return _norm("literal", term.value, term.datatype.value, term.language)
+
+
+def norm_rdflib(term) -> str:
+    from rdflib import BNode, URIRef
+
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return _norm("uri", str(term))
+    if isinstance(term, BNode):
+        return _norm("bnode", str(term))
+    dt = str(term.datatype) if term.datatype is not None else None
+    return _norm("literal", str(term), dt, term.language)
+
+
+def norm_json(cell: dict | None) -> str:
+    if cell is None:
+        return ""
+    kind = {"uri": "uri", "bnode": "bnode"}.get(cell["type"], "literal")
+    return _norm(kind, cell["value"], cell.get("datatype"), cell.get("xml:lang"))
+
+
+def digest(rows: list[tuple[str, ...]]) -> str:
+    h = hashlib.sha1()
+    for r in sorted(rows):
+        h.update("\x1f".join(r).encode("utf-8") + b"\x1e")
+    return h.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- query workers
+class _Cap(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Cap
+
+
+def worker(engine: str, where: str, runs: int, cap: int, skip: int) -> None:
+    """Run the README queries on one engine; one JSON line per run and per query."""
+    from kg.namespaces import sparql_prefixes
+
+    emit = lambda **kw: print(json.dumps(kw), flush=True)  # noqa: E731
+    t0 = time.perf_counter()
+    prefixes = sparql_prefixes()
+    if engine == "pyoxigraph":
+        from kg.store import GraphStore
+
+        store = GraphStore(Path(where), read_only=True)
+
+        def run(q: str) -> list[tuple[str, ...]]:
+            res = store.query(q)
+            vs = [v.value for v in res.variables]
+            return [tuple(norm_ox(sol[v]) for v in vs) for sol in res]
+    elif engine == "rdflib":
+        from rdflib import Dataset
+
+        ds = Dataset(default_union=True)
+        ds.parse(where, format="nquads")
+
+        def run(q: str) -> list[tuple[str, ...]]:
+            res = ds.query(prefixes + q)
+            return [tuple(norm_rdflib(row[v]) for v in res.vars) for row in res]
+    else:  # server
+
+        def run(q: str) -> list[tuple[str, ...]]:
+            body = urllib.parse.urlencode({"query": prefixes + q}).encode()
+            req = urllib.request.Request(
+                where + "/query",
+                data=body,
+                headers={
+                    "Accept": "application/sparql-results+json",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+            )
+            try:
+                with urllib.request.urlopen(req, timeout=cap + 30) as resp:
+                    data = json.load(resp)
+            except (urllib.error.HTTPError, json.JSONDecodeError, OSError) as e:
+                # the server's --timeout-s: an error status, or (once results are
+                # streaming) a cut-off body
+                raise _Cap from e
+            vs = data["head"]["vars"]
+            return [tuple(norm_json(b.get(v)) for v in vs) for b in data["results"]["bindings"]]
+
+    emit(ready=round(time.perf_counter() - t0, 2), rss_mb=round(vm("VmRSS"), 1))
+    python_cap = engine == "rdflib"
+    for n, (qid, q) in enumerate(readme_queries().items()):
+        if n < skip:
+            continue
+        rows: list[tuple[str, ...]] = []
+        spent = 0.0
+        for r in range(runs):
+            emit(qid=qid, start=r)
+            if python_cap:
+                signal.signal(signal.SIGALRM, _alarm)
+                signal.alarm(cap)
+            t = time.perf_counter()
+            try:
+                rows = run(q)
+            except _Cap:
+                emit(qid=qid, capped=True)
+                rows = None  # type: ignore[assignment]
+                break
+            finally:
+                if python_cap:
+                    signal.alarm(0)
+            s = time.perf_counter() - t
+            spent += s
+            emit(qid=qid, run=r, s=s)
+            if spent > 20 and r >= 0:  # slow: fewer runs say enough
+                break
+        if rows is not None:
+            emit(qid=qid, rows=len(rows), digest=digest(rows))
+    emit(done=True, peak_rss_mb=round(vm("VmHWM"), 1))
+
+
+def drive(engine: str, where: str, runs: int, cap: int, ready_timeout: float) -> dict:
+    """Run the worker, enforce the cap from outside (kill + restart past a stuck query)."""
+    qids = list(readme_queries())
+    out: dict = {"engine": engine, "queries": {}}
+    skip = 0
+    while skip < len(qids):
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--_worker", engine, where, str(runs), str(cap), str(skip)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        )
+        current = None
+        timeout = ready_timeout
+        try:
+            while True:
+                r, _, _ = select.select([proc.stdout], [], [], timeout)
+                if not r:  # over the cap: stop it, note it, go on after it
+                    proc.kill()
+                    proc.wait()
+                    if current is None:  # stalled before its first query
+                        current = qids[skip]
+                    out["queries"].setdefault(current, {})["capped"] = True
+                    skip = qids.index(current) + 1
+                    print(f"  {engine}: {current} stopped at the cap", file=sys.stderr, flush=True)
+                    break
+                line = proc.stdout.readline()
+                if not line:
+                    proc.wait()
+                    if current is not None and "rows" not in out["queries"].get(current, {}):
+                        # reported, and the queries after it still run
+                        out["queries"].setdefault(current, {})["error"] = (
+                            f"worker exited with {proc.returncode}"
+                        )
+                        skip = qids.index(current) + 1
+                    else:
+                        skip = len(qids)
+                    break
+                msg = json.loads(line)
+                timeout = cap + 15
+                if "ready" in msg:
+                    out.setdefault("ready_s", msg["ready"])
+                    out.setdefault("rss_after_load_mb", msg["rss_mb"])
+                elif "done" in msg:
+                    out["peak_rss_mb"] = max(out.get("peak_rss_mb", 0), msg["peak_rss_mb"])
+                else:
+                    current = msg["qid"]
+                    q = out["queries"].setdefault(current, {"times": []})
+                    if "s" in msg:
+                        q["times"].append(msg["s"])
+                    elif msg.get("capped"):
+                        q["capped"] = True
+                    elif "rows" in msg:
+                        q.update(rows=msg["rows"], digest=msg["digest"])
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    for q in out["queries"].values():
+        ts = sorted(q.get("times", []))
+        if ts and not q.get("capped"):
+            q["p50_s"] = statistics.median(ts)
+            q["p95_s"] = ts[max(0, -(-95 * len(ts) // 100) - 1)]
+    return out
+
+
+# --------------------------------------------------------------------------- server
+class OxServer:
+    def __init__(self, location: Path, cap: int) -> None:
+        from load_api import free_port
+
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [
+                OXIGRAPH,
+                "serve-read-only",
+                "--location",
+                str(location),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--timeout-s",
+                str(cap),
+                "--union-default-graph",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"oxigraph serve-read-only exited: {self.proc.stderr.read()[-2000:]}"
+                )
+            try:
+                urllib.request.urlopen(self.url + "/query?query=ASK%7B%7D", timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise TimeoutError("oxigraph serve-read-only did not answer within 120 s")
+
+    def stop(self) -> float:
+        peak = vm("VmHWM", self.proc.pid)
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return peak
+
+
+# --------------------------------------------------------------------------- duplicates
+#: the sweep stops itself above this resident set, so it cannot take the machine down
+DUPS_RSS_LIMIT_MB = 12_000
+
+
+def _rss_guard(limit_mb: float, phase: list[str]) -> None:
+    """A daemon thread that ends the process (exit 3, a note on stderr) above limit_mb."""
+    import threading
+
+    t0 = time.monotonic()
+
+    def watch() -> None:
+        while True:
+            rss = vm("VmRSS")
+            if rss > limit_mb:
+                sys.stderr.write(
+                    f"stopped: resident set {rss:,.0f} MB > {limit_mb:,.0f} MB "
+                    f"after {time.monotonic() - t0:.0f} s, during {phase[0]}\n"
+                )
+                sys.stderr.flush()
+                os._exit(3)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def dups_worker(store: str, data_dir: str) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    phase = ["loading the index"]
+    _rss_guard(DUPS_RSS_LIMIT_MB, phase)
+    from embeddings import find_duplicates, open_index
+    from kg.settings import Settings
+    from kg.store import GraphStore
+
+    data = Path(data_dir)
+    settings = Settings(data_dir=data)
+    t0 = time.perf_counter()
+    with GraphStore(Path(store), read_only=True) as gs:
+        index, report = open_index(gs, data, settings)
+    build_s = time.perf_counter() - t0
+    rss_index = vm("VmRSS")
+    print(
+        json.dumps({"index_build_s": round(build_s, 1), "rss_after_index_mb": round(rss_index, 1)}),
+        file=sys.stderr,
+        flush=True,
+    )
+    phase[0] = f"find_duplicates ({len(index.items):,} indicators, index built in {build_s:.0f} s)"
+    t0 = time.perf_counter()
+    rep = find_duplicates(index)
+    sweep_s = time.perf_counter() - t0
+    print(
+        json.dumps(
+            {
+                "indicators": len(index.items),
+                "index_kind": index.vectors.kind,
+                "model": index.model_id,
+                "encoded": report.encoded if report else 0,
+                "index_build_s": round(build_s, 1),
+                "rss_after_index_mb": round(rss_index, 1),
+                "sweep_s": round(sweep_s, 1),
+                "pairs": len(rep.pairs),
+                "clusters": len(rep.clusters),
+                "peak_rss_mb": round(vm("VmHWM"), 1),
+            }
+        ),
+        flush=True,
+    )
+
+
+def duplicates(store: Path, data: Path, cache: Path, timeout: float) -> dict:
+    """Index + sweep in a subprocess; the vector cache is carried from size to size."""
+    own = data / "embeddings" / "cache.sqlite"
+    own.parent.mkdir(parents=True, exist_ok=True)
+    if cache.exists() and not own.exists():
+        shutil.copy2(cache, own)
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--_dups", str(store), str(data)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        )
+    except subprocess.TimeoutExpired:
+        return {
+            "error": f"stopped after {timeout:.0f} s",
+            "wall_s": round(time.perf_counter() - t0, 1),
+        }
+    if own.exists():
+        shutil.copy2(own, cache)
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-1500:]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- API
+def api_load(data: Path, workers: int, duration: int, connections: int, work: Path) -> dict:
+    """``ikg serve --workers N`` on the data directory, wrk against three endpoints."""
+    import httpx
+    from load_api import WRK_SCRIPT, endpoints, free_port, run_wrk
+
+    port = free_port()
+    ikg = str(Path(sys.executable).parent / "ikg")
+    proc = subprocess.Popen(
+        [ikg, "serve", "--data-dir", str(data), "--port", str(port), "--workers", str(workers)],
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    script = work / "report.lua"
+    script.write_text(WRK_SCRIPT)
+    out: dict = {"workers": workers, "endpoints": {}}
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"ikg serve exited: {proc.stderr.read().decode()[-1500:]}")
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("ikg serve did not answer /healthz within 300 s")
+            time.sleep(0.5)
+        for name, path in endpoints().items():
+            if name == "healthz":
+                continue
+            url = base + path
+            for _ in range(2 + 2 * workers):  # warm every worker (index load, caches)
+                r = httpx.get(url, timeout=300)
+            if r.status_code >= 300:
+                out["endpoints"][name] = {"status": r.status_code, "body": r.text[:300]}
+                continue
+            out["endpoints"][name] = run_wrk(url, duration, connections, script)
+        rss = 0.0
+        for pid in subprocess.run(
+            ["pgrep", "-g", str(proc.pid)], capture_output=True, text=True
+        ).stdout.split():
+            rss += vm("VmRSS", pid) if vm("VmRSS", pid) == vm("VmRSS", pid) else 0
+        out["server_rss_mb"] = round(rss, 1)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    return out
+
+
+# --------------------------------------------------------------------------- one size
+def measure(n: int, args, work: Path, log) -> dict:
+    row: dict = {"size": n}
+    nq = work / f"n{n}.nq"
+    store = work / f"store-{n}"
+    meta = nq.with_suffix(".json")
+    if nq.exists() and meta.exists():  # generated by an earlier run in the same --work
+        row["data"] = json.loads(meta.read_text())
+        log(f"[{n:,}] reusing {nq}")
+    else:
+        log(f"[{n:,}] generating N-Quads → {nq}")
+        row["data"] = generate(n, nq)
+        meta.write_text(json.dumps(row["data"]))
+    log(f"[{n:,}] {row['data']}")
+    waited = wait_quiet()
+    if waited > 1:
+        log(f"[{n:,}] waited {waited:.0f} s for another benchmark to finish")
+    built = work / f"store-{n}.json"
+    if store.exists() and built.exists():  # loaded by an earlier run in the same --work
+        row["build"] = json.loads(built.read_text())
+        log(f"[{n:,}] reusing {store}")
+    else:
+        row["build"] = load(nq, store)
+        built.write_text(json.dumps(row["build"]))
+    import pyoxigraph as ox
+
+    s = ox.Store.read_only(str(store))
+    row["data"]["triples"] = len(s)
+    del s
+    row["build"]["bytes_per_triple"] = round(
+        row["build"]["store_mb"] * 2**20 / row["data"]["triples"]
+    )
+    log(f"[{n:,}] load {row['build']}, {row['data']['triples']:,} triples")
+
+    engines: dict = {}
+    wait_quiet()
+    engines["pyoxigraph"] = drive("pyoxigraph", str(store), args.runs, args.cap, 600)
+    log(f"[{n:,}] pyoxigraph queries done")
+    if "server" not in args.skip:
+        backup = work / f"backup-{n}"
+        shutil.rmtree(backup, ignore_errors=True)
+        t0 = time.perf_counter()
+        subprocess.run(
+            [OXIGRAPH, "backup", "--location", str(store), "--destination", str(backup)],
+            check=True,
+            capture_output=True,
+        )
+        row["build"]["backup_s"] = round(time.perf_counter() - t0, 2)
+        srv = OxServer(backup, args.cap)
+        try:
+            wait_quiet()
+            engines["server"] = drive("server", srv.url, args.runs, args.cap, 60)
+        finally:
+            engines["server"]["server_peak_rss_mb"] = round(srv.stop(), 1)
+        shutil.rmtree(backup, ignore_errors=True)
+        log(f"[{n:,}] server queries done")
+    est = row["data"]["triples"] * args.rdflib_mb_per_triple
+    avail = _mem_available_mb()
+    row["rdflib_estimate_mb"] = round(est)
+    if "rdflib" in args.skip:
+        engines["rdflib"] = {"skipped": "--skip rdflib"}
+    elif est > 0.7 * avail:
+        engines["rdflib"] = {
+            "skipped": f"estimated {est / 1024:.1f} GB resident (from {args.rdflib_mb_per_triple * 1e6:.0f} "
+            f"MB per million triples) > 70% of the {avail / 1024:.1f} GB available"
+        }
+    else:
+        wait_quiet()
+        engines["rdflib"] = drive("rdflib", str(nq), args.runs, args.cap, 3600)
+        peak = engines["rdflib"].get("rss_after_load_mb")
+        if peak:
+            args.rdflib_mb_per_triple = peak / row["data"]["triples"]
+    log(f"[{n:,}] rdflib: {engines['rdflib'].get('skipped', 'done')}")
+    row["engines"] = engines
+    row["agreement"] = agreement(engines)
+
+    data = work / f"data-{n}"
+    if "dups" not in args.skip or ("api" not in args.skip and n <= args.api_max):
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
+        subprocess.run(
+            [OXIGRAPH, "backup", "--location", str(store), "--destination", str(data / "store")],
+            check=True,
+            capture_output=True,
+        )
+    if "dups" not in args.skip:
+        wait_quiet()
+        row["duplicates"] = duplicates(
+            data / "store", data, work / "cache.sqlite", args.dups_timeout
+        )
+        log(f"[{n:,}] duplicates {row['duplicates']}")
+    if "api" not in args.skip and n <= args.api_max:
+        row["api"] = []
+        for w in (1, 2):
+            wait_quiet()
+            try:
+                row["api"].append(api_load(data, w, args.duration, args.connections, work))
+            except Exception as e:  # reported, the run goes on
+                row["api"].append({"workers": w, "error": str(e)[-1500:]})
+            log(f"[{n:,}] api workers={w} {row['api'][-1]}")
+    if not args.keep:
+        nq.unlink(missing_ok=True)
+        meta.unlink(missing_ok=True)
+        built.unlink(missing_ok=True)
+        shutil.rmtree(store, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
+    return row
+
+
+def _mem_available_mb() -> float:
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def agreement(engines: dict) -> dict:
+    """Per query: same answers on every engine that finished it, or what differs."""
+    out = {}
+    for qid in readme_queries():
+        seen = {
+            e: (r["queries"][qid]["rows"], r["queries"][qid]["digest"])
+            for e, r in engines.items()
+            if "queries" in r and "digest" in r["queries"].get(qid, {})
+        }
+        if len({d for _, d in seen.values()}) <= 1:
+            out[qid] = "same" if len(seen) > 1 else "one engine"
+        else:
+            out[qid] = "DIFFER " + ", ".join(f"{e}: {rows} rows" for e, (rows, _) in seen.items())
+    return out
+
+
+# --------------------------------------------------------------------------- printing
+def _fmt(q: dict | None, cap: int) -> str:
+    if not q:
+        return "—"
+    if q.get("capped"):
+        return f"> {cap} s"
+    if q.get("error"):
+        return "error"
+    if "p50_s" not in q:
+        return "—"
+    return f"{q['p50_s'] * 1000:,.0f}/{q['p95_s'] * 1000:,.0f}"
+
+
+def print_figures(fig: dict) -> None:
+    cap = fig["cap_s"]
+    print(f"machine: {fig['machine']}; cap {cap} s per query, up to {fig['runs']} runs each")
+    if fig.get("note"):
+        print(f"note: {fig['note']}")
+    for row in sorted(fig["sizes"], key=lambda r: r["size"]):
+        cap = row.get("cap_s", fig["cap_s"])
+        d, b = row["data"], row["build"]
+        print(
+            f"\n== {d['indicators']:,} indicators, {d['tables']:,} tables, {d.get('triples', 0):,} triples "
+            f"(N-Quads {d['nquads_mb']:,} MB, generated in {d['generate_s']} s)"
+        )
+        print(
+            f"  build: oxigraph load {b['load_s']} s, loader peak RSS {b['load_peak_rss_mb']:,.0f} MB, "
+            f"store on disk {b['store_mb']:,.0f} MB ({b['bytes_per_triple']} B/triple)"
+        )
+        eng = row["engines"]
+        names = [e for e in ("pyoxigraph", "server", "rdflib") if "queries" in eng.get(e, {})]
+        for e in ("pyoxigraph", "server", "rdflib"):
+            r = eng.get(e, {})
+            if "skipped" in r:
+                print(f"  {e}: not measured — {r['skipped']}")
+            elif e == "server" and r:
+                print(
+                    f"  server: oxigraph serve-read-only peak RSS {r.get('server_peak_rss_mb', 0):,.0f} MB"
+                )
+            elif r:
+                extra = (
+                    f", server peak RSS {r['server_peak_rss_mb']:,.0f} MB"
+                    if "server_peak_rss_mb" in r
+                    else ""
+                )
+                print(
+                    f"  {e}: ready in {r.get('ready_s', 0):.1f} s, RSS after load {r.get('rss_after_load_mb', 0):,.0f} MB, "
+                    f"peak {r.get('peak_rss_mb', 0):,.0f} MB{extra}"
+                )
+        head = "".join(f"{e + ' p50/p95 ms':>26}" for e in names)
+        ratios = "".join(f"{e + '/oxi':>12}" for e in names if e != "pyoxigraph")
+        print(f"  {'query':5}{head}{ratios}  {'rows':>8}  answers")
+        for qid in readme_queries():
+            cells = "".join(f"{_fmt(eng[e]['queries'].get(qid), cap):>26}" for e in names)
+            base = eng.get("pyoxigraph", {}).get("queries", {}).get(qid, {})
+            rs = ""
+            for e in names:
+                if e == "pyoxigraph":
+                    continue
+                q = eng[e]["queries"].get(qid, {})
+                if q.get("capped") and "p50_s" in base:
+                    rs += f"{'>' + format(cap / base['p50_s'], '.0f') + '×':>12}"
+                elif "p50_s" in q and "p50_s" in base:
+                    rs += f"{q['p50_s'] / base['p50_s']:>11.1f}×"
+                else:
+                    rs += f"{'—':>12}"
+            rows = next(
+                (
+                    eng[e]["queries"][qid]["rows"]
+                    for e in names
+                    if "rows" in eng[e]["queries"].get(qid, {})
+                ),
+                "—",
+            )
+            print(f"  {qid:5}{cells}{rs}  {rows:>8}  {row['agreement'][qid]}")
+        if "duplicates" in row:
+            dd = row["duplicates"]
+            if "error" in dd:
+                print(f"  duplicate sweep: not measured — {dd['error'][-300:]}")
+            else:
+                print(
+                    f"  duplicate sweep ({dd['model']}, {dd['index_kind']}): index {dd['index_build_s']} s "
+                    f"({dd['encoded']} texts encoded, rest from cache), find_duplicates {dd['sweep_s']} s, "
+                    f"{dd['pairs']:,} pairs in {dd['clusters']:,} clusters, peak RSS {dd['peak_rss_mb']:,.0f} MB"
+                )
+        for a in row.get("api", []):
+            if "error" in a:
+                print(f"  API workers={a['workers']}: failed — {a['error'][-300:]}")
+                continue
+            for name, f in a["endpoints"].items():
+                if "rps" not in f:
+                    print(f"  API workers={a['workers']} {name}: HTTP {f.get('status')}")
+                    continue
+                print(
+                    f"  API workers={a['workers']} {name:15s} {f['rps']:8.1f} req/s  p50 {f['p50_ms']:8.2f} ms  "
+                    f"p95 {f['p95_ms']:8.2f} ms  non-2xx {f['non_2xx']} errors {f['errors']}"
+                )
+            print(
+                f"  API workers={a['workers']} server RSS (all processes) {a.get('server_rss_mb', 0):,.0f} MB"
+            )
+    print(f"\nwall time of the run: {fig['wall_s'] / 60:.1f} min")
+
+
+# --------------------------------------------------------------------------- main
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--sizes", default="10000,100000,1000000", help="comma-separated indicator counts"
+    )
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--text", type=Path, help="also write the printed figures here")
+    ap.add_argument("--work", type=Path, help="work directory (default: a new one in /tmp)")
+    ap.add_argument("--keep", action="store_true", help="keep N-Quads files and stores")
+    ap.add_argument(
+        "--runs", type=int, default=5, help="runs per query (fewer once 20 s are spent)"
+    )
+    ap.add_argument("--cap", type=int, default=120, help="seconds before a query is stopped")
+    ap.add_argument("--skip", default="", help="comma list of: rdflib, server, dups, api")
+    ap.add_argument(
+        "--api-max", type=int, default=100_000, help="largest size the API load runs at"
+    )
+    ap.add_argument("--duration", type=int, default=10, help="wrk seconds per endpoint")
+    ap.add_argument("--connections", type=int, default=8, help="wrk concurrent connections")
+    ap.add_argument("--dups-timeout", type=float, default=900, help="seconds for index + sweep")
+    ap.add_argument(
+        "--update",
+        action="store_true",
+        help="merge into the --json file: re-measured parts replace, the rest is kept",
+    )
+    ap.add_argument(
+        "--show", type=Path, help="print the figures saved in this JSON file, run nothing"
+    )
+    ap.add_argument("--_worker", nargs=5, help=argparse.SUPPRESS)
+    ap.add_argument("--_dups", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args._worker:
+        e, where, runs, cap, skip = args._worker
+        worker(e, where, int(runs), int(cap), int(skip))
+        return
+    if args._dups:
+        dups_worker(*args._dups)
+        return
+    if args.show:
+        print_figures(json.loads(args.show.read_text(encoding="utf-8")))
+        return
+    args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    args.rdflib_mb_per_triple = RDFLIB_MB_PER_TRIPLE
+    work = args.work or Path(tempfile.mkdtemp(prefix="ikg-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+
+    def log(msg: str) -> None:
+        print(f"{time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
+
+    fig: dict = {
+        "machine": {"cpus": os.cpu_count(), "mem_gb": round(_mem_total_gb(), 1)},
+        "runs": args.runs,
+        "cap_s": args.cap,
+        "sizes": [],
+    }
+    base: dict | None = None
+    if args.update and args.json and args.json.exists():
+        base = json.loads(args.json.read_text(encoding="utf-8"))
+    for n in [int(x) for x in args.sizes.split(",") if x]:
+        fig["sizes"].append(measure(n, args, work, log))
+        fig["wall_s"] = time.perf_counter() - t_start
+        if args.json:  # after every size, so a long run leaves what it has
+            out = merge(base, fig, args.skip) if base else fig
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    fig["wall_s"] = time.perf_counter() - t_start
+    if base:
+        fig = merge(base, fig, args.skip)
+    print_figures(fig)
+    if args.json:
+        args.json.write_text(json.dumps(fig, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        print(f"written {args.json}")
+    if args.text:
+        import contextlib
+        import io
+
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            print_figures(fig)
+        args.text.write_text(buf.getvalue(), "utf-8")
+    if not args.keep and args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def merge(base: dict, new: dict, skipped: set[str]) -> dict:
+    """``base`` with the sizes of ``new`` merged in; parts skipped in ``new`` keep base's."""
+    out = json.loads(json.dumps(base))
+    rows = {r["size"]: r for r in out["sizes"]}
+    for row in new["sizes"]:
+        old = rows.get(row["size"])
+        if old is None:
+            out["sizes"].append(row)
+            continue
+        for key, value in row.items():
+            if key == "engines":
+                for e, r in value.items():
+                    if e not in skipped:
+                        old["engines"][e] = r
+            elif key != "agreement":
+                old[key] = value
+        old["agreement"] = agreement(old["engines"])
+        old.setdefault("runs_merged", []).append(sorted(skipped))
+    out["wall_s"] = base.get("wall_s", 0) + new.get("wall_s", 0)
+    return out
+
+
+def _mem_total_gb() -> float:
+    with open("/proc/meminfo") as fh:
+        return int(fh.readline().split()[1]) / 2**20
+
+
+if __name__ == "__main__":
+    main()
