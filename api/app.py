@@ -5,7 +5,9 @@ pyoxigraph ``store``, ``store_read_only`` and ``query_slots`` (a semaphore bound
 queries evaluated at once, timed-out ones included).
 
 The embedded store is opened **read-only** (``Store.read_only``) so that ``ikg build`` can
-write the same directory from another process; SPARQL and the table routes then answer from
+write the same directory from another process, and queried from a copy in memory when
+``settings.store_in_memory`` says so (:func:`use_memory_copy`; the default copies stores up to
+512 MB on disk); SPARQL and the table routes then answer from
 the state of the store when it was opened and need a restart to see a rebuild, while search,
 similar, duplicates and suggest follow the embedding index's published versions
 (:func:`api.services.get_index`). Only when ``settings.sparql_allow_update`` is true is the
@@ -16,8 +18,10 @@ server is up. With ``IKG_STORE=oxigraph-server`` the store is the server
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -41,6 +45,9 @@ from api.routers import (
     tables,
 )
 from kg.settings import Settings
+from kg.store import memory_copy, size_on_disk_mb
+
+log = logging.getLogger(__name__)
 
 #: queries evaluated at the same time (each holds one CPU while it runs)
 MAX_CONCURRENT_QUERIES = max(2, min(8, os.cpu_count() or 2))
@@ -77,16 +84,34 @@ def open_store(settings: Settings) -> tuple[Any, bool]:
         return Store(str(path)), False
     if not (path / "CURRENT").is_file():
         raise StoreNotFound(f"no graph store at {path}; build it first with `ikg build`")
-    read_only = getattr(Store, "read_only", None)
-    if read_only is None:  # pragma: no cover - pyoxigraph < 0.4
-        return Store(str(path)), False
-    return read_only(str(path)), True
+    store = Store.read_only(str(path))
+    if use_memory_copy(settings):
+        started = time.perf_counter()
+        log.info("copying the graph store at %s into memory (IKG_STORE_IN_MEMORY) ...", path)
+        store = memory_copy(store)
+        log.info(
+            "graph store in memory: %s quads in %.1f s",
+            f"{len(store):,}",
+            time.perf_counter() - started,
+        )
+    return store, True
+
+
+def use_memory_copy(settings: Settings) -> bool:
+    """Whether the API serves a copy of the embedded store held in memory (``store_in_memory``)."""
+    if settings.remote or settings.sparql_allow_update or settings.store_in_memory == "no":
+        return False
+    if settings.store_in_memory == "yes":
+        return True
+    return size_on_disk_mb(settings.store_path) <= settings.store_in_memory_max_mb
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     """Assemble the API over ``store`` (opened from ``settings.store_path`` when None)."""
+    in_memory = False
     if store is None:
         store, read_only = open_store(settings)
+        in_memory = read_only and not settings.remote and use_memory_copy(settings)
     else:
         read_only = False
     app = FastAPI(
@@ -105,6 +130,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.store_read_only = read_only
+    app.state.store_in_memory = in_memory
     app.state.query_slots = threading.BoundedSemaphore(MAX_CONCURRENT_QUERIES)
     install_error_handlers(app)
     app.include_router(home.router)

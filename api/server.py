@@ -8,6 +8,7 @@ process, without a socket, for smoke tests (``ikg serve --get /healthz``, datase
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import MutableMapping
 from typing import Any
@@ -26,6 +27,7 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
     """
     import uvicorn
 
+    _log_to_stderr(log_level)
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -37,6 +39,18 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
         return
     os.environ.update(settings_env(settings))
     uvicorn.run("api.server:app_from_env", factory=True, workers=workers, **common)
+
+
+def _log_to_stderr(level: str) -> None:
+    """The api package's own messages (store copied into memory, index versions) on stderr,
+    like uvicorn's."""
+    logger = logging.getLogger("api")
+    logger.setLevel(level.upper())
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -52,6 +66,7 @@ def app_from_env() -> Any:
     """The app of one worker process (``uvicorn --factory``), settings from ``IKG_`` variables."""
     from kg.settings import get_settings
 
+    _log_to_stderr("info")
     return create_app(get_settings())
 
 

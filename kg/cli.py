@@ -392,6 +392,14 @@ def serve(
     ] = 1,
     store: StoreOpt = None,
     store_url: StoreUrlOpt = None,
+    in_memory: Annotated[
+        str | None,
+        typer.Option(
+            "--in-memory",
+            help="auto|yes|no: query a copy of the embedded store held in memory (faster, "
+            "RAM ~2.7x the store on disk per worker; auto: stores up to 512 MB on disk)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the SPARQL endpoint, the JSON API and the web pages."""
     from api.server import serve as run
@@ -402,6 +410,11 @@ def serve(
         overrides["host"] = host
     if port:
         overrides["port"] = port
+    if in_memory:
+        if in_memory not in ("auto", "yes", "no"):
+            err.print(f"[red]error:[/red] --in-memory takes auto, yes or no (got {in_memory!r})")
+            raise typer.Exit(2)
+        overrides["store_in_memory"] = in_memory
     if overrides:
         settings = settings.model_copy(update=overrides)
     if settings.remote:

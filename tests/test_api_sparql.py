@@ -709,7 +709,12 @@ def test_update_with_token_when_enabled() -> None:
 def test_healthz(api_client: TestClient, api_store: ox.Store) -> None:
     r = api_client.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "triples": len(api_store), "graphs": 3}
+    assert r.json() == {
+        "status": "ok",
+        "triples": len(api_store),
+        "graphs": 3,
+        "in_memory": False,
+    }
     assert r.json()["triples"] == len(_dataset())
 
 
@@ -782,6 +787,56 @@ def test_store_opened_read_only_from_path(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     # the server keeps answering from the state it opened
     assert client.get("/healthz").json()["triples"] == len(_dataset())
+
+
+def test_store_served_from_a_memory_copy(tmp_path: Path) -> None:
+    """IKG_STORE_IN_MEMORY: small stores are copied into memory by default; the answers are
+    the on-disk store's, and the copy is a snapshot (a later build needs a restart)."""
+    _disk_store(tmp_path)
+    answers = {}
+    for mode, max_mb, expected in (
+        ("auto", 512, True),
+        ("auto", 0, False),
+        ("yes", 0, True),
+        ("no", 512, False),
+    ):
+        settings = Settings(data_dir=tmp_path, store_in_memory=mode, store_in_memory_max_mb=max_mb)
+        app = create_app(settings)
+        assert app.state.store_in_memory is expected, (mode, max_mb)
+        assert isinstance(app.state.store, ox.Store)
+        client = TestClient(app)
+        health = client.get("/healthz").json()
+        assert health["in_memory"] is expected
+        assert health["triples"] == len(_dataset())
+        r = client.get("/sparql", params={"query": EXACT_QUERY}, headers={"Accept": "text/csv"})
+        answers[(mode, max_mb)] = sorted(r.text.splitlines())
+    assert len({tuple(a) for a in answers.values()}) == 1 and len(answers["no", 512]) == 3
+
+    # a copy in memory is a snapshot: a write to the store on disk is not in it
+    app = create_app(Settings(data_dir=tmp_path, store_in_memory="yes"))
+    store = ox.Store(str(tmp_path / "store"))
+    store.add(
+        ox.Quad(
+            ox.NamedNode("urn:x:a"),
+            ox.NamedNode("urn:x:b"),
+            ox.Literal("c"),
+            ox.NamedNode("urn:x:g"),
+        )
+    )
+    store.flush()
+    del store
+    assert TestClient(app).get("/healthz").json()["triples"] == len(_dataset())
+
+    # updates go to the store on disk, never to a copy
+    settings = Settings(
+        data_dir=tmp_path,
+        store_in_memory="yes",
+        sparql_allow_update=True,
+        sparql_update_token="t0ken",
+    )
+    app = create_app(settings)
+    assert app.state.store_in_memory is False and app.state.store_read_only is False
+    del app
 
 
 def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:

@@ -192,3 +192,20 @@ def test_build_of_several_files_is_all_or_nothing(tmp_path, seed_path):
         or invoke("stats", "--data-dir", str(data), "--json").exit_code != 0
         or json.loads(invoke("stats", "--data-dir", str(data), "--json").stdout)["tables"] == 0
     )
+
+
+def test_serve_in_memory_option(tmp_path, seed_path, monkeypatch):
+    """``ikg serve --in-memory yes|no|auto`` reaches the settings; anything else is refused."""
+    import api.server
+
+    assert invoke("build", str(seed_path), "--data-dir", str(tmp_path)).exit_code == 0
+    seen = []
+    monkeypatch.setattr(api.server, "serve", lambda settings, workers=1: seen.append(settings))
+    result = invoke("serve", "--data-dir", str(tmp_path), "--in-memory", "yes")
+    assert result.exit_code == 0, result.output
+    assert seen[-1].store_in_memory == "yes"
+    assert invoke("serve", "--data-dir", str(tmp_path)).exit_code == 0
+    assert seen[-1].store_in_memory == "auto"
+    result = invoke("serve", "--data-dir", str(tmp_path), "--in-memory", "always")
+    assert result.exit_code == 2 and "auto, yes or no" in result.output
+    assert len(seen) == 2

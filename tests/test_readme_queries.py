@@ -195,3 +195,20 @@ def test_q12_unrecognised_targets(store):
     assert [(r["indicator"], r["target"], r["line"]) for r in result] == [
         ("加强组织新颖的活动，促进老干部身心健康", "及时反馈建议或意见", 1127)
     ]
+
+
+def test_memory_copy_answers_every_query_like_the_store_on_disk(store, tmp_path):
+    """``GraphStore(path, read_only=True, in_memory=True)`` (what the API serves with
+    IKG_STORE_IN_MEMORY) holds every quad of the store on disk and gives the same answers."""
+    disk = GraphStore(tmp_path / "store")
+    disk.ox.bulk_extend(store.ox.quads_for_pattern(None, None, None, None))
+    disk.close()
+    on_disk = GraphStore(tmp_path / "store", read_only=True)
+    copy = GraphStore(tmp_path / "store", read_only=True, in_memory=True)
+    assert len(copy) == len(on_disk) == len(store) > 0
+    assert set(copy.named_graphs()) == set(on_disk.named_graphs())
+    for qid, q in QUERIES.items():
+        a, b = on_disk.select(q), copy.select(q)
+        assert a[0] == b[0] and sorted(map(str, a[1])) == sorted(map(str, b[1])), qid
+    with pytest.raises(ValueError, match="read-only"):
+        GraphStore(tmp_path / "store", in_memory=True)

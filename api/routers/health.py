@@ -16,6 +16,11 @@ class Health(BaseModel):
     graphs: int = Field(
         description="named graphs (one per table, plus the ontology)", examples=[57]
     )
+    in_memory: bool = Field(
+        default=False,
+        description="queries answered from a copy of the embedded store held in memory "
+        "(IKG_STORE_IN_MEMORY)",
+    )
 
 
 def _count(store: Store) -> Health:
@@ -25,4 +30,6 @@ def _count(store: Store) -> Health:
 
 @router.get("/healthz", response_model=Health, summary="健康检查 / health check")
 async def healthz(request: Request) -> Health:
-    return await anyio.to_thread.run_sync(_count, request.app.state.store)
+    health = await anyio.to_thread.run_sync(_count, request.app.state.store)
+    health.in_memory = bool(getattr(request.app.state, "store_in_memory", False))
+    return health
