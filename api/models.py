@@ -94,6 +94,14 @@ class DuplicatesResponse(BaseModel):
     scope: str = Field(examples=["all"])
     bands: Bands
     total: int
+    pairs_total: int = Field(
+        default=0, description="pairs at or above the threshold, all of them in the clusters"
+    )
+    listed_per_indicator: int | None = Field(
+        default=None,
+        description="null: every pair is listed in its cluster; else (hundreds of thousands of "
+        "pairs) at most this many per indicator are listed",
+    )
     clusters: list[ClusterOut]
 
 

@@ -621,7 +621,9 @@ def dups_worker(store: str, data_dir: str) -> None:
                 "index_build_s": round(build_s, 1),
                 "rss_after_index_mb": round(rss_index, 1),
                 "sweep_s": round(sweep_s, 1),
-                "pairs": len(rep.pairs),
+                "pairs": rep.pairs_total,
+                "pairs_listed": len(rep.pairs),
+                "listed_per_indicator": rep.listed_per_indicator,
                 "clusters": len(rep.clusters),
                 "peak_rss_mb": round(vm("VmHWM"), 1),
             }
@@ -943,7 +945,13 @@ def print_figures(fig: dict) -> None:
                 print(
                     f"  duplicate sweep ({dd['model']}, {dd['index_kind']}): index {dd['index_build_s']} s "
                     f"({dd['encoded']} texts encoded, rest from cache), find_duplicates {dd['sweep_s']} s, "
-                    f"{dd['pairs']:,} pairs in {dd['clusters']:,} clusters, peak RSS {dd['peak_rss_mb']:,.0f} MB"
+                    f"{dd['pairs']:,} pairs in {dd['clusters']:,} clusters"
+                    + (
+                        f" ({dd['pairs_listed']:,} listed: an indicator's best {dd['listed_per_indicator']})"
+                        if dd.get("listed_per_indicator")
+                        else ""
+                    )
+                    + f", peak RSS {dd['peak_rss_mb']:,.0f} MB"
                 )
         for a in row.get("api", []):
             if "error" in a:

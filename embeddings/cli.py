@@ -226,7 +226,13 @@ def _print_report(report: Any) -> None:
     )
     typer.echo(
         f"threshold {report.threshold:.3f}, model {report.model_id}{cal}; "
-        f"{len(report.pairs)} pair(s), {len(report.clusters)} cluster(s), "
+        + (
+            f"{len(report.pairs)} pair(s), "
+            if report.listed_per_indicator is None
+            else f"{report.pairs_total} pair(s) ({len(report.pairs)} listed: an indicator's best "
+            f"{report.listed_per_indicator}), "
+        )
+        + f"{len(report.clusters)} cluster(s), "
         f"{report.departments} department(s)"
     )
     sections = [

@@ -21,7 +21,6 @@ Pipeline (:func:`find_duplicates`):
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -190,6 +189,10 @@ class DuplicateReport:
     calibrated: bool
     departments: int
     bands: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    #: pairs that passed the threshold (all of them are in the clusters)
+    pairs_total: int = 0
+    #: None: every passing pair is in ``pairs``; else at most this many per indicator are
+    listed_per_indicator: int | None = None
 
 
 def _label(ps: PairScore, scope: Scope, common: bool) -> str:
@@ -208,11 +211,21 @@ def find_duplicates(
     threshold: float | None = None,
     scope: ScopeFilter = "all",
     k: int = 20,
+    list_per_indicator: int | None = None,
 ) -> DuplicateReport:
     """Pairs scoring at least ``threshold`` (default: the model's duplicate band), clustered.
 
     Pass ``threshold=index.profile.t_review`` to include the review band.
+
+    Every pair that passes is kept as ``(i, j, score)`` in arrays and clusters are made from all
+    of them. Each passing pair is also listed (explained, in ``report.pairs`` and its cluster's
+    ``pairs``) unless more than :data:`LISTED_PAIRS_MAX` pass, or ``list_per_indicator`` is
+    given: then an indicator's best ``list_per_indicator`` pairs are listed (default
+    :data:`LIST_PER_INDICATOR`; within-table pairs first, then by score) and
+    ``report.pairs_total`` says how many passed. A name that thousands of tables share would
+    otherwise list millions of pairs (n² for n copies).
     """
+    np = require("numpy")
     prof = index.profile
     t = prof.t_duplicate if threshold is None else threshold
     items = index.items
@@ -222,25 +235,40 @@ def find_duplicates(
         for i, j in sorted(index.candidate_pairs(k))
         if scope == "all" or scope_of(items[i], items[j]) == scope
     ]
-    # scored in batches: only the pairs that pass stay in memory (millions of candidates at scale)
+    # scored in batches: only what passes stays in memory, as arrays (millions of candidates
+    # at scale); the scores themselves are kept while few enough pass
+    listing_all = list_per_indicator is None
     kept: dict[tuple[int, int], PairScore] = {}
+    ii: list[Any] = []
+    jj: list[Any] = []
+    ss: list[Any] = []
     for start in range(0, len(cands), SCORE_BATCH):
         chunk = cands[start : start + SCORE_BATCH]
-        for ij, ps in zip(chunk, index.pairs(chunk), strict=True):
-            if ps.score >= t:
-                kept[ij] = ps
+        scores = index.pairs(chunk)
+        passed = [n for n, ps in enumerate(scores) if ps.score >= t]
+        ii.append(np.fromiter((chunk[n][0] for n in passed), dtype=np.int64, count=len(passed)))
+        jj.append(np.fromiter((chunk[n][1] for n in passed), dtype=np.int64, count=len(passed)))
+        ss.append(
+            np.fromiter((scores[n].score for n in passed), dtype=np.float64, count=len(passed))
+        )
+        if listing_all:
+            kept.update((chunk[n], scores[n]) for n in passed)
+            if len(kept) > LISTED_PAIRS_MAX:
+                listing_all = False
+                kept.clear()
+    del cands
+    pi = np.concatenate(ii) if ii else np.zeros(0, dtype=np.int64)
+    pj = np.concatenate(jj) if jj else np.zeros(0, dtype=np.int64)
+    ps_ = np.concatenate(ss) if ss else np.zeros(0, dtype=np.float64)
+    del ii, jj, ss
+    if not listing_all:
+        per = list_per_indicator or LIST_PER_INDICATOR
+        listed = _best_per_indicator(index, pi, pj, ps_, per)
+        for start in range(0, len(listed), SCORE_BATCH):
+            chunk = listed[start : start + SCORE_BATCH]
+            kept.update(zip(chunk, index.pairs(chunk), strict=True))
 
-    # common by data: a name family spanning ≥ half the departments (and ≥ 3)
-    common_data: set[int] = set()
-    if len(departments) >= 3:
-        adj: dict[int, set[int]] = defaultdict(set)
-        for i, j in kept:
-            adj[i].add(j)
-            adj[j].add(i)
-        for i, nbrs in adj.items():
-            depts = {items[x].department for x in nbrs | {i}}
-            if len(depts) >= max(3, (len(departments) + 1) // 2):
-                common_data.add(i)
+    common_data = _common_by_data(index, pi, pj, len(departments))
 
     pairs: list[DuplicatePair] = []
     for (i, j), ps in kept.items():
@@ -251,7 +279,7 @@ def find_duplicates(
         )
         pairs.append(DuplicatePair(a, b, ps, sc, _label(ps, sc, common), explain(a, b, ps)))
 
-    clusters = _clusters(index, kept, pairs, t)
+    clusters = _clusters(index, pi, pj, ps_, pairs, t, keep_unlisted=not listing_all)
     pairs.sort(key=lambda p: (p.scope != "within-table", -p.score.score))
     return DuplicateReport(
         pairs,
@@ -261,60 +289,116 @@ def find_duplicates(
         prof.calibrated,
         len(departments),
         (prof.t_duplicate, prof.t_review, prof.t_related),
+        pairs_total=len(pi),
+        listed_per_indicator=None if listing_all else (list_per_indicator or LIST_PER_INDICATOR),
     )
 
 
 #: candidate pairs scored at once by find_duplicates
 SCORE_BATCH = 20_000
 
+#: more passing pairs than this: only each indicator's best LIST_PER_INDICATOR are listed
+LISTED_PAIRS_MAX = 500_000
+LIST_PER_INDICATOR = 3
+
 #: components up to this size get every pair scored before they are split
 EXACT_COMPONENT = 80
 
 
+def _best_per_indicator(
+    index: IndicatorIndex, pi: Any, pj: Any, ps: Any, per: int
+) -> list[tuple[int, int]]:
+    """Pairs kept while both ends have fewer than ``per``: within-table first, then by score."""
+    np = require("numpy")
+    tables = {}
+    tid = np.fromiter(
+        (tables.setdefault(it.table, len(tables)) for it in index.items),
+        dtype=np.int64,
+        count=len(index.items),
+    )
+    within = tid[pi] == tid[pj]
+    order = np.lexsort((-ps, ~within))
+    used = np.zeros(len(index.items), dtype=np.int32)
+    out: list[tuple[int, int]] = []
+    for n in order.tolist():
+        i, j = int(pi[n]), int(pj[n])
+        if used[i] < per and used[j] < per:
+            used[i] += 1
+            used[j] += 1
+            out.append((i, j))
+    return out
+
+
+def _common_by_data(index: IndicatorIndex, pi: Any, pj: Any, n_departments: int) -> set[int]:
+    """Indicators whose kept neighbours (and themselves) span at least half the departments
+    (and at least 3): a name family most departments carry."""
+    np = require("numpy")
+    if n_departments < 3 or len(pi) == 0:
+        return set()
+    depts: dict[str, int] = {}
+    did = np.fromiter(
+        (depts.setdefault(it.department, len(depts)) for it in index.items),
+        dtype=np.int64,
+        count=len(index.items),
+    )
+    nodes = np.unique(np.concatenate([pi, pj]))
+    # (indicator, department) for each neighbour, each direction, and the indicator itself
+    who = np.concatenate([pi, pj, nodes])
+    dep = np.concatenate([did[pj], did[pi], did[nodes]])
+    key = np.unique(who * len(depts) + dep)
+    counts = np.bincount(key // len(depts), minlength=len(index.items))
+    need = max(3, (n_departments + 1) // 2)
+    return set(np.nonzero(counts >= need)[0].tolist())
+
+
 def _clusters(
     index: IndicatorIndex,
-    kept: dict[tuple[int, int], PairScore],
+    pi: Any,
+    pj: Any,
+    ps: Any,
     pairs: list[DuplicatePair],
     t: float,
+    *,
+    keep_unlisted: bool = False,
 ) -> list[Cluster]:
     np = require("numpy")
     hierarchy = require("scipy.cluster.hierarchy")
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for i, j in kept:
-        parent[find(i)] = find(j)
-    comps: dict[int, list[int]] = defaultdict(list)
-    for x in list(parent):
-        comps[find(x)].append(x)
+    sparse = require("scipy.sparse")
+    csgraph = require("scipy.sparse.csgraph")
+    n_items = len(index.items)
+    if len(pi) == 0:
+        return []
+    graph = sparse.coo_matrix((np.ones(len(pi)), (pi, pj)), shape=(n_items, n_items))
+    _, label = csgraph.connected_components(graph, directed=False)
+    nodes = np.unique(np.concatenate([pi, pj]))
+    # each kept pair once, under its component
+    by_pair = np.argsort(label[pi], kind="stable")
+    pair_labels = label[pi][by_pair]
+    by_node = nodes[np.argsort(label[nodes], kind="stable")]
+    node_labels = label[by_node]
 
     groups: list[tuple[list[int], float]] = []
-    for members in comps.values():
-        members.sort()
+    for lab in np.unique(node_labels).tolist():
+        lo, hi = np.searchsorted(node_labels, [lab, lab + 1])
+        members_arr = np.sort(by_node[lo:hi])
+        members = members_arr.tolist()
         n = len(members)
         sim = np.zeros((n, n))
         np.fill_diagonal(sim, 1.0)
-        pos = {m: a for a, m in enumerate(members)}
-        for (i, j), ps in kept.items():
-            if i in pos and j in pos:
-                sim[pos[i], pos[j]] = sim[pos[j], pos[i]] = ps.score
+        plo, phi = np.searchsorted(pair_labels, [lab, lab + 1])
+        sel = by_pair[plo:phi]
+        a_ = np.searchsorted(members_arr, pi[sel])
+        b_ = np.searchsorted(members_arr, pj[sel])
+        sim[a_, b_] = ps[sel]
+        sim[b_, a_] = ps[sel]
         # a small component gets every pair scored; in a large one a pair that no
         # candidate list held counts as dissimilar (it is not among either's neighbours)
         if n <= EXACT_COMPONENT:
-            missing = [
-                (members[a], members[b])
-                for a in range(n)
-                for b in range(a + 1, n)
-                if (members[a], members[b]) not in kept
-            ]
-            for (i, j), ps in zip(missing, index.pairs(missing), strict=True):
-                sim[pos[i], pos[j]] = sim[pos[j], pos[i]] = ps.score
+            ua, ub = np.nonzero(np.triu(sim == 0, 1))
+            slots = list(zip(ua.tolist(), ub.tolist(), strict=True))
+            missing = [(members[a], members[b]) for a, b in slots]
+            for (a, b), p in zip(slots, index.pairs(missing), strict=True):
+                sim[a, b] = sim[b, a] = p.score
         if n == 2 or sim.min() >= t:
             groups.append((members, float(sim.min())))
             continue
@@ -322,8 +406,8 @@ def _clusters(
         dist = 1.0 - sim[np.triu_indices(n, 1)]
         z = hierarchy.linkage(np.clip(dist, 0, None), method="complete")
         labels = hierarchy.fcluster(z, t=1.0 - t, criterion="distance")
-        for lab in sorted(set(labels)):
-            idx = [a for a in range(n) if labels[a] == lab]
+        for lab2 in sorted(set(labels)):
+            idx = [a for a in range(n) if labels[a] == lab2]
             if len(idx) < 2:
                 continue
             groups.append(([members[a] for a in idx], float(sim[np.ix_(idx, idx)].min())))
@@ -348,4 +432,9 @@ def _clusters(
             if lab in labels:
                 c.label = lab
                 break
-    return [c for c in clusters if c.pairs]
+        if not c.pairs and keep_unlisted:  # its pairs were not listed (see find_duplicates)
+            c.scopes = {scope_of(c.members[0], m) for m in c.members[1:]}
+            c.label = (
+                "suspected duplicate" if c.min_similarity >= index.profile.t_duplicate else "review"
+            )
+    return [c for c in clusters if c.pairs or keep_unlisted]

@@ -53,18 +53,30 @@ class LexicalIndex:
         self._max_idf = float(max(self._vec.idf_)) if len(self._vec.idf_) else 1.0
 
     # -- pairs among the fitted texts (row indices) ------------------------------------
-    def _grams(self, i: int) -> tuple[set[str], float]:
+    def _grams(self, i: int) -> tuple[frozenset[str], float]:
+        # keyed by text: names repeat across tables and years (one entry per distinct name)
         cache = self.__dict__.setdefault("_gram_cache", {})
-        if i not in cache:
-            g = set(char_ngrams(self.texts[i], *self.ngram_range))
-            cache[i] = (g, sum(self.idf(x) for x in g))
-        return cache[i]
+        text = self.texts[i]
+        if text not in cache:
+            g = frozenset(char_ngrams(text, *self.ngram_range))
+            cache[text] = (g, sum(self.idf(x) for x in g))
+        return cache[text]
 
     def cosine_ij(self, i: int, j: int) -> float:
         assert self.matrix is not None
         return float(self.matrix[i].multiply(self.matrix[j]).sum())
 
     def containment_ij(self, i: int, j: int) -> float:
+        key = (self.texts[i], self.texts[j])
+        cache = self.__dict__.setdefault("_containment_cache", {})
+        found = cache.get(key)
+        if found is None:
+            if len(cache) >= 1_000_000:  # bounded: a sweep over many distinct names
+                cache.clear()
+            found = cache[key] = self._containment_ij(i, j)
+        return found
+
+    def _containment_ij(self, i: int, j: int) -> float:
         ga, wa = self._grams(i)
         gb, wb = self._grams(j)
         if not ga or not gb:

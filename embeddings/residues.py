@@ -221,8 +221,11 @@ def lexical_residues(a: str, b: str, *, context: Sequence[str] = ()) -> Residues
     ``context``: texts whose words count as qualifiers (the department's name: 组工 in a
     组织部 table is the organisation itself).
     """
+    ca, cb = clean(a), clean(b)
+    sentences = min(len(ca), len(cb)) >= SENTENCE_CHARS
+    if ca == cb:  # the same name: nothing of either is missing from the other
+        return Residues((), (), sentences)
     extra = _context_words(tuple(context))
-    sentences = min(len(clean(a)), len(clean(b))) >= SENTENCE_CHARS
     return Residues(tuple(_residue(a, b, extra)), tuple(_residue(b, a, extra)), sentences)
 
 

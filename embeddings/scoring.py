@@ -25,6 +25,7 @@ Bands: ``duplicate`` ≥ ``t_duplicate`` > ``review`` ≥ ``t_review`` > ``relat
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -197,10 +198,16 @@ def rescale_dense(cos: float, floor: float) -> float:
 
 def shared_terms(a: str, b: str, min_len: int = 2) -> list[str]:
     """Common substrings of at least ``min_len`` characters, longest first (the explanation)."""
+    return list(_shared_terms(a, b, min_len))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _shared_terms(a: str, b: str, min_len: int) -> tuple[str, ...]:
+    # names repeat across departments and years: a sweep meets the same two names many times
     ca, cb = clean(a), clean(b)
     sm = difflib.SequenceMatcher(None, ca, cb, autojunk=False)
     terms = {ca[m.a : m.a + m.size] for m in sm.get_matching_blocks() if m.size >= min_len}
-    return sorted(terms, key=lambda t: (-len(t), t))
+    return tuple(sorted(terms, key=lambda t: (-len(t), t)))
 
 
 #: ``encode(words) -> (len(words), dim)`` L2-normalised vectors: the model's encoder

@@ -10,6 +10,7 @@ instead as *structural* signals beside the text score (:mod:`embeddings.scoring`
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ _UNIT_MEASURE = {
 }
 
 
+@functools.lru_cache(maxsize=65_536)
 def measure_of(name: str, unit: str | None = None) -> str | None:
     """The kind of quantity a name measures (``count_people``, ``coverage`` …), or None."""
     c = clean(name)

@@ -256,7 +256,9 @@ def test_chained_component_is_split_and_min_similarity_reported() -> None:
         DuplicatePair(idx.items[i], idx.items[j], ps, "within-table", "suspected duplicate", [])
         for (i, j), ps in kept.items()
     ]
-    clusters = _clusters(idx, kept, pairs, 0.5)  # type: ignore[arg-type]
+    pi, pj = np.array([i for i, _ in kept]), np.array([j for _, j in kept])
+    ps = np.array([p.score for p in kept.values()], dtype=float)
+    clusters = _clusters(idx, pi, pj, ps, pairs, 0.5)  # type: ignore[arg-type]
     groups = sorted(sorted(m.id for m in c.members) for c in clusters)
     assert ["A", "B", "C"] not in groups
     assert ["D", "E"] in groups

@@ -195,6 +195,44 @@ def test_clusters_never_chain_below_the_threshold(index) -> None:
         assert len(c.members) >= 2
 
 
+def test_many_passing_pairs_are_clustered_but_listed_per_indicator(index, monkeypatch) -> None:
+    """Past LISTED_PAIRS_MAX passing pairs (a name thousands of tables share) every pair still
+    shapes the clusters, but only each indicator's best few are listed and explained."""
+    from collections import Counter
+
+    import embeddings.duplicates as dup
+
+    t = index.profile.t_review
+    full = find_duplicates(index, threshold=t)
+    assert full.listed_per_indicator is None and full.pairs_total == len(full.pairs) > 20
+
+    monkeypatch.setattr(dup, "LISTED_PAIRS_MAX", 10)
+    lean = find_duplicates(index, threshold=t)
+    assert lean.listed_per_indicator == dup.LIST_PER_INDICATOR
+    assert lean.pairs_total == full.pairs_total > len(lean.pairs) > 0
+    per = Counter(x for p in lean.pairs for x in (p.a.id, p.b.id))
+    assert max(per.values()) <= dup.LIST_PER_INDICATOR
+    # the listed pairs are pairs of the full report, scored and explained the same way
+    by_ids = {(p.a.id, p.b.id): p for p in full.pairs}
+    for p in lean.pairs:
+        f = by_ids[p.a.id, p.b.id]
+        assert (p.score.score, p.label, p.scope, p.reasons) == (
+            f.score.score,
+            f.label,
+            f.scope,
+            f.reasons,
+        )
+    # the clusters are the full report's (members, minimum similarity), none dropped
+    assert len(lean.clusters) >= len(full.clusters)
+    members = lambda rep: {  # noqa: E731
+        (frozenset(m.id for m in c.members), round(c.min_similarity, 6)) for c in rep.clusters
+    }
+    assert members(full) <= members(lean)
+    for c in lean.clusters:
+        assert c.label in ("suspected duplicate", "review", "common indicator", "related")
+        assert c.scopes
+
+
 # --------------------------------------------------------------------------- graph links
 def test_links_are_queryable_nodes(built) -> None:
     data, report = built

@@ -54,6 +54,8 @@ async def duplicates(
             "scope": scope,
             "bands": {"duplicate": d, "review": r, "related": rel},
             "total": len(rep.clusters),
+            "pairs_total": rep.pairs_total,
+            "listed_per_indicator": rep.listed_per_indicator,
             "clusters": clusters,
         }
 
