@@ -114,7 +114,11 @@ def write_links(store_path: Path | str, index: IndicatorIndex, settings: Any = N
     N-Triples file."""
     from kg.store import GraphStore
 
-    report = find_duplicates(index, threshold=index.profile.t_review)
+    # listed per indicator as the links are capped: the same pairs as capping the full list,
+    # without explaining every pair of a name thousands of tables share
+    report = find_duplicates(
+        index, threshold=index.profile.t_review, list_per_indicator=LINKS_PER_INDICATOR
+    )
     method = f"hybrid+structure:{index.model_id}"
     cluster_min = {c.id: c.min_similarity for c in report.clusters}
     pairs = capped(report.pairs, LINKS_PER_INDICATOR)
