@@ -83,15 +83,9 @@ def vm(field: str, pid: int | str = "self") -> float:
 
 
 def du_mb(path: Path) -> float:
-    total = 0
-    seen: set[int] = set()
-    for p in path.rglob("*"):
-        if p.is_file():
-            st = p.stat()
-            if st.st_ino not in seen:
-                seen.add(st.st_ino)
-                total += st.st_blocks * 512
-    return total / 2**20
+    from kg.store import size_on_disk_mb
+
+    return size_on_disk_mb(path)
 
 
 def run_measured(cmd: list[str], **kw) -> tuple[float, float, int]:

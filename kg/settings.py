@@ -39,7 +39,7 @@ class Settings(BaseSettings):
         default="auto",
         description=(
             "serve SPARQL and the table pages from a copy of the embedded store held in memory "
-            "(pyoxigraph's in-memory store: the README queries 7-16x faster than on disk; RAM "
+            "(pyoxigraph's in-memory store: the README queries 3-13x faster than on disk; RAM "
             "about 2.7x the store's size on disk, per API worker; read when the server starts, "
             "about 35 s per 100k indicators). auto: when the store on disk is at most "
             "store_in_memory_max_mb. Never with SPARQL updates enabled or with the server store"
