@@ -20,7 +20,7 @@ a new version; ``IndicatorIndex.version`` says which one an object was loaded fr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -312,37 +312,72 @@ class IndicatorIndex:
         return None if enc is None else (lambda words: enc.encode(list(words)))
 
     def pairs(self, pairs: Sequence[tuple[int, int]]) -> list[PairScore]:
-        """Pair scores for many pairs at once (dense, TF-IDF and residue words batched)."""
+        """Pair scores for many pairs at once (dense, TF-IDF and residue words batched).
+
+        Two pairs whose indicators agree on everything the score reads (names, level-2
+        category, unit, target and its form, the departments where the names differ, and the
+        dense and TF-IDF similarities) get the same score: it is computed once and copied with
+        the pair's own ids. Names repeat across departments and years, so a sweep over a large
+        graph scores each such combination once.
+        """
         np = require("numpy")
         if not pairs:
             return []
         ii = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
         jj = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
         m = self.matrix
-        dense = np.einsum("ij,ij->i", m[ii], m[jj])
+        dense = np.einsum("ij,ij->i", m[ii], m[jj]).tolist()
         lm = self.lexical.matrix
         assert lm is not None
-        tfidf = np.asarray(lm[ii].multiply(lm[jj]).sum(axis=1)).ravel()
-        residues = pair_residues(
-            [(self.items[i], self.items[j]) for i, j in pairs],
-            encode=self.word_encoder(),
-            floor=self.floor,
-            theta=self.profile.sibling_theta,
-        )
-        return [
-            score_pair(
-                self.items[i],
-                self.items[j],
-                lexical=self.lexical,
-                dense_cos=float(d),
-                floor=self.floor,
-                profile=self.profile,
-                tfidf=float(t),
-                containment=self.lexical.containment_ij(i, j),
-                residues=r,
-            )
-            for (i, j), d, t, r in zip(pairs, dense, tfidf, residues, strict=True)
+        tfidf = np.asarray(lm[ii].multiply(lm[jj]).sum(axis=1)).ravel().tolist()
+        cache: dict[tuple, PairScore] = self.__dict__.setdefault("_score_cache", {})
+        if len(cache) > SCORE_CACHE_MAX:
+            cache.clear()
+        keys = [
+            self._pair_key(i, j, d, t) for (i, j), d, t in zip(pairs, dense, tfidf, strict=True)
         ]
+        todo: dict[tuple, int] = {}
+        for n, key in enumerate(keys):
+            if key not in cache and key not in todo:
+                todo[key] = n
+        if todo:
+            sel = list(todo.values())
+            residues = pair_residues(
+                [(self.items[pairs[n][0]], self.items[pairs[n][1]]) for n in sel],
+                encode=self.word_encoder(),
+                floor=self.floor,
+                theta=self.profile.sibling_theta,
+            )
+            for n, r in zip(sel, residues, strict=True):
+                i, j = pairs[n]
+                cache[keys[n]] = score_pair(
+                    self.items[i],
+                    self.items[j],
+                    lexical=self.lexical,
+                    dense_cos=dense[n],
+                    floor=self.floor,
+                    profile=self.profile,
+                    tfidf=tfidf[n],
+                    containment=self.lexical.containment_ij(i, j),
+                    residues=r,
+                )
+        out = []
+        for (i, j), key in zip(pairs, keys, strict=True):
+            ps = cache[key]
+            a, b = self.items[i].id, self.items[j].id
+            out.append(ps if (ps.a, ps.b) == (a, b) else replace(ps, a=a, b=b))
+        return out
+
+    def _pair_key(self, i: int, j: int, dense: float, tfidf: float) -> tuple:
+        a, b = self.items[i], self.items[j]
+        # the departments only matter to the residues of two different names (their words are
+        # qualifiers there); identical names have none
+        ctx = None if a.name == b.name else (a.department, b.department)
+        return (
+            a.name, a.level2, a.unit, a.form, a.target,
+            b.name, b.level2, b.unit, b.form, b.target,
+            ctx, dense, tfidf,
+        )  # fmt: skip
 
     def similar(self, ref: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Indicators like ``ref`` (URI or name), scored as pairs (hybrid + structure)."""
@@ -418,6 +453,10 @@ class IndicatorIndex:
                     if j != i and row[j] > 0:
                         pairs.add((min(i, j), max(i, j)))
         return pairs
+
+
+#: distinct pair scores kept by IndicatorIndex.pairs before the cache starts afresh
+SCORE_CACHE_MAX = 200_000
 
 
 # --------------------------------------------------------------------------- store glue

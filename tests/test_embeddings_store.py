@@ -403,3 +403,29 @@ def test_similar_rebuilds_a_stale_index_without_being_asked(app, tmp_path) -> No
     r = CliRunner().invoke(app, ["similar", "部门预算执行率", "--data-dir", str(tmp_path)])
     assert r.exit_code == 0, r.output
     assert "rebuilt" in r.stderr and "1 renamed" in r.stderr
+
+
+def test_indicators_read_by_scans_equal_the_join_query(built) -> None:
+    """load_indicators (one scan per property, joined in Python) reads exactly what the
+    reference SPARQL join reads, on the seed's store."""
+    from embeddings.corpus import load_indicators, load_indicators_by_query
+
+    data, _ = built
+    with GraphStore(data / "store", read_only=True) as store:
+        scans, joined = load_indicators(store), load_indicators_by_query(store)
+    assert len(scans) == 166 and scans == joined
+    assert {it.form for it in scans} >= {"numeric", "deadline", "qualitative"}
+
+
+def test_pair_scores_copied_for_identical_pairs_equal_fresh_scores(index) -> None:
+    """IndicatorIndex.pairs scores each combination once and copies it: every copy equals the
+    score computed for that pair alone."""
+    from dataclasses import asdict
+
+    cands = sorted(index.candidate_pairs(10))[:400]
+    together = index.pairs(cands)
+    for (i, j), ps in zip(cands, together, strict=True):
+        index.__dict__.pop("_score_cache", None)
+        alone = index.pairs([(i, j)])[0]
+        assert asdict(ps) == asdict(alone)
+        assert (ps.a, ps.b) == (index.items[i].id, index.items[j].id)
