@@ -444,7 +444,7 @@ def worker(engine: str, where: str, runs: int, cap: int, skip: int) -> None:
 def drive(engine: str, where: str, runs: int, cap: int, ready_timeout: float) -> dict:
     """Run the worker, enforce the cap from outside (kill + restart past a stuck query)."""
     qids = list(readme_queries())
-    out: dict = {"engine": engine, "queries": {}}
+    out: dict = {"engine": engine, "queries": {}, "cap_s": cap}
     skip = 0
     while skip < len(qids):
         proc = subprocess.Popen(
@@ -911,13 +911,16 @@ def print_figures(fig: dict) -> None:
         ratios = "".join(f"{SHORT[e] + '/' + SHORT[base_e]:>15}" for e in others)
         print(f"  {'query':5}{head}{ratios}  {'rows':>8}  answers")
         for qid in readme_queries():
-            cells = "".join(f"{_fmt(eng[e]['queries'].get(qid), cap):>22}" for e in names)
+            cells = "".join(
+                f"{_fmt(eng[e]['queries'].get(qid), eng[e].get('cap_s', cap)):>22}" for e in names
+            )
             base = eng[base_e]["queries"].get(qid, {}) if base_e in names else {}
             rs = ""
             for e in others:
                 q = eng[e]["queries"].get(qid, {})
                 if q.get("capped") and "p50_s" in base:
-                    rs += f"{'>' + format(cap / base['p50_s'], '.0f') + '×':>15}"
+                    ecap = eng[e].get("cap_s", cap)
+                    rs += f"{'>' + format(ecap / base['p50_s'], '.0f') + '×':>15}"
                 elif "p50_s" in q and "p50_s" in base:
                     rs += f"{q['p50_s'] / base['p50_s']:>14.1f}×"
                 else:

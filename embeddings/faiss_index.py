@@ -205,11 +205,15 @@ class FaissIndex:
     def remove(self, ids: Sequence[str]) -> int:
         """Remove ids (unknown ones are ignored); the number removed."""
         np = require("numpy")
+        if self.kind in ("hnsw", "ivf") and any(i in self._pos for i in ids):
+            # IVF: faiss's id map renumbers after a removal as if the inner index had compacted,
+            # which an IVF index does not: later lookups would return other rows
+            raise RuntimeError(
+                f"an {self.kind.upper()} index cannot remove rows; rebuild it with index()"
+            )
         rows = [self._pos.pop(i) for i in ids if i in self._pos]
         if not rows:
             return 0
-        if self.kind == "hnsw":
-            raise RuntimeError("an HNSW index cannot remove rows; rebuild it with index()")
         self._index.remove_ids(np.asarray(rows, dtype=np.int64))
         for r in rows:
             self._ids[r] = None
@@ -238,6 +242,13 @@ class FaissIndex:
         np = require("numpy")
         if self.kind == "hnsw":
             return np.stack([self._index.reconstruct(self._pos[i]) for i in ids])
+        if self.kind == "ivf":
+            # an IVF index finds a vector by id only through its direct map (made once; kept
+            # up to date by later adds and removals)
+            faiss = require("faiss")
+            ivf = faiss.extract_index_ivf(self._index)
+            if ivf.direct_map.type == faiss.DirectMap.NoMap:
+                ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
         return np.stack([self._index.reconstruct(self._pos[i]) for i in ids]).astype(np.float32)
 
     def search(self, queries: np.ndarray, k: int = 10) -> list[list[tuple[str, float]]]:

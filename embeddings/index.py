@@ -28,7 +28,7 @@ from ._optional import require
 from .cache import CachedEncoder, EmbeddingCache
 from .corpus import fingerprint, load_indicators, text_hashes
 from .encoders import DEFAULT_MODEL, Encoder, load_encoder
-from .faiss_index import FaissIndex, ModelMismatchError, VersionGoneError
+from .faiss_index import FaissIndex, ModelMismatchError, VersionGoneError, normalize_rows
 from .lexical import LexicalIndex
 from .scoring import PairScore, Profile, WordEncoder, pair_residues, profile_for, score_pair
 from .text import DEFAULT_RECIPE, IndicatorText, Recipe, embed_text
@@ -183,7 +183,10 @@ class IndicatorIndex:
         vecs = encoder.encode(texts, batch_size=batch_size, progress=step)
         fi = FaissIndex(encoder.dim, model_id=encoder.model_id, kind=kind)
         fi.index([it.id for it in items], vecs)
-        return cls(items, fi, encoder=encoder, recipe=recipe)
+        out = cls(items, fi, encoder=encoder, recipe=recipe)
+        if len(items):  # the vectors just indexed, in item order (no round trip through faiss)
+            out._matrix = normalize_rows(vecs)
+        return out
 
     @property
     def matrix(self) -> np.ndarray:

@@ -107,6 +107,37 @@ def test_approximate_kinds_have_high_recall(kind: str) -> None:
     assert recall >= 0.9
 
 
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+def test_stored_vectors_come_back_by_id(kind: str, tmp_path) -> None:
+    """vectors(ids) gives each id's normalised vector on every index kind (an IVF index needs
+    its direct map: without it the duplicate sweep over > 200k indicators failed), also after
+    adding, removing and a save/load round trip."""
+    from embeddings.faiss_index import normalize_rows
+
+    x = clustered(3000, 32)
+    ids = [f"i{n}" for n in range(len(x))]
+    idx = FaissIndex(32, model_id="m", kind=kind)
+    idx.index(ids, x)
+    want = normalize_rows(x)
+    pick = ["i0", "i17", "i2999", "i1500"]
+    got = idx.vectors(pick)
+    assert np.allclose(got, want[[0, 17, 2999, 1500]], atol=1e-3 if kind == "ivf" else 1e-5)
+    if kind != "flat":
+        with pytest.raises(RuntimeError, match="rebuild"):
+            idx.remove(["i17"])
+        idx.save(tmp_path)
+        back = FaissIndex.load(tmp_path, model_id="m")
+        assert np.allclose(back.vectors(["i1500"])[0], want[1500], atol=1e-3)
+        return
+    extra = clustered(5, 32, seed=7)
+    idx.add(["new0", "new1", "new2", "new3", "new4"], extra)
+    idx.remove(["i17"])
+    assert np.allclose(idx.vectors(["new3", "i2999"])[0], normalize_rows(extra)[3], atol=1e-3)
+    idx.save(tmp_path)
+    back = FaissIndex.load(tmp_path, model_id="m")
+    assert np.allclose(back.vectors(["i1500", "new4"])[0], want[1500], atol=1e-3)
+
+
 def test_index_kind_follows_size() -> None:
     assert choose_kind(10) == "flat"
     assert choose_kind(FLAT_MAX) == "flat"
