@@ -64,8 +64,9 @@ def _version() -> str:
         return "0+unknown"
 
 
-def open_store(settings: Settings) -> tuple[Any, bool]:
-    """Open the store: read-only unless updates are allowed. Returns (store, read_only).
+def open_store(settings: Settings) -> tuple[Any, bool, bool]:
+    """Open the store: read-only unless updates are allowed, in memory when
+    :func:`use_memory_copy` says so. Returns (store, read_only, in_memory).
 
     With ``IKG_STORE=oxigraph-server`` the store is a :class:`kg.remote.RemoteStore`; it is
     not contacted here, so the API starts (and answers 503) while the server is down.
@@ -77,15 +78,16 @@ def open_store(settings: Settings) -> tuple[Any, bool]:
         remote = RemoteStore(
             settings.store_url or "", timeout_s=settings.store_timeout_s, read_only=read_only
         )
-        return remote, read_only
+        return remote, read_only, False
     path: Path = settings.store_path
     if settings.sparql_allow_update:
         path.mkdir(parents=True, exist_ok=True)
-        return Store(str(path)), False
+        return Store(str(path)), False, False
     if not (path / "CURRENT").is_file():
         raise StoreNotFound(f"no graph store at {path}; build it first with `ikg build`")
     store = Store.read_only(str(path))
-    if use_memory_copy(settings):
+    in_memory = use_memory_copy(settings)
+    if in_memory:
         started = time.perf_counter()
         log.info("copying the graph store at %s into memory (IKG_STORE_IN_MEMORY) ...", path)
         store = memory_copy(store)
@@ -94,7 +96,7 @@ def open_store(settings: Settings) -> tuple[Any, bool]:
             f"{len(store):,}",
             time.perf_counter() - started,
         )
-    return store, True
+    return store, True, in_memory
 
 
 def use_memory_copy(settings: Settings) -> bool:
@@ -108,12 +110,10 @@ def use_memory_copy(settings: Settings) -> bool:
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     """Assemble the API over ``store`` (opened from ``settings.store_path`` when None)."""
-    in_memory = False
     if store is None:
-        store, read_only = open_store(settings)
-        in_memory = read_only and not settings.remote and use_memory_copy(settings)
+        store, read_only, in_memory = open_store(settings)
     else:
-        read_only = False
+        read_only = in_memory = False
     app = FastAPI(
         title="indicator-kg",
         docs_url=None,  # served offline by api.routers.pages (local Swagger UI files)

@@ -158,12 +158,18 @@ class Server:
         return float("nan")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+        stop_group(self.proc)
+
+
+def stop_group(proc: subprocess.Popen, grace_s: float = 10) -> None:
+    """End a server started in its own process group: SIGTERM, then SIGKILL after ``grace_s``."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def run_wrk(url: str, duration: int, connections: int, script: Path) -> dict:

@@ -21,6 +21,7 @@ Pipeline (:func:`find_duplicates`):
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -318,14 +319,20 @@ def _best_per_indicator(
     )
     within = tid[pi] == tid[pj]
     order = np.lexsort((-ps, ~within))
-    used = np.zeros(len(index.items), dtype=np.int32)
-    out: list[tuple[int, int]] = []
-    for n in order.tolist():
-        i, j = int(pi[n]), int(pj[n])
-        if used[i] < per and used[j] < per:
-            used[i] += 1
-            used[j] += 1
-            out.append((i, j))
+    ends = list(zip(pi[order].tolist(), pj[order].tolist(), strict=True))
+    return [ends[n] for n in keep_per_end(ends, per)]
+
+
+def keep_per_end(ends: Sequence[tuple[Hashable, Hashable]], per: int) -> list[int]:
+    """Positions of the pairs kept, in order, while both ends have fewer than ``per`` kept
+    (the caller orders the pairs best first)."""
+    used: dict[Hashable, int] = {}
+    out = []
+    for n, (a, b) in enumerate(ends):
+        if used.get(a, 0) < per and used.get(b, 0) < per:
+            used[a] = used.get(a, 0) + 1
+            used[b] = used.get(b, 0) + 1
+            out.append(n)
     return out
 
 

@@ -29,7 +29,7 @@ from rdflib.namespace import XSD
 
 from kg.namespaces import DATA, IKG, SIMILARITY_GRAPH
 
-from .duplicates import DuplicatePair, find_duplicates
+from .duplicates import DuplicatePair, find_duplicates, keep_per_end
 from .index import IndicatorIndex
 
 #: similarity links kept per indicator (the best ones; see :func:`capped`)
@@ -97,15 +97,9 @@ def capped(pairs: list[DuplicatePair], per_indicator: int) -> list[DuplicatePair
     reviewer sends back), then by score; a pair is kept while both ends have room, so the graph
     holds at most ``n · per_indicator / 2`` links.
     """
-    used: dict[str, int] = {}
-    out = []
-    for p in sorted(pairs, key=lambda p: (p.scope != "within-table", -p.score.score)):
-        a, b = p.a.id, p.b.id
-        if used.get(a, 0) < per_indicator and used.get(b, 0) < per_indicator:
-            used[a] = used.get(a, 0) + 1
-            used[b] = used.get(b, 0) + 1
-            out.append(p)
-    return out
+    ordered = sorted(pairs, key=lambda p: (p.scope != "within-table", -p.score.score))
+    kept = keep_per_end([(p.a.id, p.b.id) for p in ordered], per_indicator)
+    return [ordered[n] for n in kept]
 
 
 def write_links(store_path: Path | str, index: IndicatorIndex, settings: Any = None) -> int:
