@@ -185,8 +185,19 @@ def duplicates(
     from .duplicates import find_duplicates
 
     index = _open(data_dir, need_encoder=False)
+    shown: dict[str, int] = {}
+
+    def progress(message: str, n: int, total: int) -> None:
+        # a line at the end, and every tenth on a sweep long enough to wait for
+        step = 10 * n // max(total, 1)
+        if n == total or (total >= 200_000 and step > shown.get(message, 0)):
+            shown[message] = step
+            _err(f"{message}: {n:,}/{total:,}")
+
     with _errors():
-        report = find_duplicates(index, threshold=threshold, scope=scope.value, k=k)
+        report = find_duplicates(
+            index, threshold=threshold, scope=scope.value, k=k, progress=progress
+        )
     if format is DupFormat.jsonl:
         mins = {c.id: c.min_similarity for c in report.clusters}
         for p in report.pairs:

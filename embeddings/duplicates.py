@@ -2,7 +2,8 @@
 
 Pipeline (:func:`find_duplicates`):
 
-1. candidates — each indicator's nearest neighbours by dense and by lexical score;
+1. candidates — each indicator's nearest neighbours by dense and by lexical score, searched
+   once per distinct vector and name (:meth:`IndicatorIndex.candidate_pairs`);
 2. each candidate pair scored by :func:`embeddings.scoring.score_pair` (hybrid text
    score weighed by structural agreement) and put in a band (duplicate / review /
    related) with the model's calibrated thresholds;
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._optional import require
-from .index import IndicatorIndex
+from .index import IndicatorIndex, Progress
 from .scoring import PairScore
 from .text import IndicatorText, clean
 
@@ -213,6 +214,7 @@ def find_duplicates(
     scope: ScopeFilter = "all",
     k: int = 20,
     list_per_indicator: int | None = None,
+    progress: Progress | None = None,
 ) -> DuplicateReport:
     """Pairs scoring at least ``threshold`` (default: the model's duplicate band), clustered.
 
@@ -225,6 +227,9 @@ def find_duplicates(
     :data:`LIST_PER_INDICATOR`; within-table pairs first, then by score) and
     ``report.pairs_total`` says how many passed. A name that thousands of tables share would
     otherwise list millions of pairs (n² for n copies).
+
+    ``progress(message, done, total)`` is called once the candidates are found and after each
+    batch of scored candidates (a sweep over a million indicators takes tens of minutes).
     """
     np = require("numpy")
     prof = index.profile
@@ -238,6 +243,8 @@ def find_duplicates(
     ]
     # scored in batches: only what passes stays in memory, as arrays (millions of candidates
     # at scale); the scores themselves are kept while few enough pass
+    if progress:
+        progress("候选对 (candidate pairs)", len(cands), len(cands))
     listing_all = list_per_indicator is None
     kept: dict[tuple[int, int], PairScore] = {}
     ii: list[Any] = []
@@ -257,6 +264,8 @@ def find_duplicates(
             if len(kept) > LISTED_PAIRS_MAX:
                 listing_all = False
                 kept.clear()
+        if progress:
+            progress("比较候选对 (scoring pairs)", start + len(chunk), len(cands))
     del cands
     pi = np.concatenate(ii) if ii else np.zeros(0, dtype=np.int64)
     pj = np.concatenate(jj) if jj else np.zeros(0, dtype=np.int64)

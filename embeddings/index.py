@@ -425,37 +425,125 @@ class IndicatorIndex:
         return sorted(out)
 
     def candidate_pairs(self, k: int = 20) -> set[tuple[int, int]]:
-        """Pairs worth scoring: each item's k dense and k lexical neighbours."""
+        """Pairs worth scoring: each item's k dense and k lexical neighbours.
+
+        Items with the same vector (or, for the lexical half, the same name) are searched once:
+        the neighbour search runs over the distinct vectors and names, and its answer is handed
+        to every copy by :func:`_expand_neighbours`. A name that thousands of tables share
+        would otherwise fill every copy's k neighbours with copies of itself (so a near
+        duplicate worded differently is never a candidate) and cost one search per copy.
+        """
         np = require("numpy")
         n = len(self.items)
         pairs: set[tuple[int, int]] = set()
         if n < 2:
             return pairs
-        kk = min(k + 1, n)
-        for start in range(0, n, 512):
-            block = self.matrix[start : start + 512]
-            for off, row in enumerate(self.vectors.search(block, kk)):
-                i = start + off
-                for h, _ in row:
-                    j = self.by_id[h]
-                    if j != i:
-                        pairs.add((min(i, j), max(i, j)))
+        labels, reps = _groups(self.matrix)
+        m = len(reps)
+        if m == n:
+            neighbours = self._dense_neighbours(self.vectors, self.matrix, k)
+        else:
+            sub = FaissIndex(self.vectors.dim, model_id=self.model_id, kind="auto")
+            sub.index([str(g) for g in range(m)], self.matrix[reps])
+            neighbours = self._dense_neighbours(sub, self.matrix[reps], k, ids=int)
+        _expand_neighbours(labels, neighbours, k, pairs)
         if n > LEXICAL_CANDIDATES_MAX:
             # all-pairs TF-IDF is quadratic: above this size the dense neighbours (FAISS) are
             # the candidates; every candidate is still scored with both halves
             return pairs
-        m = self.lexical.matrix
-        assert m is not None
-        rows = max(8, min(512, 50_000_000 // n))  # a dense block of ≤ ~400 MB
-        for start in range(0, n, rows):
-            sims = (m[start : start + rows] @ m.T).toarray()
+        lm = self.lexical.matrix
+        assert lm is not None
+        first: dict[str, int] = {}
+        name_labels = np.fromiter(
+            (first.setdefault(it.name, len(first)) for it in self.items), dtype=np.int64, count=n
+        )
+        _, first_row = np.unique(name_labels, return_index=True)
+        um = lm[first_row]
+        nu = um.shape[0]
+        kk = min(k + 1, nu)
+        block = max(8, min(512, 50_000_000 // max(nu, 1)))  # a dense block of <= ~400 MB
+        lexical: list[list[int]] = []
+        for start in range(0, nu, block):
+            sims = (um[start : start + block] @ um.T).toarray()
             for off, row in enumerate(sims):
-                i = start + off
-                for j in np.argpartition(-row, kk - 1)[:kk]:
-                    j = int(j)
-                    if j != i and row[j] > 0:
-                        pairs.add((min(i, j), max(i, j)))
+                g = start + off
+                top = np.argpartition(-row, kk - 1)[:kk]
+                top = top[np.argsort(-row[top], kind="stable")]
+                lexical.append([int(h) for h in top if h != g and row[h] > 0])
+        _expand_neighbours(name_labels, lexical, k, pairs)
         return pairs
+
+    def _dense_neighbours(
+        self,
+        vectors: FaissIndex,
+        queries: np.ndarray,
+        k: int,
+        ids: Callable[[str], int] | None = None,
+    ) -> list[list[int]]:
+        """For each query row g (a row of ``queries``, which ``vectors`` holds in that order),
+        the rows of its up to k nearest other rows, best first."""
+        to_row = ids if ids is not None else self.by_id.__getitem__
+        kk = min(k + 1, vectors.count)
+        out: list[list[int]] = []
+        for start in range(0, len(queries), 512):
+            for off, row in enumerate(vectors.search(queries[start : start + 512], kk)):
+                g = start + off
+                out.append([r for r in (to_row(h) for h, _ in row) if r != g][:k])
+        return out
+
+
+def _groups(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(labels, reps)``: each row's group of identical rows, numbered by first appearance,
+    and each group's first row."""
+    np = require("numpy")
+    if len(matrix) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    rows = np.ascontiguousarray(matrix)
+    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    # renumber the groups by their first row so that group g's representative is reps[g]
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[inverse.ravel()], first[order]
+
+
+def _expand_neighbours(
+    labels: np.ndarray, neighbours: Sequence[Sequence[int]], k: int, out: set[tuple[int, int]]
+) -> None:
+    """Hand the neighbour groups of each group to its members, as pairs of item rows.
+
+    ``labels[i]``: item i's group; ``neighbours[g]``: the groups nearest group g, best first.
+    Each item gets at most k partners: its next copies in row order (at most k // 2 when
+    other groups are near, so a name's copies stay one connected cluster and a differently
+    worded neighbour still gets a place), then members of the nearest groups in order,
+    starting at a different member for each copy so that the copies of one name spread their
+    pairs over the copies of the other instead of all pairing with its first rows. When every
+    group has one member this is each item's k nearest, as a search per item would give.
+    """
+    np = require("numpy")
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(len(neighbours) + 1))
+    members = [order[bounds[g] : bounds[g + 1]].tolist() for g in range(len(neighbours))]
+    for g, mem in enumerate(members):
+        size = len(mem)
+        near = neighbours[g]
+        own = min(size - 1, k // 2 if near else k)
+        for p, i in enumerate(mem):
+            for d in range(1, own + 1):
+                j = mem[(p + d) % size]
+                out.add((i, j) if i < j else (j, i))
+            room = k - own
+            for h in near:
+                if room <= 0:
+                    break
+                other = members[h]
+                take = min(room, len(other))
+                at = (p * take) % len(other)
+                for t in range(take):
+                    j = other[(at + t) % len(other)]
+                    out.add((i, j) if i < j else (j, i))
+                room -= take
 
 
 #: distinct pair scores kept by IndicatorIndex.pairs before the cache starts afresh

@@ -372,6 +372,14 @@ def test_cli_duplicates_formats(app, built) -> None:
     r = run(app, built, "duplicates")
     assert r.exit_code == 0, r.output
     assert "within-table" in r.stdout and "min pairwise similarity" in r.stdout
+    # progress on stderr, away from the report: every candidate found, then every one scored
+    import re
+
+    found = re.search(r"候选对 \(candidate pairs\): ([\d,]+)/([\d,]+)", r.stderr)
+    scored = re.search(r"比较候选对 \(scoring pairs\): ([\d,]+)/([\d,]+)", r.stderr)
+    assert found and scored, r.stderr
+    assert found.group(1) == found.group(2) == scored.group(1) == scored.group(2) != "0"
+    assert "候选对" not in r.stdout
     r = run(app, built, "duplicates", "--format", "csv", "--threshold", "0.3")
     lines = r.stdout.splitlines()
     assert lines[0].startswith("cluster,label,scope,score,band")
@@ -429,3 +437,46 @@ def test_pair_scores_copied_for_identical_pairs_equal_fresh_scores(index) -> Non
         alone = index.pairs([(i, j)])[0]
         assert asdict(ps) == asdict(alone)
         assert (ps.a, ps.b) == (index.items[i].id, index.items[j].id)
+
+
+def test_a_name_many_tables_share_still_reaches_its_near_duplicate(index) -> None:
+    """60 tables carry 慰问金发放覆盖率 word for word: the candidate search runs once per
+    distinct vector and name, every copy still gets its differently worded near duplicate as a
+    candidate (a search per copy would fill its 20 neighbours with copies), the copies stay
+    one connected group, and the pairs stay within k per item."""
+    from dataclasses import replace
+
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from embeddings.index import IndicatorIndex
+
+    a = index.resolve("慰问金发放覆盖率")[0]
+    b = index.resolve("市转企业离休干部慰问金发放覆盖率")[0]
+    copies = [
+        replace(a, id=f"{a.id}-copy{n}", department=f"复制单位{n}", table=f"{a.table}-copy{n}")
+        for n in range(60)
+    ]
+    items = [it for it in index.items if it.id != a.id] + copies
+    k = 20
+    inflated = IndicatorIndex.build(items, index.encoder)
+    row = inflated.by_id
+    cands = inflated.candidate_pairs(k)
+    assert len(cands) <= k * len(items) * 2  # k dense + k lexical partners at most
+    copy_rows = {row[c.id] for c in copies}
+    with_b = {i for i in copy_rows if (min(i, row[b.id]), max(i, row[b.id])) in cands}
+    assert with_b == copy_rows
+    # copy-to-copy pairs join all 60 in one component, each copy with at most k of them
+    inside = [(i, j) for i, j in cands if i in copy_rows and j in copy_rows]
+    assert max(sum(1 for p in inside if r in p) for r in copy_rows) <= 2 * k
+    ids = sorted(copy_rows)
+    pos = {r: n for n, r in enumerate(ids)}
+    g = coo_matrix(
+        ([1] * len(inside), ([pos[i] for i, _ in inside], [pos[j] for _, j in inside])),
+        shape=(60, 60),
+    )
+    assert connected_components(g, directed=False)[0] == 1
+    # and the sweep calls every copy a duplicate of b, as it calls the original
+    report = find_duplicates(inflated)
+    found = {frozenset((p.a.id, p.b.id)) for p in report.pairs}
+    assert all(frozenset((c.id, b.id)) in found for c in copies)
