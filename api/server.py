@@ -38,7 +38,19 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
         uvicorn.run(create_app(settings), workers=1, **common)
         return
     os.environ.update(settings_env(settings))
-    uvicorn.run("api.server:app_from_env", factory=True, workers=workers, **common)
+    uvicorn.run(
+        "api.server:app_from_env",
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        **common,
+    )
+
+
+#: seconds uvicorn's supervisor waits for a worker to answer its health ping before it kills
+#: and restarts the worker. Its default (5 s) killed workers that were still copying a 100k
+#: store into memory (a long call into pyoxigraph holds the GIL), again and again.
+WORKER_HEALTHCHECK_S = 120
 
 
 def _log_to_stderr(level: str) -> None:

@@ -549,8 +549,9 @@ class OxServer:
 
 
 # --------------------------------------------------------------------------- duplicates
-#: the sweep stops itself above this resident set, so it cannot take the machine down
-DUPS_RSS_LIMIT_MB = 12_000
+#: the sweep stops itself above this share of the machine's memory (so it cannot take the
+#: machine down)
+DUPS_RSS_SHARE = 0.75
 
 
 def _rss_guard(limit_mb: float, phase: list[str]) -> None:
@@ -577,7 +578,7 @@ def _rss_guard(limit_mb: float, phase: list[str]) -> None:
 def dups_worker(store: str, data_dir: str) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     phase = ["loading the index"]
-    _rss_guard(DUPS_RSS_LIMIT_MB, phase)
+    _rss_guard(DUPS_RSS_SHARE * _mem_total_gb() * 1024, phase)
     from embeddings import find_duplicates, open_index
     from kg.settings import Settings
     from kg.store import GraphStore

@@ -22,7 +22,7 @@ Pipeline (:func:`find_duplicates`):
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -314,6 +314,34 @@ LIST_PER_INDICATOR = 3
 #: components up to this size get every pair scored before they are split
 EXACT_COMPONENT = 80
 
+#: components above this size are split by signature, not by complete linkage (whose
+#: dense n x n similarities would need gigabytes: 3,800 copies of one name at 1M indicators)
+DENSE_COMPONENT_MAX = 2_000
+
+
+def _signature(it: IndicatorText) -> tuple:
+    return (it.name, it.level2, it.unit, it.form, it.target)
+
+
+def _split_by_signature(
+    members: Any, sig: Any, t: float, score: Callable[[int, int, int], float]
+) -> list[tuple[list[int], float]]:
+    """A very large component as clusters of copies: the members sharing a signature (every
+    pair among them scores the same) form a cluster when that score reaches ``t``; members
+    alone with their signature stay out of clusters (their pairs are still listed)."""
+    np = require("numpy")
+    ms = sig[members]
+    order = np.argsort(ms, kind="stable")
+    cuts = np.flatnonzero(np.diff(ms[order])) + 1
+    out = []
+    for part in np.split(members[order], cuts):
+        if len(part) < 2:
+            continue
+        sc = score(int(sig[part[0]]), int(part[0]), int(part[1]))
+        if sc >= t:
+            out.append((sorted(part.tolist()), float(sc)))
+    return out
+
 
 def _best_per_indicator(
     index: IndicatorIndex, pi: Any, pj: Any, ps: Any, per: int
@@ -328,11 +356,20 @@ def _best_per_indicator(
     )
     within = tid[pi] == tid[pj]
     order = np.lexsort((-ps, ~within))
-    ends = list(zip(pi[order].tolist(), pj[order].tolist(), strict=True))
-    return [ends[n] for n in keep_per_end(ends, per)]
+    oi, oj = pi[order], pj[order]
+
+    def ends() -> Iterator[tuple[int, int]]:  # in slices: millions of pairs at scale
+        for start in range(0, len(oi), 1_000_000):
+            yield from zip(
+                oi[start : start + 1_000_000].tolist(),
+                oj[start : start + 1_000_000].tolist(),
+                strict=True,
+            )
+
+    return [(int(oi[n]), int(oj[n])) for n in keep_per_end(ends(), per)]
 
 
-def keep_per_end(ends: Sequence[tuple[Hashable, Hashable]], per: int) -> list[int]:
+def keep_per_end(ends: Iterable[tuple[Hashable, Hashable]], per: int) -> list[int]:
     """Positions of the pairs kept, in order, while both ends have fewer than ``per`` kept
     (the caller orders the pairs best first)."""
     used: dict[Hashable, int] = {}
@@ -393,12 +430,31 @@ def _clusters(
     by_node = nodes[np.argsort(label[nodes], kind="stable")]
     node_labels = label[by_node]
 
+    # items that agree on everything a pair score reads of a name (name, category, unit,
+    # target) score the same with each other: one score per such signature fills the pairs
+    # of copies that no candidate list held
+    sig_of: dict[tuple, int] = {}
+    sig = np.fromiter(
+        (sig_of.setdefault(_signature(it), len(sig_of)) for it in index.items),
+        dtype=np.int64,
+        count=n_items,
+    )
+    sig_score: dict[int, float] = {}
+
+    def same_signature_score(s_: int, a: int, b: int) -> float:
+        if s_ not in sig_score:
+            sig_score[s_] = index.pairs([(a, b)])[0].score
+        return sig_score[s_]
+
     groups: list[tuple[list[int], float]] = []
     for lab in np.unique(node_labels).tolist():
         lo, hi = np.searchsorted(node_labels, [lab, lab + 1])
         members_arr = np.sort(by_node[lo:hi])
         members = members_arr.tolist()
         n = len(members)
+        if n > DENSE_COMPONENT_MAX:
+            groups.extend(_split_by_signature(members_arr, sig, t, same_signature_score))
+            continue
         sim = np.zeros((n, n))
         np.fill_diagonal(sim, 1.0)
         plo, phi = np.searchsorted(pair_labels, [lab, lab + 1])
@@ -415,6 +471,11 @@ def _clusters(
             missing = [(members[a], members[b]) for a, b in slots]
             for (a, b), p in zip(slots, index.pairs(missing), strict=True):
                 sim[a, b] = sim[b, a] = p.score
+        else:
+            ms = sig[members_arr]
+            ua, ub = np.nonzero(np.triu((sim == 0) & (ms[:, None] == ms[None, :]), 1))
+            for a, b in zip(ua.tolist(), ub.tolist(), strict=True):
+                sim[a, b] = sim[b, a] = same_signature_score(int(ms[a]), members[a], members[b])
         if n == 2 or sim.min() >= t:
             groups.append((members, float(sim.min())))
             continue

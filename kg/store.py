@@ -15,6 +15,7 @@ literals become rdflib plain literals, equal to the ones :mod:`kg.mapping` made.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,16 @@ def memory_copy(store: ox.Store) -> ox.Store:
     2.7x the on-disk size in RAM. The copy is a snapshot: later writes to ``store`` are not in it.
     """
     mem = ox.Store()
-    mem.bulk_extend(store.quads_for_pattern(None, None, None, None))
+    quads = store.quads_for_pattern(None, None, None, None)
+    # in batches: one call over every quad holds the GIL for the whole copy (minutes at 1M),
+    # so nothing else in the process (uvicorn's health ping of a worker) could answer
+    while batch := list(islice(quads, MEMORY_COPY_BATCH)):
+        mem.bulk_extend(batch)
     return mem
+
+
+#: quads copied per call by :func:`memory_copy` (about a second each)
+MEMORY_COPY_BATCH = 50_000
 
 
 class GraphStore:

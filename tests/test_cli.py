@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -209,3 +210,27 @@ def test_serve_in_memory_option(tmp_path, seed_path, monkeypatch):
     result = invoke("serve", "--data-dir", str(tmp_path), "--in-memory", "always")
     assert result.exit_code == 2 and "auto, yes or no" in result.output
     assert len(seen) == 2
+
+
+def test_serve_workers_are_given_time_to_copy_the_store(tmp_path, monkeypatch):
+    """With several workers, uvicorn's supervisor kills a worker that does not answer its ping
+    in time; a worker copying a large store into memory must not be killed (and restarted,
+    forever) for it."""
+    import uvicorn
+
+    import api.server
+    from kg.settings import Settings
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.setattr(api.server, "_log_to_stderr", lambda level: None)
+    # serve() hands the settings to the workers as IKG_ variables: keep them out of this process
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if k[:4] != "IKG_"})
+    api.server.serve(Settings(data_dir=tmp_path), workers=2)
+    app, kw = calls[-1]
+    assert app == "api.server:app_from_env" and kw["workers"] == 2 and kw["factory"]
+    assert kw["timeout_worker_healthcheck"] >= 60
+    # the copy itself gives the ping a chance: batches, not one call over every quad
+    import kg.store
+
+    assert 0 < kg.store.MEMORY_COPY_BATCH <= 100_000

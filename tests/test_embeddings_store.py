@@ -480,3 +480,36 @@ def test_a_name_many_tables_share_still_reaches_its_near_duplicate(index) -> Non
     report = find_duplicates(inflated)
     found = {frozenset((p.a.id, p.b.id)) for p in report.pairs}
     assert all(frozenset((c.id, b.id)) in found for c in copies)
+
+
+def test_copies_of_a_name_stay_one_cluster_in_a_large_component(index, monkeypatch) -> None:
+    """Copies of a name pair only with a few of each other, yet every pair of them scores the
+    same: a large component fills those pairs instead of calling them dissimilar (which broke
+    3,800 copies into hundreds of clusters), and one too large for complete linkage is split
+    by that signature without an n x n matrix."""
+    from dataclasses import replace
+
+    import embeddings.duplicates as dup
+    from embeddings.index import IndicatorIndex
+
+    a = index.resolve("慰问金发放覆盖率")[0]
+    copies = [
+        replace(a, id=f"{a.id}-copy{n}", department=f"复制单位{n}", table=f"{a.table}-copy{n}")
+        for n in range(60)
+    ]
+    inflated = IndicatorIndex.build([*index.items, *copies], index.encoder)
+    ids = {a.id, *(c.id for c in copies)}
+
+    def copies_cluster(report):
+        hits = [c for c in report.clusters if ids & {m.id for m in c.members}]
+        assert len(hits) == 1, [len(c.members) for c in hits]
+        return hits[0]
+
+    monkeypatch.setattr(dup, "EXACT_COMPONENT", 10)  # the 61 copies: a large component
+    linked = copies_cluster(find_duplicates(inflated))
+    assert ids <= {m.id for m in linked.members}
+    monkeypatch.setattr(dup, "DENSE_COMPONENT_MAX", 30)
+    split = copies_cluster(find_duplicates(inflated))
+    assert {m.id for m in split.members} == ids  # only the copies: same signature
+    same = inflated.pair(inflated.by_id[a.id], inflated.by_id[copies[0].id]).score
+    assert split.min_similarity == pytest.approx(same)
