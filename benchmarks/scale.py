@@ -580,6 +580,7 @@ def dups_worker(store: str, data_dir: str) -> None:
     phase = ["loading the index"]
     _rss_guard(DUPS_RSS_SHARE * _mem_total_gb() * 1024, phase)
     from embeddings import find_duplicates, open_index
+    from embeddings.index import every_tenth
     from kg.settings import Settings
     from kg.store import GraphStore
 
@@ -597,15 +598,9 @@ def dups_worker(store: str, data_dir: str) -> None:
     )
     phase[0] = f"find_duplicates ({len(index.items):,} indicators, index built in {build_s:.0f} s)"
     t0 = time.perf_counter()
-    shown: dict[str, int] = {}
-
-    def progress(message: str, done: int, total: int) -> None:  # a line every tenth
-        step = 10 * done // max(total, 1)
-        if step > shown.get(message, 0) or done == total:
-            shown[message] = step
-            print(f"{message}: {done:,}/{total:,}", file=sys.stderr, flush=True)
-
-    rep = find_duplicates(index, progress=progress)
+    rep = find_duplicates(
+        index, progress=every_tenth(lambda line: print(line, file=sys.stderr, flush=True))
+    )
     sweep_s = time.perf_counter() - t0
     print(
         json.dumps(

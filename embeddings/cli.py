@@ -183,17 +183,11 @@ def duplicates(
 ) -> None:
     """Pairs of similar indicators grouped into clusters; within-table apart from cross-department."""
     from .duplicates import find_duplicates
+    from .index import every_tenth
 
     index = _open(data_dir, need_encoder=False)
-    shown: dict[str, int] = {}
-
-    def progress(message: str, n: int, total: int) -> None:
-        # a line at the end, and every tenth on a sweep long enough to wait for
-        step = 10 * n // max(total, 1)
-        if n == total or (total >= 200_000 and step > shown.get(message, 0)):
-            shown[message] = step
-            _err(f"{message}: {n:,}/{total:,}")
-
+    # a line at the end of each step, and every tenth on a sweep long enough to wait for
+    progress = every_tenth(_err, from_total=200_000)
     with _errors():
         report = find_duplicates(
             index, threshold=threshold, scope=scope.value, k=k, progress=progress

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._optional import require
-from .index import IndicatorIndex, Progress
+from .index import IndicatorIndex, Progress, score_fields
 from .scoring import PairScore
 from .text import IndicatorText, clean
 
@@ -319,10 +319,6 @@ EXACT_COMPONENT = 80
 DENSE_COMPONENT_MAX = 2_000
 
 
-def _signature(it: IndicatorText) -> tuple:
-    return (it.name, it.level2, it.unit, it.form, it.target)
-
-
 def _split_by_signature(
     members: Any, sig: Any, t: float, score: Callable[[int, int, int], float]
 ) -> list[tuple[list[int], float]]:
@@ -430,12 +426,12 @@ def _clusters(
     by_node = nodes[np.argsort(label[nodes], kind="stable")]
     node_labels = label[by_node]
 
-    # items that agree on everything a pair score reads of a name (name, category, unit,
-    # target) score the same with each other: one score per such signature fills the pairs
-    # of copies that no candidate list held
+    # items that agree on everything a pair score reads (index.score_fields) score the same
+    # with each other: one score per such signature fills the pairs of copies that no
+    # candidate list held
     sig_of: dict[tuple, int] = {}
     sig = np.fromiter(
-        (sig_of.setdefault(_signature(it), len(sig_of)) for it in index.items),
+        (sig_of.setdefault(score_fields(it), len(sig_of)) for it in index.items),
         dtype=np.int64,
         count=n_items,
     )

@@ -37,6 +37,22 @@ if TYPE_CHECKING:
     import numpy as np
 
 Progress = Callable[[str, int, int], None]
+
+
+def every_tenth(emit: Callable[[str], None], *, from_total: int = 0) -> Progress:
+    """A :data:`Progress` that emits ``message: done/total`` when a step ends and, for steps of
+    at least ``from_total`` items, at each tenth of the way."""
+    shown: dict[str, int] = {}
+
+    def progress(message: str, done: int, total: int) -> None:
+        step = 10 * done // max(total, 1)
+        if done == total or (total >= from_total and step > shown.get(message, 0)):
+            shown[message] = step
+            emit(f"{message}: {done:,}/{total:,}")
+
+    return progress
+
+
 OnStale = Literal["rebuild", "error"]
 
 INDEX_DIR = Path("embeddings") / "index"
@@ -376,11 +392,7 @@ class IndicatorIndex:
         # the departments only matter to the residues of two different names (their words are
         # qualifiers there); identical names have none
         ctx = None if a.name == b.name else (a.department, b.department)
-        return (
-            a.name, a.level2, a.unit, a.form, a.target,
-            b.name, b.level2, b.unit, b.form, b.target,
-            ctx, dense, tfidf,
-        )  # fmt: skip
+        return (*score_fields(a), *score_fields(b), ctx, dense, tfidf)
 
     def similar(self, ref: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Indicators like ``ref`` (URI or name), scored as pairs (hybrid + structure)."""
@@ -544,6 +556,12 @@ def _expand_neighbours(
                     j = other[(at + t) % len(other)]
                     out.add((i, j) if i < j else (j, i))
                 room -= take
+
+
+def score_fields(it: IndicatorText) -> tuple:
+    """What a pair score reads of one indicator besides its department (and every text recipe
+    embeds only these): two indicators that agree on them score the same with each other."""
+    return (it.name, it.level2, it.unit, it.form, it.target)
 
 
 #: distinct pair scores kept by IndicatorIndex.pairs before the cache starts afresh
