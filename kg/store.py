@@ -83,9 +83,10 @@ def size_on_disk_mb(path: Path) -> float:
 def memory_copy(store: ox.Store) -> ox.Store:
     """Every quad of ``store`` in a new in-memory pyoxigraph store.
 
-    pyoxigraph's in-memory store answers the README queries 3-13x faster than its on-disk
-    (RocksDB) store over the same quads (``benchmarks/scale.py``: every lookup of a query's
-    nested-loop join is a hash probe instead of a RocksDB seek and a string lookup), at about
+    pyoxigraph's in-memory store answers the README queries 3-12x faster than its on-disk
+    (RocksDB) store over the same quads at 10k-100k indicators and 26-104x at 1M
+    (``benchmarks/scale.py``: every lookup of a query's nested-loop join walks the few quads of
+    one subject or object in memory instead of a RocksDB seek and a string lookup), at about
     2.7x the on-disk size in RAM. The copy is a snapshot: later writes to ``store`` are not in it.
     """
     mem = ox.Store()
