@@ -60,6 +60,8 @@ def p50(fn, runs: int) -> float:
 
 
 def worker(engine: str, nq: str, qids: list[str], runs: int) -> None:
+    import scale
+
     from kg.examples import example_queries
     from kg.namespaces import sparql_prefixes
 
@@ -70,24 +72,19 @@ def worker(engine: str, nq: str, qids: list[str], runs: int) -> None:
     if engine == "pyoxigraph":
         import pyoxigraph as ox
 
-        from kg.store import GraphStore
-
-        store = GraphStore(None)
-        store.ox.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS)
+        store = scale.memory_store_from_nquads(Path(nq))
 
         def evaluate(q: str) -> None:
             for _ in store.query(q):
                 pass
 
         forms["eval"] = evaluate
-        forms["rows"] = lambda q: [tuple(s) for s in store.query(q)]
+        forms["rows"] = lambda q: scale.ox_rows(store, q)
         forms["json"] = lambda q: store.query(q).serialize(format=ox.QueryResultsFormat.JSON)
     else:
-        import scale
-
         g = scale.rdflib_graph(Path(nq))
         prefixes = sparql_prefixes()
-        forms["rows"] = lambda q: [tuple(r) for r in g.query(prefixes + q)]
+        forms["rows"] = lambda q: scale.rdflib_rows(g, prefixes + q)
         forms["json"] = lambda q: g.query(prefixes + q).serialize(format="json")
     emit(engine=engine, ready_s=round(time.perf_counter() - t0, 1))
     for qid, q in queries.items():

@@ -346,6 +346,29 @@ def rdflib_graph(nq: Path):  # type: ignore[no-untyped-def]
     return g
 
 
+def memory_store_from_nquads(nq: Path):  # type: ignore[no-untyped-def]
+    """pyoxigraph's in-memory store (a :class:`kg.store.GraphStore`, the kind the API copies
+    the store into) bulk-loaded from ``nq``: ``--memory-from nquads``."""
+    import pyoxigraph as ox
+
+    from kg.store import GraphStore
+
+    store = GraphStore(None)
+    store.ox.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def ox_rows(store, q: str) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """A pyoxigraph query's rows as the engine's own terms (a solution iterates its values in
+    the order of the query's variables): what a timed run reads."""
+    return [tuple(sol) for sol in store.query(q)]
+
+
+def rdflib_rows(g, q: str) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """An rdflib query's rows as its own terms: what a timed run reads."""
+    return [tuple(row) for row in g.query(q)]
+
+
 def worker(engine: str, where: str, runs: int, cap: int, skip: int) -> None:
     """Run the README queries on one engine; one JSON line per run and per query."""
     from kg.namespaces import sparql_prefixes
@@ -359,16 +382,12 @@ def worker(engine: str, where: str, runs: int, cap: int, skip: int) -> None:
         from kg.store import GraphStore
 
         if engine == "memory" and where.endswith(".nq"):  # --memory-from nquads
-            import pyoxigraph as ox
-
-            store = GraphStore(None)
-            store.ox.bulk_load(path=where, format=ox.RdfFormat.N_QUADS)
+            store = memory_store_from_nquads(Path(where))
         else:
             store = GraphStore(Path(where), read_only=True, in_memory=engine == "memory")
 
         def run(q: str) -> list[tuple]:
-            # a solution iterates its values in the order of the query's variables
-            return [tuple(sol) for sol in store.query(q)]
+            return ox_rows(store, q)
 
         def norm(rows: list[tuple]) -> list[tuple[str, ...]]:
             return [tuple(norm_ox(t) for t in r) for r in rows]
@@ -377,7 +396,7 @@ def worker(engine: str, where: str, runs: int, cap: int, skip: int) -> None:
         g = rdflib_graph(Path(where))
 
         def run(q: str) -> list[tuple]:
-            return [tuple(row) for row in g.query(prefixes + q)]
+            return rdflib_rows(g, prefixes + q)
 
         def norm(rows: list[tuple]) -> list[tuple[str, ...]]:
             return [tuple(norm_rdflib(t) for t in r) for r in rows]
