@@ -1,26 +1,37 @@
-"""Run one SPARQL operation against the pyoxigraph store, inside a worker thread.
+"""Check and run one SPARQL operation against the store, from a worker thread.
 
-Everything here blocks and is meant for ``anyio.to_thread``; pyoxigraph objects are made
-and consumed in that one thread. Limits:
+Everything here blocks and is meant for ``anyio.to_thread``. For the embedded store a
+query is checked (:mod:`api._guard`: the parse decides what it may do) and evaluated in a
+child process of its own (:mod:`api._isolate`), so that:
 
+* **time** — a query still running at the deadline is killed (``SIGKILL``) and answers 504;
+  its CPU and its query slot are free at once. The deadline is also checked between rows,
+  so a query that streams many rows answers 504 itself. A semaphore bounds how many queries
+  run at once; a slot is held only while the query's process lives.
+* **crashes** — a query that makes the engine die (a stack overflow in pyoxigraph is a
+  segfault) answers 500 ``query_crashed``; the API process is untouched.
 * **rows** — SELECT solutions and CONSTRUCT/DESCRIBE triples are read one by one and the
   reading stops after ``max_rows``; the answer then carries ``truncated=True`` (the router
   sends ``X-IKG-Truncated: true``). The rows kept are written out again with pyoxigraph's
   own serialisers (SELECT rows go through a SPARQL-JSON document parsed back by
   ``parse_query_results``, since pyoxigraph cannot serialise a list of solutions directly).
-* **time** — pyoxigraph has no query timeout and cannot cancel a query. The deadline is
-  checked between rows here (and a ``cancel`` event set by the router after a timeout stops
-  the loop); a query that computes long before yielding its first row is abandoned by the
-  router at the deadline and its thread finishes on its own. A semaphore bounds how many
-  queries run at once, abandoned ones included, so timed-out queries cannot pile up.
+* **dataset** — :func:`dataset_arguments`: the protocol's graphs, else the query's own
+  ``FROM`` / ``FROM NAMED``, else the union of every graph.
+
+With the Oxigraph server as the store, only the check runs in a child; the query goes to
+the server from the worker thread (the server applies its own timeout), and the router
+abandons that thread at the deadline as before.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pyoxigraph import (
@@ -36,11 +47,26 @@ from pyoxigraph import (
     serialize,
 )
 
+from api import _guard
 from api._formats import BOOLEAN, GRAPH, TABULAR, Choice, ResultFormat
-from api.errors import MalformedQuery, NotAcceptable, QueryTimeout, StoreError, StoreUnavailable
+from api._isolate import Channel, ChildCrashed, ChildTimedOut, run_in_child
+from api.errors import (
+    ApiError,
+    MalformedQuery,
+    NotAcceptable,
+    QueryCrashed,
+    QueryTimeout,
+    StoreError,
+    StoreUnavailable,
+)
+from api.sparql_functions import TEXT_SIMILARITY, ProxyTextSimilarity
 from kg.namespaces import PREFIXES
 from kg.remote import RemoteSolutions, RemoteStoreError, RemoteTriples, RemoteUnsupported
 from kg.results import solutions_json
+from kg.sparql_guard import Checked
+from kg.sparql_guard import Limits as GuardLimits
+
+log = logging.getLogger(__name__)
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -115,23 +141,35 @@ def _drop_tracebacks(exc: BaseException) -> None:
         current = current.__cause__ or current.__context__
 
 
-def run_query(
-    store: Store,
-    text: str,
-    **kwargs: Any,
-) -> Answer:
-    """Evaluate ``text``; raise MalformedQuery, NotAcceptable, QueryTimeout or StoreError.
+def _is_remote(store: Any) -> bool:
+    return getattr(store, "url", None) is not None  # kg.remote.RemoteStore
 
-    Keyword arguments as :func:`_run_query`.
+
+def dataset_arguments(
+    *,
+    default_graphs: tuple[str, ...],
+    named_graphs: tuple[str, ...],
+    use_dataset: bool,
+    query_has_dataset: bool,
+) -> dict[str, Any]:
+    """How the store is told the query's RDF dataset.
+
+    The protocol's ``default-graph-uri`` / ``named-graph-uri`` win (Protocol §2.1.4); else a
+    query's own ``FROM`` / ``FROM NAMED`` make the dataset (SPARQL 1.1 §13.2: the merge of
+    the ``FROM`` graphs, a graph the store lacks adding nothing; only ``FROM NAMED`` gives an
+    empty default graph); else the default graph is the union of every graph.
     """
-    try:
-        return _run_query(store, text, **kwargs)
-    except Exception as exc:
-        _drop_tracebacks(exc)
-        raise exc from exc.__cause__
+    if use_dataset:
+        return {
+            "default_graph": [NamedNode(g) for g in default_graphs],
+            "named_graphs": [NamedNode(g) for g in named_graphs],
+        }
+    if query_has_dataset:
+        return {}
+    return {"use_default_graph_as_union": True}
 
 
-def _run_query(
+def run_query(
     store: Store,
     text: str,
     *,
@@ -141,39 +179,213 @@ def _run_query(
     base_iri: str | None,
     negotiated: Negotiated,
     limits: Limits,
-    custom_functions: dict[NamedNode, Any] | None = None,
+    guard_limits: GuardLimits | None = None,
+    isolate_network: bool = True,
+    functions: Callable[[], dict[NamedNode, Any]] | None = None,
 ) -> Answer:
+    """Check and evaluate ``text`` under a query slot; raise an :class:`api.errors.ApiError`.
+
+    Embedded store: the check (:mod:`api._guard`) and the evaluation run in a child process
+    (:func:`api._isolate.run_in_child`) killed at the deadline. Oxigraph server: the check
+    runs in a child, the query in this thread (the server has its own timeout).
+    ``functions()`` gives the SPARQL extension functions (``ikg:textSimilarity``); the child
+    asks this process for their scores.
+    """
+    guard_limits = guard_limits or GuardLimits()
     remaining = limits.deadline - time.monotonic()
     if not limits.slots.acquire(timeout=max(remaining, 0)):
         raise QueryTimeout(timeout_message(limits.timeout_s) + " (waited for a free query slot)")
     try:
-        limits.check()
-        kwargs: dict[str, Any] = {}
-        if use_dataset:
-            kwargs["default_graph"] = [NamedNode(g) for g in default_graphs]
-            kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs]
-        else:
-            kwargs["use_default_graph_as_union"] = True
-        if custom_functions:  # ikg:textSimilarity (api.sparql_functions)
-            kwargs["custom_functions"] = custom_functions
-        try:
-            result = store.query(text, base_iri=base_iri, prefixes=DEFAULT_PREFIXES, **kwargs)
-        except SyntaxError as exc:
-            raise MalformedQuery(f"SPARQL 语法错误 / malformed query: {exc}") from exc
-        except RemoteUnsupported as exc:
-            raise MalformedQuery(str(exc)) from exc
-        except RemoteStoreError as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        except OSError as exc:
-            raise StoreError(f"the store failed: {exc}") from exc
-        try:
-            return _answer(result, negotiated, limits)
-        except RemoteStoreError as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        except OSError as exc:
-            raise StoreError(f"the store failed while evaluating the query: {exc}") from exc
+        if _is_remote(store):
+            checked = _in_child(
+                partial(_check_only, text, guard_limits, update=False),
+                limits,
+                network=not isolate_network,
+            )
+            custom = {TEXT_SIMILARITY: _unavailable} if checked.calls("textSimilarity") else None
+            return _in_this_thread(
+                store,
+                checked,
+                default_graphs=default_graphs,
+                named_graphs=named_graphs,
+                use_dataset=use_dataset,
+                base_iri=base_iri,
+                negotiated=negotiated,
+                limits=limits,
+                custom_functions=custom,
+            )
+        key = (text, guard_limits)
+        target = partial(
+            _query_in_child,
+            store,
+            text,
+            guard_limits,
+            _checked_cache.get(key),
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+            use_dataset=use_dataset,
+            base_iri=base_iri,
+            negotiated=negotiated,
+            limits=limits,
+        )
+        handlers = {}
+        if functions is not None:
+            handlers[SCORES_CALL] = lambda t: functions()[TEXT_SIMILARITY].scores(t)
+        answer, checked = _in_child(target, limits, handlers=handlers, network=not isolate_network)
+        _checked_cache.put(key, checked)
+        return answer
     finally:
         limits.slots.release()
+
+
+#: the call a query's child makes to the parent for ``ikg:textSimilarity`` scores
+SCORES_CALL = "textSimilarity.scores"
+
+
+def _unavailable(*_: Any) -> None:  # pragma: no cover - never called: the server refuses it
+    return None
+
+
+def _in_child(
+    target: Callable[[Channel], Any],
+    limits: Limits,
+    *,
+    handlers: dict[str, Callable[[Any], Any]] | None = None,
+    network: bool = True,
+) -> Any:
+    try:
+        return run_in_child(target, deadline=limits.deadline, handlers=handlers, network=network)
+    except ChildTimedOut:
+        raise QueryTimeout(timeout_message(limits.timeout_s)) from None
+    except ChildCrashed as exc:
+        log.error("the process evaluating a SPARQL query died: %s", exc.status)
+        raise QueryCrashed(
+            f"查询进程异常退出 / the process evaluating the query died ({exc.status}); "
+            "the server is unaffected, but this query cannot be answered: simplify it"
+        ) from None
+
+
+def _check_only(text: str, guard_limits: GuardLimits, _channel: Channel, *, update: bool) -> Any:
+    return _guard.check(
+        text, guard_limits, update=update, allow_update=update, prefixes=DEFAULT_PREFIXES
+    )
+
+
+def check_update(
+    text: str,
+    guard_limits: GuardLimits,
+    *,
+    deadline: float,
+    timeout_s: float,
+    isolate_network: bool = True,
+) -> Any:
+    """Check an update in a child process (the parse is stopped at the deadline)."""
+    limits = Limits(deadline, 0, timeout_s, threading.Event(), threading.Semaphore())
+    return _in_child(
+        partial(_check_only, text, guard_limits, update=True), limits, network=not isolate_network
+    )
+
+
+class _CheckedCache:
+    """The checks of recent query texts (a check is a function of the text and the limits:
+    a text seen before need not be parsed again; rdflib takes 10-40 ms on a README query)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, GuardLimits], Checked] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, GuardLimits]) -> Checked | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, GuardLimits], checked: Checked) -> None:
+        if len(key[0]) > CHECKED_CACHE_MAX_CHARS:
+            return
+        with self._lock:
+            self._items[key] = checked
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+#: query texts whose check is kept, and the longest text kept
+CHECKED_CACHE_SIZE = 256
+CHECKED_CACHE_MAX_CHARS = 20_000
+_checked_cache = _CheckedCache(CHECKED_CACHE_SIZE)
+
+
+def _query_in_child(
+    store: Store,
+    text: str,
+    guard_limits: GuardLimits,
+    checked: Checked | None,
+    channel: Channel,
+    **kwargs: Any,
+) -> tuple[Answer, Checked]:
+    """The child's work: check (unless the same text passed before), then evaluate; every
+    failure as an ApiError."""
+    if checked is None:
+        checked = _guard.check(text, guard_limits, prefixes=DEFAULT_PREFIXES)
+    custom = None
+    if checked.calls("textSimilarity"):
+        custom = {TEXT_SIMILARITY: ProxyTextSimilarity(partial(channel.call, SCORES_CALL))}
+    try:
+        return _evaluate(store, checked, custom_functions=custom, **kwargs), checked
+    except ApiError:
+        raise
+    except Exception as exc:  # a failure inside the engine, as a JSON error
+        raise StoreError(f"the query failed: {type(exc).__name__}: {exc}") from None
+
+
+def _in_this_thread(store: Store, checked: Checked, **kwargs: Any) -> Answer:
+    try:
+        return _evaluate(store, checked, **kwargs)
+    except Exception as exc:
+        _drop_tracebacks(exc)
+        raise exc from exc.__cause__
+
+
+def _evaluate(
+    store: Store,
+    checked: Checked,
+    *,
+    default_graphs: tuple[str, ...],
+    named_graphs: tuple[str, ...],
+    use_dataset: bool,
+    base_iri: str | None,
+    negotiated: Negotiated,
+    limits: Limits,
+    custom_functions: dict[NamedNode, Any] | None = None,
+) -> Answer:
+    limits.check()
+    kwargs = dataset_arguments(
+        default_graphs=default_graphs,
+        named_graphs=named_graphs,
+        use_dataset=use_dataset,
+        query_has_dataset=checked.has_dataset,
+    )
+    if custom_functions:  # ikg:textSimilarity (api.sparql_functions)
+        kwargs["custom_functions"] = custom_functions
+    try:
+        result = store.query(checked.text, base_iri=base_iri, prefixes=DEFAULT_PREFIXES, **kwargs)
+    except SyntaxError as exc:
+        raise MalformedQuery(f"SPARQL 语法错误 / malformed query: {exc}") from exc
+    except RemoteUnsupported as exc:
+        raise MalformedQuery(str(exc)) from exc
+    except RemoteStoreError as exc:
+        raise StoreUnavailable(str(exc)) from exc
+    except OSError as exc:
+        raise StoreError(f"the store failed: {exc}") from exc
+    try:
+        return _answer(result, negotiated, limits)
+    except RemoteStoreError as exc:
+        raise StoreUnavailable(str(exc)) from exc
+    except OSError as exc:
+        raise StoreError(f"the store failed while evaluating the query: {exc}") from exc
 
 
 def _as_bytes(value: bytes | None) -> bytes:

@@ -30,6 +30,7 @@ from fastapi import FastAPI
 from pyoxigraph import Store
 
 from api.errors import install_error_handlers
+from api.middleware import BodyLimit, SecurityHeaders
 from api.routers import (
     draft,
     duplicates,
@@ -133,6 +134,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.store_in_memory = in_memory
     app.state.query_slots = threading.BoundedSemaphore(MAX_CONCURRENT_QUERIES)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)  # inside SecurityHeaders: its 413 gets the headers too
+    app.add_middleware(SecurityHeaders)
     app.include_router(home.router)
     app.include_router(health.router)
     app.include_router(sparql.router)

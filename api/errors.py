@@ -97,10 +97,23 @@ class Unauthorized(ApiError):
 
 
 class QueryTimeout(ApiError):
-    """The query ran past ``settings.sparql_timeout_s``; it was abandoned."""
+    """The query ran past ``settings.sparql_timeout_s``; it was stopped."""
 
     status_code = 504
     code = "query_timeout"
+
+
+class QueryTooComplex(ApiError):
+    """Nested deeper or larger than ``settings.sparql_max_depth`` / ``sparql_max_size``."""
+
+    code = "query_too_complex"
+
+
+class QueryCrashed(ApiError):
+    """The process evaluating the query died (a crash of the query engine); nothing else did."""
+
+    status_code = 500
+    code = "query_crashed"
 
 
 class StoreUnavailable(ApiError):

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from kg.suggest.models import DraftIndicator, SuggestRequest
+
 
 class Source(BaseModel):
     file: str = Field(examples=["data/demo/000_3b89ef93caa61199.txt"])
@@ -119,6 +121,27 @@ class TableItem(BaseModel):
 class TablesResponse(BaseModel):
     total: int
     items: list[TableItem]
+
+
+class SuggestDraftIndicator(DraftIndicator):
+    """:class:`kg.suggest.DraftIndicator` with the drafting page's length limits."""
+
+    name: str = Field(min_length=1, max_length=200, description="指标名称")
+    level1: str | None = Field(default=None, max_length=40, description="一级指标 as written")
+    level2: str | None = Field(default=None, max_length=40, description="二级指标 as written")
+    target: str | None = Field(default=None, max_length=200, description="指标值 as written")
+
+
+class SuggestBody(SuggestRequest):
+    """The body of ``POST /api/suggest``: :class:`kg.suggest.SuggestRequest` with length limits
+    (those of :class:`kg.draft.Draft`): a longer field is 422 ``validation_error``."""
+
+    task: str = Field(min_length=1, max_length=200, description="任务名称")
+    content: str = Field(default="", max_length=4000, description="主要内容")
+    department: str | None = Field(
+        default=None, max_length=100, description="the drafting department"
+    )
+    draft: list[SuggestDraftIndicator] = Field(default_factory=list, max_length=1000)  # type: ignore[assignment]
 
 
 class ExampleOut(BaseModel):

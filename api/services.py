@@ -12,7 +12,7 @@ import multiprocessing
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from api.errors import ApiError
@@ -54,7 +54,10 @@ INDEX_RETRY_S = 30.0
 def make_encoder(settings: Any) -> Any:
     """The configured encoder behind the data directory's vector cache.
 
-    ``embeddings.cache.CachedEncoder`` is thread-safe, so the threadpool shares one.
+    ``embeddings.cache.CachedEncoder`` is thread-safe, so the threadpool shares one. It only
+    reads the file: what requests have encoded (queries, uploaded tables' names) is kept in
+    an in-memory LRU of ``api_query_cache_size`` vectors; an index (re)build here writes the
+    graph's names to the file (:func:`_open_index`).
     """
     from embeddings.cache import CachedEncoder, EmbeddingCache
     from embeddings.index import CACHE_FILE
@@ -63,7 +66,8 @@ def make_encoder(settings: Any) -> Any:
     inner = _make(settings, None)
     use_cache = getattr(settings, "embedding_cache", True)
     cache = EmbeddingCache(settings.data_dir / CACHE_FILE) if use_cache else None
-    return CachedEncoder(inner, cache)
+    memory = int(getattr(settings, "api_query_cache_size", 2048))
+    return CachedEncoder(inner, cache, store_new=False, memory=memory)
 
 
 def _encoder(app: Any) -> Any:
@@ -116,13 +120,15 @@ def _open_index(app: Any, *, rebuild: bool) -> Any:
     from embeddings.index import open_index
 
     settings = app.state.settings
-    with _indicator_store(app) as store:
+    encoder = _encoder(app)
+    writing = getattr(encoder, "writing", None)  # a build stores the graph's names on disk
+    with writing() if writing else nullcontext(), _indicator_store(app) as store:
         index, _ = open_index(
             store,
             settings.data_dir,
             settings,
             on_stale="rebuild" if rebuild else "error",
-            encoder=_encoder(app),
+            encoder=encoder,
         )
     return index
 

@@ -33,7 +33,7 @@ CACHE_SIZE = 64
 
 
 def uses_similarity(query: str) -> bool:
-    """Whether a query calls one of the functions here (only then is the index loaded)."""
+    """Whether the text names a function here (``ikg query`` decides from the parse instead)."""
     return "textSimilarity" in query
 
 
@@ -79,3 +79,21 @@ class TextSimilarity:
 def custom_functions(index: Any) -> dict[ox.NamedNode, Callable[..., Any]]:
     """The ``custom_functions`` argument of ``pyoxigraph.Store.query`` for ``index``."""
     return {TEXT_SIMILARITY: TextSimilarity(index)}
+
+
+class ProxyTextSimilarity(TextSimilarity):
+    """``ikg:textSimilarity`` in a query's child process (:mod:`api._isolate`).
+
+    The embedding index stays in the API process; ``fetch(text)`` asks it for the scores of
+    one free text (:meth:`TextSimilarity.scores`), once per text and query.
+    """
+
+    def __init__(self, fetch: Callable[[str], tuple[dict[str, float], dict[str, float]]]) -> None:
+        super().__init__(index=None)
+        self._fetch = fetch
+        self._fetched: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+
+    def scores(self, text: str) -> tuple[dict[str, float], dict[str, float]]:
+        if text not in self._fetched:
+            self._fetched[text] = self._fetch(text)
+        return self._fetched[text]

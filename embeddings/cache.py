@@ -5,6 +5,11 @@ One SQLite file (``embeddings/cache.sqlite`` in the data directory) holds rows
 :class:`~embeddings.encoders.Encoder` and encodes only what the cache misses;
 rebuilding the index after an unchanged table costs lookups only.
 
+A :class:`CachedEncoder` made with ``store_new=False`` (the API's) only reads the file: what it
+encodes on behalf of a request (a search query, a reviewed table's names) goes to a bounded
+in-memory LRU instead (``memory`` vectors), so anonymous requests cannot grow the file; an
+index build inside :meth:`CachedEncoder.writing` still stores the graph's names.
+
 Both classes are safe to share between threads (the API calls them from its threadpool):
 the SQLite connection is opened with ``check_same_thread=False`` and every statement runs
 under the cache's lock; the wrapped model is called under the encoder's lock.
@@ -15,7 +20,9 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,15 +93,70 @@ class CachedEncoder:
     """An encoder that asks the cache first; ``misses`` counts what it really encoded.
 
     With ``cache=None`` every call encodes: the wrapper then only serialises calls to the model.
+    ``store_new=False``: new vectors are not written to ``cache`` (outside :meth:`writing`);
+    ``memory``: how many of them an in-memory LRU keeps (0: none).
     """
 
-    def __init__(self, encoder: Encoder, cache: EmbeddingCache | None) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        cache: EmbeddingCache | None,
+        *,
+        store_new: bool = True,
+        memory: int = 0,
+    ) -> None:
         self.inner = encoder
         self.cache = cache
         self.model_id = encoder.model_id
         self.dim = encoder.dim
         self.misses = 0
+        self.store_new = store_new
+        self.memory_size = memory
+        self._memory: OrderedDict[bytes, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._memory_lock = threading.Lock()
+        self._local = threading.local()
+
+    @contextmanager
+    def writing(self) -> Iterator[CachedEncoder]:
+        """What this thread encodes meanwhile goes to the on-disk cache (an index build)."""
+        before = getattr(self._local, "writing", False)
+        self._local.writing = True
+        try:
+            yield self
+        finally:
+            self._local.writing = before
+
+    def _stores(self) -> bool:
+        return self.cache is not None and (self.store_new or getattr(self._local, "writing", False))
+
+    def _recall(self, texts: Sequence[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if not self.memory_size:
+            return out
+        with self._memory_lock:
+            for t in texts:
+                key = _key(t)
+                vec = self._memory.get(key)
+                if vec is not None:
+                    self._memory.move_to_end(key)
+                    out[t] = vec
+        return out
+
+    def _remember(self, texts: Sequence[str], vectors: Any) -> None:
+        if not self.memory_size:
+            return
+        with self._memory_lock:
+            for t, v in zip(texts, vectors, strict=True):
+                self._memory[_key(t)] = v.copy()  # not a view that keeps the batch alive
+                self._memory.move_to_end(_key(t))
+            while len(self._memory) > self.memory_size:
+                self._memory.popitem(last=False)
+
+    def memory_count(self) -> int:
+        """Vectors held in the in-memory LRU."""
+        with self._memory_lock:
+            return len(self._memory)
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
@@ -103,11 +165,17 @@ class CachedEncoder:
         found = {} if self.cache is None else self.cache.get_many(self.model_id, texts)
         todo = sorted({t for t in texts if t not in found})
         if todo:
+            found.update(self._recall(todo))
+            todo = [t for t in todo if t not in found]
+        if todo:
             with self._lock:
                 fresh = self.inner.encode(todo, batch_size=batch_size, progress=progress)
                 self.misses += len(todo)
-            if self.cache is not None:
+            if self._stores():
+                assert self.cache is not None
                 self.cache.put_many(self.model_id, todo, fresh)
+            else:
+                self._remember(todo, fresh)
             found.update(zip(todo, fresh, strict=True))
         elif progress:
             progress(len(texts), len(texts))

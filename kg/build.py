@@ -16,8 +16,11 @@ from rdflib import Graph, URIRef
 
 from . import mapping, validate
 from .errors import SourceError
-from .readers import read_table, readers
+from .readers import read_table
 from .records import ParsedLibrary, ParsedTable, WarningRecord
+from .sources import classify_sources
+from .sources import expand_sources as expand_sources  # re-exported, as before
+from .sources import is_library as is_library  # re-exported, as before
 from .store import GraphStore
 
 
@@ -74,48 +77,24 @@ class BuildReport:
         ]
 
 
-def expand_sources(sources: Iterable[Path]) -> list[Path]:
-    """Files as given; directories expanded to the files a reader knows, sorted."""
-    suffixes = {s for r in readers().values() for s in r.suffixes}
-    out: list[Path] = []
-    for src in sources:
-        if src.is_dir():
-            found = sorted(
-                p
-                for p in src.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in suffixes
-                and not p.name.startswith((".", "~$"))
-                and p.name.lower() != "readme.md"
-            )
-            if not found:
-                raise SourceError(
-                    str(src), None, f"no table files ({', '.join(sorted(suffixes))}) in this folder"
-                )
-            out.extend(found)
-        else:
-            out.append(src)
-    return out
+def prepare(
+    path: Path,
+    reader: str | None = None,
+    *,
+    shacl: bool = True,
+    hints: dict[str, object] | None = None,
+) -> BuiltTable:
+    """Read, map and validate one file; nothing is written.
 
-
-def prepare(path: Path, reader: str | None = None, *, shacl: bool = True) -> BuiltTable:
-    """Read, map and validate one file; nothing is written."""
-    chosen, parsed = read_table(path, reader)
+    hints (department, year) stand in for facts a file does not print.
+    """
+    chosen, parsed = read_table(path, reader, **(hints or {}))
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     graph = mapping.to_graph(parsed, reader=chosen.name, sha256=sha)
     organisations = mapping.organisations_graph(parsed)
     if shacl:
         validate.check(graph + organisations, str(path))
     return BuiltTable(path, chosen.name, mapping.table_uri(parsed), parsed, graph, organisations)
-
-
-def is_library(path: Path, reader: str | None = None) -> bool:
-    """An indicator library (not a table): ``kg.readers.library`` recognises it."""
-    from .readers import library
-
-    if reader is not None:
-        return reader == library.NAME
-    return path.suffix.lower() in library.SUFFIXES and library.sniff(path)
 
 
 def prepare_library(path: Path, *, shacl: bool = True) -> BuiltLibrary:
@@ -136,14 +115,17 @@ def build(
     reader: str | None = None,
     shacl: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
+    hints: dict[str, object] | None = None,
 ) -> BuildReport:
-    files = expand_sources(sources)
+    """Read every table and library of the sources into the store (hints: see prepare)."""
+    found = classify_sources(sources, reader)
+    files, libraries = found.files, set(found.libraries)
     report = BuildReport()
     seen: dict[URIRef, Path] = {}
     for n, path in enumerate(files, start=1):
         if progress:
             progress(f"读取 {path.name}", n, len(files))
-        if is_library(path, reader):
+        if path in libraries:
             lib = prepare_library(path, shacl=shacl)
             if lib.uri in seen:
                 raise SourceError(
@@ -152,7 +134,7 @@ def build(
             seen[lib.uri] = path
             report.libraries.append(lib)
             continue
-        built = prepare(path, reader, shacl=shacl)
+        built = prepare(path, reader, shacl=shacl, hints=hints)
         if built.uri in seen:
             t = built.parsed.table
             raise SourceError(
@@ -168,7 +150,7 @@ def build(
         for n, built in enumerate(report.tables, start=1):
             if progress:
                 progress(f"写入 {built.file.name}", n, len(report.tables))
-            store.replace_graph(built.uri, built.graph, built.organisations)
+            store.replace_table(built.uri, built.graph, built.organisations)
         for lib in report.libraries:
             store.replace_graph(lib.uri, lib.graph)
         store.optimize()

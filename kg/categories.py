@@ -8,6 +8,7 @@ concept of the table's scheme.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -84,3 +85,67 @@ def layout_of(level1_labels: list[str]) -> str:
         resolve(x, 1, "2021") is not None and resolve(x, 1, "legacy") is None for x in level1_labels
     )
     return "2021" if only_2021 else "legacy"
+
+
+#: Words that place a label no scheme prints as such: (level, pattern, framework label).
+#: First match wins; the more specific words come first.
+_NEAREST: tuple[tuple[int, str, str], ...] = (
+    (1, r"满意", "满意度指标"),
+    (1, r"产出|完成|数量值|产出值", "产出指标"),
+    (1, r"效益|效果|影响", "效益指标"),
+    (1, r"成本", "成本指标"),
+    (1, r"决策", "决策指标"),
+    (1, r"过程", "过程指标"),
+    (2, r"满意", "服务对象满意度指标"),
+    (2, r"经济成本", "经济成本指标"),
+    (2, r"社会成本", "社会成本指标"),
+    (2, r"生态.{0,2}成本|环境成本", "生态环境成本指标"),
+    (2, r"成本|资金|经费", "成本指标"),
+    (2, r"数量", "数量指标"),
+    (2, r"质量", "质量指标"),
+    (2, r"时效|进度|时间|及时", "时效指标"),
+    (2, r"经济", "经济效益指标"),
+    (2, r"社会", "社会效益指标"),
+    (2, r"生态|环境", "生态效益指标"),
+    (2, r"可持续|持续|长效", "可持续影响指标"),
+)
+#: The label given to indicators whose table prints no category at all.
+UNCLASSIFIED = ("未分类指标", "未分类")
+
+
+def nearest(label: str, level: int) -> str | None:
+    """The framework label a label no scheme knows is nearest to, when one is clear."""
+    for lv, pattern, target in _NEAREST:
+        if lv == level and re.search(pattern, label):
+            return target
+    return None
+
+
+def place(level1: str, level2: str, scheme: str) -> tuple[str, str]:
+    """(level 1, level 2) as framework labels of the scheme; the printed ones if they are.
+
+    A label no scheme knows goes to the nearest framework category when its words make
+    that clear (产出类指标 → 产出指标, 数量目标 → 数量指标); a level 1 that does not hold
+    the level 2 follows the level 2; what cannot be placed is 未分类 (UNCLASSIFIED).
+    """
+    c1 = resolve(level1, 1, scheme)
+    c2 = resolve(level2, 2, scheme)
+    if c1 is not None and c2 is not None and c2.broader == c1.concept:
+        return level1, level2
+    if c2 is None:
+        near = nearest(level2, 2) or (nearest(level1, 2) if c1 is None else None)
+        c2 = resolve(near, 2, scheme) if near else None
+        if c2 is not None:
+            level2 = near  # type: ignore[assignment]
+    if c2 is None or c2.broader is None:
+        return UNCLASSIFIED
+    parent = next(
+        (
+            c.pref_label
+            for cats in _index()[scheme].values()
+            for c in cats
+            if c.concept == c2.broader
+        ),
+        None,
+    )
+    return (parent, level2) if parent else UNCLASSIFIED

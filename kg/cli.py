@@ -22,6 +22,8 @@ from rich.table import Table
 from .errors import IkgError, ValidationFailed
 from .remote import RemoteStoreError, RemoteUnsupported
 from .settings import Settings, get_settings
+from .sparql_guard import Limits as SparqlLimits
+from .sparql_guard import check as check_sparql
 
 app = typer.Typer(
     name="ikg",
@@ -51,6 +53,14 @@ StoreUrlOpt = Annotated[
 ReaderOpt = Annotated[
     str | None,
     typer.Option("--reader", help="force a reader (pdf-text, flat-text, template, jsonl)"),
+]
+DepartmentOpt = Annotated[
+    str | None,
+    typer.Option("--department", help="预算单位 for a table that does not print one"),
+]
+YearOpt = Annotated[
+    int | None,
+    typer.Option("--year", min=2000, max=2099, help="预算年度 for a table that does not print one"),
 ]
 
 
@@ -113,13 +123,27 @@ def parse(
         Path | None, typer.Option("--output", "-o", help="write here (required for xlsx)")
     ] = None,
     reader: ReaderOpt = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="say which reader and layout were chosen and why, the header and the role of "
+            "each column, and every line skipped with its reason (instead of the records)",
+        ),
+    ] = False,
+    department: DepartmentOpt = None,
+    year: YearOpt = None,
 ) -> None:
     """Read one table and print its records (one JSON object per line by default)."""
     from . import writers
     from .readers import read_table
 
+    if explain:
+        with _errors():
+            _explain(file, reader, department=department, year=year)
+        return
     with _errors():
-        _chosen, parsed = read_table(file, reader)
+        _chosen, parsed = read_table(file, reader, department=department, year=year)
     for w in parsed.warnings:
         err.print(
             f"[yellow]warning:[/yellow] {w.source.file}:{w.source.line}: {w.message}: {w.text}",
@@ -141,14 +165,60 @@ def parse(
         err.print(f"wrote {output}")
 
 
+def _explain(file: Path, reader: str | None, **hints: object) -> None:
+    """ikg parse --explain: the reading, step by step, in words a reviewer can check."""
+    from .readers import choose, flat_text, read_table
+
+    chosen = choose(file, reader)
+    out.print(f"文件: {file}", markup=False, highlight=False)
+    how = "按 --reader 指定" if reader else "按文件后缀和内容识别"
+    out.print(f"读取器: {chosen.name}（{how}）", markup=False, highlight=False)
+    if chosen.name == flat_text.NAME:
+        given = {k: v for k, v in hints.items() if v is not None}
+        layout, parsed = flat_text.explain(file, **given)
+        out.print(f"版式: {layout['layout']} — {layout.get('layout_reason', '')}", markup=False)
+        if "header_lines" in layout:
+            a, b = layout["header_lines"]  # type: ignore[misc]
+            lines = f"第 {a} 行" if a == b else f"第 {a}–{b} 行"
+            words = " | ".join(f"{w}={r}" for w, r in layout["header"])  # type: ignore[attr-defined]
+            out.print(f"表头（{lines}）: {words or '（未印出，按内容推断）'}", markup=False)
+            cols = " → ".join(["name", *layout["columns_after_name"]])  # type: ignore[list-item]
+            out.print(f"每行的列: {cols}", markup=False)
+            if layout.get("side_by_side_blocks"):
+                out.print(
+                    "并排的两组（中期/年度）: 年度值为指标值，另一组记为中期指标值", markup=False
+                )
+    else:
+        _chosen, parsed = read_table(file, reader, **hints)
+    t = parsed.table
+    out.print(
+        f"表: {t.title} | 单位: {t.department} | 年度: {t.fiscal_year} | 类别体系: "
+        f"{t.category_scheme} | 自评表: {'是' if t.self_evaluation else '否'}",
+        markup=False,
+    )
+    out.print(
+        f"读入: 指标 {len(parsed.indicators)}, 任务 {len(parsed.tasks)}, "
+        f"目标 {len(parsed.goals)}, 警告 {len(parsed.warnings)}",
+        markup=False,
+    )
+    for w in parsed.warnings:
+        text = f" ‹{w.text[:60]}›" if w.text else ""
+        out.print(f"  第 {w.source.line} 行: {w.message}{text}", markup=False, highlight=False)
+
+
 @app.command()
 def build(
-    sources: Annotated[list[Path], typer.Argument(help="table files or folders of them")],
+    sources: Annotated[
+        list[Path],
+        typer.Argument(help="table and indicator-library files, or folders of them"),
+    ],
     data_dir: DataDir = None,
     reader: ReaderOpt = None,
     no_shacl: Annotated[bool, typer.Option("--no-shacl", help="skip SHACL validation")] = False,
     store: StoreOpt = None,
     store_url: StoreUrlOpt = None,
+    department: DepartmentOpt = None,
+    year: YearOpt = None,
 ) -> None:
     """Read tables, validate them and load them into the graph store (replacing earlier versions)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -177,6 +247,7 @@ def build(
             reader=reader,
             shacl=settings.validate_shacl and not no_shacl,
             progress=progress,
+            hints={"department": department, "year": year},
         )
         if report.tables:
             _index_after_build(settings, progress)
@@ -188,12 +259,22 @@ def build(
             f"不适用类别 {c['not_applicable']}, 警告 {c['warnings']}, 三元组 {c['triples']}",
             markup=False,
         )
+    for lib in report.libraries:
+        c = lib.counts
+        err.print(
+            f"{lib.file}: 指标库 {lib.parsed.title} 指标 {c['library_indicators']}, "
+            f"警告 {c['warnings']}, 三元组 {c['triples']}",
+            markup=False,
+        )
     for w in report.warnings:
         err.print(
             f"[yellow]warning:[/yellow] {w.source.file}:{w.source.line}: {w.message}: {w.text}",
             highlight=False,
         )
-    err.print(f"built {len(report.tables)} table(s) into {settings.store_target}", highlight=False)
+    libs = f" and {len(report.libraries)} indicator library(ies)" if report.libraries else ""
+    err.print(
+        f"built {len(report.tables)} table(s){libs} into {settings.store_target}", highlight=False
+    )
 
 
 def _index_after_build(settings: Settings, progress: Any) -> None:
@@ -260,8 +341,12 @@ def query(
     settings = _settings(data_dir, store, store_url)
     graph_store = _open_store(settings)
     text = _read_query(sparql)
-    kwargs: dict[str, Any] = {}
-    if "textSimilarity" in text:  # the similarity function needs the embedding index
+    with _errors():  # refused from its parse (SERVICE, too deep or large …): exit 2
+        checked = check_sparql(text, limits=SparqlLimits.from_settings(settings))
+    text = checked.text  # the text that was checked (\u escapes expanded)
+    # the query's own FROM / FROM NAMED make its dataset; else the union of every graph
+    kwargs: dict[str, Any] = {"use_default_graph_as_union": not checked.has_dataset}
+    if checked.calls("textSimilarity"):  # the similarity function needs the embedding index
         from api.sparql_functions import custom_functions
         from embeddings.index import open_index
 
@@ -304,7 +389,7 @@ def validate_cmd(
 ) -> None:
     """Validate every table graph in the store against ontology/shapes.ttl."""
     from .namespaces import ORGANISATIONS_GRAPH
-    from .store import table_graphs
+    from .store import DANGLING_LINKS, table_graphs
     from .validate import conforms
 
     settings = _settings(data_dir, store, store_url)
@@ -320,7 +405,14 @@ def validate_cmd(
             bad += 1
             err.print(f"FAIL {g}\n{text}", highlight=False)
     err.print(f"{len(graphs) - bad}/{len(graphs)} table graph(s) conform", highlight=False)
-    if bad:
+    _, dangling = graph_store.select(DANGLING_LINKS)
+    for graph, link, indicator in dangling[:20]:
+        err.print(f"FAIL {graph}: {link} 指向不存在的指标 {indicator}", highlight=False)
+    err.print(
+        f"{len(dangling)} link(s) to missing indicators (similarity, library links)",
+        highlight=False,
+    )
+    if bad or dangling:
         raise typer.Exit(1)
 
 

@@ -30,7 +30,8 @@ def review(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="table files (PDF text, flattened table text, template XLSX/CSV, JSONL) or folders of them"
+            help="table files (PDF text, flattened table text, template XLSX/CSV, JSONL) or folders "
+            "of them; indicator libraries (指标库) among them are recognised and not reviewed"
         ),
     ],
     format: Annotated[
@@ -58,27 +59,15 @@ def review(
     line, and a message in Chinese to send back to the department. Exit code 1 when any finding
     is an error.
     """
-    from .build import expand_sources
     from .errors import SourceError
     from .review import review_files, store_path
     from .review.render import render
+    from .sources import classify_sources
 
     missing = [p for p in files if not p.exists()]
     if missing:
         err.print(
             f"[red]error:[/red] no such file: {', '.join(map(str, missing))}", highlight=False
-        )
-        raise typer.Exit(2)
-    try:
-        paths = expand_sources(files)
-    except SourceError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from exc
-    if against is not None and not store_path(against).is_dir():
-        err.print(
-            f"[red]error:[/red] --against {against}: no graph store there; run "
-            f"`ikg build --data-dir {against}` first",
-            highlight=False,
         )
         raise typer.Exit(2)
     if reader is not None:
@@ -90,6 +79,27 @@ def review(
                 highlight=False,
             )
             raise typer.Exit(2)
+    try:
+        found = classify_sources(files, reader)
+    except SourceError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    for lib in found.libraries:  # a library is not a table: not reviewed, not a parse error
+        err.print(f"note: 识别为指标库，未作为绩效目标表审核: {lib}", markup=False)
+    paths = found.tables
+    if not paths:
+        err.print(
+            f"[red]error:[/red] 没有可审核的绩效目标表（{len(found.libraries)} 个文件识别为指标库）",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    if against is not None and not store_path(against).is_dir():
+        err.print(
+            f"[red]error:[/red] --against {against}: no graph store there; run "
+            f"`ikg build --data-dir {against}` first",
+            highlight=False,
+        )
+        raise typer.Exit(2)
     try:
         report = review_files(paths, against, reader=reader)
     except OSError as exc:  # the store vanished or is not one

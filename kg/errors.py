@@ -30,6 +30,14 @@ class NotATargetTableError(SourceError):
     """The file is not a performance target table in any layout a reader knows."""
 
 
+class SpreadsheetLimitError(NotATargetTableError):
+    """A workbook past a reading limit (``IKG_XLSX_*``): refused before or while it is read.
+
+    A spreadsheet bomb (a huge merged range, a sheet that inflates to gigabytes) or a
+    workbook far larger than any performance target table; the message names the limit.
+    """
+
+
 class ValidationFailed(IkgError):
     """The graph of a table does not conform to the SHACL shapes."""
 

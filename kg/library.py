@@ -27,10 +27,8 @@ from typing import Any
 from rdflib import RDF, Graph, URIRef
 
 from .mapping import lit, new_graph
-from .namespaces import DATA, IKG
+from .namespaces import DATA, IKG, LIBRARY_LINKS_GRAPH
 from .readers import _hanzi
-
-LIBRARY_LINKS_GRAPH = DATA["graph/library-links"]
 
 #: Lowest score a link is written with, per method.
 LEXICAL_FLOOR = 0.6

@@ -213,8 +213,8 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
         g.add((node, IKG.ordinal, lit(ind.ordinal)))
         g.add((node, IKG.level1, _category(file, ind.source, ind.level1, 1, scheme)))
         g.add((node, IKG.level2, _category(file, ind.source, ind.level2, 2, scheme)))
-        g.add((node, IKG.level1Label, lit(ind.level1)))
-        g.add((node, IKG.level2Label, lit(ind.level2)))
+        g.add((node, IKG.level1Label, lit(ind.level1_printed or ind.level1)))
+        g.add((node, IKG.level2Label, lit(ind.level2_printed or ind.level2)))
         tnode = uris.target(node)
         g.add((node, IKG.target, tnode))
         _target(g, tnode, ind.target_parsed)
@@ -228,6 +228,9 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
             IKG.weight: ind.weight,
             IKG.score: ind.score,
             IKG.deviationReason: ind.deviation,
+            IKG.direction: ind.direction,
+            IKG.valueKind: ind.value_kind,
+            IKG.longTermTarget: ind.long_term_target,
         }
         for prop, value in optional.items():
             if value is not None:

@@ -148,6 +148,23 @@ class IndicatorRecord(_Record):
     actual_parsed: TargetValue | None = None
     score: Decimal | None = Field(default=None, description="得分 (self-evaluations)")
     deviation: str | None = Field(default=None, description="偏差原因及改进措施 (self-evaluations)")
+    level1_printed: str | None = Field(
+        default=None,
+        description="the level-1 label as printed when no framework label reads so (level1 "
+        "then holds the nearest framework category)",
+    )
+    level2_printed: str | None = Field(
+        default=None, description="the level-2 label as printed, when level2 had to be placed"
+    )
+    direction: str | None = Field(
+        default=None, description="指标方向 as printed: 正向 (higher is better) or 反向"
+    )
+    value_kind: str | None = Field(default=None, description="定量 or 定性, when a column says")
+    long_term_target: str | None = Field(
+        default=None,
+        description="the target of the whole period (中期 / 实施周期) when printed beside the "
+        "annual one (target)",
+    )
     source: Source
 
 

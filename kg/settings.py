@@ -77,9 +77,77 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     sparql_timeout_s: float = Field(default=10.0, gt=0, le=600)
     sparql_max_rows: int = Field(default=10_000, ge=1, le=10_000_000)
+    sparql_max_depth: int = Field(
+        default=64,
+        ge=4,
+        le=1000,
+        description=(
+            "deepest nesting of a SPARQL operation's groups, sub-selects, expressions and paths "
+            "(parsed); a raw text with brackets nested over twice this is refused unparsed"
+        ),
+    )
+    sparql_max_size: int = Field(
+        default=5_000,
+        ge=100,
+        le=1_000_000,
+        description=(
+            "largest SPARQL operation in parse-tree nodes (VALUES and INSERT/DELETE DATA rows "
+            "not counted); a raw text of over twice this many tokens is refused unparsed"
+        ),
+    )
+    sparql_isolate_network: bool = Field(
+        default=True,
+        description=(
+            "evaluate each query in a process without network access (a Linux user and network "
+            "namespace) where the kernel allows it; behind the refusal of SERVICE and LOAD"
+        ),
+    )
     sparql_allow_update: bool = False
     sparql_update_token: str | None = None
     api_max_upload_bytes: int = 5_000_000
+    api_max_json_bytes: int = Field(
+        default=2_000_000,
+        ge=1,
+        description="the largest request body (bytes) of the JSON API (/api/*): 413 above",
+    )
+    api_query_cache_size: int = Field(
+        default=2048,
+        ge=0,
+        description=(
+            "query vectors (search, suggest, review texts) kept in memory per API process, "
+            "least recently used dropped; never written to the on-disk embedding cache"
+        ),
+    )
+    # Spreadsheets (.xlsx): checked before they are opened, refused past any limit
+    xlsx_max_uncompressed_bytes: int = Field(
+        default=100_000_000,
+        ge=1,
+        description="the largest total uncompressed size of a workbook's zip members",
+    )
+    xlsx_max_member_bytes: int = Field(
+        default=50_000_000, ge=1, description="the largest uncompressed size of one zip member"
+    )
+    xlsx_max_ratio: float = Field(
+        default=200,
+        ge=1,
+        description="the highest compression ratio of a zip member over 1 MB uncompressed",
+    )
+    xlsx_max_members: int = Field(default=1000, ge=1, description="zip members of a workbook")
+    xlsx_max_cells: int = Field(
+        default=500_000,
+        ge=1,
+        description=(
+            "cells read from a workbook: the sheets' used ranges (rows x columns, merged "
+            "ranges included), the cells written, the cells merged ranges cover and the shared "
+            "strings each at most this many; XML elements at most 4x as many"
+        ),
+    )
+    xlsx_max_merged_ranges: int = Field(
+        default=10_000, ge=0, description="merged ranges in all the sheets of a workbook"
+    )
+    xlsx_max_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="time to inspect and read one workbook"
+    )
 
     @model_validator(mode="after")
     def _update_needs_token(self) -> Settings:

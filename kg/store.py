@@ -26,7 +26,14 @@ from rdflib.term import Node
 
 import ontology
 
-from .namespaces import ONTOLOGY_GRAPH, ORGANISATIONS_GRAPH, PREFIXES, SIMILARITY_GRAPH
+from .namespaces import (
+    IKG,
+    LIBRARY_LINKS_GRAPH,
+    ONTOLOGY_GRAPH,
+    ORGANISATIONS_GRAPH,
+    PREFIXES,
+    SIMILARITY_GRAPH,
+)
 
 _XSD_STRING = str(XSD.string)
 
@@ -102,6 +109,31 @@ def memory_copy(store: ox.Store) -> ox.Store:
 MEMORY_COPY_BATCH = 50_000
 
 
+#: The links the derived graphs hold for one table's indicators (similarity nodes, library
+#: matches): deleted in the update that replaces the table (GraphStore.replace_table).
+_DROP_OLD_LINKS = """\
+DELETE {{ GRAPH <{sim}> {{ ?link ?p ?o }} }} WHERE {{
+  GRAPH <{table}> {{ ?ind a <{Indicator}> }}
+  GRAPH <{sim}> {{ ?link <{linksIndicator}> ?ind ; ?p ?o }} }} ;
+DELETE {{ GRAPH <{lib}> {{ ?m ?p ?o }} }} WHERE {{
+  GRAPH <{table}> {{ ?ind a <{Indicator}> }}
+  GRAPH <{lib}> {{ ?m <{matchIndicator}> ?ind ; ?p ?o }} }} ;
+DELETE {{ GRAPH <{lib}> {{ ?ind <{matches}> ?c }} }} WHERE {{
+  GRAPH <{table}> {{ ?ind a <{Indicator}> }}
+  GRAPH <{lib}> {{ ?ind <{matches}> ?c }} }} ;
+"""
+
+#: Links (similarity nodes, library matches) that name an indicator no table holds.
+DANGLING_LINKS = f"""\
+SELECT DISTINCT ?graph ?link ?indicator WHERE {{
+  {{ GRAPH ?graph {{ ?link <{IKG.linksIndicator}> ?indicator }} }}
+  UNION {{ GRAPH ?graph {{ ?link <{IKG.matchIndicator}> ?indicator }} }}
+  UNION {{ GRAPH ?graph {{ ?indicator <{IKG.matchesLibraryIndicator}> ?c BIND(?indicator AS ?link) }} }}
+  FILTER (?graph IN (<{SIMILARITY_GRAPH}>, <{LIBRARY_LINKS_GRAPH}>))
+  FILTER NOT EXISTS {{ GRAPH ?t {{ ?indicator a <{IKG.Indicator}> }} }}
+}}"""
+
+
 class GraphStore:
     """A thin wrapper that keeps the project's conventions in one place."""
 
@@ -169,6 +201,37 @@ class GraphStore:
                 self.ox.post_graph(str(ORGANISATIONS_GRAPH), nt)  # type: ignore[attr-defined]
             return
         update = f"DROP SILENT GRAPH <{graph_name}> ;\nINSERT DATA {{ GRAPH <{graph_name}> {{\n{body}\n}}"
+        if shared is not None and len(shared):
+            update += f"\nGRAPH <{ORGANISATIONS_GRAPH}> {{\n{shared.serialize(format='nt')}\n}}"
+        self.ox.update(update + " }")
+
+    def replace_table(self, graph_name: URIRef, graph: Graph, shared: Graph | None = None) -> None:
+        """Replace a table's graph; in the same transaction (embedded store), drop the links
+        the derived graphs hold for the indicators of the table being replaced.
+
+        A link never outlives its indicator: a build killed at any point leaves either the
+        old table with its links or the new table without them (the index step that follows
+        the build writes the new ones). On an Oxigraph server the links go first, in one
+        update, then the table's graph is replaced.
+        """
+        drop_links = _DROP_OLD_LINKS.format(
+            table=graph_name,
+            sim=SIMILARITY_GRAPH,
+            lib=LIBRARY_LINKS_GRAPH,
+            Indicator=IKG.Indicator,
+            linksIndicator=IKG.linksIndicator,
+            matchIndicator=IKG.matchIndicator,
+            matches=IKG.matchesLibraryIndicator,
+        )
+        if self.url is not None:
+            self.ox.update(drop_links.rstrip().rstrip(";"))
+            self.replace_graph(graph_name, graph, shared)
+            return
+        body = graph.serialize(format="nt")
+        update = (
+            drop_links
+            + f"DROP SILENT GRAPH <{graph_name}> ;\nINSERT DATA {{ GRAPH <{graph_name}> {{\n{body}\n}}"
+        )
         if shared is not None and len(shared):
             update += f"\nGRAPH <{ORGANISATIONS_GRAPH}> {{\n{shared.serialize(format='nt')}\n}}"
         self.ox.update(update + " }")

@@ -266,8 +266,8 @@ def _absolute_date(
     y: int, m: int | None, d: int | None, end: str | None, rel: str | None
 ) -> tuple[dt.date, str]:
     """Deadline date and relation (see the module docstring); ValueError if impossible."""
-    if d is not None:
-        return dt.date(y, m or 1, d), _relation(rel, has_day=True)
+    if d is not None:  # a day comes with its month; month or day 0 is no date (invalid_date)
+        return dt.date(y, m if m is not None else 1, d), _relation(rel, has_day=True)
     starts = not end and rel in _BEFORE  # "before the period": its first day
     if m is not None:
         if starts:
@@ -326,7 +326,7 @@ def _parse_every(raw: str, t: str) -> TargetValue:
         if dom is not None and m["end"]:
             return _value(raw, "schedule", schedule=raw)
         try:
-            dt.date(2000, month, dom or 1)  # a leap year: 每年2月29日 exists
+            dt.date(2000, month, dom if dom is not None else 1)  # a leap year: 2月29日 exists
         except ValueError:
             return _text(raw, "invalid_date")
         if dom is not None:

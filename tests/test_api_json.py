@@ -357,3 +357,140 @@ def test_draft_with_an_unknown_category_is_422_naming_it(client: TestClient) -> 
     for route in ("/api/draft/export", "/api/draft/review"):
         r = client.post(route, json=bad)
         assert r.status_code == 422 and "奇怪指标" in json.dumps(r.json(), ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- limits, headers
+
+
+def _merge_bomb() -> bytes:
+    """A workbook with one merged range over (almost) a whole sheet: 17 billion cells."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["一级指标", "二级指标", "三级指标", "目标值"])
+    raw = io.BytesIO()
+    wb.save(raw)
+    out = io.BytesIO()
+    merge = b'</sheetData><mergeCells count="1"><mergeCell ref="A2:XFD1048576"/></mergeCells>'
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", merge)
+            dst.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def test_review_refuses_a_spreadsheet_bomb_fast(client: TestClient) -> None:
+    import time
+
+    started = time.monotonic()
+    r = client.post("/api/review", files={"file": ("bomb.xlsx", _merge_bomb(), "application/zip")})
+    assert time.monotonic() - started < 20
+    assert r.status_code == 413, r.text
+    body = r.json()
+    assert body["error"] == "payload_too_large"
+    assert "bomb.xlsx" in body["detail"] and "/tmp" not in body["detail"]
+    assert "A2:XFD1048576" in body["detail"] and "IKG_XLSX_MAX_CELLS" in body["detail"]
+
+
+def test_review_uses_the_apps_spreadsheet_limits(settings: Settings) -> None:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for n in range(30):
+        wb.active.append(["产出指标", "数量指标", f"指标{n}", "1个"])
+    data = io.BytesIO()
+    wb.save(data)
+    small = settings.model_copy(update={"xlsx_max_cells": 100})
+    with TestClient(create_app(small)) as c:
+        r = c.post("/api/review", files={"file": ("t.xlsx", data.getvalue(), "application/zip")})
+    assert r.status_code == 413 and "100 cells" in r.json()["detail"]
+
+
+def test_json_body_limit_is_413(settings: Settings) -> None:
+    small = settings.model_copy(update={"api_max_json_bytes": 1000})
+    body = json.dumps({"task": "慰问", "content": "x" * 2000}).encode()
+    with TestClient(create_app(small)) as c:
+        r = c.post("/api/suggest", content=body, headers={"Content-Type": "application/json"})
+        assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
+        assert "1,000" in r.json()["detail"]
+        # chunked, without Content-Length: counted as it arrives
+        chunks = iter([body[:600], body[600:]])
+        r = c.post("/api/suggest", content=chunks, headers={"Content-Type": "application/json"})
+        assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
+        r = c.post("/api/draft/review", json=DRAFT)  # a draft under the limit still passes
+        assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"task": "慰" * 201}, "task"),
+        ({"task": "慰问", "content": "x" * 4001}, "content"),
+        ({"task": "慰问", "department": "部" * 101}, "department"),
+        ({"task": "慰问", "draft": [{"name": "名" * 201}]}, "name"),
+        ({"task": "慰问", "draft": [{"name": "a", "target": "1" * 201}]}, "target"),
+        ({"task": "慰问", "draft": [{"name": "a"}] * 1001}, "draft"),
+    ],
+)
+def test_suggest_field_too_long_is_422(client: TestClient, body: dict, where: str) -> None:
+    r = client.post("/api/suggest", json=body)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "validation_error" and where in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "params", [{"q": "满意度", "department": "部" * 101}, {"q": "满意度", "level2": "类" * 41}]
+)
+def test_search_filter_too_long_is_422(client: TestClient, params: dict) -> None:
+    r = client.get("/api/search", params=params)
+    assert r.status_code == 422 and r.json()["error"] == "validation_error"
+
+
+def test_review_filename_too_long_is_422(client: TestClient) -> None:
+    r = client.post("/api/review", data={"text": "x", "filename": "a" * 256 + ".txt"})
+    assert r.status_code == 422 and "filename" in r.json()["detail"]
+
+
+def test_queries_do_not_grow_the_vector_cache_on_disk(settings: Settings) -> None:
+    from embeddings.cache import EmbeddingCache
+    from embeddings.index import CACHE_FILE
+
+    small = settings.model_copy(update={"api_query_cache_size": 3})
+    cache = EmbeddingCache(settings.data_dir / CACHE_FILE)
+    before = cache.count()
+    with TestClient(create_app(small)) as c:
+        for n in range(8):
+            assert c.get("/api/search", params={"q": f"慰问金发放覆盖率 {n}"}).status_code == 200
+        encoder = c.app.state.embedding_encoder
+        assert encoder.memory_count() == 3  # the last three queries, in memory only
+        misses = encoder.misses
+        assert c.get("/api/search", params={"q": "慰问金发放覆盖率 7"}).status_code == 200
+        assert encoder.misses == misses  # answered from memory
+    assert cache.count() == before
+    cache.close()
+
+
+def test_security_headers(client: TestClient) -> None:
+    for path in ("/api/tables", "/search", "/", "/healthz", "/api/nowhere"):
+        r = client.get(path)
+        assert r.headers["x-frame-options"] == "DENY", path
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "no-referrer"
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
+        assert "unsafe-eval" not in csp
+    r = client.get("/docs")  # Swagger UI starts from one inline script: only that one runs
+    import base64
+    import hashlib
+    import re
+
+    (script,) = re.findall(r"<script>(.*?)</script>", r.text, flags=re.S)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'self' 'sha256-{digest}';" in r.headers["content-security-policy"]

@@ -234,3 +234,43 @@ def test_serve_workers_are_given_time_to_copy_the_store(tmp_path, monkeypatch):
     import kg.store
 
     assert 0 < kg.store.MEMORY_COPY_BATCH <= 100_000
+
+
+CORPUS_TABLES = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "tables"
+
+
+def test_parse_explain_says_layout_header_roles_and_skipped_lines():
+    name = "anhui_luan_agri_2024_quality_testing_project_target.txt"
+    result = invoke("parse", str(CORPUS_TABLES / name), "--explain")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "读取器: flat-text" in out
+    assert "版式: pipe" in out
+    # the header, each word with its role, and the row's columns in order
+    assert "表头（第 19–20 行）" in out and "三级指标=name" in out and "指标值=target" in out
+    assert "每行的列: name → target" in out
+    assert "并排的两组（中期/年度）" in out
+    assert "读入: 指标 7" in out
+    assert "第 28 行: 表格文字在此行中断（行不完整），未读入 ‹开展质›" in out  # the cut name
+
+
+def test_parse_explain_of_a_fragment_and_the_seed(seed_path):
+    name = "sichuan_daying_culture_tourism_2022_library_selfeval_fragment.txt"
+    out = invoke("parse", str(CORPUS_TABLES / name), "--explain").stdout
+    assert "版式: fragment" in out and "每行的列: name → direction → sign → target" in out
+    seed = invoke("parse", str(seed_path), "--explain")
+    assert seed.exit_code == 0 and "读取器: pdf-text" in seed.stdout
+    assert "读入: 指标 166" in seed.stdout
+
+
+def test_parse_year_and_department_for_a_table_that_prints_neither():
+    name = "sichuan_dyrmt_railway_environment_selfeval_fragment.txt"
+    missing = invoke("parse", str(CORPUS_TABLES / name))
+    assert missing.exit_code != 0
+    assert f"{name}:3" in missing.output and "--year" in missing.output
+    given = invoke("parse", str(CORPUS_TABLES / name), "--year", "2022", "--department", "某局")
+    assert given.exit_code == 0, given.output
+    table = json.loads(given.stdout.splitlines()[0])
+    assert (table["fiscal_year"], table["department"]) == (2022, "某局")
+    kinds = [json.loads(line)["kind"] for line in given.stdout.splitlines() if line.strip()]
+    assert kinds.count("indicator") == 8

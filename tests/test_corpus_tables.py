@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from kg import categories
-from kg.errors import NotATargetTableError, UnknownCategoryError
+from kg.errors import NotATargetTableError, SourceError
 from kg.namespaces import CAT
 from kg.readers import flat_text, seed_text
 
@@ -68,7 +68,9 @@ def warnings(parsed):
 
 
 CUT = "表格文字在此行中断（行不完整），未读入"
+CUT_AFTER_TARGET = "表格文字在此行中断，已读入名称和指标值，其后各列缺失"
 NO_TARGET = "三级指标没有指标值，未读入"
+KEPT_WITHOUT_TARGET = "三级指标没有指标值（表中未填写），已读入，指标值为空"
 AFTER = "表格之后的文字（页脚、附注、页面元素）未读入"
 UNIT_ONLY = "指标值只有单位或符号，没有数值（表中未填写）"
 OUTPUT_INFERRED = "一级指标未印出，一级指标按二级指标推定为 产出指标"
@@ -148,8 +150,9 @@ def test_chongqing_fengjie_approval_cost_as_level1_and_cut() -> None:
     assert t.category_scheme == "2021"
     assert indicators(parsed) == [
         (24, "产出指标", "数量指标", "12350安全生产举报奖励次数", "≥5次"),
+        (25, "产出指标", "数量指标", "制作防灾减灾日宣传资料份数", "≥500份"),  # cut after it
     ]
-    assert parsed.indicators[0].weight == Decimal(10)
+    assert [i.weight for i in parsed.indicators] == [Decimal(10), None]
     assert warnings(parsed) == [
         (19, not_kept("指标解释")),
         (20, score_note("成本指标", "0-20")),
@@ -157,7 +160,7 @@ def test_chongqing_fengjie_approval_cost_as_level1_and_cut() -> None:
         (21, "三级指标为 '0'，视为空行，未读入"),  # 社会成本指标
         (22, "三级指标为 '0'，视为空行，未读入"),  # 生态环境成本指标
         (23, score_note("产出指标", "40-50")),
-        (25, CUT),  # 制作防灾减灾日宣传资料份数 | ≥500份 | (分值 cut)
+        (25, CUT_AFTER_TARGET),  # 制作防灾减灾日宣传资料份数 | ≥500份 | (分值 cut)
     ]
     totals = parsed.totals
     assert totals is not None
@@ -207,7 +210,7 @@ def test_hebei_ningjin_evaluation_table_without_separators() -> None:
     assert [i.weight for i in parsed.indicators] == [Decimal(x) for x in (10, 10, 10, 10, 20, 20)]
     assert warnings(parsed) == [
         (18, not_kept("指标说明", "备注")),
-        (19, NO_TARGET),  # 项目年度绩效目标(定量指标)制度指标规章制度建立与否20
+        (19, "指标行之前没有一级/二级指标，未读入"),  # 项目年度绩效目标(定量指标)制度指标…20
         (20, "指标值与分值之间没有分隔，按分值 10 拆分"),  # 达到预计值210010
         (20, OUTPUT_INFERRED),
         (26, AFTER),  # 总分 100
@@ -454,22 +457,26 @@ def test_sichuan_suining_selfeval_codes_and_empty_rows() -> None:
         (46, "产出指标", ql, "药品抽检完成率", "100%", "100%"),
         (47, "产出指标", ql, "化妆品抽验完成率", "100%", "100%"),
         (48, "产出指标", ql, "医疗器械抽验完成率", "100%", "100%"),
+        (49, "产出指标", ql, "不合格产品处置率", "", None),  # printed without a value
         (50, "产出指标", ql, "药品不良反应每百万人口报告数", "≥150", "150"),
         (51, "产出指标", ql, "化妆品不良反应每百万人口报告数", "≥10", "10"),
         (52, "产出指标", ql, "医疗器械不良应每百万人口报告数", "≥30", "30"),
         (53, "产出指标", ql, "培训人员覆盖率", "100%", "100%"),
         (54, "产出指标", "时效指标", "任务完成时间", "2021年底", "2021年底"),
         (55, "产出指标", "成本指标", "培训成本", "400元/人、天", "180元/人、天"),
+        (56, "产出指标", "成本指标", "药品抽验平均标准", "", None),
+        (57, "产出指标", "成本指标", "化妆品抽验平均标准", "", None),
     ]
     codes = [i.code for i in parsed.indicators]
     assert codes[:7] == [f"指标{n}" for n in range(1, 8)]
-    assert codes[7:14] == ["指标1", "指标2", "指标3", "指标5", "指标6", "指标7", "指标8"]
-    assert codes[14] is None and codes[15] == "指标1"
+    assert codes[7:15] == ["指标1", "指标2", "指标3", "指标4", "指标5", "指标6", "指标7", "指标8"]
+    assert codes[15] is None and codes[16:] == ["指标1", "指标2", "指标3"]
+    assert parsed.indicators[10].target_parsed.flags == ["empty"]  # the review asks for it
     assert warnings(parsed) == [
         (39, OUTPUT_INFERRED),
-        (49, NO_TARGET),  # 指标4.不合格产品处置率
-        (56, NO_TARGET),  # 指标2.药品抽验平均标准
-        (57, NO_TARGET),  # 指标3.化妆品抽验平均标准
+        (49, KEPT_WITHOUT_TARGET),  # 指标4.不合格产品处置率
+        (56, KEPT_WITHOUT_TARGET),  # 指标2.药品抽验平均标准
+        (57, KEPT_WITHOUT_TARGET),  # 指标3.化妆品抽验平均标准
         (60, CUT),  # 效益指标 社会效益指标 指标1.“两品一械”总体安全 (cut)
     ]
     totals = parsed.totals
@@ -516,11 +523,11 @@ def test_yunnan_yongde_selfeval_sign_and_unit_columns() -> None:
 # --------------------------------------------------------------------------- all of them
 
 
-#: file → (indicators read, warnings), as the tests above spell them out;
-#: None for a table the reader refuses (no indicator rows in its text).
-COUNTS: dict[str, tuple[int, int] | None] = {
+#: file → (indicators read, warnings), as the tests above spell them out (the first
+#: 13 tables, each checked row by row).
+HAND_CHECKED: dict[str, tuple[int, int]] = {
     "anhui_chizhou_guichi_tangxi_town_2022_project_selfeval.txt": (9, 4),
-    "chongqing_fengjie_emergency_mgmt_2025_project_approval.txt": (1, 7),
+    "chongqing_fengjie_emergency_mgmt_2025_project_approval.txt": (2, 7),
     "guangxi_baise_edu_2023_project_public.txt": (1, 1),
     "hebei_ningjin_edu_2019_highschool_grant_eval.txt": (6, 5),
     "hubei_huangshi_party_school_2022_project_approval.txt": (13, 3),
@@ -530,26 +537,258 @@ COUNTS: dict[str, tuple[int, int] | None] = {
     "sichuan_daying_civil_affairs_2022_orphan_grant_selfeval.txt": (9, 3),
     "sichuan_guangyuan_zhaohua_health_2021_project_special_family.txt": (9, 0),
     "sichuan_luxian_culture_tourism_2024_dept_overall_declaration.txt": (0, 2),
-    "sichuan_suining_econ_dev_zone_market_reg_2021_regional_selfeval.txt": (16, 5),
+    "sichuan_suining_econ_dev_zone_market_reg_2021_regional_selfeval.txt": (19, 5),
     "yunnan_yongde_minglang_school_2022_selfeval.txt": (9, 1),
 }
 
 
-def test_every_table_of_the_corpus_is_listed() -> None:
-    assert set(COUNTS) == {p.name for p in TABLES.glob("*.txt")}
+def careful_counts() -> dict[str, tuple[int, str]]:
+    """COUNTS.tsv: file → (indicators a careful reader finds, complete: yes / no / approx)."""
+    lines = (TABLES / "COUNTS.tsv").read_text(encoding="utf-8").splitlines()
+    rows = [line.split("\t") for line in lines[1:] if line.strip()]
+    return {r[0]: (int(r[1]), r[2]) for r in rows}
 
 
-@pytest.mark.parametrize("name", sorted(COUNTS))
-def test_counts(name: str) -> None:
-    expected = COUNTS[name]
-    if expected is None:
-        with pytest.raises(NotATargetTableError):
-            flat_text.read(TABLES / name)
-        return
-    parsed = flat_text.read(TABLES / name)
-    assert (len(parsed.indicators), len(parsed.warnings)) == expected
-    assert [i.ordinal for i in parsed.indicators] == list(range(1, expected[0] + 1))
+#: Where the careful count is wrong (we are sure), the right count and the lines that show it.
+CORRECTED: dict[str, tuple[int, str]] = {
+    "chongqing_fengjie_emergency_mgmt_2025_project_approval.txt": (
+        2,
+        "lines 20-22 are the three cost rows whose 三级指标 is '0' (经济/社会/生态环境成本指标 "
+        "| 0 | 0.00% | 0): empty template rows, which the counting rule does not count; the "
+        "indicators are line 24 (12350安全生产举报奖励次数 ≥5次) and line 25 "
+        "(制作防灾减灾日宣传资料份数 ≥500份, cut after its value)",
+    ),
+    "guangxi_baise_edu_2023_project_public.txt": (
+        1,
+        "line 22 '产出质量指标 | 协议履约' ends the text: a name at the cut with no value, which "
+        "the counting rule does not count; line 21 (新增学位) is the one indicator",
+    ),
+}
+
+#: Layouts the reader does not read yet (the counts test fails for them until it does).
+NOT_YET_READ: dict[str, str] = {
+    "hunan_hengshan_commerce_grain_2020_grain_reserve_selfeval.txt": (
+        "run-together docx text with page markers 1、2、 inside rows and labels split by spaces"
+    ),
+    "shanxi_jishan_medical_security_2020_poverty_insurance_subsidy_selfeval.txt": (
+        "spreadsheet text with the values detached from their rows"
+    ),
+}
+
+#: Layouts read, but not yet to the careful count.
+MISCOUNTED: dict[str, str] = {
+    "hunan_lixian_edible_fungi_institute_2021_dept_overall_declaration.txt": (
+        "8 of 9: the last row (培育推广成功率 run together with its 指标解释 食用菌及中药材, the "
+        "text cut before its value) cannot be split into name and explanation"
+    ),
+}
+
+#: Facts a table does not print anywhere, given as a user gives them (ikg parse --year).
+#: Such a table is read only with them, so it is not in the demo corpus.
+HINTS: dict[str, dict[str, object]] = {
+    # no year in the text, the file name or the page: the reader asks for --year (any year
+    # serves to count the rows; none is invented for the demo)
+    "sichuan_dyrmt_railway_environment_selfeval_fragment.txt": {"year": 2022},
+}
+
+#: Tables whose records the demo corpus holds (every table read, with or without indicators).
+READ = sorted(name for name in careful_counts() if name not in NOT_YET_READ | HINTS.keys())
+
+
+def test_a_table_without_a_year_anywhere_asks_for_one() -> None:
+    name = "sichuan_dyrmt_railway_environment_selfeval_fragment.txt"
+    with pytest.raises(SourceError) as err:
+        flat_text.read(TABLES / name)
+    assert err.value.line == 3 and "--year" in err.value.message
+    parsed = flat_text.read(TABLES / name, year=2022)
+    assert parsed.table.fiscal_year == 2022
+    assert any("按 --year" in w.message for w in parsed.warnings)
+
+
+def test_every_table_of_the_corpus_is_counted() -> None:
+    assert set(careful_counts()) == {p.name for p in TABLES.glob("*.txt")}
+    named = set(HAND_CHECKED) | set(CORRECTED) | set(NOT_YET_READ) | set(MISCOUNTED)
+    assert named | set(HINTS) <= set(careful_counts())
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=(NOT_YET_READ | MISCOUNTED)[n]))
+        if n in NOT_YET_READ | MISCOUNTED
+        else n
+        for n in sorted(careful_counts())
+    ],
+)
+def test_counts_match_a_careful_reader(name: str) -> None:
+    """yes/no rows exactly, approx rows within 15 % (or the corrected count, exactly)."""
+    expected, complete = careful_counts()[name]
+    parsed = flat_text.read(TABLES / name, **HINTS.get(name, {}))
+    n = len(parsed.indicators)
+    if name in CORRECTED:
+        assert n == CORRECTED[name][0]
+    elif complete == "approx":
+        assert abs(n - expected) <= 0.15 * expected, (n, expected)
+    else:
+        assert n == expected
+    assert [i.ordinal for i in parsed.indicators] == list(range(1, n + 1))
     assert all(w.source.file == str(TABLES / name) for w in parsed.warnings)
+
+
+@pytest.mark.parametrize("name", sorted(HAND_CHECKED))
+def test_counts_of_the_hand_checked_tables(name: str) -> None:
+    parsed = flat_text.read(TABLES / name)
+    assert (len(parsed.indicators), len(parsed.warnings)) == HAND_CHECKED[name]
+
+
+#: Three indicators of each table of the later layouts, written from the source text:
+#: (line, level 1, level 2, name, target) as the record holds them.
+SPOT_CHECKS: dict[str, list[tuple[int, str, str, str, str]]] = {
+    "anhui_guichi_tangxi_town_2022_village_operation_selfeval.txt": [
+        (3, "产出指标", "数量指标", "补助村(社区)数量", "=8个"),
+        (3, "产出指标", "时效指标", "补助经费到位及时性", "及时"),
+        (3, "效益指标", "社会效益指标", "提高村(社区)干部工作积极性的影响程度", "效果明显"),
+    ],
+    "anhui_luan_agri_2024_quality_testing_project_target.txt": [  # 中期 / 年度 copies
+        (21, "产出指标", "数量指标", "鉴定校准实验室仪器", "≥57个"),
+        (24, "产出指标", "质量指标", "农产品例行监测合格率", "≥98%"),
+        (27, "产出指标", "时效指标", "检测及时率", "≤7工作日"),
+    ],
+    "anhui_tianchang_water_2022_flood_drought_defense_selfeval.txt": [
+        (28, "产出指标", "数量指标", "完成中型灌区节水改造项目数量", "1"),
+        (52, "效益指标", "社会效益指标", "保护全市人口财产不受损失", "10"),
+        (69, "满意度指标", "服务对象满意度指标", "服务对象满意度", "90%"),
+    ],
+    "anhui_unknown_county_urban_management_2023_enforcement_vehicle_fuel_repair_project_target.txt": [
+        (28, "产出指标", "数量指标", "完成修理养护的设施数量", "≥90辆"),
+        (32, "产出指标", "时效指标", "项目完成及时性", "程度较高"),
+        (35, "效益指标", "经济效益指标", "对减少财政投资成本的改善程度", "程度较高"),
+    ],
+    "chongqing_banan_yipin_subdistrict_2022_dept_overall_target.txt": [  # 名称+权重+单位+性质+值
+        (23, "未分类指标", "未分类", "预算执行率", "=100%"),
+        (29, "未分类指标", "未分类", "农村公路养护里程", "=125公里"),
+        (33, "未分类指标", "未分类", "服务对象满意度", "95%"),
+    ],
+    "fujian_ningde_party_history_office_2019_dept_overall_target.txt": [
+        (38, "产出指标", "数量指标", "志鉴地情相关工作开展所需资金的供应时效", "100%"),
+        (42, "产出指标", "质量指标", "各类书籍审稿率", "1"),
+        (43, "产出指标", "时效指标", "项目完成时间", "100%"),
+    ],
+    "guangdong_dongguan_exhibition_hall_2022_property_management_project_target.txt": [
+        (19, "产出指标", "数量指标", "物管服务面积", "建筑面积2.6万平方米,展示面积1万平方米"),
+        (20, "产出指标", "质量指标", "物业管理保障工作合格率", "100%"),
+        (21, "产出指标", "质量指标", "物业管理各项任务完成达标率", "100%"),
+    ],
+    "hunan_xiangtan_sanitation_2023_fog_cannon_project_declaration.txt": [
+        (44, "产出指标", "数量指标", "雾炮车降尘抑尘服务配备车辆数", "10辆"),
+        (61, "产出指标", "时效指标", "服务周期", "2023.07-2024.01"),
+        (98, "满意度指标", "社会公众或服务对象满意度指标", "市民满意度", "≥90%"),
+    ],
+    "hunan_xiangtan_sanitation_2024_fog_cannon_project_target.txt": [
+        (93, "产出指标", "数量指标", "雾炮车抑尘降尘服务配备车辆数", "10"),
+        (115, "产出指标", "时效指标", "服务周期", "180"),
+        (167, "满意度指标", "服务对象满意度指标", "满意度", "90%"),
+    ],
+    "jiangsu_zhenjiang_museum_2024_pearl_buck_park_operation_project_performance.txt": [
+        (121, "决策", "项目立项", "立项程序规范性", "规范"),  # 全年(程) 指标值
+        (127, "决策", "项目立项", "立项依据充分性", "充分"),
+        (141, "决策", "绩效目标", "绩效目标合理性", "合理"),
+    ],
+    "neimenggu_zhalaite_procuratorate_2025_project_targets.txt": [  # 方向 / 小于等于 / 单位
+        (24, "满意度指标", "服务对象满意度", "使用人员满意度", "≥98%"),
+        (31, "产出指标", "成本指标", "车辆购置成本", "≤12万元"),
+        (36, "产出指标", "时效指标", "采购计划完成时间", "11月底之前"),
+    ],
+    "sichuan_daying_consumer_city_creation_2020_project_selfeval.txt": [
+        (13, "项目决策", "数量指标", "宣传次数", "至少全年完成2次宣传"),  # as printed
+        (28, "项目决策", "成本指标", "成本", "10万元"),
+        (41, "满意度指标", "满意度指标", "群众满意度", "90%"),
+    ],
+    "anhui_huangshan_public_security_2025_project_targets_list.txt": [  # 【一级-二级】指标1:名称(值)
+        (71, "产出指标", "数量指标", "机柜数量", "≥77台"),
+        (83, "产出指标", "成本指标", "维护成本", "<1681680元"),
+        (103, "满意度指标", "服务对象满意度指标", "提升群众安全感", "≥90%"),
+    ],
+    "sichuan_daying_civil_affairs_2020_elderly_care_selfeval_fragment.txt": [  # no header
+        (7, "项目完成指标", "质量指标", "改善养老服务基础条件", "改善条件"),
+        (18, "项目完成指标", "时效指标", "2020年", "2020年"),  # the value printed as name
+        (53, "满意度指标", "服务对象满意度指标", "养老服务对象对养老机构服务质量满意度", "≥90%"),
+    ],
+    "sichuan_daying_culture_tourism_2022_library_selfeval_fragment.txt": [  # no header
+        (3, "未分类指标", "未分类", "公益性讲座知晓率", "=100%"),  # its labels: previous page
+        (5, "效益指标", "可持续影响指标", "图书馆管理机制健全性", "好坏"),
+        (10, "满意度指标", "服务对象满意度指标", "聘用人员满意度", "≥95%"),
+    ],
+    "yunnan_changning_supply_coop_2022_pig_farm_project_selfeval.txt": [
+        (145, "产出指标", "数量指标", "公猪舍(≥**平方米)", "22.8"),
+        (349, "产出指标", "数量指标", "粉碎拌合机(11kw)(≥台)", "1"),
+        (451, "产出指标", "数量指标", "种母猪(≥头)", "20"),  # cut before 得分
+    ],
+    "fujian_ningde_talent_station_2023_subsidy_selfeval_inline_fragment.txt": [  # run together
+        (3, "产出目标", "数量目标", "當年獲得寧德市級以上確認的人才驛站數量", ">=2個"),
+        (3, "产出目标", "数量目标", "每年人才驛站服務人次", ">=500人"),
+        (3, "产出目标", "质量目标", "人才驛站補助資金到位率", ">=100%"),
+    ],
+    "sichuan_guangyuan_zhaohua_cdc_2021_leprosy_project_declaration.txt": [
+        (28, "项目完成指标", "数量指标", "每年春节慰问麻风村休养员、村外康复者和现症病人", "32人"),
+        (
+            34,
+            "项目完成指标",
+            "成本指标",
+            "严控成本,严格按照项目资金落实各项工作,不扩大,不增债",
+            "严格按照指标任务落实工作",
+        ),
+        (41, "满意度指标", "满意度指标", "群众幸福感", "明显提升"),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPOT_CHECKS))
+def test_spot_checks_of_the_later_layouts(name: str) -> None:
+    parsed = flat_text.read(TABLES / name)
+    got = {
+        (i.source.line, i.name): (
+            i.level1_printed or i.level1,
+            i.level2_printed or i.level2,
+            i.target,
+        )
+        for i in parsed.indicators
+    }
+    for line, level1, level2, ind_name, target in SPOT_CHECKS[name]:
+        assert got.get((line, ind_name)) == (level1, level2, target), (line, ind_name)
+
+
+def test_side_by_side_blocks_keep_the_period_target_apart() -> None:
+    parsed = read("anhui_luan_agri_2024_quality_testing_project_target.txt")
+    assert len({i.name for i in parsed.indicators}) == len(parsed.indicators) == 7
+    assert parsed.indicators[0].long_term_target == "≥57个"
+
+
+def test_direction_and_kind_are_attributes_not_categories() -> None:
+    parsed = read("neimenggu_zhalaite_procuratorate_2025_project_targets.txt")
+    by_name = {i.name: i for i in parsed.indicators}
+    assert by_name["车辆购置成本"].direction == "反向"
+    assert by_name["政府采购率"].direction == "正向"
+    assert by_name["采购计划完成时间"].value_kind == "定性"
+    assert {i.level2 for i in parsed.indicators} <= {
+        "数量指标",
+        "质量指标",
+        "时效指标",
+        "成本指标",
+        "社会效益",
+        "可持续影响",
+        "服务对象满意度",
+    }
+    assert sum("项目行" in w.message for w in parsed.warnings) == 2  # two projects, both noted
+
+
+def test_missing_title_department_and_year_are_warnings() -> None:
+    parsed = read("sichuan_daying_consumer_city_creation_2020_project_selfeval.txt")
+    assert parsed.table.fiscal_year == 2020  # from the page text (2020年初…)
+    messages = [w.message for w in parsed.warnings]
+    assert any("没有标题" in m for m in messages)
+    assert any("没有预算单位" in m for m in messages)
+    assert any("未印出预算年度" in m for m in messages)
 
 
 def test_seed_reader_claims_none_of_the_corpus_tables() -> None:
@@ -559,66 +798,65 @@ def test_seed_reader_claims_none_of_the_corpus_tables() -> None:
 
 def test_flat_text_sniffs_every_table_with_an_indicator_header() -> None:
     claimed = {p.name for p in TABLES.glob("*.txt") if flat_text.sniff(p)}
-    assert claimed == {name for name, counts in COUNTS.items() if counts is not None}
+    assert set(READ) <= claimed
 
 
 def test_every_indicator_has_an_actual_value_in_self_evaluations() -> None:
-    for path in sorted(TABLES.glob("*.txt")):
-        if not flat_text.sniff(path):
-            continue
+    for name in READ:
+        path = TABLES / name
         parsed = flat_text.read(path)
         for ind in parsed.indicators:
             assert ind.target_parsed.raw == ind.target
-            if parsed.table.self_evaluation and "daying" not in path.name:
+            if parsed.table.self_evaluation and ind.target and "daying" not in path.name:
                 assert ind.actual is not None, (path.name, ind.name)
             if ind.actual is not None:
                 assert ind.actual_parsed is not None and ind.actual_parsed.raw == ind.actual
 
 
-def test_an_unknown_label_is_a_clear_error(tmp_path: Path) -> None:
-    """A label no scheme knows stops the reader at its line, naming it."""
+def test_an_unknown_label_is_kept_beside_the_nearest_category(tmp_path: Path) -> None:
+    """A label no scheme knows is kept as printed, placed by its level 2, and named in a warning."""
     name = "sichuan_guangyuan_zhaohua_health_2021_project_special_family.txt"
     text = (TABLES / name).read_text(encoding="utf-8")
     assert text.splitlines()[25] == "绩效指标 项目完成"  # line 26: 项目完成 / 指标 over two lines
     bad = tmp_path / name
     bad.write_text(text.replace("绩效指标 项目完成\n", "绩效指标 项目完工\n", 1), encoding="utf-8")
-    with pytest.raises(UnknownCategoryError) as err:
-        flat_text.read(bad)
-    assert "项目完工指标" in err.value.message
-    assert err.value.line == 26 and err.value.file.endswith(name)
+    parsed = flat_text.read(bad)
+    assert len(parsed.indicators) == 9
+    first = parsed.indicators[0]
+    assert (first.level1, first.level1_printed, first.level2) == (
+        "产出指标",
+        "项目完工指标",
+        "数量指标",
+    )
+    (w,) = [w for w in parsed.warnings if "项目完工指标" in w.message]
+    assert w.source.line == 26 and w.source.file.endswith(name)
 
 
 # --------------------------------------------------------------------------- the demo corpus
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "corpus"
 
-#: What docs/readers.md says was fixed by hand in data/demo/corpus: file stem →
-#: {TableRecord field: (as read, as fixed)}.
-HAND_FIXES: dict[str, dict[str, tuple[object, object]]] = {
-    "chongqing_fengjie_emergency_mgmt_2025_project_approval": {"fiscal_year": (2023, 2025)},
-    "hebei_ningjin_edu_2019_highschool_grant_eval": {"department": ("教育局", "宁晋县教育局")},
-    "hubei_wuhan_qingshan_edu_2020_project_rural_school": {
-        "department": ("青山区教育局", "武汉市青山区教育局")
-    },
-    "shaanxi_baoji_chencang_water_2020_rural_water_project": {
-        "department": ("陈仓区水利局", "宝鸡市陈仓区水利局")
-    },
-    "sichuan_guangyuan_zhaohua_health_2021_project_special_family": {
-        "department": ("区卫生健康局", "广元市昭化区卫生健康局")
-    },
-    "sichuan_luxian_culture_tourism_2024_dept_overall_declaration": {
-        "department": ("文化部门", "泸县文化广电旅游局")
-    },
-}
+
+def _hand_fixes() -> dict[str, dict[str, tuple[object, object]]]:
+    """scripts/demo_corpus.py's HAND_FIXES: what was fixed by hand (listed in docs/readers.md)."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "demo_corpus.py"
+    spec = importlib.util.spec_from_file_location("demo_corpus", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.HAND_FIXES
+
+
+HAND_FIXES = _hand_fixes()
 
 
 def test_demo_corpus_has_one_csv_per_readable_table() -> None:
-    assert {p.stem for p in DEMO.glob("*.csv")} == {
-        Path(name).stem for name, counts in COUNTS.items() if counts is not None
-    }
+    assert {p.stem for p in DEMO.glob("*.csv")} == {Path(name).stem for name in READ}
 
 
-@pytest.mark.parametrize("stem", sorted(Path(n).stem for n, c in COUNTS.items() if c is not None))
+@pytest.mark.parametrize("stem", [Path(n).stem for n in READ])
 def test_demo_csv_is_the_reader_output_but_for_the_hand_fixes(stem: str) -> None:
     from kg.readers import template
 
@@ -642,7 +880,8 @@ def test_demo_corpus_maps_and_validates() -> None:
     for path in sorted(DEMO.glob("*.csv")):
         built = prepare(path)
         assert built.reader == "template"
-        assert built.counts["indicators"] == COUNTS[f"{path.stem}.txt"][0]  # type: ignore[index]
+        read_now = flat_text.read(TABLES / f"{path.stem}.txt")
+        assert built.counts["indicators"] == len(read_now.indicators)
 
 
 def test_a_table_cut_anywhere_reads_or_says_why() -> None:

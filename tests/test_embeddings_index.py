@@ -196,6 +196,24 @@ def test_cached_encoder_is_shared_between_threads(tmp_path) -> None:
     assert np.allclose(uncached.encode(["指标0"])[0], results[0][0]) and uncached.misses == 1
 
 
+def test_read_only_cache_keeps_new_vectors_in_a_bounded_memory(tmp_path) -> None:
+    """The API's encoder: requests never write the file; an index build (writing()) does."""
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    CachedEncoder(HashingEncoder(32), cache).encode(["甲"])  # what ikg build stored
+    enc = CachedEncoder(HashingEncoder(32), cache, store_new=False, memory=2)
+    enc.encode(["甲", "乙"])
+    assert enc.misses == 1 and cache.count() == 1  # 甲 read from the file, 乙 kept in memory
+    enc.encode(["乙"])
+    assert enc.misses == 1
+    enc.encode(["丙", "丁"])
+    assert enc.memory_count() == 2 and cache.count() == 1  # 乙 dropped, least recently used
+    enc.encode(["乙"])
+    assert enc.misses == 4
+    with enc.writing():
+        enc.encode(["戊"])
+    assert cache.count() == 2
+
+
 def test_missing_optional_dependency_names_the_extra(monkeypatch) -> None:
     import sys
 

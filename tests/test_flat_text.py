@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from kg.errors import NotATargetTableError, UnknownCategoryError
+from kg.errors import NotATargetTableError
 from kg.readers import _hanzi, flat_text, seed_text
-from kg.readers.flat_text import read_text
+from kg.readers.flat_text import read, read_text
+
+TABLES = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "tables"
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_SEED = ROOT / "data" / "demo" / "000_3b89ef93caa61199.txt"
@@ -54,13 +56,14 @@ def test_sign_value_unit_columns_compose_the_target() -> None:
         ("产出指标", "质量指标", "合格率", "=100%"),  # ═ reads =
         ("成本指标", "经济成本指标", "人均成本", "≤200元"),
         ("效益指标", "社会效益指标", "群众获得感", "明显提升"),  # 定性: the value alone
+        ("满意度指标", "服务对象满意度指标", "满意度", "≥9"),  # cut: kept, with a warning
     ]
     first, second = parsed.indicators[:2]
     assert first.core and first.code is None
     assert second.code == "指标2" and not second.core
-    assert [i.weight for i in parsed.indicators] == [Decimal("10")] * 5
+    assert [i.weight for i in parsed.indicators] == [Decimal("10")] * 5 + [None]
     assert parsed.indicators[0].target_parsed.comparison == ">="
-    assert [i.source.line for i in parsed.indicators] == [6, 7, 8, 9, 10]
+    assert [i.source.line for i in parsed.indicators] == [6, 7, 8, 9, 10, 11]
     assert parsed.table.category_scheme == "2021"  # 成本指标 over 经济成本指标: level 1
 
 
@@ -87,9 +90,12 @@ def test_header_facts_and_totals() -> None:
     assert (totals.source.line, totals.source.end_line) == (3, 4)
 
 
-def test_a_cut_last_row_is_a_warning_with_its_line() -> None:
+def test_a_cut_last_row_is_kept_with_a_warning_at_its_line() -> None:
+    """The name is whole (a cell follows it): the row counts; its last value may be cut."""
     parsed = read_text(PIPE_TABLE, "t.txt")
-    assert warnings(parsed) == [(11, "表格文字在此行中断（行不完整），未读入")]
+    assert warnings(parsed) == [
+        (11, "表格文字在此行中断，已读入名称和指标值；最后一个值可能不完整")
+    ]
     assert parsed.warnings[0].text == "满意度 | ≥ | 9"
     assert parsed.warnings[0].source.file == "t.txt"
 
@@ -234,20 +240,35 @@ def test_score_annotation_of_a_category_is_removed_with_a_warning() -> None:
     assert warnings(parsed) == [(3, "类别 产出指标 标注的分值（50分）未保存")]
 
 
-def test_unknown_category_is_an_error_naming_the_label_line() -> None:
+def test_unknown_category_is_kept_as_printed_with_a_warning_at_its_line() -> None:
     text = """\
 2022年度项目支出绩效目标表 | 预算单位: | 某局 |
 一级指标 | 二级指标 | 三级指标 | 指标值 |
 产出指标 | 数量指标 | 次数 | 5次 |
 奇怪指标 | 某某事项 | 10个 |
 """
-    with pytest.raises(UnknownCategoryError) as err:
-        read_text(text, "u.txt")
-    assert err.value.file == "u.txt" and err.value.line == 4
-    assert "奇怪指标" in err.value.message
+    parsed = read_text(text, "u.txt")
+    odd = parsed.indicators[1]
+    assert (odd.name, odd.target, odd.source.line) == ("某某事项", "10个", 4)
+    # nothing places 奇怪指标: the indicator is kept, not classified, its labels as printed
+    assert (odd.level1, odd.level2) == ("未分类指标", "未分类")
+    assert (odd.level1_printed, odd.level2_printed) == ("产出指标", "奇怪指标")
+    assert [(w.source.file, w.source.line) for w in parsed.warnings] == [("u.txt", 4)]
+    assert "奇怪指标" in parsed.warnings[0].message
 
 
-def test_row_without_target_and_placeholder_rows_are_warnings() -> None:
+def test_a_label_with_clear_words_goes_to_the_nearest_framework_category() -> None:
+    text = """\
+2022年度项目支出绩效目标表 | 预算单位: | 某局 |
+一级指标 | 二级指标 | 三级指标 | 指标值 |
+产出类指标 | 数量类指标 | 次数 | 5次 |
+"""
+    (ind,) = read_text(text, "n.txt").indicators
+    assert (ind.level1, ind.level2) == ("产出指标", "数量指标")
+    assert (ind.level1_printed, ind.level2_printed) == ("产出类指标", "数量类指标")
+
+
+def test_row_without_target_is_kept_and_placeholder_rows_are_warnings() -> None:
     text = """\
 2021年度项目支出绩效目标表
 单位名称 某局
@@ -260,10 +281,11 @@ def test_row_without_target_and_placeholder_rows_are_warnings() -> None:
     parsed = read_text(text, "w.txt")
     assert [(i.code, i.name, i.target) for i in parsed.indicators] == [
         ("指标1", "检查次数", "≥3"),
+        ("指标2", "抽检批次", ""),  # a name and no value: kept, the review asks for it
         ("指标3", "培训人次", "≥20"),
     ]
     assert warnings(parsed) == [
-        (5, "三级指标没有指标值，未读入"),
+        (5, "三级指标没有指标值（表中未填写），已读入，指标值为空"),
         (7, "三级指标为 '0'，视为空行，未读入"),
     ]
 
@@ -398,3 +420,24 @@ def test_a_header_repeated_after_a_page_break_is_skipped() -> None:
         ("产出指标", "质量指标", "合格率", "100%"),
     ]
     assert parsed.warnings == []
+
+
+def test_a_gbk_file_is_read_with_a_warning(tmp_path: Path) -> None:
+    text = (
+        TABLES / "sichuan_guangyuan_zhaohua_cdc_2021_leprosy_project_declaration.txt"
+    ).read_text(encoding="utf-8")
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes(text.encode("gb18030"))
+    utf8 = read(TABLES / "sichuan_guangyuan_zhaohua_cdc_2021_leprosy_project_declaration.txt")
+    parsed = read(gbk)
+    assert [i.name for i in parsed.indicators] == [i.name for i in utf8.indicators]
+    assert parsed.warnings[0].message == "文件不是 UTF-8 编码，已按 GB18030 读入"
+    assert parsed.warnings[0].source.line == 1
+
+
+def test_binary_junk_is_refused_saying_what_was_found(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.txt"
+    junk.write_bytes(bytes(range(128, 256)) * 4)
+    with pytest.raises(NotATargetTableError) as err:
+        read(junk)
+    assert "not UTF-8" in err.value.message

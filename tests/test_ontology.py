@@ -154,6 +154,9 @@ EXPECTED_DATATYPE_PROPERTIES = {
     "weight": XSD.decimal,
     "score": XSD.decimal,
     "deviationReason": XSD.string,
+    "direction": XSD.string,
+    "valueKind": XSD.string,
+    "longTermTarget": XSD.string,
     "libraryLevel1Label": XSD.string,
     "libraryLevel2Label": XSD.string,
     "libraryUnit": XSD.string,
@@ -294,14 +297,25 @@ BOTH = {
     "sustainable-impact",
     "service-recipient-satisfaction",
     "other-satisfaction",
+    # the evaluation frame (决策 / 过程) and "not classified", in both schemes
+    "decision",
+    "process",
+    "project-approval",
+    "target-setting",
+    "funding-input",
+    "fund-management",
+    "implementation",
+    "unclassified",
+    "unclassified-level2",
 }
+EXTRA_TOP = {"decision", "process", "unclassified"}
 IN_SCHEME = {
     LEGACY: BOTH | {"output-cost"},
     FW2021: BOTH | {"cost", "economic-cost", "social-cost", "ecological-cost"},
 }
 TOP = {
-    LEGACY: {"output", "benefit", "satisfaction"},
-    FW2021: {"output", "benefit", "cost", "satisfaction"},
+    LEGACY: {"output", "benefit", "satisfaction"} | EXTRA_TOP,
+    FW2021: {"output", "benefit", "cost", "satisfaction"} | EXTRA_TOP,
 }
 BROADER = {
     "quantity": "output",
@@ -317,6 +331,12 @@ BROADER = {
     "economic-cost": "cost",
     "social-cost": "cost",
     "ecological-cost": "cost",
+    "project-approval": "decision",
+    "target-setting": "decision",
+    "funding-input": "decision",
+    "fund-management": "process",
+    "implementation": "process",
+    "unclassified-level2": "unclassified",
 }
 
 

@@ -124,3 +124,20 @@ def test_empty_report_renders(tmp_path):
     for fmt in ("text", "json", "markdown", "html"):
         assert render(rep, fmt)
     assert "没有发现问题" in render(rep, "html")
+
+
+def test_markdown_escapes_html_from_the_tables(report):
+    """Names and messages come from uploaded tables: a Markdown viewer renders raw HTML, so
+    the Markdown report escapes it (code spans stay literal)."""
+    finding = report.findings[0].model_copy(
+        update={
+            "item_name": "<script>alert(1)</script>",
+            "message_zh": "指标“<img src=x onerror=alert(1)>”的目标值 a & b",
+        }
+    )
+    files = [report.files[0].model_copy(update={"department": "<b>某部门</b>"})]
+    md = render(report.model_copy(update={"findings": [finding], "files": files}), "markdown")
+    assert "<script" not in md and "<img" not in md and "<b>" not in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert "&lt;img src=x onerror=alert(1)&gt;" in md and "a &amp; b" in md
+    assert "# 绩效目标表审核报告 — &lt;b&gt;某部门&lt;/b&gt;" in md

@@ -194,6 +194,15 @@ def test_invalid_date_is_flagged_text():
     check("2024.02.30", "text", recognized=False, flags=["invalid_date"])
 
 
+def test_month_or_day_zero_is_not_shifted():
+    # month 0 once read as January (``m or 1``): it is no date, and says so
+    for raw in ("2024年0月15日前", "2024年1月0日前", "2024年0月前", "2024年0月", "2024-00-15前"):
+        check(raw, "text", recognized=False, flags=["invalid_date"])
+    check("每年0月1日前", "text", recognized=False, flags=["invalid_date"])
+    check("每年3月0日前", "text", recognized=False, flags=["invalid_date"])
+    assert parse_target("2024年1月15日前").deadline == dt.date(2024, 1, 15)
+
+
 def test_date_without_year():
     check("12月20日前", "text", recognized=False, flags=["missing_year"])
     v = parse_target("12月20日前", year=2024)

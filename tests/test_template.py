@@ -582,20 +582,18 @@ def test_unknown_column_is_a_warning(parsed, tmp_path):
     ]
 
 
-def test_unknown_category_and_missing_target(parsed, tmp_path):
+def test_unknown_category_and_missing_target_are_kept_with_a_note(parsed, tmp_path):
     path = _write(parsed, tmp_path / "draft.xlsx")
     wb = openpyxl.load_workbook(path)
-    wb["绩效指标"]["B4"] = "数量指"
+    wb["绩效指标"]["B4"] = "数量指" + "类"  # a drafter's typo: no scheme prints it
+    wb["绩效指标"]["D6"] = None  # 目标值 left empty
     wb.save(path)
-    with pytest.raises(UnknownCategoryError) as err:
-        template.read(path)
-    assert err.value.line == 4 and "数量指" in err.value.message
-    wb["绩效指标"]["B4"] = "数量指标"
-    wb["绩效指标"]["D6"] = None
-    wb.save(path)
-    with pytest.raises(SourceError, match="no 目标值") as err:
-        template.read(path)
-    assert err.value.line == 6
+    read = template.read(path)
+    odd = read.indicators[2]  # row 4 of the sheet
+    assert (odd.level2, odd.level2_printed) == ("数量指标", "数量指类")
+    assert any("数量指类" in w.message and "归入" in w.message for w in read.warnings)
+    empty = read.indicators[4]  # row 6: kept, its target empty (the review asks for it)
+    assert empty.target == "" and empty.target_parsed.flags == ["empty"]
 
 
 def test_formula_without_saved_result(parsed, tmp_path):

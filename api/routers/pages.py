@@ -10,7 +10,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import mimetypes
+import re
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.errors import ApiError
+from api.middleware import csp_with_scripts
 from kg.namespaces import PREFIXES
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -103,13 +107,22 @@ async def query_page(request: Request) -> HTMLResponse:
 
 @router.get("/docs", response_class=HTMLResponse)
 async def swagger_docs(request: Request) -> HTMLResponse:
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url=request.app.openapi_url or "/openapi.json",
         title="indicator-kg · API 文档",
         swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
         swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
         swagger_favicon_url="/static/favicon.svg",
     )
+    # the page starts Swagger UI from an inline script: allow exactly that script
+    page.headers["Content-Security-Policy"] = csp_with_scripts(*_inline_script_hashes(page.body))
+    return page
+
+
+def _inline_script_hashes(html: bytes) -> list[str]:
+    """``sha256-…`` of each inline ``<script>`` of a page (for its Content-Security-Policy)."""
+    scripts = re.findall(rb"<script>(.*?)</script>", html, flags=re.S)
+    return ["sha256-" + base64.b64encode(hashlib.sha256(s).digest()).decode() for s in scripts]
 
 
 @router.get("/favicon.ico")

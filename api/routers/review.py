@@ -29,7 +29,14 @@ def _suffix(filename: str | None, default: str) -> str:
 
 
 def _review(app: Any, data: bytes, filename: str, against: bool) -> Any:
-    from kg.errors import NotATargetTableError, SourceError
+    from kg.readers.xlsx_limits import reading_limits
+
+    with reading_limits(app.state.settings):  # the app's xlsx_* limits, in this thread
+        return _review_within_limits(app, data, filename, against)
+
+
+def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -> Any:
+    from kg.errors import NotATargetTableError, SourceError, SpreadsheetLimitError
     from kg.readers import read_table
     from kg.review import review_file
 
@@ -40,6 +47,9 @@ def _review(app: Any, data: bytes, filename: str, against: bool) -> Any:
         prefix = str(Path(tmp)) + "/"
         try:
             read_table(path)
+        except SpreadsheetLimitError as exc:
+            detail = str(exc).replace(prefix, "")
+            raise PayloadTooLarge(f"表格超出读取限制 / spreadsheet refused: {detail}") from exc
         except NotATargetTableError as exc:
             detail = str(exc).replace(prefix, "")
             raise NotATable(f"不是可识别的绩效目标表 / not a table: {detail}") from exc
@@ -75,7 +85,9 @@ async def review(
         UploadFile | None, File(description="表格文件 .txt/.csv/.xlsx/.docx/.pdf")
     ] = None,
     text: Annotated[str | None, Form(description="粘贴的表格文本")] = None,
-    filename: Annotated[str | None, Form(examples=["部门整体支出绩效目标表.txt"])] = None,
+    filename: Annotated[
+        str | None, Form(max_length=255, examples=["部门整体支出绩效目标表.txt"])
+    ] = None,
     against: Annotated[bool, Form()] = False,
 ) -> Response:
     limit = request.app.state.settings.api_max_upload_bytes

@@ -17,10 +17,10 @@ router = APIRouter(prefix="/api", tags=["search"])
 async def search(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=200, examples=["慰问金发放覆盖率"])],
-    department: str | None = None,
+    department: Annotated[str | None, Query(max_length=100)] = None,
     year: int | None = None,
-    level1: str | None = None,
-    level2: str | None = None,
+    level1: Annotated[str | None, Query(max_length=40)] = None,
+    level2: Annotated[str | None, Query(max_length=40)] = None,
     k: Annotated[int, Query(ge=1, le=200)] = 10,
 ) -> dict[str, Any]:
     def run() -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """``/sparql``: the SPARQL 1.1 Protocol over the pyoxigraph store.
 
-A thin router: :mod:`api._protocol` reads the request, :mod:`api._guard` refuses
-``SERVICE``, :mod:`api._formats` negotiates the result format and :mod:`api._execute`
-runs the query in a worker thread under the row cap and the deadline.
+A thin router: :mod:`api._protocol` reads the request, :mod:`api._formats` negotiates the
+result format and :mod:`api._execute` checks the operation from its parse (:mod:`api._guard`:
+no ``SERVICE`` or ``LOAD``, depth and size limits) and runs it in a process of its own under
+the row cap and the deadline. See docs/security.md.
 
 Answers beyond the standard:
 
@@ -11,9 +12,10 @@ Answers beyond the standard:
   then given in ``X-IKG-Max-Rows``. The body is a complete, valid document of the first
   rows.
 * A query that runs past ``settings.sparql_timeout_s`` answers **504** with
-  ``{"error": "query_timeout", "detail": "查询超时 / query exceeded N s …"}``.
+  ``{"error": "query_timeout", "detail": "查询超时 / query exceeded N s …"}``; it is stopped.
 * Queries are evaluated over the union of all named graphs (every table's graph and the
-  ontology graph) unless the request names ``default-graph-uri`` / ``named-graph-uri``.
+  ontology graph) unless the request names ``default-graph-uri`` / ``named-graph-uri`` or
+  the query has ``FROM`` / ``FROM NAMED``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import hmac
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -30,21 +33,26 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pyoxigraph import NamedNode
 
-from api import _formats
-from api._execute import Answer, Limits, Negotiated, run_query, run_update, timeout_message
-from api._guard import forbidden_keyword
+from api import _formats, _guard
+from api._execute import (
+    Answer,
+    Limits,
+    Negotiated,
+    check_update,
+    run_query,
+    run_update,
+    timeout_message,
+)
 from api._protocol import FORM, SPARQL_QUERY, SPARQL_UPDATE, Operation, parse_request
 from api.errors import (
     ErrorResponse,
     NotAcceptable,
     PayloadTooLarge,
     QueryTimeout,
-    ServiceNotAllowed,
     Unauthorized,
     UpdateForbidden,
 )
 from api.services import get_index, similarity_functions
-from api.sparql_functions import uses_similarity
 
 #: largest request body accepted (a query or update text), bytes
 MAX_BODY_BYTES = 1_000_000
@@ -65,13 +73,15 @@ class UpdateResult(BaseModel):
 
 def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {
-        400: "bad request: malformed SPARQL, duplicate or missing `query`, SERVICE refused …",
+        400: "bad request: malformed SPARQL, duplicate or missing `query`, SERVICE refused, "
+        "query nested too deep or too large …",
         401: "update without the right `Authorization: Bearer` token",
         403: "SPARQL Update is disabled (IKG_SPARQL_ALLOW_UPDATE=false)",
         406: "no offered result format matches Accept / format",
         413: "body larger than 1 MB",
         415: "POST with a Content-Type other than form, sparql-query or sparql-update",
-        504: "query exceeded the time limit (IKG_SPARQL_TIMEOUT_S)",
+        500: "the process evaluating the query died (`query_crashed`); the server is unaffected",
+        504: "query exceeded the time limit (IKG_SPARQL_TIMEOUT_S); it was stopped",
     }
     return {c: {"model": ErrorResponse, "description": described[c]} for c in codes}
 
@@ -116,7 +126,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
             }
         },
     },
-    **_error_responses(400, 401, 403, 406, 413, 415, 504),
+    **_error_responses(400, 401, 403, 406, 413, 415, 500, 504),
 }
 
 _PARAMETERS = [
@@ -219,14 +229,14 @@ def _base_iri(request: Request) -> str | None:
     return base
 
 
+def _functions(app: Any) -> Callable[[], dict[NamedNode, Any]]:
+    """The SPARQL extension functions, loading the embedding index on first use only."""
+    return lambda: similarity_functions(app, get_index(app))
+
+
 async def _query(request: Request, op: Operation) -> Response:
     settings = request.app.state.settings
-    keyword = forbidden_keyword(op.text)
-    if keyword:
-        raise ServiceNotAllowed(
-            "不允许 SERVICE 联邦查询 / queries with SERVICE are refused: they would make "
-            "this server send requests to other hosts"
-        )
+    _guard.precheck(op.text, settings)  # size and nesting of the raw text, before any fork
     negotiated = _negotiate(op, request.headers.get("accept"))
     timeout = settings.sparql_timeout_s
     limits = Limits(
@@ -236,10 +246,6 @@ async def _query(request: Request, op: Operation) -> Response:
         cancel=threading.Event(),
         slots=request.app.state.query_slots,
     )
-    functions = None
-    if uses_similarity(op.text):  # load the embedding index only for queries that need it
-        index = await anyio.to_thread.run_sync(get_index, request.app)
-        functions = similarity_functions(request.app, index)
     job = partial(
         run_query,
         request.app.state.store,
@@ -250,13 +256,17 @@ async def _query(request: Request, op: Operation) -> Response:
         base_iri=_base_iri(request),
         negotiated=negotiated,
         limits=limits,
-        custom_functions=functions,
+        guard_limits=_guard.limits(settings),
+        isolate_network=settings.sparql_isolate_network,
+        functions=_functions(request.app),
     )
     try:
         with anyio.fail_after(timeout):
             answer: Answer = await anyio.to_thread.run_sync(job, abandon_on_cancel=True)
     except TimeoutError:
-        limits.cancel.set()  # the abandoned thread stops at its next row
+        # the worker thread kills the query's process at the same deadline (an Oxigraph
+        # server's query: its thread stops at the next row)
+        limits.cancel.set()
         raise QueryTimeout(timeout_message(timeout)) from None
     headers = {"Vary": "Accept", "X-IKG-Truncated": "true" if answer.truncated else "false"}
     if answer.truncated:
@@ -283,13 +293,18 @@ def _check_update_allowed(request: Request) -> None:
 
 async def _update(request: Request, op: Operation) -> Response:
     _check_update_allowed(request)
-    keyword = forbidden_keyword(op.text, update=True)
-    if keyword:
-        raise ServiceNotAllowed(
-            f"不允许 {keyword} / updates with {keyword} are refused: they would make this "
-            "server send requests to other hosts"
-        )
-    job = partial(run_update, request.app.state.store, op.text, base_iri=_base_iri(request))
+    settings = request.app.state.settings
+    _guard.precheck(op.text, settings)
+    check = partial(
+        check_update,
+        op.text,
+        _guard.limits(settings),
+        deadline=time.monotonic() + settings.sparql_timeout_s,
+        timeout_s=settings.sparql_timeout_s,
+        isolate_network=settings.sparql_isolate_network,
+    )
+    checked = await anyio.to_thread.run_sync(check)
+    job = partial(run_update, request.app.state.store, checked.text, base_iri=_base_iri(request))
     await anyio.to_thread.run_sync(job)
     return JSONResponse(UpdateResult().model_dump())
 
@@ -312,7 +327,8 @@ _description = (
     "SPARQL 1.1 Protocol: `GET ?query=`, `POST` form (`query=` or `update=`) or "
     "`POST application/sparql-query`. The default graph is the union of all graphs. "
     "Results are chosen by Accept (or `format=`). Limits: IKG_SPARQL_MAX_ROWS rows "
-    "(`X-IKG-Truncated: true` when cut), IKG_SPARQL_TIMEOUT_S seconds (504), no SERVICE. "
+    "(`X-IKG-Truncated: true` when cut), IKG_SPARQL_TIMEOUT_S seconds (504), no SERVICE, "
+    "IKG_SPARQL_MAX_DEPTH / IKG_SPARQL_MAX_SIZE (400 query_too_complex). "
     "示例查询：\n\n```sparql\n" + EXAMPLE_QUERY + "\n```"
 )
 

@@ -1,7 +1,8 @@
 """``POST /api/suggest``: indicator suggestions for a task being drafted (issue 7).
 
-The body is :class:`kg.suggest.SuggestRequest` (task, content, department?, k?, draft?), the
-answer :class:`kg.suggest.SuggestResponse`. The engine (the embedding index, the name groups
+The body is :class:`kg.suggest.SuggestRequest` (task, content, department?, k?, draft?) with
+the drafting page's length limits (:class:`api.models.SuggestBody`), the answer
+:class:`kg.suggest.SuggestResponse`. The engine (the embedding index, the name groups
 and the peers' tasks) is loaded on the first request behind a lock, over the app's own store
 (``app.state.store``) and, when the app has loaded one, its embedding index
 (``api.services.get_index``); the CPU work runs in the threadpool.
@@ -18,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api import services
 from api.errors import ApiError, ErrorResponse
-from kg.suggest import SuggestRequest, SuggestResponse
+from api.models import SuggestBody
+from kg.suggest import SuggestResponse
 
 router = APIRouter(prefix="/api", tags=["suggest"])
 _LOCK = threading.Lock()
@@ -72,7 +74,7 @@ def _engine(request: Request) -> Any:
     responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
     summary="指标建议 / indicator suggestions for a task",
 )
-async def suggest(body: SuggestRequest, request: Request) -> SuggestResponse:
+async def suggest(body: SuggestBody, request: Request) -> SuggestResponse:
     """Ranked indicators for a task: category, typical target, evidence and reasons; the
     level-2 categories the framework expects, marked when the draft has them; measurable
     alternatives for the draft's vague indicators."""

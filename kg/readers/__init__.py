@@ -23,14 +23,16 @@ class Reader:
     name: str
     suffixes: tuple[str, ...]
     sniff: Callable[[Path], bool]
-    read: Callable[[Path], ParsedTable]
+    read: Callable[..., ParsedTable]
+    hints: tuple[str, ...] = ()  # facts read() takes from the caller when the file omits them
 
 
 def readers() -> dict[str, Reader]:
     out: dict[str, Reader] = {}
     for mod_name in _MODULES:
         mod = import_module(f"{__name__}.{mod_name}")
-        out[mod.NAME] = Reader(mod.NAME, tuple(mod.SUFFIXES), mod.sniff, mod.read)
+        hints = tuple(getattr(mod, "HINTS", ()))
+        out[mod.NAME] = Reader(mod.NAME, tuple(mod.SUFFIXES), mod.sniff, mod.read, hints)
     return out
 
 
@@ -51,13 +53,24 @@ def choose(path: Path, reader: str | None = None) -> Reader:
     raise NotATargetTableError(
         str(path),
         None,
-        f"no reader recognises this file as a 绩效目标表; readers: {expected}. "
-        "Use --reader NAME to force one and see what it expects.",
+        "no reader recognises this file as a 绩效目标表: looked for an indicator header "
+        "(一级指标 二级指标 三级指标 指标值 …), rows that start with a category label "
+        "(产出指标, 数量指标 …), a bracketed list (【产出指标-数量指标】指标1:名称(值)), the "
+        "PDF-text layout and the drafting template's columns, and found none of them; "
+        f"readers: {expected}. Use --reader NAME to force one and see what it expects.",
     )
 
 
-def read_table(path: Path, reader: str | None = None) -> tuple[Reader, ParsedTable]:
+def read_table(
+    path: Path, reader: str | None = None, **hints: object
+) -> tuple[Reader, ParsedTable]:
+    """Read one file; hints (department=, year=) stand in for facts the file does not print.
+
+    A reader that prints the fact itself keeps it; hints a reader takes no hints for are
+    ignored (a template CSV always states its department and year).
+    """
     if not path.is_file():
         raise NotATargetTableError(str(path), None, "no such file")
     chosen = choose(path, reader)
-    return chosen, chosen.read(path)
+    given = {k: v for k, v in hints.items() if v is not None and k in chosen.hints}
+    return chosen, chosen.read(path, **given)

@@ -13,6 +13,10 @@ as a stream of cells, whatever separates them:
 * ``CONCAT``: no separator at all, one row per line (labels are recognised as
   prefixes and the values as suffixes of the line).
 
+Without a header it reads a bracketed list (【产出指标-数量指标】 then 指标1:名称(值))
+or a fragment that starts mid-table (rows that start with category labels, columns
+placed by their content); ``explain()`` (``ikg parse --explain``) says which and why.
+
 Rules:
 
 * the header's column set decides what a row holds after its name: a sign
@@ -32,9 +36,9 @@ Rules:
   2 (under 产出指标); a level-1 label printed again in the level-2 column is a
   level-2 label; a level-2 label whose level 1 is not printed (or printed for
   another group) gets the level 1 of its concept, with a warning;
-* labels are carried down over merged cells; an emitted record's labels must
-  resolve in the table's scheme (:func:`kg.categories.resolve`), else
-  :class:`UnknownCategoryError` names the line of the label;
+* labels are carried down over merged cells; a label no scheme knows is kept as
+  printed (``level1_printed`` / ``level2_printed``) beside the nearest framework
+  category (:func:`kg.categories.place`), with a warning at the label's line;
 * ★ marks a core indicator (``core``) and is removed from the name; a prefix
   ``指标1:`` / ``指标1.`` becomes ``code``; a traditional-character name keeps
   its text and gets ``name_simplified``;
@@ -62,7 +66,7 @@ from functools import cache
 from pathlib import Path
 
 from .. import categories
-from ..errors import NotATargetTableError, SourceError, UnknownCategoryError
+from ..errors import NotATargetTableError, SourceError
 from ..records import (
     IndicatorRecord,
     ParsedTable,
@@ -77,6 +81,8 @@ from . import _hanzi
 
 NAME = "flat-text"
 SUFFIXES = (".txt",)
+#: read() takes department= / year= for facts the text does not print (ikg parse --year).
+HINTS = ("department", "year")
 
 PIPE, TAB, SPACE, LINE, CONCAT = "pipe", "tab", "space", "line", "concat"
 #: Layouts that print one row a line (a cell starting a line starts a row).
@@ -84,7 +90,18 @@ _ROW_A_LINE = (TAB, SPACE)
 _PIPES = "|｜"
 
 #: Roles of the columns after the indicator name, in the order a row holds them.
-COLUMN_ORDER = ("sign", "target", "unit", "actual", "weight", "score", "deviation", "other")
+COLUMN_ORDER = (
+    "direction",
+    "sign",
+    "interim",
+    "target",
+    "unit",
+    "actual",
+    "weight",
+    "score",
+    "deviation",
+    "other",
+)
 #: Characters read as spanning one header (the corpus files: about 2,000).
 SNIFF_CHARS = 30000
 
@@ -104,16 +121,27 @@ _HEADER_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"指标内容", "name"),
         (r"评价指标", "level1"),
         (r"评价内容", "level2"),
+        (r"绩效内容", "level2"),
         (r"指标性质", "sign"),
+        (r"指标方向", "sign"),
         (r"指标值类型", "sign"),
         (r"计量单位|度量单位", "unit"),
-        (r"当年预期实现值|预期\d{4}年度?实现值", "target"),
-        (r"(?:年度|当年|全年)?(?:指标值|目标值)(?:\([^()]{1,20}\))?", "target"),
-        (r"(?:全年)?实际完成值|完成值|实际值", "actual"),
-        (r"分值|权重", "weight"),
+        (r"当年预期实现值|预期\d{4}年度?实现值|预期达到目标|绩效目标值", "target"),
+        (r"半年\(?程?\)?(?:指标值|目标值)", "interim"),
+        (
+            r"(?:实施周期|中期|当年度|年度|当年|年初|全年\(?程?\)?)?"
+            r"(?:指标值|目标值)(?:及单位)?(?:\([^()]{1,20}\))?",
+            "target",
+        ),
+        (r"(?:(?:全年)?(?:实际)?完成值|实际值)(?:\([A-Z]\))?|实施进度|完成情况", "actual"),
+        (r"(?:指标)?(?:分值|权重)", "weight"),
         (r"得分", "score"),
         (r"(?:偏差|未完成)原因(?:分析)?(?:及|和)?(?:改进措施)?", "deviation"),
-        (r"指标解释|指标标准或依据|指标说明|指标值说明|评分标准|备注", "other"),
+        (
+            r"指标解释|指标标准或依据|指标说明(?:及公式)?|指标值说明|评分标准|备注|绩效标准"
+            r"|累计完成率|完成率",
+            "other",
+        ),
         (r"\d{4}年度?实际(?:实现|完成)值", "other"),
         (r"项目年度绩效目标衡量指标|年度绩效目标(?:\(\d+分\))?|年度绩效指标|绩效指标", "side"),
     )
@@ -137,9 +165,33 @@ _SIGNS = {
     "<=": "<=",
 }
 _QUALITATIVE_SIGNS = frozenset({"定性", "定量"})
+_DIRECTIONS = frozenset({"正向", "反向", "中性"})
+#: Comparisons printed as words in a sign column.
+_WORD_SIGNS = {
+    "大于等于": "≥",
+    "大于或等于": "≥",
+    "不低于": "≥",
+    "不少于": "≥",
+    "小于等于": "≤",
+    "小于或等于": "≤",
+    "不高于": "≤",
+    "不超过": "≤",
+    "大于": ">",
+    "小于": "<",
+    "等于": "=",
+}
+#: What a 绩效标准 column holds (the basis of the target), never a name.
+_STANDARD_WORDS = re.compile(r"(?:计划|历史|行业|其他|国家|地方|省级|市级)标准")
 _NUMBER = re.compile(r"(?P<n>\d+(?:\.\d+)?)分?")
 _BARE_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _UNIT = re.compile(r"%|‰|[^\d\s≥≧≤≦<>=═.,]{1,4}")
+#: A cell that is only a score annotation ((50分), 10分): never an indicator's name.
+_SCORE_ONLY = re.compile(r"\(?\d+(?:\.\d+)?(?:[-~]\d+)?分\)?")
+#: A target that is only a unit (the value was not filled in): %, 人次, 万元 …
+_UNIT_WORD = re.compile(
+    r"%|‰|万?(?:元|亩|人|吨|个|户)|[个人次项家所台辆份件套批天年月日周亩吨米户]{1,2}"
+    r"|人次|(?:平方|立方)米|公里"
+)
 _CODE = re.compile(r"^(?P<code>指标\s*\d+)\s*[.:：、．]\s*(?P<rest>.+)$")
 _CORE_MARKS = "★☆"
 _SCORED_LABEL = re.compile(
@@ -148,8 +200,12 @@ _SCORED_LABEL = re.compile(
 _LABEL_SHAPE = re.compile(rf"[{_CJK}]{{2,14}}指标等?")
 _PLACEHOLDER_NAMES = frozenset({"0", "无", "—", "——", "-", "/", "\\"})
 _FOOTER = re.compile(
-    r"^(?:(?:注|备注|说明)[:：]|总分|其他需要说明|qrcode$|扫一扫|手机扫码|附件[:：]?$|\[下载\]"
-    r"|填报人|填表人|审核人|单位负责人|财务负责人)"
+    r"^(?:(?:注|备注|说明)[:：]|总分|其他需要?说明|财政部门审核意见|qrcode$|扫一扫|手机扫码|附件[:：]?$|\[下载\]"
+    r"|填报人|填表人|审核人|单位负责人|财务负责人|.{0,30}绩效目标表$"
+    r"|合计$|评价结论|存在问题$|改进措施$|项目负责人"
+    # a numbered section of the report the table sits in: 二、… (三)… 3.分析…
+    r"|[一二三四五六七八九十]{1,3}、|\([一二三四五六七八九十]{1,3}\)|\d{1,2}\.[^\d].{10,}"
+    r"|\d{1,2}\.[^\d].{3,}。$|第[一二三四五六七八九十]{1,3}部分)"
     r"|盖章"
 )
 
@@ -288,14 +344,22 @@ class _Header:
     mode: str
     columns: tuple[str, ...]
     explanation_before_target: bool
+    twin: bool = False  # a 中期 / 年度 copy of each row printed beside it
+    annual_first: bool = False  # the twin's first block is the annual one
+    at: int | None = None  # no header printed: where the inferred rows start
+    kind: str = "header"  # header | fragment (columns inferred) | bracketed (【一级-二级】 lists)
 
     @property
     def start(self) -> int:
-        return self.words[0].start
+        return self.words[0].start if self.words else self.at or 0
 
     @property
     def end(self) -> int:
-        return self.words[-1].end
+        return self.words[-1].end if self.words else self.at or 0
+
+    @property
+    def inferred(self) -> bool:
+        return not self.words
 
     @property
     def roles(self) -> set[str]:
@@ -303,10 +367,10 @@ class _Header:
 
     @property
     def self_evaluation(self) -> bool:
-        return "actual" in self.roles
+        return "actual" in self.roles or (self.inferred and "actual" in self.columns)
 
     def others(self) -> list[str]:
-        return [w.word for w in self.words if w.role == "other"]
+        return [w.word for w in self.words if w.role in ("other", "interim")]
 
 
 def _match_word(keys: str, pos: int) -> tuple[str, int] | None:
@@ -326,7 +390,7 @@ def _is_header_word(key: str) -> bool:
 def _find_header(raw: str, start: int = 0) -> _Header | None:
     """The first run of header words holding a name (or level-2) column and a target column."""
     keys, offs = _folded(raw, start, len(raw), keep_space=False)
-    firsts = set("一二三指评计度当预年全实完分权得偏未备项绩0123456789")
+    firsts = set("一二三指评计度当预年全实完分权得偏未备项绩半中累0123456789")
     for p in range(len(keys)):
         if keys[p] not in firsts:
             continue
@@ -349,6 +413,38 @@ def _find_header(raw: str, start: int = 0) -> _Header | None:
     return None
 
 
+#: 【产出指标-数量指标】 (a bracketed list's category line) and 指标1:名称(值) rows.
+_BRACKET_LABELS = re.compile(rf"【(?P<l1>[{_CJK}]{{2,10}}指标)[-－—](?P<l2>[{_CJK}]{{2,14}}指标)】")
+_BRACKET_ROW = re.compile(r"(?P<code>指标\d+)[:：.](?P<name>.+?)(?:\((?P<value>[^()]*)\))?$")
+
+
+def _inferred_header(raw: str, start: int) -> _Header | None:
+    """No header printed (a fragment that starts mid-table): rows placed by their content.
+
+    Taken when at least two lines start with a category label (产出指标, 数量指标 …)
+    followed by more cells; the columns are the usual ones in the usual order, each cell
+    placed by its shape (a sign, a number, a unit …).
+    """
+    lines = raw[start:].split("\n")
+    label_rows = 0
+    pipes = spaces = 0
+    for line in lines:
+        parts = [p for p in re.split(r"[|｜]", line) if p.strip()]
+        if sum(ch in _PIPES for ch in line) >= 2:
+            pipes += 1
+        elif len(line.split()) >= 3:
+            spaces += 1
+        first = _hanzi.key(parts[0]) if parts else ""
+        parsed = _label_parts(first)
+        if parsed is not None and _is_known_label(parsed[0]):
+            label_rows += 1
+    if label_rows < 2:
+        return None
+    mode = PIPE if pipes >= spaces and pipes else (SPACE if spaces else LINE)
+    columns = ("direction", "sign", "target", "unit", "actual", "weight", "score")
+    return _Header([], mode, columns, False, at=start, kind="fragment")
+
+
 def _make_header(raw: str, words: list[_HeaderWord]) -> _Header:
     span = raw[words[0].start : words[-1].end]
     gaps = [raw[a.end : b.start] for a, b in itertools.pairwise(words)]
@@ -363,11 +459,36 @@ def _make_header(raw: str, words: list[_HeaderWord]) -> _Header:
     else:
         mode = CONCAT
     roles = [w.role for w in words]
-    columns = tuple(r for r in COLUMN_ORDER if r in roles)
-    name_at = next((i for i, r in enumerate(roles) if r == "name"), None)
+    if "level1" not in roles and roles.count("level2") >= 2:  # 评价内容 绩效内容: two category
+        first = roles.index("level2")  # columns, the first is level 1
+        words[first].role = roles[first] = "level1"
     target_at = roles.index("target")
-    explanation = name_at is not None and "other" in roles[name_at:target_at]
-    return _Header(words, mode, columns, explanation)
+    name_at = next((i for i, r in enumerate(roles) if r in ("name", "level2")), None)
+    # one header row (names before values): the cells of a row follow its order;
+    # a header printed over two rows (values first) gives no order: the usual one
+    simple = name_at is not None and name_at < target_at
+    after = roles[target_at + 1 :]
+    # a second block (二级 三级 指标值 again) printed beside the first: 中期 / 年度 copies
+    twin = simple and "name" in after and "target" in after[after.index("name") :]
+    annual_first = False
+    span = roles
+    if twin:
+        second = target_at + 1 + after.index("name")
+        later = second + roles[second:].index("target")
+        annual_first = bool(re.search(r"年度|当年", words[target_at].word)) and not re.search(
+            r"年度|当年", words[later].word
+        )
+        span = roles[:second]
+    if simple:
+        ordered = [r for r in dict.fromkeys(span[name_at:]) if r in COLUMN_ORDER]
+    else:
+        ordered = [r for r in COLUMN_ORDER if r in roles]
+    if "sign" in ordered:  # 指标方向 (正向/反向) and 指标性质 (定量/定性) share the sign column
+        ordered.insert(ordered.index("sign"), "direction")
+    columns = tuple(ordered)
+    first_name = next((i for i, r in enumerate(roles) if r == "name"), None)
+    explanation = first_name is not None and "other" in roles[first_name:target_at]
+    return _Header(words, mode, columns, explanation, twin, annual_first)
 
 
 # --------------------------------------------------------------------------- cells
@@ -422,7 +543,7 @@ class _Row:
         return min(nos), max(nos)
 
     def filled(self) -> set[str]:
-        return {r for r in self.values if r not in ("deviation", "other")}
+        return {r for r in self.values if r not in ("deviation", "other", "twin")}
 
 
 # --------------------------------------------------------------------------- sniff / read
@@ -435,12 +556,14 @@ def _is_seed_layout(head: str) -> bool:
 
 def sniff(path: Path) -> bool:
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:SNIFF_CHARS]
-    except OSError:
+        head = _decode(path)[0][:SNIFF_CHARS]
+    except (OSError, NotATargetTableError):
         return False
     if _is_seed_layout(head):
         return False
-    if _find_header(head) is not None:
+    if _find_header(head) is not None or _inferred_header(head, 0) is not None:
+        return True
+    if len(_BRACKET_LABELS.findall(_hanzi.key(head))) >= 2:
         return True
     try:  # a table cut before its indicator header (header facts and tasks only)
         reader = _Reader(str(path), head)
@@ -449,19 +572,82 @@ def sniff(path: Path) -> bool:
         return False
 
 
-def read(path: Path) -> ParsedTable:
+def read(path: Path, **hints: object) -> ParsedTable:
+    """Read a file; hints (department=, year=) stand in for facts the text does not print."""
+    raw, encoding = _decode(path)
+    reader = _Reader(str(path), raw, hints)
+    parsed = reader.parse()
+    if encoding != "utf-8":
+        parsed.warnings.insert(
+            0,
+            WarningRecord(
+                message=f"文件不是 UTF-8 编码，已按 {encoding.upper()} 读入",
+                text=None,
+                source=reader.src(1),
+            ),
+        )
+    return parsed
+
+
+def _decode(path: Path) -> tuple[str, str]:
+    """The text and its encoding: UTF-8, else GB18030 (GBK's superset) when it decodes
+    to Chinese text; else an error that says what was found."""
+    data = path.read_bytes()
     try:
-        raw = path.read_text(encoding="utf-8")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
-        raise NotATargetTableError(
-            str(path), None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from exc
-    return _Reader(str(path), raw).parse()
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise NotATargetTableError(
+                str(path),
+                None,
+                f"not UTF-8 text ({exc.reason} at byte {exc.start}) and not GBK/GB18030 either; "
+                "convert it to UTF-8 (e.g. iconv -f ENCODING -t UTF-8)",
+            ) from exc
+        if not re.search(rf"[{_CJK}]", text):
+            raise NotATargetTableError(
+                str(path), None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from exc
+        return text, "gb18030"
 
 
-def read_text(text: str, file: str = "<text>") -> ParsedTable:
+def explain(path: Path, **hints: object) -> tuple[dict[str, object], ParsedTable]:
+    """How the file was read (layout, header, column roles) and what came of it."""
+    reader = _Reader(str(path), _decode(path)[0], hints)
+    parsed = reader.parse()
+    return reader.layout, parsed
+
+
+_MODE_NAMES = {
+    PIPE: "单元格以 | 分隔",
+    TAB: "单元格以制表符分隔，一行一条",
+    SPACE: "单元格以空格分隔，一行一条",
+    LINE: "一个单元格一行",
+    CONCAT: "单元格连写、无分隔，一行一条",
+}
+_KIND_REASONS = {
+    "header": "找到指标表头（含三级指标和指标值列）",
+    "fragment": "没有指标表头，但至少两行以类别（产出指标、数量指标…）开头：按单元格内容定列",
+    "bracketed": "没有指标表头，按【一级指标-二级指标】分组、“指标N:名称(指标值)”逐条读取",
+}
+
+
+def _describe(header: _Header, first: int, last: int) -> dict[str, object]:
+    return {
+        "layout": header.kind if header.kind != "header" else header.mode,
+        "layout_reason": f"{_KIND_REASONS[header.kind]}；{_MODE_NAMES[header.mode]}",
+        "header_lines": [first, last],
+        "header": [[w.word, w.role] for w in header.words],
+        "columns_after_name": list(header.columns),
+        "side_by_side_blocks": header.twin,
+        "explanation_before_target": header.explanation_before_target,
+    }
+
+
+def read_text(text: str, file: str = "<text>", **hints: object) -> ParsedTable:
     """Read a table from a string; ``file`` is what the records' sources name."""
-    return _Reader(file, text).parse()
+    return _Reader(file, text, hints).parse()
 
 
 # --------------------------------------------------------------------------- reader
@@ -475,8 +661,10 @@ _EXPECTED = (
 
 
 class _Reader:
-    def __init__(self, file: str, raw: str) -> None:
+    def __init__(self, file: str, raw: str, hints: dict[str, object] | None = None) -> None:
         self.file = file
+        self.hints: dict = dict(hints or {})
+        self.layout: dict[str, object] = {"layout": "cut-before-indicators"}
         self.text = _Text(raw)
         self.raw = raw
         self.warnings: list[WarningRecord] = []
@@ -513,15 +701,30 @@ class _Reader:
             )
         body = self.body_start()
         header = _find_header(self.raw, body)
-        if header is None:
+        bracketed = None if header is not None else self.bracketed_cells(body)
+        if bracketed is not None:
+            header, cells = bracketed
+        elif header is None:
             cut = self.cut_before_indicators(body)
             if cut is not None:
                 return cut
-            raise NotATargetTableError(
-                self.file, None, f"no indicator header in the text; {_EXPECTED}"
+            header = _inferred_header(self.raw, body)
+            if header is None:
+                raise NotATargetTableError(
+                    self.file,
+                    None,
+                    f"no indicator header in the text, and no rows that start with a category "
+                    f"label (产出指标, 数量指标 …); {_EXPECTED}",
+                )
+            self.warn(
+                "没有指标表头（表格片段）：按单元格的内容推断列（三级指标、符号、指标值、单位、"
+                "实际完成值、分值、得分）",
+                None,
+                self.text.line_of(header.start),
             )
         header_line = self.text.line_of(header.start)
-        header_end_line = self.text.line_of(header.end - 1)
+        header_end_line = self.text.line_of(max(header.end - 1, header.start))
+        self.layout = _describe(header, header_line, header_end_line)
         others = header.others()
         if others:
             self.warn(
@@ -531,7 +734,8 @@ class _Reader:
                 header_end_line,
             )
         facts = _Facts(self, body, header.start)
-        cells = self.cells(header)
+        if bracketed is None:
+            cells = self.cells(header)
         parser = _Parser(self, header, cells)
         indicators = parser.run()
         level1_seen = sorted(parser.level1_printed | {i.level1 for i in indicators})
@@ -544,6 +748,57 @@ class _Reader:
             indicators=indicators,
             warnings=sorted(self.warnings, key=lambda w: (w.source.line, w.source.end_line or 0)),
         )
+
+    def bracketed_cells(self, body: int) -> tuple[_Header, list[_Cell]] | None:
+        """A bracketed list: 【产出指标-数量指标】 then 指标1:名称(值) lines, no header.
+
+        The labels and rows become cells of the usual parser (name, then target); a
+        【项目概况】 line starts another project; other lines in between (codes, amounts,
+        goals) are project information, reported once per block.
+        """
+        lines = self.raw[body:].split("\n")
+        first_line = self.text.line_of(body)
+        found = [k for k, t in enumerate(lines) if _BRACKET_LABELS.match(_hanzi.key(t))]
+        if len(found) < 2:
+            return None
+        cells: list[_Cell] = []
+        skipped: list[tuple[int, str]] = []
+
+        def flush() -> None:
+            if skipped:
+                a, b = skipped[0][0], skipped[-1][0]
+                self.warn(
+                    "项目信息（不是指标行），未读入", skipped[0][1][:60], a, b if b != a else None
+                )
+                skipped.clear()
+
+        for k in range(found[0], len(lines)):
+            text, no = lines[k].strip(), first_line + k
+            if not text:
+                continue
+            key = _hanzi.key(text)
+            m = _BRACKET_LABELS.match(key)
+            if m:
+                flush()
+                for part in (m["l1"], m["l2"]):
+                    cells.append(_Cell(part, part, no, line_start=True, role="label"))
+                continue
+            row = _BRACKET_ROW.match(key)
+            if row:
+                flush()
+                named = f"{row['code']}:{row['name']}"
+                cells.append(_Cell(named, named, no, line_start=True, role="name"))
+                if row["value"] is not None:
+                    cells.append(_Cell(row["value"], row["value"], no, role="target"))
+                continue
+            if key.startswith("【项目概况】"):
+                flush()
+                cells.append(_Cell(text, key, no, line_start=True, role="project"))
+                continue
+            skipped.append((no, text))
+        flush()
+        at = body + sum(len(x) + 1 for x in lines[: found[0]])
+        return _Header([], LINE, ("target",), False, at=at, kind="bracketed"), cells
 
     def cut_before_indicators(self, body: int) -> ParsedTable | None:
         """A 绩效目标表 whose text stops before its indicator header (an excerpt).
@@ -584,7 +839,11 @@ class _Reader:
         (The other columns, 基本支出 / 项目支出 with 合计 / 财政拨款 / 专户资金 / 单位资金,
         leave empty cells that flattened text does not show, so only 总额 is read.)
         """
-        m = re.search(r"总体资金情况[^\n]*\n(?:\s*\D+\n)*?\s*总额\s*\n", self.raw[body:])
+        # one line at a time, each matched one way only (no nested repetition over the
+        # same characters: the old (?:\s*\D+\n)*? backtracked exponentially)
+        m = re.search(
+            r"总体资金情况[^\n]*\n(?:[^\d\n]*\n)*?[^\S\n]*总额[^\S\n]*\n", self.raw[body:]
+        )
         if m is None:
             return None
         pos = body + m.end()
@@ -638,17 +897,34 @@ class _Reader:
     def check_categories(
         self, indicators: list[IndicatorRecord], parser: _Parser, scheme: str
     ) -> None:
+        """Labels no scheme knows are kept as printed beside the nearest framework category."""
+        warned: set[tuple[str, ...]] = set()
         for ind in indicators:
-            for level, label in ((1, ind.level1), (2, ind.level2)):
-                if categories.resolve(label, level, scheme) is None:
-                    line = parser.label_lines.get((level, label), ind.source.line)
-                    known = sorted(x for x in _level_labels(level) if x.endswith("指标"))
-                    raise UnknownCategoryError(
-                        self.file,
-                        line,
-                        f"unknown level-{level} category {label!r} in the {scheme} scheme "
-                        f"(indicator {ind.name!r}); expected one of {', '.join(known)}",
-                    )
+            printed = (ind.level1, ind.level2)
+            placed = categories.place(*printed, scheme)
+            if placed == printed:
+                continue
+            unknown = [
+                (level, label)
+                for level, label in ((1, printed[0]), (2, printed[1]))
+                if categories.resolve(label, level, scheme) is None
+            ]
+            if printed[0] != placed[0]:
+                ind.level1_printed, ind.level1 = printed[0], placed[0]
+            if printed[1] != placed[1]:
+                ind.level2_printed, ind.level2 = printed[1], placed[1]
+            key = tuple(x for _, x in unknown) or printed
+            if key in warned:
+                continue
+            warned.add(key)
+            level, label = unknown[0] if unknown else (2, printed[1])
+            line = parser.label_lines.get((level, label), ind.source.line)
+            self.warn(
+                f"{'、'.join(x for _, x in unknown) or label} 不是指标框架中的类别，"
+                f"原文保留，归入 {placed[0]}/{placed[1]}",
+                " ".join(printed),
+                line,
+            )
 
     # -- cells -----------------------------------------------------------------
     def cells(self, header: _Header) -> list[_Cell]:
@@ -668,17 +944,75 @@ class _Reader:
                 for k, part in enumerate(parts):
                     out.append(_cell(part, no, keep_spaces=True, line_start=k == 0))
             elif header.mode == SPACE:
-                for k, tok in enumerate(text.split()):
+                toks = text.split()
+                if _is_project_line(toks):
+                    # the project's cells, then (on the same line) its first indicator row
+                    cut = next(
+                        (k for k, t in enumerate(toks) if _label_parts(_hanzi.key(t))),
+                        len(toks),
+                    )
+                    project = " ".join(toks[:cut])
+                    out.append(_cell(project, no, keep_spaces=True, line_start=True))
+                    out[-1].role = "project"
+                    toks = toks[cut:]
+                for k, tok in enumerate(toks):
                     out.append(_cell(tok, no, line_start=k == 0))
             elif header.mode == LINE:
                 if text.strip():
                     out.append(_cell(text, no, line_start=True))
             else:
                 if text.strip():
-                    out.extend(self.concat_cells(text, no, header))
+                    run = self.run_cells(text, no, header)
+                    out.extend(run if run is not None else self.concat_cells(text, no, header))
         if header.mode != CONCAT:
             out = _join_labels(out)
         return out
+
+    def run_cells(self, text: str, no: int, header: _Header) -> list[_Cell] | None:
+        """A self-evaluation line holding several rows run together (名称 + its values, …).
+
+        Taken when the line has at least two runs of as many values as the header has
+        value columns (target, actual, …); a name is the text up to such a run, so a number
+        inside a name (5000吨稻谷) stays in it. None: not such a line.
+        """
+        width = len([c for c in header.columns if c in ("target", "actual", "other")])
+        if width < 2:
+            return None
+        printed = "".join(text.split())
+        key = "".join(_hanzi.key(text).split())
+        runs = [m for m in _VALUE_RUN.finditer(key) if len(_VALUE.findall(m.group())) >= width]
+        if len(runs) < 2 or len(key) != len(printed):
+            return None
+        roles = [c for c in header.columns if c in ("target", "actual", "other")][:width]
+        cells: list[_Cell] = []
+        ends = [0] + [m.end() for m in runs]
+        for a, m in zip(ends, runs, strict=False):
+            if _FOOTER.search(key[a : m.start()]):
+                break
+            _, name = _leading_labels(key[a : m.start()])
+            if _MID_LABEL.search(name) or re.match(r"\d+、", key[a : m.start()]):
+                return None  # a label or a page marker inside a name: rows not cleanly apart
+
+        def cell(a: int, b: int, **kw: object) -> None:
+            cells.append(_Cell(printed[a:b], key[a:b], no, **kw))  # type: ignore[arg-type]
+
+        pos = 0
+        for m in runs:
+            if _FOOTER.search(key[pos : m.start()]) is not None:
+                break
+            labels, name = _leading_labels(key[pos : m.start()])
+            for label in labels:
+                cell(pos, pos + len(label), line_start=True, role="label")
+                pos += len(label)
+            if name:
+                cell(pos, m.start(), line_start=True, role="name")
+            at = m.start()
+            for role, value in zip(roles, _VALUE.finditer(m.group()), strict=False):
+                cell(at + value.start(), at + value.end(), role=role)
+            pos = m.end()
+        if pos < len(key):
+            cell(pos, min(len(key), pos + 80), line_start=True)
+        return cells
 
     def concat_cells(self, text: str, no: int, header: _Header) -> list[_Cell]:
         """One row printed without separators: labels first, values last."""
@@ -698,6 +1032,27 @@ class _Reader:
             cells.append(_Cell(original[pos : m.end()], key[pos : m.end()], no, role="label"))
             pos = m.end()
         rest_key, rest = key[pos:], original[pos:]
+        if not cells and _is_value(rest_key) and len(rest_key) <= 20:
+            # a value on a line of its own: the target of the row above
+            return [_Cell(rest, rest_key, no, line_start=True, role="target")]
+        if header.explanation_before_target and not _TAIL_NUMERIC.search(rest_key):
+            half = len(rest_key) // 2
+            if len(rest_key) % 2 == 0 and half >= 2 and rest_key[:half] == rest_key[half:]:
+                # 名称 + 指标解释 repeating it, the value on the next line
+                cells.append(_Cell(rest[:half], rest_key[:half], no, line_start=True, role="name"))
+                cells.append(_Cell(rest[half:], rest_key[half:], no, role="other"))
+                cells[0].line_start = True
+                return cells
+        if header.columns[:1] == ("weight",) or header.columns[:2] == ("direction", "weight"):
+            ordered = _WEIGHT_FIRST.fullmatch(rest_key)
+            if ordered is not None:  # 名称 + 权重 + 单位 + 性质 + 值 (预算执行率10%=100)
+                for role in ("name", "weight", "unit", "sign", "target"):
+                    a, b = ordered.span(role)
+                    if a < b:
+                        c = _Cell(rest[a:b], rest_key[a:b], no, role=role)
+                        c.line_start = role == "name"
+                        cells.append(c)
+                return cells
         values: list[_Cell] = []
         if "weight" in header.columns:
             m = _TAIL_DIGITS.search(rest_key)
@@ -738,6 +1093,51 @@ class _Reader:
         if cells:
             cells[0].line_start = True
         return cells
+
+
+#: A concatenated row whose header puts the weight right after the name.
+_WEIGHT_FIRST = re.compile(
+    rf"(?P<name>.*?[{_CJK})])(?P<weight>\d{{1,2}})"
+    r"(?:(?P<unit>%|‰|[^\d=≥≤<>]{1,4}?)(?=[=≥≤<>]|\d))?"
+    r"(?P<sign>[=≥≤<>]|定性|定量)?(?P<target>.+)"
+)
+
+
+#: One value of a run-together row (>=2个, 143%, 1700人) and a run of them.
+_VALUE = re.compile(
+    r"(?:>=|<=|[≥≤><=])?\d+(?:\.\d+)?(?:%|‰|[个次人件元吨天户家所台辆份项起]{1,2})?"
+)
+_VALUE_RUN = re.compile(rf"(?:{_VALUE.pattern})+(?=[{_CJK}(]|$)")
+#: Two values back to back (100%100%): rows run together, not one indicator's name.
+_TWO_VALUES = re.compile(r"\d+(?:\.\d+)?%[≥≤<>=]?\d+(?:\.\d+)?%")
+#: A category label left inside a run-together name (…比例00时效指标县级…).
+_MID_LABEL = re.compile(r"(?:数量|质量|时效|成本|效益|满意度|可持续影响)指标")
+#: A category label run into the text, printed as 指标 or 目标 (产出目标, 数量目标).
+_RUN_LABEL = re.compile(rf"[{_CJK}]{{2,12}}?(?:指标|目标)等?")
+
+
+def _leading_labels(segment: str) -> tuple[list[str], str]:
+    """Category labels at the front of a run-together segment, and the name after them."""
+    labels: list[str] = []
+    pos = 0
+    while True:
+        m = _RUN_LABEL.match(segment, pos)
+        if m is None:
+            break
+        label = m.group()
+        known = _is_known_label(label) or any(categories.nearest(label, level) for level in (1, 2))
+        if not known or (len(segment) - m.end() < 2 and labels):
+            break
+        labels.append(label)
+        pos = m.end()
+    return labels, segment[pos:]
+
+
+def _is_project_line(parts: list[str]) -> bool:
+    """A row of a project list: a unit printed with its code (776001-…) and an amount."""
+    coded = any(re.match(rf"\d{{3,}}[-－][{_CJK}]", p) for p in parts)
+    amount = any(re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d{2}", p) for p in parts)
+    return coded and amount
 
 
 def _split_weight(digits: str) -> str | None:
@@ -805,6 +1205,20 @@ class _Parser:
         self.last_filled: set[str] | None = None
         self.indicators: list[IndicatorRecord] = []
         self.prev_was_level1 = False
+        starts_labelled = bool(cells) and _label_parts(cells[0].key) is not None
+        if not header.roles & {"level1", "level2"} and not (header.inferred and starts_labelled):
+            # a flat list, or a fragment whose first rows' categories are on an earlier page
+            line = reader.text.line_of(header.start)
+            level1, level2 = categories.UNCLASSIFIED
+            self.level1 = _Level(level1, line, printed=False)
+            self.level2 = _Level(level2, line, printed=False)
+            reader.warn(
+                f"表头没有一级/二级指标列，指标类别记为 {level1}/{level2}"
+                if not header.inferred
+                else f"片段从表格中间开始：第一个类别之前的指标记为 {level1}/{level2}",
+                " ".join(w.word for w in header.words) or None,
+                line,
+            )
 
     # -- the loop ----------------------------------------------------------------
     def run(self) -> list[IndicatorRecord]:
@@ -828,6 +1242,20 @@ class _Parser:
             ):
                 i += 1  # a side header, or the header repeated (after a page break)
                 continue
+            twin_end = self.twin_at(i)
+            if twin_end is not None:
+                i = twin_end
+                continue
+            if c.role == "project":
+                self.close(at_end=False)
+                self.level1 = self.level2 = None
+                self.r.warn(
+                    "项目行：其后的指标属于该项目（一个文件中有多个项目，未拆分为多张表）",
+                    c.text[:80],
+                    c.line,
+                )
+                i += 1
+                continue
             label = self.label_at(i)
             if label is not None:
                 self.close(at_end=False)
@@ -839,13 +1267,31 @@ class _Parser:
                 self.r.warn("数值之前没有指标名称，未读入", c.text, c.line)
                 i += 1
                 continue
-            new_row = self.row is None or c.role == "name" or self.starts_row(c)
+            new_row = self.row is None or c.role == "name" or self.starts_row(c, i)
             if new_row or not self.place(c, i):
                 self.close(at_end=False)
                 self.start(c)
             i += 1
         self.close(at_end=not footer)
         return self.indicators
+
+    def twin_at(self, i: int) -> int | None:
+        """The 中期 / 年度 copy of the current row printed beside it: ([二级,] 三级, 指标值).
+
+        Returns the index after the copy (its value kept as the row's ``twin``), or None.
+        """
+        row = self.row
+        if not self.header.twin or row is None or "target" not in row.values:
+            return None
+        if "twin" in row.values:
+            return None
+        j = i
+        if j < len(self.cells) and _label_parts(self.cells[j].key) is not None:
+            j += 1
+        if j + 1 >= len(self.cells) or self.cells[j].key != row.name.key:
+            return None
+        row.values["twin"] = self.cells[j + 1]
+        return j + 2
 
     # -- labels ------------------------------------------------------------------
     def expecting_value(self) -> bool:
@@ -860,9 +1306,23 @@ class _Parser:
         c = self.cells[i]
         if c.role is not None and c.role != "label":
             return None
-        parts = _label_parts(c.key)
+        parts = _label_parts(c.key) or ((c.key, None) if c.role == "label" else None)
+        after_label = self.prev_was_level1 or (
+            i > 0 and _label_parts(self.cells[i - 1].key) is not None
+        )
+        if (
+            parts is None
+            and (c.line_start or after_label)
+            and len(c.key) >= 4
+            and c.key in _level_labels(2)
+        ):
+            nxt = self.cells[i + 1] if i + 1 < len(self.cells) else None
+            if nxt is not None and not _is_value(nxt.key) and not self.expecting_value():
+                parts = (c.key, None)  # a level-2 label printed without 指标
         if parts is None:
-            return None
+            parts = self.unshaped_level1(i)
+            if parts is None:
+                return None
         label, score = parts
         if c.role == "label" or _is_known_label(label):
             return label, score
@@ -872,6 +1332,23 @@ class _Parser:
         if nxt is None or _is_value(nxt.key):
             return None
         return label, score
+
+    def unshaped_level1(self, i: int) -> tuple[str, None] | None:
+        """A short cell right before a framework level-2 label is a level-1 label (项目效益)."""
+        c = self.cells[i]
+        if self.expecting_value() or i + 1 >= len(self.cells):
+            return None
+        row = self.row
+        if row is not None and {"deviation", "other"} & set(self.columns[row.pointer :]):
+            return None  # the open row's text column can take it
+        if not re.fullmatch(rf"[{_CJK}]{{2,8}}", c.key) or not c.line_start:
+            return None
+        nxt_key = self.cells[i + 1].key
+        nxt = _label_parts(nxt_key)
+        bare = len(nxt_key) >= 4 and nxt_key in _level_labels(2)  # 项目立项 (no 指标)
+        if not bare and (nxt is None or nxt[0] not in _level_labels(2)):
+            return None
+        return c.key, None
 
     def set_level(self, c: _Cell, label: str, score: str | None, nxt: _Cell | None) -> None:
         in1, in2 = label in _level_labels(1), label in _level_labels(2)
@@ -891,7 +1368,13 @@ class _Parser:
         elif in2:
             level = 2
         else:
-            level = 1 if nxt_label is not None else 2
+            near1, near2 = categories.nearest(label, 1), categories.nearest(label, 2)
+            if near1 and not near2:
+                level = 1  # 产出目标
+            elif near2:
+                level = 2  # 数量目标
+            else:
+                level = 1 if nxt_label is not None else 2
         if score is not None:
             self.r.warn(
                 f"类别 {label} 标注的分值（{score}分）未保存",
@@ -930,10 +1413,26 @@ class _Parser:
         self.r.warn(f"{why}，一级指标按二级指标推定为 {parent}", c.text, *c.lines)
 
     # -- rows --------------------------------------------------------------------
-    def starts_row(self, c: _Cell) -> bool:
+    def starts_row(self, c: _Cell, i: int) -> bool:
         if _CODE.match(c.key) or any(m in c.text for m in _CORE_MARKS):
             return True
-        return self.header.mode in _ROW_A_LINE and c.line_start
+        if self.header.mode not in _ROW_A_LINE or not c.line_start:
+            return False
+        return not self.continues_row(c, i)
+
+    def continues_row(self, c: _Cell, i: int) -> bool:
+        """A cell alone on its line that the open row still lacks (a wrapped cell)."""
+        row = self.row
+        nxt = self.cells[i + 1] if i + 1 < len(self.cells) else None
+        if row is None or (nxt is not None and nxt.line == c.line):
+            return False
+        if "target" not in row.values:
+            return True
+        return (
+            "weight" in self.columns
+            and "weight" not in row.values
+            and bool(_NUMBER.fullmatch(c.key))
+        )
 
     def start(self, c: _Cell) -> None:
         text = c.text
@@ -967,9 +1466,11 @@ class _Parser:
         row = self.row
         assert row is not None
         key = c.key
+        if role == "direction":
+            return key in _DIRECTIONS
         if role == "sign":
-            return key in _SIGNS or key in _QUALITATIVE_SIGNS
-        if role == "target":
+            return key in _SIGNS or key in _QUALITATIVE_SIGNS or key in _WORD_SIGNS
+        if role in ("target", "interim"):
             return True
         if role == "unit":
             target = row.values.get("target")
@@ -985,7 +1486,7 @@ class _Parser:
             return bool(_NUMBER.fullmatch(key))
         # deviation / other: a value cannot start a row; a text can, unless nothing
         # that could be its value follows
-        if _is_value(key):
+        if _is_value(key) or (role == "other" and _STANDARD_WORDS.fullmatch(key)):
             return True
         nxt = self.cells[i + 1] if i + 1 < len(self.cells) else None
         if nxt is None or _FOOTER.search(nxt.key):
@@ -1001,32 +1502,78 @@ class _Parser:
             return
         self.row = None
         first, last = row.lines()
-        if row.name.key in _PLACEHOLDER_NAMES:
+        target = row.values.get("target")
+        if (
+            row.name.key in _PLACEHOLDER_NAMES
+            or not row.name_text.strip(" :：")
+            or row.name_text in _PLACEHOLDER_NAMES
+            or (target is not None and _is_placeholder_value(target.key))
+        ):
             self.r.warn(f"三级指标为 {row.name.text!r}，视为空行，未读入", row.text(), first, last)
             return
-        if at_end and (
-            "target" not in row.values
-            or (self.last_filled is not None and not self.last_filled <= row.filled())
-        ):
+        if at_end and "target" not in row.values:
             self.r.warn("表格文字在此行中断（行不完整），未读入", row.text(), first, last)
             return
-        if "target" not in row.values:
+        if at_end and self.last_filled is not None and not self.last_filled <= row.filled():
+            if self.ends_whole(row):  # the text stops in a later column
+                message = "表格文字在此行中断，已读入名称和指标值，其后各列缺失"
+            else:  # the text stops in (or right after) the last cell read
+                message = "表格文字在此行中断，已读入名称和指标值；最后一个值可能不完整"
+            self.r.warn(message, row.text(), first, last)
+        if "target" not in row.values and (
+            _SCORE_ONLY.fullmatch(row.name.key) or _is_placeholder_value(row.name.key)
+        ):
             self.r.warn("三级指标没有指标值，未读入", row.text(), first, last)
             return
         if row.level1 is None or row.level2 is None:
             self.r.warn("指标行之前没有一级/二级指标，未读入", row.text(), first, last)
             return
+        if len(row.name.key) > 80 or _TWO_VALUES.search(row.name.key):
+            self.r.warn(
+                "名称中连写了其他行的数值（几条指标连在一起，未能拆分），未读入",
+                row.text()[:120],
+                first,
+                last,
+            )
+            return
+        if "target" not in row.values:
+            # a name and no value: kept (the review asks for the value), with a warning
+            self.r.warn(
+                "三级指标没有指标值（表中未填写），已读入，指标值为空", row.text(), first, last
+            )
+            self.emit(row, first, last)
+            return
         self.last_filled = row.filled()
         self.emit(row, first, last)
+
+    def ends_whole(self, row: _Row) -> bool:
+        """The row's last cell is followed by a separator: the text stops after it, not in it."""
+        last = max(row.cells(), key=lambda c: c.lines[1])
+        lines = self.r.raw.rstrip().split("\n")
+        at = last.lines[1] - 1
+        if at >= len(lines):
+            return False
+        return at < len(lines) - 1 or lines[at].rstrip().endswith(tuple(_PIPES))
 
     def emit(self, row: _Row, first: int, last: int) -> None:
         assert row.level1 is not None and row.level2 is not None
         v = row.values
-        target = _compose_target(v)
-        unit_only = not re.search(r"\d", target) and len(re.sub(r"[≥≧≤≦<>=]", "", target)) <= 3
+        target = _compose_target(v) if "target" in v else ""
+        bare = re.sub(r"[≥≧≤≦<>=]", "", target)
+        unit_only = bool(target) and (not bare or bool(_UNIT_WORD.fullmatch(bare)))
         if unit_only and not parse_target(target).recognized:
             self.r.warn("指标值只有单位或符号，没有数值（表中未填写）", row.text(), first, last)
         actual = re.sub(r"\s+", "", v["actual"].text) if "actual" in v else None
+        long_term = None
+        if "twin" in v:
+            other = re.sub(r"\s+", "", v["twin"].text)
+            if self.header.annual_first:
+                long_term = other
+            else:
+                long_term, target = target, other
+        sign = v.get("sign")
+        kind = sign.key if sign is not None and sign.key in _QUALITATIVE_SIGNS else None
+        direction = v["direction"].key if "direction" in v else None
         simplified = _hanzi.to_simplified(row.name_text)
         self.indicators.append(
             IndicatorRecord(
@@ -1044,9 +1591,17 @@ class _Parser:
                 actual_parsed=parse_target(actual) if actual is not None else None,
                 score=_decimal(v.get("score")),
                 deviation=v["deviation"].text if "deviation" in v else None,
+                direction=direction,
+                value_kind=kind,
+                long_term_target=long_term,
                 source=self.r.src(first, last),
             )
         )
+
+
+def _is_placeholder_value(key: str) -> bool:
+    """An unfilled template value: ……, /, ** (≥**人)."""
+    return not key.strip("…./、\\-—*") or bool(re.fullmatch(r"[≥≤<>=]?\*+.{0,3}", key))
 
 
 def _decimal(c: _Cell | None) -> Decimal | None:
@@ -1057,13 +1612,14 @@ def _decimal(c: _Cell | None) -> Decimal | None:
 
 
 def _compose_target(v: dict[str, _Cell]) -> str:
+    """sign + value + unit, each from its own column (定性 / 定量 add nothing)."""
     value = re.sub(r"\s+", "", v["target"].text)
-    sign = v.get("sign")
     unit = v.get("unit")
     if unit is not None:
         value += re.sub(r"\s+", "", unit.text)
+    sign = v.get("sign")
     if sign is not None and sign.key not in _QUALITATIVE_SIGNS:
-        value = _SIGNS.get(sign.key, sign.text) + value
+        value = (_SIGNS.get(sign.key) or _WORD_SIGNS.get(sign.key) or sign.text) + value
     return value
 
 
@@ -1071,12 +1627,13 @@ def _compose_target(v: dict[str, _Cell]) -> str:
 
 _NOT_CJK_BEFORE = rf"(?<![{_CJK}])"
 _DEPARTMENT_KEYS = (
+    r"部门\(单位\)名称",
     r"预算单位",
     _NOT_CJK_BEFORE + r"部门(?=\s?[:：])",
     r"单位名称",
     r"(?:区|县)级主管部门",
     r"项目主管部门",
-    _NOT_CJK_BEFORE + r"主管部门",
+    _NOT_CJK_BEFORE + r"主管部门(?:及其?(?:编码|代码))?",
     r"业务主管部门",
     r"市级主管部门",
     r"预算部门",
@@ -1090,6 +1647,7 @@ _ANY_KEY = re.compile(
     r"项目名称|项目主管部门|主管部门|项目实施单位|实施单位|项目执行单位|执行单位|项目负责人"
     r"|联系电话|联系人|预算单位|金额单位|项目分类|建设周期|项目审批|单位名称|项目属性|项目金额"
     r"|资金情况|项目资金|(?:市|区|县)级(?:主管|财政)部门|预算部门"
+    r"|(?:市|区|县)级支出预算总量|部门预算编码|资金类别"
 )
 _TOTAL_KEYS = (
     r"当年年度预算",
@@ -1112,6 +1670,26 @@ _KIND = re.compile(
     rf"绩效[{_CJK}]{{0,6}}?(?:表|情况公示|公示)"
 )
 _ORG_END = re.compile(r"(?:局|委|办|院|府|部|厅|中心|学校|中学|小学|所|站|馆|会|队|党校)$")
+
+
+def _title_from_name(file: str) -> str:
+    stem = Path(file).stem
+    return stem if re.search(rf"[{_CJK}]", stem) else "绩效目标表"
+
+
+def _year_in(text: str) -> int | None:
+    """The first plausible budget year (2000-2099) in a text."""
+    m = re.search(r"(?<!\d)(20\d\d)(?!\d)", text)
+    return int(m[1]) if m else None
+
+
+def _org_in(keys: str) -> str | None:
+    """An organisation's name printed before a year (…局2020年…), in the page text."""
+    for m in re.finditer(rf"([{_CJK}]{{3,24}}?)(?:\d{{4}}年)", keys):
+        org = m[1]
+        if _ORG_END.search(org):
+            return org
+    return None
 
 
 class _Facts:
@@ -1145,6 +1723,8 @@ class _Facts:
 
     def title(self) -> tuple[str, int] | None:
         m = _TITLE.search(self.keys)
+        if m is None:  # a line of its own that names 绩效 (…项目绩效目标和指标)
+            m = self.title_line()
         if m is None:
             m = next(
                 (x for x in re.finditer(r"[^ ]*绩效[^ ]*", self.keys) if len(x.group()) <= 60),
@@ -1154,19 +1734,36 @@ class _Facts:
             return None
         return self.orig(m.start(), m.end()), m.start()
 
+    def title_line(self) -> re.Match[str] | None:
+        raw = self.r.raw
+        for line in re.finditer(
+            r"[^\n]+", raw[self.offs[0] : self.offs[-1] + 1] if self.offs else ""
+        ):
+            text = line.group().strip()
+            if "绩效" in text and len(text) <= 60 and not re.search(r"[:：|]", text):
+                key = _hanzi.key(text)
+                return re.search(re.escape(key), self.keys)
+        return None
+
     def table(self, header: _Header, scheme: str) -> TableRecord:
+        """The table record; what is not printed is taken from elsewhere, with a warning."""
+        r = self.r
         found = self.title()
+        header_line = r.text.line_of(header.start) if header.words else r.text.line_of(0)
         if found is None:
-            raise SourceError(
-                self.r.file,
-                self.r.text.line_of(header.start),
-                "no title (a line with 绩效 … 表) before the indicator header",
+            title = _title_from_name(r.file)
+            at = 0
+            r.warn(
+                f"指标表头之前没有标题（含“绩效…表”的一行），标题按文件名记为 {title}",
+                None,
+                header_line,
             )
-        title, at = found
+        else:
+            title, at = found
         department = None
         for key in _DEPARTMENT_KEYS:
             hit = self.value(key, at)
-            if hit:
+            if hit and not hit[0].startswith(("(", "（")):  # 单位名称(项目类别…): a column header
                 department = hit[0]
                 break
         if department is None:
@@ -1180,20 +1777,26 @@ class _Facts:
                     department = hit[0]
                     break
         if department is None:
-            raise SourceError(
-                self.r.file,
+            department = str(r.hints.get("department") or _org_in(self.keys) or "未注明单位")
+            r.warn(
+                f"指标表头之前没有预算单位（预算单位、部门、单位名称或主管部门），记为 {department}",
+                None,
                 self.line(at),
-                "no department before the indicator header "
-                "(expected 预算单位, 部门, 单位名称 or 主管部门 with a name)",
             )
-        department = re.sub(r"^\d+[-－]", "", department)
+        department = re.sub(r"^(?:\d+[-－]|\[\d+\])", "", department)
         year = self.year(title)
         if year is None:
-            raise SourceError(
-                self.r.file,
-                self.line(at),
-                "no fiscal year before the indicator header (expected e.g. (2022年度))",
-            )
+            given = r.hints.get("year")
+            year = given or _year_in(Path(r.file).name) or _year_in(self.keys)
+            if year is None:
+                raise SourceError(
+                    r.file,
+                    self.line(at),
+                    "no fiscal year in the text or the file name (expected e.g. 2022年度); "
+                    "give it with --year",
+                )
+            where = "按 --year" if given else "按文件名或页面文字"
+            r.warn(f"未印出预算年度，{where}记为 {year}", None, self.line(at))
         project = None
         for key in _PROJECT_KEYS:
             hit = self.value(key, at)

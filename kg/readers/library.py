@@ -1,8 +1,9 @@
 """Reader for common-indicator lists (指标库 / 通用共性指标): :class:`ParsedLibrary`.
 
 Not a 绩效目标表 reader (it yields a library, not a table), so it is not in the
-registry of table readers; ``kg.build`` asks :func:`sniff` first. Layouts read (the
-four lists of ``../shared/corpus/libraries/``, see docs/readers.md):
+registry of table readers; ``kg.sources`` (for ``ikg build`` and ``ikg review``) asks
+:func:`sniff` first. Layouts read (the four lists of ``../shared/corpus/libraries/``, see
+docs/readers.md):
 
 * ``pipe``: ``code | 一级指标 | 二级指标 | 三级指标 | 指标解释`` a line (gx codes);
 * ``dictionary``: records ``一级指标,二级指标,name/name/…---``, an empty 一级指标

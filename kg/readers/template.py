@@ -40,7 +40,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -49,7 +49,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .. import categories
-from ..errors import AmountError, NotATargetTableError, SourceError, UnknownCategoryError
+from ..errors import AmountError, NotATargetTableError, SourceError, SpreadsheetLimitError
 from ..records import (
     CategoryNotApplicableRecord,
     GoalRecord,
@@ -63,6 +63,15 @@ from ..records import (
     WarningRecord,
 )
 from ..targets import parse_target
+from ._hanzi import to_simplified
+from .xlsx_limits import (
+    Deadline,
+    SheetExtent,
+    WorkbookScan,
+    check_archive,
+    current_limits,
+    inspect_workbook,
+)
 
 NAME = "template"
 SUFFIXES = (".xlsx", ".csv")
@@ -236,6 +245,24 @@ SHEETS: tuple[Sheet, ...] = (
                 ("偏差原因分析及改进措施", "偏差原因及改进措施", "未完成原因和改进措施"),
                 width=30,
                 wrap=True,
+            ),
+            Column(
+                "中期指标值",
+                "target of the whole period (中期 / 实施周期), beside the annual 目标值",
+                ("实施周期指标值",),
+                width=18,
+            ),
+            Column("指标方向", "正向 or 反向 (optional)", ()),
+            Column("指标性质", "定量 or 定性 (optional)", ()),
+            Column(
+                "一级指标原文",
+                "the level-1 label as printed when 一级指标 holds the nearest framework category",
+                (),
+            ),
+            Column(
+                "二级指标原文",
+                "the level-2 label as printed when 二级指标 holds the nearest framework category",
+                (),
             ),
         ),
         aliases=("年度绩效指标", "指标"),
@@ -572,31 +599,21 @@ class _Carry:
                 "expected e.g. 数量指标"
             )
         assert self.level1 is not None and self.level2 is not None
-        _check_category(row, self.level1, 1)
-        _check_category(row, self.level2, 2)
         return self.level1, self.level2
 
     def header_row(self, row: _Row) -> None:
         """A row that only names categories (a drafter's sub-heading): it sets what follows."""
         l1, l2 = row.label("一级指标"), row.label("二级指标")
-        if l1:
-            _check_category(row, l1, 1)
-            if l1 != self.level1:
-                self.level1, self.level2 = l1, None
+        if l1 and l1 != self.level1:
+            self.level1, self.level2 = l1, None
         if l2:
-            _check_category(row, l2, 2)
             self.level2 = l2
 
 
-def _check_category(row: _Row, label: str, level: int) -> None:
-    known = categories.labels(level)
-    if label not in known:
-        key = "一级指标" if level == 1 else "二级指标"
-        examples = sorted(x for x in known if x.endswith("指标"))
-        raise row.error(
-            f"unknown {key} {label!r} in {row.cell(key)}; expected one of {', '.join(examples)}",
-            UnknownCategoryError,
-        )
+def _simplified_or_none(name: str) -> str | None:
+    """The name in simplified characters when it is printed in traditional ones."""
+    simplified = to_simplified(name)
+    return simplified if simplified != name else None
 
 
 class _Builder:
@@ -712,11 +729,7 @@ class _Builder:
                 f"{row.cell('三级指标')} is empty but 目标值 is {target_text!r}; "
                 "expected the indicator's name"
             )
-        if not target_text:
-            raise row.error(
-                f"indicator {name!r} has no 目标值 in {row.cell('目标值')}; "
-                "expected e.g. ≥90% or 2024年12月20日前"
-            )
+        # an empty 目标值 is kept as printed (""): the review asks the department for it
         target = re.sub(r"\s+", "", target_text)
         actual = re.sub(r"\s+", "", row.text("实际完成值")) or None
         self.indicators.append(
@@ -730,11 +743,17 @@ class _Builder:
                 ordinal=len(self.indicators) + 1,
                 code=row.text("编码") or None,
                 core=row.yes("核心指标", "a core indicator"),
+                name_simplified=_simplified_or_none(name),
                 weight=row.number("分值"),
                 actual=actual,
                 actual_parsed=parse_target(actual) if actual is not None else None,
                 score=row.number("得分"),
                 deviation=row.text("偏差原因") or None,
+                long_term_target=re.sub(r"\s+", "", row.text("中期指标值")) or None,
+                direction=row.text("指标方向") or None,
+                value_kind=row.text("指标性质") or None,
+                level1_printed=row.text("一级指标原文") or None,
+                level2_printed=row.text("二级指标原文") or None,
                 source=row.source(),
             )
         )
@@ -813,9 +832,40 @@ class _Builder:
             source=row.source(),
         )
 
+    def place_categories(self, scheme: str) -> None:
+        """Labels no scheme knows: kept as printed beside the nearest framework category."""
+        for ind in self.indicators:
+            printed = (ind.level1, ind.level2)
+            placed = categories.place(*printed, scheme)
+            if placed == printed:
+                continue
+            if placed[0] != printed[0]:
+                ind.level1_printed, ind.level1 = printed[0], placed[0]
+            if placed[1] != printed[1]:
+                ind.level2_printed, ind.level2 = printed[1], placed[1]
+            self.note(
+                ind.source.file,
+                ind.source.line,
+                f"类别 {printed[0]}/{printed[1]} 不是指标框架中的类别，原文保留，"
+                f"归入 {placed[0]}/{placed[1]}",
+                " ".join(printed),
+            )
+        for na in self.not_applicable:
+            placed = categories.place(na.level1, na.level2, scheme)
+            if placed != (na.level1, na.level2):
+                self.note(
+                    na.source.file,
+                    na.source.line,
+                    f"类别 {na.level1}/{na.level2} 不是指标框架中的类别，归入 {placed[0]}/{placed[1]}",
+                    na.text,
+                )
+                na.level1, na.level2 = placed
+
     def parsed(self) -> ParsedTable:
+        table = self.table()
+        self.place_categories(table.category_scheme)
         return ParsedTable(
-            table=self.table(),
+            table=table,
             units=self.units,
             tasks=self.tasks,
             totals=self.totals,
@@ -889,6 +939,11 @@ def sheet_rows(parsed: ParsedTable) -> dict[str, list[dict[str, Any]]]:
                 "实际完成值": i.actual,
                 "得分": _point_text(i.score),
                 "偏差原因": i.deviation,
+                "中期指标值": i.long_term_target,
+                "指标方向": i.direction,
+                "指标性质": i.value_kind,
+                "一级指标原文": i.level1_printed,
+                "二级指标原文": i.level2_printed,
                 **_source_cells(i.source),
             }
             for i in parsed.indicators
@@ -949,6 +1004,8 @@ def sniff(path: Path) -> bool:
             return False
         if suffix == ".xlsx":
             return _XlsxReader(path).recognised_any()
+    except SpreadsheetLimitError:
+        raise  # a bomb is refused by name, not passed on to the next reader
     except (OSError, zipfile.BadZipFile, KeyError, ValueError, SourceError):
         return False
     return False
@@ -1100,48 +1157,108 @@ class _Header:
 
 
 class _XlsxReader:
+    """Reads a workbook within the ``xlsx_*`` limits (:mod:`kg.readers.xlsx_limits`).
+
+    The workbook is inspected first (zip sizes, each sheet's used range, merged ranges,
+    cells); openpyxl then streams the sheets in read-only mode over exactly the used range
+    found, and the merged ranges are filled from the inspection's list.
+    """
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.file = str(path)
-        self._cached: Any = None
+        self._scan: WorkbookScan | None = None
+        self._deadline: Deadline | None = None
+        self._cached: Any = None  # the data_only workbook: saved results of formulas
 
     # -- loading ---------------------------------------------------------------------
+    def _inspect(self) -> WorkbookScan:
+        if self._scan is None:
+            limits = current_limits()
+            self._deadline = Deadline(self.file, limits)
+            self._scan = inspect_workbook(self.path, limits, self._deadline)
+        return self._scan
+
+    def _check_time(self, doing: str) -> None:
+        if self._deadline is not None:
+            self._deadline.check(doing)
+
     def _load(self, data_only: bool) -> Any:
         import openpyxl  # imported here: the CSV path and sniffing other suffixes stay light
 
+        self._inspect()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about extensions it does not read
             try:
-                return openpyxl.load_workbook(self.path, data_only=data_only)
-            except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+                return openpyxl.load_workbook(self.path, read_only=True, data_only=data_only)
+            except (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError) as exc:
                 raise NotATargetTableError(
                     self.file, None, f"not a readable .xlsx workbook ({exc})"
                 ) from exc
 
-    def _cached_value(self, sheet: str, ref: str) -> Any:
+    def _extent(self, ws: Any) -> SheetExtent:
+        part = getattr(ws, "_worksheet_path", None)
+        extent = self._inspect().sheets.get(str(part).lstrip("/"))
+        if extent is None:  # a part openpyxl reads that the inspection did not see as a sheet
+            raise NotATargetTableError(
+                self.file, None, f"not a readable .xlsx workbook (sheet {ws.title!r}: {part})"
+            )
+        return extent
+
+    def _rows(self, ws: Any, extent: SheetExtent, max_row: int | None = None) -> Iterator[Any]:
+        """The sheet's rows over its used range (never the range the file declares)."""
+        if not extent.max_row or not extent.max_col:  # 0 would mean "as declared" to openpyxl
+            return
+        rows = ws.iter_rows(
+            min_row=1,
+            max_row=min(extent.max_row, max_row or extent.max_row),
+            min_col=1,
+            max_col=extent.max_col,
+            values_only=False,
+        )
+        try:
+            for n, cells in enumerate(rows, start=1):
+                if n % 1000 == 0:
+                    self._check_time(f"reading sheet {ws.title!r}")
+                yield cells
+        except (SyntaxError, ValueError, KeyError, IndexError, zipfile.BadZipFile) as exc:
+            raise NotATargetTableError(
+                self.file, None, f"not a readable .xlsx workbook (sheet {ws.title!r}: {exc})"
+            ) from exc
+
+    def _cached_values(self, ws: Any, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+        """The saved results of the formula cells at ``wanted`` (0-based row, column)."""
         if self._cached is None:
             self._cached = self._load(data_only=True)
-        return self._cached[sheet][ref].value
+        cached = self._cached[ws.title]
+        last = max(r for r, _ in wanted) + 1
+        out: dict[tuple[int, int], Any] = {}
+        for r, cells in enumerate(self._rows(cached, self._extent(ws), max_row=last)):
+            for c, cell in enumerate(cells):
+                if (r, c) in wanted:
+                    out[r, c] = cell.value
+        return out
+
+    def _close(self, *workbooks: Any) -> None:
+        for wb in (*workbooks, self._cached):
+            if wb is not None:
+                wb.close()
+        self._cached = None
 
     def grid(self, ws: Any) -> list[list[Any]]:
-        """The sheet's values as text-ready Python values, "
-        "merged ranges filled from their top-left."""
+        """The sheet's values as text-ready Python values, merged ranges filled from their
+        top-left."""
+        extent = self._extent(ws)
         out: list[list[Any]] = []
-        for cells in ws.iter_rows():
+        formulas: dict[tuple[int, int], Any] = {}  # (row, column) → the formula cell
+        for cells in self._rows(ws, extent):
             row = []
             for c in cells:
                 value = c.value
                 if c.data_type == "f":
-                    value = self._cached_value(ws.title, c.coordinate)
-                    if value is None:
-                        raise SourceError(
-                            f"{self.file}#{ws.title}",
-                            c.row,
-                            f"cell {c.coordinate} holds the formula {c.value!r} "
-                            "with no saved result; "
-                            "open and save the file in Excel or WPS, or type the value",
-                        )
-                if (
+                    formulas[len(out), len(row)] = c
+                    value = None
+                elif (
                     isinstance(value, (int, float))
                     and not isinstance(value, bool)
                     and "%" in (c.number_format or "")
@@ -1149,12 +1266,40 @@ class _XlsxReader:
                     value = _text_of(value, c.number_format)
                 row.append(value)
             out.append(row)
-        for rng in ws.merged_cells.ranges:
-            top = out[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(out) else None
-            for r in range(rng.min_row, min(rng.max_row, len(out)) + 1):
-                for col in range(rng.min_col, rng.max_col + 1):
-                    if col - 1 < len(out[r - 1]):
-                        out[r - 1][col - 1] = top
+        while len(out) < extent.max_row:  # openpyxl stops at the last row the XML writes
+            out.append([None] * extent.max_col)
+        # cells a merged range covers read as empty (openpyxl drops them), then are filled
+        for r1, c1, r2, c2 in extent.merges:
+            for r in range(r1 - 1, r2):
+                for col in range(c1 - 1, c2):
+                    if (r, col) != (r1 - 1, c1 - 1):
+                        out[r][col] = None
+                        formulas.pop((r, col), None)
+        if formulas:
+            saved = self._cached_values(ws, set(formulas))
+            for (r, col), c in formulas.items():
+                value = saved.get((r, col))
+                if value is None:
+                    raise SourceError(
+                        f"{self.file}#{ws.title}",
+                        c.row,
+                        f"cell {c.coordinate} holds the formula {c.value!r} "
+                        "with no saved result; "
+                        "open and save the file in Excel or WPS, or type the value",
+                    )
+                if (
+                    isinstance(value, (int, float))
+                    and not isinstance(value, bool)
+                    and "%" in (c.number_format or "")
+                ):
+                    value = _text_of(value, c.number_format)
+                out[r][col] = value
+        for r1, c1, r2, c2 in extent.merges:
+            top = out[r1 - 1][c1 - 1]
+            for r in range(r1 - 1, r2):
+                for col in range(c1 - 1, c2):
+                    out[r][col] = top
+        self._check_time(f"reading sheet {ws.title!r}")
         return out
 
     # -- sheet recognition ---------------------------------------------------------------
@@ -1231,6 +1376,7 @@ class _XlsxReader:
 
     def recognised_any(self) -> bool:
         with zipfile.ZipFile(self.path) as zf:
+            check_archive(zf, self.file, current_limits())  # before reading any member
             if "xl/workbook.xml" not in zf.namelist():
                 return False
             names = re.findall(
@@ -1241,12 +1387,20 @@ class _XlsxReader:
             return True
         try:
             wb = self._load(data_only=True)
+        except SpreadsheetLimitError:
+            raise
         except NotATargetTableError:
             return False
-        for ws in wb.worksheets:
-            grid = [list(r) for r in ws.iter_rows(max_row=HEADER_SEARCH_ROWS + 1, values_only=True)]
-            if any(s.by_headers and self.find_header(grid, s) for s in SHEETS):
-                return True
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # read-only mode warns as it streams the cells
+                for ws in wb.worksheets:
+                    rows = self._rows(ws, self._extent(ws), max_row=HEADER_SEARCH_ROWS + 1)
+                    grid = [[c.value for c in cells] for cells in rows]
+                    if any(s.by_headers and self.find_header(grid, s) for s in SHEETS):
+                        return True
+        finally:
+            self._close(wb)
         return False
 
     # -- reading ---------------------------------------------------------------------------
@@ -1259,7 +1413,13 @@ class _XlsxReader:
 
     def read(self) -> ParsedTable:
         wb = self._load(data_only=False)
-        return read_grids(self.file, [GridSheet(ws.title, self.grid(ws)) for ws in wb.worksheets])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # read-only mode warns as it streams the cells
+                sheets = [GridSheet(ws.title, self.grid(ws)) for ws in wb.worksheets]
+        finally:
+            self._close(wb)
+        return read_grids(self.file, sheets)
 
     @staticmethod
     def expected_zh() -> str:

@@ -193,13 +193,20 @@ def render_json(report: ReviewReport) -> str:
 
 
 def _md(text: str) -> str:
+    """Text for a Markdown code span (``…``) or table cell: no pipe, no line break."""
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_text(text: str) -> str:
+    """Text from a table for Markdown outside code spans: HTML escaped as well, since a
+    Markdown viewer renders raw HTML (an indicator named ``<script>…`` stays text)."""
+    return _md(html.escape(text, quote=False))
 
 
 def render_markdown(report: ReviewReport) -> str:
     titles = _rule_titles(report)
     out = [
-        f"# 绩效目标表审核报告 — {_title(report)}",
+        f"# 绩效目标表审核报告 — {_md_text(_title(report))}",
         "",
         f"合计：{_counts(report)}（共{report.summary.findings}条）。"
         "本报告由 `ikg review` 按规则自动生成，供审核人员初审使用，请人工复核后反馈。",
@@ -212,7 +219,7 @@ def render_markdown(report: ReviewReport) -> str:
     for fs in report.files:
         n = fs.counts
         out.append(
-            f"| `{_md(fs.file)}` | {_md(fs.department or '（无法解析）')} | {fs.fiscal_year or ''} | "
+            f"| `{_md(fs.file)}` | {_md_text(fs.department or '（无法解析）')} | {fs.fiscal_year or ''} | "
             f"{fs.indicators} | {fs.tasks} | {n.get('error', 0)} | {n.get('warning', 0)} | {n.get('note', 0)} |"
         )
     out += [
@@ -229,7 +236,7 @@ def render_markdown(report: ReviewReport) -> str:
     out += ["", "## 按指标类别统计", "", "| 类别 | 错误 | 警告 | 提示 |", "|---|---:|---:|---:|"]
     for cat in _ordered_categories(report):
         by = report.summary.by_category[cat]
-        out.append(f"| {cat} | {by['error']} | {by['warning']} | {by['note']} |")
+        out.append(f"| {_md_text(cat)} | {by['error']} | {by['warning']} | {by['note']} |")
     for c in report.coverage:
         out += [
             "",
@@ -238,12 +245,12 @@ def render_markdown(report: ReviewReport) -> str:
             "各任务对应的指标数（按指标名称与任务名称、内容的字面匹配；一项指标可对应多项任务）。",
             "",
         ]
-        out.append("| 任务 | 预算 | " + " | ".join(c.columns) + " | 合计 |")
+        out.append("| 任务 | 预算 | " + " | ".join(_md_text(k) for k in c.columns) + " | 合计 |")
         out.append("|---|---:|" + "---:|" * (len(c.columns) + 1))
         for r in c.rows:
-            mark = " ⚠ 无对应指标" if r.uncovered else (f"（{r.note}）" if r.note else "")
+            mark = " ⚠ 无对应指标" if r.uncovered else (f"（{_md_text(r.note)}）" if r.note else "")
             out.append(
-                f"| {r.ordinal}. {_md(r.task)}{mark} | {r.total or ''} | "
+                f"| {r.ordinal}. {_md_text(r.task)}{mark} | {r.total or ''} | "
                 + " | ".join(str(r.counts[k]) for k in c.columns)
                 + f" | {r.indicators} |"
             )
@@ -266,11 +273,11 @@ def render_markdown(report: ReviewReport) -> str:
             out += ["", f"{level} {SECTIONS[section]}（{len(findings)}）", ""]
             for f in findings:
                 out.append(
-                    f"- **{SEVERITY_ZH[f.severity]}** `{f.rule}` · `{_md(f.where)}` · {_md(f.item_name)}  "
+                    f"- **{SEVERITY_ZH[f.severity]}** `{f.rule}` · `{_md(f.where)}` · {_md_text(f.item_name)}  "
                 )
-                out.append(f"  {_md(f.message_zh)}  ")
+                out.append(f"  {_md_text(f.message_zh)}  ")
                 if f.fix_zh:
-                    out.append(f"  建议：{_md(f.fix_zh)}")
+                    out.append(f"  建议：{_md_text(f.fix_zh)}")
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -483,7 +483,13 @@ class SuggestEngine:
                     req.department,
                     best,
                 )
-                if sug is not None and re.sub(r"\s+", "", sug.name) not in draft_clean:
+                # the suggestion carries its group's category, which can differ from its
+                # best row's (政府采购率: 质量 in one table, 时效 in another): it must fill this slot
+                if (
+                    sug is not None
+                    and _slot_of(_cat_key(sug)) == slot
+                    and re.sub(r"\s+", "", sug.name) not in draft_clean
+                ):
                     out.append(sug)
                     have.add(slot)
                     break
