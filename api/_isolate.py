@@ -224,7 +224,7 @@ def run_in_child(
             try:
                 message = _recv(parent_sock)
             except (EOFError, ConnectionError):
-                _, status = os.waitpid(pid, 0)
+                status = _reap_dead(pid)
                 reaped = True
                 raise ChildCrashed(_describe(status)) from None
             kind = message[0]
@@ -255,6 +255,18 @@ def run_in_child(
             threading.Thread(target=_kill, args=(pid,), name="sparql-reap", daemon=True).start()
         elif not reaped:
             _kill(pid)  # timed out (or failed here): gone before the slot is freed
+
+
+def _reap_dead(pid: int) -> int:
+    """The exit status of a child that closed its end: it is dying; killed if it lingers."""
+    for _ in range(100):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.01)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
 
 
 def _kill(pid: int) -> None:

@@ -412,6 +412,11 @@ def _children(node: Any) -> list[Any]:
     return []
 
 
+def _field(node: Any, key: str) -> Any:
+    """A field of a parse-tree node, None if absent (``CompValue.get`` returns the key)."""
+    return dict.get(node, key)
+
+
 def _node_name(node: Any) -> str | None:
     from rdflib.plugins.sparql.parserutils import CompValue
 
@@ -457,7 +462,7 @@ def _walk(tree: Any, limits: Limits) -> tuple[_Walk, list[Any]]:
             elif name == "DatasetClause" or name == "UsingClause":
                 found.has_dataset = True
             elif name == "Function":
-                functions.append(node.get("iri"))
+                functions.append(_field(node, "iri"))
         for child in _children(node):
             stack.append((child, depth, flat))
     return found, functions
@@ -470,7 +475,7 @@ def _prefixes(tree: Any) -> dict[str, str]:
     while stack:
         node = stack.pop()
         if _node_name(node) == "PrefixDecl":
-            found[str(node.get("prefix") or "")] = str(node.get("iri"))
+            found[str(_field(node, "prefix") or "")] = str(_field(node, "iri"))
             continue
         if _node_name(node) in ("SelectQuery", "AskQuery", "ConstructQuery", "DescribeQuery"):
             continue  # the prologue comes first; nothing to find inside the query itself
@@ -480,8 +485,8 @@ def _prefixes(tree: Any) -> dict[str, str]:
 
 def _function_iri(iri: Any, prefixes: dict[str, str], defaults: dict[str, str]) -> str:
     if _node_name(iri) == "pname":
-        prefix = str(iri.get("prefix") or "")
-        local = str(iri.get("localname") or "")
+        prefix = str(_field(iri, "prefix") or "")
+        local = str(_field(iri, "localname") or "")
         ns = prefixes.get(prefix, defaults.get(prefix))
         return f"{ns}{local}" if ns is not None else f"{prefix}:{local}"
     return str(iri)
@@ -539,17 +544,6 @@ def check(
         depth=found.depth,
         size=found.size,
     )
-
-
-def refusal_kind(exc: SparqlRefused) -> str:
-    """A short name of the refusal: syntax, too_complex, forbidden or update."""
-    if isinstance(exc, SparqlSyntaxError):
-        return "syntax"
-    if isinstance(exc, QueryTooComplex):
-        return "too_complex"
-    if isinstance(exc, ForbiddenOperation):
-        return "forbidden"
-    return "update"
 
 
 def _reset_after_fork() -> None:

@@ -785,5 +785,5 @@ def test_cli_query_uses_the_guard(data_dir: Path, listener: Listener) -> None:
 
 @pytest.mark.slow
 def test_fuzz_more(listener: Listener) -> None:
-    seen = _fuzz(listener, 10_000)
-    assert seen["ran"] + seen["refused"] >= 9_000, seen
+    seen = _fuzz(listener, 3_000)
+    assert seen["ran"] + seen["refused"] >= 2_700, seen

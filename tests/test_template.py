@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from kg import writers
-from kg.errors import AmountError, NotATargetTableError, SourceError, UnknownCategoryError
+from kg.errors import AmountError, NotATargetTableError, SourceError
 from kg.readers import jsonl, template
+from kg.readers._hanzi import to_simplified
 from kg.records import (
     CategoryNotApplicableRecord,
     GoalRecord,
@@ -303,6 +304,9 @@ def test_roundtrip_any_text(parsed, tmp_path, name, content, goal, message, targ
     odd.goals[0].text = goal
     odd.warnings[0].message, odd.warnings[0].text = message, content
     odd.indicators[0].name = name
+    # name_simplified is derived from the name (set when it is printed in traditional ones)
+    simplified = to_simplified(name)
+    odd.indicators[0].name_simplified = simplified if simplified != name else None
     raw = "".join(target.split())
     odd.indicators[0].target, odd.indicators[0].target_parsed = raw, parse_target(raw)
     for suffix in (".xlsx", ".csv"):
