@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SKOS
@@ -121,6 +122,17 @@ def nearest(label: str, level: int) -> str | None:
     return None
 
 
+@cache
+def pref_label(concept: str) -> str:
+    """The zh prefLabel of a concept (either scheme)."""
+    for by_label in _index().values():
+        for cats in by_label.values():
+            for c in cats:
+                if str(c.concept) == str(concept):
+                    return c.pref_label
+    raise KeyError(concept)
+
+
 def place(level1: str, level2: str, scheme: str) -> tuple[str, str]:
     """(level 1, level 2) as framework labels of the scheme; the printed ones if they are.
 
@@ -139,13 +151,27 @@ def place(level1: str, level2: str, scheme: str) -> tuple[str, str]:
             level2 = near  # type: ignore[assignment]
     if c2 is None or c2.broader is None:
         return UNCLASSIFIED
-    parent = next(
-        (
-            c.pref_label
-            for cats in _index()[scheme].values()
-            for c in cats
-            if c.concept == c2.broader
-        ),
-        None,
-    )
-    return (parent, level2) if parent else UNCLASSIFIED
+    return pref_label(str(c2.broader)), level2
+
+
+def place_indicator(ind: Any, scheme: str) -> tuple[str, str, int] | None:
+    """Put an indicator record's labels in the framework (:func:`place`), keeping the printed
+    ones in ``level1_printed`` / ``level2_printed``; when anything moved, (the warning to give,
+    the labels it is about, the level of the first of them), else None."""
+    printed = (ind.level1, ind.level2)
+    placed = place(*printed, scheme)
+    if placed == printed:
+        return None
+    unknown = [
+        (level, label)
+        for level, label in ((1, printed[0]), (2, printed[1]))
+        if resolve(label, level, scheme) is None
+    ]
+    if printed[0] != placed[0]:
+        ind.level1_printed, ind.level1 = printed[0], placed[0]
+    if printed[1] != placed[1]:
+        ind.level2_printed, ind.level2 = printed[1], placed[1]
+    names = "、".join(label for _, label in unknown)
+    level = unknown[0][0] if unknown else 2
+    message = f"{names or printed[1]} 不是指标框架中的类别，原文保留，归入 {placed[0]}/{placed[1]}"
+    return message, names or " ".join(printed), level

@@ -229,15 +229,6 @@ def _resolve_any(label: str, level: int) -> categories.Category | None:
     return categories.resolve(label, level, "legacy") or categories.resolve(label, level, "2021")
 
 
-@cache
-def _pref_label(concept: str) -> str:
-    for label in _level_labels(1):
-        cat = _resolve_any(label, 1)
-        if cat is not None and str(cat.concept) == concept:
-            return cat.pref_label
-    raise KeyError(concept)  # pragma: no cover - every level-2 concept has a level-1 broader
-
-
 def _is_cost_level2(label: str) -> bool:
     cat = categories.resolve(label, 2, "2021")
     cost = categories.resolve("成本指标", 1, "2021")
@@ -252,6 +243,12 @@ def _label_parts(key: str) -> tuple[str, str | None] | None:
     if _LABEL_SHAPE.fullmatch(key):
         return key, None
     return None
+
+
+def _is_bare_level2(key: str) -> bool:
+    """A level-2 label printed without 指标 (社会效益, 可持续影响, 项目立项): four characters or
+    more, so that 数量 or 质量 alone stay names."""
+    return len(key) >= 4 and key in _level_labels(2)
 
 
 def _is_known_label(label: str) -> bool:
@@ -574,6 +571,16 @@ def sniff(path: Path) -> bool:
 
 def read(path: Path, **hints: object) -> ParsedTable:
     """Read a file; hints (department=, year=) stand in for facts the text does not print."""
+    return _read(path, hints)[1]
+
+
+def explain(path: Path, **hints: object) -> tuple[dict[str, object], ParsedTable]:
+    """How the file was read (layout, header, column roles) and what came of it."""
+    reader, parsed = _read(path, hints)
+    return reader.layout, parsed
+
+
+def _read(path: Path, hints: dict[str, object]) -> tuple[_Reader, ParsedTable]:
     raw, encoding = _decode(path)
     reader = _Reader(str(path), raw, hints)
     parsed = reader.parse()
@@ -586,7 +593,7 @@ def read(path: Path, **hints: object) -> ParsedTable:
                 source=reader.src(1),
             ),
         )
-    return parsed
+    return reader, parsed
 
 
 def _decode(path: Path) -> tuple[str, str]:
@@ -610,13 +617,6 @@ def _decode(path: Path) -> tuple[str, str]:
                 str(path), None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
             ) from exc
         return text, "gb18030"
-
-
-def explain(path: Path, **hints: object) -> tuple[dict[str, object], ParsedTable]:
-    """How the file was read (layout, header, column roles) and what came of it."""
-    reader = _Reader(str(path), _decode(path)[0], hints)
-    parsed = reader.parse()
-    return reader.layout, parsed
 
 
 _MODE_NAMES = {
@@ -898,33 +898,17 @@ class _Reader:
         self, indicators: list[IndicatorRecord], parser: _Parser, scheme: str
     ) -> None:
         """Labels no scheme knows are kept as printed beside the nearest framework category."""
-        warned: set[tuple[str, ...]] = set()
+        warned: set[str] = set()
         for ind in indicators:
             printed = (ind.level1, ind.level2)
-            placed = categories.place(*printed, scheme)
-            if placed == printed:
+            placed = categories.place_indicator(ind, scheme)
+            if placed is None or placed[1] in warned:
                 continue
-            unknown = [
-                (level, label)
-                for level, label in ((1, printed[0]), (2, printed[1]))
-                if categories.resolve(label, level, scheme) is None
-            ]
-            if printed[0] != placed[0]:
-                ind.level1_printed, ind.level1 = printed[0], placed[0]
-            if printed[1] != placed[1]:
-                ind.level2_printed, ind.level2 = printed[1], placed[1]
-            key = tuple(x for _, x in unknown) or printed
-            if key in warned:
-                continue
-            warned.add(key)
-            level, label = unknown[0] if unknown else (2, printed[1])
+            message, about, level = placed
+            warned.add(about)
+            label = printed[level - 1]
             line = parser.label_lines.get((level, label), ind.source.line)
-            self.warn(
-                f"{'、'.join(x for _, x in unknown) or label} 不是指标框架中的类别，"
-                f"原文保留，归入 {placed[0]}/{placed[1]}",
-                " ".join(printed),
-                line,
-            )
+            self.warn(message, " ".join(printed), line)
 
     # -- cells -----------------------------------------------------------------
     def cells(self, header: _Header) -> list[_Cell]:
@@ -985,22 +969,18 @@ class _Reader:
             return None
         roles = [c for c in header.columns if c in ("target", "actual", "other")][:width]
         cells: list[_Cell] = []
-        ends = [0] + [m.end() for m in runs]
-        for a, m in zip(ends, runs, strict=False):
-            if _FOOTER.search(key[a : m.start()]):
-                break
-            _, name = _leading_labels(key[a : m.start()])
-            if _MID_LABEL.search(name) or re.match(r"\d+、", key[a : m.start()]):
-                return None  # a label or a page marker inside a name: rows not cleanly apart
 
         def cell(a: int, b: int, **kw: object) -> None:
             cells.append(_Cell(printed[a:b], key[a:b], no, **kw))  # type: ignore[arg-type]
 
         pos = 0
         for m in runs:
-            if _FOOTER.search(key[pos : m.start()]) is not None:
+            segment = key[pos : m.start()]
+            if _FOOTER.search(segment) is not None:
                 break
-            labels, name = _leading_labels(key[pos : m.start()])
+            labels, name = _leading_labels(segment)
+            if _MID_LABEL.search(name) or re.match(r"\d+、", segment):
+                return None  # a label or a page marker inside a name: rows not cleanly apart
             for label in labels:
                 cell(pos, pos + len(label), line_start=True, role="label")
                 pos += len(label)
@@ -1310,12 +1290,7 @@ class _Parser:
         after_label = self.prev_was_level1 or (
             i > 0 and _label_parts(self.cells[i - 1].key) is not None
         )
-        if (
-            parts is None
-            and (c.line_start or after_label)
-            and len(c.key) >= 4
-            and c.key in _level_labels(2)
-        ):
+        if parts is None and (c.line_start or after_label) and _is_bare_level2(c.key):
             nxt = self.cells[i + 1] if i + 1 < len(self.cells) else None
             if nxt is not None and not _is_value(nxt.key) and not self.expecting_value():
                 parts = (c.key, None)  # a level-2 label printed without 指标
@@ -1345,8 +1320,7 @@ class _Parser:
             return None
         nxt_key = self.cells[i + 1].key
         nxt = _label_parts(nxt_key)
-        bare = len(nxt_key) >= 4 and nxt_key in _level_labels(2)  # 项目立项 (no 指标)
-        if not bare and (nxt is None or nxt[0] not in _level_labels(2)):
+        if not _is_bare_level2(nxt_key) and (nxt is None or nxt[0] not in _level_labels(2)):
             return None
         return c.key, None
 
@@ -1394,7 +1368,7 @@ class _Parser:
         cat2 = _resolve_any(label, 2)
         if cat2 is None or cat2.broader is None:
             return
-        parent = _pref_label(str(cat2.broader))
+        parent = categories.pref_label(str(cat2.broader))
         if self.level1 is None:
             why = "一级指标未印出"
         else:

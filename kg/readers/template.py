@@ -835,21 +835,10 @@ class _Builder:
     def place_categories(self, scheme: str) -> None:
         """Labels no scheme knows: kept as printed beside the nearest framework category."""
         for ind in self.indicators:
-            printed = (ind.level1, ind.level2)
-            placed = categories.place(*printed, scheme)
-            if placed == printed:
-                continue
-            if placed[0] != printed[0]:
-                ind.level1_printed, ind.level1 = printed[0], placed[0]
-            if placed[1] != printed[1]:
-                ind.level2_printed, ind.level2 = printed[1], placed[1]
-            self.note(
-                ind.source.file,
-                ind.source.line,
-                f"类别 {printed[0]}/{printed[1]} 不是指标框架中的类别，原文保留，"
-                f"归入 {placed[0]}/{placed[1]}",
-                " ".join(printed),
-            )
+            printed = " ".join((ind.level1, ind.level2))
+            placed = categories.place_indicator(ind, scheme)
+            if placed is not None:
+                self.note(ind.source.file, ind.source.line, placed[0], printed)
         for na in self.not_applicable:
             placed = categories.place(na.level1, na.level2, scheme)
             if placed != (na.level1, na.level2):
