@@ -165,6 +165,9 @@ def parse(
         err.print(f"wrote {output}")
 
 
+_SCHEME_NAMES = {"legacy": "成本指标属产出指标", "2021": "财预〔2021〕101号（成本指标为一级）"}
+
+
 def _explain(file: Path, reader: str | None, **hints: object) -> None:
     """ikg parse --explain: the reading, step by step, in words a reviewer can check."""
     from .readers import choose, flat_text, read_table
@@ -176,13 +179,17 @@ def _explain(file: Path, reader: str | None, **hints: object) -> None:
     if chosen.name == flat_text.NAME:
         given = {k: v for k, v in hints.items() if v is not None}
         layout, parsed = flat_text.explain(file, **given)
-        out.print(f"版式: {layout['layout']} — {layout.get('layout_reason', '')}", markup=False)
+        kind = str(layout["layout"])
+        reason = layout.get("layout_reason", "")
+        out.print(f"版式: {flat_text.LAYOUT_NAMES.get(kind, kind)} — {reason}", markup=False)
         if "header_lines" in layout:
             a, b = layout["header_lines"]  # type: ignore[misc]
             lines = f"第 {a} 行" if a == b else f"第 {a}–{b} 行"
-            words = " | ".join(f"{w}={r}" for w, r in layout["header"])  # type: ignore[attr-defined]
+            roles = flat_text.ROLE_NAMES
+            words = " | ".join(f"{w}={roles[r]}" for w, r in layout["header"])  # type: ignore[attr-defined]
             out.print(f"表头（{lines}）: {words or '（未印出，按内容推断）'}", markup=False)
-            cols = " → ".join(["name", *layout["columns_after_name"]])  # type: ignore[list-item]
+            columns = ["name", *layout["columns_after_name"]]  # type: ignore[list-item]
+            cols = " → ".join(roles[c] for c in columns)
             out.print(f"每行的列: {cols}", markup=False)
             if layout.get("side_by_side_blocks"):
                 out.print(
@@ -193,7 +200,7 @@ def _explain(file: Path, reader: str | None, **hints: object) -> None:
     t = parsed.table
     out.print(
         f"表: {t.title} | 单位: {t.department} | 年度: {t.fiscal_year} | 类别体系: "
-        f"{t.category_scheme} | 自评表: {'是' if t.self_evaluation else '否'}",
+        f"{_SCHEME_NAMES[t.category_scheme]} | 自评表: {'是' if t.self_evaluation else '否'}",
         markup=False,
     )
     out.print(

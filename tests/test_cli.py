@@ -245,10 +245,10 @@ def test_parse_explain_says_layout_header_roles_and_skipped_lines():
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "读取器: flat-text" in out
-    assert "版式: pipe" in out
+    assert "版式: “|”分隔" in out
     # the header, each word with its role, and the row's columns in order
-    assert "表头（第 19–20 行）" in out and "三级指标=name" in out and "指标值=target" in out
-    assert "每行的列: name → target" in out
+    assert "表头（第 19–20 行）" in out and "三级指标=三级指标" in out and "指标值=指标值" in out
+    assert "每行的列: 三级指标 → 指标值" in out
     assert "并排的两组（中期/年度）" in out
     assert "读入: 指标 7" in out
     assert "第 28 行: 表格文字在此行中断（行不完整），未读入 ‹开展质›" in out  # the cut name
@@ -257,7 +257,7 @@ def test_parse_explain_says_layout_header_roles_and_skipped_lines():
 def test_parse_explain_of_a_fragment_and_the_seed(seed_path):
     name = "sichuan_daying_culture_tourism_2022_library_selfeval_fragment.txt"
     out = invoke("parse", str(CORPUS_TABLES / name), "--explain").stdout
-    assert "版式: fragment" in out and "每行的列: name → direction → sign → target" in out
+    assert "版式: 表格片段" in out and "每行的列: 三级指标 → 指标方向 → 符号 → 指标值" in out
     seed = invoke("parse", str(seed_path), "--explain")
     assert seed.exit_code == 0 and "读取器: pdf-text" in seed.stdout
     assert "读入: 指标 166" in seed.stdout

@@ -626,6 +626,33 @@ _MODE_NAMES = {
     LINE: "一个单元格一行",
     CONCAT: "单元格连写、无分隔，一行一条",
 }
+#: What --explain calls a layout and a column role.
+LAYOUT_NAMES = {
+    PIPE: "“|”分隔",
+    TAB: "制表符分隔",
+    SPACE: "空格分隔",
+    LINE: "一格一行",
+    CONCAT: "连写无分隔",
+    "fragment": "表格片段",
+    "bracketed": "【】分组列表",
+    "cut-before-indicators": "指标部分之前中断",
+}
+ROLE_NAMES = {
+    "level1": "一级指标",
+    "level2": "二级指标",
+    "name": "三级指标",
+    "direction": "指标方向",
+    "sign": "符号",
+    "interim": "半年指标值（不保存）",
+    "target": "指标值",
+    "unit": "计量单位",
+    "actual": "实际完成值",
+    "weight": "分值",
+    "score": "得分",
+    "deviation": "偏差原因",
+    "other": "其他（不保存）",
+    "side": "侧栏标题",
+}
 _KIND_REASONS = {
     "header": "找到指标表头（含三级指标和指标值列）",
     "fragment": "没有指标表头，但至少两行以类别（产出指标、数量指标…）开头：按单元格内容定列",
