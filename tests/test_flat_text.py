@@ -441,3 +441,107 @@ def test_binary_junk_is_refused_saying_what_was_found(tmp_path: Path) -> None:
     with pytest.raises(NotATargetTableError) as err:
         read(junk)
     assert "not UTF-8" in err.value.message
+
+
+# --------------------------------------------------------------------------- layouts, on
+# tables written here (not the corpus files the rules were first seen in)
+
+
+def _rows(text: str, **hints: object) -> list[tuple[str, str, str, str]]:
+    parsed = read_text(text, "made.txt", **hints)
+    return [(i.level1, i.level2, i.name, i.target) for i in parsed.indicators]
+
+
+def test_a_bracketed_list_of_another_department() -> None:
+    text = """\
+某县卫生健康局2024年项目绩效目标
+【项目概况】:乡村医生培训
+【产出指标-数量指标】
+指标1:培训乡村医生人数(≥120人)
+指标2:培训场次(6场)
+【效益指标-社会效益指标】
+指标1:群众就医便利度(明显提升)
+"""
+    assert _rows(text) == [
+        ("产出指标", "数量指标", "培训乡村医生人数", "≥120人"),
+        ("产出指标", "数量指标", "培训场次", "6场"),
+        ("效益指标", "社会效益指标", "群众就医便利度", "明显提升"),
+    ]
+
+
+def test_side_by_side_period_and_annual_blocks_are_one_indicator() -> None:
+    text = """\
+2025年度项目支出绩效目标表 | 预算单位: | 某区水务局 |
+一级指标 | 二级指标 | 三级指标 | 指标值 | 二级指标 | 三级指标 | 指标值 |
+产出指标 | 数量指标 | 清淤河道长度 | ≥30公里 | 数量指标 | 清淤河道长度 | ≥10公里 |
+质量指标 | 验收合格率 | 100% | 质量指标 | 验收合格率 | 100% |
+"""
+    parsed = read_text(text, "twin.txt")
+    assert [(i.name, i.target, i.long_term_target) for i in parsed.indicators] == [
+        ("清淤河道长度", "≥10公里", "≥30公里"),  # the second block is the annual one
+        ("验收合格率", "100%", "100%"),
+    ]
+
+
+def test_name_weight_unit_sign_value_run_together() -> None:
+    text = """\
+2023年部门整体绩效目标表
+部门(单位)名称某街道办事处
+绩效指标指标名称指标权重计量单位指标性质指标值
+公共厕所保洁覆盖率20%=100
+开展文艺演出场次1512
+"""
+    parsed = read_text(text, "run.txt")
+    assert [(i.name, i.weight, i.target) for i in parsed.indicators] == [
+        ("公共厕所保洁覆盖率", Decimal(20), "=100%"),
+        ("开展文艺演出场次", Decimal(15), "12"),
+    ]
+    assert {(i.level1, i.level2) for i in parsed.indicators} == {("未分类指标", "未分类")}
+
+
+def test_direction_and_word_comparisons_are_attributes() -> None:
+    text = """\
+2025年项目绩效目标表 预算单位: 某县法院
+一级指标 二级指标 三级指标 指标性质 指标方向 目标值 计量单位 分值
+产出指标 数量指标 审结案件数 正向 大于等于 500 件 10
+成本指标 案均成本 反向 小于等于 0.3 万元 10
+"""
+    parsed = read_text(text, "dir.txt")
+    got = [(i.name, i.target, i.direction, i.weight) for i in parsed.indicators]
+    assert got == [
+        ("审结案件数", "≥500件", "正向", Decimal(10)),
+        ("案均成本", "≤0.3万元", "反向", Decimal(10)),
+    ]
+
+
+def test_a_fragment_without_header_is_read_by_cell_shape() -> None:
+    text = """\
+健康档案建档率 | ≥ | 90 | % | 92 | 5 | 5 |
+| |||
+质量指标 | 随访完成率 | ≥ | 85 | % | 88 | 5 | 4 |
+满意度指标 | 服务对象满意度指标 | 居民满意度 | ≥ | 90 | % | 95 | 10 | 10 |
+合计 | 100 | 96 |
+"""
+    parsed = read_text(text, "某县2023年自评.txt")
+    assert parsed.table.fiscal_year == 2023 and parsed.table.self_evaluation
+    got = [(i.level2, i.name, i.target, i.actual, i.score) for i in parsed.indicators]
+    assert got == [
+        ("未分类", "健康档案建档率", "≥90%", "92", Decimal(5)),
+        ("质量指标", "随访完成率", "≥85%", "88", Decimal(4)),
+        ("服务对象满意度指标", "居民满意度", "≥90%", "95", Decimal(10)),
+    ]
+
+
+def test_a_self_evaluation_run_into_one_line_is_split_at_its_value_runs() -> None:
+    text = (
+        "2024年度项目绩效自评表 预算单位:某市人社局\n"
+        "评价内容绩效内容绩效目标值实际完成值累计完成率"
+        "产出目标数量目标新增就业人数>=500人620人124%技能培训人次>=300人次310人次103%"
+        "质量目标培训合格率>=90%93%103%(二)项目资金使用情况本项目资金10万元\n"
+    )
+    rows = _rows(text)
+    assert rows == [
+        ("产出指标", "数量指标", "新增就业人数", ">=500人"),
+        ("产出指标", "数量指标", "技能培训人次", ">=300人次"),
+        ("产出指标", "质量指标", "培训合格率", ">=90%"),
+    ]
