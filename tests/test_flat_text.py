@@ -545,3 +545,97 @@ def test_a_self_evaluation_run_into_one_line_is_split_at_its_value_runs() -> Non
         ("产出指标", "数量指标", "技能培训人次", ">=300人次"),
         ("产出指标", "质量指标", "培训合格率", ">=90%"),
     ]
+
+
+def test_pages_of_a_run_together_table_are_joined_at_their_numbers() -> None:
+    # a document-sharing site's text: each page one line, numbered 1、 2、 3、, rows cut
+    # mid-cell; a doubled plain number (00) is target and actual, 高高 two grade values,
+    # 100%无 a target and a word actual followed by the row's 偏差原因
+    text = (
+        "1、2023年度县级专项资金绩效目标自评表 主管部门某县水利局 一级指标二级指标三级指标"
+        "年度指标值全年完成值未完成原因和改进措施产出指标数量指标新建灌溉渠道长度12公里12公里"
+        "渠道验收合\n"
+        "2、格率100%100%工程安全事故发生数00效益指标社会效益指标灌区农户受益率100%无"
+        "资金未到位满意度指标服务对象满意度指标群众满意度调查90%95%可持续影响指标工程长效运\n"
+        "3、行保障高高说明无\n"
+    )
+    parsed = read_text(text, "pages.txt")
+    got = [(i.level2, i.name, i.target, i.actual) for i in parsed.indicators]
+    assert got == [
+        ("数量指标", "新建灌溉渠道长度", "12公里", "12公里"),
+        ("数量指标", "渠道验收合格率", "100%", "100%"),
+        ("数量指标", "工程安全事故发生数", "0", "0"),
+        ("社会效益指标", "灌区农户受益率", "100%", "无"),
+        ("服务对象满意度指标", "群众满意度调查", "90%", "95%"),
+        ("可持续影响指标", "工程长效运行保障", "高", "高"),
+    ]
+    assert parsed.indicators[3].deviation == "资金未到位"
+    assert [i.source.line for i in parsed.indicators] == [1, 1, 2, 2, 2, 2]
+    assert parsed.indicators[1].source.end_line == 2  # cut by the page: cites both lines
+
+
+def test_a_year_after_a_name_is_not_read_as_two_values() -> None:
+    text = (
+        "2024年度项目绩效自评表 预算单位:某区教育局\n"
+        "一级指标二级指标三级指标年度指标值全年完成值"
+        "产出指标数量指标2020年建成校舍维修数量3所3所改造教室数量1010质量指标验收合格率100%100%\n"
+    )
+    got = [(i.name, i.target, i.actual) for i in read_text(text, "y.txt").indicators]
+    assert got == [
+        ("2020年建成校舍维修数量", "3所", "3所"),
+        ("改造教室数量", "10", "10"),
+        ("验收合格率", "100%", "100%"),
+    ]
+
+
+def test_numbered_names_with_values_printed_ahead_of_their_rows() -> None:
+    # a spreadsheet flattened out of order: header words between a name and its values,
+    # a name wrapped into pieces, the values of the last two rows printed before them
+    text = (
+        "某县项目支出绩效自评表(2022年度) 主管部门 某县民政局\n"
+        "一级 指标 二级指标 三级指标 数量指标 指标1:救助困难群众 人数 产出 指标 (60分 ) "
+        "实际 指标值 完成值 1200人 分值 得分 偏差原因 1180人 20 18 部分人员迁出 "
+        "质量指标 指标1:救助资金 足额发放率 100% 100% 20 20 98% 97% 20 19 90% 96% 20 20 "
+        "时效指标 指标1:救助资金发放及时率 满意度 指标 指标1:救助对象满意度 总分 100 97\n"
+    )
+    parsed = read_text(text, "coded.txt")
+    got = [(i.level1, i.level2, i.name, i.target, i.actual, i.score) for i in parsed.indicators]
+    assert got == [
+        ("产出指标", "数量指标", "救助困难群众人数", "1200人", "1180人", Decimal(18)),
+        ("产出指标", "质量指标", "救助资金足额发放率", "100%", "100%", Decimal(20)),
+        ("产出指标", "时效指标", "救助资金发放及时率", "98%", "97%", Decimal(19)),
+        ("满意度指标", "服务对象满意度指标", "救助对象满意度", "90%", "96%", Decimal(20)),
+    ]
+    assert parsed.indicators[0].deviation == "部分人员迁出"
+    paired = [w for w in parsed.warnings if "按顺序配对" in w.message]
+    assert len(paired) == 2 and "98% 97% 20 19" in paired[0].message
+    assert parsed.table.department == "某县民政局" and parsed.table.fiscal_year == 2022
+
+
+def test_a_name_run_into_its_explanation_is_split_at_its_measure() -> None:
+    text = (
+        "2022年部门整体支出绩效目标申报表 单位名称:某县农技站\n"
+        "一级指标二级指标三级指标指标解释指标说明及公式预期达到目标\n"
+        "产出指标数量指标推广新品种数量推广新品种数量\n"
+        "5个\n"
+        "技术培训覆盖率培训农户占种植户比例\n"
+        "90%\n"
+        "质量指标示范田增产率与上年同期比较\n"
+    )
+    parsed = read_text(text, "exp.txt")
+    got = [(i.name, i.target) for i in parsed.indicators]
+    assert got == [("推广新品种数量", "5个"), ("技术培训覆盖率", "90%"), ("示范田增产率", "")]
+    cut = [w for w in parsed.warnings if "名称完整，指标值缺失" in w.message]
+    assert [w.source.line for w in cut] == [7]
+
+
+def test_a_name_cut_at_the_end_of_the_text_is_not_an_indicator() -> None:
+    text = (
+        "2022年项目绩效目标表 预算单位:某县文旅局\n"
+        "一级指标 | 二级指标 | 三级指标 | 指标值 |\n"
+        "产出指标 | 数量指标 | 开放天数 | ≥300天 |\n"
+        "质量指标 | 设备完好\n"
+    )
+    parsed = read_text(text, "cut.txt")
+    assert [i.name for i in parsed.indicators] == ["开放天数"]
+    assert any("中断" in w.message and w.source.line == 4 for w in parsed.warnings)

@@ -215,6 +215,12 @@ _TAIL_NUMERIC = re.compile(
     rf"(?:%|‰|[{_CJK}]{{1,3}})?(?:及以上|以上|以下|以内)?$"
 )
 _TAIL_DIGITS = re.compile(r"\d+$")
+#: 名称 + 指标解释 run together, the value on the next line: the name is the shortest
+#: start (4+ characters) ending in a measure word, the explanation what follows.
+_NAME_THEN_EXPLANATION = re.compile(
+    rf"(?P<name>[{_CJK}、]{{3,}}?(?:率|数量|人数|次数|户数|个数|面积|金额|比例|时间|满意度))"
+    rf"(?=[{_CJK}]{{2,}})"
+)
 _EXPLANATION_TAIL = re.compile(rf"(?:达到|不低于|不少于|不超过|高于|低于)[{_CJK}]{{0,5}}$")
 _GRADE_SUFFIXES = tuple(sorted((w for w in GRADE_WORDS if len(w) >= 2), key=len, reverse=True))
 
@@ -562,6 +568,8 @@ def sniff(path: Path) -> bool:
         return True
     if len(_BRACKET_LABELS.findall(_hanzi.key(head))) >= 2:
         return True
+    if sum(1 for t in head.split() if _CODED_NAME.match(_hanzi.key(t))) >= 3:
+        return True  # numbered names (指标1:名称) without a usable header
     try:  # a table cut before its indicator header (header facts and tasks only)
         reader = _Reader(str(path), head)
         return reader.cut_before_indicators(reader.body_start()) is not None
@@ -635,6 +643,7 @@ LAYOUT_NAMES = {
     CONCAT: "连写无分隔",
     "fragment": "表格片段",
     "bracketed": "【】分组列表",
+    "coded": "编号指标（指标N:名称）",
     "cut-before-indicators": "指标部分之前中断",
 }
 ROLE_NAMES = {
@@ -657,6 +666,8 @@ _KIND_REASONS = {
     "header": "找到指标表头（含三级指标和指标值列）",
     "fragment": "没有指标表头，但至少两行以类别（产出指标、数量指标…）开头：按单元格内容定列",
     "bracketed": "没有指标表头，按【一级指标-二级指标】分组、“指标N:名称(指标值)”逐条读取",
+    "coded": "没有可用的指标表头，但至少三个“指标N:名称”：每个名称取其后的数值（列按文中出现的"
+    "指标值、实际完成值、分值、得分）",
 }
 
 
@@ -729,6 +740,8 @@ class _Reader:
         body = self.body_start()
         header = _find_header(self.raw, body)
         bracketed = None if header is not None else self.bracketed_cells(body)
+        if header is None and bracketed is None:
+            bracketed = self.coded_cells(body)
         if bracketed is not None:
             header, cells = bracketed
         elif header is None:
@@ -826,6 +839,171 @@ class _Reader:
         flush()
         at = body + sum(len(x) + 1 for x in lines[: found[0]])
         return _Header([], LINE, ("target",), False, at=at, kind="bracketed"), cells
+
+    def coded_cells(self, body: int) -> tuple[_Header, list[_Cell]] | None:
+        """Rows whose names are numbered (指标1:名称), with no header row to go by.
+
+        A spreadsheet flattened by a document-sharing site prints its cells out of order:
+        header words between a row's name and its values, a name wrapped over several
+        pieces (资金是否全部及时 纳 入), the values of later rows printed before their names.
+        Each numbered name takes the values printed after it up to the next name (as many
+        as the value columns the text names: 指标值, 实际完成值, 分值, 得分); values beyond
+        those are a block printed ahead of its rows, given in order to the next names
+        printed without values (with a warning). Category labels between rows apply to the
+        rows after them. None: fewer than three numbered names.
+        """
+        tokens: list[tuple[str, str, int]] = []  # (printed, key, line)
+        offsets: list[int] = []
+        for m in re.finditer(r"\S+", self.raw[body:]):
+            tokens.append((m.group(), _hanzi.key(m.group()), self.text.line_of(body + m.start())))
+            offsets.append(body + m.start())
+        codes = [k for k, (_, key, _) in enumerate(tokens) if _CODED_NAME.match(key)]
+        if len(codes) < 3:
+            return None
+        printed_keys = "".join(key for _, key, _ in tokens)
+        columns = ["target"]
+        if "实际完成" in printed_keys or "完成值" in printed_keys:
+            columns.append("actual")
+        if "分值" in printed_keys or "权重" in printed_keys:
+            columns.append("weight")
+        if "得分" in printed_keys:
+            columns.append("score")
+        width = len(columns)
+
+        def label_at(k: int) -> tuple[str, int] | None:
+            """A known category label printed over tokens k.. (产出 指标 (50分 )): label, tokens."""
+            for n in (1, 2, 3, 4):
+                joined = "".join(key for _, key, _ in tokens[k : k + n])
+                parts = _label_parts(joined)
+                if (parts is not None and _is_known_label(parts[0])) or _is_bare_level2(joined):
+                    return joined, n
+            return None
+
+        def header_span(k: int) -> int:
+            """Tokens a header word (or side title) printed from token k covers, else 0."""
+            rest = "".join(key for _, key, _ in tokens[k : k + 6])
+            hit = _match_word(rest, 0)
+            length = hit[1] if hit is not None else 0
+            length = max([length] + [len(w) for w in _SIDE_CELLS if rest.startswith(w)])
+            n = covered = 0
+            while covered < length and k + n < len(tokens):
+                covered += len(tokens[k + n][1])
+                n += 1
+            return n
+
+        def stops_name(k: int) -> bool:
+            return label_at(k) is not None or header_span(k) > 0
+
+        # start at the category labels printed right before the first numbered name
+        start = codes[0]
+        while start > 0 and codes[0] - start < 6 and label_at(start - 1) is not None:
+            start -= 1
+        cells: list[_Cell] = []
+        ahead: list[list[tuple[str, str, int]]] = []  # value groups printed before their rows
+        k = start
+        while k < len(tokens):
+            text, key, line = tokens[k]
+            if _FOOTER.search(key):
+                cells.append(_Cell(text, key, line, line_start=True))
+                break
+            label = label_at(k)
+            if not _CODED_NAME.match(key):
+                if label is not None:
+                    joined, n = label
+                    lines = [t[2] for t in tokens[k : k + n]]
+                    end = lines[-1] if lines[-1] != line else None
+                    cells.append(_Cell(joined, joined, line, end, line_start=True, role="label"))
+                    k += n
+                else:
+                    k += 1  # a header word or a stray piece between rows
+                continue
+            # a numbered name, and the pieces it was wrapped into
+            name_key = _CODED_NAME.sub("", key, count=1)
+            name_text, first, last = _CODED_NAME.sub("", text, count=1), line, line
+            k += 1
+            while k < len(tokens) and not name_key:
+                name_text, name_key, last = tokens[k][0], tokens[k][1], tokens[k][2]
+                k += 1
+            while (
+                k < len(tokens)
+                and re.fullmatch(rf"[{_CJK}、,，]+", tokens[k][1])
+                and not _FOOTER.search(tokens[k][1])
+                and not stops_name(k)
+                and not _CODED_NAME.match(tokens[k][1])
+            ):
+                name_text += tokens[k][0]
+                name_key += tokens[k][1]
+                last = tokens[k][2]
+                k += 1
+            cells.append(
+                _Cell(
+                    name_text,
+                    name_key,
+                    first,
+                    last if last != first else None,
+                    line_start=True,
+                    role="name",
+                )
+            )
+            values: list[tuple[str, str, int]] = []
+            later: list[_Cell] = []  # labels printed among the row's values apply after it
+            reason: list[tuple[str, str, int]] = []
+            while k < len(tokens) and not _CODED_NAME.match(tokens[k][1]):
+                t = tokens[k]
+                if _FOOTER.search(t[1]):
+                    break
+                label = label_at(k)
+                if _is_value(t[1]) and not _SCORE_ONLY.fullmatch(t[1]) and label is None:
+                    values.append(t)
+                elif label is not None:
+                    if values:  # the row's values are printed: the next rows' labels
+                        break
+                    joined, n = label
+                    later.append(_Cell(joined, joined, t[2], line_start=True, role="label"))
+                    k += n
+                    continue
+                elif header_span(k):
+                    k += header_span(k)
+                    continue
+                elif values:
+                    reason.append(t)
+                k += 1
+            own, extra = values[:width], values[width:]
+            for role, (vt, vk, vl) in zip(columns, own, strict=False):
+                cells.append(_Cell(vt, vk, vl, role=role))
+            if not own and ahead:
+                group = ahead.pop(0)
+                self.warn(
+                    f"指标值与名称分开印出（数值在前），按顺序配对：{' '.join(v[0] for v in group)}",
+                    name_text,
+                    first,
+                )
+                for role, (vt, vk, vl) in zip(columns, group, strict=False):
+                    cells.append(_Cell(vt, vk, vl, role=role))
+            if reason:
+                cells.append(
+                    _Cell(
+                        "".join(r[0] for r in reason),
+                        "".join(r[1] for r in reason),
+                        reason[0][2],
+                        role="deviation",
+                    )
+                )
+            for g in range(0, len(extra), width):
+                group = extra[g : g + width]
+                if len(group) == width:
+                    ahead.append(group)
+                else:
+                    self.warn(
+                        "多余的数值（不足一条指标的列数），未读入",
+                        " ".join(v[0] for v in group),
+                        group[0][2],
+                    )
+            cells.extend(later)
+        for group in ahead:
+            self.warn("数值没有对应的指标名称，未读入", " ".join(v[0] for v in group), group[0][2])
+        header = _Header([], SPACE, (*columns, "deviation"), False, at=offsets[start], kind="coded")
+        return header, cells
 
     def cut_before_indicators(self, body: int) -> ParsedTable | None:
         """A 绩效目标表 whose text stops before its indicator header (an excerpt).
@@ -942,6 +1120,19 @@ class _Reader:
         start = header.end
         out: list[_Cell] = []
         lines = enumerate(self.raw[start:].split("\n"), start=self.text.line_of(start))
+        if header.mode == CONCAT:
+            for parts in self.page_runs(start):
+                no, text = parts[0]
+                if not "".join(t for _, t in parts).strip():
+                    continue
+                run = self.run_cells(parts, header)
+                if run is None:  # not rows run together: each printed line on its own
+                    for no, text in parts:
+                        if text.strip():
+                            out.extend(self.concat_cells(text, no, header))
+                else:
+                    out.extend(run)
+            return out
         for no, text in lines:
             if header.mode == PIPE:
                 parts = re.split(r"[|｜]", text)
@@ -968,57 +1159,103 @@ class _Reader:
                     toks = toks[cut:]
                 for k, tok in enumerate(toks):
                     out.append(_cell(tok, no, line_start=k == 0))
-            elif header.mode == LINE:
-                if text.strip():
-                    out.append(_cell(text, no, line_start=True))
-            else:
-                if text.strip():
-                    run = self.run_cells(text, no, header)
-                    out.extend(run if run is not None else self.concat_cells(text, no, header))
-        if header.mode != CONCAT:
-            out = _join_labels(out)
+            elif header.mode == LINE and text.strip():
+                out.append(_cell(text, no, line_start=True))
+        return _join_labels(out)
+
+    def page_runs(self, start: int) -> list[list[tuple[int, str]]]:
+        """The lines after ``start``, a line continuing a page joined to the one before.
+
+        A document-sharing site prints each page of a document as one line of text with
+        the page's number in front (1、… 2、… 3、…), cutting rows mid-cell: a line that
+        starts with the next number after the previous line's is that line's continuation
+        (its number dropped). Each part keeps its own line number.
+        """
+        first = self.text.line_of(start)
+        lines = self.raw[start:].split("\n")
+        head = self.raw[self.text.starts[first - 1] : start]
+        m = _PAGE_MARK.match(head)
+        page = int(m[1]) if m else None
+        out: list[list[tuple[int, str]]] = []
+        for k, text in enumerate(lines):
+            m = _PAGE_MARK.match(text)
+            if m and page is not None and out and int(m[1]) == page + 1:
+                out[-1].append((first + k, text[m.end() :]))
+                page += 1
+                continue
+            if k > 0:
+                page = int(m[1]) if m else None
+            out.append([(first + k, text)])
         return out
 
-    def run_cells(self, text: str, no: int, header: _Header) -> list[_Cell] | None:
+    def run_cells(self, parts: list[tuple[int, str]], header: _Header) -> list[_Cell] | None:
         """A self-evaluation line holding several rows run together (名称 + its values, …).
 
-        Taken when the line has at least two runs of as many values as the header has
-        value columns (target, actual, …); a name is the text up to such a run, so a number
-        inside a name (5000吨稻谷) stays in it. None: not such a line.
+        Taken when the line (with its page continuations) has at least two runs of as many
+        values as the header has value columns (target, actual, …); a name is the text up
+        to such a run, so a number inside a name (5000吨稻谷) stays in it. Category labels
+        inside a segment start the next row; the text before them ends the row before (its
+        偏差原因). None: not such a line.
         """
-        width = len([c for c in header.columns if c in ("target", "actual", "other")])
+        roles = [c for c in header.columns if c in ("target", "actual", "other")]
+        width = len(roles)
         if width < 2:
             return None
-        printed = "".join(text.split())
-        key = "".join(_hanzi.key(text).split())
-        runs = [m for m in _VALUE_RUN.finditer(key) if len(_VALUE.findall(m.group())) >= width]
-        if len(runs) < 2 or len(key) != len(printed):
+        printed = "".join("".join(t.split()) for _, t in parts)
+        key = "".join("".join(_hanzi.key(t).split()) for _, t in parts)
+        if len(key) != len(printed):
             return None
-        roles = [c for c in header.columns if c in ("target", "actual", "other")][:width]
+        bounds: list[int] = []  # where each part starts in key
+        at = 0
+        for _, t in parts:
+            bounds.append(at)
+            at += len("".join(t.split()))
+
+        def line_at(pos: int) -> int:
+            return parts[bisect.bisect_right(bounds, pos) - 1][0]
+
+        runs = _value_runs(key, width)
+        if len(runs) < 2:
+            return None
         cells: list[_Cell] = []
 
         def cell(a: int, b: int, **kw: object) -> None:
-            cells.append(_Cell(printed[a:b], key[a:b], no, **kw))  # type: ignore[arg-type]
+            first, last = line_at(a), line_at(max(a, b - 1))
+            c = _Cell(printed[a:b], key[a:b], first, last if last != first else None, **kw)  # type: ignore[arg-type]
+            cells.append(c)
 
+        tail_role = "deviation" if "deviation" in header.columns else "other"
         pos = 0
-        for m in runs:
-            segment = key[pos : m.start()]
+        for run_start, run_end, values in runs:
+            segment = key[pos:run_start]
             if _FOOTER.search(segment) is not None:
                 break
             labels, name = _leading_labels(segment)
+            loose = bool(labels) and not _is_known_label(labels[0])  # 资金未到位满意度指标
+            if cells and (loose or (not labels and _MID_LABEL.search(name))):
+                inner = _inner_labels(segment)
+                if inner is None and not loose:
+                    return None  # a label inside a name: rows not cleanly apart
+            else:
+                inner = None
+            if inner is not None:
+                before, labels, name = inner
+                if before:  # the row before's last cell (its 偏差原因)
+                    cell(pos, pos + len(before), role=tail_role)
+                pos += len(segment) - len(name) - sum(map(len, labels))
             if _MID_LABEL.search(name) or re.match(r"\d+、", segment):
                 return None  # a label or a page marker inside a name: rows not cleanly apart
             for label in labels:
                 cell(pos, pos + len(label), line_start=True, role="label")
                 pos += len(label)
             if name:
-                cell(pos, m.start(), line_start=True, role="name")
-            at = m.start()
-            for role, value in zip(roles, _VALUE.finditer(m.group()), strict=False):
-                cell(at + value.start(), at + value.end(), role=role)
-            pos = m.end()
-        if pos < len(key):
-            cell(pos, min(len(key), pos + 80), line_start=True)
+                cell(pos, run_start, line_start=True, role="name")
+            for role, (a, b) in zip(roles, values, strict=False):
+                cell(a, b, role=role)
+            pos = run_end
+        if pos < len(key):  # what follows the last row: a footer, or a row cut short
+            footer = _FOOTER.search(key[pos:]) is not None
+            cell(pos, min(len(key), pos + 80), line_start=True, role=None if footer else "name")
         return cells
 
     def concat_cells(self, text: str, no: int, header: _Header) -> list[_Cell]:
@@ -1045,9 +1282,13 @@ class _Reader:
         if header.explanation_before_target and not _TAIL_NUMERIC.search(rest_key):
             half = len(rest_key) // 2
             if len(rest_key) % 2 == 0 and half >= 2 and rest_key[:half] == rest_key[half:]:
-                # 名称 + 指标解释 repeating it, the value on the next line
-                cells.append(_Cell(rest[:half], rest_key[:half], no, line_start=True, role="name"))
-                cells.append(_Cell(rest[half:], rest_key[half:], no, role="other"))
+                cut = half  # 名称 + 指标解释 repeating it, the value on the next line
+            else:  # 名称 ending in its measure (…率, …数量), then the explanation
+                m = _NAME_THEN_EXPLANATION.match(rest_key)
+                cut = m.end("name") if m else None
+            if cut is not None:
+                cells.append(_Cell(rest[:cut], rest_key[:cut], no, line_start=True, role="name"))
+                cells.append(_Cell(rest[cut:], rest_key[cut:], no, role="other"))
                 cells[0].line_start = True
                 return cells
         if header.columns[:1] == ("weight",) or header.columns[:2] == ("direction", "weight"):
@@ -1111,9 +1352,12 @@ _WEIGHT_FIRST = re.compile(
 
 
 #: One value of a run-together row (>=2个, 143%, 1700人) and a run of them.
-_VALUE = re.compile(
-    r"(?:>=|<=|[≥≤><=])?\d+(?:\.\d+)?(?:%|‰|[个次人件元吨天户家所台辆份项起]{1,2})?"
+_RUN_UNITS = (
+    "平方米|平方公里|立方米|公里|千米|公顷|公斤|千克|万元|万人|人次|户次|课时|学时|小时|分钟|工作日"
+    "|个|次|人|件|元|吨|天|户|家|所|台|辆|份|项|起|米|亩|斤|场|期|批|册|卷|套|株|头|只|座|处"
+    "|间|条|篇|本|名|位|张|块|组|种|班|栋|宗|笔|门|周"
 )
+_VALUE = re.compile(rf"(?:>=|<=|[≥≤><=])?\d+(?:\.\d+)?(?:%|‰|(?:{_RUN_UNITS}))?")
 _VALUE_RUN = re.compile(rf"(?:{_VALUE.pattern})+(?=[{_CJK}(]|$)")
 #: Two values back to back (100%100%): rows run together, not one indicator's name.
 _TWO_VALUES = re.compile(r"\d+(?:\.\d+)?%[≥≤<>=]?\d+(?:\.\d+)?%")
@@ -1121,6 +1365,76 @@ _TWO_VALUES = re.compile(r"\d+(?:\.\d+)?%[≥≤<>=]?\d+(?:\.\d+)?%")
 _MID_LABEL = re.compile(r"(?:数量|质量|时效|成本|效益|满意度|可持续影响)指标")
 #: A category label run into the text, printed as 指标 or 目标 (产出目标, 数量目标).
 _RUN_LABEL = re.compile(rf"[{_CJK}]{{2,12}}?(?:指标|目标)等?")
+
+
+#: A numbered name (指标1:名称) of a table whose rows carry numbers.
+_CODED_NAME = re.compile(r"^指标\d{1,2}[:：.．、]")
+#: A page's number in front of a line of a document-sharing site's text (1、 2、).
+_PAGE_MARK = re.compile(r"\s*(\d{1,2})、")
+#: Words a self-evaluation prints as a value (target or actual) in a run: 高高, 100%无.
+_RUN_WORD = re.compile(
+    r"已完成|完成|达标|合格|良好|较好|优秀|优良|显著|明显|有效|及时|无|是|否|高|中|低|好"
+)
+
+
+def _value_runs(key: str, width: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """Runs of ``width`` values in run-together text: (start, end, each value's span).
+
+    A run is numeric values (_VALUE) followed by a name or label; it may end in value
+    words (100%无: target and actual), a plain number printed twice reads as two values
+    (00, 9595, not 2020年), and ``width`` value words alone (高高) count when a category
+    label or the end follows.
+    """
+    runs: list[tuple[int, int, list[tuple[int, int]]]] = []
+    for m in _VALUE_RUN.finditer(key):
+        spans = [(m.start() + v.start(), m.start() + v.end()) for v in _VALUE.finditer(m.group())]
+        end = m.end()
+        if len(spans) == 1 and width == 2 and re.fullmatch(r"\d+", m.group()):
+            digits, half = m.group(), len(m.group()) // 2
+            if (
+                len(digits) % 2 == 0
+                and digits[:half] == digits[half:]
+                and not re.match(r"[年月日号期届级批]", key[end : end + 1])
+            ):
+                spans = [(m.start(), m.start() + half), (m.start() + half, end)]
+        while len(spans) < width:
+            w = _RUN_WORD.match(key, end)
+            if w is None:
+                break
+            spans.append(w.span())
+            end = w.end()
+        if len(spans) >= width:
+            runs.append((m.start(), end, spans))
+    words = re.compile(rf"(?:{_RUN_WORD.pattern}){{{width}}}")
+    for k in range(len(key)):
+        w = words.match(key, k)
+        if w is None or any(a <= k < b for a, b, _ in runs):
+            continue
+        after = key[w.end() : w.end() + 20]
+        if after and not _leading_labels(after)[0] and not re.match(r"说明|备注|注[:：]", after):
+            continue  # only before a category label, the table's notes or the end
+        spans = []
+        at = k
+        for _ in range(width):
+            v = _RUN_WORD.match(key, at)
+            assert v is not None
+            spans.append(v.span())
+            at = v.end()
+        if k > 0 and key[k - 1] not in "%‰" and not key[k - 1].isdigit():
+            runs.append((k, w.end(), spans))
+    return sorted(runs)
+
+
+def _inner_labels(segment: str) -> tuple[str, list[str], str] | None:
+    """Category labels in the middle of a run-together segment: text before, labels, name."""
+    for k in range(1, len(segment) - 3):
+        labels, name = _leading_labels(segment[k:])
+        if labels and name and _is_known_label(labels[0]):
+            before = segment[:k]
+            for side in sorted(_SIDE_CELLS, key=len, reverse=True):
+                before = before.removesuffix(side)
+            return before, labels, name
+    return None
 
 
 def _leading_labels(segment: str) -> tuple[list[str], str]:
@@ -1455,6 +1769,8 @@ class _Parser:
             return True
         for k in range(row.pointer, len(self.columns)):
             role = self.columns[k]
+            if role in row.values:
+                continue  # filled by a cell of known role (a run-together row)
             if self.accepts(role, c, i):
                 row.values[role] = c
                 row.pointer = k + 1
@@ -1513,7 +1829,17 @@ class _Parser:
             self.r.warn(f"三级指标为 {row.name.text!r}，视为空行，未读入", row.text(), first, last)
             return
         if at_end and "target" not in row.values:
-            self.r.warn("表格文字在此行中断（行不完整），未读入", row.text(), first, last)
+            if not row.values:  # the text stops in the name: it may be cut itself
+                self.r.warn("表格文字在此行中断（行不完整），未读入", row.text(), first, last)
+                return
+            # a later cell (an explanation …) was printed: the name is whole, the value cut
+            self.r.warn(
+                "表格文字在此行中断：名称完整，指标值缺失，已读入，指标值为空",
+                row.text(),
+                first,
+                last,
+            )
+            self.emit(row, first, last)
             return
         if at_end and self.last_filled is not None and not self.last_filled <= row.filled():
             if self.ends_whole(row):  # the text stops in a later column
@@ -1526,6 +1852,16 @@ class _Parser:
         ):
             self.r.warn("三级指标没有指标值，未读入", row.text(), first, last)
             return
+        if row.level1 is not None and row.level2 is None:
+            near = categories.nearest(row.level1.label, 2)  # 满意度指标 → 服务对象满意度指标
+            if near is not None:
+                self.r.warn(
+                    f"二级指标未印出，按一级指标 {row.level1.label} 推定为 {near}",
+                    row.text(),
+                    first,
+                    last,
+                )
+                row.level2 = self.level2 = _Level(near, first, printed=False)
         if row.level1 is None or row.level2 is None:
             self.r.warn("指标行之前没有一级/二级指标，未读入", row.text(), first, last)
             return
