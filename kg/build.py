@@ -16,7 +16,7 @@ from rdflib import Graph, URIRef
 
 from . import mapping, validate
 from .errors import SourceError
-from .readers import read_table
+from .readers import read_table, read_tables
 from .records import ParsedLibrary, ParsedTable, WarningRecord
 from .sources import classify_sources
 from .sources import expand_sources as expand_sources  # re-exported, as before
@@ -89,12 +89,28 @@ def prepare(
     hints (department, year) stand in for facts a file does not print.
     """
     chosen, parsed = read_table(path, reader, **(hints or {}))
+    return _built(path, chosen.name, parsed, shacl=shacl)
+
+
+def prepare_all(
+    path: Path,
+    reader: str | None = None,
+    *,
+    shacl: bool = True,
+    hints: dict[str, object] | None = None,
+) -> list[BuiltTable]:
+    """Like :func:`prepare`, one per table the file holds (one per project it lists)."""
+    chosen, tables = read_tables(path, reader, **(hints or {}))
+    return [_built(path, chosen.name, parsed, shacl=shacl) for parsed in tables]
+
+
+def _built(path: Path, reader: str, parsed: ParsedTable, *, shacl: bool) -> BuiltTable:
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    graph = mapping.to_graph(parsed, reader=chosen.name, sha256=sha)
+    graph = mapping.to_graph(parsed, reader=reader, sha256=sha)
     organisations = mapping.organisations_graph(parsed)
     if shacl:
         validate.check(graph + organisations, str(path))
-    return BuiltTable(path, chosen.name, mapping.table_uri(parsed), parsed, graph, organisations)
+    return BuiltTable(path, reader, mapping.table_uri(parsed), parsed, graph, organisations)
 
 
 def prepare_library(path: Path, *, shacl: bool = True) -> BuiltLibrary:
@@ -134,17 +150,18 @@ def build(
             seen[lib.uri] = path
             report.libraries.append(lib)
             continue
-        built = prepare(path, reader, shacl=shacl, hints=hints)
-        if built.uri in seen:
-            t = built.parsed.table
-            raise SourceError(
-                str(path),
-                built.parsed.table.source.line,
-                f"same table ({t.department}, {t.fiscal_year}, {t.table_type}) as {seen[built.uri]}; "
-                "build one of them",
-            )
-        seen[built.uri] = path
-        report.tables.append(built)
+        for built in prepare_all(path, reader, shacl=shacl, hints=hints):
+            if built.uri in seen:
+                t = built.parsed.table
+                raise SourceError(
+                    str(path),
+                    built.parsed.table.source.line,
+                    f"same table ({t.department}, {t.fiscal_year}, {t.table_type}"
+                    f"{', ' + t.project_name if t.project_name else ''}) as {seen[built.uri]}; "
+                    "build one of them",
+                )
+            seen[built.uri] = path
+            report.tables.append(built)
     with GraphStore(store_path) as store:
         store.load_ontology()
         for n, built in enumerate(report.tables, start=1):

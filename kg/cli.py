@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import pyoxigraph as ox
 import typer
@@ -134,35 +134,63 @@ def parse(
     department: DepartmentOpt = None,
     year: YearOpt = None,
 ) -> None:
-    """Read one table and print its records (one JSON object per line by default)."""
+    """Read one table and print its records (one JSON object per line by default).
+
+    A file listing several projects holds one table per project: JSONL prints them one
+    after the other; CSV and XLSX (one table a file) write OUTPUT's name with __p1, __p2 ….
+    """
     from . import writers
-    from .readers import read_table
+    from .readers import read_tables
 
     if explain:
         with _errors():
             _explain(file, reader, department=department, year=year)
         return
     with _errors():
-        _chosen, parsed = read_table(file, reader, department=department, year=year)
-    for w in parsed.warnings:
+        _chosen, tables = read_tables(file, reader, department=department, year=year)
+    for w in (w for parsed in tables for w in parsed.warnings):
         err.print(
             f"[yellow]warning:[/yellow] {w.source.file}:{w.source.line}: {w.message}: {w.text}",
             highlight=False,
         )
-    if format is ParseFormat.xlsx:
-        if output is None:
-            err.print("[red]error:[/red] --format xlsx needs --output FILE.xlsx")
-            raise typer.Exit(2)
-        writers.write_xlsx(parsed, output)
-        err.print(f"wrote {output}")
+    if format is ParseFormat.jsonl:
+        with _output(output) as fh:
+            for parsed in tables:
+                writers.write_jsonl(parsed, fh)
         return
-    writer = writers.write_jsonl if format is ParseFormat.jsonl else writers.write_csv
+    if output is None and (format is ParseFormat.xlsx or len(tables) > 1):
+        why = "xlsx" if format is ParseFormat.xlsx else f"a file of {len(tables)} projects as csv"
+        err.print(f"[red]error:[/red] --format {why} needs --output FILE (one file a table)")
+        raise typer.Exit(2)
     if output is None:
-        writer(parsed, sys.stdout)
-    else:
-        with output.open("w", encoding="utf-8", newline="") as fh:  # write_csv writes its own BOM
-            writer(parsed, fh)
-        err.print(f"wrote {output}")
+        writers.write_csv(tables[0], sys.stdout)
+        return
+    names = (
+        [output]
+        if len(tables) == 1
+        else [
+            output.with_name(f"{output.stem}__p{k}{output.suffix}")
+            for k in range(1, len(tables) + 1)
+        ]
+    )
+    for parsed, name in zip(tables, names, strict=True):
+        if format is ParseFormat.xlsx:
+            writers.write_xlsx(parsed, name)
+        else:
+            with name.open("w", encoding="utf-8", newline="") as fh:  # write_csv writes a BOM
+                writers.write_csv(parsed, fh)
+        err.print(f"wrote {name}")
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    """OUTPUT opened for text, or stdout."""
+    if path is None:
+        yield sys.stdout
+        return
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        yield fh
+    err.print(f"wrote {path}")
 
 
 _SCHEME_NAMES = {"legacy": "成本指标属产出指标", "2021": "财预〔2021〕101号（成本指标为一级）"}

@@ -185,6 +185,21 @@ class WarningRecord(_Record):
     source: Source
 
 
+class ProjectRecord(_Record):
+    """A project row of a file listing several projects (项目名称 项目单位 预算数 …).
+
+    The indicators printed after it, up to the next project row, are that project's: the
+    readers split such a file into one table per project (:func:`kg.readers.read_tables`).
+    """
+
+    kind: Literal["project"] = "project"
+    name: str
+    unit: str | None = Field(default=None, description="项目单位 as printed, its code removed")
+    amount: Decimal | None = Field(default=None, description="预算数, in the table's unit")
+    text: str = Field(description="the row as printed (shortened)")
+    source: Source
+
+
 Record = Annotated[
     TableRecord
     | UnitRecord
@@ -209,6 +224,8 @@ class ParsedTable(_Record):
     indicators: list[IndicatorRecord] = Field(default_factory=list)
     not_applicable: list[CategoryNotApplicableRecord] = Field(default_factory=list)
     warnings: list[WarningRecord] = Field(default_factory=list)
+    #: project rows of a file holding several projects (split by kg.readers.read_tables)
+    projects: list[ProjectRecord] = Field(default_factory=list)
 
     def records(self) -> list[Record]:
         """All records, table first, in the order ``ikg parse`` prints them."""

@@ -1,4 +1,7 @@
-"""Write data/demo/corpus/: one template CSV per corpus table the flat-text reader reads.
+"""Write data/demo/corpus/: one template CSV per table the flat-text reader reads in the corpus.
+
+A file listing several projects holds one table per project (kg.readers.projects): its
+CSVs are NAME__p1.csv, NAME__p2.csv ….
 
 Usage: .venv/bin/python scripts/demo_corpus.py   (from the repository root)
 
@@ -31,10 +34,6 @@ HAND_FIXES: dict[str, dict[str, tuple[object, object]]] = {
         # 主管部门 is printed first; the unit that spends (项目实施单位) is the 2023 table's 预算部门
         "department": ("湘潭市城市管理和综合执法局", "湘潭市环境卫生管理处")
     },
-    "neimenggu_zhalaite_procuratorate_2025_project_targets": {
-        "department": ("【字号:", "扎赉特旗人民检察院"),  # printed in the project rows
-        "project_name": ("项目单位", "业务装备经费"),  # the first of its two projects
-    },
     "shaanxi_baoji_chencang_water_2020_rural_water_project": {
         "department": ("陈仓区水利局", "宝鸡市陈仓区水利局")
     },
@@ -65,10 +64,15 @@ HAND_FIXES: dict[str, dict[str, tuple[object, object]]] = {
 }
 
 
+def csv_stems(stem: str, n: int) -> list[str]:
+    """The demo CSVs of a table file: one, or one per project (NAME__p1, NAME__p2 …)."""
+    return [stem] if n == 1 else [f"{stem}__p{k}" for k in range(1, n + 1)]
+
+
 def main() -> int:
     from kg import writers
     from kg.errors import SourceError
-    from kg.readers import flat_text
+    from kg.readers import flat_text, projects
 
     DEMO.mkdir(parents=True, exist_ok=True)
     written, skipped = 0, []
@@ -81,20 +85,22 @@ def main() -> int:
         if not parsed.indicators and not parsed.tasks:
             skipped.append(f"{path.name}: no indicator read")
             continue
-        for record in parsed.records():
-            record.source.file = f"../shared/corpus/tables/{path.name}"
-        for field, (printed, fixed) in HAND_FIXES.get(path.stem, {}).items():
-            if getattr(parsed.table, field) != printed:
-                print(
-                    f"{path.name}: {field} reads {getattr(parsed.table, field)!r}, "
-                    f"not {printed!r}: check HAND_FIXES",
-                    file=sys.stderr,
-                )
-                return 1
-            setattr(parsed.table, field, fixed)
-        with (DEMO / f"{path.stem}.csv").open("w", encoding="utf-8", newline="") as fh:
-            writers.write_csv(parsed, fh)
-        written += 1
+        tables = projects.split(parsed)
+        for stem, table in zip(csv_stems(path.stem, len(tables)), tables, strict=True):
+            for record in table.records():
+                record.source.file = f"../shared/corpus/tables/{path.name}"
+            for field, (printed, fixed) in HAND_FIXES.get(path.stem, {}).items():
+                if getattr(table.table, field) != printed:
+                    print(
+                        f"{path.name}: {field} reads {getattr(table.table, field)!r}, "
+                        f"not {printed!r}: check HAND_FIXES",
+                        file=sys.stderr,
+                    )
+                    return 1
+                setattr(table.table, field, fixed)
+            with (DEMO / f"{stem}.csv").open("w", encoding="utf-8", newline="") as fh:
+                writers.write_csv(table, fh)
+            written += 1
     print(f"wrote {written} CSV(s) to {DEMO}")
     for line in skipped:
         print(f"not written: {line}")

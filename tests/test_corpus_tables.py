@@ -782,7 +782,7 @@ def test_direction_and_kind_are_attributes_not_categories() -> None:
         "可持续影响",
         "服务对象满意度",
     }
-    assert sum("项目行" in w.message for w in parsed.warnings) == 2  # two projects, both noted
+    assert [p.name for p in parsed.projects] == ["业务装备经费", "办案(业务)经费"]  # both noted
 
 
 def test_missing_title_department_and_year_are_warnings() -> None:
@@ -840,8 +840,9 @@ def test_an_unknown_label_is_kept_beside_the_nearest_category(tmp_path: Path) ->
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "corpus"
 
 
-def _hand_fixes() -> dict[str, dict[str, tuple[object, object]]]:
-    """scripts/demo_corpus.py's HAND_FIXES: what was fixed by hand (listed in docs/readers.md)."""
+def _demo_script():  # type: ignore[no-untyped-def]
+    """scripts/demo_corpus.py: HAND_FIXES (what was fixed by hand, listed in docs/readers.md)
+    and the names of the CSVs of a file."""
     import importlib.util
 
     script = Path(__file__).resolve().parents[1] / "scripts" / "demo_corpus.py"
@@ -849,42 +850,106 @@ def _hand_fixes() -> dict[str, dict[str, tuple[object, object]]]:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.HAND_FIXES
+    return module
 
 
-HAND_FIXES = _hand_fixes()
+DEMO_SCRIPT = _demo_script()
+HAND_FIXES = DEMO_SCRIPT.HAND_FIXES
+
+
+def tables_of(name: str) -> list:  # type: ignore[type-arg]
+    """The tables a corpus file holds as the reader reads it: one per project."""
+    from kg.readers import projects
+
+    return projects.split(flat_text.read(TABLES / name))
 
 
 def test_demo_corpus_has_one_csv_per_readable_table() -> None:
-    assert {p.stem for p in DEMO.glob("*.csv")} == {Path(name).stem for name in READ}
+    expected = {s for n in READ for s in DEMO_SCRIPT.csv_stems(Path(n).stem, len(tables_of(n)))}
+    assert {p.stem for p in DEMO.glob("*.csv")} == expected
 
 
-@pytest.mark.parametrize("stem", [Path(n).stem for n in READ])
-def test_demo_csv_is_the_reader_output_but_for_the_hand_fixes(stem: str) -> None:
+@pytest.mark.parametrize("name", READ)
+def test_demo_csv_is_the_reader_output_but_for_the_hand_fixes(name: str) -> None:
     from kg.readers import template
 
-    demo = template.read(DEMO / f"{stem}.csv")
-    read_now = flat_text.read(TABLES / f"{stem}.txt")
-    relative = f"../shared/corpus/tables/{stem}.txt"
-    for record in demo.records():
-        assert record.source.file == relative
-    for field, (printed, fixed) in HAND_FIXES.get(stem, {}).items():
-        assert getattr(read_now.table, field) == printed
-        assert getattr(demo.table, field) == fixed
-        setattr(demo.table, field, printed)
-    for record in read_now.records():
-        record.source.file = relative
-    assert demo == read_now
+    stem = Path(name).stem
+    tables = tables_of(name)
+    relative = f"../shared/corpus/tables/{name}"
+    for csv_stem, read_now in zip(DEMO_SCRIPT.csv_stems(stem, len(tables)), tables, strict=True):
+        demo = template.read(DEMO / f"{csv_stem}.csv")
+        for record in demo.records():
+            assert record.source.file == relative
+        for field, (printed, fixed) in HAND_FIXES.get(stem, {}).items():
+            assert getattr(read_now.table, field) == printed
+            assert getattr(demo.table, field) == fixed
+            setattr(demo.table, field, printed)
+        for record in read_now.records():
+            record.source.file = relative
+        assert demo == read_now
 
 
 def test_demo_corpus_maps_and_validates() -> None:
     from kg.build import prepare
 
-    for path in sorted(DEMO.glob("*.csv")):
-        built = prepare(path)
-        assert built.reader == "template"
-        read_now = flat_text.read(TABLES / f"{path.stem}.txt")
-        assert built.counts["indicators"] == len(read_now.indicators)
+    for name in READ:
+        tables = tables_of(name)
+        for csv_stem, read_now in zip(
+            DEMO_SCRIPT.csv_stems(Path(name).stem, len(tables)), tables, strict=True
+        ):
+            built = prepare(DEMO / f"{csv_stem}.csv")
+            assert built.reader == "template"
+            assert built.counts["indicators"] == len(read_now.indicators)
+
+
+def test_a_file_of_several_projects_is_one_table_per_project() -> None:
+    from kg.readers import read_tables
+
+    name = "neimenggu_zhalaite_procuratorate_2025_project_targets.txt"
+    _, tables = read_tables(TABLES / name)
+    got = [
+        (t.table.project_name, t.table.department, t.table.currency_unit, len(t.indicators))
+        for t in tables
+    ]
+    assert got == [
+        ("业务装备经费", "扎赉特旗人民检察院", "元", 11),  # line 24
+        ("办案(业务)经费", "扎赉特旗人民检察院", "元", 4),  # line 41, cut at line 45
+    ]
+    assert [t.totals.total for t in tables if t.totals] == [
+        Decimal("1030700.00"),
+        Decimal("3239300.00"),
+    ]
+    assert [t.table.source.line for t in tables] == [24, 41]
+    assert [i.ordinal for i in tables[1].indicators] == [1, 2, 3, 4]
+    assert tables[1].indicators[0].source.line == 41  # on the project's row
+    cut = [w for w in tables[1].warnings if "中断" in w.message]
+    assert [w.source.line for w in cut] == [45]  # the cut row warns on its own project
+
+
+def test_each_project_is_built_and_reviewed_as_its_own_table() -> None:
+    from kg.build import prepare_all
+    from kg.review import review_file
+
+    path = TABLES / "neimenggu_zhalaite_procuratorate_2025_project_targets.txt"
+    built = prepare_all(path)
+    assert len({b.uri for b in built}) == 2  # two tables, two URIs (the project names them)
+    assert [b.counts["indicators"] for b in built] == [11, 4]
+    report = review_file(path, scorer=None)
+    (summary,) = report.files
+    assert summary.projects == ["业务装备经费", "办案(业务)经费"] and summary.indicators == 15
+    assert len(report.coverage) == 2
+
+
+def test_a_project_row_without_indicators_is_a_warning_not_a_table() -> None:
+    from kg.readers import read_tables
+
+    name = "anhui_huangshan_public_security_2025_project_targets_list.txt"
+    _, tables = read_tables(TABLES / name)
+    assert len(tables) == 1 and len(tables[0].indicators) == 9
+    assert any(
+        "执法办案费 之后没有指标行" in w.message and w.source.line == 121
+        for w in tables[0].warnings
+    )
 
 
 def test_a_table_cut_anywhere_reads_or_says_why() -> None:

@@ -560,10 +560,31 @@ def test_jsonl_invalid_record(parsed, tmp_path):
     with pytest.raises(SourceError) as err:
         jsonl.read(path)
     assert err.value.line == 4 and "total" in err.value.message
-    lines[3] = lines[0]
+    lines[3] = lines[0]  # a second table record: the records after it are its own
     path.write_text("\n".join(lines), encoding="utf-8")
-    with pytest.raises(SourceError, match="second table"):
+    with pytest.raises(SourceError, match="2 tables"):
         jsonl.read(path)
+    first, second = jsonl.read_all(path)
+    assert first.table == second.table and first.units and not second.units
+    assert len(first.records()) + len(second.records()) == len(lines)
+
+
+def test_jsonl_of_a_file_of_several_projects_reads_back(tmp_path):
+    from kg.readers import read_tables
+
+    corpus = (
+        SEEDS.parent
+        / "corpus"
+        / "tables"
+        / "neimenggu_zhalaite_procuratorate_2025_project_targets.txt"
+    )
+    _, tables = read_tables(corpus)
+    path = tmp_path / "two.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for t in tables:
+            writers.write_jsonl(t, fh)
+    chosen, back = read_tables(path)
+    assert chosen.name == "jsonl" and back == tables
 
 
 def test_unknown_column_is_a_warning(parsed, tmp_path):

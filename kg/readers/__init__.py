@@ -74,3 +74,22 @@ def read_table(
     chosen = choose(path, reader)
     given = {k: v for k, v in hints.items() if v is not None and k in chosen.hints}
     return chosen, chosen.read(path, **given)
+
+
+def read_tables(
+    path: Path, reader: str | None = None, **hints: object
+) -> tuple[Reader, list[ParsedTable]]:
+    """Read one file as the tables it holds: one per project when it lists several.
+
+    See :func:`read_table` for reader and hints, :mod:`kg.readers.projects` for the split.
+    """
+    from . import jsonl
+    from .projects import split
+
+    if reader == jsonl.NAME or (
+        reader is None and path.suffix.lower() in jsonl.SUFFIXES and path.is_file()
+    ):
+        # JSON Lines hold tables already split (ikg parse of a file of several projects)
+        return readers()[jsonl.NAME], jsonl.read_all(path)
+    chosen, parsed = read_table(path, reader, **hints)
+    return chosen, split(parsed)

@@ -70,6 +70,7 @@ from ..errors import NotATargetTableError, SourceError
 from ..records import (
     IndicatorRecord,
     ParsedTable,
+    ProjectRecord,
     Source,
     TableRecord,
     TaskRecord,
@@ -506,6 +507,7 @@ class _Cell:
     line_start: bool = False
     role: str | None = None  # forced role (concatenated rows)
     score: str | None = None  # a label's score annotation
+    note: str | None = None  # a project cell: the project's name, when printed apart
 
     @property
     def lines(self) -> tuple[int, int]:
@@ -706,6 +708,7 @@ class _Reader:
         self.text = _Text(raw)
         self.raw = raw
         self.warnings: list[WarningRecord] = []
+        self.projects: list[ProjectRecord] = []
 
     # -- helpers -------------------------------------------------------------
     def src(self, first: int, last: int | None = None) -> Source:
@@ -787,6 +790,7 @@ class _Reader:
             totals=facts.totals(),
             indicators=indicators,
             warnings=sorted(self.warnings, key=lambda w: (w.source.line, w.source.end_line or 0)),
+            projects=self.projects,
         )
 
     def bracketed_cells(self, body: int) -> tuple[_Header, list[_Cell]] | None:
@@ -832,8 +836,12 @@ class _Reader:
                     cells.append(_Cell(row["value"], row["value"], no, role="target"))
                 continue
             if key.startswith("【项目概况】"):
+                # the project's name: the last line of text printed before its 概况
+                names = [t for _, t in skipped if re.fullmatch(rf"[{_CJK}\w()（）\-]{{2,60}}", t)]
+                names = [t for t in names if not re.fullmatch(r"[\d.,]+", t)]
                 flush()
                 cells.append(_Cell(text, key, no, line_start=True, role="project"))
+                cells[-1].note = names[-1] if names else None
                 continue
             skipped.append((no, text))
         flush()
@@ -1454,6 +1462,28 @@ def _leading_labels(segment: str) -> tuple[list[str], str]:
     return labels, segment[pos:]
 
 
+def _project_of(c: _Cell, source: Source) -> ProjectRecord:
+    """A project row: 名称 [code-]项目单位 [code-]项目类别 预算数 目标… (or a 【项目概况】 line)."""
+    parts = c.text.split()
+    name = c.note or (parts[0] if parts and not c.key.startswith("【") else None)
+    unit = next((m[1] for p in parts if (m := re.fullmatch(rf"\d{{3,}}[-－]([{_CJK}].*)", p))), None)
+    amount = next(
+        (
+            Decimal(p.replace(",", ""))
+            for p in parts
+            if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d{2}", p)
+        ),
+        None,
+    )
+    return ProjectRecord(
+        name=name or f"第{source.line}行的项目",
+        unit=unit,
+        amount=amount,
+        text=c.text[:120],
+        source=source,
+    )
+
+
 def _is_project_line(parts: list[str]) -> bool:
     """A row of a project list: a unit printed with its code (776001-…) and an amount."""
     coded = any(re.match(rf"\d{{3,}}[-－][{_CJK}]", p) for p in parts)
@@ -1570,11 +1600,7 @@ class _Parser:
             if c.role == "project":
                 self.close(at_end=False)
                 self.level1 = self.level2 = None
-                self.r.warn(
-                    "项目行：其后的指标属于该项目（一个文件中有多个项目，未拆分为多张表）",
-                    c.text[:80],
-                    c.line,
-                )
+                self.r.projects.append(_project_of(c, self.r.src(c.line)))
                 i += 1
                 continue
             label = self.label_at(i)
@@ -2009,6 +2035,21 @@ _KIND = re.compile(
 _ORG_END = re.compile(r"(?:局|委|办|院|府|部|厅|中心|学校|中学|小学|所|站|馆|会|队|党校)$")
 
 
+#: A column header printed where a fact's value would be (项目名称 | 项目单位 | …).
+_COLUMN_WORD = re.compile(r"(?:项目|单位|部门|预算|资金)(?:单位|名称|类别|类型|数|金额|编码)")
+
+
+def _names_something(value: str) -> bool:
+    """A fact's value, not a column header (单位名称(项目类别…), 项目单位) or a page element
+    (【字号:)."""
+    key = _hanzi.key(value)
+    return not (
+        key.startswith(("(", "（", "【", "["))
+        or key.endswith((":", "："))
+        or _COLUMN_WORD.fullmatch(key)
+    )
+
+
 def _title_from_name(file: str) -> str:
     stem = Path(file).stem
     return stem if re.search(rf"[{_CJK}]", stem) else "绩效目标表"
@@ -2100,7 +2141,7 @@ class _Facts:
         department = None
         for key in _DEPARTMENT_KEYS:
             hit = self.value(key, at)
-            if hit and not hit[0].startswith(("(", "（")):  # 单位名称(项目类别…): a column header
+            if hit and _names_something(hit[0]):
                 department = hit[0]
                 break
         if department is None:
@@ -2110,7 +2151,7 @@ class _Facts:
         if department is None:
             for key in _PUBLISHER_KEYS:
                 hit = self.value(key)
-                if hit:
+                if hit and _names_something(hit[0]):
                     department = hit[0]
                     break
         if department is None:
@@ -2137,11 +2178,14 @@ class _Facts:
         project = None
         for key in _PROJECT_KEYS:
             hit = self.value(key, at)
-            if hit:
+            if hit and _names_something(hit[0]):
                 project = hit[0]
                 break
-        unit = re.search(r"金额单位\s?[:：]?\s?(万元|元)|\((万元|元)\)", self.keys[at:])
-        currency = (unit[1] or unit[2]) if unit else "万元"
+        unit = re.search(
+            rf"金额单位\s?[:：]?\s?(万元|元)|\((万元|元)\)|单位\s?[:：]\s?(万元|元)(?![{_CJK}])",
+            self.keys[at:],
+        )
+        currency = (unit[1] or unit[2] or unit[3]) if unit else "万元"
         title_key = _hanzi.key(title)
         kind = _KIND.search(title_key)
         table_type = kind.group() if kind else re.sub(r"^\d{4}年度?", "", title_key)

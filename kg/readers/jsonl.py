@@ -59,6 +59,21 @@ def _message(exc: ValidationError) -> str:
 
 
 def read(path: Path) -> ParsedTable:
+    """One table; a file of several (ikg parse of a file listing projects) is refused here:
+    :func:`read_all` (and ``kg.readers.read_tables``) read them all."""
+    tables = read_all(path)
+    if len(tables) > 1:
+        raise SourceError(
+            str(path),
+            None,
+            f"{len(tables)} tables (one per project); read them with read_tables "
+            "(ikg build and ikg review do)",
+        )
+    return tables[0]
+
+
+def read_all(path: Path) -> list[ParsedTable]:
+    """Every table of the file: each 'table' record starts one, the records after it are its."""
     file = str(path)
     try:
         text = path.read_bytes().decode("utf-8")
@@ -66,6 +81,7 @@ def read(path: Path) -> ParsedTable:
         raise NotATargetTableError(
             file, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
         ) from exc
+    tables: list[list[Record]] = []
     records: list[Record] = []
     table_line: int | None = None
     totals_line: int | None = None
@@ -92,19 +108,21 @@ def read(path: Path) -> ParsedTable:
         except ValidationError as exc:
             raise SourceError(file, no, f"not a valid record: {_message(exc)}") from exc
         if isinstance(record, TableRecord):
-            if table_line is not None:
+            if table_line is None and records:
                 raise SourceError(
-                    file,
-                    no,
-                    f"a second table record (the first is on line {table_line}); expected one",
+                    file, no, "records before the first 'table' record; expected the table first"
                 )
-            table_line = no
+            if table_line is not None:
+                tables.append(records)
+                records = []
+            table_line, totals_line = no, None
         elif isinstance(record, TotalsRecord):
             if totals_line is not None:
                 raise SourceError(
                     file,
                     no,
-                    f"a second totals record (the first is on line {totals_line}); expected one",
+                    f"a second totals record for the table on line {table_line} (the first is "
+                    f"on line {totals_line}); expected one a table",
                 )
             totals_line = no
         records.append(record)
@@ -113,5 +131,6 @@ def read(path: Path) -> ParsedTable:
             raise NotATargetTableError(
                 file, None, "no records; expected JSON Lines with a 'table' record first"
             )
-        raise SourceError(file, None, "no record with kind 'table'; expected exactly one")
-    return ParsedTable.from_records(records)
+        raise SourceError(file, None, "no record with kind 'table'; expected one a table")
+    tables.append(records)
+    return [ParsedTable.from_records(t) for t in tables]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kg.errors import SourceError
-from kg.readers import read_table
+from kg.readers import read_tables
 from kg.records import ParsedTable
 
 from . import coverage as coverage_mod
@@ -225,7 +225,7 @@ def review_files(
         path = Path(p)
         order.setdefault(str(path), len(order))
         try:
-            chosen, parsed = read_table(path, reader)
+            chosen, tables = read_tables(path, reader)
         except SourceError as exc:
             where = f"第{exc.line}行：" if exc.line else ""
             findings.append(
@@ -244,13 +244,14 @@ def review_files(
             )
             files.append(FileSummary(file=str(path), parsed=False))
             continue
-        table_findings, table_cov = review_table(parsed, ctx)
-        for f in table_findings:
-            f.source_text = lines.excerpt(f.file, f.line, f.end_line)
-            order.setdefault(f.file, order[str(path)])
-        findings.extend(table_findings)
-        coverages.append(table_cov)
-        t = parsed.table
+        for parsed in tables:  # one per project when the file lists several
+            table_findings, table_cov = review_table(parsed, ctx)
+            for f in table_findings:
+                f.source_text = lines.excerpt(f.file, f.line, f.end_line)
+                order.setdefault(f.file, order[str(path)])
+            findings.extend(table_findings)
+            coverages.append(table_cov)
+        t = tables[0].table
         files.append(
             FileSummary(
                 file=str(path),
@@ -259,8 +260,9 @@ def review_files(
                 title=t.title,
                 department=t.department,
                 fiscal_year=t.fiscal_year,
-                indicators=len(parsed.indicators),
-                tasks=len(parsed.tasks),
+                indicators=sum(len(p.indicators) for p in tables),
+                tasks=sum(len(p.tasks) for p in tables),
+                projects=[p.table.project_name or "" for p in tables] if len(tables) > 1 else [],
             )
         )
     findings.sort(key=_sort_key(order))

@@ -139,6 +139,10 @@ class FileSummary(_Model):
     fiscal_year: int | None = None
     indicators: int = 0
     tasks: int = 0
+    projects: list[str] = Field(
+        default_factory=list,
+        description="the projects of a file listing several, one table each (else empty)",
+    )
     counts: dict[str, int] = Field(
         default_factory=dict, description="findings of this file per severity"
     )
