@@ -1466,7 +1466,9 @@ def _project_of(c: _Cell, source: Source) -> ProjectRecord:
     """A project row: 名称 [code-]项目单位 [code-]项目类别 预算数 目标… (or a 【项目概况】 line)."""
     parts = c.text.split()
     name = c.note or (parts[0] if parts and not c.key.startswith("【") else None)
-    unit = next((m[1] for p in parts if (m := re.fullmatch(rf"\d{{3,}}[-－]([{_CJK}].*)", p))), None)
+    unit = next(
+        (m[1] for p in parts if (m := re.fullmatch(rf"\d{{3,}}[-－]([{_CJK}].*)", p))), None
+    )
     amount = next(
         (
             Decimal(p.replace(",", ""))
