@@ -639,3 +639,62 @@ def test_a_name_cut_at_the_end_of_the_text_is_not_an_indicator() -> None:
     parsed = read_text(text, "cut.txt")
     assert [i.name for i in parsed.indicators] == ["开放天数"]
     assert any("中断" in w.message and w.source.line == 4 for w in parsed.warnings)
+
+
+def test_a_markdown_table_reads_without_its_rule_line() -> None:
+    text = (
+        "2023年度项目支出绩效目标表\n预算单位：某县文化馆\n"
+        "| 一级指标 | 二级指标 | 三级指标 | 指标值 |\n| --- | :---: | --- | --- |\n"
+        "| 产出指标 | 数量指标 | 举办展览次数 | ≥6次 |\n|  | 质量指标 | 展览合格率 | 100% |\n"
+    )
+    parsed = read_text(text, "md.txt")
+    assert [(i.level2, i.name, i.target) for i in parsed.indicators] == [
+        ("数量指标", "举办展览次数", "≥6次"),
+        ("质量指标", "展览合格率", "100%"),
+    ]
+    assert parsed.warnings == []
+
+
+def test_rows_written_as_key_value_pairs() -> None:
+    text = """\
+某县卫健局2024年项目绩效目标
+一级指标：产出指标；二级指标：数量指标；三级指标：免费体检人数；指标值：≥3000人
+一级指标：产出指标；二级指标：时效指标；三级指标：体检完成时间；指标值：2024年10月底前
+一级指标：满意度指标；二级指标：服务对象满意度指标；三级指标：群众满意度；指标值：≥90%
+"""
+    parsed = read_text(text, "kv.txt")
+    assert _rows(text) == [
+        ("产出指标", "数量指标", "免费体检人数", "≥3000人"),
+        ("产出指标", "时效指标", "体检完成时间", "2024年10月底前"),
+        ("满意度指标", "服务对象满意度指标", "群众满意度", "≥90%"),
+    ]
+    assert [i.source.line for i in parsed.indicators] == [2, 3, 4]
+    assert parsed.table.department == "某县卫健局" and parsed.table.fiscal_year == 2024
+
+
+def test_targets_listed_under_category_labels_as_budget_documents_print_them() -> None:
+    text = """\
+某县农业农村局2022年部门预算项目绩效目标
+项目名称：高标准农田建设
+绩效指标：
+一、产出指标
+（一）数量指标：新建高标准农田面积≥5000亩；新修机耕道12公里。
+（二）质量指标：工程验收合格率100%。
+（三）时效指标：项目完成时间2022年12月底前。
+二、效益指标
+（一）经济效益指标：亩均增产粮食达到50公斤以上
+（二）可持续影响指标：农田设施长效管护机制逐步完善
+三、满意度指标：受益群众满意度≥90%。
+"""
+    parsed = read_text(text, "list.txt")
+    assert [(i.level1, i.level2, i.name, i.target) for i in parsed.indicators] == [
+        ("产出指标", "数量指标", "新建高标准农田面积", "≥5000亩"),
+        ("产出指标", "数量指标", "新修机耕道", "12公里"),
+        ("产出指标", "质量指标", "工程验收合格率", "100%"),
+        ("产出指标", "时效指标", "项目完成时间", "2022年12月底前"),
+        ("效益指标", "经济效益指标", "亩均增产粮食", "50公斤以上"),
+        ("效益指标", "可持续影响指标", "农田设施长效管护机制", "逐步完善"),
+        ("满意度指标", "服务对象满意度指标", "受益群众满意度", "≥90%"),
+    ]
+    assert parsed.table.project_name == "高标准农田建设"
+    assert [i.source.line for i in parsed.indicators] == [5, 5, 6, 7, 9, 10, 11]

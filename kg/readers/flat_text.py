@@ -572,6 +572,12 @@ def sniff(path: Path) -> bool:
         return True
     if sum(1 for t in head.split() if _CODED_NAME.match(_hanzi.key(t))) >= 3:
         return True  # numbered names (指标1:名称) without a usable header
+    try:  # indicators as labelled text (key：value rows, a list under category labels)
+        reader = _Reader(str(path), head)
+        if reader.labelled_cells(reader.body_start()) is not None:
+            return True
+    except (SourceError, ValueError):
+        pass
     try:  # a table cut before its indicator header (header facts and tasks only)
         reader = _Reader(str(path), head)
         return reader.cut_before_indicators(reader.body_start()) is not None
@@ -646,6 +652,8 @@ LAYOUT_NAMES = {
     "fragment": "表格片段",
     "bracketed": "【】分组列表",
     "coded": "编号指标（指标N:名称）",
+    "key-value": "“栏目：内容”逐行",
+    "listed": "类别下逐条列出",
     "cut-before-indicators": "指标部分之前中断",
 }
 ROLE_NAMES = {
@@ -668,6 +676,8 @@ _KIND_REASONS = {
     "header": "找到指标表头（含三级指标和指标值列）",
     "fragment": "没有指标表头，但至少两行以类别（产出指标、数量指标…）开头：按单元格内容定列",
     "bracketed": "没有指标表头，按【一级指标-二级指标】分组、“指标N:名称(指标值)”逐条读取",
+    "key-value": "没有指标表头，每行是“一级指标：…；三级指标：…；指标值：…”：各值按栏目名定列",
+    "listed": "没有指标表头，指标按类别逐条列出（产出指标 数量指标：名称+指标值；…）：指标值取能读作目标值的最长结尾",
     "coded": "没有可用的指标表头，但至少三个“指标N:名称”：每个名称取其后的数值（列按文中出现的"
     "指标值、实际完成值、分值、得分）",
 }
@@ -745,6 +755,8 @@ class _Reader:
         bracketed = None if header is not None else self.bracketed_cells(body)
         if header is None and bracketed is None:
             bracketed = self.coded_cells(body)
+        if header is None and bracketed is None and _inferred_header(self.raw, body) is None:
+            bracketed = self.labelled_cells(body)  # no table rows: labelled text?
         if bracketed is not None:
             header, cells = bracketed
         elif header is None:
@@ -847,6 +859,94 @@ class _Reader:
         flush()
         at = body + sum(len(x) + 1 for x in lines[: found[0]])
         return _Header([], LINE, ("target",), False, at=at, kind="bracketed"), cells
+
+    def labelled_cells(self, body: int) -> tuple[_Header, list[_Cell]] | None:
+        """Indicators written out as labelled text, no table to go by. Two forms:
+
+        * each row a line of ``header word：value`` pairs (一级指标：产出指标；二级指标：数量指标；
+          三级指标：培训人数；指标值：≥100人): each value takes its key's column;
+        * a list under category labels, as budget documents print a project's targets
+          (1.产出指标 （1）数量指标：培训人数≥100人；培训场次≥6场。): a label (numbered or
+          not, ending in ：) starts a category, the items after it (separated by ；。 or
+          line breaks) are name + value, the value being the longest ending that reads
+          as a target (≥100人, 100%, 明显提升, 2023年12月底前 …).
+        None: fewer than two rows in either form.
+        """
+        lines = self.raw[body:].split("\n")
+        first = self.text.line_of(body)
+        cells: list[_Cell] = []
+        rows = 0
+        for k, line in enumerate(lines):
+            pairs = [
+                (m["key"], m["val"].strip())
+                for m in _KEY_VALUE.finditer(line)
+                if _is_header_word(_hanzi.key(m["key"]))
+            ]
+            roles = {_match_word(_hanzi.key(key), 0)[0]: val for key, val in pairs}  # type: ignore[index]
+            if "name" not in roles or "target" not in roles:
+                continue
+            rows += 1
+            for role in ("level1", "level2"):
+                if roles.get(role):
+                    label = roles[role]
+                    cells.append(
+                        _Cell(label, _hanzi.key(label), first + k, line_start=True, role="label")
+                    )
+            cells.append(
+                _Cell(
+                    roles["name"],
+                    _hanzi.key(roles["name"]),
+                    first + k,
+                    line_start=True,
+                    role="name",
+                )
+            )
+            for role in ("sign", "target", "unit", "actual", "weight", "score", "deviation"):
+                if roles.get(role):
+                    cells.append(_Cell(roles[role], _hanzi.key(roles[role]), first + k, role=role))
+        kind = "key-value"
+        if rows < 2:
+            cells, rows, kind = self.listed_items(lines, first), 0, "listed"
+            rows = sum(c.role == "name" for c in cells)
+            labelled = sum(c.role == "label" for c in cells)
+            if rows < 2 or not labelled:
+                return None
+        at = next(c.line for c in cells)
+        columns = ("sign", "target", "unit", "actual", "weight", "score", "deviation")
+        header = _Header([], LINE, columns, False, at=self.text.starts[at - 1], kind=kind)
+        return header, cells
+
+    def listed_items(self, lines: list[str], first: int) -> list[_Cell]:
+        """The cells of a list under category labels (see :meth:`labelled_cells`)."""
+        cells: list[_Cell] = []
+        seen_label = False
+        for k, line in enumerate(lines):
+            no = first + k
+            for piece in re.split(r"[；;。]", line):
+                text = _ENUMERATION.sub("", piece.strip())
+                key = _hanzi.key(text)
+                # labels at the front: 产出指标 / 数量指标： / 产出指标-数量指标：
+                while True:
+                    m = _LIST_LABEL.match(key)
+                    if m is None:
+                        break
+                    label = m["label"]
+                    parts = _label_parts(label)
+                    if parts is None or not (_is_known_label(parts[0]) or _is_bare_level2(label)):
+                        break
+                    cells.append(_Cell(label, label, no, line_start=True, role="label"))
+                    seen_label = True
+                    key = _ENUMERATION.sub("", key[m.end() :])
+                if not key or not seen_label:
+                    continue
+                for item in re.split(r"[，,](?=[^，,]*[\d≥≤%])", key):
+                    split = _split_item(item)
+                    if split is None:
+                        continue
+                    name, target = split
+                    cells.append(_Cell(name, name, no, line_start=True, role="name"))
+                    cells.append(_Cell(target, target, no, role="target"))
+        return cells
 
     def coded_cells(self, body: int) -> tuple[_Header, list[_Cell]] | None:
         """Rows whose names are numbered (指标1:名称), with no header row to go by.
@@ -1146,7 +1246,7 @@ class _Reader:
                 parts = re.split(r"[|｜]", text)
                 first = True
                 for part in parts:
-                    if part.strip():
+                    if part.strip() and not _RULE_CELL.fullmatch(part):  # a markdown rule: ---
                         out.append(_cell(part, no, line_start=first))
                         first = False
             elif header.mode == TAB:
@@ -1373,6 +1473,38 @@ _TWO_VALUES = re.compile(r"\d+(?:\.\d+)?%[≥≤<>=]?\d+(?:\.\d+)?%")
 _MID_LABEL = re.compile(r"(?:数量|质量|时效|成本|效益|满意度|可持续影响)指标")
 #: A category label run into the text, printed as 指标 or 目标 (产出目标, 数量目标).
 _RUN_LABEL = re.compile(rf"[{_CJK}]{{2,12}}?(?:指标|目标)等?")
+
+
+#: A cell of a markdown table's rule line (| --- | :---: |).
+_RULE_CELL = re.compile(r"\s*:?-{3,}:?\s*")
+#: ``key：value`` pairs of a line (一级指标：产出指标；三级指标：培训人数；指标值：≥100人).
+_KEY_VALUE = re.compile(r"(?P<key>[^\s：:；;，,|]{2,16})\s*[：:]\s*(?P<val>[^；;|\n]*)")
+#: A list item's number: 1. 1、 (1) （一） 一、 ①.
+_ENUMERATION = re.compile(
+    r"^\s*(?:\d{1,2}\s*[.、．]|[(（]\s*[\d一二三四五六七八九十]{1,3}\s*[)）]|[一二三四五六七八九十]{1,3}、|[①-⑳])\s*"
+)
+#: A category label in front of a list's items, ending in ：, - or nothing.
+_LIST_LABEL = re.compile(
+    rf"(?P<label>[{_CJK}]{{2,14}}?(?:指标|效益|影响|满意度))\s*(?:[：:\-－—]\s*|$)"
+)
+#: Words that say how a listed item's value compares (达到90%以上).
+_VALUE_WORDS = re.compile(r"^(?:达到|保持在|控制在|均为|为)")
+
+
+def _split_item(item: str) -> tuple[str, str] | None:
+    """A listed item as (name, target): the target is the longest ending that reads as one."""
+    item = item.strip(" ：:")
+    for i in range(2, len(item)):
+        tail = item[i:]
+        word = _VALUE_WORDS.match(tail)
+        value = tail[word.end() :] if word else tail
+        if value and parse_target(value).recognized and not _CJK_ONLY_NAME_END.match(tail):
+            return item[:i], value
+    return None
+
+
+#: A tail that only looks like a value because a name ends in a grade word (…的提升).
+_CJK_ONLY_NAME_END = re.compile(r"^[的之]")
 
 
 #: A numbered name (指标1:名称) of a table whose rows carry numbers.
