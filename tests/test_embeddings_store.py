@@ -64,7 +64,7 @@ def test_index_for_store_builds_then_costs_nothing(built) -> None:
     assert report.rebuilt and report.count == 166 and report.encoded == 166
     assert report.model_id.startswith("use-multilingual-v3")
     again = index_for_store(data / "store", data, None)
-    assert not again.rebuilt and again.encoded == 0 and again.reason == "up to date"
+    assert not again.rebuilt and again.encoded == 0 and again.reason == "已是最新"
     info = describe(data)
     assert info["model_id"] == report.model_id and info["count"] == 166
     assert info["normalised"] is True and info["kind"] == "flat"
@@ -322,7 +322,7 @@ def test_ikg_build_brings_the_index_in_step(tmp_path, monkeypatch) -> None:
     assert json.loads(r.stdout)["name"] == "市转企业离休干部慰问金发放覆盖率"
     # building the same table again encodes nothing new
     r = runner.invoke(ikg, ["build", str(SEED), "--data-dir", str(tmp_path)])
-    assert "0 newly encoded" in r.output
+    assert "新编码 0 条" in r.output
 
 
 @pytest.fixture(scope="module")
