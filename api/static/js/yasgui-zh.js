@@ -28,6 +28,7 @@
     "Close Tab": "关闭标签页",
     "Close other tabs": "关闭其他标签页",
     "Undo close Tab": "恢复关闭的标签页",
+    "Settings": "设置",
     "Open settings": "打开设置",
     "Close settings": "关闭设置",
     "Request method": "请求方法",
