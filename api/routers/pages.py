@@ -141,9 +141,7 @@ def _with_site_header(html: str) -> str:
         1,
     )
     html = html.replace("<body>", "<body>\n" + bar, 1)
-    return html.replace(
-        "</body>", '<script src="/static/js/swagger-zh.js"></script>\n</body>', 1
-    )
+    return html.replace("</body>", '<script src="/static/js/swagger-zh.js"></script>\n</body>', 1)
 
 
 def _inline_script_hashes(html: bytes) -> list[str]:
