@@ -120,12 +120,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         docs_url=None,  # served offline by api.routers.pages (local Swagger UI files)
         redoc_url=None,
         version=_version(),
-        summary="绩效目标表知识图谱 / performance target tables as a knowledge graph",
+        summary="绩效目标表知识图谱",
         description=(
-            "SPARQL 1.1 Protocol endpoint at `/sparql` over the graph of performance target "
-            "tables (绩效目标表): one named graph per table, the ontology in its own graph; "
-            "queries see the union of all graphs. Errors are JSON "
-            '`{"error": code, "detail": message}`.'
+            "[← 返回首页](/)\n\n"
+            "`/sparql` 是 SPARQL 1.1 协议端点，查询绩效目标表的知识图谱：每张表一个命名图，"
+            "本体在单独的图中；查询默认看到所有图的并集。出错时返回 JSON "
+            '`{"error": 代码, "detail": 说明}`。'
         ),
     )
     app.state.settings = settings

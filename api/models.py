@@ -149,4 +149,5 @@ class ExampleOut(BaseModel):
     title: str = Field(
         examples=["各表各类指标数量 — indicators per table (department, year) and category"]
     )
+    title_zh: str = Field(examples=["各表各类指标数量"], description="the title's Chinese part")
     query: str = Field(examples=["SELECT ?department ?year … WHERE { … }"])

@@ -19,6 +19,8 @@ from typing import Annotated, Any
 
 import typer
 
+from kg.i18n import band_name, error_prefix, tr
+
 DataDir = Annotated[
     Path | None,
     typer.Option("--data-dir", help="data directory (default: IKG_DATA_DIR or data/build)"),
@@ -56,13 +58,16 @@ def _err(message: str) -> None:
 @contextmanager
 def _errors() -> Iterator[None]:
     from .faiss_index import ModelMismatchError
-    from .index import StaleIndexError
+    from .index import AmbiguousIndicator, StaleIndexError
 
     try:
         yield
+    except AmbiguousIndicator as exc:  # the candidates, in the output language
+        _err(error_prefix() + exc.describe())
+        raise typer.Exit(2) from exc
     except (StaleIndexError, ModelMismatchError, ImportError, OSError, LookupError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        _err(f"error: {msg}")
+        _err(f"{error_prefix()}{msg}")
         raise typer.Exit(2) from exc
 
 
@@ -75,10 +80,16 @@ def _open(data_dir: Path | None, *, need_encoder: bool):  # type: ignore[no-unty
     try:
         settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
     except ValueError as exc:
-        _err(f"error: settings: {exc}")
+        _err(f"{error_prefix()}{tr('设置', 'settings')}: {exc}")
         raise typer.Exit(2) from exc
     if not settings.remote and not settings.store_path.exists():
-        _err(f"error: no graph store at {settings.store_path}; run `ikg build` first")
+        _err(
+            error_prefix()
+            + tr(
+                f"{settings.store_path} 没有图存储；请先运行 `ikg build`",
+                f"no graph store at {settings.store_path}; run `ikg build` first",
+            )
+        )
         raise typer.Exit(2)
 
     def progress(message: str, n: int, total: int) -> None:
@@ -91,7 +102,12 @@ def _open(data_dir: Path | None, *, need_encoder: bool):  # type: ignore[no-unty
             store, settings.data_dir, settings, need_encoder=need_encoder, progress=progress
         )
     if report is not None:
-        _err(f"embedding index rebuilt ({report.reason}): {report.summary()}")
+        _err(
+            tr(
+                f"已重建向量索引（{report.reason}）：{report.summary()}",
+                f"embedding index rebuilt ({report.reason}): {report.summary()}",
+            )
+        )
     return index
 
 
@@ -109,13 +125,14 @@ def _print_hits(hits: list[Any], fmt: HitFormat) -> None:
             sys.stdout.write(json.dumps(h.as_dict(), ensure_ascii=False) + "\n")
         return
     if not hits:
-        _err("no hits")
+        _err(tr("没有结果", "no hits"))
         return
+    target = tr("目标", "target")
     for n, h in enumerate(hits, start=1):
-        band = f" [{h.band}]" if h.band else ""
+        band = f" [{band_name(h.band)}]" if h.band else ""
         typer.echo(
-            f"{n:3d}. {h.score:.3f}{band}  {h.name}  〔{h.level1}/{h.level2}〕 目标 {h.target or '—'}  "
-            f"{h.department} {h.year or ''}  {h.source}"
+            f"{n:3d}. {h.score:.3f}{band}  {h.name}  〔{h.level1}/{h.level2}〕 {target} "
+            f"{h.target or '—'}  {h.department} {h.year or ''}  {h.source}"
         )
 
 
@@ -147,11 +164,30 @@ def similar(
     year: Year = None,
     level1: Level1 = None,
     level2: Level2 = None,
+    of_department: Annotated[
+        str | None,
+        typer.Option(
+            "--of-department",
+            help="when several indicators carry the name: the one of this department "
+            "(part of its name)",
+        ),
+    ] = None,
+    of_year: Annotated[
+        int | None,
+        typer.Option(
+            "--of-year", help="when several indicators carry the name: the one of this year"
+        ),
+    ] = None,
 ) -> None:
-    """Indicators similar to one indicator, each with its band (duplicate / review / related)."""
+    """Indicators similar to one indicator, each with its band (duplicate / review / related).
+
+    A name several indicators carry is refused with the list of them (department, year, table,
+    line, id): pick one with --of-department / --of-year or give its id.
+    """
     index = _open(data_dir, need_encoder=False)
+    within = _filters(of_department, of_year, None, None)
     with _errors():
-        hits = index.similar(indicator, k, _filters(department, year, level1, level2))
+        hits = index.similar(indicator, k, _filters(department, year, level1, level2), within)
     _print_hits(hits, format)
 
 
@@ -224,27 +260,40 @@ def duplicates(
 
 
 def _print_report(report: Any) -> None:
-    cal = "" if report.calibrated else " (uncalibrated model: thresholds are defaults)"
-    typer.echo(
-        f"bands: duplicate ≥ {report.bands[0]:.3f}, review ≥ {report.bands[1]:.3f}, "
-        f"related ≥ {report.bands[2]:.3f}"
+    cal = (
+        ""
+        if report.calibrated
+        else tr("（模型未校准：阈值为默认值）", " (uncalibrated model: thresholds are defaults)")
     )
+    b = report.bands
     typer.echo(
-        f"threshold {report.threshold:.3f}, model {report.model_id}{cal}; "
-        + (
-            f"{len(report.pairs)} pair(s), "
-            if report.listed_per_indicator is None
-            else f"{report.pairs_total} pair(s) ({len(report.pairs)} listed: an indicator's best "
-            f"{report.listed_per_indicator}), "
+        tr(
+            f"分档：疑似重复 ≥ {b[0]:.3f}，需复核 ≥ {b[1]:.3f}，相关 ≥ {b[2]:.3f}",
+            f"bands: duplicate ≥ {b[0]:.3f}, review ≥ {b[1]:.3f}, related ≥ {b[2]:.3f}",
         )
-        + f"{len(report.clusters)} cluster(s), "
-        f"{report.departments} department(s)"
+    )
+    if report.listed_per_indicator is None:
+        pairs = tr(f"{len(report.pairs)} 对", f"{len(report.pairs)} pair(s)")
+    else:
+        pairs = tr(
+            f"{report.pairs_total} 对（列出 {len(report.pairs)} 对：每条指标最相似的 "
+            f"{report.listed_per_indicator} 对）",
+            f"{report.pairs_total} pair(s) ({len(report.pairs)} listed: an indicator's best "
+            f"{report.listed_per_indicator})",
+        )
+    typer.echo(
+        tr(
+            f"阈值 {report.threshold:.3f}，模型 {report.model_id}{cal}；{pairs}，"
+            f"{len(report.clusters)} 组，涉及 {report.departments} 个部门",
+            f"threshold {report.threshold:.3f}, model {report.model_id}{cal}; {pairs}, "
+            f"{len(report.clusters)} cluster(s), {report.departments} department(s)",
+        )
     )
     sections = [
-        ("同表重复 within-table", lambda c: c.scopes == {"within-table"}),
-        ("跨部门 across departments", lambda c: "across-departments" in c.scopes),
+        (tr("同表重复", "within a table"), lambda c: c.scopes == {"within-table"}),
+        (tr("跨部门", "across departments"), lambda c: "across-departments" in c.scopes),
         (
-            "同部门跨表/年度 across tables",
+            tr("同部门跨表/年度", "across tables of one department"),
             lambda c: (
                 c.scopes == {"across-tables"}
                 or (
@@ -260,17 +309,25 @@ def _print_report(report: Any) -> None:
         chosen = [c for c in report.clusters if c.id not in shown and pick(c)]
         if not chosen:
             continue
-        typer.echo(f"\n== {title}: {len(chosen)} cluster(s) ==")
+        typer.echo(
+            tr(f"\n== {title}：{len(chosen)} 组 ==", f"\n== {title}: {len(chosen)} cluster(s) ==")
+        )
         for c in chosen:
             shown.add(c.id)
             typer.echo(
-                f"\n[{c.id}] {c.label} — {len(c.members)} indicators, "
-                f"min pairwise similarity {c.min_similarity:.3f}"
+                tr(
+                    f"\n[{c.id}] {band_name(c.label)} — {len(c.members)} 条指标，"
+                    f"两两最低相似度 {c.min_similarity:.3f}",
+                    f"\n[{c.id}] {c.label} — {len(c.members)} indicators, "
+                    f"min pairwise similarity {c.min_similarity:.3f}",
+                )
             )
             for m in c.members:
                 typer.echo(
                     f"    · {m.name}  ({m.department} {m.year or ''}, {m.source_file}:{m.source_line})"
                 )
             for p in sorted(c.pairs, key=lambda p: -p.score.score):
-                typer.echo(f"    {p.score.score:.3f} [{p.score.band}] {p.a.name} ⇄ {p.b.name}")
-                typer.echo(f"          {'; '.join(p.reasons)}")
+                typer.echo(
+                    f"    {p.score.score:.3f} [{band_name(p.score.band)}] {p.a.name} ⇄ {p.b.name}"
+                )
+                typer.echo(f"          {tr('；', '; ').join(p.reasons)}")

@@ -26,6 +26,8 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from kg.i18n import form_name, tr
+
 from ._optional import require
 from .index import IndicatorIndex, Progress, score_fields
 from .scoring import PairScore
@@ -67,43 +69,55 @@ def scope_of(a: IndicatorText, b: IndicatorText) -> Scope:
 
 
 def explain(a: IndicatorText, b: IndicatorText, ps: PairScore) -> list[str]:
-    """Human-readable reasons, in Chinese and English, for a reviewer."""
+    """Human-readable reasons for a reviewer, in the output language (Chinese unless the
+    command line was asked for English: kg.i18n)."""
     out: list[str] = []
     ra, rb = ps.residues
     if ps.sibling:
-        out.append(f"不同对象 different objects: {'、'.join(ra)} / {'、'.join(rb)}")
+        ja, jb = "、".join(ra), "、".join(rb)
+        out.append(tr(f"不同对象：{ja} / {jb}", f"different objects: {ja} / {jb}"))
     elif ra and rb:
-        out.append(f"各有不同内容 each adds words: {'、'.join(ra)} / {'、'.join(rb)}")
+        ja, jb = "、".join(ra), "、".join(rb)
+        out.append(tr(f"各有不同内容：{ja} / {jb}", f"each adds words: {ja} / {jb}"))
     elif ra or rb:
-        out.append(f"一方仅多限定 one name only adds: {'、'.join(ra or rb)}")
+        j = "、".join(ra or rb)
+        out.append(tr(f"一方仅多限定：{j}", f"one name only adds: {j}"))
     if ps.shared:
-        out.append("共同词 shared terms: " + "、".join(ps.shared[:5]))
+        j = "、".join(ps.shared[:5])
+        out.append(tr(f"共同词：{j}", f"shared terms: {j}"))
     if a.unit and b.unit:
         out.append(
-            f"同单位 same unit {a.unit}"
+            tr(f"同单位 {a.unit}", f"same unit {a.unit}")
             if a.unit == b.unit
-            else f"单位不同 units differ {a.unit}/{b.unit}"
+            else tr(f"单位不同 {a.unit}/{b.unit}", f"units differ {a.unit}/{b.unit}")
         )
     if a.form and b.form:
+        fa, fb = form_name(a.form), form_name(b.form)
         out.append(
-            f"同目标形式 same target form {a.form}"
+            tr(f"同目标形式 {fa}", f"same target form {fa}")
             if a.form == b.form
-            else f"目标形式不同 target forms differ {a.form}/{b.form}"
+            else tr(f"目标形式不同 {fa}/{fb}", f"target forms differ {fa}/{fb}")
         )
     if a.level2 and b.level2:
         out.append(
-            f"同二级指标 same level-2 {a.level2}"
+            tr(f"同二级指标 {a.level2}", f"same level-2 {a.level2}")
             if a.level2 == b.level2
-            else f"二级指标不同 level-2 differ {a.level2}/{b.level2}"
+            else tr(f"二级指标不同 {a.level2}/{b.level2}", f"level-2 differ {a.level2}/{b.level2}")
         )
     if ps.signals.get("value") == 0.0:
-        out.append(f"目标值不同 target values differ {a.target}/{b.target}")
+        out.append(
+            tr(f"目标值不同 {a.target}/{b.target}", f"target values differ {a.target}/{b.target}")
+        )
     ma, mb = a.measure, b.measure
     if ma and mb and ma != mb:
-        out.append(f"度量不同 measures differ {ma}/{mb}")
+        out.append(tr(f"度量不同 {ma}/{mb}", f"measures differ {ma}/{mb}"))
     if ps.dense is not None:
         out.append(
-            f"dense {ps.dense:.2f} (rescaled {ps.dense_rescaled:.2f}), lexical {ps.lexical:.2f}"
+            tr(
+                f"语义相似度 {ps.dense:.2f}（换算后 {ps.dense_rescaled:.2f}），"
+                f"字面相似度 {ps.lexical:.2f}",
+                f"dense {ps.dense:.2f} (rescaled {ps.dense_rescaled:.2f}), lexical {ps.lexical:.2f}",
+            )
         )
     return out
 
@@ -244,7 +258,7 @@ def find_duplicates(
     # scored in batches: only what passes stays in memory, as arrays (millions of candidates
     # at scale); the scores themselves are kept while few enough pass
     if progress:
-        progress("候选对 (candidate pairs)", len(cands), len(cands))
+        progress(tr("候选对", "candidate pairs"), len(cands), len(cands))
     listing_all = list_per_indicator is None
     kept: dict[tuple[int, int], PairScore] = {}
     ii: list[Any] = []
@@ -265,7 +279,7 @@ def find_duplicates(
                 listing_all = False
                 kept.clear()
         if progress:
-            progress("比较候选对 (scoring pairs)", start + len(chunk), len(cands))
+            progress(tr("比较候选对", "scoring pairs"), start + len(chunk), len(cands))
     del cands
     pi = np.concatenate(ii) if ii else np.zeros(0, dtype=np.int64)
     pj = np.concatenate(jj) if jj else np.zeros(0, dtype=np.int64)

@@ -68,6 +68,60 @@ class StaleIndexError(RuntimeError):
     """The saved index does not describe the graph store any more."""
 
 
+#: indicator URIs start with this; a reference may leave it out ("2022-…/indicator/…")
+DATA_NS = "https://w3id.org/indicator-kg/data/"
+
+
+def short_id(uri: str) -> str:
+    """An indicator's URI without the data namespace: what ``ikg similar`` accepts."""
+    return uri[len(DATA_NS) :] if uri.startswith(DATA_NS) else uri
+
+
+class AmbiguousIndicator(LookupError):
+    """A name that several indicators carry; ``candidates`` are they (department, year …)."""
+
+    def __init__(self, ref: str, candidates: list[IndicatorText]) -> None:
+        self.ref = ref
+        self.candidates = candidates
+        super().__init__(self.describe())
+
+    def describe(self, limit: int = 20) -> str:
+        """The candidates, one per line, and how to pick one (in the output language)."""
+        from kg.i18n import tr
+
+        n = len(self.candidates)
+        lines = [
+            tr(
+                f"“{self.ref}”对应 {n} 条指标，请指定其中一条：",
+                f"{self.ref!r} matches {n} indicators; pick one:",
+            )
+        ]
+        for k, it in enumerate(self.candidates[:limit], start=1):
+            year = it.year or "?"
+            table = it.table_title or short_id(it.table)
+            where = f"{it.source_file}:{it.source_line}" if it.source_line else it.source_file
+            lines.append(
+                tr(
+                    f"  {k}. {it.name} — {it.department} {year} 年《{table}》第 {it.source_line} 行"
+                    f"（{where}）",
+                    f"  {k}. {it.name} — {it.department}, {year}, table {table!r}, "
+                    f"line {it.source_line} ({where})",
+                )
+            )
+            lines.append(tr(f"     指标 ID：{short_id(it.id)}", f"     id: {short_id(it.id)}"))
+        if n > limit:
+            lines.append(tr(f"  …另有 {n - limit} 条", f"  … and {n - limit} more"))
+        lines.append(
+            tr(
+                "用 --of-department 部门（名称的一部分）和/或 --of-year 年度选定一条，"
+                "或直接给出指标 ID。",
+                "Narrow it with --of-department DEPARTMENT (part of its name) and/or "
+                "--of-year YEAR, or give the indicator's id.",
+            )
+        )
+        return "\n".join(lines)
+
+
 def index_dir(data_dir: Path) -> Path:
     return data_dir / INDEX_DIR
 
@@ -300,14 +354,17 @@ class IndicatorIndex:
                 break
         return out
 
-    def resolve(self, ref: str) -> list[IndicatorText]:
-        """An indicator by URI, exact name, or unique part of a name."""
-        if ref in self.by_id:
-            return [self.items[self.by_id[ref]]]
-        exact = [it for it in self.items if it.name == ref]
+    def resolve(self, ref: str, within: Filters | None = None) -> list[IndicatorText]:
+        """An indicator by URI (with or without the data namespace), exact name, or unique
+        part of a name; ``within`` narrows the names to a department, year …"""
+        for uri in (ref, DATA_NS + ref):
+            if uri in self.by_id:
+                return [self.items[self.by_id[uri]]]
+        pool = self.items if within is None else [it for it in self.items if within(it)]
+        exact = [it for it in pool if it.name == ref]
         if exact:
             return exact
-        return [it for it in self.items if ref in it.name]
+        return [it for it in pool if ref in it.name]
 
     def pair(self, i: int, j: int) -> PairScore:
         return self.pairs([(i, j)])[0]
@@ -394,14 +451,29 @@ class IndicatorIndex:
         ctx = None if a.name == b.name else (a.department, b.department)
         return (*score_fields(a), *score_fields(b), ctx, dense, tfidf)
 
-    def similar(self, ref: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """Indicators like ``ref`` (URI or name), scored as pairs (hybrid + structure)."""
-        found = self.resolve(ref)
+    def similar(
+        self,
+        ref: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        within: Filters | None = None,
+    ) -> list[Hit]:
+        """Indicators like ``ref`` (URI or name), scored as pairs (hybrid + structure).
+
+        ``filters`` narrow the hits; ``within`` picks ``ref`` among the indicators of that
+        name (its own department, year). A name several indicators carry raises
+        :class:`AmbiguousIndicator`, which lists them.
+        """
+        from kg.i18n import tr
+
+        found = self.resolve(ref, within)
         if not found:
-            raise KeyError(f"no indicator {ref!r} in the index")
+            where = tr("（在所选部门/年度中）", " (in that department/year)") if within else ""
+            raise KeyError(
+                tr(f"索引中没有指标“{ref}”{where}", f"no indicator {ref!r} in the index{where}")
+            )
         if len(found) > 1:
-            names = "; ".join(f"{it.name} <{it.id}>" for it in found[:10])
-            raise LookupError(f"{ref!r} matches {len(found)} indicators: {names}")
+            raise AmbiguousIndicator(ref, found)
         i = self.by_id[found[0].id]
         cands = self.candidates_for(i, max(50, 4 * k))
         keep = [j for j in cands if filters is None or filters(self.items[j])]
@@ -581,10 +653,15 @@ class IndexReport:
     links: int = 0
 
     def summary(self) -> str:
-        return (
+        from kg.i18n import tr
+
+        return tr(
+            f"向量索引 {self.path}：指标 {self.count} 条，{self.kind}，模型 {self.model_id}，"
+            f"新编码 {self.encoded} 条（{self.reason}）"
+            + (f"，写入图中的相似关系 {self.links} 条" if self.links else ""),
             f"embedding index {self.path}: {self.count} indicator(s), {self.kind}, "
             f"model {self.model_id}, {self.encoded} newly encoded ({self.reason})"
-            + (f", {self.links} similarity link(s) written to the graph" if self.links else "")
+            + (f", {self.links} similarity link(s) written to the graph" if self.links else ""),
         )
 
 
@@ -599,13 +676,30 @@ def make_encoder(settings: Any = None, data_dir: Path | None = None) -> Encoder:
     return enc
 
 
+def _no_index() -> str:  # a message, in the output language
+    from kg.i18n import tr
+
+    return tr("尚无索引", "no index yet")
+
+
+def _up_to_date() -> str:
+    from kg.i18n import tr
+
+    return tr("已是最新", "up to date")
+
+
 def _stale_reason(
     config: dict[str, Any], items: Sequence[IndicatorText], model_id: str
 ) -> str | None:
     meta = config.get("meta", {})
     recipe = meta.get("recipe", DEFAULT_RECIPE)
+    from kg.i18n import tr
+
     if config.get("model_id") != model_id:
-        return f"built with model {config.get('model_id')!r}, the setting now says {model_id!r}"
+        return tr(
+            f"索引用模型 {config.get('model_id')!r} 建成，设置现为 {model_id!r}",
+            f"built with model {config.get('model_id')!r}, the setting now says {model_id!r}",
+        )
     if meta.get("fingerprint") == fingerprint(items, model_id, recipe):
         return None
     old: dict[str, str] = meta.get("text_hashes", {})
@@ -613,9 +707,10 @@ def _stale_reason(
     added = len(new.keys() - old.keys())
     removed = len(old.keys() - new.keys())
     changed = sum(1 for k in new.keys() & old.keys() if new[k] != old[k])
-    return (
+    return tr(
+        f"建索引后图已改变：新增指标 {added} 条，删除 {removed} 条，改名 {changed} 条",
         f"the graph changed since the index was built: {added} indicator(s) added, "
-        f"{removed} removed, {changed} renamed"
+        f"{removed} removed, {changed} renamed",
     )
 
 
@@ -645,7 +740,7 @@ def open_index(
         if encoder is None and (need_encoder or config is None or built_with != wanted):
             encoder = make_encoder(settings, data_dir)
         model_id = encoder.model_id if encoder is not None else (config or {}).get("model_id", "")
-        reason = "no index yet" if config is None else _stale_reason(config, items, model_id)
+        reason = _no_index() if config is None else _stale_reason(config, items, model_id)
         if reason is not None:
             break
         assert config is not None
@@ -725,7 +820,7 @@ def index_for_store(
     path = index_dir(data_dir)
     enc = encoder or make_encoder(settings, data_dir)
     fi: FaissIndex | None = None
-    reason: str | None = "no index yet"
+    reason: str | None = _no_index()
     for attempt in range(3):
         try:
             config = FaissIndex.read_config(path)
@@ -742,9 +837,9 @@ def index_for_store(
                 raise
     if fi is not None:
         index = _from_saved(items, fi, enc)
-        report = IndexReport(path, enc.model_id, len(items), fi.kind, 0, False, "up to date")
+        report = IndexReport(path, enc.model_id, len(items), fi.kind, 0, False, _up_to_date())
     else:
-        index, report = _rebuild(items, enc, path, settings, reason or "no index", progress)
+        index, report = _rebuild(items, enc, path, settings, reason or _no_index(), progress)
     if write_links:
         from .links import write_links as _write
 

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import IkgError, ValidationFailed
+from .i18n import Lang, error_prefix, set_lang, tr, warning_prefix
 from .remote import RemoteStoreError, RemoteUnsupported
 from .settings import Settings, get_settings
 from .sparql_guard import Limits as SparqlLimits
@@ -34,6 +35,30 @@ app = typer.Typer(
 )
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 out = Console(soft_wrap=True)
+
+
+@app.callback()
+def _main(
+    lang: Annotated[
+        Lang,
+        typer.Option(
+            "--lang",
+            help="language of the text output: zh (default) or en; JSON keys are English "
+            "either way (ikg --lang en COMMAND …)",
+        ),
+    ] = Lang.zh,
+) -> None:
+    set_lang(lang)
+
+
+def _error(message: str) -> str:
+    """``错误：message`` (``error: message`` with --lang en), red prefix for rich."""
+    return f"[red]{error_prefix()}[/red]{message}"
+
+
+def _warning(message: str) -> str:
+    return f"[yellow]{warning_prefix()}[/yellow]{message}"
+
 
 DataDir = Annotated[
     Path | None,
@@ -85,7 +110,7 @@ def _settings(
     try:
         return get_settings(**{k: v for k, v in overrides.items() if v})
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        err.print(f"[red]error:[/red] settings: {exc}")
+        err.print(_error(f"{tr('设置', 'settings')}: {exc}"), highlight=False)
         raise typer.Exit(2) from exc
 
 
@@ -95,18 +120,19 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except ValidationFailed as exc:
-        err.print(f"[red]error:[/red] {exc.file}: the graph does not conform to the SHACL shapes")
+        conform = tr("图不符合 SHACL 约束", "the graph does not conform to the SHACL shapes")
+        err.print(_error(f"{exc.file}: {conform}"), highlight=False)
         err.print(exc.report, markup=False, highlight=False)
         raise typer.Exit(2) from exc
     except IkgError as exc:
-        err.print("[red]error:[/red] ", end="")
+        err.print(_error(""), end="")
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from exc
     except FileNotFoundError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(_error(str(exc)), highlight=False)
         raise typer.Exit(2) from exc
     except RemoteStoreError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(_error(str(exc)), highlight=False)
         raise typer.Exit(3) from exc
 
 
@@ -303,12 +329,20 @@ def build(
         )
     for w in report.warnings:
         err.print(
-            f"[yellow]warning:[/yellow] {w.source.file}:{w.source.line}: {w.message}: {w.text}",
+            _warning(f"{w.source.file}:{w.source.line}: {w.message}: {w.text}"),
             highlight=False,
         )
-    libs = f" and {len(report.libraries)} indicator library(ies)" if report.libraries else ""
+    n_tables, n_libs, target = len(report.tables), len(report.libraries), settings.store_target
     err.print(
-        f"built {len(report.tables)} table(s){libs} into {settings.store_target}", highlight=False
+        tr(
+            f"已将 {n_tables} 张表"
+            + (f"和 {n_libs} 个指标库" if n_libs else "")
+            + f"载入 {target}",
+            f"built {n_tables} table(s)"
+            + (f" and {n_libs} indicator library(ies)" if n_libs else "")
+            + f" into {target}",
+        ),
+        highlight=False,
     )
 
 
@@ -317,7 +351,13 @@ def _index_after_build(settings: Settings, progress: Any) -> None:
     try:
         from embeddings import index_for_store
     except ImportError as exc:  # pragma: no cover - only without the embeddings extra
-        err.print(f"note: embedding index not built ({exc}); install indicator-kg[embeddings]")
+        err.print(
+            tr(
+                f"注意：未建向量索引（{exc}）；请安装 indicator-kg[embeddings]",
+                f"note: embedding index not built ({exc}); install indicator-kg[embeddings]",
+            ),
+            markup=False,
+        )
         _link_library(settings)
         return
     try:
@@ -325,7 +365,10 @@ def _index_after_build(settings: Settings, progress: Any) -> None:
             settings.store_target, settings.data_dir, settings, progress=progress
         )
     except ImportError as exc:
-        err.print(f"note: embedding index not built: {exc}", markup=False)
+        err.print(
+            tr(f"注意：未建向量索引：{exc}", f"note: embedding index not built: {exc}"),
+            markup=False,
+        )
         _link_library(settings)
         return
     err.print(report.summary(), markup=False, highlight=False)
@@ -391,10 +434,10 @@ def query(
         with _errors():
             result = graph_store.query(text, **kwargs)
     except SyntaxError as exc:
-        err.print(f"[red]error:[/red] malformed SPARQL: {exc}", highlight=False)
+        err.print(_error(f"{tr('SPARQL 语法错误', 'malformed SPARQL')}: {exc}"), highlight=False)
         raise typer.Exit(2) from exc
     except RemoteUnsupported as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(_error(str(exc)), highlight=False)
         raise typer.Exit(2) from exc
     if isinstance(result, (bool, ox.QueryBoolean)):
         print("true" if result else "false")
@@ -410,7 +453,7 @@ def query(
             table.add_row(*[_cell(sol[v]) for v in names])
             n += 1
         out.print(table)
-        err.print(f"{n} row(s)")
+        err.print(tr(f"共 {n} 行", f"{n} row(s)"))
         return
     fmt = ox.QueryResultsFormat.CSV if format is QueryFormat.csv else ox.QueryResultsFormat.JSON
     sys.stdout.write(result.serialize(format=fmt).decode("utf-8"))
@@ -435,16 +478,32 @@ def validate_cmd(
     for g in graphs:
         ok, text = conforms(graph_store.graph(g) + organisations)
         if ok:
-            err.print(f"ok   {g}", highlight=False)
+            err.print(f"{tr('通过', 'ok  ')} {g}", highlight=False)
         else:
             bad += 1
-            err.print(f"FAIL {g}\n{text}", highlight=False)
-    err.print(f"{len(graphs) - bad}/{len(graphs)} table graph(s) conform", highlight=False)
+            err.print(f"{tr('不通过', 'FAIL')} {g}\n{text}", highlight=False)
+    good = len(graphs) - bad
+    err.print(
+        tr(
+            f"{good}/{len(graphs)} 个表图符合约束",
+            f"{good}/{len(graphs)} table graph(s) conform",
+        ),
+        highlight=False,
+    )
     _, dangling = graph_store.select(DANGLING_LINKS)
     for graph, link, indicator in dangling[:20]:
-        err.print(f"FAIL {graph}: {link} 指向不存在的指标 {indicator}", highlight=False)
+        err.print(
+            tr(
+                f"不通过 {graph}: {link} 指向不存在的指标 {indicator}",
+                f"FAIL {graph}: {link} points to a missing indicator {indicator}",
+            ),
+            highlight=False,
+        )
     err.print(
-        f"{len(dangling)} link(s) to missing indicators (similarity, library links)",
+        tr(
+            f"{len(dangling)} 条链接指向不存在的指标（相似关系、指标库链接）",
+            f"{len(dangling)} link(s) to missing indicators (similarity, library links)",
+        ),
         highlight=False,
     )
     if bad or dangling:
@@ -458,6 +517,29 @@ SELECT ?l1 ?l2 (COUNT(?i) AS ?n) WHERE {
   ?c2 skos:prefLabel ?l2 . FILTER(lang(?l2) = "zh")
 } GROUP BY ?l1 ?l2 ORDER BY ?l1 ?l2
 """
+
+
+#: ikg stats: the text output's labels (the JSON keys stay as they are)
+STATS_LABELS = {
+    "tables": ("绩效目标表", "tables"),
+    "departments": ("部门", "departments"),
+    "fiscal_years": ("预算年度", "fiscal_years"),
+    "units": ("预算单位", "units"),
+    "tasks": ("任务", "tasks"),
+    "goals": ("绩效目标", "goals"),
+    "indicators": ("指标", "indicators"),
+    "not_applicable_categories": ("不适用的指标类别", "not_applicable_categories"),
+    "libraries": ("指标库", "libraries"),
+    "library_indicators": ("指标库指标", "library_indicators"),
+    "indicators_linked_to_library": ("关联到指标库的指标", "indicators_linked_to_library"),
+    "triples": ("三元组", "triples"),
+}
+STATS_HEADER = (("一级指标", "level 1"), ("二级指标", "level 2"), ("指标数", "indicators"))
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (CJK characters take two)."""
+    return sum(2 if ord(c) > 0x2E80 else 1 for c in text)
 
 
 @app.command()
@@ -499,8 +581,9 @@ def stats(
         return
     for key, value in summary.items():
         if key != "indicators_by_category":
-            out.print(f"{key:28} {value}")
-    table = Table("一级指标", "二级指标", "指标数")
+            label = tr(*STATS_LABELS[key]) if key in STATS_LABELS else key
+            out.print(f"{label}{' ' * max(1, 28 - _width(label))}{value}")
+    table = Table(*(tr(*h) for h in STATS_HEADER))
     for r in summary["indicators_by_category"]:
         table.add_row(r["level1"], r["level2"], str(r["count"]))
     out.print(table)
@@ -539,7 +622,15 @@ def serve(
         overrides["port"] = port
     if in_memory:
         if in_memory not in ("auto", "yes", "no"):
-            err.print(f"[red]error:[/red] --in-memory takes auto, yes or no (got {in_memory!r})")
+            err.print(
+                _error(
+                    tr(
+                        f"--in-memory 只能是 auto、yes 或 no（收到 {in_memory!r}）",
+                        f"--in-memory takes auto, yes or no (got {in_memory!r})",
+                    )
+                ),
+                highlight=False,
+            )
             raise typer.Exit(2)
         overrides["store_in_memory"] = in_memory
     if overrides:
@@ -550,16 +641,28 @@ def serve(
         try:
             RemoteStore(settings.store_url or "", timeout_s=5).ping()
         except RemoteStoreError as exc:  # serve anyway: the API answers 503 until it is back
-            err.print(f"[yellow]warning:[/yellow] {exc}", highlight=False)
+            err.print(_warning(str(exc)), highlight=False)
     elif not settings.store_path.exists():
         err.print(
-            f"[red]error:[/red] no graph store at {settings.store_path}; run `ikg build` first"
+            _error(
+                tr(
+                    f"{settings.store_path} 没有图存储；请先运行 `ikg build`",
+                    f"no graph store at {settings.store_path}; run `ikg build` first",
+                )
+            ),
+            highlight=False,
         )
         raise typer.Exit(2)
     if workers > 1 and settings.sparql_allow_update and not settings.remote:
         err.print(
-            "[red]error:[/red] --workers > 1 with IKG_SPARQL_ALLOW_UPDATE needs the Oxigraph "
-            "server store (the embedded store has one writer)"
+            _error(
+                tr(
+                    "--workers > 1 且设置了 IKG_SPARQL_ALLOW_UPDATE 时须用 Oxigraph 服务器存储"
+                    "（内嵌存储只允许一个写入者）",
+                    "--workers > 1 with IKG_SPARQL_ALLOW_UPDATE needs the Oxigraph "
+                    "server store (the embedded store has one writer)",
+                )
+            )
         )
         raise typer.Exit(2)
     run(settings, workers=workers)

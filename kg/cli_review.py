@@ -16,6 +16,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .i18n import error_prefix, tr
+
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -67,7 +69,10 @@ def review(
     missing = [p for p in files if not p.exists()]
     if missing:
         err.print(
-            f"[red]error:[/red] no such file: {', '.join(map(str, missing))}", highlight=False
+            f"[red]{error_prefix()}[/red]"
+            + tr("没有这个文件：", "no such file: ")
+            + ", ".join(map(str, missing)),
+            highlight=False,
         )
         raise typer.Exit(2)
     if reader is not None:
@@ -75,46 +80,68 @@ def review(
 
         if reader not in readers():
             err.print(
-                f"[red]error:[/red] unknown reader {reader!r}; available: {', '.join(readers())}",
+                f"[red]{error_prefix()}[/red]"
+                + tr(
+                    f"没有读取器 {reader!r}；可用：{'、'.join(readers())}",
+                    f"unknown reader {reader!r}; available: {', '.join(readers())}",
+                ),
                 highlight=False,
             )
             raise typer.Exit(2)
     try:
         found = classify_sources(files, reader)
     except SourceError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]{error_prefix()}[/red]{exc}", highlight=False)
         raise typer.Exit(2) from exc
     for lib in found.libraries:  # a library is not a table: not reviewed, not a parse error
-        err.print(f"note: 识别为指标库，未作为绩效目标表审核: {lib}", markup=False)
+        err.print(
+            tr(
+                f"注意：识别为指标库，未作为绩效目标表审核：{lib}",
+                f"note: an indicator library, not reviewed as a table: {lib}",
+            ),
+            markup=False,
+        )
     paths = found.tables
     if not paths:
         err.print(
-            f"[red]error:[/red] 没有可审核的绩效目标表（{len(found.libraries)} 个文件识别为指标库）",
+            f"[red]{error_prefix()}[/red]"
+            + tr(
+                f"没有可审核的绩效目标表（{len(found.libraries)} 个文件识别为指标库）",
+                f"no table to review ({len(found.libraries)} file(s) are indicator libraries)",
+            ),
             highlight=False,
         )
         raise typer.Exit(2)
     if against is not None and not store_path(against).is_dir():
         err.print(
-            f"[red]error:[/red] --against {against}: no graph store there; run "
-            f"`ikg build --data-dir {against}` first",
+            f"[red]{error_prefix()}[/red]"
+            + tr(
+                f"--against {against}：那里没有图存储；请先运行 `ikg build --data-dir {against}`",
+                f"--against {against}: no graph store there; run "
+                f"`ikg build --data-dir {against}` first",
+            ),
             highlight=False,
         )
         raise typer.Exit(2)
     try:
         report = review_files(paths, against, reader=reader)
     except OSError as exc:  # the store vanished or is not one
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]{error_prefix()}[/red]{exc}", highlight=False)
         raise typer.Exit(2) from exc
     text = render(report, format.value)
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        err.print(f"wrote {output}", highlight=False)
+        err.print(tr(f"已写入 {output}", f"wrote {output}"), highlight=False)
     s = report.summary.by_severity
     err.print(
-        f"{len(report.files)} file(s): {s['error']} error(s), {s['warning']} warning(s), "
-        f"{s['note']} note(s)",
+        tr(
+            f"{len(report.files)} 个文件：错误 {s['error']} 条，警告 {s['warning']} 条，"
+            f"提示 {s['note']} 条",
+            f"{len(report.files)} file(s): {s['error']} error(s), {s['warning']} warning(s), "
+            f"{s['note']} note(s)",
+        ),
         highlight=False,
     )
     if report.has_errors:

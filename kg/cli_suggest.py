@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from .i18n import error_prefix, tr
+
 
 class SuggestFormat(StrEnum):
     text = "text"
@@ -45,10 +47,16 @@ def suggest(
     try:
         settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
     except ValueError as exc:
-        _err(f"error: settings: {exc}")
+        _err(f"{error_prefix()}{tr('设置', 'settings')}: {exc}")
         raise typer.Exit(2) from exc
     if not settings.remote and not (settings.store_path / "CURRENT").is_file():
-        _err(f"error: no graph store at {settings.store_path}; run `ikg build` first")
+        _err(
+            error_prefix()
+            + tr(
+                f"{settings.store_path} 没有图存储；请先运行 `ikg build`",
+                f"no graph store at {settings.store_path}; run `ikg build` first",
+            )
+        )
         raise typer.Exit(2)
     try:
         res = run(
@@ -60,14 +68,14 @@ def suggest(
             settings=settings,
         )
     except (StaleIndexError, ModelMismatchError, ImportError, OSError) as exc:
-        _err(f"error: {exc}")
+        _err(f"{error_prefix()}{exc}")
         raise typer.Exit(2) from exc
     if fmt is SuggestFormat.jsonl:
         for s in res.suggestions:
             sys.stdout.write(s.model_dump_json() + "\n")
         return
     if not res.suggestions:
-        _err("没有可建议的指标 (no suggestions)")
+        _err(tr("没有可建议的指标", "no suggestions"))
         return
     typer.echo(f"任务：{res.task}（{res.indicators_indexed} 个指标中检索，模型 {res.model}）")
     for n, s in enumerate(res.suggestions, start=1):

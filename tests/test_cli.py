@@ -94,7 +94,7 @@ def test_build_query_stats_validate(tmp_path, seed_path):
     assert by[("产出指标", "数量指标")] == 51
     result = invoke("validate", "--data-dir", str(data))
     assert result.exit_code == 0, result.output
-    assert "1/1 table graph(s) conform" in result.output
+    assert "1/1 个表图符合约束" in result.output
 
 
 def test_rebuild_replaces_instead_of_duplicating(tmp_path, seed_path):
@@ -111,7 +111,7 @@ def test_malformed_query_is_an_error(tmp_path, seed_path):
     invoke("build", str(seed_path), "--data-dir", str(data))
     result = invoke("query", "SELECT ?x WHERE { ?x ", "--data-dir", str(data))
     assert result.exit_code == 2
-    assert "malformed SPARQL" in result.output
+    assert "SPARQL 语法错误" in result.output
 
 
 # -- bad input: non-zero exit, a message naming file and line, the store untouched --
@@ -208,7 +208,7 @@ def test_serve_in_memory_option(tmp_path, seed_path, monkeypatch):
     assert invoke("serve", "--data-dir", str(tmp_path)).exit_code == 0
     assert seen[-1].store_in_memory == "auto"
     result = invoke("serve", "--data-dir", str(tmp_path), "--in-memory", "always")
-    assert result.exit_code == 2 and "auto, yes or no" in result.output
+    assert result.exit_code == 2 and "只能是 auto、yes 或 no" in result.output
     assert len(seen) == 2
 
 

@@ -64,7 +64,7 @@ def test_index_for_store_builds_then_costs_nothing(built) -> None:
     assert report.rebuilt and report.count == 166 and report.encoded == 166
     assert report.model_id.startswith("use-multilingual-v3")
     again = index_for_store(data / "store", data, None)
-    assert not again.rebuilt and again.encoded == 0 and again.reason == "up to date"
+    assert not again.rebuilt and again.encoded == 0 and again.reason == "已是最新"
     info = describe(data)
     assert info["model_id"] == report.model_id and info["count"] == 166
     assert info["normalised"] is True and info["kind"] == "flat"
@@ -177,7 +177,7 @@ def test_siblings_of_one_population_are_not_duplicates(index, a: str, b: str, wo
     pair = [p for p in report.pairs if {p.a.name, p.b.name} == {a, b}]
     assert all(p.label != "suspected duplicate" for p in pair)
     for p in pair:  # the reason names the two objects
-        assert any(r.startswith("不同对象 different objects:") and words[1] in r for r in p.reasons)
+        assert any(r.startswith("不同对象：") and words[1] in r for r in p.reasons)
 
 
 def test_search_finds_by_meaning_and_words(index) -> None:
@@ -302,7 +302,7 @@ def test_ikg_build_brings_the_index_in_step(tmp_path, monkeypatch) -> None:
     runner = CliRunner()
     r = runner.invoke(ikg, ["build", str(SEED), "--data-dir", str(tmp_path)])
     assert r.exit_code == 0, r.output
-    assert "embedding index" in r.output and "166 indicator(s)" in r.output
+    assert "向量索引" in r.output and "指标 166 条" in r.output
     config = FaissIndex.read_config(tmp_path / "embeddings" / "index")
     assert config["count"] == 166 and config["model_id"].startswith("hash")
     r = runner.invoke(
@@ -322,7 +322,7 @@ def test_ikg_build_brings_the_index_in_step(tmp_path, monkeypatch) -> None:
     assert json.loads(r.stdout)["name"] == "市转企业离休干部慰问金发放覆盖率"
     # building the same table again encodes nothing new
     r = runner.invoke(ikg, ["build", str(SEED), "--data-dir", str(tmp_path)])
-    assert "0 newly encoded" in r.output
+    assert "新编码 0 条" in r.output
 
 
 @pytest.fixture(scope="module")
@@ -361,22 +361,22 @@ def test_cli_filters(app, built) -> None:
 def test_cli_similar_text_and_unknown(app, built) -> None:
     r = run(app, built, "similar", "慰问金发放覆盖率", "--k", "3")
     assert r.exit_code == 0, r.output
-    assert "市转企业离休干部慰问金发放覆盖率" in r.stdout and "[duplicate]" in r.stdout
+    assert "市转企业离休干部慰问金发放覆盖率" in r.stdout and "[疑似重复]" in r.stdout
     r = run(app, built, "similar", "没有这个指标")
-    assert r.exit_code == 2 and "no indicator" in r.output
+    assert r.exit_code == 2 and "索引中没有指标" in r.output
     r = run(app, built, "similar", "满意度")  # a part of many names
-    assert r.exit_code == 2 and "matches" in r.output
+    assert r.exit_code == 2 and "对应" in r.output and "请指定其中一条" in r.output
 
 
 def test_cli_duplicates_formats(app, built) -> None:
     r = run(app, built, "duplicates")
     assert r.exit_code == 0, r.output
-    assert "within-table" in r.stdout and "min pairwise similarity" in r.stdout
+    assert "同表重复" in r.stdout and "两两最低相似度" in r.stdout
     # progress on stderr, away from the report: every candidate found, then every one scored
     import re
 
-    found = re.search(r"候选对 \(candidate pairs\): ([\d,]+)/([\d,]+)", r.stderr)
-    scored = re.search(r"比较候选对 \(scoring pairs\): ([\d,]+)/([\d,]+)", r.stderr)
+    found = re.search(r"候选对: ([\d,]+)/([\d,]+)", r.stderr)
+    scored = re.search(r"比较候选对: ([\d,]+)/([\d,]+)", r.stderr)
     assert found and scored, r.stderr
     assert found.group(1) == found.group(2) == scored.group(1) == scored.group(2) != "0"
     assert "候选对" not in r.stdout

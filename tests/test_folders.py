@@ -94,8 +94,8 @@ def test_review_of_data_demo_skips_the_libraries() -> None:
     assert not [f for f in data["findings"] if f["rule"] == "parse-error"]
     assert data["summary"]["by_severity"]["error"] == 3
     for lib in LIBRARIES:
-        assert f"{SKIPPED}: {lib}" in result.stderr
-    assert f"{1 + len(CORPUS)} file(s): 3 error(s)" in result.stderr
+        assert f"{SKIPPED}：{lib}" in result.stderr
+    assert f"{1 + len(CORPUS)} 个文件：错误 3 条" in result.stderr
 
 
 def test_review_of_a_mixed_folder(mixed: Path) -> None:
@@ -111,14 +111,14 @@ def test_review_of_a_mixed_folder(mixed: Path) -> None:
         ("parse-error", str(mixed / "broken.csv"), 2)
     ]
     assert "去年" in errors[0]["message_zh"]
-    assert f"{SKIPPED}: {mixed / LIBRARY.name}" in result.stderr
+    assert f"{SKIPPED}：{mixed / LIBRARY.name}" in result.stderr
     assert "README.md" not in result.stdout + result.stderr
 
 
 def test_review_of_libraries_only_is_bad_usage(mixed: Path) -> None:
     result = invoke("review", str(mixed / LIBRARY.name))
     assert result.exit_code == 2
-    assert f"{SKIPPED}: {mixed / LIBRARY.name}" in result.stderr
+    assert f"{SKIPPED}：{mixed / LIBRARY.name}" in result.stderr
     assert "没有可审核的绩效目标表（1 个文件识别为指标库）" in result.stderr
 
 
@@ -134,6 +134,6 @@ def test_build_of_a_mixed_folder(mixed: Path, tmp_path: Path) -> None:
     result = invoke("build", str(mixed), "--data-dir", str(data))
     assert result.exit_code == 0, result.output
     assert f"{mixed / LIBRARY.name}: 指标库 " in result.stderr
-    assert "built 1 table(s) and 1 indicator library(ies)" in result.stderr
+    assert "已将 1 张表和 1 个指标库载入" in result.stderr
     stats = json.loads(invoke("stats", "--data-dir", str(data), "--json").stdout)
     assert (stats["tables"], stats["libraries"], stats["library_indicators"]) == (1, 1, 10)

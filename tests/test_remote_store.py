@@ -130,7 +130,7 @@ def remote(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Settings
     args += ["--store", "oxigraph-server", "--store-url", server.url]
     result = CliRunner().invoke(cli, args, env={"HF_HUB_OFFLINE": "1"})
     assert result.exit_code == 0, result.output + result.stderr
-    assert f"built {len(SOURCES)} table(s) into {server.url}" in result.stderr
+    assert f"已将 {len(SOURCES)} 张表载入 {server.url}" in result.stderr
     return Settings(data_dir=data, store="oxigraph-server", store_url=server.url)
 
 

@@ -42,7 +42,7 @@ def test_seed_has_errors_exit_1(seed_path):
     result = invoke(str(seed_path))
     assert result.exit_code == 1
     assert "task-row-sum" in result.stdout and "基本支出" in result.stdout
-    assert "3 error(s)" in result.stderr
+    assert "错误 3 条" in result.stderr
 
 
 def test_clean_table_exit_0(clean_seed):
@@ -77,7 +77,7 @@ def test_bad_usage_exit_2(seed_path, tmp_path):
     assert invoke(str(tmp_path / "missing.txt")).exit_code == 2
     assert invoke(str(seed_path), "--format", "pdf").exit_code == 2
     result = invoke(str(seed_path), "--against", str(tmp_path / "nowhere"))
-    assert result.exit_code == 2 and "no graph store" in result.stderr
+    assert result.exit_code == 2 and "没有图存储" in result.stderr
     assert invoke(str(seed_path), "--reader", "nope").exit_code == 2
     empty = tmp_path / "empty-dir"
     empty.mkdir()

@@ -17,6 +17,11 @@ router = APIRouter(prefix="/api", tags=["examples"])
 )
 async def examples() -> list[dict[str, Any]]:
     return [
-        {"id": f"q{int(q.id[1:]):02d}", "title": q.title, "query": q.sparql}
+        {
+            "id": f"q{int(q.id[1:]):02d}",
+            "title": q.title,
+            "title_zh": q.title_zh,
+            "query": q.sparql,
+        }
         for q in example_queries()
     ]

@@ -17,11 +17,11 @@ def _reasons(hit: Any) -> list[str]:
     shared = (hit.explain or {}).get("shared") or []
     out = []
     if shared:
-        out.append("共同词 / shared terms: " + "、".join(map(str, shared)))
+        out.append("共同词：" + "、".join(map(str, shared)))
     if hit.dense is not None:
-        out.append(f"语义相似度 / dense {hit.dense:.3f}")
+        out.append(f"语义相似度 {hit.dense:.3f}")
     if hit.lexical is not None:
-        out.append(f"字面相似度 / lexical {hit.lexical:.3f}")
+        out.append(f"字面相似度 {hit.lexical:.3f}")
     return out
 
 

@@ -5,7 +5,8 @@
 - ``GET /static/{path}``: files under ``api/static`` (CSS, JS and the vendored YASGUI and
   Swagger UI builds with their licences), served from the installed package.
 - ``GET /docs``: FastAPI's Swagger UI pointing at the local Swagger UI files
-  (``create_app`` sets ``docs_url=None`` so this route replaces the CDN default).
+  (``create_app`` sets ``docs_url=None`` so this route replaces the CDN default), under the
+  site's navigation bar (the way back to the home page), its controls in Chinese.
 """
 
 from __future__ import annotations
@@ -109,14 +110,38 @@ async def query_page(request: Request) -> HTMLResponse:
 async def swagger_docs(request: Request) -> HTMLResponse:
     page = get_swagger_ui_html(
         openapi_url=request.app.openapi_url or "/openapi.json",
-        title="indicator-kg · API 文档",
+        title="API 文档 · 绩效目标知识图谱",
         swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
         swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
         swagger_favicon_url="/static/favicon.svg",
     )
+    page = HTMLResponse(_with_site_header(page.body.decode("utf-8")))
     # the page starts Swagger UI from an inline script: allow exactly that script
     page.headers["Content-Security-Policy"] = csp_with_scripts(*_inline_script_hashes(page.body))
     return page
+
+
+def _with_site_header(html: str) -> str:
+    """Swagger UI's page with the site's navigation bar on top and its controls in Chinese."""
+    from html import escape
+
+    active = ' class="active" aria-current="page"'
+    links = "".join(
+        f'<a href="{href}"{active if key == "docs" else ""}>{escape(label)}</a>'
+        for href, key, label in NAV
+    )
+    bar = (
+        '<header class="topbar"><a class="brand" href="/">绩效目标知识图谱</a>'
+        f'<nav class="nav" aria-label="主导航">{links}</nav></header>'
+    )
+    html = html.replace("<html>", '<html lang="zh-CN">', 1)
+    html = html.replace(
+        "<head>",
+        '<head>\n<meta charset="utf-8">\n<link rel="stylesheet" href="/static/css/docs.css">',
+        1,
+    )
+    html = html.replace("<body>", "<body>\n" + bar, 1)
+    return html.replace("</body>", '<script src="/static/js/swagger-zh.js"></script>\n</body>', 1)
 
 
 def _inline_script_hashes(html: bytes) -> list[str]:

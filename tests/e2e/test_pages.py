@@ -46,6 +46,7 @@ from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 WAIT_S = 30
+XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 def _free_port() -> int:
@@ -171,6 +172,13 @@ def no_js_errors(driver) -> list[str]:
     ]
 
 
+def test_a_cjk_font_is_installed() -> None:
+    """Screenshots need a font with Chinese glyphs, else every character is a box (.ci/run
+    installs fonts-wqy-microhei)."""
+    found = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False)
+    assert found.stdout.strip(), "no CJK font: apt-get install fonts-wqy-microhei"
+
+
 def test_home_shows_counts_and_nav(server, browser, shots):
     browser.get(server + "/")
     wait(browser, lambda d: d.find_element(By.ID, "stat-tables").text not in ("…", ""))
@@ -256,11 +264,46 @@ def test_sparql_example_from_menu(server, browser, shots):
         bindings = json.load(resp)["results"]["bindings"]
     assert bindings
     assert len(rows) == min(len(bindings), 50)
-    first = [c.text for c in rows[0].find_elements(By.TAG_NAME, "td")[1:]]
-    expected = {v["value"] for v in bindings[0].values()}
-    assert any(
-        text and any(text.strip('<>"').startswith(e[:20]) for e in expected) for text in first
-    ), (first, expected)
+    # each cell is the plain value ("2024", "产出指标"); its datatype or language is the tooltip
+    cells = rows[0].find_elements(By.TAG_NAME, "td")[1:]
+    variables = list(json.load(urllib.request.urlopen(req, timeout=30))["head"]["vars"])
+    first = dict(zip(variables, cells, strict=True))
+    for var, b in bindings[0].items():
+        cell = first[var]
+        assert cell.text == b["value"], (var, cell.text, b)
+        title = cell.find_element(By.CSS_SELECTOR, "span.literal").get_attribute("title")
+        if "xml:lang" in b:
+            assert title == f"语言：{b['xml:lang']}", title
+        elif "datatype" in b:
+            assert title == "数据类型：" + b["datatype"].replace(XSD, "xsd:"), title
+    assert bindings[0]["year"]["datatype"] == XSD + "integer"
+    assert re.fullmatch(r"20\d\d", first["year"].text)
+    assert first["level1"].text.endswith("指标") and "@" not in first["level1"].text
+    # YASGUI's own controls are Chinese: no English word outside the query and the results
+    words = browser.execute_script(
+        """const out = []; const root = document.getElementById('yasgui');
+        const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        for (let n = w.nextNode(); n; n = w.nextNode()) {
+          if (n.parentElement.closest('.CodeMirror, thead, tbody, option, svg metadata')) continue;
+          out.push(n.nodeValue); }
+        for (const el of root.querySelectorAll('[title],[placeholder],[aria-label]')) {
+          if (el.closest('.CodeMirror, thead, tbody')) continue;
+          for (const a of ['title', 'placeholder', 'aria-label']) out.push(el.getAttribute(a) || ''); }
+        return out.join(' ');"""
+    )
+    english = set(re.findall(r"[A-Za-z]{3,}", words)) - {
+        "GET",
+        "POST",
+        "ASK",
+        "SELECT",
+        "CONSTRUCT",
+        "DESCRIBE",
+        "sparql",
+    }
+    assert not english, english
+    info = browser.find_element(By.CSS_SELECTOR, ".dataTables_info").text
+    assert info == f"第 1–{min(len(bindings), 50)} 条，共 {len(bindings)} 条", info
+    assert "条结果" in browser.find_element(By.CSS_SELECTOR, ".yasr .yasr_response_chip").text
     # the editor is YASGUI's CodeMirror with SPARQL highlighting
     assert browser.find_elements(By.CSS_SELECTOR, ".yasqe .CodeMirror span.cm-keyword")
     shots(browser, "sparql")
@@ -407,4 +450,15 @@ def test_swagger_docs_offline(server, browser, shots):
     wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, ".swagger-ui .opblock")))
     html = browser.page_source
     assert "cdn.jsdelivr" not in html and "/static/vendor/swagger-ui/" in html
+    # a Chinese title, the site's navigation bar (the way back home), Chinese controls
+    assert browser.title == "API 文档 · 绩效目标知识图谱"
+    assert (
+        browser.find_element(By.CSS_SELECTOR, ".topbar a.brand").get_attribute("href")
+        == server + "/"
+    )
+    tags = [t.text for t in browser.find_elements(By.CSS_SELECTOR, ".opblock-tag a span")]
+    assert "检索" in tags and "SPARQL 端点" in tags and "search" not in tags, tags
+    browser.find_element(By.CSS_SELECTOR, "#operations-tag-health + div .opblock-summary").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".try-out__btn"))
+    assert browser.find_element(By.CSS_SELECTOR, ".try-out__btn").text == "试一试"
     shots(browser, "docs")

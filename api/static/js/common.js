@@ -11,11 +11,19 @@ const ikg = {
     try { body = await resp.json(); } catch (e) { body = null; }
     if (!resp.ok) {
       const detail = body && (body.detail || body.error);
-      throw new Error(`${resp.status}：${typeof detail === "string" ? detail : JSON.stringify(detail || resp.statusText)}`);
+      throw new Error(`${resp.status}：${typeof detail === "string" ? ikg.zhPart(detail) : JSON.stringify(detail || resp.statusText)}`);
     }
     return body;
   },
-  bandLabel: {duplicate: "疑似重复", review: "需复核", related: "相关"},
+  /** similarity bands (embeddings.scoring.Band) and cluster labels, as the pages name them */
+  /** the Chinese half of the API's bilingual messages ("不是可识别的绩效目标表 / not a table: …") */
+  zhPart(text) {
+    const m = /^([^/]*[\u4e00-\u9fff][^/]*?) \/ [A-Za-z][^:：]*(?:[:：]\s*(.*))?$/s.exec(text);
+    return m ? (m[2] ? `${m[1]}：${m[2]}` : m[1]) : text;
+  },
+  bandLabel: {duplicate: "疑似重复", review: "需复核", related: "相关", none: "不相似"},
+  clusterLabel: {"suspected duplicate": "疑似重复", "common indicator": "共性指标", review: "需复核", related: "相关"},
+  scopeLabel: {all: "全部", "within-table": "同一张表内", "across-departments": "跨部门", "across-tables": "同部门跨表"},
   band(b) {
     return b ? `<span class="band band-${ikg.esc(b)}">${ikg.esc(ikg.bandLabel[b] || b)}</span>` : "";
   },

@@ -8,8 +8,8 @@
   const info = document.getElementById("page-info");
   const LIMIT = 20;
   let offset = 0;
-  const labels = {"suspected duplicate": "疑似重复", "common indicator": "共性指标"};
-  const scopes = {"all": "全部", "within-table": "同一张表内", "across-departments": "跨部门"};
+  const labels = ikg.clusterLabel;
+  const scopes = ikg.scopeLabel;
 
   function member(m) {
     return `<li><a href="/search?q=${encodeURIComponent(m.name)}#${ikg.esc(m.id)}">${ikg.esc(m.name)}</a> ` +

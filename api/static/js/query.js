@@ -4,7 +4,10 @@
   const select = document.getElementById("examples");
   // Offline: no prefix.cc / LOV autocompletion, no remote endpoint catalogue, no persisted tabs.
   Yasgui.Yasqe.defaults.autocompleters = ["variables"];
-  const yasgui = new Yasgui(document.getElementById("yasgui"), {
+  const root = document.getElementById("yasgui");
+  ikgYasguiZh.watch(root);  // YASGUI's controls in Chinese (yasgui-zh.js)
+  const yasgui = new Yasgui(root, {
+    ...ikgYasguiZh.config,
     requestConfig: {endpoint: "/sparql", method: "POST"},
     copyEndpointOnNewTab: false,
     endpointCatalogueOptions: {getData: () => []},
@@ -16,7 +19,7 @@
   try {
     examples = await ikg.getJSON("/api/examples");
     select.insertAdjacentHTML("beforeend", examples.map((e, i) =>
-      `<option value="${i}">${ikg.esc(e.id)} ${ikg.esc(e.title)}</option>`).join(""));
+      `<option value="${i}">${ikg.esc(e.id)} ${ikg.esc(e.title_zh || e.title)}</option>`).join(""));
   } catch (e) {
     ikg.msg(msg, `无法读取示例查询：${e.message}`, true);
   }
