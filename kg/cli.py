@@ -17,6 +17,7 @@ from typing import Annotated, Any, TextIO
 import pyoxigraph as ox
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import IkgError, ValidationFailed
@@ -176,7 +177,7 @@ def parse(
         _chosen, tables = read_tables(file, reader, department=department, year=year)
     for w in (w for parsed in tables for w in parsed.warnings):
         err.print(
-            f"[yellow]warning:[/yellow] {w.source.file}:{w.source.line}: {w.message}: {w.text}",
+            _warning(escape(f"{w.source.file}:{w.source.line}: {w.message}: {w.text}")),
             highlight=False,
         )
     if format is ParseFormat.jsonl:
@@ -185,8 +186,14 @@ def parse(
                 writers.write_jsonl(parsed, fh)
         return
     if output is None and (format is ParseFormat.xlsx or len(tables) > 1):
-        why = "xlsx" if format is ParseFormat.xlsx else f"a file of {len(tables)} projects as csv"
-        err.print(f"[red]error:[/red] --format {why} needs --output FILE (one file a table)")
+        if format is ParseFormat.xlsx:
+            why = tr("--format xlsx 需要 --output 文件", "--format xlsx needs --output FILE")
+        else:
+            why = tr(
+                f"本文件有 {len(tables)} 个项目（各成一表），--format csv 需要 --output 文件",
+                f"a file of {len(tables)} projects (a table each) as csv needs --output FILE",
+            )
+        err.print(_error(why))
         raise typer.Exit(2)
     if output is None:
         writers.write_csv(tables[0], sys.stdout)
@@ -205,7 +212,7 @@ def parse(
         else:
             with name.open("w", encoding="utf-8", newline="") as fh:  # write_csv writes a BOM
                 writers.write_csv(parsed, fh)
-        err.print(f"wrote {name}")
+        err.print(tr(f"已写入 {name}", f"wrote {name}"))
 
 
 @contextmanager
@@ -216,7 +223,7 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         return
     with path.open("w", encoding="utf-8", newline="") as fh:
         yield fh
-    err.print(f"wrote {path}")
+    err.print(tr(f"已写入 {path}", f"wrote {path}"))
 
 
 _SCHEME_NAMES = {"legacy": "成本指标属产出指标", "2021": "财预〔2021〕101号（成本指标为一级）"}
@@ -329,7 +336,7 @@ def build(
         )
     for w in report.warnings:
         err.print(
-            _warning(f"{w.source.file}:{w.source.line}: {w.message}: {w.text}"),
+            _warning(escape(f"{w.source.file}:{w.source.line}: {w.message}: {w.text}")),
             highlight=False,
         )
     n_tables, n_libs, target = len(report.tables), len(report.libraries), settings.store_target
