@@ -198,6 +198,10 @@ class ProjectRecord(_Record):
     amount: Decimal | None = Field(default=None, description="预算数, in the table's unit")
     text: str = Field(description="the row as printed (shortened)")
     source: Source
+    table: TableRecord | None = Field(
+        default=None,
+        description="a table of its own printed later in the file (its title, header facts)",
+    )
 
 
 Record = Annotated[

@@ -698,3 +698,32 @@ def test_targets_listed_under_category_labels_as_budget_documents_print_them() -
     ]
     assert parsed.table.project_name == "高标准农田建设"
     assert [i.source.line for i in parsed.indicators] == [5, 5, 6, 7, 9, 10, 11]
+
+
+def test_a_document_of_two_tables_is_two_tables() -> None:
+    from kg.readers import projects
+
+    text = """\
+2024年度项目支出绩效目标表
+项目名称：乡村道路养护 | 预算单位：某县交通运输局 |
+一级指标 | 二级指标 | 三级指标 | 指标值 |
+产出指标 | 数量指标 | 养护道路里程 | ≥120公里 |
+满意度指标 | 服务对象满意度指标 | 群众满意度 | ≥90% |
+填报人：张三
+2024年度项目支出绩效目标表
+项目名称：农村客运补贴 | 预算单位：某县交通运输局 |
+一级指标 | 二级指标 | 三级指标 | 指标值 |
+产出指标 | 数量指标 | 补贴客运班线 | 15条 |
+效益指标 | 社会效益指标 | 农村群众出行便利度 | 明显提升 |
+"""
+    parsed = read_text(text, "two.txt")
+    tables = projects.split(parsed)
+    got = [(t.table.project_name, [i.name for i in t.indicators]) for t in tables]
+    assert got == [
+        ("乡村道路养护", ["养护道路里程", "群众满意度"]),
+        ("农村客运补贴", ["补贴客运班线", "农村群众出行便利度"]),
+    ]
+    assert [t.table.source.line for t in tables] == [1, 7]
+    assert [i.ordinal for i in tables[1].indicators] == [1, 2]
+    footer = next(w for w in tables[0].warnings if "表格之后的文字" in w.message)
+    assert (footer.source.line, footer.source.end_line) == (6, None)  # not the next table

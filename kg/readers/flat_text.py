@@ -62,7 +62,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from .. import categories
@@ -107,6 +107,13 @@ COLUMN_ORDER = (
 SNIFF_CHARS = 30000
 
 _CJK = "\u4e00-\u9fff"
+
+
+@lru_cache(maxsize=4)
+def _folded_text(raw: str) -> tuple[str, list[int]]:
+    """The whole text folded (:func:`_folded`, separators dropped), once per text."""
+    return _folded(raw, 0, len(raw), keep_space=False)
+
 
 # --------------------------------------------------------------------------- header words
 
@@ -392,10 +399,16 @@ def _is_header_word(key: str) -> bool:
 
 
 def _find_header(raw: str, start: int = 0) -> _Header | None:
-    """The first run of header words holding a name (or level-2) column and a target column."""
-    keys, offs = _folded(raw, start, len(raw), keep_space=False)
+    """The first run of header words after ``start`` holding a name (or level-2) column and
+    a target column.
+
+    The text is folded once (:func:`_folded_text`) and scanned from ``start``, so that
+    finding each next header of a document of many tables costs the distance to it.
+    """
+    keys, offs = _folded_text(raw)
+    first = bisect.bisect_left(offs, start)
     firsts = set("一二三指评计度当预年全实完分权得偏未备项绩半中累0123456789")
-    for p in range(len(keys)):
+    for p in range(first, len(keys)):
         if keys[p] not in firsts:
             continue
         run: list[_HeaderWord] = []
@@ -711,7 +724,12 @@ _EXPECTED = (
 
 
 class _Reader:
-    def __init__(self, file: str, raw: str, hints: dict[str, object] | None = None) -> None:
+    def __init__(
+        self, file: str, raw: str, hints: dict[str, object] | None = None, start: int = 0
+    ) -> None:
+        self.start = start  # read from here (a later table of the same file)
+        self.nested = False  # reading a later table for the first reader
+        self.footer: _Cell | None = None  # where the table read ended, when text follows
         self.file = file
         self.hints: dict = dict(hints or {})
         self.layout: dict[str, object] = {"layout": "cut-before-indicators"}
@@ -731,6 +749,8 @@ class _Reader:
 
     def body_start(self) -> int:
         """Offset after the leading '# …' comment lines (a corpus file's provenance)."""
+        if self.start:
+            return self.start
         pos = 0
         for m in re.finditer(r"[^\n]*(?:\n|$)", self.raw):
             if m.group().startswith("#"):
@@ -797,13 +817,70 @@ class _Reader:
         scheme = categories.layout_of(level1_seen)
         self.check_categories(indicators, parser, scheme)
         table = facts.table(header, scheme)
-        return ParsedTable(
+        parsed = ParsedTable(
             table=table,
             totals=facts.totals(),
             indicators=indicators,
-            warnings=sorted(self.warnings, key=lambda w: (w.source.line, w.source.end_line or 0)),
             projects=self.projects,
         )
+        self.footer = parser.footer
+        if self.nested:  # a later table: the first reader goes on from where it ended
+            parsed.warnings = self.warnings
+            return parsed
+        reader: _Reader | None = self
+        while reader is not None and reader.footer is not None:  # several tables: in turn
+            reader = self.read_next_table(parsed, reader)
+        parsed.warnings = sorted(
+            self.warnings, key=lambda w: (w.source.line, w.source.end_line or 0)
+        )
+        return parsed
+
+    def read_next_table(self, parsed: ParsedTable, before: _Reader) -> _Reader | None:
+        """Another table printed after the one ``before`` read (a document of several).
+
+        Read from the line where that table ended when an indicator header follows; it
+        becomes a project of the file (``kg.readers.projects`` makes it a table of its
+        own), or, when it repeats the table's facts, more rows of it; its records join
+        ``parsed``. Returns the later table's reader (None: no later table).
+        """
+        assert before.footer is not None
+        footer = before.footer
+        pos = self.text.starts[footer.line - 1]
+        if pos <= before.body_start() or _find_header(self.raw, pos) is None:
+            return None
+        reader = _Reader(self.file, self.raw, self.hints, start=pos)
+        reader.nested = True
+        try:
+            later = reader.parse()
+        except SourceError:
+            return None
+        first = later.table.source.line
+        for w in self.warnings:  # the text after this table is read now, up to the next one
+            if w.source.line == footer.line and w.source.end_line and w.source.end_line >= first:
+                w.source.end_line = first - 1 if first - 1 > w.source.line else None
+        mine, theirs = parsed.table, later.table
+        same = (mine.title, mine.department, mine.fiscal_year, mine.project_name) == (
+            theirs.title,
+            theirs.department,
+            theirs.fiscal_year,
+            theirs.project_name,
+        )
+        if not same:
+            parsed.projects.append(
+                ProjectRecord(
+                    name=theirs.project_name or theirs.title,
+                    unit=theirs.department,
+                    amount=later.totals.total if later.totals else None,
+                    text=theirs.title,
+                    source=theirs.source,
+                    table=theirs,
+                )
+            )
+        parsed.indicators.extend(later.indicators)
+        parsed.tasks.extend(later.tasks)
+        parsed.projects.extend(later.projects)
+        self.warnings.extend(later.warnings)
+        return reader
 
     def bracketed_cells(self, body: int) -> tuple[_Header, list[_Cell]] | None:
         """A bracketed list: 【产出指标-数量指标】 then 指标1:名称(值) lines, no header.
@@ -1226,10 +1303,11 @@ class _Reader:
     # -- cells -----------------------------------------------------------------
     def cells(self, header: _Header) -> list[_Cell]:
         start = header.end
+        end = _table_end(self.raw, start)
         out: list[_Cell] = []
-        lines = enumerate(self.raw[start:].split("\n"), start=self.text.line_of(start))
+        lines = enumerate(self.raw[start:end].split("\n"), start=self.text.line_of(start))
         if header.mode == CONCAT:
-            for parts in self.page_runs(start):
+            for parts in self.page_runs(start, end):
                 no, text = parts[0]
                 if not "".join(t for _, t in parts).strip():
                     continue
@@ -1271,7 +1349,7 @@ class _Reader:
                 out.append(_cell(text, no, line_start=True))
         return _join_labels(out)
 
-    def page_runs(self, start: int) -> list[list[tuple[int, str]]]:
+    def page_runs(self, start: int, end: int) -> list[list[tuple[int, str]]]:
         """The lines after ``start``, a line continuing a page joined to the one before.
 
         A document-sharing site prints each page of a document as one line of text with
@@ -1280,7 +1358,7 @@ class _Reader:
         (its number dropped). Each part keeps its own line number.
         """
         first = self.text.line_of(start)
-        lines = self.raw[start:].split("\n")
+        lines = self.raw[start:end].split("\n")
         head = self.raw[self.text.starts[first - 1] : start]
         m = _PAGE_MARK.match(head)
         page = int(m[1]) if m else None
@@ -1473,6 +1551,22 @@ _TWO_VALUES = re.compile(r"\d+(?:\.\d+)?%[≥≤<>=]?\d+(?:\.\d+)?%")
 _MID_LABEL = re.compile(r"(?:数量|质量|时效|成本|效益|满意度|可持续影响)指标")
 #: A category label run into the text, printed as 指标 or 目标 (产出目标, 数量目标).
 _RUN_LABEL = re.compile(rf"[{_CJK}]{{2,12}}?(?:指标|目标)等?")
+
+
+def _table_end(raw: str, pos: int) -> int:
+    """Where the rows after a header at ``pos`` can end: the start of the line of the next
+    indicator header that follows a table's end (a footer, a note or another table's
+    title), else the end of the text. A header repeated with no such line before it (a
+    page break) continues the table. Bounds the cells a reader makes, so that reading a
+    document of many tables is linear in its length."""
+    while True:
+        nxt = _find_header(raw, pos)
+        if nxt is None:
+            return len(raw)
+        between = raw[pos : nxt.start].split("\n")
+        if any(_FOOTER.search(_hanzi.key("".join(line.split()))) for line in between[1:]):
+            return raw.rfind("\n", 0, nxt.start) + 1
+        pos = nxt.end
 
 
 #: A cell of a markdown table's rule line (| --- | :---: |).
@@ -1689,6 +1783,7 @@ class _Parser:
         self.row: _Row | None = None
         self.last_filled: set[str] | None = None
         self.indicators: list[IndicatorRecord] = []
+        self.footer: _Cell | None = None  # where the table ended, when text follows it
         self.prev_was_level1 = False
         starts_labelled = bool(cells) and _label_parts(cells[0].key) is not None
         if not header.roles & {"level1", "level2"} and not (header.inferred and starts_labelled):
@@ -1714,6 +1809,7 @@ class _Parser:
             c = cells[i]
             if _FOOTER.search(c.key):
                 self.close(at_end=False)
+                self.footer = c
                 self.r.warn(
                     "表格之后的文字（页脚、附注、页面元素）未读入",
                     c.text[:80],

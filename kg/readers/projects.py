@@ -88,7 +88,9 @@ def split(parsed: ParsedTable) -> list[ParsedTable]:
 def _empty_part(parsed: ParsedTable, project: ProjectRecord | None) -> ParsedTable:
     table = parsed.table.model_copy(deep=True)
     warnings = []
-    if project is not None:
+    if project is not None and project.table is not None:  # a table printed later in the file
+        table = project.table.model_copy(deep=True)
+    elif project is not None:
         table.project_name = project.name
         table.source = project.source
         if project.unit and (table.department == UNNAMED or not table.department):
@@ -112,8 +114,11 @@ def _single(parsed: ParsedTable, holding: list[int]) -> ParsedTable:
     """One table: the project rows are kept as warnings, the one project named."""
     out = parsed.model_copy(deep=True)
     out.projects = []
-    if len(holding) == 1 and not out.table.project_name:
-        out.table.project_name = parsed.projects[holding[0]].name
+    only = parsed.projects[holding[0]] if len(holding) == 1 else None
+    if only is not None and only.table is not None:
+        out.table = only.table.model_copy(deep=True)  # the file's rows are all the later table's
+    elif only is not None and not out.table.project_name:
+        out.table.project_name = only.name
     for k, project in enumerate(parsed.projects):
         if k not in holding:
             out.warnings.append(
