@@ -300,6 +300,13 @@ YES = frozenset({"是", "★", "y", "yes", "true", "1", "√"})
 NO = frozenset({"", "否", "n", "no", "false", "0"})
 
 
+_STARTS_WITH_SIGN = re.compile(
+    "|".join(
+        re.escape(w) for w in sorted({*SIGNS, *SIGN_WORDS, "＝", "＞", "＜"}, key=len, reverse=True)
+    )
+)
+
+
 def sign_of(text: str) -> str | None:
     """The sign a sign cell stands for (``大于等于`` → ``≥``, ``═`` → ``=``), else None."""
     k = key(text)
@@ -307,12 +314,16 @@ def sign_of(text: str) -> str | None:
 
 
 def compose_target(value: str, unit: str | None = None, sign: str | None = None) -> str:
-    """A target from its columns: sign + value + unit, white space removed (定性 / 定量 in
-    the sign column add nothing; a sign cell no word names is kept as printed)."""
+    """A target from its columns: sign + value + unit, white space removed.
+
+    The unit is appended to a value ending in a digit (95 + % → 95%, not 95%% or 良好%);
+    the sign goes before a value that prints none (定性 / 定量 in the sign column add
+    nothing; a sign cell no word names is kept as printed).
+    """
     out = compact(value)
-    if unit:
+    if unit and out[-1:].isdigit():
         out += compact(unit)
-    if sign and key(sign) not in KINDS:
+    if sign and key(sign) not in KINDS and not _STARTS_WITH_SIGN.match(out):
         out = (sign_of(sign) or sign) + out
     return out
 
