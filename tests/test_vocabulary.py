@@ -77,7 +77,13 @@ def test_a_header_search_starts_at_every_role_spelling():
     """The flat-text reader starts a header word only at HEADER_STARTS: each role's
     spellings (the examples above) must start with one of them."""
     examples = ["评价指标", "绩效内容", "计量单位", "度量单位", "偏差原因", "未完成原因", "备注"]
-    examples += ["半年指标值", "中期指标值", "累计完成率", "2022年实际完成值", "项目年度绩效目标衡量指标"]
+    examples += [
+        "半年指标值",
+        "中期指标值",
+        "累计完成率",
+        "2022年实际完成值",
+        "项目年度绩效目标衡量指标",
+    ]
     for text in examples:
         assert vocabulary.match_header(text, 0) is not None, text
         assert text[0] in vocabulary.HEADER_STARTS, text
@@ -130,7 +136,9 @@ def test_flat_text_reads_the_same_columns_and_the_union_of_sign_words():
 
 
 def test_template_side_header_is_the_name_column_only_without_another():
-    table = template.GridSheet("基本信息", [["项目", "内容"], ["表名", "某局绩效目标表"], ["年度", "2024"]])
+    table = template.GridSheet(
+        "基本信息", [["项目", "内容"], ["表名", "某局绩效目标表"], ["年度", "2024"]]
+    )
 
     def names(header: list[str], row: list[str]) -> list[str]:
         parsed = template.read_grids("t.xlsx", [table, template.GridSheet("Sheet1", [header, row])])
