@@ -34,6 +34,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 
 from ..targets import COMPARISON_WORDS, GRADE_WORDS
+from ..targets import strip_whitespace as compact
 from ._hanzi import simplified_chars, to_simplified
 
 __all__ = [
@@ -84,13 +85,6 @@ __all__ = [
 CJK = "\u4e00-\u9fff"
 
 # --------------------------------------------------------------------------- normalisation
-
-_SPACE = re.compile(r"\s+")
-
-
-def compact(text: str) -> str:
-    """``text`` without white space (whatever ``str.isspace`` accepts), nothing else changed."""
-    return _SPACE.sub("", text)
 
 
 def fold(text: str) -> str:
