@@ -75,7 +75,7 @@ class LinkReport:
 def normalise(name: str) -> str:
     """The matching form of a name: simplified, NFKC, no placeholders/brackets/punctuation."""
     text = unicodedata.normalize("NFKC", name)
-    text = "".join(_hanzi.to_simplified(c) for c in text)
+    text = _hanzi.simplified_chars(text)
     text = re.sub(r"\*+", "", text)
     text = re.sub(r"\([^()]*\)$", "", text)  # a trailing unit: 培训出勤率(%)
     return re.sub(r"[\s()（）“”\"'、,，.。:：;；/%]+", "", text)

@@ -2,7 +2,7 @@
 
 Some mirror hosts serve government tables converted to traditional characters
 (產出指標, 數量指標 …). Readers compare labels and header words after
-:func:`to_simplified`; the records keep the text as printed and put the
+``kg.readers.vocabulary.key`` (which simplifies with :func:`to_simplified`); the records keep the text as printed and put the
 simplified form in ``name_simplified`` when it differs.
 
 The conversion is OpenCC's ``t2s`` (phrases first, then characters) from the
@@ -13,7 +13,6 @@ simplified tables read the same, traditional ones fail to match their labels.
 
 from __future__ import annotations
 
-import unicodedata
 from functools import cache
 from typing import Any
 
@@ -41,7 +40,7 @@ def to_simplified(text: str) -> str:
     return str(conv.convert(text))
 
 
-def key(text: str) -> str:
-    """What labels and header words are compared as: NFKC, simplified, no white space."""
-    folded = unicodedata.normalize("NFKC", text)
-    return to_simplified("".join(folded.split()))
+def simplified_chars(text: str) -> str:
+    """``text`` simplified one character at a time: the same length, offsets kept (phrases
+    are not converted as phrases)."""
+    return "".join(to_simplified(c) for c in text)

@@ -59,7 +59,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -77,8 +76,11 @@ from ..records import (
     TotalsRecord,
     WarningRecord,
 )
-from ..targets import GRADE_WORDS, parse_target
-from . import _hanzi
+from ..targets import parse_target
+from . import vocabulary as vocab
+from ._hanzi import simplified_chars, to_simplified
+from .vocabulary import CJK as _CJK
+from .vocabulary import key as _key
 
 NAME = "flat-text"
 SUFFIXES = (".txt",)
@@ -106,8 +108,6 @@ COLUMN_ORDER = (
 #: Characters read as spanning one header (the corpus files: about 2,000).
 SNIFF_CHARS = 30000
 
-_CJK = "\u4e00-\u9fff"
-
 
 @lru_cache(maxsize=4)
 def _folded_text(raw: str) -> tuple[str, list[int]]:
@@ -117,77 +117,14 @@ def _folded_text(raw: str) -> tuple[str, list[int]]:
 
 # --------------------------------------------------------------------------- header words
 
-#: (pattern, role) of the words a header row prints, compared as _hanzi.key text.
-#: Longer words first where one is a prefix of another.
-_HEADER_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p), role)
-    for p, role in (
-        (r"一级指标", "level1"),
-        (r"二级指标", "level2"),
-        (r"三级指标", "name"),
-        (r"指标名称", "name"),
-        (r"指标内容", "name"),
-        (r"评价指标", "level1"),
-        (r"评价内容", "level2"),
-        (r"绩效内容", "level2"),
-        (r"指标性质", "sign"),
-        (r"指标方向", "sign"),
-        (r"指标值类型", "sign"),
-        (r"计量单位|度量单位", "unit"),
-        (r"当年预期实现值|预期\d{4}年度?实现值|预期达到目标|绩效目标值", "target"),
-        (r"半年\(?程?\)?(?:指标值|目标值)", "interim"),
-        (
-            r"(?:实施周期|中期|当年度|年度|当年|年初|全年\(?程?\)?)?"
-            r"(?:指标值|目标值)(?:及单位)?(?:\([^()]{1,20}\))?",
-            "target",
-        ),
-        (r"(?:(?:全年)?(?:实际)?完成值|实际值)(?:\([A-Z]\))?|实施进度|完成情况", "actual"),
-        (r"(?:指标)?(?:分值|权重)", "weight"),
-        (r"得分", "score"),
-        (r"(?:偏差|未完成)原因(?:分析)?(?:及|和)?(?:改进措施)?", "deviation"),
-        (
-            r"指标解释|指标标准或依据|指标说明(?:及公式)?|指标值说明|评分标准|备注|绩效标准"
-            r"|累计完成率|完成率",
-            "other",
-        ),
-        (r"\d{4}年度?实际(?:实现|完成)值", "other"),
-        (r"项目年度绩效目标衡量指标|年度绩效目标(?:\(\d+分\))?|年度绩效指标|绩效指标", "side"),
-    )
-)
+#: (pattern, role) of the words a header row prints (kg.readers.vocabulary.ROLES), compared
+#: as key text, each role renamed to the column this reader places it in.
+_HEADER_WORDS = vocab.header_words(vocab.FLAT_TEXT_ROLES)
 #: Cells in the indicator area that are a side header, not data (绩效指标 down the left).
 _SIDE_CELLS = frozenset({"绩效指标", "年度绩效指标", "绩效指标内容"})
 
 # --------------------------------------------------------------------------- cell shapes
 
-_SIGNS = {
-    "≥": "≥",
-    "≧": "≧",
-    "≤": "≤",
-    "≦": "≦",
-    ">": ">",
-    "<": "<",
-    "=": "=",
-    "═": "=",
-    "==": "=",
-    ">=": ">=",
-    "<=": "<=",
-}
-_QUALITATIVE_SIGNS = frozenset({"定性", "定量"})
-_DIRECTIONS = frozenset({"正向", "反向", "中性"})
-#: Comparisons printed as words in a sign column.
-_WORD_SIGNS = {
-    "大于等于": "≥",
-    "大于或等于": "≥",
-    "不低于": "≥",
-    "不少于": "≥",
-    "小于等于": "≤",
-    "小于或等于": "≤",
-    "不高于": "≤",
-    "不超过": "≤",
-    "大于": ">",
-    "小于": "<",
-    "等于": "=",
-}
 #: What a 绩效标准 column holds (the basis of the target), never a name.
 _STANDARD_WORDS = re.compile(r"(?:计划|历史|行业|其他|国家|地方|省级|市级)标准")
 _NUMBER = re.compile(r"(?P<n>\d+(?:\.\d+)?)分?")
@@ -200,10 +137,8 @@ _UNIT_WORD = re.compile(
     r"%|‰|万?(?:元|亩|人|吨|个|户)|[个人次项家所台辆份件套批天年月日周亩吨米户]{1,2}"
     r"|人次|(?:平方|立方)米|公里"
 )
-_CODE = re.compile(r"^(?P<code>指标\s*\d+)\s*[.:：、．]\s*(?P<rest>.+)$")
-_CORE_MARKS = "★☆"
 _SCORED_LABEL = re.compile(
-    rf"(?P<label>[{_CJK}]{{2,14}}指标等?)\((?P<score>[\d.\-~–—]+)\s*分?\)分?"
+    rf"(?P<label>[{_CJK}]{{2,14}}指标等?)(?:{vocab.SCORE_NOTE}|{vocab.LABEL_NOTE})"
 )
 _LABEL_SHAPE = re.compile(rf"[{_CJK}]{{2,14}}指标等?")
 _PLACEHOLDER_NAMES = frozenset({"0", "无", "—", "——", "-", "/", "\\"})
@@ -230,7 +165,6 @@ _NAME_THEN_EXPLANATION = re.compile(
     rf"(?=[{_CJK}]{{2,}})"
 )
 _EXPLANATION_TAIL = re.compile(rf"(?:达到|不低于|不少于|不超过|高于|低于)[{_CJK}]{{0,5}}$")
-_GRADE_SUFFIXES = tuple(sorted((w for w in GRADE_WORDS if len(w) >= 2), key=len, reverse=True))
 
 
 @cache
@@ -273,7 +207,7 @@ def _is_value(key: str) -> bool:
     """A cell that reads as a value (target, actual, weight), not as a name."""
     if not key:
         return False
-    if key[0] in "≥≧≤≦<>=═＝" or key[0].isdigit() or key in _QUALITATIVE_SIGNS:
+    if key[0] in "≥≧≤≦<>=═＝" or key[0].isdigit() or key in vocab.KINDS:
         return True
     return parse_target(key).recognized
 
@@ -326,15 +260,13 @@ def _folded(raw: str, start: int, end: int, keep_space: bool) -> tuple[str, list
             chars.append(" ")
             offs.append(i)
             pending_space = False
-        for c in unicodedata.normalize("NFKC", ch):
-            if c.isspace():
-                continue
+        for c in vocab.fold(ch):
             chars.append(c)
             offs.append(i)
     text = "".join(chars)
-    simplified = _hanzi.to_simplified(text)
+    simplified = to_simplified(text)
     if len(simplified) != len(text):  # pragma: no cover - t2s keeps lengths in practice
-        simplified = "".join(_hanzi.to_simplified(c) for c in text)
+        simplified = simplified_chars(text)
     return simplified, offs
 
 
@@ -385,12 +317,7 @@ class _Header:
 
 
 def _match_word(keys: str, pos: int) -> tuple[str, int] | None:
-    best: tuple[str, int] | None = None
-    for pattern, role in _HEADER_WORDS:
-        m = pattern.match(keys, pos)
-        if m and (best is None or m.end() > best[1]):
-            best = (role, m.end())
-    return best
+    return vocab.match_header(keys, pos, _HEADER_WORDS)
 
 
 def _is_header_word(key: str) -> bool:
@@ -407,7 +334,7 @@ def _find_header(raw: str, start: int = 0) -> _Header | None:
     """
     keys, offs = _folded_text(raw)
     first = bisect.bisect_left(offs, start)
-    firsts = set("一二三指评计度当预年全实完分权得偏未备项绩半中累0123456789")
+    firsts = vocab.HEADER_STARTS
     for p in range(first, len(keys)):
         if keys[p] not in firsts:
             continue
@@ -451,7 +378,7 @@ def _inferred_header(raw: str, start: int) -> _Header | None:
             pipes += 1
         elif len(line.split()) >= 3:
             spaces += 1
-        first = _hanzi.key(parts[0]) if parts else ""
+        first = _key(parts[0]) if parts else ""
         parsed = _label_parts(first)
         if parsed is not None and _is_known_label(parsed[0]):
             label_rows += 1
@@ -529,7 +456,7 @@ class _Cell:
 
 def _cell(text: str, line: int, keep_spaces: bool = False, **kw: object) -> _Cell:
     t = " ".join(text.split()) if keep_spaces else _clean(text)
-    return _Cell(t, _hanzi.key(t), line, **kw)  # type: ignore[arg-type]
+    return _Cell(t, _key(t), line, **kw)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -581,9 +508,9 @@ def sniff(path: Path) -> bool:
         return False
     if _find_header(head) is not None or _inferred_header(head, 0) is not None:
         return True
-    if len(_BRACKET_LABELS.findall(_hanzi.key(head))) >= 2:
+    if len(_BRACKET_LABELS.findall(_key(head))) >= 2:
         return True
-    if sum(1 for t in head.split() if _CODED_NAME.match(_hanzi.key(t))) >= 3:
+    if sum(1 for t in head.split() if _CODED_NAME.match(_key(t))) >= 3:
         return True  # numbered names (指标1:名称) without a usable header
     try:  # indicators as labelled text (key：value rows, a list under category labels)
         reader = _Reader(str(path), head)
@@ -891,7 +818,7 @@ class _Reader:
         """
         lines = self.raw[body:].split("\n")
         first_line = self.text.line_of(body)
-        found = [k for k, t in enumerate(lines) if _BRACKET_LABELS.match(_hanzi.key(t))]
+        found = [k for k, t in enumerate(lines) if _BRACKET_LABELS.match(_key(t))]
         if len(found) < 2:
             return None
         cells: list[_Cell] = []
@@ -909,7 +836,7 @@ class _Reader:
             text, no = lines[k].strip(), first_line + k
             if not text:
                 continue
-            key = _hanzi.key(text)
+            key = _key(text)
             m = _BRACKET_LABELS.match(key)
             if m:
                 flush()
@@ -957,9 +884,9 @@ class _Reader:
             pairs = [
                 (m["key"], m["val"].strip())
                 for m in _KEY_VALUE.finditer(line)
-                if _is_header_word(_hanzi.key(m["key"]))
+                if _is_header_word(_key(m["key"]))
             ]
-            roles = {_match_word(_hanzi.key(key), 0)[0]: val for key, val in pairs}  # type: ignore[index]
+            roles = {_match_word(_key(key), 0)[0]: val for key, val in pairs}  # type: ignore[index]
             if "name" not in roles or "target" not in roles:
                 continue
             rows += 1
@@ -967,12 +894,12 @@ class _Reader:
                 if roles.get(role):
                     label = roles[role]
                     cells.append(
-                        _Cell(label, _hanzi.key(label), first + k, line_start=True, role="label")
+                        _Cell(label, _key(label), first + k, line_start=True, role="label")
                     )
             cells.append(
                 _Cell(
                     roles["name"],
-                    _hanzi.key(roles["name"]),
+                    _key(roles["name"]),
                     first + k,
                     line_start=True,
                     role="name",
@@ -980,7 +907,7 @@ class _Reader:
             )
             for role in ("sign", "target", "unit", "actual", "weight", "score", "deviation"):
                 if roles.get(role):
-                    cells.append(_Cell(roles[role], _hanzi.key(roles[role]), first + k, role=role))
+                    cells.append(_Cell(roles[role], _key(roles[role]), first + k, role=role))
         kind = "key-value"
         if rows < 2:
             cells, rows, kind = self.listed_items(lines, first), 0, "listed"
@@ -1001,7 +928,7 @@ class _Reader:
             no = first + k
             for piece in re.split(r"[；;。]", line):
                 text = _ENUMERATION.sub("", piece.strip())
-                key = _hanzi.key(text)
+                key = _key(text)
                 # labels at the front: 产出指标 / 数量指标： / 产出指标-数量指标：
                 while True:
                     m = _LIST_LABEL.match(key)
@@ -1040,7 +967,7 @@ class _Reader:
         tokens: list[tuple[str, str, int]] = []  # (printed, key, line)
         offsets: list[int] = []
         for m in re.finditer(r"\S+", self.raw[body:]):
-            tokens.append((m.group(), _hanzi.key(m.group()), self.text.line_of(body + m.start())))
+            tokens.append((m.group(), _key(m.group()), self.text.line_of(body + m.start())))
             offsets.append(body + m.start())
         codes = [k for k, (_, key, _) in enumerate(tokens) if _CODED_NAME.match(key)]
         if len(codes) < 3:
@@ -1237,12 +1164,13 @@ class _Reader:
         if m is None:
             return None
         pos = body + m.end()
-        n = re.search(r"^\s*(-?\d[\d,]*(?:\.\d+)?)\s*$", self.raw[pos:], flags=re.M)
-        if n is None:
+        n = re.search(rf"^\s*({vocab.AMOUNT})\s*$", self.raw[pos:], flags=re.M)
+        amount = vocab.amount_of(n[1]) if n is not None else None
+        if n is None or amount is None:
             return None
         return TotalsRecord(
             label="总额",
-            total=Decimal(n[1].replace(",", "")),
+            total=amount.value,
             fiscal=None,
             other=None,
             source=self.src(self.text.line_of(pos + n.start(1))),
@@ -1336,7 +1264,7 @@ class _Reader:
                 if _is_project_line(toks):
                     # the project's cells, then (on the same line) its first indicator row
                     cut = next(
-                        (k for k, t in enumerate(toks) if _label_parts(_hanzi.key(t))),
+                        (k for k, t in enumerate(toks) if _label_parts(_key(t))),
                         len(toks),
                     )
                     project = " ".join(toks[:cut])
@@ -1388,7 +1316,7 @@ class _Reader:
         if width < 2:
             return None
         printed = "".join("".join(t.split()) for _, t in parts)
-        key = "".join("".join(_hanzi.key(t).split()) for _, t in parts)
+        key = "".join("".join(_key(t).split()) for _, t in parts)
         if len(key) != len(printed):
             return None
         bounds: list[int] = []  # where each part starts in key
@@ -1447,14 +1375,14 @@ class _Reader:
     def concat_cells(self, text: str, no: int, header: _Header) -> list[_Cell]:
         """One row printed without separators: labels first, values last."""
         original = "".join(text.split())
-        key = _hanzi.key(original)
+        key = _key(original)
         if len(key) != len(original):
             original = key  # NFKC changed the length: keep the folded text
         if _FOOTER.search(key):
             return [_Cell(original, key, no, line_start=True)]
         cells: list[_Cell] = []
         pos = 0
-        label_re = re.compile(rf"[{_CJK}]{{1,14}}?指标等?(?:\([\d.\-~–—]+分?\)分?)?")
+        label_re = re.compile(rf"[{_CJK}]{{1,14}}?指标等?(?:{vocab.SCORE_NOTE})?")
         while True:
             m = label_re.match(key, pos)
             if not m:
@@ -1509,7 +1437,7 @@ class _Reader:
         if m and m.start() > 0:
             target_at = m.start()
         else:
-            for word in _GRADE_SUFFIXES:
+            for word in vocab.GRADES:
                 if rest_key.endswith(word) and len(rest_key) > len(word):
                     target_at = len(rest_key) - len(word)
                     break
@@ -1564,7 +1492,7 @@ def _table_end(raw: str, pos: int) -> int:
         if nxt is None:
             return len(raw)
         between = raw[pos : nxt.start].split("\n")
-        if any(_FOOTER.search(_hanzi.key("".join(line.split()))) for line in between[1:]):
+        if any(_FOOTER.search(_key("".join(line.split()))) for line in between[1:]):
             return raw.rfind("\n", 0, nxt.start) + 1
         pos = nxt.end
 
@@ -1985,7 +1913,7 @@ class _Parser:
 
     # -- rows --------------------------------------------------------------------
     def starts_row(self, c: _Cell, i: int) -> bool:
-        if _CODE.match(c.key) or any(m in c.text for m in _CORE_MARKS):
+        if vocab.CODE.match(c.key) or any(m in c.text for m in vocab.CORE_MARKS):
             return True
         if self.header.mode not in _ROW_A_LINE or not c.line_start:
             return False
@@ -2006,16 +1934,8 @@ class _Parser:
         )
 
     def start(self, c: _Cell) -> None:
-        text = c.text
-        core = "★" in text
-        for mark in _CORE_MARKS:
-            text = text.replace(mark, "")
-        text = text.strip()
-        code = None
-        m = _CODE.match(text)
-        if m:
-            code, text = re.sub(r"\s+", "", m["code"]), m["rest"].strip()
-        self.row = _Row(self.level1, self.level2, c, code, core, text)
+        marks = vocab.strip_marks(c.text, score=False)
+        self.row = _Row(self.level1, self.level2, c, marks.code, marks.core, marks.text)
 
     def place(self, c: _Cell, i: int) -> bool:
         row = self.row
@@ -2040,9 +1960,9 @@ class _Parser:
         assert row is not None
         key = c.key
         if role == "direction":
-            return key in _DIRECTIONS
+            return key in vocab.DIRECTIONS
         if role == "sign":
-            return key in _SIGNS or key in _QUALITATIVE_SIGNS or key in _WORD_SIGNS
+            return key in vocab.SIGNS or key in vocab.KINDS or key in vocab.SIGN_WORDS
         if role in ("target", "interim"):
             return True
         if role == "unit":
@@ -2051,7 +1971,7 @@ class _Parser:
                 target is not None
                 and bool(_BARE_NUMBER.fullmatch(target.key))
                 and bool(_UNIT.fullmatch(key))
-                and key not in _QUALITATIVE_SIGNS
+                and key not in vocab.KINDS
             )
         if role == "actual":
             return True
@@ -2165,9 +2085,9 @@ class _Parser:
             else:
                 long_term, target = target, other
         sign = v.get("sign")
-        kind = sign.key if sign is not None and sign.key in _QUALITATIVE_SIGNS else None
+        kind = sign.key if sign is not None and sign.key in vocab.KINDS else None
         direction = v["direction"].key if "direction" in v else None
-        simplified = _hanzi.to_simplified(row.name_text)
+        simplified = to_simplified(row.name_text)
         self.indicators.append(
             IndicatorRecord(
                 level1=row.level1.label,
@@ -2206,14 +2126,10 @@ def _decimal(c: _Cell | None) -> Decimal | None:
 
 def _compose_target(v: dict[str, _Cell]) -> str:
     """sign + value + unit, each from its own column (定性 / 定量 add nothing)."""
-    value = re.sub(r"\s+", "", v["target"].text)
-    unit = v.get("unit")
-    if unit is not None:
-        value += re.sub(r"\s+", "", unit.text)
-    sign = v.get("sign")
-    if sign is not None and sign.key not in _QUALITATIVE_SIGNS:
-        value = (_SIGNS.get(sign.key) or _WORD_SIGNS.get(sign.key) or sign.text) + value
-    return value
+    unit, sign = v.get("unit"), v.get("sign")
+    return vocab.compose_target(
+        v["target"].text, unit.text if unit else None, sign.text if sign else None
+    )
 
 
 # --------------------------------------------------------------------------- header facts
@@ -2256,12 +2172,7 @@ _FISCAL_KEY = (
     r"(?:财\s?政\s?资\s?金|财\s?政\s?拨\s?款|上级资金|一般公共预算拨款)(?:\s?小计)?"
 )
 _OTHER_KEY = r"(?:其中\s?[:：]?\s?)?(?:其他资金|其它资金|其他收入)"
-_AMOUNT_AFTER = r"\s?[:：]?\s?(?:小计\s?)?(?P<n>-?\d[\d,]*(?:\.\d+)?)(?=\s|万|元|\(|$)"
-_TITLE = re.compile(r"[^\s|:：,，。]{0,40}?绩效[^\s|,，。]{0,24}?表(?:\([^()\s]{1,20}\))?")
-_KIND = re.compile(
-    r"(?:部门整体支出|整体支出|财政项目支出|项目支出|预算项目|专项转移支付区域|区域|项目|专项)?"
-    rf"绩效[{_CJK}]{{0,6}}?(?:表|情况公示|公示)"
-)
+_AMOUNT_AFTER = rf"\s?[:：]?\s?(?:小计\s?)?(?P<n>{vocab.AMOUNT})(?=\s|万|元|\(|$)"
 _ORG_END = re.compile(r"(?:局|委|办|院|府|部|厅|中心|学校|中学|小学|所|站|馆|会|队|党校)$")
 
 
@@ -2272,7 +2183,7 @@ _COLUMN_WORD = re.compile(r"(?:项目|单位|部门|预算|资金)(?:单位|名�
 def _names_something(value: str) -> bool:
     """A fact's value, not a column header (单位名称(项目类别…), 项目单位) or a page element
     (【字号:)."""
-    key = _hanzi.key(value)
+    key = _key(value)
     return not (
         key.startswith(("(", "（", "【", "["))
         or key.endswith((":", "："))
@@ -2283,12 +2194,6 @@ def _names_something(value: str) -> bool:
 def _title_from_name(file: str) -> str:
     stem = Path(file).stem
     return stem if re.search(rf"[{_CJK}]", stem) else "绩效目标表"
-
-
-def _year_in(text: str) -> int | None:
-    """The first plausible budget year (2000-2099) in a text."""
-    m = re.search(r"(?<!\d)(20\d\d)(?!\d)", text)
-    return int(m[1]) if m else None
 
 
 def _org_in(keys: str) -> str | None:
@@ -2330,7 +2235,7 @@ class _Facts:
         return None
 
     def title(self) -> tuple[str, int] | None:
-        m = _TITLE.search(self.keys)
+        m = vocab.TITLE_IN_TEXT.search(self.keys)
         if m is None:  # a line of its own that names 绩效 (…项目绩效目标和指标)
             m = self.title_line()
         if m is None:
@@ -2349,7 +2254,7 @@ class _Facts:
         ):
             text = line.group().strip()
             if "绩效" in text and len(text) <= 60 and not re.search(r"[:：|]", text):
-                key = _hanzi.key(text)
+                key = _key(text)
                 return re.search(re.escape(key), self.keys)
         return None
 
@@ -2395,7 +2300,7 @@ class _Facts:
         year = self.year(title)
         if year is None:
             given = r.hints.get("year")
-            year = given or _year_in(Path(r.file).name) or _year_in(self.keys)
+            year = given or vocab.year_in(Path(r.file).name) or vocab.year_in(self.keys)
             if year is None:
                 raise SourceError(
                     r.file,
@@ -2416,8 +2321,8 @@ class _Facts:
             self.keys[at:],
         )
         currency = (unit[1] or unit[2] or unit[3]) if unit else "万元"
-        title_key = _hanzi.key(title)
-        kind = _KIND.search(title_key)
+        title_key = _key(title)
+        kind = vocab.TABLE_KIND.search(title_key)
         table_type = kind.group() if kind else re.sub(r"^\d{4}年度?", "", title_key)
         self_eval = header.self_evaluation or "自评" in title_key
         return TableRecord(
@@ -2443,7 +2348,9 @@ class _Facts:
         m = re.search(rf"(?P<k>{key}){_AMOUNT_AFTER}", self.keys)
         if not m:
             return None
-        return Decimal(m["n"].replace(",", "")), m["k"].replace(" ", ""), m.start()
+        amount = vocab.amount_of(m["n"])
+        assert amount is not None  # the pattern is vocab.AMOUNT
+        return amount.value, m["k"].replace(" ", ""), m.start()
 
     def totals(self) -> TotalsRecord | None:
         total = None

@@ -30,7 +30,7 @@ from pathlib import Path
 from .. import categories
 from ..errors import NotATargetTableError
 from ..records import LibraryIndicatorRecord, ParsedLibrary, Source, WarningRecord
-from . import _hanzi
+from ._hanzi import simplified_chars
 
 NAME = "library"
 SUFFIXES = (".txt", ".csv")
@@ -61,14 +61,6 @@ _NUMBERED_TARGET = re.compile(
 _UNIT = re.compile(r"\((?P<u>[^()]{1,16})\)$")
 
 
-def _key(text: str) -> str:
-    return _hanzi.key(text) if hasattr(_hanzi, "key") else text
-
-
-def _simplified(text: str) -> str:
-    return "".join(_hanzi.to_simplified(c) for c in text)
-
-
 def _body(raw: str) -> list[tuple[int, str]]:
     """(line number, text) of the non-empty lines after the leading '# …' lines."""
     lines = raw.splitlines()
@@ -91,7 +83,7 @@ def layout_of(raw: str) -> str | None:
         return "pipe"
     if sum(t.rstrip().endswith("---") for t in texts) >= 2 and "指标," in raw:
         return "dictionary"
-    simple = _simplified(_PINYIN.sub("", raw))
+    simple = simplified_chars(_PINYIN.sub("", raw))
     if "共性指标库" in simple and "类项目" in simple:
         return "by_project_type"
     if sum(bool(_NUMBERED.match(t)) for t in texts) >= max(5, len(texts) * 2 // 3) and (
@@ -121,7 +113,7 @@ class _Lib:
 
     def add(self, line: int, name: str, **kw: str | None) -> None:
         name = name.strip()
-        simple = _simplified(name)
+        simple = simplified_chars(name)
         self.lib.indicators.append(
             LibraryIndicatorRecord(
                 name=name,
@@ -220,9 +212,9 @@ def _read_by_project_type(lib: _Lib, body: list[tuple[int, str]]) -> None:
     pending: tuple[int, str] | None = None  # a heading wrapped over two lines (…類項 / 目)
     for n, printed in body:
         text = _PINYIN.sub("", printed).strip()
-        simple = _simplified(text)
+        simple = simplified_chars(text)
         if pending is not None:
-            simple = _simplified(pending[1]) + simple
+            simple = simplified_chars(pending[1]) + simple
             pending = None
             if simple.endswith("类项目"):
                 project, level1, level2 = simple, None, None
@@ -258,7 +250,7 @@ def _read_by_project_type(lib: _Lib, body: list[tuple[int, str]]) -> None:
             project_type=project,
             level1=level1,
             level2=level2,
-            unit=_simplified(unit["u"]) if unit else None,
+            unit=simplified_chars(unit["u"]) if unit else None,
         )
     if pending is not None:
         lib.warn(pending[0], "文字在此中断", pending[1])

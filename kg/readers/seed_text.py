@@ -41,6 +41,7 @@ from ..records import (
     WarningRecord,
 )
 from ..targets import parse_target
+from .vocabulary import GRADES, amount_of, split_title
 
 NAME = "pdf-text"
 SUFFIXES = (".txt",)
@@ -50,13 +51,9 @@ NAME_COLUMN_WIDTH = 10.5
 #: A target line at least this wide filled its column, so the value may go on.
 TARGET_COLUMN_WIDTH = 6.5
 
-_TITLE = re.compile(
-    r"^(?P<dept>.+?)(?P<type>部门整体支出绩效目标表|整体支出绩效目标表|项目支出绩效目标表|绩效目标表)$"
-)
 _YEAR = re.compile(r"(?P<year>\d{4})\s*年度?\s*(?:单位|金额单位)\s*[:：]\s*(?P<unit>万元|元)")
 _UNIT_ROW = re.compile(r"^(?P<unit>\S.*?)\s+主管部门\s+(?P<dept>\S.*)$")
 _GOAL = re.compile(r"^目标\s*(?P<n>\d+)\s*[:：]\s*(?P<text>.*)$")
-_AMOUNT = re.compile(r"^-?\d{1,3}(?:,\d{3})*(?:\.\d+)?$|^-?\d+(?:\.\d+)?$")
 _AMOUNT_LIKE = re.compile(r"^[-\d.,，．]*\d[-\d.,，．]*[^\s\u4e00-\u9fff]{0,2}[-\d.,]*$")
 _ITEM_START = re.compile(r"^\d+[.．、]")
 _NA = "不适用"
@@ -80,39 +77,7 @@ _T_DURATION = re.compile(
 _T_DATE_TAIL = re.compile(r"^(?:日|号)?\s*(?:前|之前|以前)$")
 #: Grades the layout trusts as a whole target cell. Single characters (高, 好 …)
 #: are left out: they occur as the last piece of a wrapped name.
-_GRADES = (
-    "显著",
-    "明显",
-    "及时",
-    "有效",
-    "较好",
-    "良好",
-    "优秀",
-    "达标",
-    "合格",
-    "优良",
-    "提升",
-    "提高",
-    "稳步提升",
-    "逐步提高",
-    "持续提升",
-    "有所提升",
-    "明显提升",
-    "显著提升",
-    "基本达到",
-    "达到预期",
-    "符合要求",
-    "按时完成",
-    "全面完成",
-    "一级",
-    "二级",
-    "三级",
-    "甲级",
-    "乙级",
-    "中长期",
-    "长期",
-    _NA,
-)
+_GRADES = frozenset((*GRADES, _NA))
 
 
 def _width(text: str) -> float:
@@ -309,8 +274,8 @@ class _Reader:
                 "this is not a performance target table in the PDF-text layout",
                 NotATargetTableError,
             )
-        m = _TITLE.match(title_line.text.replace(" ", ""))
-        if not m:
+        split = split_title(title_line.text)
+        if not split:
             raise self.err(title_line.no, f"cannot read department from title {title_line.text!r}")
         year_line = next((x for x in self.lines[:8] if _YEAR.search(x.text)), None)
         if year_line is None:
@@ -322,10 +287,10 @@ class _Reader:
         assert ym
         return TableRecord(
             title=title_line.text.replace(" ", ""),
-            department=m["dept"],
+            department=split[0],
             fiscal_year=int(ym["year"]),
             currency_unit=ym["unit"],
-            table_type=m["type"],
+            table_type=split[1],
             source=self.src(title_line.no, year_line.no),
         )
 
@@ -366,7 +331,8 @@ class _Reader:
         if trailing == 0:
             return line.text, None
         tail = tokens[-trailing:]
-        bad = [t for t in tail if not _AMOUNT.match(t)]
+        amounts = [amount_of(t) for t in tail]
+        bad = [t for t, a in zip(tail, amounts, strict=True) if a is None or a.unit]
         if trailing != 3 or bad:
             what = f"unparsable amount {bad[0]!r}" if bad else f"{trailing} amount(s) instead of 3"
             raise self.err(
@@ -375,7 +341,7 @@ class _Reader:
                 "like '3,133.45 3,128.46 0.00'",
                 AmountError,
             )
-        return " ".join(tokens[:-3]), [Decimal(t.replace(",", "")) for t in tail]
+        return " ".join(tokens[:-3]), [a.value for a in amounts if a is not None]
 
     def parse_tasks(
         self, i: int, units: list[UnitRecord]

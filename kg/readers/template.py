@@ -37,12 +37,12 @@ import csv
 import datetime as dt
 import io
 import re
-import unicodedata
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,8 @@ from ..records import (
     WarningRecord,
 )
 from ..targets import parse_target
-from ._hanzi import to_simplified
+from . import vocabulary as vocab
+from .vocabulary import fold as _norm
 from .xlsx_limits import (
     Deadline,
     SheetExtent,
@@ -90,11 +91,16 @@ CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a sheet: its header as written, an English gloss, synonyms."""
+    """One column of a sheet: its header as written, an English gloss, synonyms.
+
+    An indicator column names its ``role`` instead of synonyms: every spelling of the role
+    in :data:`kg.readers.vocabulary.ROLES` is read as this column.
+    """
 
     header: str
     gloss: str
     synonyms: tuple[str, ...] = ()
+    role: str | None = None
     required: bool = False
     amount: bool = False
     integer: bool = False
@@ -113,6 +119,8 @@ class Sheet:
     aliases: tuple[str, ...] = ()
     #: Recognised by its headers alone when the sheet name is not a known one.
     by_headers: bool = True
+    #: Columns read but never written (a table's own columns the template composes away).
+    inputs: tuple[Column, ...] = ()
 
     @property
     def headers(self) -> list[str]:
@@ -145,8 +153,13 @@ TABLE_SHEET = "基本信息"
 TABLE_SHEET_ALIASES = ("表信息", "基本情况")
 TABLE_KEY_HEADER, TABLE_VALUE_HEADER = "项目", "内容"
 
-_LEVEL1 = Column("一级指标", "level-1 category, e.g. 产出指标", width=12)
-_LEVEL2 = Column("二级指标", "level-2 category, e.g. 数量指标", width=16)
+_LEVEL1 = Column("一级指标", "level-1 category, e.g. 产出指标", width=12, role="level1")
+_LEVEL2 = Column("二级指标", "level-2 category, e.g. 数量指标", width=16, role="level2")
+#: Indicator columns a table may print that the template composes into 目标值.
+INDICATOR_INPUTS = (
+    Column("计量单位", "unit of a bare number in 目标值 (appended to it)", role="unit"),
+    Column("指标值类型", "comparison sign of 目标值 (put before it)", role="sign"),
+)
 
 SHEETS: tuple[Sheet, ...] = (
     Sheet(
@@ -214,58 +227,43 @@ SHEETS: tuple[Sheet, ...] = (
         (
             _LEVEL1,
             _LEVEL2,
+            Column("三级指标", "indicator name", required=True, width=40, wrap=True, role="name"),
+            Column("目标值", "target value as printed", required=True, width=18, role="target"),
+            Column("编码", "code printed with the name: 指标1, GX-01 (optional)", role="code"),
+            Column("核心指标", "是 for a core indicator (★), else empty", role="core"),
+            Column("分值", "weight in points (optional)", width=8, role="weight"),
             Column(
-                "三级指标",
-                "indicator name",
-                ("指标名称", "绩效指标"),
-                required=True,
-                width=40,
-                wrap=True,
+                "实际完成值", "actual value as printed (self-evaluations)", width=18, role="actual"
             ),
-            Column(
-                "目标值",
-                "target value as printed",
-                ("指标值", "年度指标值", "当年预期实现值"),
-                required=True,
-                width=18,
-            ),
-            Column("编码", "code printed with the name: 指标1, GX-01 (optional)", ("指标编码",)),
-            Column("核心指标", "是 for a core indicator (★), else empty", ("是否核心指标",)),
-            Column("分值", "weight in points (optional)", ("权重",), width=8),
-            Column(
-                "实际完成值",
-                "actual value as printed (self-evaluations)",
-                ("全年实际完成值", "完成值", "实际值"),
-                width=18,
-            ),
-            Column("得分", "score (self-evaluations)", (), width=8),
+            Column("得分", "score (self-evaluations)", width=8, role="score"),
             Column(
                 "偏差原因",
                 "reason for a deviation and the remedy (self-evaluations)",
-                ("偏差原因分析及改进措施", "偏差原因及改进措施", "未完成原因和改进措施"),
                 width=30,
                 wrap=True,
+                role="deviation",
             ),
             Column(
                 "中期指标值",
                 "target of the whole period (中期 / 实施周期), beside the annual 目标值",
-                ("实施周期指标值",),
                 width=18,
+                role="long_term",
             ),
-            Column("指标方向", "正向 or 反向 (optional)", ()),
-            Column("指标性质", "定量 or 定性 (optional)", ()),
+            Column("指标方向", "正向 or 反向 (optional)", role="direction"),
+            Column("指标性质", "定量 or 定性 (optional)", role="kind"),
             Column(
                 "一级指标原文",
                 "the level-1 label as printed when 一级指标 holds the nearest framework category",
-                (),
+                role="level1_printed",
             ),
             Column(
                 "二级指标原文",
                 "the level-2 label as printed when 二级指标 holds the nearest framework category",
-                (),
+                role="level2_printed",
             ),
         ),
         aliases=("年度绩效指标", "指标"),
+        inputs=INDICATOR_INPUTS,
     ),
     Sheet(
         "not_applicable",
@@ -345,11 +343,6 @@ CSV_COLUMNS = (RECORD_TYPE, *(c.header for c in CSV_COLUMN_SPECS))
 _UNIT_SUFFIX = re.compile(r"\((万元|元)\)$")
 
 
-def _norm(text: str) -> str:
-    """A header or key as compared: NFKC, no white space."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-
-
 def _header_key(text: Any) -> tuple[str, str | None]:
     """(normalised header, unit suffix) — ``总额（万元）`` → (总额, 万元)."""
     t = _norm(_text_of(text))
@@ -378,6 +371,39 @@ def _synonym_map(columns: Iterable[Column]) -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class _Headers:
+    """How the header cells of some columns are read: their headers and synonyms, then
+    every spelling of their roles (:func:`kg.readers.vocabulary.role_of`)."""
+
+    synonyms: dict[str, str]
+    by_role: dict[str, str]
+
+    @staticmethod
+    @cache
+    def of(columns: tuple[Column, ...]) -> _Headers:
+        return _Headers(_synonym_map(columns), {c.role: c.header for c in columns if c.role})
+
+    def canonical(self, keys: list[str]) -> list[str | None]:
+        """The column of each header cell (normalised keys); None: unknown, empty or a
+        column already taken. A side header (绩效指标 beside the rows) is the name column
+        only when no other cell is."""
+        out: list[str | None] = []
+        sides: list[int] = []
+        for idx, key in enumerate(keys):
+            canon = self.synonyms.get(key)
+            if canon is None and key:
+                role = vocab.role_of(key)
+                if role == vocab.SIDE:
+                    sides.append(idx)
+                canon = self.by_role.get(role) if role else None
+            out.append(None if canon in out else canon)
+        name = self.by_role.get("name")
+        if sides and name is not None and name not in out:
+            out[sides[0]] = name
+        return out
+
+
 # --------------------------------------------------------------------------- cell values
 
 
@@ -394,20 +420,11 @@ def _text_of(value: Any, number_format: str = "General") -> str:
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, (int, float, Decimal)):
-        d = _decimal_of_number(value)
+        d = vocab.decimal_of_number(value)
         if "%" in (number_format or ""):
             return f"{_plain(d * 100)}%"
         return _plain(d)
     return str(value)
-
-
-def _decimal_of_number(value: int | float | Decimal) -> Decimal:
-    if isinstance(value, float):
-        d = Decimal(repr(value))
-        # float noise from a spreadsheet sum: 313.34500000000003 → 313.345
-        rounded = round(d, 6)
-        return rounded.normalize() if abs(d - rounded) < Decimal("1e-9") else d
-    return Decimal(value)
 
 
 def _plain(d: Decimal) -> str:
@@ -416,17 +433,6 @@ def _plain(d: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text or "0"
-
-
-_AMOUNT = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
-
-
-def _cents(d: Decimal) -> Decimal:
-    """At least two decimals: 0 → 0.00, 3133.4 → 3133.40; more decimals are kept."""
-    exponent = d.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > -2:
-        return d.quantize(Decimal("0.01"))
-    return d
 
 
 # --------------------------------------------------------------------------- rows → records
@@ -466,7 +472,7 @@ class _Row:
         return "".join(part.strip() for part in self.text(key).splitlines())
 
     def label(self, key: str) -> str:
-        return re.sub(r"\s+", "", self.text(key))
+        return vocab.compact(self.text(key))
 
     def amount(self, key: str) -> Decimal | None:
         value = self.raw(key)
@@ -475,20 +481,15 @@ class _Row:
         if isinstance(value, bool):
             value = str(value)
         if isinstance(value, (int, float, Decimal)):
-            return _cents(_decimal_of_number(value))
-        text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
-        if not _AMOUNT.match(text):
+            return vocab.cents(vocab.decimal_of_number(value))
+        amount = vocab.amount_of(str(value))
+        if amount is None or amount.unit is not None:  # the unit is the table's 金额单位
             raise self.error(
                 f"unparsable amount {str(value).strip()!r} in {self.cell(key)}; "
                 "expected a number like 3,128.46",
                 AmountError,
             )
-        try:
-            return _cents(Decimal(text.replace(",", "")))
-        except InvalidOperation as exc:  # pragma: no cover - the pattern rules this out
-            raise self.error(
-                f"unparsable amount {value!r} in {self.cell(key)}", AmountError
-            ) from exc
+        return vocab.cents(amount.value)
 
     def number(self, key: str) -> Decimal | None:
         """A point value (分值, 得分): a number as given, ``10分`` read as 10; empty → None."""
@@ -496,8 +497,8 @@ class _Row:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-            return _decimal_of_number(value)
-        text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", _text_of(value)))
+            return vocab.decimal_of_number(value)
+        text = _norm(_text_of(value))
         m = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)分?", text)
         if not m:
             raise self.error(
@@ -508,9 +509,9 @@ class _Row:
     def yes(self, key: str, what: str) -> bool:
         """是 / ★ / Y / 1 → True; 否 / N / 0 / empty → False."""
         text = _norm(self.text(key)).lower()
-        if text in _YES:
+        if text in vocab.YES:
             return True
-        if text in _NO:
+        if text in vocab.NO:
             return False
         raise self.error(f"{self.cell(key)} holds {self.text(key)!r}; expected 是 or 否 ({what})")
 
@@ -555,9 +556,6 @@ def _pydantic_message(exc: ValidationError) -> str:
     )
 
 
-_TITLE = re.compile(
-    r"^(?P<dept>.+?)(?P<type>部门整体支出绩效目标表|整体支出绩效目标表|项目支出绩效目标表|绩效目标表)$"
-)
 _SCHEMES = {
     "legacy": "legacy",
     "旧版": "legacy",
@@ -565,8 +563,6 @@ _SCHEMES = {
     "2021版": "2021",
     "2021年版": "2021",
 }
-_YES = frozenset({"是", "★", "y", "yes", "true", "1", "√"})
-_NO = frozenset({"", "否", "n", "no", "false", "0"})
 _GOAL_NUMBER = re.compile(r"^(?:目标)?(?P<n>\d+)[:：.、]?$")
 
 
@@ -608,12 +604,6 @@ class _Carry:
             self.level1, self.level2 = l1, None
         if l2:
             self.level2 = l2
-
-
-def _simplified_or_none(name: str) -> str | None:
-    """The name in simplified characters when it is printed in traditional ones."""
-    simplified = to_simplified(name)
-    return simplified if simplified != name else None
 
 
 class _Builder:
@@ -730,8 +720,13 @@ class _Builder:
                 "expected the indicator's name"
             )
         # an empty 目标值 is kept as printed (""): the review asks the department for it
-        target = re.sub(r"\s+", "", target_text)
-        actual = re.sub(r"\s+", "", row.text("实际完成值")) or None
+        kind, sign = row.text("指标性质"), row.text("指标值类型")
+        if vocab.sign_of(kind):  # 指标性质 printing the sign (≥), as the national form does
+            sign, kind = sign or kind, ""
+        target = (
+            vocab.compose_target(target_text, row.text("计量单位"), sign) if target_text else ""
+        )
+        actual = vocab.compact(row.text("实际完成值")) or None
         self.indicators.append(
             row.build(
                 IndicatorRecord,
@@ -743,15 +738,15 @@ class _Builder:
                 ordinal=len(self.indicators) + 1,
                 code=row.text("编码") or None,
                 core=row.yes("核心指标", "a core indicator"),
-                name_simplified=_simplified_or_none(name),
+                name_simplified=vocab.simplified_or_none(name),
                 weight=row.number("分值"),
                 actual=actual,
                 actual_parsed=parse_target(actual) if actual is not None else None,
                 score=row.number("得分"),
                 deviation=row.text("偏差原因") or None,
-                long_term_target=re.sub(r"\s+", "", row.text("中期指标值")) or None,
+                long_term_target=vocab.compact(row.text("中期指标值")) or None,
                 direction=row.text("指标方向") or None,
-                value_kind=row.text("指标性质") or None,
+                value_kind=kind or None,
                 level1_printed=row.text("一级指标原文") or None,
                 level2_printed=row.text("二级指标原文") or None,
                 source=row.source(),
@@ -794,8 +789,8 @@ class _Builder:
                 "表名", "the table's title, e.g. 中共深圳市福田区委组织部部门整体支出绩效目标表"
             ),
         )
-        m = _TITLE.match(title)
-        department = row.text("部门") or (m["dept"] if m else "")
+        split = vocab.split_title(title)
+        department = row.text("部门") or (split[0] if split else "")
         if not department:
             raise row.error(
                 "部门 is empty and the 表名 does not end in 绩效目标表; "
@@ -808,7 +803,7 @@ class _Builder:
         currency = _norm(row.text("金额单位")) or "万元"
         if currency not in ("万元", "元"):
             raise row.error(f"金额单位 is {currency!r}; expected 万元 or 元")
-        table_type = _norm(row.text("表类型")) or (m["type"] if m else "部门整体支出绩效目标表")
+        table_type = _norm(row.text("表类型")) or (split[1] if split else "部门整体支出绩效目标表")
         scheme_text = _norm(row.text("指标体系"))
         if scheme_text:
             if scheme_text not in _SCHEMES:
@@ -1045,15 +1040,17 @@ def _read_csv(path: Path) -> ParsedTable:
         ) from None
     except csv.Error as exc:
         raise SourceError(file, 1, f"malformed CSV header: {exc}") from exc
-    synonyms = _synonym_map(CSV_COLUMN_SPECS)
-    synonyms[_norm(RECORD_TYPE)] = RECORD_TYPE
+    record_type = Column(RECORD_TYPE, "record type")
+    headers = _Headers.of((record_type, *CSV_COLUMN_SPECS, *INDICATOR_INPUTS))
+    keys = [_header_key(cell.lstrip("\ufeff"))[0] for cell in header]
     columns: dict[int, str] = {}
-    for idx, cell in enumerate(header):
-        key, _unit = _header_key(cell.lstrip("\ufeff"))
+    for idx, (cell, key, canon) in enumerate(
+        zip(header, keys, headers.canonical(keys), strict=True)
+    ):
         if not key:
             continue
-        if key in synonyms and synonyms[key] not in columns.values():
-            columns[idx] = synonyms[key]
+        if canon is not None:
+            columns[idx] = canon
         else:
             builder.note(
                 file, 1, f"未识别的列 {cell.strip()!r}（第 {idx + 1} 列），已忽略", cell.strip()
@@ -1099,6 +1096,8 @@ def _read_csv(path: Path) -> ParsedTable:
             )
             raise row.error(f"{what}; expected one of {', '.join(CSV_RECORD_TYPES)}")
         used = {RECORD_TYPE, *CSV_RECORD_TYPES[kind], *provenance}
+        if kind == "指标":
+            used |= {c.header for c in INDICATOR_INPUTS}
         for key, value in values.items():
             if key not in used and str(value).strip():
                 builder.note(
@@ -1304,7 +1303,7 @@ class _XlsxReader:
 
     @staticmethod
     def find_header(grid: list[list[Any]], sheet: Sheet) -> _Header | None:
-        synonyms = _synonym_map((*sheet.columns, *PROVENANCE))
+        headers = _Headers.of((*sheet.columns, *sheet.inputs, *PROVENANCE))
         required = {c.header for c in sheet.columns if c.required}
 
         def mapped(
@@ -1313,12 +1312,12 @@ class _XlsxReader:
             cols: dict[int, str] = {}
             units: dict[str, str] = {}
             unknown: list[tuple[int, str]] = []
-            for idx, cell in enumerate(cells):
-                key, unit = _header_key(cell)
+            keyed = [_header_key(cell) for cell in cells]
+            found = headers.canonical([key for key, _ in keyed])
+            for idx, (cell, (key, unit), canon) in enumerate(zip(cells, keyed, found, strict=True)):
                 if not key:
                     continue
-                canon = synonyms.get(key)
-                if canon is None or canon in cols.values():
+                if canon is None:
                     unknown.append((idx, _text_of(cell).strip()))
                     continue
                 cols[idx] = canon
