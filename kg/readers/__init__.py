@@ -20,7 +20,7 @@ from ..records import ParsedTable
 
 #: Reader modules, in the order they are tried: a reader whose sniff is more specific
 #: comes first (it wins a tie, and its error is raised when every reader fails).
-_MODULES = ("seed_text", "template", "jsonl", "flat_text", "docx", "pdf")
+_MODULES = ("seed_text", "template", "jsonl", "flat_text", "docx", "pdf", "sheet")
 
 #: What ``ikg parse --explain`` calls each reader's layout.
 LAYOUT_NAMES = {
