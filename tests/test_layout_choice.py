@@ -149,3 +149,33 @@ def test_the_error_when_nothing_reads(tmp_path):
         read_table(empty)
     with pytest.raises(NotATargetTableError, match="no such file"):
         read_table(tmp_path / "missing.txt")
+
+
+def test_parse_explain_prints_the_candidates_and_the_choice(tmp_path):
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    def explain(path: Path, *more: str) -> str:
+        result = CliRunner().invoke(app, ["parse", str(path), "--explain", *more])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    path = as_xlsx(HUANGSHI, tmp_path / "hubei_huangshi_2022.xlsx")
+    out = explain(path)
+    lines = out.splitlines()
+    assert lines[1].startswith("候选读取器")
+    assert lines[2].startswith("  template（起草模板）: 未得分 — 读取失败：no sheet 基本信息")
+    assert lines[3] == "  sheet（另存为电子表格的绩效目标表）: 指标 13, 警告 3"
+    assert lines[4] == "读取器: sheet（只有 sheet 读取成功；template 读取失败）"
+    assert "读入的表格: 1 个\n  Sheet1 第 1–23 行，23 行非空，指标 13\n" in out
+    assert "读入: 指标 13" in out and "  Sheet1 第 10 行: 一级指标未印出" in out
+
+    out = explain(LUAN)
+    assert "  pdf-text（PDF 转出的文字，竖排表头、一格一行）: 未得分 — 初筛未通过" in out
+    assert "  flat-text（按阅读顺序展开的表格文字）: 指标 7, 警告 1" in out
+    assert "读取器: flat-text（flat-text 是唯一通过初筛的读取器）" in out
+    assert "版式: “|”分隔" in out and "  第 28 行: 表格文字在此行中断" in out
+
+    out = explain(LUAN, "--reader", "flat-text")
+    assert "读取器: flat-text（按 --reader 指定）" in out and "pdf-text" not in out

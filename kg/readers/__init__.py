@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 from ..errors import NotATargetTableError, SourceError, SpreadsheetLimitError
 from ..records import ParsedTable
@@ -41,6 +42,9 @@ class Reader:
     sniff: Callable[[Path], bool]
     read: Callable[..., ParsedTable]
     hints: tuple[str, ...] = ()  # facts read() takes from the caller when the file omits them
+    #: the document as tables and paragraphs (kg.readers._grid.Block), for the readers
+    #: that read one (docx, pdf, sheet): what ikg parse --explain lists
+    blocks: Callable[[Path], list[Any]] | None = None
 
     @property
     def layout_name(self) -> str:
@@ -92,7 +96,14 @@ def readers() -> dict[str, Reader]:
     for mod_name in _MODULES:
         mod = import_module(f"{__name__}.{mod_name}")
         hints = tuple(getattr(mod, "HINTS", ()))
-        out[mod.NAME] = Reader(mod.NAME, tuple(mod.SUFFIXES), mod.sniff, mod.read, hints)
+        out[mod.NAME] = Reader(
+            mod.NAME,
+            tuple(mod.SUFFIXES),
+            mod.sniff,
+            mod.read,
+            hints,
+            getattr(mod, "blocks", None),
+        )
     return out
 
 

@@ -93,19 +93,26 @@ def sniff(path: Path) -> bool:
     return False
 
 
-def read(path: Path, **hints: object) -> ParsedTable:
+def blocks(path: Path) -> list[Block]:
+    """The non-empty worksheets (or the CSV) as table blocks."""
+    return _blocks(path)[0]
+
+
+def _blocks(path: Path) -> tuple[list[Block], str]:
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        found = xlsx_blocks(path)
-        encoding = "utf-8"
-    elif suffix == ".csv":
-        found, encoding = csv_blocks(path)
-    else:
-        raise NotATargetTableError(
-            str(path),
-            None,
-            f"the sheet reader reads .xlsx and .csv files, not {suffix or 'a file without suffix'}",
-        )
+        return xlsx_blocks(path), "utf-8"
+    if suffix == ".csv":
+        return csv_blocks(path)
+    raise NotATargetTableError(
+        str(path),
+        None,
+        f"the sheet reader reads .xlsx and .csv files, not {suffix or 'a file without suffix'}",
+    )
+
+
+def read(path: Path, **hints: object) -> ParsedTable:
+    found, encoding = _blocks(path)
     file = str(path)
     if not found:
         raise NotATargetTableError(
