@@ -116,7 +116,9 @@ def read(path: Path, **hints: object) -> ParsedTable:
     file = str(path)
     if not found:
         raise NotATargetTableError(
-            file, None, f"every sheet is empty; expected a 绩效目标表 ({_LOOKED_FOR})"
+            file,
+            None,
+            f"no cell holds text (every sheet is empty); expected a 绩效目标表 ({_LOOKED_FOR})",
         )
     try:
         parsed = read_blocks(file, found, **hints)
@@ -124,7 +126,9 @@ def read(path: Path, **hints: object) -> ParsedTable:
         if isinstance(exc, SpreadsheetLimitError):
             raise
         raise NotATargetTableError(
-            file, exc.line, f"no indicator rows in {_sheets_of(found)}: {exc.message}"
+            exc.file if exc.line else file,  # with a line: the sheet it is on
+            exc.line,
+            f"no indicator rows in {_sheets_of(found)}: {exc.message}",
         ) from exc
     if not parsed.indicators:
         raise NotATargetTableError(
@@ -215,19 +219,11 @@ def _workbook_grids(
 
 
 def _decode(path: Path) -> tuple[str, str]:
-    data = path.read_bytes()
-    failures = []
-    for enc in template.CSV_ENCODINGS:
-        try:
-            return data.decode(enc).lstrip("\ufeff"), enc.replace("-sig", "")
-        except UnicodeDecodeError as exc:
-            failures.append(f"{enc.replace('-sig', '')} failed at byte {exc.start} ({exc.reason})")
-    raise NotATargetTableError(
-        str(path),
-        None,
-        f"cannot decode the CSV file: {'; '.join(failures)}; "
-        "expected UTF-8 (with or without BOM) or GB18030",
-    )
+    """The text and its encoding: UTF-8 (BOM or not), else GB18030 as the template's CSV."""
+    try:
+        return path.read_bytes().decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return template._decode_csv(path), "gb18030"  # its error names what failed where
 
 
 def _rows(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
