@@ -231,15 +231,24 @@ _SCHEME_NAMES = {"legacy": "成本指标属产出指标", "2021": "财预〔2021
 
 def _explain(file: Path, reader: str | None, **hints: object) -> None:
     """ikg parse --explain: the reading, step by step, in words a reviewer can check."""
-    from .readers import choose, flat_text, read_table
+    from .readers import flat_text, pick, try_readers
+    from .readers.projects import split as split_projects
 
-    chosen = choose(file, reader)
     out.print(f"文件: {file}", markup=False, highlight=False)
-    how = "按 --reader 指定" if reader else "按文件后缀和内容识别"
-    out.print(f"读取器: {chosen.name}（{how}）", markup=False, highlight=False)
-    if chosen.name == flat_text.NAME:
+    tried = try_readers(file, reader, **hints)
+    out.print("候选读取器（后缀相符的读取器，依次初筛并读取，按读入的指标数评分）:", markup=False)
+    for c in tried:
+        name = f"{c.reader.name}（{c.reader.layout_name}）"
+        if c.parsed is None:
+            out.print(f"  {name}: 未得分 — {c.reason}", markup=False, highlight=False)
+        else:
+            out.print(f"  {name}: 指标 {c.score}, 警告 {c.warnings}", markup=False)
+    choice = pick(file, tried, forced=reader is not None)
+    out.print(f"读取器: {choice.reader.name}（{choice.reason}）", markup=False, highlight=False)
+    parsed = choice.parsed
+    if choice.reader.name == flat_text.NAME:
         given = {k: v for k, v in hints.items() if v is not None}
-        layout, parsed = flat_text.explain(file, **given)
+        layout, _again = flat_text.explain(file, **given)
         kind = str(layout["layout"])
         reason = layout.get("layout_reason", "")
         out.print(f"版式: {flat_text.LAYOUT_NAMES.get(kind, kind)} — {reason}", markup=False)
@@ -257,21 +266,81 @@ def _explain(file: Path, reader: str | None, **hints: object) -> None:
                     "并排的两组（中期/年度）: 年度值为指标值，另一组记为中期指标值", markup=False
                 )
     else:
-        _chosen, parsed = read_table(file, reader, **hints)
+        out.print(f"版式: {choice.reader.layout_name}", markup=False)
+        if choice.reader.blocks is not None:  # a document of tables: each table read
+            per_row: dict[tuple[str, int], int] = {}
+            for i in parsed.indicators:
+                key = (i.source.file, i.source.line)
+                per_row[key] = per_row.get(key, 0) + 1
+            tables = [b for b in choice.reader.blocks(file) if b.is_table and b.rows]
+            out.print(f"读入的表格: {len(tables)} 个", markup=False)
+            for b in tables:
+                (label, first), (_, last) = b.where[0], b.where[-1]
+                n = sum(per_row.get(w, 0) for w in b.where)
+                out.print(
+                    f"  {_short_label(label, file) or label + ' '}第 {first}–{last} 行，"
+                    f"{len(b.rows)} 行非空，指标 {n}",
+                    markup=False,
+                    highlight=False,
+                )
+        else:
+            for label, (first, last, n) in _source_spans(parsed).items():
+                lines = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
+                out.print(f"来源: {label} {lines}（指标 {n}）", markup=False, highlight=False)
     t = parsed.table
     out.print(
         f"表: {t.title} | 单位: {t.department} | 年度: {t.fiscal_year} | 类别体系: "
         f"{_SCHEME_NAMES[t.category_scheme]} | 自评表: {'是' if t.self_evaluation else '否'}",
         markup=False,
     )
+    tables = split_projects(parsed)
+    warnings = sorted(
+        (w for t in tables for w in t.warnings),
+        key=lambda w: (w.source.file, w.source.line, w.source.end_line or 0),
+    )
     out.print(
         f"读入: 指标 {len(parsed.indicators)}, 任务 {len(parsed.tasks)}, "
-        f"目标 {len(parsed.goals)}, 警告 {len(parsed.warnings)}",
+        f"目标 {len(parsed.goals)}, 警告 {len(warnings)}",
         markup=False,
     )
-    for w in parsed.warnings:
+    if len(tables) > 1:
+        out.print(f"本文件有 {len(tables)} 个项目（或表），各成一表:", markup=False)
+        for t in tables:
+            out.print(
+                f"  第 {t.table.source.line} 行起: {t.table.project_name or t.table.title} | "
+                f"单位: {t.table.department} | 指标 {len(t.indicators)}",
+                markup=False,
+                highlight=False,
+            )
+    for w in warnings:
         text = f" ‹{w.text[:60]}›" if w.text else ""
-        out.print(f"  第 {w.source.line} 行: {w.message}{text}", markup=False, highlight=False)
+        where = _short_label(w.source.file, file)
+        out.print(
+            f"  {where}第 {w.source.line} 行: {w.message}{text}", markup=False, highlight=False
+        )
+
+
+def _short_label(label: str, file: Path) -> str:
+    """A source label as --explain prints it before a line: nothing for the file itself,
+    the part after ``#`` (a sheet, a PDF page) for a part of it."""
+    if label == str(file):
+        return ""
+    return f"{label.removeprefix(f'{file}#')} "
+
+
+def _source_spans(parsed: Any) -> dict[str, tuple[int, int, int]]:
+    """For each source label the records cite: first line, last line, indicators."""
+    spans: dict[str, tuple[int, int, int]] = {}
+    indicators = {id(i) for i in parsed.indicators}
+    for record in parsed.records():
+        src = getattr(record, "source", None)
+        if src is None:
+            continue
+        last = src.end_line or src.line
+        n = 1 if id(record) in indicators else 0
+        a, b, k = spans.get(src.file, (src.line, last, 0))
+        spans[src.file] = (min(a, src.line), max(b, last), k + n)
+    return spans
 
 
 @app.command()

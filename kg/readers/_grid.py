@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import NotATargetTableError
+from ..errors import NotATargetTableError, SourceError
 from ..records import ParsedTable, Source
 from . import flat_text, template
 
@@ -31,6 +31,10 @@ class Block:
     text: str | None = None
     rows: list[list[str]] = field(default_factory=list)
     where: list[tuple[str, int]] = field(default_factory=list)  # per row (one for a paragraph)
+    #: a cell merged across columns is repeated in each it covers (python-docx does so),
+    #: so equal neighbours are printed once; False when the front end dropped the repeats
+    #: itself (a spreadsheet knows its merged ranges) and equal neighbours are two cells
+    repeats_merged: bool = True
 
     @property
     def is_table(self) -> bool:
@@ -59,7 +63,9 @@ def _title_of(blocks: list[Block], i: int) -> str:
     return f"表{sum(1 for x in blocks[:i] if x.is_table) + 1}"
 
 
-def read_blocks(file: str, blocks: list[Block]) -> ParsedTable:
+def read_blocks(file: str, blocks: list[Block], **hints: object) -> ParsedTable:
+    """Read a document's blocks; hints (department=, year=) go to the flat-text reading
+    (a template-shaped table states its own)."""
     tables = [(i, b) for i, b in enumerate(blocks) if b.is_table and b.rows]
     if not tables:
         raise NotATargetTableError(
@@ -74,24 +80,35 @@ def read_blocks(file: str, blocks: list[Block]) -> ParsedTable:
     classified = template.classify_grids([(s.title, s.grid) for s in sheets])
     if any(spec == template.TABLE_SHEET for _, spec, _, _ in classified):
         return template.read_grids(file, sheets)
-    return _read_flat(file, blocks)
+    return _read_flat(file, blocks, hints)
 
 
-def _read_flat(file: str, blocks: list[Block]) -> ParsedTable:
+def _read_flat(file: str, blocks: list[Block], hints: dict[str, object]) -> ParsedTable:
     lines: list[str] = []
     where: list[tuple[str, int]] = []
     for b in blocks:
         if b.is_table:
             for cells, w in zip(b.rows, b.where, strict=True):
                 texts = [" ".join(c.split()) for c in cells]
-                # a cell merged across columns is repeated in each: print it once
-                kept = [t for k, t in enumerate(texts) if k == 0 or t != texts[k - 1]]
+                # a cell merged across columns is repeated in each: print it once (a run of
+                # empty cells is printed once either way)
+                kept = [
+                    t
+                    for k, t in enumerate(texts)
+                    if k == 0 or t != texts[k - 1] or not (b.repeats_merged or t == "")
+                ]
                 lines.append(" | ".join(kept))
                 where.append(w)
         else:
             lines.append(" ".join((b.text or "").split()))
             where.append(b.where[0])
-    parsed = flat_text.read_text("\n".join(lines), file=file)
+    try:
+        parsed = flat_text.read_text("\n".join(lines), file=file, **hints)
+    except SourceError as exc:  # its line is one of the lines written here: cite the block row
+        if exc.line is None or not 1 <= exc.line <= len(where):
+            raise
+        label, line = where[exc.line - 1]
+        raise type(exc)(label, line, exc.message) from exc
     for record in parsed.records():
         src: Source = record.source
         label, first = where[src.line - 1]
