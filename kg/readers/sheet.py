@@ -33,7 +33,6 @@ import html
 import io
 import re
 import unicodedata
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -185,7 +184,7 @@ def xlsx_blocks(path: Path) -> list[Block]:
         rows = [
             (
                 r + 1,
-                [template._text_of(v).strip() for c, v in enumerate(row) if (r, c) not in across],
+                [template.text_of(v).strip() for c, v in enumerate(row) if (r, c) not in across],
             )
             for r, row in enumerate(grid)
         ]
@@ -203,16 +202,7 @@ def _workbook_grids(
     Read through the template reader's limited workbook reading (inspection first, the
     used range only, formulas' saved results), the one way an .xlsx is opened here.
     """
-    reader = template._XlsxReader(path)
-    wb = reader._load(data_only=False)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # read-only mode warns as it streams the cells
-            return [
-                (ws.title, reader.grid(ws), list(reader._extent(ws).merges)) for ws in wb.worksheets
-            ]
-    finally:
-        reader._close(wb)
+    return template.workbook_grids(path)
 
 
 # --------------------------------------------------------------------------- CSV
@@ -223,7 +213,7 @@ def _decode(path: Path) -> tuple[str, str]:
     try:
         return path.read_bytes().decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
-        return template._decode_csv(path), "gb18030"  # its error names what failed where
+        return template.decode_csv(path), "gb18030"  # its error names what failed where
 
 
 def _rows(text: str, delimiter: str) -> list[tuple[int, list[str]]]:

@@ -345,7 +345,7 @@ _UNIT_SUFFIX = re.compile(r"\((万元|元)\)$")
 
 def _header_key(text: Any) -> tuple[str, str | None]:
     """(normalised header, unit suffix) — ``总额（万元）`` → (总额, 万元)."""
-    t = _norm(_text_of(text))
+    t = _norm(text_of(text))
     m = _UNIT_SUFFIX.search(t)
     if m:
         return t[: m.start()], m[1]
@@ -407,7 +407,7 @@ class _Headers:
 # --------------------------------------------------------------------------- cell values
 
 
-def _text_of(value: Any, number_format: str = "General") -> str:
+def text_of(value: Any, number_format: str = "General") -> str:
     """Any cell value as text (numbers without float noise, dates as ISO, % formats as %)."""
     if value is None:
         return ""
@@ -459,7 +459,7 @@ class _Row:
         return cls(self.file, self.line, message)
 
     def text(self, key: str) -> str:
-        return _text_of(self.raw(key)).strip()
+        return text_of(self.raw(key)).strip()
 
     def required(self, key: str, what: str) -> str:
         value = self.text(key)
@@ -498,11 +498,11 @@ class _Row:
             return None
         if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
             return vocab.decimal_of_number(value)
-        text = _norm(_text_of(value))
+        text = _norm(text_of(value))
         m = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)分?", text)
         if not m:
             raise self.error(
-                f"{self.cell(key)} holds {_text_of(value).strip()!r}; expected a number like 10"
+                f"{self.cell(key)} holds {text_of(value).strip()!r}; expected a number like 10"
             )
         return Decimal(m[1])
 
@@ -523,10 +523,10 @@ class _Row:
             return value
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        text = _norm(_text_of(value))
+        text = _norm(text_of(value))
         if re.fullmatch(r"\d+", text):
             return int(text)
-        raise self.error(f"{self.cell(key)} holds {_text_of(value)!r}; expected {what}")
+        raise self.error(f"{self.cell(key)} holds {text_of(value)!r}; expected {what}")
 
     def source(self) -> Source:
         """The provenance columns when filled, else this file and row."""
@@ -677,7 +677,7 @@ class _Builder:
 
     def goal(self, row: _Row) -> None:
         raw = row.raw("目标编号")
-        text = _norm(_text_of(raw))
+        text = _norm(text_of(raw))
         if text in ("年度总体目标", "总体目标"):
             number: int | None = 0
         elif m := _GOAL_NUMBER.match(text):
@@ -1011,7 +1011,7 @@ def read(path: Path) -> ParsedTable:
 # --------------------------------------------------------------------------- CSV
 
 
-def _decode_csv(path: Path) -> str:
+def decode_csv(path: Path) -> str:
     data = path.read_bytes()
     failures = []
     for enc in CSV_ENCODINGS:
@@ -1029,7 +1029,7 @@ def _decode_csv(path: Path) -> str:
 
 def _read_csv(path: Path) -> ParsedTable:
     file = str(path)
-    text = _decode_csv(path).lstrip("\ufeff")
+    text = decode_csv(path).lstrip("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""))
     builder = _Builder()
     try:
@@ -1251,7 +1251,7 @@ class _XlsxReader:
                     and not isinstance(value, bool)
                     and "%" in (c.number_format or "")
                 ):
-                    value = _text_of(value, c.number_format)
+                    value = text_of(value, c.number_format)
                 row.append(value)
             out.append(row)
         while len(out) < extent.max_row:  # openpyxl stops at the last row the XML writes
@@ -1280,7 +1280,7 @@ class _XlsxReader:
                     and not isinstance(value, bool)
                     and "%" in (c.number_format or "")
                 ):
-                    value = _text_of(value, c.number_format)
+                    value = text_of(value, c.number_format)
                 out[r][col] = value
         for r1, c1, r2, c2 in extent.merges:
             top = out[r1 - 1][c1 - 1]
@@ -1318,7 +1318,7 @@ class _XlsxReader:
                 if not key:
                     continue
                 if canon is None:
-                    unknown.append((idx, _text_of(cell).strip()))
+                    unknown.append((idx, text_of(cell).strip()))
                     continue
                 cols[idx] = canon
                 if unit:
@@ -1424,18 +1424,18 @@ class _XlsxReader:
         for r, cells in enumerate(grid, start=1):
             key_cell = cells[0] if cells else None
             value = cells[1] if len(cells) > 1 else None
-            extra = [c for c in cells[2:] if _text_of(c).strip()]
-            key = _norm(_text_of(key_cell))
+            extra = [c for c in cells[2:] if text_of(c).strip()]
+            key = _norm(text_of(key_cell))
             if not key:
-                if _text_of(value).strip() or extra:
+                if text_of(value).strip() or extra:
                     builder.note(
                         label,
                         r,
                         "该行没有项目名，内容已忽略",
-                        _text_of(value).strip() or _text_of(extra[0]).strip(),
+                        text_of(value).strip() or text_of(extra[0]).strip(),
                     )
                 continue
-            if key in (TABLE_KEY_HEADER, "字段") and _norm(_text_of(value)) in (
+            if key in (TABLE_KEY_HEADER, "字段") and _norm(text_of(value)) in (
                 TABLE_VALUE_HEADER,
                 "值",
                 "",
@@ -1446,8 +1446,8 @@ class _XlsxReader:
                 builder.note(
                     label,
                     r,
-                    f"未识别的项目 {_text_of(key_cell).strip()!r}，已忽略",
-                    _text_of(value).strip() or None,
+                    f"未识别的项目 {text_of(key_cell).strip()!r}，已忽略",
+                    text_of(value).strip() or None,
                 )
                 continue
             if canon in rows:
@@ -1459,7 +1459,7 @@ class _XlsxReader:
             values[canon], rows[canon], where[canon] = value, r, f"B{r}"
             if extra:
                 builder.note(
-                    label, r, f"项目 {canon} 的第三列及以后的内容已忽略", _text_of(extra[0]).strip()
+                    label, r, f"项目 {canon} 的第三列及以后的内容已忽略", text_of(extra[0]).strip()
                 )
         if "表名" not in rows:
             raise SourceError(
@@ -1513,7 +1513,7 @@ class _XlsxReader:
         }
         for r in range(header.row, len(grid)):
             cells = grid[r]
-            if not any(_text_of(v).strip() for v in cells):
+            if not any(text_of(v).strip() for v in cells):
                 continue
             line = r + 1
             row_label = label
@@ -1526,12 +1526,12 @@ class _XlsxReader:
                 canon: f"{get_column_letter(i + 1)}{line}" for i, canon in header.columns.items()
             }
             for i, v in enumerate(cells):
-                if i not in headed and _text_of(v).strip():
+                if i not in headed and text_of(v).strip():
                     builder.note(
                         label,
                         line,
                         f"{get_column_letter(i + 1)} 列没有列名，值已忽略",
-                        _text_of(v).strip(),
+                        text_of(v).strip(),
                     )
             handlers[spec.kind](_Row(values, row_label, line, where=where))
 
@@ -1541,6 +1541,22 @@ class _XlsxReader:
 #: For each 0-based grid row, the (file label, line) its records cite; None: the sheet's
 #: label and the 1-based row number.
 Locate = list[tuple[str, int]] | None
+
+
+def workbook_grids(path: Path) -> list[tuple[str, list[list[Any]], list[Any]]]:
+    """(sheet name, cell values, merged ranges) of each sheet of any .xlsx, read the way
+    this reader reads its own (limits checked first, the used range only, formulas'
+    saved results): the one way an .xlsx is opened (the ``sheet`` reader uses it)."""
+    reader = _XlsxReader(path)
+    wb = reader._load(data_only=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # read-only mode warns as it streams the cells
+            return [
+                (ws.title, reader.grid(ws), list(reader._extent(ws).merges)) for ws in wb.worksheets
+            ]
+    finally:
+        reader._close(wb)
 
 
 @dataclass
@@ -1585,7 +1601,7 @@ def classify_grids(
 def is_table_items_grid(grid: list[list[Any]]) -> bool:
     """A 项目 / 内容 grid whose first column names 基本信息 items (表名 …)."""
     synonyms = _synonym_map(TABLE_ITEMS)
-    keys = {_norm(_text_of(r[0])) for r in grid if r}
+    keys = {_norm(text_of(r[0])) for r in grid if r}
     return "表名" in {synonyms.get(k) for k in keys}
 
 
@@ -1638,7 +1654,7 @@ def read_grids(file: str, sheets: list[GridSheet]) -> ParsedTable:
             continue
         assert isinstance(spec, Sheet)
         if header is None:
-            if not grid or not any(_text_of(v).strip() for row in grid for v in row):
+            if not grid or not any(text_of(v).strip() for row in grid for v in row):
                 continue  # an empty sheet of the template
             need = ", ".join(c.header for c in spec.columns if c.required)
             raise SourceError(
