@@ -105,6 +105,13 @@ def prepare_all(
 
 
 def _built(path: Path, reader: str, parsed: ParsedTable, *, shacl: bool) -> BuiltTable:
+    if parsed.table.fiscal_year is None:  # a table is stored by department, year and type
+        raise SourceError(
+            str(path),
+            parsed.table.source.line,
+            "no fiscal year in the text, the file name or the page; a table is stored by its "
+            "year: give it with --year",
+        )
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     graph = mapping.to_graph(parsed, reader=reader, sha256=sha)
     organisations = mapping.organisations_graph(parsed)

@@ -77,7 +77,10 @@ class TableRecord(_Record):
     kind: Literal["table"] = "table"
     title: str
     department: str
-    fiscal_year: int
+    fiscal_year: int | None = Field(
+        description="预算年度; None only when a table prints none anywhere (reading succeeds, "
+        "storing needs one: ikg build --year)"
+    )
     currency_unit: str = "万元"
     table_type: str = Field(default="部门整体支出绩效目标表")
     category_scheme: Literal["legacy", "2021"] = "legacy"

@@ -85,6 +85,9 @@ def main() -> int:
         if not parsed.indicators and not parsed.tasks:
             skipped.append(f"{path.name}: no indicator read")
             continue
+        if parsed.table.fiscal_year is None:  # a year would have to be made up
+            skipped.append(f"{path.name}: no fiscal year printed anywhere (read with --year)")
+            continue
         tables = projects.split(parsed)
         for stem, table in zip(csv_stems(path.stem, len(tables)), tables, strict=True):
             for record in table.records():

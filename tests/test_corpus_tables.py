@@ -583,14 +583,21 @@ HINTS: dict[str, dict[str, object]] = {
 READ = sorted(name for name in careful_counts() if name not in NOT_YET_READ | HINTS.keys())
 
 
-def test_a_table_without_a_year_anywhere_asks_for_one() -> None:
+def test_a_table_without_a_year_anywhere_is_read_and_not_stored_without_one() -> None:
+    from kg.build import prepare
+
     name = "sichuan_dyrmt_railway_environment_selfeval_fragment.txt"
-    with pytest.raises(SourceError) as err:
-        flat_text.read(TABLES / name)
+    parsed = flat_text.read(TABLES / name)
+    assert parsed.table.fiscal_year is None and len(parsed.indicators) == 8
+    (w,) = [w for w in parsed.warnings if "没有预算年度" in w.message]
+    assert w.source.line == 3 and "--year" in w.message
+    with pytest.raises(SourceError) as err:  # a table is stored by its year
+        prepare(TABLES / name)
     assert err.value.line == 3 and "--year" in err.value.message
-    parsed = flat_text.read(TABLES / name, year=2022)
-    assert parsed.table.fiscal_year == 2022
-    assert any("按 --year" in w.message for w in parsed.warnings)
+    given = flat_text.read(TABLES / name, year=2022)
+    assert given.table.fiscal_year == 2022
+    assert any("按 --year" in w.message for w in given.warnings)
+    assert prepare(TABLES / name, hints={"year": 2022}).counts["indicators"] == 8
 
 
 def test_every_table_of_the_corpus_is_counted() -> None:

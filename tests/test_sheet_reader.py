@@ -215,14 +215,19 @@ def test_csv_delimiter_is_sniffed(delimiter, tmp_path):
 
 
 def test_year_hint_and_errors_cite_the_sheet_row(tmp_path):
-    """A fragment without a year: the error names the sheet and the row; --year reads it."""
+    """A fragment without a year: read, the warning names the sheet and the row; --year
+    gives the year; storing it without one is an error at that row."""
+    from kg.build import prepare
+
     txt = TABLES / "sichuan_dyrmt_railway_environment_selfeval_fragment.txt"
     path = write_xlsx(tmp_path / "表.xlsx", rows_of(txt))  # type: ignore[arg-type]
+    sheet, text = read_table(path)[1], read_table(txt)[1]
+    assert sheet.table.fiscal_year is None and len(sheet.indicators) == len(text.indicators)
+    (w,) = [w for w in sheet.warnings if "没有预算年度" in w.message]
+    (tw,) = [w for w in text.warnings if "没有预算年度" in w.message]
+    assert (w.source.file, w.source.line) == (f"{path}#{SHEET}", tw.source.line)
     with pytest.raises(SourceError) as err:
-        read_table(path)
-    with pytest.raises(SourceError) as text_err:
-        read_table(txt)
-    assert (err.value.file, err.value.line) == (f"{path}#{SHEET}", text_err.value.line)
+        prepare(path)
     assert "--year" in err.value.message
     same_as_text(path, txt, f"{path}#{SHEET}", year=2022)
 

@@ -656,6 +656,7 @@ class _Reader:
     ) -> None:
         self.start = start  # read from here (a later table of the same file)
         self.nested = False  # reading a later table for the first reader
+        self.header_end = 0  # where the header of the table read ends
         self.footer: _Cell | None = None  # where the table read ended, when text follows
         self.file = file
         self.hints: dict = dict(hints or {})
@@ -724,6 +725,7 @@ class _Reader:
                 None,
                 self.text.line_of(header.start),
             )
+        self.header_end = header.end
         header_line = self.text.line_of(header.start)
         header_end_line = self.text.line_of(max(header.end - 1, header.start))
         self.layout = _describe(header, header_line, header_end_line)
@@ -772,7 +774,8 @@ class _Reader:
         """
         assert before.footer is not None
         footer = before.footer
-        pos = self.text.starts[footer.line - 1]
+        # from the line the table ended on, but never the table's own header again
+        pos = max(self.text.starts[footer.line - 1], before.header_end)
         if pos <= before.body_start() or _find_header(self.raw, pos) is None:
             return None
         reader = _Reader(self.file, self.raw, self.hints, start=pos)
@@ -2301,15 +2304,15 @@ class _Facts:
         if year is None:
             given = r.hints.get("year")
             year = given or vocab.year_in(Path(r.file).name) or vocab.year_in(self.keys)
-            if year is None:
-                raise SourceError(
-                    r.file,
+            if year is None:  # read all the same: storing it needs a year (ikg build --year)
+                r.warn(
+                    "文字、文件名和页面都没有预算年度：已读入，年度为空；入库前请用 --year 指定",
+                    None,
                     self.line(at),
-                    "no fiscal year in the text or the file name (expected e.g. 2022年度); "
-                    "give it with --year",
                 )
-            where = "按 --year" if given else "按文件名或页面文字"
-            r.warn(f"未印出预算年度，{where}记为 {year}", None, self.line(at))
+            else:
+                where = "按 --year" if given else "按文件名或页面文字"
+                r.warn(f"未印出预算年度，{where}记为 {year}", None, self.line(at))
         project = None
         for key in _PROJECT_KEYS:
             hit = self.value(key, at)

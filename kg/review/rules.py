@@ -216,7 +216,7 @@ def _level1(parsed: ParsedTable, ind: IndicatorRecord) -> str | None:
     return cov.concept_id(ind.level1, 1, parsed.table.category_scheme)
 
 
-def _example_target(ind: IndicatorRecord, concept: str | None, year: int) -> str:
+def _example_target(ind: IndicatorRecord, concept: str | None, year: int | None) -> str:
     """A measurable target to suggest, by what the name and the category say."""
     name = ind.name
     if "满意" in name:
@@ -226,7 +226,7 @@ def _example_target(ind: IndicatorRecord, concept: str | None, year: int) -> str
     if "覆盖" in name:
         return "覆盖率≥90%"
     if concept == "timeliness":
-        return f"{year}年12月31日前"
+        return f"{year}年12月31日前" if year else "当年12月31日前"
     if "及时" in name:
         return "及时率100%"
     return {
@@ -600,8 +600,10 @@ def check_satisfaction_outside(parsed: ParsedTable, ctx: Context | None = None) 
 def check_deadline_outside_year(parsed: ParsedTable, ctx: Context | None = None) -> list[Finding]:
     """A deadline target outside the table's fiscal year (2023年12月20日前 in a 2024 table).
     "Before" a date counts from the day before it, so 2025年前 (before 2025-01-01) is in 2024."""
-    out = []
+    out: list[Finding] = []
     year = parsed.table.fiscal_year
+    if year is None:  # a table that prints no year: nothing to compare a deadline with
+        return out
     for ind in parsed.indicators:
         tv = ind.target_parsed
         if tv.form != "deadline" or tv.deadline is None:
