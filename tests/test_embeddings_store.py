@@ -82,7 +82,7 @@ def test_stale_index_is_refused_or_rebuilt(tmp_path) -> None:
         for g in list(table_graphs(store)):
             store.drop_graph(g)
     with GraphStore(tmp_path / "store", read_only=True) as store:
-        with pytest.raises(StaleIndexError, match="166 removed"):
+        with pytest.raises(StaleIndexError, match="删除 166 条"):
             open_index(store, tmp_path, HashSettings(), on_stale="error", encoder=enc)
         idx, report = open_index(store, tmp_path, HashSettings(), encoder=enc)
     assert report is not None and report.rebuilt and idx.vectors.count == 0
@@ -106,7 +106,7 @@ def test_another_model_setting_triggers_a_rebuild(tmp_path) -> None:
     ):
         open_index(store, tmp_path, Other(), on_stale="error")
     report = index_for_store(tmp_path / "store", tmp_path, Other(), write_links=False)
-    assert report.rebuilt and "model" in report.reason and report.encoded == 166
+    assert report.rebuilt and "模型" in report.reason and report.encoded == 166
 
 
 def test_default_model_loads_offline(monkeypatch) -> None:
@@ -410,7 +410,7 @@ def test_similar_rebuilds_a_stale_index_without_being_asked(app, tmp_path) -> No
         )
     r = CliRunner().invoke(app, ["similar", "部门预算执行率", "--data-dir", str(tmp_path)])
     assert r.exit_code == 0, r.output
-    assert "rebuilt" in r.stderr and "1 renamed" in r.stderr
+    assert "已重建" in r.stderr and "改名 1 条" in r.stderr
 
 
 def test_indicators_read_by_scans_equal_the_join_query(built) -> None:

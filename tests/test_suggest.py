@@ -174,7 +174,7 @@ def test_cli_jsonl_and_text(data_dir) -> None:
     missing = CliRunner().invoke(
         app, ["suggest", "--task", "x", "--data-dir", str(data_dir / "nope")]
     )
-    assert missing.exit_code == 2 and "no graph store" in missing.output
+    assert missing.exit_code == 2 and "没有图存储" in missing.output
 
 
 def test_api_suggest(data_dir, framework_concepts) -> None:
