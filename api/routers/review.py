@@ -82,7 +82,7 @@ def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -
 async def review(
     request: Request,
     file: Annotated[
-        UploadFile | None, File(description="表格文件 .txt/.csv/.xlsx/.docx/.pdf")
+        UploadFile | None, File(description="表格文件 .txt/.csv/.xlsx/.docx/.pdf/.html")
     ] = None,
     text: Annotated[str | None, Form(description="粘贴的表格文本")] = None,
     filename: Annotated[

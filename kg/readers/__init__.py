@@ -21,7 +21,7 @@ from ..records import ParsedTable
 
 #: Reader modules, in the order they are tried: a reader whose sniff is more specific
 #: comes first (it wins a tie, and its error is raised when every reader fails).
-_MODULES = ("seed_text", "template", "jsonl", "flat_text", "docx", "pdf", "sheet")
+_MODULES = ("seed_text", "template", "jsonl", "flat_text", "docx", "pdf", "sheet", "html")
 
 #: What ``ikg parse --explain`` calls each reader's layout.
 LAYOUT_NAMES = {
@@ -32,6 +32,7 @@ LAYOUT_NAMES = {
     "docx": "Word 文档中的表格",
     "pdf": "有文字层的 PDF 中的表格",
     "sheet": "另存为电子表格的绩效目标表",
+    "html": "网页中的表格",
 }
 
 
