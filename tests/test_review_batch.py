@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from kg.cli import app
 from kg.review import review_files
 from kg.review.render import render
+from kg.review.xlsx import FINDING_HEADERS
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "demo" / "corpus"
@@ -57,25 +58,24 @@ def test_xlsx_workbook(tmp_path):
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
         assert ws.column_dimensions["A"].width >= 10
     head = [c.value for c in findings[1]]
-    assert head[:12] == [
+    assert head == FINDING_HEADERS
+    for col in (
         "部门",
-        "年度",
         "表",
         "规则",
-        "规则编号",
         "严重程度",
-        "类别",
         "指标或项目",
         "来源文件",
         "行号",
         "问题说明",
         "修改建议",
-    ]
+    ):
+        assert col in head
     assert findings.max_row - 1 == len(report["findings"])
     assert summary.max_row - 1 >= len(report["tables"])
     rows = [[c.value for c in r] for r in findings.iter_rows(min_row=2)]
-    lowered = [r for r in rows if r[4] == "vague-target"]
-    assert lowered and lowered[0][3] == "目标值为定性描述" and lowered[0][5] == "警告"
+    vague = [r for r in rows if r[4] == "vague-target"]
+    assert vague and vague[0][3] == "目标值为定性描述" and vague[0][5] == "警告"
     assert {r[0] for r in rows} == {"湘潭市环境卫生管理处", "大英县民政局"}
     assert all(isinstance(r[9], int) for r in rows if r[9] is not None)
 

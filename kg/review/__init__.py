@@ -185,6 +185,11 @@ class _Against:
         self.source = "indicators"
 
     @property
+    def has_tables(self) -> bool:
+        """A store or a folder: earlier tables for the cross-year rules (a list has none)."""
+        return self._path is not None
+
+    @property
     def is_store(self) -> bool:
         return self._path is not None and is_store(self._path)
 
@@ -349,7 +354,7 @@ def review_files(
         align=align,
         others=ag.others(),
         scorer=chosen_scorer,
-        priors=priors if (ag.source or extra or (compare_batch and len(batch) > 1)) else None,
+        priors=priors if (ag.has_tables or extra or (compare_batch and len(batch) > 1)) else None,
     )
     lines = _Lines()
     files: list[FileSummary] = []
@@ -496,7 +501,7 @@ def _against_info(
     compare_batch: bool,
 ) -> AgainstInfo:
     tables = [*ag.priors(), *extra]
-    sources = [ag.source] if ag.source else []
+    sources = [ag.source] if ag.has_tables and ag.source else []
     if extra:
         sources.append("earlier")
     if compare_batch and len(batch) > 1:  # one table alone is compared with nothing of its own
