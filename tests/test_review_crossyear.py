@@ -225,3 +225,34 @@ def test_report_states_what_it_compared_with(fmt):
     out = render(rep, fmt)
     assert "与以前年度比较" in out and "2张表" in out and "2023" in out
     assert "对应指标7项" in out
+
+
+def test_seed_2025_as_a_file_against_a_folder_with_the_seed(seed_path, seed_parsed, tmp_path):
+    """The whole path: the 2025 variant written as a template CSV, reviewed by the CLI against
+    a folder holding the 2024 seed text."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+    from kg.writers import write_csv
+
+    earlier = tmp_path / "2024"
+    earlier.mkdir()
+    shutil.copy(seed_path, earlier)
+    cur = next_year(seed_parsed, {616: "2000卷", 834: "≥85%", 623: "≥60人"}, {642})
+    path = tmp_path / "seed_2025.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        write_csv(cur, fh)
+    res = CliRunner().invoke(
+        app, ["review", str(path), "--against", str(earlier), "--format", "json"]
+    )
+    assert res.exit_code in (0, 1), res.output
+    rep = json.loads(res.stdout)
+    got = {(f["rule"], f["line"]) for f in rep["findings"] if f["section"] == "history"}
+    assert ("target-lowered", 616) in got and ("target-lowered", 834) in got
+    assert ("target-lowered", 623) not in got
+    assert [
+        f["values"]["prev_line"] for f in rep["findings"] if f["rule"] == "indicator-dropped"
+    ] == ["642"]
+    assert rep["against"]["years"] == [2024] and rep["comparisons"][0]["status"] == "compared"
