@@ -346,7 +346,7 @@ def review_files(
     def priors() -> list[crossyear.PriorTable]:
         if not prior_cache:
             own = crossyear.priors_of_tables(batch) if compare_batch and len(batch) > 1 else []
-            prior_cache.append([*ag.priors(), *extra, *own])
+            prior_cache.append(_unique([*ag.priors(), *extra, *own]))
         return prior_cache[0]
 
     ctx = Context(
@@ -494,6 +494,18 @@ def _comparison(path: Path, parsed: ParsedTable, c: crossyear.Comparison) -> Com
     )
 
 
+def _unique(tables: list[crossyear.PriorTable]) -> list[crossyear.PriorTable]:
+    """Each table once (a folder given to --against may hold the files under review)."""
+    seen: set[tuple[str, int | None, str, str, int | None]] = set()
+    out = []
+    for t in tables:
+        key = (Path(t.file).name, t.line, t.title, t.department, t.fiscal_year)
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
+
+
 def _against_info(
     ag: _Against,
     extra: list[crossyear.PriorTable],
@@ -507,6 +519,7 @@ def _against_info(
     if compare_batch and len(batch) > 1:  # one table alone is compared with nothing of its own
         sources.append("batch")
         tables += crossyear.priors_of_tables(batch)
+    tables = _unique(tables)
     return AgainstInfo(
         sources=sources,
         tables=len(tables),
