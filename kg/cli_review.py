@@ -21,11 +21,23 @@ from .i18n import error_prefix, tr
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
+#: Batches of at least this many files show progress on stderr.
+PROGRESS_FROM = 20
+
+
+def _progress(done: int, total: int, file: str) -> None:
+    if done == total or done % 10 == 0:
+        err.print(
+            tr(f"已审核 {done}/{total} 个文件", f"reviewed {done}/{total} file(s)"), highlight=False
+        )
+
+
 class ReviewFormat(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
     html = "html"
+    xlsx = "xlsx"
 
 
 def review(
@@ -37,14 +49,22 @@ def review(
         ),
     ],
     format: Annotated[
-        ReviewFormat, typer.Option("--format", "-f", help="text, json, markdown or html")
+        ReviewFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text, json, markdown, html or xlsx (a workbook: summary and findings sheets; "
+            "needs --output)",
+        ),
     ] = ReviewFormat.text,
     against: Annotated[
         Path | None,
         typer.Option(
             "--against",
-            help="data directory of a built store: also report indicators that duplicate another "
-            "department's (same fiscal year)",
+            help="data directory of a built store, or a folder of tables: report indicators that "
+            "duplicate another department's (same fiscal year), and compare each table with its "
+            "department's earlier years (lowered targets, dropped indicators, targets below last "
+            "year's actual values, tables copied unchanged)",
         ),
     ] = None,
     output: Annotated[
@@ -62,7 +82,7 @@ def review(
     is an error.
     """
     from .errors import SourceError
-    from .review import review_files, store_path
+    from .review import is_store, review_files
     from .review.render import render
     from .sources import classify_sources
 
@@ -112,28 +132,44 @@ def review(
             highlight=False,
         )
         raise typer.Exit(2)
-    if against is not None and not store_path(against).is_dir():
+    if against is not None and not (is_store(against) or against.exists()):
         err.print(
             f"[red]{error_prefix()}[/red]"
             + tr(
-                f"--against {against}：那里没有图存储；请先运行 `ikg build --data-dir {against}`",
-                f"--against {against}: no graph store there; run "
-                f"`ikg build --data-dir {against}` first",
+                f"--against {against}：那里既没有图存储也没有表格；请先运行 "
+                f"`ikg build --data-dir {against}`，或给出存放以前年度表格的文件夹",
+                f"--against {against}: neither a graph store nor tables there; run "
+                f"`ikg build --data-dir {against}` first, or give a folder of earlier tables",
             ),
             highlight=False,
         )
         raise typer.Exit(2)
+    if format is ReviewFormat.xlsx and output is None:
+        err.print(
+            f"[red]{error_prefix()}[/red]"
+            + tr("--format xlsx 需要 --output 文件", "--format xlsx needs --output FILE"),
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    progress = _progress if len(paths) >= PROGRESS_FROM else None
     try:
-        report = review_files(paths, against, reader=reader)
+        report = review_files(paths, against, reader=reader, progress=progress)
     except OSError as exc:  # the store vanished or is not one
         err.print(f"[red]{error_prefix()}[/red]{exc}", highlight=False)
         raise typer.Exit(2) from exc
-    text = render(report, format.value)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
+    if format is ReviewFormat.xlsx:
+        from .review.xlsx import write_xlsx
+
+        assert output is not None
+        write_xlsx(report, output)
         err.print(tr(f"已写入 {output}", f"wrote {output}"), highlight=False)
+    else:
+        text = render(report, format.value)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            output.write_text(text, encoding="utf-8")
+            err.print(tr(f"已写入 {output}", f"wrote {output}"), highlight=False)
     s = report.summary.by_severity
     err.print(
         tr(

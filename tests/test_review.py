@@ -36,6 +36,10 @@ EXPECTED_RULES = {
     "duplicate-across-departments",
     "task-without-indicator",
     "indicator-without-task",
+    "target-lowered",
+    "target-below-actual",
+    "indicator-dropped",
+    "copied-unchanged",
 }
 
 

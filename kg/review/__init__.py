@@ -23,13 +23,17 @@ from kg.readers import read_tables
 from kg.records import ParsedTable
 
 from . import coverage as coverage_mod
+from . import crossyear
 from .findings import (
     SECTIONS,
     SEVERITIES,
+    AgainstInfo,
+    Comparison,
     FileSummary,
     Finding,
     ReviewReport,
     TableCoverage,
+    TableSummary,
     summarize,
 )
 from .render import render
@@ -117,23 +121,117 @@ def others_in_store(store: GraphStore) -> list[OtherIndicator]:
     ]
 
 
-def _others(against: Against) -> Callable[[], list[OtherIndicator]] | None:
-    if against is None:
-        return None
-    if callable(against):
-        return against
-    if isinstance(against, (str, Path)):
-        cache: list[list[OtherIndicator]] = []
-        data_dir = Path(against)
+def is_store(path: Path) -> bool:
+    """A data directory with a built store (``DATA_DIR/store``) or the store itself."""
+    return (path / "store").is_dir() or (path / "CURRENT").is_file()
 
-        def load() -> list[OtherIndicator]:
-            if not cache:
-                cache.append(load_other_indicators(data_dir))
-            return cache[0]
 
-        return load
-    items = list(against)
-    return lambda: items
+def others_of_tables(tables: Iterable[ParsedTable]) -> list[OtherIndicator]:
+    """The indicators of parsed tables as the cross-department rule reads them."""
+    out = []
+    for parsed in tables:
+        t = parsed.table
+        for ind in parsed.indicators:
+            out.append(
+                OtherIndicator(
+                    name=ind.name,
+                    target=ind.target,
+                    department=t.department,
+                    fiscal_year=t.fiscal_year,
+                    file=ind.source.file,
+                    line=ind.source.line,
+                    concept=coverage_mod.concept_id(ind.level2, 2, t.category_scheme) or "",
+                )
+            )
+    return out
+
+
+def read_table_folder(path: Path, reader: str | None = None) -> list[ParsedTable]:
+    """Every table under a folder (or in one file); unreadable files and libraries are skipped."""
+    from kg.sources import classify_sources
+
+    out: list[ParsedTable] = []
+    for p in classify_sources([path], reader).tables:
+        try:
+            out.extend(read_tables(p, reader)[1])
+        except SourceError:
+            continue
+    return out
+
+
+class _Against:
+    """What ``--against`` holds, loaded once: the store's (or folder's) indicators and tables."""
+
+    def __init__(self, against: Against, reader: str | None = None) -> None:
+        self.source: str | None = None
+        self._others: Callable[[], list[OtherIndicator]] | None = None
+        self._priors: list[crossyear.PriorTable] | None = None
+        self._folder: list[ParsedTable] | None = None
+        self._path: Path | None = None
+        self._reader = reader
+        if against is None:
+            return
+        if callable(against):
+            self._others = against
+            self.source = "indicators"
+            return
+        if isinstance(against, (str, Path)):
+            self._path = Path(against)
+            self.source = str(against)
+            self._others = self._load_others
+            return
+        items = list(against)
+        self._others = lambda: items
+        self.source = "indicators"
+
+    @property
+    def has_tables(self) -> bool:
+        """A store or a folder: earlier tables for the cross-year rules (a list has none)."""
+        return self._path is not None
+
+    @property
+    def is_store(self) -> bool:
+        return self._path is not None and is_store(self._path)
+
+    def _folder_tables(self) -> list[ParsedTable]:
+        if self._folder is None:
+            assert self._path is not None
+            self._folder = read_table_folder(self._path, self._reader)
+        return self._folder
+
+    def _load_others(self) -> list[OtherIndicator]:
+        if not hasattr(self, "_others_cache"):
+            assert self._path is not None
+            if self.is_store or not self._path.exists():
+                self._others_cache = load_other_indicators(self._path)
+            else:
+                self._others_cache = others_of_tables(self._folder_tables())
+        return self._others_cache
+
+    def others(self) -> Callable[[], list[OtherIndicator]] | None:
+        return self._others
+
+    def priors(self) -> list[crossyear.PriorTable]:
+        """The earlier tables --against holds (none for a plain list of indicators)."""
+        if self._priors is None:
+            if self._path is None:
+                self._priors = []
+            elif self.is_store:
+                self._priors = load_prior_tables(self._path)
+            else:
+                self._priors = crossyear.priors_of_tables(self._folder_tables())
+        return self._priors
+
+
+def load_prior_tables(data_dir: Path) -> list[crossyear.PriorTable]:
+    """Every table in the store at ``data_dir`` with its indicators (the cross-year rules)."""
+    from kg.store import GraphStore
+
+    store = GraphStore(store_path(data_dir), read_only=True)
+    try:
+        return crossyear.priors_in_store(store.select)  # type: ignore[arg-type]
+    finally:
+        store.close()
 
 
 # --------------------------------------------------------------------------- source lines
@@ -185,6 +283,13 @@ def _sort_key(order: dict[str, int]) -> Callable[[Finding], tuple[int, int, int,
     return lambda f: (order.get(f.file, 0), sections[f.section], f.line or 0, rules.get(f.rule, 99))
 
 
+Progress = Callable[[int, int, str], None]
+
+#: Rules counted as "vague" and "duplicate" in the batch summary.
+_VAGUE_RULES = frozenset(("vague-target", "vague-name"))
+_DUPLICATE_RULES = frozenset(("duplicate-in-table", "duplicate-across-departments"))
+
+
 def review_files(
     paths: Iterable[Path | str],
     against: Against = None,
@@ -193,40 +298,75 @@ def review_files(
     similarity: Similarity | None = None,
     align: Aligner = lexical_alignment,
     scorer: EmbeddingScorer | bool | None = True,
+    earlier: Sequence[ParsedTable | crossyear.PriorTable] | None = None,
+    compare_batch: bool = True,
+    progress: Progress | None = None,
 ) -> ReviewReport:
     """Review each file; a file that cannot be read becomes a ``parse-error`` finding.
 
-    ``against``: a data directory (its store's indicators of *other* departments are compared
-    for ``duplicate-across-departments``), or the indicators themselves, or None.
+    ``against``: a data directory with a built store, or a folder (or file) of tables —
+    its indicators of *other* departments are compared for ``duplicate-across-departments``
+    and its tables of the *same* department in earlier years for the cross-year rules
+    (``target-lowered`` …) — or a list of :class:`OtherIndicator`, or None.
+    ``earlier``: more earlier tables for the cross-year rules; with ``compare_batch`` (the
+    default) the files reviewed are compared with one another too (a folder holding a
+    department's 2023 and 2024 tables compares 2024 with 2023).
     Duplicates are scored by the embedding scorer of ``ikg duplicates`` when the embeddings
     extra is installed (``scorer=True``, the default; pass an :class:`EmbeddingScorer` to
     choose one, ``False`` for the lexical measure); passing a ``similarity`` uses that measure
-    instead. ``align`` replaces the lexical task alignment (see :mod:`kg.review.similarity`).
+    instead (and for matching indicators across years; lexical otherwise). ``align`` replaces
+    the lexical task alignment (see :mod:`kg.review.similarity`). ``progress(done, total,
+    file)`` is called after each file.
     """
+    paths = [Path(p) for p in paths]
+    ag = _Against(against, reader)
     chosen_scorer: EmbeddingScorer | None = None
     if similarity is None and scorer is True:
         chosen_scorer = embedding_scorer(
-            Path(against) if isinstance(against, (str, Path)) else None
+            Path(against) if isinstance(against, (str, Path)) and ag.is_store else None
         )
     elif similarity is None and isinstance(scorer, EmbeddingScorer):
         chosen_scorer = scorer
+
+    # read every file first: the batch's own tables are earlier tables of one another
+    readings: list[tuple[Path, object, list[ParsedTable] | SourceError]] = []
+    for path in paths:
+        try:
+            chosen, tables = read_tables(path, reader)
+            readings.append((path, chosen, tables))
+        except SourceError as exc:
+            readings.append((path, None, exc))
+    batch = [p for _, _, r in readings if isinstance(r, list) for p in r]
+
+    prior_cache: list[list[crossyear.PriorTable]] = []
+    extra = [
+        e if isinstance(e, crossyear.PriorTable) else crossyear.prior_of(e) for e in earlier or []
+    ]
+
+    def priors() -> list[crossyear.PriorTable]:
+        if not prior_cache:
+            own = crossyear.priors_of_tables(batch) if compare_batch and len(batch) > 1 else []
+            prior_cache.append(_unique([*ag.priors(), *extra, *own]))
+        return prior_cache[0]
+
     ctx = Context(
         similarity=similarity or lexical_similarity,
         align=align,
-        others=_others(against),
+        others=ag.others(),
         scorer=chosen_scorer,
+        priors=priors if (ag.has_tables or extra or (compare_batch and len(batch) > 1)) else None,
     )
     lines = _Lines()
     files: list[FileSummary] = []
     findings: list[Finding] = []
     coverages: list[TableCoverage] = []
+    table_rows: list[TableSummary] = []
+    comparisons: list[Comparison] = []
     order: dict[str, int] = {}
-    for p in paths:
-        path = Path(p)
+    for done, (path, chosen, result) in enumerate(readings, 1):
         order.setdefault(str(path), len(order))
-        try:
-            chosen, tables = read_tables(path, reader)
-        except SourceError as exc:
+        if isinstance(result, SourceError):
+            exc = result
             where = f"第{exc.line}行：" if exc.line else ""
             findings.append(
                 Finding(
@@ -243,20 +383,29 @@ def review_files(
                 )
             )
             files.append(FileSummary(file=str(path), parsed=False))
+            if progress:
+                progress(done, len(readings), str(path))
             continue
+        tables = result
         for parsed in tables:  # one per project when the file lists several
             table_findings, table_cov = review_table(parsed, ctx)
             for f in table_findings:
                 f.source_text = lines.excerpt(f.file, f.line, f.end_line)
+                if f.file != str(path):
+                    f.input_file = str(path)
                 order.setdefault(f.file, order[str(path)])
             findings.extend(table_findings)
             coverages.append(table_cov)
+            table_rows.append(_table_summary(path, parsed, table_findings, ctx))
+            comp = ctx.comparison(parsed)
+            if comp is not None:
+                comparisons.append(_comparison(path, parsed, comp))
         t = tables[0].table
         files.append(
             FileSummary(
                 file=str(path),
                 parsed=True,
-                reader=chosen.name,
+                reader=getattr(chosen, "name", None),
                 title=t.title,
                 department=t.department,
                 fiscal_year=t.fiscal_year,
@@ -265,16 +414,118 @@ def review_files(
                 projects=[p.table.project_name or "" for p in tables] if len(tables) > 1 else [],
             )
         )
+        if progress:
+            progress(done, len(readings), str(path))
     findings.sort(key=_sort_key(order))
     for fs in files:
-        mine = [f for f in findings if order.get(f.file) == order[fs.file]]
+        mine = [
+            f
+            for f in findings
+            if (f.input_file or f.file) == fs.file
+            or (f.input_file is None and order.get(f.file) == order[fs.file])
+        ]
         fs.counts = {s: sum(f.severity == s for f in mine) for s in SEVERITIES}
+    table_rows.sort(key=_attention)
     return ReviewReport(
         files=files,
         findings=findings,
         coverage=coverages,
         summary=summarize(findings),
         rules=rule_infos(),
+        tables=table_rows,
+        against=_against_info(ag, extra, batch, compare_batch) if ctx.priors else None,
+        comparisons=comparisons,
+    )
+
+
+def _table_summary(
+    path: Path, parsed: ParsedTable, findings: list[Finding], ctx: Context
+) -> TableSummary:
+    t = parsed.table
+    n = len(parsed.indicators)
+    lines_of = lambda rules: {  # noqa: E731 - indicators counted once however many rules
+        (f.file, f.line) for f in findings if f.rule in rules and f.item_kind == "indicator"
+    }
+    comp = ctx.comparison(parsed)
+    return TableSummary(
+        file=str(path),
+        title=t.title,
+        department=t.department,
+        fiscal_year=t.fiscal_year,
+        project=t.project_name,
+        indicators=n,
+        counts={s: sum(f.severity == s for f in findings) for s in SEVERITIES},
+        vague_share=round(len(lines_of(_VAGUE_RULES)) / n, 3) if n else 0.0,
+        duplicate_share=round(len(lines_of(_DUPLICATE_RULES)) / n, 3) if n else 0.0,
+        cross_year=sum(f.section == "history" for f in findings),
+        compared_with=comp.prior.file
+        if comp and comp.status == "compared" and comp.prior
+        else None,
+    )
+
+
+def _attention(t: TableSummary) -> tuple[int, int, int, float, str, str]:
+    """Most errors first, then warnings, cross-year changes, vague share."""
+    return (
+        -t.counts.get("error", 0),
+        -t.counts.get("warning", 0),
+        -t.cross_year,
+        -t.vague_share,
+        t.department,
+        t.file,
+    )
+
+
+def _comparison(path: Path, parsed: ParsedTable, c: crossyear.Comparison) -> Comparison:
+    t = parsed.table
+    return Comparison(
+        file=str(path),
+        title=t.title,
+        department=t.department,
+        fiscal_year=t.fiscal_year,
+        status=c.status,
+        earlier_tables=c.candidates,
+        prior_title=c.prior.title if c.prior else None,
+        prior_year=c.prior.fiscal_year if c.prior else None,
+        prior_file=c.prior.file if c.prior else None,
+        matched=len(c.pairs),
+        dropped=len(c.dropped),
+        identical=c.identical,
+    )
+
+
+def _unique(tables: list[crossyear.PriorTable]) -> list[crossyear.PriorTable]:
+    """Each table once (a folder given to --against may hold the files under review)."""
+    seen: set[tuple[str, int | None, str, str, int | None]] = set()
+    out = []
+    for t in tables:
+        key = (Path(t.file).name, t.line, t.title, t.department, t.fiscal_year)
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
+
+
+def _against_info(
+    ag: _Against,
+    extra: list[crossyear.PriorTable],
+    batch: list[ParsedTable],
+    compare_batch: bool,
+) -> AgainstInfo:
+    tables = [*ag.priors(), *extra]
+    sources = [ag.source] if ag.has_tables and ag.source else []
+    if extra:
+        sources.append("earlier")
+    if compare_batch and len(batch) > 1:  # one table alone is compared with nothing of its own
+        sources.append("batch")
+        tables += crossyear.priors_of_tables(batch)
+    tables = _unique(tables)
+    return AgainstInfo(
+        sources=sources,
+        tables=len(tables),
+        departments=len({t.department for t in tables}),
+        years=sorted({t.fiscal_year for t in tables if t.fiscal_year is not None}),
+        indicators=sum(len(t.indicators) for t in tables),
     )
 
 
@@ -286,10 +537,17 @@ def review_file(
     similarity: Similarity | None = None,
     align: Aligner = lexical_alignment,
     scorer: EmbeddingScorer | bool | None = True,
+    earlier: Sequence[ParsedTable | crossyear.PriorTable] | None = None,
 ) -> ReviewReport:
     """Review one table file; see :func:`review_files`."""
     return review_files(
-        [path], against, reader=reader, similarity=similarity, align=align, scorer=scorer
+        [path],
+        against,
+        reader=reader,
+        similarity=similarity,
+        align=align,
+        scorer=scorer,
+        earlier=earlier,
     )
 
 

@@ -32,6 +32,7 @@ Section = Literal[
     "categories",
     "structure",
     "duplicates",
+    "history",
     "coverage",
 ]
 
@@ -51,6 +52,7 @@ SECTIONS: dict[str, str] = {
     "categories": "指标归类",
     "structure": "指标体系结构",
     "duplicates": "重复指标",
+    "history": "与上年比较",
     "coverage": "任务覆盖",
 }
 
@@ -80,6 +82,15 @@ VALUE_LABELS: dict[str, str] = {
     "unit": "单位",
     "best_task": "最接近的任务",
     "best_score": "匹配度",
+    "prev_name": "上年指标",
+    "prev_target": "上年目标值",
+    "prev_actual": "上年实际完成值",
+    "prev_year": "上年年度",
+    "prev_table": "上年表名",
+    "prev_file": "上年文件",
+    "prev_line": "上年行号",
+    "share": "相同比例",
+    "identical": "相同指标数",
 }
 
 
@@ -111,6 +122,11 @@ class Finding(_Model):
     fix_zh: str | None = Field(default=None, description="suggested fix, when there is a clear one")
     source_text: str | None = Field(
         default=None, description="the source lines line..end_line (blank lines dropped, capped)"
+    )
+    input_file: str | None = Field(
+        default=None,
+        description="the file reviewed, when it differs from `file` (a template CSV records the "
+        "text it was read from): the report lists the finding under this file",
     )
 
     @property
@@ -200,6 +216,54 @@ class Summary(_Model):
     )
 
 
+class TableSummary(_Model):
+    """One reviewed table in the batch summary (sorted by what needs attention)."""
+
+    file: str = Field(description="the file reviewed")
+    title: str
+    department: str
+    fiscal_year: int | None = None
+    project: str | None = None
+    indicators: int = 0
+    counts: dict[str, int] = Field(description="findings of this table per severity")
+    vague_share: float = Field(description="share of indicators with a vague target or name")
+    duplicate_share: float = Field(description="share of indicators reported as duplicates")
+    cross_year: int = Field(description="cross-year findings (lowered, dropped, below actual …)")
+    compared_with: str | None = Field(
+        default=None, description="the earlier table compared with (file), when one was"
+    )
+
+
+class Comparison(_Model):
+    """What one table was compared with for the cross-year rules."""
+
+    file: str = Field(description="the file reviewed")
+    title: str
+    department: str
+    fiscal_year: int | None = None
+    status: Literal["compared", "other-project", "no-earlier"] = Field(
+        description="compared with the department's earlier table; its earlier tables are of "
+        "another project (nothing raised); or the department has no earlier table"
+    )
+    earlier_tables: int = Field(description="earlier tables of the department available")
+    prior_title: str | None = None
+    prior_year: int | None = None
+    prior_file: str | None = None
+    matched: int = Field(default=0, description="indicators matched with last year's")
+    dropped: int = Field(default=0, description="last year's indicators with no counterpart")
+    identical: int = Field(default=0, description="indicators equal word for word (name, target)")
+
+
+class AgainstInfo(_Model):
+    """What the review compared with (``--against`` and the batch itself)."""
+
+    sources: list[str] = Field(description="--against store or folders, and 'batch' for the files")
+    tables: int
+    departments: int
+    years: list[int]
+    indicators: int
+
+
 class ReviewReport(_Model):
     report_version: int = REPORT_VERSION
     files: list[FileSummary]
@@ -207,6 +271,15 @@ class ReviewReport(_Model):
     coverage: list[TableCoverage]
     summary: Summary
     rules: list[RuleInfo] = Field(description="the rules that ran, with their severity")
+    tables: list[TableSummary] = Field(
+        default_factory=list, description="per table, sorted by what needs attention first"
+    )
+    against: AgainstInfo | None = Field(
+        default=None, description="what the tables were compared with (None: nothing)"
+    )
+    comparisons: list[Comparison] = Field(
+        default_factory=list, description="per table: the earlier table compared with"
+    )
 
     @property
     def has_errors(self) -> bool:

@@ -23,7 +23,7 @@ from .findings import (
     TableCoverage,
 )
 
-FORMATS = ("text", "json", "markdown", "html")
+FORMATS = ("text", "json", "markdown", "html")  # and xlsx: kg.review.xlsx (binary)
 
 #: Order of the chart's categories: the framework's, then whatever else the tables print.
 _CATEGORY_ORDER = (
@@ -91,12 +91,99 @@ def _by_file_then_section(
 def _owner(report: ReviewReport, f: Finding) -> str:
     """The reviewed file a finding belongs to (a reader may record another source name)."""
     names = [x.file for x in report.files]
+    if f.input_file in names:
+        return f.input_file  # type: ignore[return-value]
     if f.file in names:
         return f.file
     for n in names:
         if Path(n).name == Path(f.file).name:
             return n
     return names[0] if len(names) == 1 else f.file
+
+
+_STATUS_ZH = {
+    "compared": "已与上年比较",
+    "other-project": "上年表为其他项目，未比较",
+    "no-earlier": "无上年表",
+}
+SUMMARY_HEADERS = [
+    "部门",
+    "年度",
+    "表",
+    "文件",
+    "指标",
+    "错误",
+    "警告",
+    "提示",
+    "含糊比例",
+    "重复比例",
+    "跨年变化",
+    "比较对象",
+]
+
+
+def _summary_rows(report: ReviewReport) -> list[list[str]]:
+    """The batch summary, one row per table (already sorted by what needs attention)."""
+    return [
+        [
+            t.department,
+            str(t.fiscal_year or ""),
+            t.title,
+            t.file,
+            str(t.indicators),
+            str(t.counts.get("error", 0)),
+            str(t.counts.get("warning", 0)),
+            str(t.counts.get("note", 0)),
+            f"{t.vague_share:.0%}",
+            f"{t.duplicate_share:.0%}",
+            str(t.cross_year),
+            t.compared_with or "",
+        ]
+        for t in report.tables
+    ]
+
+
+def against_lines(report: ReviewReport) -> list[str]:
+    """What the tables were compared with, in Chinese (empty when nothing was)."""
+    a = report.against
+    if a is None:
+        return []
+    src = "、".join("本次审核的各表" if x == "batch" else x for x in a.sources)
+    years = "、".join(str(y) for y in a.years) or "无"
+    out = [
+        f"比较范围：{src} — {a.tables}张表，{a.departments}个部门，年度 {years}，"
+        f"指标{a.indicators}项"
+    ]
+    for c in report.comparisons:
+        if c.status == "compared":
+            out.append(
+                f"  {c.department} {c.fiscal_year}年“{c.title}”← {c.prior_year}年“{c.prior_title}”"
+                f"（{c.prior_file}）：对应指标{c.matched}项，上年指标未设置{c.dropped}项，"
+                f"逐字相同{c.identical}项"
+            )
+        elif c.status == "other-project":
+            out.append(
+                f"  {c.department} {c.fiscal_year}年“{c.title}”：该部门有{c.earlier_tables}张"
+                f"以前年度的表，但属其他项目（如{c.prior_year}年“{c.prior_title}”），未比较"
+            )
+    return out
+
+
+def _against_text(report: ReviewReport) -> list[str]:
+    rows = against_lines(report)
+    return ["", "== 与以前年度比较 ==", *rows] if rows else []
+
+
+def _table_text(rows: list[list[str]]) -> str:
+    def width(s: str) -> int:
+        return sum(2 if ord(ch) > 0x2E7F else 1 for ch in s)
+
+    table = [SUMMARY_HEADERS[:-1], *[r[:-1] for r in rows]]
+    widths = [max(width(r[k]) for r in table) for k in range(len(table[0]))]
+    return "\n".join(
+        "  ".join(c + " " * (w - width(c)) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in table
+    )
 
 
 def _values_text(f: Finding) -> str:
@@ -130,6 +217,9 @@ def render_text(report: ReviewReport) -> str:
             )
         else:
             lines.append(f"文件 {fs.file}：无法解析")
+    lines += _against_text(report)
+    if len(report.tables) > 1:
+        lines += ["", "== 各表概况（按需关注程度排序）==", _table_text(_summary_rows(report))]
     titles = _rule_titles(report)
     for file, sections in _by_file_then_section(report):
         if len(report.files) > 1:
@@ -233,6 +323,14 @@ def render_markdown(report: ReviewReport) -> str:
         out.append(
             f"| `{rule_id}` | {titles.get(rule_id, '')} | {by['error']} | {by['warning']} | {by['note']} |"
         )
+    if report.against is not None:
+        out += ["", "## 与以前年度比较", ""]
+        out += [f"- {_md_text(x.strip())}" for x in against_lines(report)]
+    if len(report.tables) > 1:
+        out += ["", "## 各表概况（按需关注程度排序）", ""]
+        out.append("| " + " | ".join(SUMMARY_HEADERS) + " |")
+        out.append("|" + "---|" * len(SUMMARY_HEADERS))
+        out += ["| " + " | ".join(_md_text(c) for c in r) + " |" for r in _summary_rows(report)]
     out += ["", "## 按指标类别统计", "", "| 类别 | 错误 | 警告 | 提示 |", "|---|---:|---:|---:|"]
     for cat in _ordered_categories(report):
         by = report.summary.by_category[cat]
@@ -495,6 +593,21 @@ def render_html(report: ReviewReport) -> str:
         f'<tbody>{rule_rows}</tbody></table></div><div><h3>按指标类别统计</h3><div class="legend">{legend}</div>'
         f"{_chart_svg(report)}</div></div>",
     ]
+    if report.against is not None:
+        body.append(
+            "<h2>与以前年度比较</h2>"
+            + "".join(f"<p>{_e(x.strip())}</p>" for x in against_lines(report))
+        )
+    if len(report.tables) > 1:
+        head = "".join(f"<th>{_e(h)}</th>" for h in SUMMARY_HEADERS)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{_e(c)}</td>" for c in r) + "</tr>"
+            for r in _summary_rows(report)
+        )
+        body.append(
+            f"<h2>各表概况（按需关注程度排序）</h2><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
     for c in report.coverage:
         body.append(
             f'<h2>任务覆盖</h2><p class="note-small"><code>{_e(c.file)}</code> · 各任务对应的指标数'

@@ -33,6 +33,7 @@ from kg.records import IndicatorRecord, ParsedTable, TaskRecord
 from kg.targets import GRADE_WORDS, NOT_APPLICABLE_WORDS, normalize_for_parsing, parse_target
 
 from . import coverage as cov
+from . import crossyear as cy
 from .findings import Finding, ItemKind, RuleInfo, Section, Severity
 from .similarity import (
     Aligner,
@@ -122,13 +123,25 @@ class Context:
     others: Callable[[], list[OtherIndicator]] | None = None
     #: the embedding scorer for the duplicate rules (replaces ``similarity`` there when set)
     scorer: EmbeddingScorer | None = None
+    #: earlier (or any) tables for the cross-year rules: the department's earlier years
+    priors: Callable[[], list[cy.PriorTable]] | None = None
     _coverage: dict[int, cov.Coverage] = field(default_factory=dict)
+    _comparison: dict[int, cy.Comparison] = field(default_factory=dict)
 
     def coverage(self, parsed: ParsedTable) -> cov.Coverage:
         key = id(parsed)
         if key not in self._coverage:
             self._coverage[key] = cov.compute(parsed, self.align)
         return self._coverage[key]
+
+    def comparison(self, parsed: ParsedTable) -> cy.Comparison | None:
+        """The table against its department's earlier table (None without ``priors``)."""
+        if self.priors is None:
+            return None
+        key = id(parsed)
+        if key not in self._comparison:
+            self._comparison[key] = cy.compare(parsed, self.priors(), self.similarity)
+        return self._comparison[key]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1031,6 +1044,175 @@ def check_duplicate_across(parsed: ParsedTable, ctx: Context | None = None) -> l
             )
         )
     return out
+
+
+# --------------------------------------------------------------------------- cross-year
+
+
+def _prev_where(p: cy.PriorIndicator) -> str:
+    return f"{p.file}:{p.line}" if p.line else p.file
+
+
+def _table_where(parsed: ParsedTable) -> str:
+    t = parsed.table
+    return f"{t.source.file}:{t.source.line}" if t.source.line else t.source.file
+
+
+def _prev_values(c: cy.Comparison, p: cy.PriorIndicator) -> dict[str, str]:
+    assert c.prior is not None
+    return {
+        "prev_name": p.name,
+        "prev_target": p.target,
+        "prev_year": str(c.prior.fiscal_year or ""),
+        "prev_table": c.prior.title,
+        "prev_file": p.file,
+        "prev_line": str(p.line or ""),
+    }
+
+
+@rule("target-lowered", "warning", "history", "目标值低于上年")
+def check_target_lowered(parsed: ParsedTable, ctx: Context | None = None) -> list[Finding]:
+    """With earlier tables of the same department (``--against`` or the batch): the same
+    indicator (the same name once year words are removed, or similar names in the same
+    category) with a lower numeric target than last year, or a looser comparison
+    (≥95% → ≥85%, ≥300人次 → ≥200人次, ≤5天 → ≤7天, >90% → ≥90%). A raised target is never
+    flagged; cost indicators (budgets) and targets of other units or forms are not compared."""
+    c = ctx.comparison(parsed) if ctx else None
+    if c is None or c.status != "compared" or c.prior is None:
+        return []
+    out = []
+    for pair in c.pairs:
+        ind = parsed.indicators[pair.current]
+        if _concept(parsed, ind) == "cost" or pair.prior.concept == "cost":
+            continue
+        cur = cy.bound(ind.target_parsed)
+        prev = cy.read_bound(pair.prior.target, c.prior.fiscal_year)
+        if cur is None or prev is None or not cy.lowered(prev, cur):
+            continue
+        p = pair.prior
+        msg = (
+            f"指标“{ind.name}”（第{ind.source.line}行）目标值“{ind.target}”低于上年：{c.prior.label}"
+            f"（{_prev_where(p)}）的“{p.name}”目标值为“{p.target}”；"
+            f"请说明下调目标的原因，或恢复到不低于上年的水平。"
+        )
+        out.append(
+            _ind(
+                "target-lowered",
+                ind,
+                msg,
+                f"目标值不低于上年的“{p.target}”，或在说明中写明下调原因。",
+                **_prev_values(c, p),
+            )
+        )
+    return out
+
+
+@rule("target-below-actual", "warning", "history", "目标值低于上年实际完成值")
+def check_target_below_actual(parsed: ParsedTable, ctx: Context | None = None) -> list[Finding]:
+    """With an earlier self-evaluation table (自评表) of the same department: this year's
+    numeric target asks for less than the value actually reached last year (实际完成值 98%,
+    target ≥90%) — a target already met before the year starts."""
+    c = ctx.comparison(parsed) if ctx else None
+    if c is None or c.status != "compared" or c.prior is None:
+        return []
+    out = []
+    for pair in c.pairs:
+        ind = parsed.indicators[pair.current]
+        p = pair.prior
+        if not p.actual or _concept(parsed, ind) == "cost" or p.concept == "cost":
+            continue
+        cur = cy.bound(ind.target_parsed)
+        actual = cy.read_bound(p.actual, c.prior.fiscal_year)
+        if cur is None or actual is None or not cy.below_actual(actual, cur):
+            continue
+        msg = (
+            f"指标“{ind.name}”（第{ind.source.line}行）目标值“{ind.target}”低于上年实际完成值："
+            f"{c.prior.label}（{_prev_where(p)}）的“{p.name}”实际完成“{p.actual}”；"
+            f"目标应体现进一步提升，请按不低于上年实际完成的水平设定。"
+        )
+        out.append(
+            _ind(
+                "target-below-actual",
+                ind,
+                msg,
+                f"目标值不低于上年实际完成值“{p.actual}”。",
+                prev_actual=p.actual,
+                **_prev_values(c, p),
+            )
+        )
+    return out
+
+
+@rule("indicator-dropped", "note", "history", "上年指标本年未设置")
+def check_indicator_dropped(parsed: ParsedTable, ctx: Context | None = None) -> list[Finding]:
+    """With the same department's table of an earlier year for the same project (at least
+    half of the indicators shared, or the same title once years are removed): an indicator of
+    last year with no counterpart this year. The finding names both tables and lines."""
+    c = ctx.comparison(parsed) if ctx else None
+    if c is None or c.status != "compared" or c.prior is None:
+        return []
+    t = parsed.table
+    out = []
+    for p in c.dropped:
+        msg = (
+            f"上年指标“{p.name}”（目标值“{p.target}”，{c.prior.label}，{_prev_where(p)}）"
+            f"在本年“{t.title}”（{_table_where(parsed)}）中没有对应指标；"
+            f"请核实该项工作是否已完成或取消，如仍在开展，请补充相应指标。"
+        )
+        values = {"level2": p.level2, **_prev_values(c, p)}
+        out.append(
+            _finding(
+                "indicator-dropped",
+                "indicator",
+                p.name,
+                t.source.file,
+                t.source.line,
+                None,
+                msg,
+                "补充该指标，或在说明中写明不再设置的原因。",
+                values,
+                category=p.level2 or None,
+            )
+        )
+    return out
+
+
+@rule("copied-unchanged", "note", "history", "指标与上年逐字相同")
+def check_copied_unchanged(parsed: ParsedTable, ctx: Context | None = None) -> list[Finding]:
+    """With the same department's table of an earlier year: at least 80% of this table's
+    indicators (and at least 3) carry last year's name and target word for word — the table
+    may have been copied without being set for this year's work. Reported once, with the share."""
+    c = ctx.comparison(parsed) if ctx else None
+    if c is None or c.status != "compared" or c.prior is None:
+        return []
+    n = len(parsed.indicators)
+    if n < cy.COPIED_MIN_INDICATORS or c.share_identical < cy.COPIED_SHARE:
+        return []
+    t = parsed.table
+    share = f"{c.share_identical:.0%}"
+    msg = (
+        f"本表{n}项指标中有{c.identical}项（{share}）的名称和目标值与{c.prior.label}"
+        f"（{c.prior.file}）逐字相同；请核实是否按本年度的任务和资金重新设定了绩效目标。"
+    )
+    return [
+        _finding(
+            "copied-unchanged",
+            "table",
+            t.title,
+            t.source.file,
+            t.source.line,
+            None,
+            msg,
+            "按本年度任务和预算更新指标和目标值。",
+            {
+                "share": share,
+                "identical": str(c.identical),
+                "prev_table": c.prior.title,
+                "prev_year": str(c.prior.fiscal_year or ""),
+                "prev_file": c.prior.file,
+            },
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- coverage
