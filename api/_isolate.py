@@ -44,6 +44,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kg import sparql_guard
+from kg.errors import IkgError
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +57,11 @@ _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
 
 
-class ChildTimedOut(Exception):
+class ChildTimedOut(IkgError):
     """The child did not answer before the deadline; it was killed."""
 
 
-class ChildCrashed(Exception):
+class ChildCrashed(IkgError):
     """The child died without answering (a signal or an exit code)."""
 
     def __init__(self, status: str) -> None:

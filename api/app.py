@@ -45,6 +45,7 @@ from api.routers import (
     suggest,
     tables,
 )
+from kg.errors import IkgError
 from kg.settings import Settings
 from kg.store import memory_copy, size_on_disk_mb
 
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENT_QUERIES = max(2, min(8, os.cpu_count() or 2))
 
 
-class StoreNotFound(FileNotFoundError):
+class StoreNotFound(IkgError, FileNotFoundError):
     """No store at ``settings.store_path``."""
 
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from kg.errors import IkgError
 from kg.remote import RemoteStoreError
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class ErrorResponse(BaseModel):
     )
 
 
-class ApiError(Exception):
+class ApiError(IkgError):
     """Base of the API's own errors: a status, a short code and a message."""
 
     status_code: ClassVar[int] = 400

@@ -16,6 +16,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from api.errors import ApiError
+from kg.errors import EmbeddingError
 from kg.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,8 @@ def _published_version(app: Any) -> str | None:
 
     try:
         return FaissIndex.current_version(index_dir(app.state.settings.data_dir))
-    except (OSError, ValueError):
+    except (OSError, EmbeddingError) as exc:  # unreadable folder or a broken CURRENT pointer
+        log.warning("embedding index: no published version readable: %s", exc)
         return None
 
 
@@ -179,7 +181,7 @@ def get_index(app: Any) -> Any:
             return index
         try:
             new = _open_index(app, rebuild=False)
-        except Exception as exc:  # keep serving the old version; say why once per try
+        except (EmbeddingError, ImportError, OSError) as exc:  # keep serving the old version
             app.state.embedding_index_failed = (current, now, str(exc))
             log.warning(
                 "embedding index version %s not loaded, still serving %s: %s",
@@ -207,7 +209,7 @@ def _first_load(app: Any) -> Any:
             raise IndexUnavailable(failed[2])
         try:
             index = _open_index(app, rebuild=current is None or may_rebuild_index(app))
-        except Exception as exc:
+        except (EmbeddingError, ImportError, OSError) as exc:  # the index, its extra, the disk
             message = f"相似度索引不可用 / embedding index unavailable ({exc}); run `ikg build`"
             app.state.embedding_index_failed = (current, now, message)
             raise IndexUnavailable(message) from exc

@@ -273,7 +273,7 @@ def evaluate_variant(scores: np.ndarray, f: Features) -> dict[str, float]:
     t, dev_f1 = best_threshold(scores[dev], f.labels[dev])
     p, r, f1 = prf(scores[test], f.labels[test], t)
     pa, ra, fa = prf(scores, f.labels, t)
-    # the narrower reading: related = same subject, different measure (no 'object' pairs);
+    # the narrower reading: related = same subject, different measure (no 'object' pairs);
     # its own threshold, also chosen on dev
     nd, nt = dev & f.narrow, test & f.narrow
     tn, _ = best_threshold(scores[nd], f.labels[nd])

@@ -6,7 +6,7 @@
 
 The labels (tests/data/review_labels.csv) were made by hand from the real seed
 table: one row per indicator (its line), one 0/1 column per rule, and the
-reason. The acceptance bar (issue #5): precision ≥ 0.9 for every rule with
+reason. The acceptance bar: precision ≥ 0.9 for every rule with
 positives and overall, recall 1.0 on vague targets.
 """
 
@@ -27,7 +27,11 @@ SEED_NAME = "000_3b89ef93caa61199.txt"
 
 
 def seed_path() -> Path:
-    shared = Path(os.environ.get("IKG_TEST_SHARED", ROOT.parent / "shared")) / "seeds" / SEED_NAME
+    shared = (
+        Path(os.environ.get("INDICATOR_KG_TEST_SHARED", ROOT.parent / "shared"))
+        / "seeds"
+        / SEED_NAME
+    )
     return shared if shared.exists() else ROOT / "data" / "demo" / SEED_NAME
 
 

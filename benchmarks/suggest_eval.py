@@ -1,4 +1,4 @@
-"""Leave-one-table-out evaluation of the indicator suggestions (issue 7, step 5).
+"""Leave-one-table-out evaluation of the indicator suggestions.
 
     python benchmarks/suggest_eval.py [--data-dir DIR] [--k 10] [--json benchmarks/results/suggest_eval.json]
 

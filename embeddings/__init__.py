@@ -1,4 +1,4 @@
-"""Embedding index for similar and duplicate indicators (issue #4).
+"""Embedding index for similar and duplicate indicators.
 
 Public API:
 

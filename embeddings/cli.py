@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from kg.errors import EmbeddingError
 from kg.i18n import band_name, error_prefix, tr
 
 DataDir = Annotated[
@@ -57,15 +58,14 @@ def _err(message: str) -> None:
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    from .faiss_index import ModelMismatchError
-    from .index import AmbiguousIndicator, StaleIndexError
+    from .index import AmbiguousIndicator
 
     try:
         yield
     except AmbiguousIndicator as exc:  # the candidates, in the output language
         _err(error_prefix() + exc.describe())
         raise typer.Exit(2) from exc
-    except (StaleIndexError, ModelMismatchError, ImportError, OSError, LookupError) as exc:
+    except (EmbeddingError, ImportError, OSError, LookupError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         _err(f"{error_prefix()}{msg}")
         raise typer.Exit(2) from exc

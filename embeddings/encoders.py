@@ -30,6 +30,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from kg.errors import ModelUnavailableError
+
 from ._optional import require
 
 if TYPE_CHECKING:
@@ -189,7 +191,7 @@ class SentenceTransformerEncoder:
             )
         except OSError as exc:  # offline and not in the hub cache, or no such folder
             offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-            raise OSError(
+            raise ModelUnavailableError(
                 f"cannot load the sentence-transformers model {name_or_path!r}"
                 + (" (HF_HUB_OFFLINE=1 and it is not in the hub cache)" if offline else "")
                 + f": {exc}. Set IKG_EMBEDDING_MODEL to a local folder or to "
@@ -269,12 +271,17 @@ _HASH = re.compile(r"^hash(?:-(\d+))?$")
 def load_encoder(spec: str | None = None, *, device: str = "cpu") -> Encoder:
     """An encoder from a setting value: alias, ``hash[-DIM]``, local folder or hub name."""
     spec = (spec or DEFAULT_MODEL).strip()
-    if spec in ALIASES:
-        return ALIASES[spec][0](device)
     m = _HASH.match(spec)
-    if m:
+    if m and spec not in ALIASES:
         return HashingEncoder(int(m.group(1) or 256))
-    return SentenceTransformerEncoder(spec, device=device)
+    try:
+        if spec in ALIASES:
+            return ALIASES[spec][0](device)
+        return SentenceTransformerEncoder(spec, device=device)
+    except ModelUnavailableError:
+        raise
+    except (OSError, RuntimeError, ValueError) as exc:  # the model library failed to load it
+        raise ModelUnavailableError(f"cannot load the embedding model {spec!r}: {exc}") from exc
 
 
 def describe_models() -> str:

@@ -37,6 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from kg.errors import InconsistentIndexError, IndexFormatError, ModelMismatchError, VersionGoneError
+
 from ._optional import require
 from .encoders import normalize_rows
 
@@ -58,18 +60,6 @@ VERSIONS_DIR = "versions"
 PARTIAL_GRACE_S = 3600.0
 #: how often ``load`` follows ``CURRENT`` again when its version vanished while reading
 LOAD_ATTEMPTS = 5
-
-
-class ModelMismatchError(ValueError):
-    """A saved index was built with another model than the one asked for."""
-
-
-class InconsistentIndexError(ValueError):
-    """A saved version whose files do not agree (count, ids, vectors, version name)."""
-
-
-class VersionGoneError(FileNotFoundError):
-    """The version asked for is not on disk (pruned after newer saves, or never written)."""
 
 
 def new_version_name() -> str:
@@ -433,7 +423,9 @@ class FaissIndex:
         config = cls._read_config_at(where, version)
         label = f"{directory}" + (f" (version {version})" if version else "")
         if config.get("format") != FORMAT_VERSION:
-            raise ValueError(f"index at {label} has format {config.get('format')}; rebuild it")
+            raise IndexFormatError(
+                f"index at {label} has format {config.get('format')}; rebuild it"
+            )
         if model_id is not None and config["model_id"] != model_id:
             raise ModelMismatchError(
                 f"the index at {label} was built with model {config['model_id']!r}, "

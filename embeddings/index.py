@@ -19,10 +19,13 @@ a new version; ``IndicatorIndex.version`` says which one an object was loaded fr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from kg.errors import EmbeddingError, IkgError, StaleIndexError
 
 from ._optional import require
 from .cache import CachedEncoder, EmbeddingCache
@@ -53,6 +56,8 @@ def every_tenth(emit: Callable[[str], None], *, from_total: int = 0) -> Progress
     return progress
 
 
+log = logging.getLogger(__name__)
+
 OnStale = Literal["rebuild", "error"]
 
 INDEX_DIR = Path("embeddings") / "index"
@@ -64,10 +69,6 @@ SEARCH_POOL = 1_000
 CACHE_FILE = Path("embeddings") / "cache.sqlite"
 
 
-class StaleIndexError(RuntimeError):
-    """The saved index does not describe the graph store any more."""
-
-
 #: indicator URIs start with this; a reference may leave it out ("2022-…/indicator/…")
 DATA_NS = "https://w3id.org/indicator-kg/data/"
 
@@ -77,7 +78,7 @@ def short_id(uri: str) -> str:
     return uri[len(DATA_NS) :] if uri.startswith(DATA_NS) else uri
 
 
-class AmbiguousIndicator(LookupError):
+class AmbiguousIndicator(IkgError, LookupError):
     """A name that several indicators carry; ``candidates`` are they (department, year …)."""
 
     def __init__(self, ref: str, candidates: list[IndicatorText]) -> None:
@@ -380,7 +381,8 @@ class IndicatorIndex:
             spec = self.model_setting or self.vectors.meta.get("model_setting")
             try:
                 enc = load_encoder(spec) if spec else None
-            except (ImportError, OSError, ValueError, RuntimeError):
+            except (ImportError, EmbeddingError) as exc:  # no extra, or the model cannot load
+                log.info("sibling check by word families only: model %s not loaded: %s", spec, exc)
                 enc = None
             if enc is not None and enc.model_id == self.model_id:
                 self._encoder = enc

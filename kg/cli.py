@@ -125,6 +125,9 @@ def _errors() -> Iterator[None]:
         err.print(_error(f"{exc.file}: {conform}"), highlight=False)
         err.print(exc.report, markup=False, highlight=False)
         raise typer.Exit(2) from exc
+    except RemoteStoreError as exc:  # an IkgError, with its own exit code
+        err.print(_error(str(exc)), highlight=False)
+        raise typer.Exit(3) from exc
     except IkgError as exc:
         err.print(_error(""), end="")
         err.print(str(exc), markup=False)
@@ -132,9 +135,6 @@ def _errors() -> Iterator[None]:
     except FileNotFoundError as exc:
         err.print(_error(str(exc)), highlight=False)
         raise typer.Exit(2) from exc
-    except RemoteStoreError as exc:
-        err.print(_error(str(exc)), highlight=False)
-        raise typer.Exit(3) from exc
 
 
 @app.command()

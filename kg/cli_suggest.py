@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from .errors import EmbeddingError
 from .i18n import error_prefix, tr
 
 
@@ -38,8 +39,6 @@ def suggest(
     ] = SuggestFormat.text,
 ) -> None:
     """为一项任务建议绩效指标：分类、典型目标值、使用部门及出处 (indicator suggestions for a task)."""
-    from embeddings.faiss_index import ModelMismatchError
-    from embeddings.index import StaleIndexError
     from kg.settings import get_settings
 
     from .suggest import suggest as run
@@ -67,7 +66,7 @@ def suggest(
             data_dir=settings.data_dir,
             settings=settings,
         )
-    except (StaleIndexError, ModelMismatchError, ImportError, OSError) as exc:
+    except (EmbeddingError, ImportError, OSError) as exc:  # the index, its extra, the store
         _err(f"{error_prefix()}{exc}")
         raise typer.Exit(2) from exc
     if fmt is SuggestFormat.jsonl:

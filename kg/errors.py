@@ -1,4 +1,12 @@
-"""Errors that name the file and the line, so a user can fix the input."""
+"""The project's error family: every error the project raises derives from :class:`IkgError`.
+
+Input errors name the file and the line, so a user can fix the input. The embedding
+index and model errors derive from :class:`EmbeddingError`: a caller that can do without
+the index (lexical matching instead) catches that class by name and logs why. Errors that
+were built-in errors before keep that base too (``StaleIndexError`` is still a
+``RuntimeError``, ``RemoteStoreError`` an ``OSError`` …), so callers that catch the
+built-in keep working.
+"""
 
 from __future__ import annotations
 
@@ -45,3 +53,40 @@ class ValidationFailed(IkgError):
         self.file = file
         self.report = report
         super().__init__(f"{file}: the graph does not conform to ontology/shapes.ttl:\n{report}")
+
+
+class EmbeddingError(IkgError):
+    """The embedding index or its model cannot serve (missing, stale, unreadable, no model)."""
+
+
+class StaleIndexError(EmbeddingError, RuntimeError):
+    """The saved index does not describe the graph store any more (or there is none)."""
+
+
+class ModelMismatchError(EmbeddingError, ValueError):
+    """A saved index was built with another model than the one asked for."""
+
+
+class InconsistentIndexError(EmbeddingError, ValueError):
+    """A saved version whose files do not agree (count, ids, vectors, version name)."""
+
+
+class IndexFormatError(EmbeddingError, ValueError):
+    """A saved index written in another on-disk format than this version reads."""
+
+
+class VersionGoneError(EmbeddingError, FileNotFoundError):
+    """The version asked for is not on disk (pruned after newer saves, or never written)."""
+
+
+class ModelUnavailableError(EmbeddingError, OSError):
+    """The embedding model cannot be loaded (offline and not cached, no such folder, a
+    broken model file). A missing optional package raises ImportError instead."""
+
+
+class RemoteStoreError(IkgError, OSError):
+    """The Oxigraph server could not be reached, failed, or cut its answer short."""
+
+
+class RemoteUnsupported(IkgError, ValueError):
+    """Something only the embedded store can do (custom SPARQL functions run in Python)."""

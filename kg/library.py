@@ -17,6 +17,7 @@ units and punctuation. Links below the method's floor are not written.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -26,9 +27,12 @@ from typing import Any
 
 from rdflib import RDF, Graph, URIRef
 
+from .errors import EmbeddingError
 from .mapping import lit, new_graph
 from .namespaces import DATA, IKG, LIBRARY_LINKS_GRAPH
 from .readers import _hanzi
+
+log = logging.getLogger(__name__)
 
 #: Lowest score a link is written with, per method.
 LEXICAL_FLOOR = 0.6
@@ -136,11 +140,13 @@ def _embedding_links(
     """Links by the embedding index, or None when there is no usable index."""
     try:
         from embeddings import open_index
-    except ImportError:
+    except ImportError as exc:
+        log.info("library links: lexical only (the embeddings extra is missing: %s)", exc)
         return None
     try:
         index, _ = open_index(store, data_dir, settings, on_stale="error")
-    except Exception:  # no index, stale, no model offline: fall back to lexical
+    except (ImportError, EmbeddingError) as exc:  # no index, stale, no model offline
+        log.warning("library links: lexical only, the embedding index cannot be used: %s", exc)
         return None
     out = []
     for c, cname, scheme in concepts:

@@ -36,17 +36,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.errors import RemoteStoreError, RemoteUnsupported
+
 ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
 CANCELLED = b"The SPARQL operation has been cancelled"
 _ERROR_AT = re.compile(r"error at (\d+):(\d+)")
-
-
-class RemoteStoreError(OSError):
-    """The Oxigraph server could not be reached, failed, or cut its answer short."""
-
-
-class RemoteUnsupported(ValueError):
-    """Something only the embedded store can do (custom SPARQL functions run in Python)."""
 
 
 class _TailReader:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real seed table, parsed once and built once per session."""
+"""Shared fixtures: the real seed table, parsed once and built once per test run."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("IKG_TEST_SHARED", ROOT.parent / "shared"))
+#: the shared data (seed tables) beside the checkout, or where INDICATOR_KG_TEST_SHARED points:
+#: outside the IKG_ prefix, which kg.settings reserves for settings and checks strictly
+SHARED = Path(os.environ.get("INDICATOR_KG_TEST_SHARED", ROOT.parent / "shared"))
 SEED = SHARED / "seeds" / "000_3b89ef93caa61199.txt"
 
 

@@ -1,4 +1,4 @@
-"""One language per run (issue 18): the CLI's text output is Chinese unless ``--lang en``;
+"""One language per run: the CLI's text output is Chinese unless ``--lang en``;
 an indicator name several tables carry is refused with the candidates listed."""
 
 from __future__ import annotations

@@ -155,7 +155,7 @@ def _bypasses(url: str) -> list[str]:
     """Ways to write SERVICE <url> that a text scanner could miss."""
     escaped_url = url.replace("/", "\\u002f")
     return [
-        # the issue: a '\' makes a lexer miss the IRI, then '#' looks like a comment
+        # a '\' makes a lexer miss the IRI, then '#' looks like a comment
         f"SELECT * WHERE {{ BIND(<x:\\u0041#> AS ?q) SERVICE <{url}internal> {{ ?s ?p ?o }} }}",
         f"SELECT * WHERE {{ BIND(<x:\\u0041> AS ?q) SERVICE <{url}internal> {{ ?s ?p ?o }} }}",
         # a \u escape that becomes a quote for one parser and not the other

@@ -5,17 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from pathlib import Path
 from typing import get_args
 
 import pytest
+from conftest import SEED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.records import TargetForm
 from kg.targets import FLAGS, GRADE_WORDS, parse_target
 
-SEED = Path("/work/shared/seeds/000_3b89ef93caa61199.txt")
 FORMS = set(get_args(TargetForm))
 D = Decimal
 

@@ -1,6 +1,6 @@
 """The W3C SPARQL 1.1 Protocol tests, replayed against the app.
 
-The manifest (/work/shared/w3c-sparql-protocol/manifest.ttl) describes each test as HTTP
+The manifest (../shared/w3c-sparql-protocol/manifest.ttl beside the checkout) describes each test as HTTP
 requests in RDF (method, path under ``/sparql/``, headers, body) with the expected status
 class, result format and boolean. This runner reads it with rdflib, loads the data files a
 test names (``ut:graphData``: file + graph IRI) into a fresh store, sends each request
@@ -30,13 +30,14 @@ from urllib.request import url2pathname
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import SHARED
 from fastapi.testclient import TestClient
 from rdflib.namespace import RDF, RDFS
 
 from api.app import create_app
 from kg.settings import Settings
 
-W3C_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "w3c-sparql-protocol"
+W3C_DIR = SHARED / "w3c-sparql-protocol"
 MANIFEST = W3C_DIR / "manifest.ttl"
 
 MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")

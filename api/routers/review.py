@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from pathlib import Path, PurePath
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from api import services
 from api.errors import ApiError, PayloadTooLarge
 
 router = APIRouter(prefix="/api", tags=["review"])
+log = logging.getLogger(__name__)
 
 
 class NotATable(ApiError):
@@ -62,7 +64,8 @@ def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -
             from kg.review.similarity import EmbeddingScorer
 
             scorer = EmbeddingScorer(services.get_index(app).encoder)
-        except (ImportError, ApiError):
+        except (ImportError, ApiError) as exc:  # the review's own scorer (configured model)
+            log.info("review: the served embedding index is unavailable: %s", exc)
             scorer = True
         others = services.other_indicators(app) if against else None
         report = review_file(path, others, scorer=scorer)

@@ -1,4 +1,4 @@
-"""``POST /api/suggest``: indicator suggestions for a task being drafted (issue 7).
+"""``POST /api/suggest``: indicator suggestions for a task being drafted.
 
 The body is :class:`kg.suggest.SuggestRequest` (task, content, department?, k?, draft?) with
 the drafting page's length limits (:class:`api.models.SuggestBody`), the answer
@@ -11,6 +11,7 @@ Errors are JSON ``{"error", "detail"}``.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -20,10 +21,12 @@ from starlette.concurrency import run_in_threadpool
 from api import services
 from api.errors import ApiError, ErrorResponse
 from api.models import SuggestBody
+from kg.errors import EmbeddingError
 from kg.suggest import SuggestResponse
 
 router = APIRouter(prefix="/api", tags=["suggest"])
 _LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 class SuggestUnavailable(ApiError):
@@ -38,7 +41,8 @@ def _shared_index(request: Request) -> Any:
     be opened here: the engine then says why."""
     try:
         return services.get_index(request.app)
-    except ApiError:
+    except ApiError as exc:
+        log.info("suggest: the shared embedding index is unavailable, opening its own: %s", exc)
         return None
 
 
@@ -60,7 +64,7 @@ def _engine(request: Request) -> Any:
                     index=_shared_index(request),
                     store=state.store,
                 )
-            except (ImportError, OSError, RuntimeError, ValueError) as exc:
+            except (ImportError, EmbeddingError, OSError) as exc:  # extra, index, store
                 raise SuggestUnavailable(
                     f"指标建议不可用 / suggestions unavailable: {exc}"
                 ) from exc

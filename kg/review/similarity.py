@@ -31,6 +31,7 @@ calibrated bands (:func:`embedding_scorer`); passing a ``similarity`` to
 
 from __future__ import annotations
 
+import logging
 import math
 import unicodedata
 from collections import Counter
@@ -38,6 +39,10 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from kg.errors import EmbeddingError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "GENERIC_WORDS",
@@ -241,11 +246,13 @@ def embedding_scorer(data_dir: Path | None = None) -> EmbeddingScorer | None:
 
         try:
             settings: Any = get_settings()
-        except ValueError:
+        except ValueError as exc:  # pydantic's ValidationError
+            log.warning("similarity: settings do not validate, default model used: %s", exc)
             settings = None
         cache_dir = (
             data_dir if data_dir is not None and (data_dir / "embeddings").is_dir() else None
         )
         return EmbeddingScorer(make_encoder(settings, cache_dir))
-    except (ImportError, OSError, RuntimeError, ValueError):
+    except (ImportError, EmbeddingError) as exc:  # no embeddings extra, or no model to load
+        log.warning("similarity: lexical only, the embedding model cannot be used: %s", exc)
         return None

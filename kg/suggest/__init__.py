@@ -1,4 +1,4 @@
-"""Indicator suggestions for a task being drafted (issue 7): ``suggest(task, content, …)``.
+"""Indicator suggestions for a task being drafted: ``suggest(task, content, …)``.
 
 See :mod:`kg.suggest.engine` for the method and docs/suggest.md for the figures.
 """

@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "data" / "demo"
-SEED = Path(os.environ.get("IKG_TEST_SHARED", ROOT.parent / "shared")) / "seeds"
+SEED = Path(os.environ.get("INDICATOR_KG_TEST_SHARED", ROOT.parent / "shared")) / "seeds"
 SEED_FILE = SEED / "000_3b89ef93caa61199.txt"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -333,7 +333,7 @@ def test_review_pasted_seed(server, browser, shots):
 
 
 def test_draft_page_suggest_add_review_export(server, browser, shots, tmp_path):
-    """Issue 7's drafting page end to end: a seed task in, suggestions grouped by category,
+    """The drafting page end to end: a seed task in, suggestions grouped by category,
     two added to the draft, the review updates, a vague row is flagged and fixed, the draft
     exports in the template and reads back."""
     browser.get(server + "/draft")

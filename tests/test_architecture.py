@@ -1,0 +1,295 @@
+"""Import cycles in kg/, embeddings/ and api/, read from the source with ``ast``.
+
+Every ``import`` and ``from … import`` is an edge between two of the project's modules:
+*module level* when it runs on import (top of the file, a class body, a ``try`` or an ``if``
+at top level; ``if TYPE_CHECKING:`` blocks never run and are left out), *deferred* when it
+sits inside a function body. An edge goes to the module named (``from kg import store`` names
+``kg.store``), not to the packages above it.
+
+* No cycle may run through module-level imports alone: Python would hand one of the modules
+  to the other half-initialised.
+* Cycles that need a deferred import are listed in :data:`KNOWN_MODULE_EDGES` (every edge
+  that lies on some cycle, with why the cycle is there) and :data:`KNOWN_PACKAGE_EDGES` (the
+  same between the top-level packages). The test fails on an edge that closes a new cycle
+  (a new import, or one moved to module level) and on a listed edge that no longer lies on
+  a cycle (remove it from the list when a cycle is taken apart).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("kg", "embeddings", "api")
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    deferred: bool
+    where: str  # file:line, for the failure message
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def project_modules() -> dict[str, Path]:
+    """Every module of the three packages, by dotted name."""
+    out: dict[str, Path] = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "static" in path.relative_to(ROOT).parts:
+                continue
+            out[_module_name(path)] = path
+    return out
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.AST) -> Iterable[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """The import statements of a module and whether each sits in a function body."""
+
+    def walk(node: ast.AST, deferred: bool) -> Iterable[tuple[ast.Import | ast.ImportFrom, bool]]:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                yield child, deferred
+            elif isinstance(child, ast.If) and _is_type_checking(child.test):
+                for orelse in child.orelse:  # the else branch runs
+                    yield from walk(orelse, deferred)
+            else:
+                inner = deferred or isinstance(
+                    child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+                )
+                yield from walk(child, inner)
+
+    yield from walk(tree, False)
+
+
+def _package_of(module: str, path: Path) -> str:
+    return module if path.name == "__init__.py" else module.rpartition(".")[0]
+
+
+def import_edges() -> list[Edge]:
+    """Every import between two project modules."""
+    modules = project_modules()
+    edges = []
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        package = _package_of(module, path)
+        for node, deferred in _imports(tree):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")
+                    anchor = anchor[: len(anchor) - (node.level - 1)]
+                    base = ".".join(anchor + ([base] if base else []))
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}" if base else alias.name
+                    targets.append(sub if sub in modules else base)
+            for target in dict.fromkeys(targets):
+                while target and target not in modules:  # ``import kg.x.y`` names kg.x.y
+                    target = target.rpartition(".")[0]
+                if target and target != module:
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    edges.append(Edge(module, target, deferred, where))
+    return edges
+
+
+def _components(nodes: Iterable[str], succ: dict[str, set[str]]) -> list[set[str]]:
+    """Strongly connected components with more than one node (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[set[str]] = []
+    counter = 0
+    for root in sorted(nodes):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(succ.get(root, ()))))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(succ.get(child, ())))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    out.append(component)
+    return out
+
+
+def cycle_edges(pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The edges that lie on some cycle: both ends in one strongly connected component."""
+    pairs = set(pairs)
+    succ: dict[str, set[str]] = {}
+    for a, b in pairs:
+        succ.setdefault(a, set()).add(b)
+    nodes = {n for pair in pairs for n in pair}
+    member = {n: i for i, comp in enumerate(_components(nodes, succ)) for n in comp}
+    return {(a, b) for a, b in pairs if a in member and member.get(b) == member[a]}
+
+
+def top_package(module: str) -> str:
+    return module.split(".")[0]
+
+
+#: every edge on an import cycle between modules today; each cycle needs a deferred import
+#: (module-level cycles fail the test). Value: why the import is there.
+KNOWN_MODULE_EDGES: dict[tuple[str, str], str] = {
+    # one cycle: index -> links -> duplicates -> index; the index's build step writes the
+    # similarity links, which are found by the duplicate sweep over the index
+    ("embeddings.index", "embeddings.links"): (
+        "deferred: index_for_store(write_links=True) writes the similarity links after a build"
+    ),
+    ("embeddings.links", "embeddings.duplicates"): "the links are the duplicate sweep's pairs",
+    ("embeddings.links", "embeddings.index"): "the links read the IndicatorIndex they link",
+    ("embeddings.duplicates", "embeddings.index"): "the duplicate sweep runs over the index",
+}
+
+#: the same between the top-level packages kg, embeddings and api (no module cycle behind
+#: these: each runs through modules that do not import back)
+KNOWN_PACKAGE_EDGES: dict[tuple[str, str], str] = {
+    ("embeddings", "kg"): "the index reads the graph (kg.namespaces, kg.i18n, kg.errors …)",
+    ("kg", "embeddings"): (
+        "deferred: review, suggest, library linking and the CLI use the index "
+        "(kg.review.similarity, kg.suggest.engine, kg.library, kg.review.rules, kg.cli)"
+    ),
+    ("api", "kg"): "the API serves the graph store",
+    ("api", "embeddings"): "the API serves search and duplicates from the index",
+    ("kg", "api"): "deferred: kg.cli starts the server (ikg serve) and uses api.sparql_functions",
+}
+
+
+@pytest.fixture(scope="module")
+def edges() -> list[Edge]:
+    return import_edges()
+
+
+def _listing(pairs: Iterable[tuple[str, str]], edges: list[Edge]) -> str:
+    where: dict[tuple[str, str], list[str]] = {}
+    for e in edges:
+        where.setdefault((e.source, e.target), []).append(
+            e.where + (" (deferred)" if e.deferred else "")
+        )
+    return "\n".join(f"  {a} -> {b}: {', '.join(where.get((a, b), []))}" for a, b in sorted(pairs))
+
+
+def test_the_scan_sees_the_imports(edges: list[Edge]) -> None:
+    """The scanner finds module-level, deferred and relative imports (a check on the check)."""
+    pairs = {(e.source, e.target, e.deferred) for e in edges}
+    assert ("embeddings.index", "embeddings.faiss_index", False) in pairs  # from .faiss_index
+    assert ("kg.remote", "kg.errors", False) in pairs
+    assert any(e.deferred for e in edges)
+    assert not any(e.target == "embeddings.index" and e.source == "embeddings.index" for e in edges)
+
+
+def test_no_module_level_cycle(edges: list[Edge]) -> None:
+    found = cycle_edges((e.source, e.target) for e in edges if not e.deferred)
+    assert not found, "import cycle through module-level imports:\n" + _listing(found, edges)
+
+
+def test_module_cycles_are_the_known_ones(edges: list[Edge]) -> None:
+    found = cycle_edges((e.source, e.target) for e in edges)
+    new = found - KNOWN_MODULE_EDGES.keys()
+    gone = KNOWN_MODULE_EDGES.keys() - found
+    assert not new, "new import cycle(s) between modules, edges:\n" + _listing(new, edges)
+    assert not gone, "listed in KNOWN_MODULE_EDGES but no longer on a cycle:\n" + "\n".join(
+        f"  {a} -> {b}" for a, b in sorted(gone)
+    )
+
+
+def test_no_module_level_package_cycle(edges: list[Edge]) -> None:
+    pairs = {
+        (top_package(e.source), top_package(e.target))
+        for e in edges
+        if not e.deferred and top_package(e.source) != top_package(e.target)
+    }
+    assert not cycle_edges(pairs), f"module-level imports cycle between packages: {pairs}"
+
+
+def test_package_cycles_are_the_known_ones(edges: list[Edge]) -> None:
+    pairs = {
+        (top_package(e.source), top_package(e.target))
+        for e in edges
+        if top_package(e.source) != top_package(e.target)
+    }
+    found = cycle_edges(pairs)
+    new = found - KNOWN_PACKAGE_EDGES.keys()
+    gone = KNOWN_PACKAGE_EDGES.keys() - found
+    crossing = [e for e in edges if top_package(e.source) != top_package(e.target)]
+    listing = {
+        (a, b): [e for e in crossing if (top_package(e.source), top_package(e.target)) == (a, b)]
+        for a, b in new
+    }
+    assert not new, "new import cycle(s) between packages:\n" + "\n".join(
+        f"  {a} -> {b}: " + ", ".join(f"{e.source} -> {e.target} ({e.where})" for e in es)
+        for (a, b), es in sorted(listing.items())
+    )
+    assert not gone, f"listed in KNOWN_PACKAGE_EDGES but no longer on a cycle: {sorted(gone)}"
+
+
+def test_cycle_finder() -> None:
+    """The cycle finder on a made-up graph: a 3-cycle, a 2-cycle, a tail and a lone edge."""
+    pairs = {("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("d", "e"), ("e", "d"), ("f", "a")}
+    assert cycle_edges(pairs) == {("a", "b"), ("b", "c"), ("c", "a"), ("d", "e"), ("e", "d")}
+    assert cycle_edges({("a", "b")}) == set()
+
+
+def test_every_project_exception_is_an_ikg_error() -> None:
+    """One error family: each exception class the three packages define derives from IkgError
+    (some also keep a built-in base, e.g. StaleIndexError is a RuntimeError)."""
+    import importlib
+    import inspect
+
+    from kg.errors import IkgError
+
+    outside = []
+    for name in project_modules():
+        module = importlib.import_module(name)
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            mine = cls.__module__ == name and issubclass(cls, BaseException)
+            if mine and not issubclass(cls, IkgError):
+                outside.append(f"{name}.{cls_name}")
+    assert not outside, f"exceptions outside the IkgError family: {outside}"
