@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo" / "corpus"
 TABLES = (
     "sichuan_guangyuan_zhaohua_cdc_2021_leprosy_project_declaration.csv",
-    "neimenggu_zhalaite_procuratorate_2025_project_targets.csv",
+    "neimenggu_zhalaite_procuratorate_2025_project_targets__p1.csv",
 )
 LIBRARY = ROOT / "data" / "demo" / "libraries" / "generic_common_indicators_gx_codes_sample.csv"
 
