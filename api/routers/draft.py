@@ -65,17 +65,21 @@ async def review_draft_route(draft: Draft, request: Request, against: bool = Fal
     return JSONResponse(report)
 
 
+def _shared_scorer(app: Any) -> Any:
+    """The duplicate rules' scorer over the app's embedding index (True: the review's own)."""
+    try:
+        from kg.review.similarity import EmbeddingScorer
+
+        return EmbeddingScorer(services.get_index(app).encoder)
+    except (ImportError, ApiError):
+        return True
+
+
 def _review_draft(app: Any, draft: Draft, against: bool) -> dict[str, Any]:
     from kg.errors import SourceError
     from kg.readers.xlsx_limits import reading_limits
 
-    scorer: Any = True
-    try:
-        from kg.review.similarity import EmbeddingScorer
-
-        scorer = EmbeddingScorer(services.get_index(app).encoder)
-    except (ImportError, ApiError):
-        scorer = True
+    scorer = _shared_scorer(app)
     others = services.other_indicators(app) if against else None
     with (
         reading_limits(app.state.settings),
