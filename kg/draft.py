@@ -10,6 +10,7 @@ its line in the exported CSV (what the department downloads is what the review p
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -92,9 +93,14 @@ class DraftIndicator(BaseModel):
         return _known(_clean(v), 2)
 
 
+@functools.lru_cache(maxsize=4)
+def _labels(level: int) -> frozenset[str]:
+    return frozenset(categories.labels(level))
+
+
 def _known(label: str, level: int) -> str:
     """``label`` when a category scheme knows it at this level, else a ValueError naming it."""
-    known = categories.labels(level)
+    known = _labels(level)
     if label not in known:
         examples = "、".join(LEVEL1 if level == 1 else LEVEL2)
         name = "一级指标" if level == 1 else "二级指标"

@@ -59,6 +59,8 @@ from .models import (
 POOL = 150
 #: links kept per suggestion
 MAX_LINKS = 10
+#: candidates whose review checks run in one batch per call
+PREFETCH = 80
 #: weight of "a peer table has a similar task" in the group score
 TASK_WEIGHT = 0.25
 #: relevance floor (``IKG_SUGGEST_MIN_SCORE``): no suggestion from a match below this score
@@ -413,6 +415,59 @@ class SuggestEngine:
             and (_slot_of(self.cat[r].key) or self.cat[r].key) == slot  # type: ignore[union-attr]
         ]
 
+    def _probe_rows(self, rows: list[int], best_row: int, cat: Cat) -> list[Any]:
+        """The family's candidate names (the best row's first, then by use), each with its
+        own target, as rows for the review's checks."""
+        from .checks import Row
+
+        items = self.index.items
+        names = Counter(items[r].name for r in rows)
+        first = items[best_row].name
+        order = [first] + [n for n, _ in names.most_common() if n != first]
+        own = {items[r].name: items[r].target for r in rows}
+        return [Row(cat.level1, cat.level2, n, own.get(n) or "1次") for n in order[:4]]
+
+    def _pick_name(self, rows: list[int], best_row: int, cat: Cat, year: int) -> str | None:
+        """The best row's name, unless the review's name rules flag it; then the next."""
+        probe = self._probe_rows(rows, best_row, cat)
+        return next(
+            (
+                p.name
+                for p, f in zip(probe, self.flags(probe, year), strict=True)
+                if not f & NAME_RULES
+            ),
+            None,
+        )
+
+    def _value_rows(self, rows: list[int], cat: Cat, name: str, year: int) -> list[Any]:
+        """The peers' distinct values under the chosen name, as rows for the review's checks."""
+        from .checks import Row
+
+        items = self.index.items
+        texts = dict.fromkeys(
+            v.text for r in rows if (v := peer_value(items[r].target, items[r].year, year))
+        )
+        return [Row(cat.level1, cat.level2, name, t) for t in texts]
+
+    def prefetch(self, entries: list[tuple[int, int]], exclude: frozenset[str], year: int) -> None:
+        """Run the review's checks for many candidates ((group, best row) pairs) in two
+        batches (names, then values): one throwaway draft each instead of two per candidate."""
+        plans = []
+        for gid, best in entries:
+            cat = self.cat[best]
+            rows = self.members(gid, cat, exclude) if cat is not None else []
+            if cat is not None and rows:
+                plans.append((rows, best, cat))
+        self.flags(
+            [p for rows, best, cat in plans for p in self._probe_rows(rows, best, cat)], year
+        )
+        values = []
+        for rows, best, cat in plans:
+            name = self._pick_name(rows, best, cat, year)
+            if name is not None:
+                values += self._value_rows(rows, cat, name, year)
+        self.flags(values, year)
+
     def make_suggestion(
         self,
         gid: int,
@@ -426,8 +481,6 @@ class SuggestEngine:
     ) -> Suggestion | None:
         """One indicator of one category: the best row's name family, restricted to the rows
         filed in the best row's category; None when no name or no target would pass review."""
-        from .checks import Row
-
         items = self.index.items
         cat = self.cat[best_row]
         if cat is None:
@@ -435,27 +488,13 @@ class SuggestEngine:
         rows = self.members(gid, cat, exclude)
         if not rows:
             return None
-        # the name: the best row's, unless the review finds it vague; then the most common
-        names = Counter(items[r].name for r in rows)
-        order = [items[best_row].name] + [
-            n for n, _ in names.most_common() if n != items[best_row].name
-        ]
-        own = {items[r].name: items[r].target for r in rows}
-        probe = [Row(cat.level1, cat.level2, n, own.get(n) or "1次") for n in order[:4]]
-        name = next(
-            (n for n, f in zip(order, self.flags(probe, year), strict=True) if not f & NAME_RULES),
-            None,
-        )
+        name = self._pick_name(rows, best_row, cat, year)
         if name is None:
             return None  # only goal-like names (提高人员工作效率): nothing measurable to copy
-
-        texts = list(
-            dict.fromkeys(
-                v.text for r in rows if (v := peer_value(items[r].target, items[r].year, year))
-            )
-        )
-        checked = self.flags([Row(cat.level1, cat.level2, name, t) for t in texts], year)
-        fine = {t for t, f in zip(texts, checked, strict=True) if not f}
+        checks = self._value_rows(rows, cat, name, year)
+        fine = {
+            row.target for row, f in zip(checks, self.flags(checks, year), strict=True) if not f
+        }
 
         def ok(text: str) -> bool:
             return text in fine
@@ -584,6 +623,7 @@ class SuggestEngine:
                 built[key] = sug
             return built[key]
 
+        self.prefetch([(key[0], best) for _, key, best, _ in ranked[:PREFETCH]], exclude, year)
         # the 效益 categories that apply: those among the task's relevant neighbours
         seen_slots = Counter(key[1] for _, key, _, _ in ranked[:60])
         benefit = [s for s in BENEFIT_SLOTS if seen_slots.get(s)] or ["social-benefit"]
