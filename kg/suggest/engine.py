@@ -359,6 +359,13 @@ class SuggestEngine:
             self.tasks.append((str(table), f"{name} {content or ''}".strip()))
         self.task_lex = LexicalIndex([t for _, t in self.tasks]) if self.tasks else None
         self._flag_cache: dict[tuple[Any, int], frozenset[str]] = {}
+        if settings is None:
+            from kg.settings import get_settings
+
+            try:
+                settings = get_settings()
+            except ValueError:  # an invalid IKG_ variable: the defaults
+                settings = None
         self.min_score = float(getattr(settings, "suggest_min_score", MIN_SCORE))
         self.min_ratio = float(getattr(settings, "suggest_min_ratio", MIN_RATIO))
 
