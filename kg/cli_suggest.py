@@ -100,7 +100,8 @@ def suggest(
         )
     typer.echo(
         f"任务：{res.task}（{res.indicators_indexed} 个指标中检索，模型 {res.model}；"
-        f"{res.fiscal_year} 年度，相关度下限 {res.min_score:.2f}）"
+        f"{res.fiscal_year} 年度，相关度下限 {res.min_score:.2f}，"
+        f"补齐类别的相关度下限 {res.fill_min_score:.2f}）"
     )
     for n, s in enumerate(res.suggestions, start=1):
         ev = s.evidence

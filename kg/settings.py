@@ -77,7 +77,10 @@ class Settings(BaseSettings):
         default=0.15, ge=0, le=1, description="relevance floor of a suggestion (similarity)"
     )
     suggest_min_ratio: float = Field(
-        default=0.6, ge=0, le=1, description="… and at least this share of the task's best match"
+        default=0.6,
+        ge=0,
+        le=1,
+        description="a category filler: at least this share of the task's best match",
     )
     # API / SPARQL endpoint
     host: str = "127.0.0.1"

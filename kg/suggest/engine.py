@@ -65,7 +65,8 @@ PREFETCH = 80
 TASK_WEIGHT = 0.25
 #: relevance floor (``IKG_SUGGEST_MIN_SCORE``): no suggestion from a match below this score
 MIN_SCORE = 0.15
-#: … nor below this share of the task's best match (``IKG_SUGGEST_MIN_RATIO``)
+#: … and a category is completed only by a match of at least this share of the task's best
+#: (``IKG_SUGGEST_MIN_RATIO``); a category with none says so
 MIN_RATIO = 0.6
 #: lexical similarity of two tasks above which they count as "this kind of task"
 SIMILAR_TASK = 0.25
@@ -560,11 +561,12 @@ class SuggestEngine:
         return self.cat[r]
 
     # -- the call --------------------------------------------------------------------
-    def floor(self, req: SuggestRequest, top: float) -> float:
-        """The relevance floor of this call: the absolute floor, raised to a share of the
-        task's best match (docs/suggest.md)."""
+    def floors(self, req: SuggestRequest, top: float) -> tuple[float, float]:
+        """The relevance floors of this call (docs/suggest.md): every suggestion's (the
+        absolute floor), and a category filler's (raised to a share of the task's best match:
+        a category is completed only by an indicator nearly as close to the task as the best)."""
         absolute = req.min_score if req.min_score is not None else self.min_score
-        return max(absolute, self.min_ratio * top)
+        return absolute, max(absolute, self.min_ratio * top)
 
     def suggest(
         self, req: SuggestRequest, *, exclude_tables: Iterable[str] = ()
@@ -576,7 +578,7 @@ class SuggestEngine:
         texts = [req.task] if not req.content.strip() else [req.task, full]
         hits = self._hits(texts, exclude)
         top = max(hits.values(), default=0.0)
-        floor = self.floor(req, top)
+        floor, fill_floor = self.floors(req, top)
         affinity = self.table_affinity(full, exclude)
         # candidates: a name family within one category (slot), scored by its best row
         by_key: dict[tuple[int, str], tuple[float, int]] = {}
@@ -642,6 +644,8 @@ class SuggestEngine:
             if slot in draft_cats:
                 continue
             for entry in ranked:
+                if hits[entry[2]] < fill_floor:
+                    continue
                 if entry[1][1] == slot and build(entry) is not None:
                     firsts.append((entry[0], entry[1]))
                     break
@@ -709,6 +713,7 @@ class SuggestEngine:
             indicators_indexed=len(items) - sum(1 for it in items if it.table in exclude),
             fiscal_year=year,
             min_score=round(floor, 4),
+            fill_min_score=round(fill_floor, 4),
         )
 
     def rewrite_hint(

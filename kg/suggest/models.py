@@ -120,4 +120,8 @@ class SuggestResponse(BaseModel):
     model: str
     indicators_indexed: int
     fiscal_year: int = Field(description="the drafting year the targets were checked in")
-    min_score: float = Field(description="the relevance floor this call applied")
+    min_score: float = Field(description="the relevance floor of every suggestion")
+    fill_min_score: float = Field(
+        description="the relevance floor of a suggestion that completes a missing category "
+        "(min_score raised to suggest_min_ratio of the task's best match)"
+    )
