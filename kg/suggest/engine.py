@@ -686,7 +686,13 @@ class SuggestEngine:
             if slot not in draft_cats and not suggested:
                 if not available:
                     todo = "请按任务测算填写金额" if slot == "cost" else "请按任务自行设定"
-                    note = f"同类表中无相关的{l2}；{todo}"
+                    near = max((hits[b] for _, key, b, _ in ranked if key[1] == slot), default=0.0)
+                    why = (
+                        f"（最接近的相关度{near:.2f}，低于补齐下限{fill_floor:.2f}）"
+                        if 0 < near < fill_floor
+                        else ""
+                    )
+                    note = f"同类表中无相关的{l2}{why}；{todo}"
                 else:
                     note = f"受建议数（{req.k}）所限未列出；可增加建议数"
             cats_out.append(
