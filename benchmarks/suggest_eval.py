@@ -12,8 +12,9 @@ both tasks and indicators:
   (the vectors of the other indicators do not depend on the hidden ones; the TF-IDF weights do,
   slightly: documented in docs/suggest.md);
 * each of its tasks (name + 主要内容; a project table, which has no task rows, sends its
-  project name with the table title as content) is sent to ``suggest`` with ``k`` ranked suggestions (the
-  completeness fillers appended after the ``k`` are not counted);
+  project name with the table title as content) is sent to ``suggest`` for at most ``k``
+  suggestions (completeness fillers included; none below the relevance floors, so a task with
+  few relevant peers gets fewer);
 * a real indicator of the table counts as **recalled** when one of the suggestion's peer rows
   (its evidence) scores at the duplicate band of the embedding scorer against it
   (``IndicatorIndex.pairs``, the scorer of ``ikg duplicates``).

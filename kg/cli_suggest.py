@@ -29,7 +29,22 @@ def suggest(
         str | None,
         typer.Option("--department", help="the drafting department (marks its own rows)"),
     ] = None,
-    k: Annotated[int, typer.Option("--k", "-k", min=1, max=50, help="ranked suggestions")] = 10,
+    k: Annotated[
+        int, typer.Option("--k", "-k", min=1, max=50, help="至多这么多条建议 (at most k)")
+    ] = 10,
+    year: Annotated[
+        int | None,
+        typer.Option("--year", min=2000, max=2100, help="编制年度（默认明年） (drafting year)"),
+    ] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option(
+            "--min-score",
+            min=0.0,
+            max=1.0,
+            help="相关度下限（默认 IKG_SUGGEST_MIN_SCORE=0.15） (relevance floor)",
+        ),
+    ] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option("--data-dir", help="data directory (default: IKG_DATA_DIR or data/build)"),
@@ -63,6 +78,8 @@ def suggest(
             content,
             department=department,
             k=k,
+            fiscal_year=year,
+            min_score=min_score,
             data_dir=settings.data_dir,
             settings=settings,
         )
@@ -74,13 +91,21 @@ def suggest(
             sys.stdout.write(s.model_dump_json() + "\n")
         return
     if not res.suggestions:
-        _err(tr("没有可建议的指标", "no suggestions"))
-        return
-    typer.echo(f"任务：{res.task}（{res.indicators_indexed} 个指标中检索，模型 {res.model}）")
+        _err(
+            tr(
+                f"没有相关度不低于 {res.min_score:.2f} 的指标可建议",
+                f"no suggestion at relevance {res.min_score:.2f} or above",
+            )
+        )
+    typer.echo(
+        f"任务：{res.task}（{res.indicators_indexed} 个指标中检索，模型 {res.model}；"
+        f"{res.fiscal_year} 年度，相关度下限 {res.min_score:.2f}，"
+        f"补齐类别的相关度下限 {res.fill_min_score:.2f}）"
+    )
     for n, s in enumerate(res.suggestions, start=1):
         ev = s.evidence
         typer.echo(
-            f"{n:3d}. {s.name}  〔{s.level1}/{s.level2}〕 目标 {s.target}"
+            f"{n:3d}. {s.name}  〔{s.level1}/{s.level2}〕 目标 {s.target}  相关度 {s.relevance:.2f}"
             f"（{s.typical_target.note}）  {ev.departments}个部门 {ev.tables}张表"
         )
         for r in s.reasons:
@@ -94,3 +119,5 @@ def suggest(
         mark = "草稿已有" if c.in_draft else ("已建议" if c.suggested else "缺")
         req = "必设" if c.required else "适用"
         typer.echo(f"  {c.level1}/{c.level2}（{req}）：{mark}，建议{c.suggested}项")
+        if c.note:
+            typer.echo(f"       · {c.note}")

@@ -10,10 +10,14 @@ its line in the exported CSV (what the department downloads is what the review p
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import re
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -63,8 +67,19 @@ class DraftIndicator(BaseModel):
     level2: str = Field(min_length=1, max_length=40, description="二级指标")
     name: str = Field(min_length=1, max_length=200, description="三级指标")
     target: str = Field(min_length=1, max_length=200, description="目标值")
+    task: str | None = Field(
+        default=None,
+        max_length=200,
+        description="任务名称 of the draft task this indicator measures (set when it was added "
+        "from that task's suggestions); the draft review aligns it to that task",
+    )
 
     _strip = field_validator("name", "target")(_clean)
+
+    @field_validator("task")
+    @classmethod
+    def _task(cls, v: str | None) -> str | None:
+        return (_clean(v) or None) if v is not None else None
 
     @field_validator("level1")
     @classmethod
@@ -78,9 +93,14 @@ class DraftIndicator(BaseModel):
         return _known(_clean(v), 2)
 
 
+@functools.lru_cache(maxsize=4)
+def _labels(level: int) -> frozenset[str]:
+    return frozenset(categories.labels(level))
+
+
 def _known(label: str, level: int) -> str:
     """``label`` when a category scheme knows it at this level, else a ValueError naming it."""
-    known = categories.labels(level)
+    known = _labels(level)
     if label not in known:
         examples = "、".join(LEVEL1 if level == 1 else LEVEL2)
         name = "一级指标" if level == 1 else "二级指标"
@@ -189,3 +209,93 @@ def draft_xlsx(draft: Draft, folder: Path) -> bytes:
     bio = io.BytesIO()
     write_xlsx(parsed, bio)
     return bio.getvalue()
+
+
+# --------------------------------------------------------------------------- the draft's review
+#: the CSV lines before the first task row: the header and the 表 row
+_HEAD_LINES = 2
+
+
+def row_of_line(draft: Draft, line: int | None) -> tuple[str, int] | None:
+    """The draft row a line of :func:`draft_csv` stands for: ("task", n) or ("indicator", n),
+    1-based as the drafting page numbers them; None for the header and the 表 row."""
+    if line is None:
+        return None
+    n = line - _HEAD_LINES
+    if 1 <= n <= len(draft.tasks):
+        return ("task", n)
+    n -= len(draft.tasks)
+    if 1 <= n <= len(draft.indicators):
+        return ("indicator", n)
+    return None
+
+
+def row_label(kind: str, n: int) -> str:
+    """How the drafting page cites a row: 第 3 条 (its indicator table), 任务 2."""
+    return f"任务 {n}" if kind == "task" else f"第 {n} 条"
+
+
+def draft_aligner(draft: Draft) -> Any:
+    """The review's task alignment for this draft: an indicator the department put under a
+    task (``DraftIndicator.task``, e.g. added from that task's suggestions) belongs to that
+    task alone; the others are aligned lexically, as in any submitted table."""
+    from .review.similarity import lexical_alignment
+
+    task_index = {t.name: k for k, t in enumerate(draft.tasks)}
+    chosen = [task_index.get(i.task) if i.task else None for i in draft.indicators]
+
+    def draft_alignment(names: Sequence[str], task_texts: Sequence[str]) -> list[list[float]]:
+        scores = [list(row) for row in lexical_alignment(names, task_texts)]
+        if len(names) != len(chosen) or len(task_texts) != len(draft.tasks):
+            return scores  # not this draft's table: nothing to pin
+        for row, k in zip(scores, chosen, strict=True):
+            if k is not None:
+                row[:] = [1.0 if j == k else 0.0 for j in range(len(row))]
+        return scores
+
+    return draft_alignment
+
+
+_LINE_IN_TEXT = re.compile(r"第(\d+)行")
+
+
+def review_draft(
+    draft: Draft, folder: Path, *, against: Any = None, scorer: Any = True
+) -> dict[str, Any]:
+    """The review report of the draft (JSON form), citing the draft's own rows.
+
+    The draft is written as the template's CSV into ``folder`` and reviewed by
+    :func:`kg.review.review_file` with :func:`draft_aligner`. Each finding gets ``row``
+    ({"kind", "number"}) and ``row_label`` (第 3 条 / 任务 2), the rule's Chinese name
+    (``rule_zh``), and "第N行" in its message becomes the row's label; ``source_text`` (CSV
+    lines) is dropped. ``line`` stays the line of the exported CSV."""
+    from .review import review_file
+
+    path = Path(folder) / DRAFT_FILE
+    path.write_text(draft_csv(draft), encoding="utf-8", newline="")
+    report = review_file(path, against, align=draft_aligner(draft), scorer=scorer)
+    data = report.model_dump(mode="json")
+    prefix = str(Path(folder)) + "/"
+    titles = {r["id"]: r["title_zh"] for r in data.get("rules", [])}
+
+    def label(m: re.Match[str]) -> str:
+        row = row_of_line(draft, int(m[1]))
+        return row_label(*row) if row else m[0]
+
+    for f in data["findings"]:
+        row = row_of_line(draft, f.get("line"))
+        f["row"] = {"kind": row[0], "number": row[1]} if row else None
+        f["row_label"] = row_label(*row) if row else None
+        f["rule_zh"] = titles.get(f["rule"], f["rule"])
+        f["source_text"] = None
+        if f.get("file", "").startswith(prefix):
+            f["file"] = f["file"][len(prefix) :]
+        if f.get("file") == DRAFT_FILE:
+            f["message_zh"] = _LINE_IN_TEXT.sub(label, f["message_zh"])
+    for fs in data.get("files", []):
+        if fs.get("file", "").startswith(prefix):
+            fs["file"] = fs["file"][len(prefix) :]
+    for cov in data.get("coverage", []):
+        if cov.get("file", "").startswith(prefix):
+            cov["file"] = cov["file"][len(prefix) :]
+    return data

@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     embedding_cache: bool = Field(
         default=True, description="cache vectors on disk by model and text"
     )
+    # suggestions (docs/suggest.md): no suggestion from a match below the floor
+    suggest_min_score: float = Field(
+        default=0.15, ge=0, le=1, description="relevance floor of a suggestion (similarity)"
+    )
+    suggest_min_ratio: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="a category filler: at least this share of the task's best match",
+    )
     # API / SPARQL endpoint
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

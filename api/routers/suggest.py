@@ -79,9 +79,11 @@ def _engine(request: Request) -> Any:
     summary="指标建议 / indicator suggestions for a task",
 )
 async def suggest(body: SuggestBody, request: Request) -> SuggestResponse:
-    """Ranked indicators for a task: category, typical target, evidence and reasons; the
-    level-2 categories the framework expects, marked when the draft has them; measurable
-    alternatives for the draft's vague indicators."""
+    """At most ``k`` indicators for a task, none below the relevance floor (``min_score``,
+    default the setting ``suggest_min_score``), each one indicator of one category with a
+    typical target peers set that the review would not flag in a table of ``fiscal_year``;
+    the level-2 categories the framework expects, marked when the draft has them, with a note
+    when nothing relevant fills one; measurable alternatives for the draft's vague indicators."""
 
     def run() -> SuggestResponse:
         return _engine(request).suggest(body)

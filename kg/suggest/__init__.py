@@ -30,6 +30,8 @@ def suggest(
     *,
     department: str | None = None,
     k: int = 10,
+    fiscal_year: int | None = None,
+    min_score: float | None = None,
     draft: Sequence[DraftIndicator | dict[str, Any]] | None = None,
     data_dir: Path,
     settings: Any = None,
@@ -39,7 +41,10 @@ def suggest(
     """Ranked indicator suggestions for a task (name and 主要内容) from the store in ``data_dir``.
 
     ``draft``: indicators already written (names, optional categories and targets): their
-    categories are marked present and vague ones get rewrite hints. ``exclude_tables``: table
+    categories are marked present and vague ones get rewrite hints. At most ``k``
+    suggestions, none below the relevance floor (``min_score``, default the setting
+    ``suggest_min_score``), none with a target the review would flag in a table of
+    ``fiscal_year`` (default next year). ``exclude_tables``: table
     URIs whose indicators are left out (the leave-one-table-out evaluation).
     """
     req = SuggestRequest(
@@ -47,6 +52,8 @@ def suggest(
         content=content,
         department=department,
         k=k,
+        fiscal_year=fiscal_year,
+        min_score=min_score,
         draft=[DraftIndicator.model_validate(d) for d in (draft or [])],
     )
     return engine_for(data_dir, settings, index=index).suggest(req, exclude_tables=exclude_tables)

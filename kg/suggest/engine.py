@@ -30,7 +30,7 @@ import re
 import statistics
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -39,9 +39,9 @@ from typing import Any
 from rdflib.namespace import SKOS
 
 from kg import categories
-from kg.review.rules import MEASURE_WORDS, VAGUE_GRADES, VAGUE_NAME_WORDS
 from kg.targets import parse_target
 
+from .checks import NAME_RULES
 from .models import (
     CategoryStatus,
     DraftIndicator,
@@ -59,8 +59,15 @@ from .models import (
 POOL = 150
 #: links kept per suggestion
 MAX_LINKS = 10
+#: candidates whose review checks run in one batch per call
+PREFETCH = 80
 #: weight of "a peer table has a similar task" in the group score
 TASK_WEIGHT = 0.25
+#: relevance floor (``IKG_SUGGEST_MIN_SCORE``): no suggestion from a match below this score
+MIN_SCORE = 0.15
+#: … and a category is completed only by a match of at least this share of the task's best
+#: (``IKG_SUGGEST_MIN_RATIO``); a category with none says so
+MIN_RATIO = 0.6
 #: lexical similarity of two tasks above which they count as "this kind of task"
 SIMILAR_TASK = 0.25
 
@@ -102,28 +109,36 @@ def _num(x: float) -> str:
     return format(d, "f")
 
 
-_VAGUE_NAME = re.compile("|".join(VAGUE_NAME_WORDS))
+def _probe_flags(name: str, target: str, year: int | None) -> set[str]:
+    from .checks import Row, flags
+
+    return flags([Row("产出指标", "数量指标", name, target)], year or _drafting_year())[0]
+
+
+def _drafting_year() -> int:
+    """The year a draft is for when nobody says: next year (as :class:`kg.draft.Draft`)."""
+    return dt.date.today().year + 1
 
 
 def is_vague_name(name: str) -> bool:
-    """The review's ``vague-name`` reading: a word of effort and no measurable object."""
-    return _VAGUE_NAME.search(name) is not None and MEASURE_WORDS.search(name) is None
+    """The review's ``vague-name`` rule flags this name (a word of effort, nothing measurable)."""
+    return "vague-name" in _probe_flags(name, "1次", None)
 
 
 def is_vague_target(text: str | None, year: int | None = None) -> str | None:
     """Why the review's ``vague-target`` rule would flag this target, or None.
 
-    A deadline without a year (12月31日前, the form suggestions use) is read in ``year``
-    (default: the current year), as the table's fiscal year would complete it.
+    A deadline without a year (12月31日前) is read in ``year`` (default: next year, the
+    drafting year), as the table's fiscal year would complete it.
     """
     if text is None or not text.strip():
         return "未填写目标值"
-    tv = parse_target(text, year=year or dt.date.today().year)
-    if tv.form == "qualitative" and tv.grade in VAGUE_GRADES:
+    if "vague-target" not in _probe_flags("指标数量", text, year):
+        return None
+    tv = parse_target(text, year=year or _drafting_year())
+    if tv.form == "qualitative":
         return f"目标值“{text}”为定性描述，无法考核"
-    if tv.form == "text":
-        return f"目标值“{text}”是一段文字，不是可考核的数值、日期或等级"
-    return None
+    return f"目标值“{text}”是一段文字，不是可考核的数值、日期或等级"
 
 
 # --------------------------------------------------------------------------- categories
@@ -167,71 +182,115 @@ def resolve_category(level1: str, level2: str, scheme: str) -> Cat | None:
 
 
 # --------------------------------------------------------------------------- targets
-def typical_target(targets: Iterable[tuple[str, int | None]]) -> TypicalTarget | None:
-    """The peers' typical target from (raw text, fiscal year) pairs; None when only vague."""
-    numeric: list[tuple[str, str | None, float]] = []  # (comparison, unit, value)
-    deadlines: list[str] = []
-    others: dict[str, list[str]] = defaultdict(list)
-    for raw, year in targets:
-        tv = parse_target(raw, year=year)
-        if tv.form in ("numeric", "range"):
-            v = tv.lower if tv.lower is not None else tv.upper
-            if v is None:
-                continue
-            unit = "%" if tv.percent else tv.unit
-            numeric.append((tv.comparison or "=", unit, float(v)))
-        elif tv.form == "deadline" and tv.deadline is not None:
-            tail = "前" if tv.deadline_relation in ("before", "on_or_before") else ""
-            deadlines.append(f"{tv.deadline.month}月{tv.deadline.day}日{tail}")
-        elif tv.form in ("duration", "recurring", "schedule"):
-            others[tv.form].append(tv.raw)
-    counts = {
-        "numeric": len(numeric),
-        "deadline": len(deadlines),
-        **{k: len(v) for k, v in others.items()},
-    }
-    kind, n = max(counts.items(), key=lambda kv: (kv[1], kv[0] == "numeric"))
-    if n == 0:
-        return None
-    if kind == "numeric":
-        unit = Counter(u for _, u, _ in numeric).most_common(1)[0][0]
-        same = [(c, v) for c, u, v in numeric if u == unit]
-        comp = Counter(c for c, _ in same).most_common(1)[0][0]
-        values = [v for _, v in same]
-        med = statistics.median(values)
-        if unit != "%" and all(v == int(v) for v in values):
-            med = float(statistics.median_low(values))  # a count stays a whole number
-        lo, hi = min(values), max(values)
+@dataclass(frozen=True)
+class PeerValue:
+    """One peer's target, written as the drafting table would print it."""
+
+    kind: str  # numeric, range, deadline, duration, recurring, schedule
+    text: str
+    value: float | None = None  # numeric: the number (for the range and the nearest value)
+    unit: str | None = None
+    comparison: str | None = None
+
+
+def peer_value(raw: str, year: int | None, drafting_year: int | None = None) -> PeerValue | None:
+    """A peer's target as a value to copy; None for grades and free text (nothing to copy).
+
+    A deadline keeps its month and day and takes the drafting year (``2024年12月20日前`` in a
+    2024 table → ``2027年12月20日前`` for a 2027 draft; without ``drafting_year`` the month-day
+    form ``12月20日前``)."""
+    tv = parse_target(raw, year=year)
+    if tv.form in ("numeric", "range"):
+        unit = "%" if tv.percent else tv.unit
         u = unit or ""
-        text = f"{_SYMBOL.get(comp, '')}{_num(med)}{u}"
-        note = f"同类指标{len(values)}个目标值：中位数{_num(med)}{u}"
+        if tv.form == "range" and tv.lower is not None and tv.upper is not None:
+            lo, hi = float(tv.lower), float(tv.upper)
+            return PeerValue("range", f"{_num(lo)}{u}≤n≤{_num(hi)}{u}", lo, unit, "range")
+        v = tv.lower if tv.lower is not None else tv.upper
+        if v is None:
+            return None
+        comp = tv.comparison or "="
+        return PeerValue(
+            "numeric", f"{_SYMBOL.get(comp, '')}{_num(float(v))}{u}", float(v), unit, comp
+        )
+    if tv.form == "deadline" and tv.deadline is not None:
+        tail = (
+            "前"
+            if tv.deadline_relation == "before"
+            else ("内" if tv.deadline_relation == "on_or_before" else "")
+        )
+        y = f"{drafting_year}年" if drafting_year else ""
+        return PeerValue("deadline", f"{y}{tv.deadline.month}月{tv.deadline.day}日{tail}")
+    if tv.form in ("duration", "recurring", "schedule"):
+        return PeerValue(tv.form, tv.raw)
+    return None
+
+
+def typical_target(
+    targets: Iterable[tuple[str, int | None]],
+    drafting_year: int | None = None,
+    ok: Callable[[str], bool] | None = None,
+    prefer: tuple[str, int | None] | None = None,
+) -> TypicalTarget | None:
+    """The peers' typical target from (raw text, fiscal year) pairs; None when nothing fits.
+
+    Values the review would flag (``ok`` says no) are left out first. The typical target is
+    a value peers actually set: the most common one of the most common kind (numbers of the
+    most common unit); on a tie ``prefer`` (the suggested row's own target) when it is one of
+    them, else the one nearest the peers' median. The note gives the count and the range."""
+    own = peer_value(*prefer, drafting_year) if prefer else None
+    values = [v for raw, year in targets if (v := peer_value(raw, year, drafting_year))]
+    if ok is not None:
+        verdict = {t: ok(t) for t in dict.fromkeys(v.text for v in values)}
+        values = [v for v in values if verdict[v.text]]
+    if not values:
+        return None
+    kinds = Counter("numeric" if v.kind == "range" else v.kind for v in values)
+    kind = max(kinds, key=lambda k: (kinds[k], k == "numeric"))
+    if kind == "numeric":
+        unit = Counter(v.unit for v in values if v.kind in ("numeric", "range")).most_common(1)[0][
+            0
+        ]
+        same = [v for v in values if v.kind in ("numeric", "range") and v.unit == unit]
+        nums = [v.value for v in same if v.value is not None]
+        med = statistics.median(nums)
+        counts = Counter(v.text for v in same)
+        top = max(counts.values())
+        by_text = {v.text: v for v in same}
+        text = min(
+            (t for t, c in counts.items() if c == top),
+            key=lambda t: (own is None or t != own.text, abs((by_text[t].value or 0.0) - med), t),
+        )
+        chosen = by_text[text]
+        lo, hi = min(nums), max(nums)
+        u = unit or ""
+        note = f"同类指标{len(same)}个目标值中最常见的是“{text}”（{top}个）"
         if lo != hi:
             note += f"，范围{_num(lo)}{u}–{_num(hi)}{u}"
         return TypicalTarget(
             text=text,
             kind="numeric",
-            comparison=comp,
+            comparison=chosen.comparison,
             unit=unit,
             median=med,
             min=lo,
             max=hi,
-            samples=len(values),
+            samples=len(same),
             note=note,
         )
-    if kind == "deadline":
-        form, c = Counter(deadlines).most_common(1)[0]
-        return TypicalTarget(
-            text=form,
-            kind="deadline",
-            samples=len(deadlines),
-            note=f"同类指标{len(deadlines)}个截止日期中最常见的是“{form}”（{c}个）",
-        )
-    form, c = Counter(others[kind]).most_common(1)[0]
+    same = [v for v in values if v.kind == kind]
+    tally = Counter(v.text for v in same)
+    c = max(tally.values())
+    text = next(
+        (t for t in tally if own is not None and t == own.text and tally[t] == c),
+        tally.most_common(1)[0][0],
+    )
+    what = "截止日期" if kind == "deadline" else "目标值"
     return TypicalTarget(
-        text=form,
+        text=text,
         kind=kind,  # type: ignore[arg-type]
-        samples=len(others[kind]),
-        note=f"同类指标{len(others[kind])}个目标值中最常见的是“{form}”（{c}个）",
+        samples=len(same),
+        note=f"同类指标{len(same)}个{what}中最常见的是“{text}”（{c}个）",
     )
 
 
@@ -254,7 +313,7 @@ class Group:
 class SuggestEngine:
     """Everything the suggestions need, loaded once per store (index, groups, tasks)."""
 
-    def __init__(self, index: Any, store: Any) -> None:
+    def __init__(self, index: Any, store: Any, settings: Any = None) -> None:
         from embeddings.duplicates import find_duplicates
         from embeddings.lexical import LexicalIndex
 
@@ -300,6 +359,16 @@ class SuggestEngine:
         for table, name, content in rows:
             self.tasks.append((str(table), f"{name} {content or ''}".strip()))
         self.task_lex = LexicalIndex([t for _, t in self.tasks]) if self.tasks else None
+        self._flag_cache: dict[tuple[Any, int], frozenset[str]] = {}
+        if settings is None:
+            from kg.settings import get_settings
+
+            try:
+                settings = get_settings()
+            except ValueError:  # an invalid IKG_ variable: the defaults
+                settings = None
+        self.min_score = float(getattr(settings, "suggest_min_score", MIN_SCORE))
+        self.min_ratio = float(getattr(settings, "suggest_min_ratio", MIN_RATIO))
 
     # -- pieces ----------------------------------------------------------------------
     def table_affinity(self, text: str, exclude: frozenset[str]) -> dict[str, float]:
@@ -332,6 +401,81 @@ class SuggestEngine:
         cats = Counter(self.cat[r] for r in rows if self.cat[r] is not None)
         return cats.most_common(1)[0][0] if cats else None
 
+    # -- the review's checks, cached per (row, year) ---------------------------------
+    def flags(self, rows: list[Any], year: int) -> list[set[str]]:
+        from .checks import flags
+
+        missing = [r for r in dict.fromkeys(rows) if (r, year) not in self._flag_cache]
+        if missing:
+            for r, f in zip(missing, flags(missing, year), strict=True):
+                self._flag_cache[(r, year)] = frozenset(f)
+        return [set(self._flag_cache[(r, year)]) for r in rows]
+
+    def members(self, gid: int, cat: Cat, exclude: frozenset[str]) -> list[int]:
+        """The rows of a name family filed in the same category (slot) as ``cat``."""
+        items = self.index.items
+        slot = _slot_of(cat.key) or cat.key
+        return [
+            r
+            for r in self.groups[gid]
+            if items[r].table not in exclude
+            and self.cat[r] is not None
+            and (_slot_of(self.cat[r].key) or self.cat[r].key) == slot  # type: ignore[union-attr]
+        ]
+
+    def _probe_rows(self, rows: list[int], best_row: int, cat: Cat) -> list[Any]:
+        """The family's candidate names (the best row's first, then by use), each with its
+        own target, as rows for the review's checks."""
+        from .checks import Row
+
+        items = self.index.items
+        names = Counter(items[r].name for r in rows)
+        first = items[best_row].name
+        order = [first] + [n for n, _ in names.most_common() if n != first]
+        own = {items[r].name: items[r].target for r in rows}
+        return [Row(cat.level1, cat.level2, n, own.get(n) or "1次") for n in order[:4]]
+
+    def _pick_name(self, rows: list[int], best_row: int, cat: Cat, year: int) -> str | None:
+        """The best row's name, unless the review's name rules flag it; then the next."""
+        probe = self._probe_rows(rows, best_row, cat)
+        return next(
+            (
+                p.name
+                for p, f in zip(probe, self.flags(probe, year), strict=True)
+                if not f & NAME_RULES
+            ),
+            None,
+        )
+
+    def _value_rows(self, rows: list[int], cat: Cat, name: str, year: int) -> list[Any]:
+        """The peers' distinct values under the chosen name, as rows for the review's checks."""
+        from .checks import Row
+
+        items = self.index.items
+        texts = dict.fromkeys(
+            v.text for r in rows if (v := peer_value(items[r].target, items[r].year, year))
+        )
+        return [Row(cat.level1, cat.level2, name, t) for t in texts]
+
+    def prefetch(self, entries: list[tuple[int, int]], exclude: frozenset[str], year: int) -> None:
+        """Run the review's checks for many candidates ((group, best row) pairs) in two
+        batches (names, then values): one throwaway draft each instead of two per candidate."""
+        plans = []
+        for gid, best in entries:
+            cat = self.cat[best]
+            rows = self.members(gid, cat, exclude) if cat is not None else []
+            if cat is not None and rows:
+                plans.append((rows, best, cat))
+        self.flags(
+            [p for rows, best, cat in plans for p in self._probe_rows(rows, best, cat)], year
+        )
+        values = []
+        for rows, best, cat in plans:
+            name = self._pick_name(rows, best, cat, year)
+            if name is not None:
+                values += self._value_rows(rows, cat, name, year)
+        self.flags(values, year)
+
     def make_suggestion(
         self,
         gid: int,
@@ -339,28 +483,39 @@ class SuggestEngine:
         reasons: list[Reason],
         exclude: frozenset[str],
         department: str | None,
-        best_row: int | None = None,
+        best_row: int,
+        year: int,
+        relevance: float,
     ) -> Suggestion | None:
+        """One indicator of one category: the best row's name family, restricted to the rows
+        filed in the best row's category; None when no name or no target would pass review."""
         items = self.index.items
-        rows = [r for r in self.groups[gid] if items[r].table not in exclude]
-        if not rows:
-            return None
-        cat = self.group_category(rows)
+        cat = self.cat[best_row]
         if cat is None:
             return None
-        tt = typical_target((items[r].target, items[r].year) for r in rows)
+        rows = self.members(gid, cat, exclude)
+        if not rows:
+            return None
+        name = self._pick_name(rows, best_row, cat, year)
+        if name is None:
+            return None  # only goal-like names (提高人员工作效率): nothing measurable to copy
+        checks = self._value_rows(rows, cat, name, year)
+        fine = {
+            row.target for row, f in zip(checks, self.flags(checks, year), strict=True) if not f
+        }
+
+        def ok(text: str) -> bool:
+            return text in fine
+
+        named = next((r for r in [best_row, *rows] if items[r].name == name), best_row)
+        tt = typical_target(
+            ((items[r].target, items[r].year) for r in rows),
+            year,
+            ok,
+            prefer=(items[named].target, items[named].year),
+        )
         if tt is None:
             return None
-        names = Counter(items[r].name for r in rows if not is_vague_name(items[r].name))
-        if not names:
-            return None  # only goal-like names (提高人员工作效率): nothing measurable to copy
-        name = names.most_common(1)[0][0]
-        if (
-            best_row is not None
-            and items[best_row].name in names
-            and names[items[best_row].name] == names[name]
-        ):
-            name = items[best_row].name
         depts = {items[r].department for r in rows}
         tables = {items[r].table for r in rows}
         links = [
@@ -386,6 +541,7 @@ class SuggestEngine:
             target=tt.text,
             typical_target=tt,
             score=round(score, 4),
+            relevance=round(relevance, 4),
             reasons=reasons,
             variants=[n for n in dict.fromkeys(items[r].name for r in rows) if n != name],
             evidence=Evidence(
@@ -405,24 +561,39 @@ class SuggestEngine:
         return self.cat[r]
 
     # -- the call --------------------------------------------------------------------
+    def floors(self, req: SuggestRequest, top: float) -> tuple[float, float]:
+        """The relevance floors of this call (docs/suggest.md): every suggestion's (the
+        absolute floor), and a category filler's (raised to a share of the task's best match:
+        a category is completed only by an indicator nearly as close to the task as the best)."""
+        absolute = req.min_score if req.min_score is not None else self.min_score
+        return absolute, max(absolute, self.min_ratio * top)
+
     def suggest(
         self, req: SuggestRequest, *, exclude_tables: Iterable[str] = ()
     ) -> SuggestResponse:
         exclude = frozenset(exclude_tables)
         items = self.index.items
+        year = req.fiscal_year or _drafting_year()
         full = f"{req.task} {req.content}".strip()
         texts = [req.task] if not req.content.strip() else [req.task, full]
         hits = self._hits(texts, exclude)
+        top = max(hits.values(), default=0.0)
+        floor, fill_floor = self.floors(req, top)
         affinity = self.table_affinity(full, exclude)
-        # group scores
-        by_group: dict[int, tuple[float, int]] = {}
+        # candidates: a name family within one category (slot), scored by its best row
+        by_key: dict[tuple[int, str], tuple[float, int]] = {}
         for r, s in hits.items():
-            g = self.group_of[r]
-            if g not in by_group or s > by_group[g][0]:
-                by_group[g] = (s, r)
-        ranked: list[tuple[float, int, int, list[Reason]]] = []
-        for g, (s, best) in by_group.items():
-            rows = [r for r in self.groups[g] if items[r].table not in exclude]
+            cat = self.cat[r]
+            if s < floor or cat is None:
+                continue
+            key = (self.group_of[r], _slot_of(cat.key) or cat.key)
+            if key not in by_key or s > by_key[key][0]:
+                by_key[key] = (s, r)
+        ranked: list[tuple[float, tuple[int, str], int, list[Reason]]] = []
+        for key, (s, best) in by_key.items():
+            cat = self.cat[best]
+            assert cat is not None
+            rows = self.members(key[0], cat, exclude)
             depts = {items[r].department for r in rows}
             aff = max((affinity.get(items[r].table, 0.0) for r in rows), default=0.0)
             score = (1 - TASK_WEIGHT) * s + TASK_WEIGHT * aff + 0.03 * math.log(len(depts) or 1)
@@ -436,7 +607,7 @@ class SuggestEngine:
                 if aff >= SIMILAR_TASK:
                     why.append("同类任务的绩效目标表中设有此指标")
                 reasons.append(Reason(code="common", text="此类任务常用：" + "，".join(why)))
-            ranked.append((score, g, best, reasons))
+            ranked.append((score, key, best, reasons))
         ranked.sort(key=lambda t: (-t[0], t[1]))
 
         # draft categories
@@ -448,55 +619,82 @@ class SuggestEngine:
                 draft_cats[slot].append(d.name)
         draft_clean = {re.sub(r"\s+", "", d.name) for d in req.draft}
 
-        out: list[Suggestion] = []
-        pending: list[tuple[float, int, int, list[Reason]]] = []
-        for entry in ranked:
-            score, g, best, reasons = entry
-            if len(out) >= req.k:
-                pending.append(entry)
-                continue
-            sug = self.make_suggestion(g, score, reasons, exclude, req.department, best)
-            if sug is None or re.sub(r"\s+", "", sug.name) in draft_clean:
-                continue
-            out.append(sug)
+        built: dict[tuple[int, str], Suggestion | None] = {}
 
-        # the 效益 categories that apply: those among the task's neighbours
-        seen_slots = Counter(
-            _slot_of(self.cat[best].key) if self.cat[best] else None
-            for _, _, best, _ in ranked[:60]
-        )
+        def build(entry: tuple[float, tuple[int, str], int, list[Reason]]) -> Suggestion | None:
+            score, key, best, reasons = entry
+            if key not in built:
+                sug = self.make_suggestion(
+                    key[0], score, reasons, exclude, req.department, best, year, hits[best]
+                )
+                if sug is not None and re.sub(r"\s+", "", sug.name) in draft_clean:
+                    sug = None
+                built[key] = sug
+            return built[key]
+
+        self.prefetch([(key[0], best) for _, key, best, _ in ranked[:PREFETCH]], exclude, year)
+        # the 效益 categories that apply: those among the task's relevant neighbours
+        seen_slots = Counter(key[1] for _, key, _, _ in ranked[:60])
         benefit = [s for s in BENEFIT_SLOTS if seen_slots.get(s)] or ["social-benefit"]
         wanted = list(REQUIRED_SLOTS[:4]) + benefit + [REQUIRED_SLOTS[4]]
-        have = {_slot_of(_cat_key(s)) for s in out}
+
+        # 1. the best relevant suggestion of each wanted category the draft lacks …
+        firsts: list[tuple[float, tuple[int, str]]] = []
         for slot in wanted:
-            if slot in have or slot in draft_cats:
+            if slot in draft_cats:
                 continue
-            for score, g, best, reasons in pending:
-                if self.cat[best] is None or _slot_of(self.cat[best].key) != slot:
+            for entry in ranked:
+                if hits[entry[2]] < fill_floor:
                     continue
-                label = SLOTS[slot][2]
-                sug = self.make_suggestion(
-                    g,
-                    score,
-                    [*reasons, Reason(code="missing-category", text=f"补齐缺少的“{label}”")],
-                    exclude,
-                    req.department,
-                    best,
-                )
-                # the suggestion carries its group's category, which can differ from its
-                # best row's (政府采购率: 质量 in one table, 时效 in another): it must fill this slot
-                if (
-                    sug is not None
-                    and _slot_of(_cat_key(sug)) == slot
-                    and re.sub(r"\s+", "", sug.name) not in draft_clean
-                ):
-                    out.append(sug)
-                    have.add(slot)
+                if entry[1][1] == slot and build(entry) is not None:
+                    firsts.append((entry[0], entry[1]))
                     break
+        firsts.sort()
+        firsts.reverse()
+        chosen: list[tuple[int, str]] = [key for _, key in firsts[: req.k]]
+        # 2. … then the rest by score, never more than k in all, one per name
+        names = {built[key].name for key in chosen}  # type: ignore[union-attr]
+        top_keys: list[tuple[int, str]] = []  # the k best by score alone
+        for entry in ranked:
+            if len(chosen) >= req.k and len(top_keys) >= req.k:
+                break
+            sug = build(entry)
+            if sug is None:
+                continue
+            if len(top_keys) < req.k:
+                top_keys.append(entry[1])
+            if len(chosen) < req.k and entry[1] not in chosen and sug.name not in names:
+                chosen.append(entry[1])
+                names.add(sug.name)
+        order = {key: n for n, (_, key, _, _) in enumerate(ranked)}
+        chosen.sort(key=lambda key: order[key])
+        out: list[Suggestion] = []
+        for key in chosen:
+            sug = built[key]
+            assert sug is not None
+            if key not in top_keys:
+                label = SLOTS[key[1]][2]
+                sug.reasons.append(Reason(code="missing-category", text=f"补齐缺少的“{label}”"))
+            out.append(sug)
 
         cats_out = []
         for slot in wanted:
             _, l1, l2 = SLOTS[slot]
+            suggested = sum(1 for s in out if _slot_of(_cat_key(s)) == slot)
+            available = slot in {key[1] for _, key in firsts}
+            note = ""
+            if slot not in draft_cats and not suggested:
+                if not available:
+                    todo = "请按任务测算填写金额" if slot == "cost" else "请按任务自行设定"
+                    near = max((hits[b] for _, key, b, _ in ranked if key[1] == slot), default=0.0)
+                    why = (
+                        f"（最接近的相关度{near:.2f}，低于补齐下限{fill_floor:.2f}）"
+                        if 0 < near < fill_floor
+                        else ""
+                    )
+                    note = f"同类表中无相关的{l2}{why}；{todo}"
+                else:
+                    note = f"受建议数（{req.k}）所限未列出；可增加建议数"
             cats_out.append(
                 CategoryStatus(
                     level1=l1,
@@ -505,10 +703,13 @@ class SuggestEngine:
                     required=slot in REQUIRED_SLOTS,
                     in_draft=slot in draft_cats,
                     draft_indicators=draft_cats.get(slot, []),
-                    suggested=sum(1 for s in out if _slot_of(_cat_key(s)) == slot),
+                    suggested=suggested,
+                    note=note,
                 )
             )
-        hints = [h for d in req.draft if (h := self.rewrite_hint(d, exclude, req)) is not None]
+        hints = [
+            h for d in req.draft if (h := self.rewrite_hint(d, exclude, req, year)) is not None
+        ]
         return SuggestResponse(
             task=req.task,
             suggestions=out,
@@ -516,12 +717,20 @@ class SuggestEngine:
             rewrite_hints=hints,
             model=self.index.model_id,
             indicators_indexed=len(items) - sum(1 for it in items if it.table in exclude),
+            fiscal_year=year,
+            min_score=round(floor, 4),
+            fill_min_score=round(fill_floor, 4),
         )
 
     def rewrite_hint(
-        self, d: DraftIndicator, exclude: frozenset[str], req: SuggestRequest, n: int = 3
+        self,
+        d: DraftIndicator,
+        exclude: frozenset[str],
+        req: SuggestRequest,
+        year: int,
+        n: int = 3,
     ) -> RewriteHint | None:
-        problem = is_vague_target(d.target)
+        problem = is_vague_target(d.target, year)
         if problem is None:
             return None
         hits = self._hits([d.name], exclude)
@@ -533,7 +742,7 @@ class SuggestEngine:
         alts: list[Suggestion] = []
         for g, (s, best) in sorted(best_of.items(), key=lambda kv: (-kv[1][0], kv[0])):
             reason = Reason(code="rewrite", text=f"同类可量化指标（相似度{s:.2f}）")
-            sug = self.make_suggestion(g, s, [reason], exclude, req.department, best)
+            sug = self.make_suggestion(g, s, [reason], exclude, req.department, best, year, s)
             if sug is not None and sug.name != d.name:
                 alts.append(sug)
             if len(alts) >= n:
@@ -580,7 +789,7 @@ def engine_for(
         try:
             if index is None:
                 index, _ = open_index(store, Path(data_dir), settings)
-            eng = SuggestEngine(index, store)
+            eng = SuggestEngine(index, store, settings)
         finally:
             if opened is not None:
                 opened.close()

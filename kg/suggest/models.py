@@ -22,7 +22,19 @@ class SuggestRequest(BaseModel):
     task: str = Field(min_length=1, description="任务名称")
     content: str = Field(default="", description="主要内容")
     department: str | None = Field(default=None, description="the drafting department")
-    k: int = Field(default=10, ge=1, le=50, description="number of ranked suggestions")
+    k: int = Field(default=10, ge=1, le=50, description="at most this many suggestions")
+    fiscal_year: int | None = Field(
+        default=None,
+        ge=2000,
+        le=2100,
+        description="the drafting year (deadlines are given in it); default next year",
+    )
+    min_score: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="relevance floor; default the setting suggest_min_score (docs/suggest.md)",
+    )
     draft: list[DraftIndicator] = Field(default_factory=list)
 
 
@@ -72,7 +84,8 @@ class Suggestion(BaseModel):
     level2_concept: str
     target: str = Field(description="the typical target as text")
     typical_target: TypicalTarget
-    score: float
+    score: float = Field(description="ranking score (relevance, peers' tasks, departments)")
+    relevance: float = Field(description="similarity of the best peer row to the task")
     reasons: list[Reason]
     variants: list[str] = Field(default_factory=list, description="other names peers use")
     evidence: Evidence
@@ -86,6 +99,10 @@ class CategoryStatus(BaseModel):
     in_draft: bool
     draft_indicators: list[str] = Field(default_factory=list)
     suggested: int = Field(description="suggestions in this category")
+    note: str = Field(
+        default="",
+        description="why nothing is suggested, e.g. 同类表中无相关的成本指标；请按任务测算填写金额",
+    )
 
 
 class RewriteHint(BaseModel):
@@ -102,3 +119,9 @@ class SuggestResponse(BaseModel):
     rewrite_hints: list[RewriteHint]
     model: str
     indicators_indexed: int
+    fiscal_year: int = Field(description="the drafting year the targets were checked in")
+    min_score: float = Field(description="the relevance floor of every suggestion")
+    fill_min_score: float = Field(
+        description="the relevance floor of a suggestion that completes a missing category "
+        "(min_score raised to suggest_min_ratio of the task's best match)"
+    )

@@ -374,16 +374,38 @@ def test_draft_page_suggest_add_review_export(server, browser, shots, tmp_path):
         ),
     )
     assert "missing-category" in rules, rules
+    # the added rows belong to the task they were suggested for (issue 18): the review does not
+    # say the task has no indicator nor that they belong to no task; it cites draft rows and
+    # names its rules in Chinese
+    rules = wait(  # the review of the two-row draft (an earlier one, of the task alone, lists it)
+        browser,
+        lambda d: (
+            (r := d.execute_script(
+                "return [...document.querySelectorAll('#findings li')].map(li => li.dataset.rule)"
+            ))
+            and "task-without-indicator" not in r
+            and r
+        ),
+        60,
+    )  # fmt: skip
+    assert "indicator-without-task" not in rules, rules
+    assert [r.find_elements(By.TAG_NAME, "td")[1].text for r in rows] == ["老干口业务"] * 2
+    labels = browser.execute_script(
+        "return [...document.querySelectorAll('#findings li')].map(li => li.textContent)"
+    )
+    assert not any("missing-category" in t or re.search(r"第 ?\d+ ?行", t) for t in labels), labels
+    assert any("缺少必设的指标类别" in t for t in labels), labels
     # a vague row by hand: flagged, then fixed
     Select(browser.find_element(By.ID, "m-level2")).select_by_visible_text("社会效益指标")
     browser.find_element(By.ID, "m-name").send_keys("提升人才政策知晓度")
     browser.find_element(By.ID, "m-target").send_keys("明显")
     browser.find_element(By.CSS_SELECTOR, "#manual-form button").click()
-    wait(
+    vague = wait(
         browser,
         lambda d: d.find_elements(By.CSS_SELECTOR, '#findings li[data-rule="vague-target"]'),
         60,
     )
+    assert "第 3 条" in vague[0].text and "目标值为定性描述" in vague[0].text, vague[0].text
     shots(browser, "draft")
     target = browser.find_elements(By.CSS_SELECTOR, "#draft-table tbody tr[data-k] input.e-target")[
         -1

@@ -26,7 +26,8 @@
       department: $("d-department").value.trim() || "（拟编制部门）",
       fiscal_year: Number.isFinite(year) ? year : undefined,
       tasks: draft.tasks,
-      indicators: draft.indicators.map((i) => ({level1: i.level1 || null, level2: i.level2, name: i.name, target: i.target})),
+      indicators: draft.indicators.map((i) => ({level1: i.level1 || null, level2: i.level2, name: i.name, target: i.target,
+        task: i.task && draft.tasks.some((t) => t.name === i.task) ? i.task : null})),
     };
   }
 
@@ -47,7 +48,8 @@
       const cls = have ? "have" : (c.required ? "need" : "");
       const state = have ? "草稿已有" : (c.suggested ? `建议 ${c.suggested} 条` : "暂无建议");
       return `<span class="chip ${cls}" title="${ikg.esc(c.level1)} / ${ikg.esc(c.level2)}">${ikg.esc(c.level2)}：${state}</span>`;
-    }).join("");
+    }).join("") + last.categories.filter((c) => c.note && !haveLevel2(c.level2))
+      .map((c) => `<p class="muted cat-note">${ikg.esc(c.note)}</p>`).join("");
     const order = last.categories.map((c) => c.level2);
     const groups = new Map(order.map((l2) => [l2, []]));
     last.suggestions.forEach((s, i) => {
@@ -88,7 +90,9 @@
     ikg.msg($("suggest-msg"), "正在生成建议…");
     $("suggest-btn").disabled = true;
     try {
+      const year = parseInt($("d-year").value, 10);
       const req = {task: name, content, k: parseInt($("t-k").value, 10),
+        fiscal_year: Number.isFinite(year) ? year : null,
         department: $("d-department").value.trim() || null,
         draft: draft.indicators.map((i) => ({name: i.name, level1: i.level1 || null, level2: i.level2, target: i.target}))};
       const t0 = performance.now();
@@ -107,7 +111,8 @@
     if (!btn || !last) return;
     const s = last.suggestions[parseInt(btn.dataset.i, 10)];
     if (!s || hasName(s.name)) return;
-    draft.indicators.push({level1: s.level1, level2: s.level2, name: s.name, target: s.target});
+    // an indicator added from a task's suggestions belongs to that task
+    draft.indicators.push({level1: s.level1, level2: s.level2, name: s.name, target: s.target, task: last.task});
     changed();
   });
 
@@ -116,12 +121,15 @@
     $("draft-count").textContent = `（${draft.tasks.length} 项任务，${draft.indicators.length} 个指标）`;
     $("draft-tasks").innerHTML = draft.tasks.length
       ? "任务：" + draft.tasks.map((t) => ikg.esc(t.name)).join("、") : "";
+    $("m-task").innerHTML = `<option value="">（不指定任务）</option>` + draft.tasks.map((t) =>
+      `<option${t.name === $("t-name").value.trim() ? " selected" : ""}>${ikg.esc(t.name)}</option>`).join("");
     $("draft-table").querySelector("tbody").innerHTML = draft.indicators.map((i, k) => `<tr data-k="${k}">
+      <td class="num">${k + 1}</td><td>${ikg.esc(i.task || "—")}</td>
       <td>${ikg.esc(i.level1 || "—")}</td><td>${ikg.esc(i.level2)}</td>
       <td><input class="e-name" value="${ikg.esc(i.name)}" aria-label="三级指标"></td>
       <td><input class="e-target" value="${ikg.esc(i.target)}" aria-label="目标值"></td>
       <td class="del"><button type="button" title="删除" aria-label="删除">×</button></td></tr>`).join("")
-      || `<tr><td colspan="5" class="muted">草稿还没有指标。</td></tr>`;
+      || `<tr><td colspan="7" class="muted">草稿还没有指标。</td></tr>`;
   }
 
   function changed() { save(); renderDraft(); renderSuggestions(); scheduleReview(); }
@@ -142,7 +150,8 @@
   });
   $("manual-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    draft.indicators.push({level1: null, level2: $("m-level2").value, name: $("m-name").value.trim(), target: $("m-target").value.trim()});
+    draft.indicators.push({level1: null, level2: $("m-level2").value, name: $("m-name").value.trim(), target: $("m-target").value.trim(),
+      task: $("m-task").value || null});
     $("m-name").value = ""; $("m-target").value = "";
     changed();
   });
@@ -180,8 +189,8 @@
       const s = rep.summary.by_severity;
       ikg.msg($("review-summary"), `（错误 ${s.error || 0}，警告 ${s.warning || 0}，提示 ${s.note || 0}）`);
       $("findings").innerHTML = rep.findings.map((f) => `<li class="sev-${ikg.esc(f.severity)}" data-rule="${ikg.esc(f.rule)}">
-        <strong>${SEV[f.severity] || ikg.esc(f.severity)}</strong> <code>${ikg.esc(f.rule)}</code>
-        <span class="src">第 ${ikg.esc(f.line ?? "")} 行</span> ${ikg.esc(f.message_zh)}
+        <strong>${SEV[f.severity] || ikg.esc(f.severity)}</strong> <span class="rule" title="${ikg.esc(f.rule)}">${ikg.esc(f.rule_zh || f.rule)}</span>
+        ${f.row_label ? `<span class="src">${ikg.esc(f.row_label)}</span>` : ""} ${ikg.esc(f.message_zh)}
         ${f.fix_zh ? `<div class="fix">建议：${ikg.esc(f.fix_zh)}</div>` : ""}</li>`).join("")
         || `<li class="sev-note">未发现问题。</li>`;
     } catch (e) {
