@@ -124,6 +124,20 @@ def _span(cell: Any, name: str) -> int:
         return 1
 
 
+def _covered(cells: list[str], below: dict[int, tuple[str, int]], col: int) -> int:
+    """Add the cells of rows above that span down over this row from column ``col`` on;
+    the next free column."""
+    while col in below:
+        text, left = below[col]
+        cells.append(text)
+        if left > 1:
+            below[col] = (text, left - 1)
+        else:
+            del below[col]
+        col += 1
+    return col
+
+
 def _table(table: Any, file: str) -> Block:
     """The table's rows as a grid: a cell spanning rows is repeated below (a merged
     category label), a cell spanning columns is printed once."""
@@ -136,26 +150,14 @@ def _table(table: Any, file: str) -> Block:
         for td in tr:
             if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
                 continue
-            while col in below:  # a cell of a row above covers this position
-                text, left = below[col]
-                cells.append(text)
-                below[col] = (text, left - 1)
-                if left - 1 <= 0:
-                    del below[col]
-                col += 1
+            col = _covered(cells, below, col)
             text = _cell_text(td)
             down, across = _span(td, "rowspan"), _span(td, "colspan")
             cells.append(text)
             if down > 1:
                 below[col] = (text, down - 1)
             col += across
-        while col in below:
-            text, left = below[col]
-            cells.append(text)
-            below[col] = (text, left - 1)
-            if left - 1 <= 0:
-                del below[col]
-            col += 1
+        col = _covered(cells, below, col)
         while cells and not cells[-1]:
             cells.pop()
         if any(cells):
