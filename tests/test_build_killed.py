@@ -100,4 +100,4 @@ def test_a_build_killed_at_random_points_leaves_no_dangling_link(tmp_path: Path)
     assert done.returncode == 0, done.stderr
     valid = subprocess.run(_ikg("validate"), env=env, capture_output=True, text=True)
     assert valid.returncode == 0, valid.stderr
-    assert "0 link(s) to missing indicators" in valid.stderr
+    assert "0 条链接指向不存在的指标" in valid.stderr
