@@ -884,12 +884,12 @@ class _Reader:
         cells: list[_Cell] = []
         rows = 0
         for k, line in enumerate(lines):
-            pairs = [
-                (m["key"], m["val"].strip())
-                for m in _KEY_VALUE.finditer(line)
-                if _is_header_word(_key(m["key"]))
-            ]
-            roles = {_match_word(_key(key), 0)[0]: val for key, val in pairs}  # type: ignore[index]
+            roles: dict[str, str] = {}
+            for m in _KEY_VALUE.finditer(line):
+                key = _key(m["key"])
+                hit = _match_word(key, 0)
+                if hit is not None and hit[1] == len(key):  # the whole key is a header word
+                    roles[hit[0]] = m["val"].strip()
             if "name" not in roles or "target" not in roles:
                 continue
             rows += 1
@@ -908,19 +908,17 @@ class _Reader:
                     role="name",
                 )
             )
-            for role in ("sign", "target", "unit", "actual", "weight", "score", "deviation"):
+            for role in _LABELLED_COLUMNS:
                 if roles.get(role):
                     cells.append(_Cell(roles[role], _key(roles[role]), first + k, role=role))
         kind = "key-value"
         if rows < 2:
-            cells, rows, kind = self.listed_items(lines, first), 0, "listed"
+            cells, kind = self.listed_items(lines, first), "listed"
             rows = sum(c.role == "name" for c in cells)
-            labelled = sum(c.role == "label" for c in cells)
-            if rows < 2 or not labelled:
+            if rows < 2 or not any(c.role == "label" for c in cells):
                 return None
-        at = next(c.line for c in cells)
-        columns = ("sign", "target", "unit", "actual", "weight", "score", "deviation")
-        header = _Header([], LINE, columns, False, at=self.text.starts[at - 1], kind=kind)
+        at = self.text.starts[cells[0].line - 1]
+        header = _Header([], LINE, _LABELLED_COLUMNS, False, at=at, kind=kind)
         return header, cells
 
     def listed_items(self, lines: list[str], first: int) -> list[_Cell]:
@@ -1500,6 +1498,8 @@ def _table_end(raw: str, pos: int) -> int:
         pos = nxt.end
 
 
+#: The value columns of indicators written as labelled text (a row's cells carry roles).
+_LABELLED_COLUMNS = ("sign", "target", "unit", "actual", "weight", "score", "deviation")
 #: A cell of a markdown table's rule line (| --- | :---: |).
 _RULE_CELL = re.compile(r"\s*:?-{3,}:?\s*")
 #: ``key：value`` pairs of a line (一级指标：产出指标；三级指标：培训人数；指标值：≥100人).
