@@ -13,6 +13,8 @@ so, on the table before it.
 
 from __future__ import annotations
 
+import bisect
+
 from ..records import ParsedTable, ProjectRecord, TotalsRecord, WarningRecord
 
 #: Departments a reader records when the file names none (see flat_text's _Facts).
@@ -27,12 +29,9 @@ def split(parsed: ParsedTable) -> list[ParsedTable]:
     first = starts[0]
 
     def part_of(line: int) -> int:
-        """-1 before the first project row, else the index of the project the line is in."""
-        k = -1
-        for i, start in enumerate(starts):
-            if line >= start:
-                k = i
-        return k
+        """-1 before the first project row, else the index of the project the line is in
+        (project rows are in reading order)."""
+        return bisect.bisect_right(starts, line) - 1
 
     counts = [0] * len(parsed.projects)
     before = 0
@@ -68,13 +67,7 @@ def split(parsed: ParsedTable) -> list[ParsedTable]:
         parts[-1].totals = parsed.totals
     for k, project in enumerate(parsed.projects):
         if k not in parts:
-            parts[home(project.source.line)].warnings.append(
-                WarningRecord(
-                    message=f"项目 {project.name} 之后没有指标行（文字中断？），未成表",
-                    text=project.text,
-                    source=project.source,
-                )
-            )
+            parts[home(project.source.line)].warnings.append(_without_rows(project))
     out = []
     for k in keys:
         part = parts[k]
@@ -83,6 +76,15 @@ def split(parsed: ParsedTable) -> list[ParsedTable]:
         part.warnings.sort(key=lambda w: (w.source.line, w.source.end_line or 0))
         out.append(part)
     return out
+
+
+def _without_rows(project: ProjectRecord) -> WarningRecord:
+    """A project row with no indicator after it: a warning, not a table."""
+    return WarningRecord(
+        message=f"项目 {project.name} 之后没有指标行（文字中断？），未成表",
+        text=project.text,
+        source=project.source,
+    )
 
 
 def _empty_part(parsed: ParsedTable, project: ProjectRecord | None) -> ParsedTable:
@@ -121,12 +123,6 @@ def _single(parsed: ParsedTable, holding: list[int]) -> ParsedTable:
         out.table.project_name = only.name
     for k, project in enumerate(parsed.projects):
         if k not in holding:
-            out.warnings.append(
-                WarningRecord(
-                    message=f"项目 {project.name} 之后没有指标行（文字中断？），未成表",
-                    text=project.text,
-                    source=project.source,
-                )
-            )
+            out.warnings.append(_without_rows(project))
     out.warnings.sort(key=lambda w: (w.source.line, w.source.end_line or 0))
     return out
