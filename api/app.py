@@ -32,6 +32,7 @@ from pyoxigraph import Store
 from api.errors import install_error_handlers
 from api.middleware import BodyLimit, SecurityHeaders
 from api.routers import (
+    desk,
     draft,
     duplicates,
     examples,
@@ -141,6 +142,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(sparql.router)
     app.include_router(pages.router)
-    for module in (search, indicators, duplicates, tables, review, examples, suggest, draft):
+    for module in (search, indicators, duplicates, tables, review, desk, examples, suggest, draft):
         app.include_router(module.router)
     return app

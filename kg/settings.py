@@ -115,6 +115,17 @@ class Settings(BaseSettings):
     sparql_allow_update: bool = False
     sparql_update_token: str | None = None
     api_max_upload_bytes: int = 5_000_000
+    api_review_max_files: int = Field(
+        default=20,
+        ge=1,
+        description="files one batch review (POST /api/review/batch) may upload; their total "
+        "size is bounded by api_max_upload_bytes (the request body limit)",
+    )
+    api_review_max_tables: int = Field(
+        default=50,
+        ge=1,
+        description="stored tables one review of the store (/api/review/stored) may take",
+    )
     api_max_json_bytes: int = Field(
         default=2_000_000,
         ge=1,

@@ -37,9 +37,39 @@ def _review(app: Any, data: bytes, filename: str, against: bool) -> Any:
         return _review_within_limits(app, data, filename, against)
 
 
-def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -> Any:
+def read_upload(path: Path, prefix: str) -> Any:
+    """The tables of an uploaded file (``read_tables``); a file that is no table, or past the
+    spreadsheet limits, is refused naming the file (``prefix``: the temporary folder, hidden).
+    A table with a problem at a line reads as an empty list: the review reports it."""
     from kg.errors import NotATargetTableError, SourceError, SpreadsheetLimitError
-    from kg.readers import read_table
+    from kg.readers import read_tables
+
+    try:
+        return read_tables(path)[1]
+    except SpreadsheetLimitError as exc:
+        detail = str(exc).replace(prefix, "")
+        raise PayloadTooLarge(f"表格超出读取限制 / spreadsheet refused: {detail}") from exc
+    except NotATargetTableError as exc:
+        detail = str(exc).replace(prefix, "")
+        raise NotATable(f"不是可识别的绩效目标表 / not a table: {detail}") from exc
+    except SourceError:
+        return []  # a table with a problem at a line: the review reports it (parse-error)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise NotATable(f"不是可识别的绩效目标表 / not a table: {path.name}: {exc}") from exc
+
+
+def review_scorer(app: Any) -> Any:
+    """The duplicate scorer of a review: the served index's encoder, else the review's own."""
+    try:
+        from kg.review.similarity import EmbeddingScorer
+
+        return EmbeddingScorer(services.get_index(app).encoder)
+    except (ImportError, ApiError) as exc:  # the review's own scorer (configured model)
+        log.info("review: the served embedding index is unavailable: %s", exc)
+        return True
+
+
+def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -> Any:
     from kg.review import review_file
 
     name = PurePath(filename).name or "table.txt"
@@ -47,26 +77,8 @@ def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -
         path = Path(tmp) / name
         path.write_bytes(data)
         prefix = str(Path(tmp)) + "/"
-        try:
-            read_table(path)
-        except SpreadsheetLimitError as exc:
-            detail = str(exc).replace(prefix, "")
-            raise PayloadTooLarge(f"表格超出读取限制 / spreadsheet refused: {detail}") from exc
-        except NotATargetTableError as exc:
-            detail = str(exc).replace(prefix, "")
-            raise NotATable(f"不是可识别的绩效目标表 / not a table: {detail}") from exc
-        except SourceError:
-            pass  # a table with a problem at a line: the review reports it (parse-error)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise NotATable(f"不是可识别的绩效目标表 / not a table: {name}: {exc}") from exc
-        scorer: Any = True
-        try:
-            from kg.review.similarity import EmbeddingScorer
-
-            scorer = EmbeddingScorer(services.get_index(app).encoder)
-        except (ImportError, ApiError) as exc:  # the review's own scorer (configured model)
-            log.info("review: the served embedding index is unavailable: %s", exc)
-            scorer = True
+        read_upload(path, prefix)
+        scorer = review_scorer(app)
         others = services.other_indicators(app) if against else None
         report = review_file(path, others, scorer=scorer)
         # the report names the uploaded file, not the temporary copy

@@ -314,6 +314,7 @@ def test_review_pasted_seed(server, browser, shots):
     if not SEED_FILE.exists():
         pytest.fail(f"seed table not found at {SEED_FILE}")
     browser.get(server + "/review")
+    browser.find_element(By.CSS_SELECTOR, "#single summary").click()  # below the desk, folded
     text = SEED_FILE.read_text(encoding="utf-8")
     area = browser.find_element(By.ID, "text")
     # send_keys of a long text is slow; set the value as a paste would
