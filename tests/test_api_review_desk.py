@@ -285,3 +285,21 @@ def test_bad_store_requests(client: TestClient) -> None:
     assert r.status_code == 400
     r = client.post("/api/review/export", json={"report": {"files": []}, "severity": "fatal"})
     assert r.status_code == 422 and r.json()["error"] == "validation_error"
+
+
+def test_single_review_runs_the_cross_year_checks_against_the_store(client: TestClient) -> None:
+    """POST /api/review with against=true compares with the store's earlier tables too."""
+    got = {}
+    for against in ("false", "true"):
+        r = client.post(
+            "/api/review",
+            files={"file": ("xt_2024_variant.csv", xt_2024_variant(), "text/csv")},
+            data={"against": against},
+        )
+        assert r.status_code == 200, r.text
+        got[against] = r.json()
+    assert not [f for f in got["false"]["findings"] if f["section"] == "history"]
+    rules = {f["rule"] for f in got["true"]["findings"] if f["section"] == "history"}
+    assert rules == {"target-lowered", "indicator-dropped"}
+    assert got["true"]["comparisons"][0]["prior_year"] == 2023
+    assert got["true"]["against"]["years"] == [2020, 2022, 2023, 2024]

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import services
 from api.errors import ApiError, BadRequest, PayloadTooLarge
-from api.routers.review import NotATable, read_upload, review_scorer
+from api.routers.review import NotATable, read_upload, review_scorer, store_priors
 from kg.review.desk import CrossYearView, StoredTable
 from kg.review.findings import ReviewReport, Severity
 
@@ -76,17 +76,6 @@ class NotFound(ApiError):
 # --------------------------------------------------------------------------- the store
 
 
-def _store_priors(app: Any) -> list[Any]:
-    """Every table of the served store as an earlier table (cached like the indicators)."""
-    cached = getattr(app.state, "review_priors", None)
-    if cached is None:
-        from kg.review.crossyear import priors_in_store
-
-        cached = priors_in_store(services.graph_store(app).select)  # type: ignore[arg-type]
-        app.state.review_priors = cached
-    return cached
-
-
 def _stored(app: Any) -> list[StoredTable]:
     from kg.review.desk import stored_tables
 
@@ -99,7 +88,7 @@ def _views(app: Any, batch: list[Any]) -> list[CrossYearView]:
     from kg.review.crossyear import priors_of_tables
     from kg.review.desk import cross_year_view
 
-    store = _store_priors(app)
+    store = store_priors(app)
     priors = _unique([*store, *priors_of_tables(batch)])
     out = []
     for dept in dict.fromkeys(p.table.department for p in batch):
@@ -119,7 +108,7 @@ def _review_paths(app: Any, paths: list[Path], batch: list[Any], prefix: str) ->
         paths,
         services.other_indicators(app),
         scorer=review_scorer(app),
-        earlier=_store_priors(app),
+        earlier=store_priors(app),
     )
     report = strip_prefix(report, prefix)
     views = [strip_view(v, prefix) for v in _views(app, batch)]
@@ -294,7 +283,7 @@ def _crossyear(
         )
     gs = services.graph_store(app)
     current = [parsed_from_store(gs, t.uri) for t in mine if t.fiscal_year == year]
-    priors = [p for p in _store_priors(app) if p.fiscal_year == prior_year] if prior_year else []
+    priors = [p for p in store_priors(app) if p.fiscal_year == prior_year] if prior_year else []
     return cross_year_view(
         department, current, priors, years=years, year=year, prior_year=prior_year
     )

@@ -69,6 +69,18 @@ def review_scorer(app: Any) -> Any:
         return True
 
 
+def store_priors(app: Any) -> list[Any]:
+    """Every table of the served store as an earlier table for the cross-year rules (read once
+    per app, like the indicators of :func:`api.services.other_indicators`)."""
+    cached = getattr(app.state, "review_priors", None)
+    if cached is None:
+        from kg.review.crossyear import priors_in_store
+
+        cached = priors_in_store(services.graph_store(app).select)  # type: ignore[arg-type]
+        app.state.review_priors = cached
+    return cached
+
+
 def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -> Any:
     from kg.review import review_file
 
@@ -80,7 +92,8 @@ def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -
         read_upload(path, prefix)
         scorer = review_scorer(app)
         others = services.other_indicators(app) if against else None
-        report = review_file(path, others, scorer=scorer)
+        earlier = store_priors(app) if against else None  # the cross-year checks, as --against
+        report = review_file(path, others, scorer=scorer, earlier=earlier)
         # the report names the uploaded file, not the temporary copy
         text = report.model_dump_json().replace(json.dumps(prefix)[1:-1], "")
         return type(report).model_validate_json(text)
@@ -91,7 +104,8 @@ def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -
     summary="审核一张表 / review a table",
     description=(
         "上传表格文件（字段 `file`）或粘贴表格文本（字段 `text`，可选 `filename`）。"
-        "`against=true` 时与服务中的图谱比对跨部门重复。`Accept: text/html` 返回 HTML 报告。"
+        "`against=true` 时与服务中的图谱比对：跨部门重复，以及与同部门以前年度的表比较"
+        "（跨年检查）。`Accept: text/html` 返回 HTML 报告。"
     ),
 )
 async def review(
