@@ -40,6 +40,9 @@
     $("stored-count").textContent = `已选 ${document.querySelectorAll("#stored-tables input:checked").length} 张`;
   }
   $("stored-dept").addEventListener("change", renderStored);
+  $("file").addEventListener("change", () => {
+    $("file-chosen").textContent = $("file").files.length ? `已选：${$("file").files[0].name}` : "未选择文件";
+  });
   $("files").addEventListener("change", () => {
     const names = [...$("files").files].map((f) => f.name);
     $("files-chosen").textContent = names.length ? `已选 ${names.length} 个：${names.join("、")}` : "未选择文件";
@@ -205,7 +208,9 @@
     const out = $("export-msg");
     ikg.msg(out, "正在导出…");
     const q = filters();
-    const slim = Object.assign({}, report, {coverage: [], cross_year: []});
+    // only what the workbook needs: the findings shown (the server filters again), no excerpts
+    const findings = filtered().map((f) => Object.assign({}, f, {source_text: null}));
+    const slim = Object.assign({}, report, {coverage: [], cross_year: [], findings});
     try {
       const resp = await fetch("/api/review/export", {method: "POST",
         headers: {"Content-Type": "application/json"}, body: JSON.stringify(Object.assign({report: slim}, q))});
