@@ -406,3 +406,22 @@ def test_serve_with_two_workers_against_the_server(remote: Settings) -> None:
             proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_review_desk_over_the_server(remote: Settings) -> None:
+    """The desk's routes read the store through the server: its tables listed, a stored table
+    read back from its graph and reviewed, the cross-year view, a batch against the store."""
+    pytest.importorskip("faiss")
+    with TestClient(create_app(remote)) as client:
+        items = client.get("/api/review/tables").json()["items"]
+        assert len(items) == len(SOURCES)
+        seed = next(t for t in items if t["indicators"] > 100)
+        r = client.post("/api/review/stored", json={"tables": [seed["uri"]]})
+        assert r.status_code == 200, r.text
+        assert {"vague-target", "task-row-sum"} <= {f["rule"] for f in r.json()["findings"]}
+        r = client.get("/api/review/crossyear", params={"department": seed["department"]})
+        assert r.status_code == 200 and r.json()["year"] == seed["fiscal_year"]
+        r = client.post(
+            "/api/review/batch", files=[("files", (CORPUS[0].name, CORPUS[0].read_bytes()))]
+        )
+        assert r.status_code == 200 and r.json()["against"]["tables"] >= len(SOURCES)
