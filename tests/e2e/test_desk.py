@@ -16,6 +16,7 @@ from tests.e2e.test_pages import (  # noqa: F401 - fixtures
     CHROMEDRIVER,
     CHROMIUM,
     browser,
+    emulate,
     no_js_errors,
     server,
     shots,
@@ -156,4 +157,13 @@ def test_desk_review_stored_tables(server, browser, shots):
     assert sorted(years) == ["2023", "2024"]
     Select(browser.find_element(By.ID, "cy-dept")).select_by_visible_text(XT)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#crossyear table.cy-table tbody tr"))
+    # at phone width the page does not scroll sideways (wide tables scroll inside their box)
+    emulate(browser, 375, 800)
+    try:
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert no_js_errors(browser) == []
