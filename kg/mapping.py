@@ -17,7 +17,7 @@ from rdflib.namespace import DCTERMS, PROV, XSD
 from . import categories, uris
 from .errors import UnknownCategoryError
 from .namespaces import IKG, PREFIXES
-from .records import ParsedLibrary, ParsedTable, Source, TargetValue
+from .records import IndicatorRecord, ParsedLibrary, ParsedTable, Source, TargetValue
 
 _FORM_CLASS = {
     "numeric": IKG.NumericTarget,
@@ -115,16 +115,34 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
     would be counted twice in the union default graph.
     """
     g = new_graph()
+    tab = table_uri(parsed)
+    _add_table(g, tab, parsed, reader, sha256)
+    _add_units(g, tab, parsed)
+    seen: dict[tuple, int] = {}  # how many times a task or indicator key was met
+    _add_tasks(g, tab, parsed, seen)
+    _add_totals(g, tab, parsed)
+    _add_goals(g, tab, parsed)
+    _add_indicators(g, tab, parsed, seen)
+    _add_not_applicable(g, tab, parsed)
+    return g
+
+
+def _occurrence(seen: dict[tuple, int], key: tuple) -> int:
+    """Count one more occurrence of ``key``: 1 the first time, 2 the second …"""
+    seen[key] = seen.get(key, 0) + 1
+    return seen[key]
+
+
+def _add_table(g: Graph, tab: URIRef, parsed: ParsedTable, reader: str, sha256: str) -> None:
+    """The table node's facts and, with a checksum, the source document it was read from."""
     t = parsed.table
     file = t.source.file
-    scheme = t.category_scheme
-    tab = table_uri(parsed)
     g.add((tab, RDF.type, IKG.TargetTable))
     g.add((tab, DCTERMS.title, lit(t.title)))
     g.add((tab, IKG.fiscalYear, lit(t.fiscal_year)))
     g.add((tab, IKG.currencyUnit, lit(t.currency_unit)))
     g.add((tab, IKG.tableType, lit(t.table_type)))
-    g.add((tab, IKG.categoryScheme, categories.SCHEMES[scheme]))
+    g.add((tab, IKG.categoryScheme, categories.SCHEMES[t.category_scheme]))
     if t.project_name:
         g.add((tab, IKG.projectName, lit(t.project_name)))
     if t.self_evaluation:
@@ -140,6 +158,9 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
         if reader:
             g.add((doc, IKG.reader, lit(reader)))
 
+
+def _add_units(g: Graph, tab: URIRef, parsed: ParsedTable) -> None:
+    """The reporting units and one unit entry each."""
     for u in parsed.units:
         unit = uris.organisation(u.name)
         g.add((tab, IKG.reportingUnit, unit))
@@ -151,14 +172,12 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
         g.add((entry, IKG.ordinal, lit(u.ordinal)))
         _provenance(g, entry, u.source)
 
-    seen: dict[tuple, int] = {}
 
-    def occurrence(key: tuple) -> int:
-        seen[key] = seen.get(key, 0) + 1
-        return seen[key]
-
+def _add_tasks(g: Graph, tab: URIRef, parsed: ParsedTable, seen: dict[tuple, int]) -> None:
+    """The tasks with their amounts and units."""
     for task in parsed.tasks:
-        node = uris.task(tab, task.name, task.unit, occurrence(("task", task.name, task.unit)))
+        occurrence = _occurrence(seen, ("task", task.name, task.unit))
+        node = uris.task(tab, task.name, task.unit, occurrence)
         g.add((node, RDF.type, IKG.Task))
         g.add((node, IKG.inTable, tab))
         g.add((node, IKG.name, lit(task.name)))
@@ -175,21 +194,28 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
             g.add((node, IKG.reportingUnit, uris.organisation(task.unit)))
         _provenance(g, node, task.source)
 
-    if parsed.totals is not None:
-        tot = parsed.totals
-        node = uris.totals(tab)
-        g.add((node, RDF.type, IKG.StatedTotals))
-        g.add((node, IKG.inTable, tab))
-        g.add((node, IKG.name, lit(tot.label)))
-        for prop, value in (
-            (IKG.totalAmount, tot.total),
-            (IKG.fiscalAmount, tot.fiscal),
-            (IKG.otherAmount, tot.other),
-        ):
-            if value is not None:
-                g.add((node, prop, lit(value)))
-        _provenance(g, node, tot.source)
 
+def _add_totals(g: Graph, tab: URIRef, parsed: ParsedTable) -> None:
+    """The stated totals, when printed."""
+    if parsed.totals is None:
+        return
+    tot = parsed.totals
+    node = uris.totals(tab)
+    g.add((node, RDF.type, IKG.StatedTotals))
+    g.add((node, IKG.inTable, tab))
+    g.add((node, IKG.name, lit(tot.label)))
+    for prop, value in (
+        (IKG.totalAmount, tot.total),
+        (IKG.fiscalAmount, tot.fiscal),
+        (IKG.otherAmount, tot.other),
+    ):
+        if value is not None:
+            g.add((node, prop, lit(value)))
+    _provenance(g, node, tot.source)
+
+
+def _add_goals(g: Graph, tab: URIRef, parsed: ParsedTable) -> None:
+    """The overall goal (number 0) and the numbered goals."""
     for goal in parsed.goals:
         node = uris.goal(tab, goal.number)
         g.add((node, RDF.type, IKG.Goal))
@@ -199,13 +225,18 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
         g.add((node, IKG.text, lit(goal.text)))
         _provenance(g, node, goal.source)
 
+
+def _add_indicators(g: Graph, tab: URIRef, parsed: ParsedTable, seen: dict[tuple, int]) -> None:
+    """The indicators with their categories, target and actual values."""
+    file = parsed.table.source.file
+    scheme = parsed.table.category_scheme
     for ind in parsed.indicators:
         node = uris.indicator(
             tab,
             ind.level1,
             ind.level2,
             ind.name,
-            occurrence(("ind", ind.level1, ind.level2, ind.name)),
+            _occurrence(seen, ("ind", ind.level1, ind.level2, ind.name)),
         )
         g.add((node, RDF.type, IKG.Indicator))
         g.add((node, IKG.inTable, tab))
@@ -222,23 +253,33 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
             anode = uris.actual(node)
             g.add((node, IKG.actual, anode))
             _target(g, anode, ind.actual_parsed)
-        optional = {
-            IKG.indicatorCode: ind.code,
-            IKG.nameSimplified: ind.name_simplified,
-            IKG.weight: ind.weight,
-            IKG.score: ind.score,
-            IKG.deviationReason: ind.deviation,
-            IKG.direction: ind.direction,
-            IKG.valueKind: ind.value_kind,
-            IKG.longTermTarget: ind.long_term_target,
-        }
-        for prop, value in optional.items():
-            if value is not None:
-                g.add((node, prop, lit(value)))
-        if ind.core:
-            g.add((node, IKG.isCoreIndicator, lit(True)))
+        _indicator_details(g, node, ind)
         _provenance(g, node, ind.source)
 
+
+def _indicator_details(g: Graph, node: URIRef, ind: IndicatorRecord) -> None:
+    """An indicator's optional facts (code, weight, score, direction …) and its core mark."""
+    optional = {
+        IKG.indicatorCode: ind.code,
+        IKG.nameSimplified: ind.name_simplified,
+        IKG.weight: ind.weight,
+        IKG.score: ind.score,
+        IKG.deviationReason: ind.deviation,
+        IKG.direction: ind.direction,
+        IKG.valueKind: ind.value_kind,
+        IKG.longTermTarget: ind.long_term_target,
+    }
+    for prop, value in optional.items():
+        if value is not None:
+            g.add((node, prop, lit(value)))
+    if ind.core:
+        g.add((node, IKG.isCoreIndicator, lit(True)))
+
+
+def _add_not_applicable(g: Graph, tab: URIRef, parsed: ParsedTable) -> None:
+    """The categories marked not applicable (不适用)."""
+    file = parsed.table.source.file
+    scheme = parsed.table.category_scheme
     for na in parsed.not_applicable:
         node = uris.not_applicable(tab, na.level1, na.level2)
         g.add((node, RDF.type, IKG.CategoryNotApplicable))
@@ -249,7 +290,6 @@ def to_graph(parsed: ParsedTable, *, reader: str = "", sha256: str = "") -> Grap
         g.add((node, IKG.level2Label, lit(na.level2)))
         g.add((node, IKG.rawText, lit(na.text)))
         _provenance(g, node, na.source)
-    return g
 
 
 def organisations_graph(parsed: ParsedTable) -> Graph:

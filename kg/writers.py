@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, TextIO
@@ -34,6 +35,7 @@ from .readers.template import (
     TABLE_SHEET,
     TABLE_VALUE_HEADER,
     Column,
+    Sheet,
     csv_rows,
     sheet_rows,
     table_items,
@@ -84,70 +86,100 @@ def write_csv(parsed: ParsedTable, out: TextIO) -> None:
 # --------------------------------------------------------------------------- XLSX
 
 
+@dataclass(frozen=True)
+class _Styles:
+    """The fonts, fills and alignments of the template workbook."""
+
+    bold: Any
+    header_fill: Any
+    provenance_font: Any
+    provenance_fill: Any
+    grey: Any
+    top: Any
+    wrap: Any
+
+    @classmethod
+    def make(cls) -> _Styles:
+        """The styles, made with openpyxl (imported here: only the XLSX form needs it)."""
+        from openpyxl.styles import Alignment, Font, PatternFill
+
+        return cls(
+            bold=Font(bold=True),
+            header_fill=PatternFill("solid", fgColor="DDEBF7"),
+            provenance_font=Font(bold=True, color="808080"),
+            provenance_fill=PatternFill("solid", fgColor="EDEDED"),
+            grey=Font(color="808080"),
+            top=Alignment(vertical="top"),
+            wrap=Alignment(vertical="top", wrap_text=True),
+        )
+
+
+def _put(ws: Any, row: int, col: int, value: Any) -> Any:
+    """Write one cell; a text stays text (never a formula)."""
+    cell = ws.cell(row=row, column=col)
+    if isinstance(value, str):
+        cell.value = value
+        cell.data_type = "s"  # a text like '=5' stays text, never a formula
+    else:
+        cell.value = value
+    return cell
+
+
 def _workbook(parsed: ParsedTable) -> Any:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
 
-    bold = Font(bold=True)
-    header_fill = PatternFill("solid", fgColor="DDEBF7")
-    provenance_font = Font(bold=True, color="808080")
-    provenance_fill = PatternFill("solid", fgColor="EDEDED")
-    grey = Font(color="808080")
-    top = Alignment(vertical="top")
-    wrap = Alignment(vertical="top", wrap_text=True)
-
-    def put(ws: Any, row: int, col: int, value: Any) -> Any:
-        cell = ws.cell(row=row, column=col)
-        if isinstance(value, str):
-            cell.value = value
-            cell.data_type = "s"  # a text like '=5' stays text, never a formula
-        else:
-            cell.value = value
-        return cell
-
+    styles = _Styles.make()
     wb = Workbook()
-    # 基本信息: 项目 / 内容
-    ws = wb.active
+    _table_sheet(wb.active, parsed, styles)
+    rows = sheet_rows(parsed)
+    for sheet in SHEETS:
+        _record_sheet(wb.create_sheet(sheet.name), sheet, rows[sheet.kind], styles)
+    return wb
+
+
+def _table_sheet(ws: Any, parsed: ParsedTable, styles: _Styles) -> None:
+    """The 基本信息 sheet: 项目 / 内容, one row per table item, provenance in grey."""
     ws.title = TABLE_SHEET
     for col, text in enumerate((TABLE_KEY_HEADER, TABLE_VALUE_HEADER), start=1):
-        cell = put(ws, 1, col, text)
-        cell.font, cell.fill = bold, header_fill
+        cell = _put(ws, 1, col, text)
+        cell.font, cell.fill = styles.bold, styles.header_fill
     items = table_items(parsed)
     for r, column in enumerate((*TABLE_ITEMS, *PROVENANCE), start=2):
-        key = put(ws, r, 1, column.header)
-        value = put(ws, r, 2, items.get(column.header))
-        key.font = bold if column not in PROVENANCE else provenance_font
+        key = _put(ws, r, 1, column.header)
+        value = _put(ws, r, 2, items.get(column.header))
+        key.font = styles.bold if column not in PROVENANCE else styles.provenance_font
         if column in PROVENANCE:
-            value.font = grey
-        value.alignment = top
+            value.font = styles.grey
+        value.alignment = styles.top
     ws.column_dimensions["A"].width = 12
     ws.column_dimensions["B"].width = 60
     ws.freeze_panes = "A2"
 
-    rows = sheet_rows(parsed)
-    for sheet in SHEETS:
-        ws = wb.create_sheet(sheet.name)
-        columns: list[Column] = [*sheet.columns, *PROVENANCE]
+
+def _record_sheet(ws: Any, sheet: Sheet, data_rows: list[dict[str, Any]], styles: _Styles) -> None:
+    """One record list's sheet: a bold frozen header, one row per record, a filter."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    columns: list[Column] = [*sheet.columns, *PROVENANCE]
+    for c, column in enumerate(columns, start=1):
+        cell = _put(ws, 1, c, column.header)
+        is_prov = column in PROVENANCE
+        cell.font = styles.provenance_font if is_prov else styles.bold
+        cell.fill = styles.provenance_fill if is_prov else styles.header_fill
+        cell.alignment = Alignment(vertical="center")
+        ws.column_dimensions[get_column_letter(c)].width = column.width
+    for r, data in enumerate(data_rows, start=2):
         for c, column in enumerate(columns, start=1):
-            cell = put(ws, 1, c, column.header)
-            is_prov = column in PROVENANCE
-            cell.font = provenance_font if is_prov else bold
-            cell.fill = provenance_fill if is_prov else header_fill
-            cell.alignment = Alignment(vertical="center")
-            ws.column_dimensions[get_column_letter(c)].width = column.width
-        for r, data in enumerate(rows[sheet.kind], start=2):
-            for c, column in enumerate(columns, start=1):
-                cell = put(ws, r, c, data.get(column.header))
-                if column.amount:
-                    cell.number_format = AMOUNT_FORMAT
-                cell.alignment = wrap if column.wrap else top
-                if column in PROVENANCE:
-                    cell.font = grey
-        ws.freeze_panes = "A2"
-        if rows[sheet.kind]:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows[sheet.kind]) + 1}"
-    return wb
+            cell = _put(ws, r, c, data.get(column.header))
+            if column.amount:
+                cell.number_format = AMOUNT_FORMAT
+            cell.alignment = styles.wrap if column.wrap else styles.top
+            if column in PROVENANCE:
+                cell.font = styles.grey
+    ws.freeze_panes = "A2"
+    if data_rows:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(data_rows) + 1}"
 
 
 def write_xlsx(parsed: ParsedTable, path: Path | BinaryIO) -> None:

@@ -13,6 +13,10 @@ sits inside a function body. An edge goes to the module named (``from kg import 
   same between the top-level packages). The test fails on an edge that closes a new cycle
   (a new import, or one moved to module level) and on a listed edge that no longer lies on
   a cycle (remove it from the list when a cycle is taken apart).
+
+The same scan measures every function: one past :data:`MAX_FUNCTION_LINES` lines fails
+unless it is in :data:`LONG_FUNCTIONS` (the ones not yet split), and a listed one that is no
+longer long fails too (remove it from the list).
 """
 
 from __future__ import annotations
@@ -293,3 +297,95 @@ def test_every_project_exception_is_an_ikg_error() -> None:
             if mine and not issubclass(cls, IkgError):
                 outside.append(f"{name}.{cls_name}")
     assert not outside, f"exceptions outside the IkgError family: {outside}"
+
+
+# --------------------------------------------------------------------------- function length
+
+#: A function (or method) longer than this, from its ``def`` line to its last line, is to be
+#: split into named steps.
+MAX_FUNCTION_LINES = 60
+
+#: (module, qualified name) of the functions still longer than MAX_FUNCTION_LINES: each is
+#: being split on a branch of its own; remove an entry when its function is split (the test
+#: fails on an entry that is no longer long).
+LONG_FUNCTIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("api._execute", "run_query"),
+        ("api._isolate", "run_in_child"),
+        ("api._protocol", "parse_request"),
+        ("embeddings.cli", "_print_report"),
+        ("embeddings.corpus", "load_indicators"),
+        ("embeddings.duplicates", "_clusters"),
+        ("embeddings.duplicates", "find_duplicates"),
+        ("embeddings.scoring", "score_pair"),
+        ("kg.cli", "_explain"),
+        ("kg.cli", "build"),
+        ("kg.cli", "parse"),
+        ("kg.cli", "serve"),
+        ("kg.cli_review", "review"),
+        ("kg.cli_suggest", "suggest"),
+        ("kg.review", "review_files"),
+        ("kg.review.coverage", "compute"),
+        ("kg.review.render", "render_html"),
+        ("kg.review.render", "render_markdown"),
+        ("kg.review.rules", "check_duplicate_across"),
+        ("kg.review.xlsx", "write_xlsx"),
+        ("kg.suggest.engine", "SuggestEngine.make_suggestion"),
+        ("kg.suggest.engine", "SuggestEngine.suggest"),
+        ("kg.suggest.engine", "typical_target"),
+    }
+)
+
+
+def function_lengths(tree: ast.AST) -> Iterable[tuple[str, int, int]]:
+    """(qualified name, first line, lines) of every function and method of a module;
+    a nested function's name is its enclosing ones' joined by dots (``_Reader.parse``)."""
+
+    def walk(node: ast.AST, prefix: str) -> Iterable[tuple[str, int, int]]:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = f"{prefix}{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    assert child.end_lineno is not None
+                    yield name, child.lineno, child.end_lineno - child.lineno + 1
+                yield from walk(child, f"{name}.")
+            else:
+                yield from walk(child, prefix)
+
+    yield from walk(tree, "")
+
+
+@pytest.fixture(scope="module")
+def long_functions() -> dict[tuple[str, str], str]:
+    """(module, qualified name) → where and how long, for each function past the limit."""
+    out: dict[tuple[str, str], str] = {}
+    for module, path in project_modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for name, line, length in function_lengths(tree):
+            if length > MAX_FUNCTION_LINES:
+                out[(module, name)] = f"{path.relative_to(ROOT)}:{line} ({length} lines)"
+    return out
+
+
+def test_the_length_scan_sees_functions_and_methods() -> None:
+    """The scan measures functions, methods and nested functions (a check on the check)."""
+    tree = ast.parse(
+        "def f():\n    pass\n\nclass C:\n    def m(self):\n        def inner():\n"
+        "            return 1\n        return inner\n"
+    )
+    assert list(function_lengths(tree)) == [("f", 1, 2), ("C.m", 5, 4), ("C.m.inner", 6, 2)]
+
+
+def test_no_new_long_function(long_functions: dict[tuple[str, str], str]) -> None:
+    new = sorted(long_functions.keys() - LONG_FUNCTIONS)
+    assert not new, (
+        f"functions past {MAX_FUNCTION_LINES} lines: split them into named steps\n"
+        + "\n".join(f"  {m}.{f}: {long_functions[(m, f)]}" for m, f in new)
+    )
+
+
+def test_long_functions_are_still_long(long_functions: dict[tuple[str, str], str]) -> None:
+    gone = sorted(LONG_FUNCTIONS - long_functions.keys())
+    assert not gone, "listed in LONG_FUNCTIONS but no longer long (remove them):\n" + "\n".join(
+        f"  {m}.{f}" for m, f in gone
+    )

@@ -689,56 +689,15 @@ class _Reader:
 
     # -- the table -------------------------------------------------------------
     def parse(self) -> ParsedTable:
-        if not self.raw.strip():
-            raise NotATargetTableError(self.file, None, "the file is empty; expected a 绩效目标表")
-        if _is_seed_layout(self.raw[:SNIFF_CHARS]):
-            raise NotATargetTableError(
-                self.file,
-                None,
-                "this is the PDF-text layout (vertical headers one character a line); "
-                "read it with the pdf-text reader",
-            )
+        self.refuse_other_layouts()
         body = self.body_start()
-        header = _find_header(self.raw, body)
-        bracketed = None if header is not None else self.bracketed_cells(body)
-        if header is None and bracketed is None:
-            bracketed = self.coded_cells(body)
-        if header is None and bracketed is None and _inferred_header(self.raw, body) is None:
-            bracketed = self.labelled_cells(body)  # no table rows: labelled text?
-        if bracketed is not None:
-            header, cells = bracketed
-        elif header is None:
-            cut = self.cut_before_indicators(body)
-            if cut is not None:
-                return cut
-            header = _inferred_header(self.raw, body)
-            if header is None:
-                raise NotATargetTableError(
-                    self.file,
-                    None,
-                    f"no indicator header in the text, and no rows that start with a category "
-                    f"label (产出指标, 数量指标 …); {_EXPECTED}",
-                )
-            self.warn(
-                "没有指标表头（表格片段）：按单元格的内容推断列（三级指标、符号、指标值、单位、"
-                "实际完成值、分值、得分）",
-                None,
-                self.text.line_of(header.start),
-            )
-        self.header_end = header.end
-        header_line = self.text.line_of(header.start)
-        header_end_line = self.text.line_of(max(header.end - 1, header.start))
-        self.layout = _describe(header, header_line, header_end_line)
-        others = header.others()
-        if others:
-            self.warn(
-                f"列 {'、'.join(others)} 没有对应的记录字段，其内容未保存",
-                " ".join(w.word for w in header.words),
-                header_line,
-                header_end_line,
-            )
+        found = self.find_table(body)
+        if isinstance(found, ParsedTable):
+            return found
+        header, cells = found
+        self.note_header(header)
         facts = _Facts(self, body, header.start)
-        if bracketed is None:
+        if cells is None:
             cells = self.cells(header)
         parser = _Parser(self, header, cells)
         indicators = parser.run()
@@ -763,6 +722,66 @@ class _Reader:
             self.warnings, key=lambda w: (w.source.line, w.source.end_line or 0)
         )
         return parsed
+
+    def refuse_other_layouts(self) -> None:
+        """Raise on an empty text and on the PDF-text layout (the pdf-text reader's)."""
+        if not self.raw.strip():
+            raise NotATargetTableError(self.file, None, "the file is empty; expected a 绩效目标表")
+        if _is_seed_layout(self.raw[:SNIFF_CHARS]):
+            raise NotATargetTableError(
+                self.file,
+                None,
+                "this is the PDF-text layout (vertical headers one character a line); "
+                "read it with the pdf-text reader",
+            )
+
+    def find_table(self, body: int) -> ParsedTable | tuple[_Header, list[_Cell] | None]:
+        """The indicator header and, for a layout without one, the cells already read
+        (None: read them after the header); a whole table when the text stops before its
+        indicators. Raises when there is none of these."""
+        header = _find_header(self.raw, body)
+        bracketed = None if header is not None else self.bracketed_cells(body)
+        if header is None and bracketed is None:
+            bracketed = self.coded_cells(body)
+        if header is None and bracketed is None and _inferred_header(self.raw, body) is None:
+            bracketed = self.labelled_cells(body)  # no table rows: labelled text?
+        if bracketed is not None:
+            return bracketed
+        if header is not None:
+            return header, None
+        cut = self.cut_before_indicators(body)
+        if cut is not None:
+            return cut
+        header = _inferred_header(self.raw, body)
+        if header is None:
+            raise NotATargetTableError(
+                self.file,
+                None,
+                f"no indicator header in the text, and no rows that start with a category "
+                f"label (产出指标, 数量指标 …); {_EXPECTED}",
+            )
+        self.warn(
+            "没有指标表头（表格片段）：按单元格的内容推断列（三级指标、符号、指标值、单位、"
+            "实际完成值、分值、得分）",
+            None,
+            self.text.line_of(header.start),
+        )
+        return header, None
+
+    def note_header(self, header: _Header) -> None:
+        """Keep where the header ends and its layout; warn about columns no field takes."""
+        self.header_end = header.end
+        header_line = self.text.line_of(header.start)
+        header_end_line = self.text.line_of(max(header.end - 1, header.start))
+        self.layout = _describe(header, header_line, header_end_line)
+        others = header.others()
+        if others:
+            self.warn(
+                f"列 {'、'.join(others)} 没有对应的记录字段，其内容未保存",
+                " ".join(w.word for w in header.words),
+                header_line,
+                header_end_line,
+            )
 
     def read_next_table(self, parsed: ParsedTable, before: _Reader) -> _Reader | None:
         """Another table printed after the one ``before`` read (a document of several).
@@ -973,150 +992,12 @@ class _Reader:
         codes = [k for k, (_, key, _) in enumerate(tokens) if _CODED_NAME.match(key)]
         if len(codes) < 3:
             return None
-        printed_keys = "".join(key for _, key, _ in tokens)
-        columns = ["target"]
-        if "实际完成" in printed_keys or "完成值" in printed_keys:
-            columns.append("actual")
-        if "分值" in printed_keys or "权重" in printed_keys:
-            columns.append("weight")
-        if "得分" in printed_keys:
-            columns.append("score")
-        width = len(columns)
-
-        def label_at(k: int) -> tuple[str, int] | None:
-            """A known category label printed over tokens k.. (产出 指标 (50分 )): label, tokens."""
-            for n in (1, 2, 3, 4):
-                joined = "".join(key for _, key, _ in tokens[k : k + n])
-                parts = _label_parts(joined)
-                if (parts is not None and _is_known_label(parts[0])) or _is_bare_level2(joined):
-                    return joined, n
-            return None
-
-        def header_span(k: int) -> int:
-            """Tokens a header word (or side title) printed from token k covers, else 0."""
-            rest = "".join(key for _, key, _ in tokens[k : k + 6])
-            hit = _match_word(rest, 0)
-            length = hit[1] if hit is not None else 0
-            length = max([length] + [len(w) for w in _SIDE_CELLS if rest.startswith(w)])
-            n = covered = 0
-            while covered < length and k + n < len(tokens):
-                covered += len(tokens[k + n][1])
-                n += 1
-            return n
-
-        def stops_name(k: int) -> bool:
-            return label_at(k) is not None or header_span(k) > 0
-
-        # start at the category labels printed right before the first numbered name
-        start = codes[0]
-        while start > 0 and codes[0] - start < 6 and label_at(start - 1) is not None:
-            start -= 1
-        cells: list[_Cell] = []
-        ahead: list[list[tuple[str, str, int]]] = []  # value groups printed before their rows
-        k = start
-        while k < len(tokens):
-            text, key, line = tokens[k]
-            if _FOOTER.search(key):
-                cells.append(_Cell(text, key, line, line_start=True))
-                break
-            label = label_at(k)
-            if not _CODED_NAME.match(key):
-                if label is not None:
-                    joined, n = label
-                    lines = [t[2] for t in tokens[k : k + n]]
-                    end = lines[-1] if lines[-1] != line else None
-                    cells.append(_Cell(joined, joined, line, end, line_start=True, role="label"))
-                    k += n
-                else:
-                    k += 1  # a header word or a stray piece between rows
-                continue
-            # a numbered name, and the pieces it was wrapped into
-            name_key = _CODED_NAME.sub("", key, count=1)
-            name_text, first, last = _CODED_NAME.sub("", text, count=1), line, line
-            k += 1
-            while k < len(tokens) and not name_key:
-                name_text, name_key, last = tokens[k][0], tokens[k][1], tokens[k][2]
-                k += 1
-            while (
-                k < len(tokens)
-                and re.fullmatch(rf"[{_CJK}、,，]+", tokens[k][1])
-                and not _FOOTER.search(tokens[k][1])
-                and not stops_name(k)
-                and not _CODED_NAME.match(tokens[k][1])
-            ):
-                name_text += tokens[k][0]
-                name_key += tokens[k][1]
-                last = tokens[k][2]
-                k += 1
-            cells.append(
-                _Cell(
-                    name_text,
-                    name_key,
-                    first,
-                    last if last != first else None,
-                    line_start=True,
-                    role="name",
-                )
-            )
-            values: list[tuple[str, str, int]] = []
-            later: list[_Cell] = []  # labels printed among the row's values apply after it
-            reason: list[tuple[str, str, int]] = []
-            while k < len(tokens) and not _CODED_NAME.match(tokens[k][1]):
-                t = tokens[k]
-                if _FOOTER.search(t[1]):
-                    break
-                label = label_at(k)
-                if _is_value(t[1]) and not _SCORE_ONLY.fullmatch(t[1]) and label is None:
-                    values.append(t)
-                elif label is not None:
-                    if values:  # the row's values are printed: the next rows' labels
-                        break
-                    joined, n = label
-                    later.append(_Cell(joined, joined, t[2], line_start=True, role="label"))
-                    k += n
-                    continue
-                elif header_span(k):
-                    k += header_span(k)
-                    continue
-                elif values:
-                    reason.append(t)
-                k += 1
-            own, extra = values[:width], values[width:]
-            for role, (vt, vk, vl) in zip(columns, own, strict=False):
-                cells.append(_Cell(vt, vk, vl, role=role))
-            if not own and ahead:
-                group = ahead.pop(0)
-                self.warn(
-                    f"指标值与名称分开印出（数值在前），按顺序配对：{' '.join(v[0] for v in group)}",
-                    name_text,
-                    first,
-                )
-                for role, (vt, vk, vl) in zip(columns, group, strict=False):
-                    cells.append(_Cell(vt, vk, vl, role=role))
-            if reason:
-                cells.append(
-                    _Cell(
-                        "".join(r[0] for r in reason),
-                        "".join(r[1] for r in reason),
-                        reason[0][2],
-                        role="deviation",
-                    )
-                )
-            for g in range(0, len(extra), width):
-                group = extra[g : g + width]
-                if len(group) == width:
-                    ahead.append(group)
-                else:
-                    self.warn(
-                        "多余的数值（不足一条指标的列数），未读入",
-                        " ".join(v[0] for v in group),
-                        group[0][2],
-                    )
-            cells.extend(later)
-        for group in ahead:
-            self.warn("数值没有对应的指标名称，未读入", " ".join(v[0] for v in group), group[0][2])
+        coded = _CodedList(self, tokens, _coded_columns(tokens))
+        start = coded.first_row(codes[0])
+        coded.read(start)
+        columns = coded.columns
         header = _Header([], SPACE, (*columns, "deviation"), False, at=offsets[start], kind="coded")
-        return header, cells
+        return header, coded.cells
 
     def cut_before_indicators(self, body: int) -> ParsedTable | None:
         """A 绩效目标表 whose text stops before its indicator header (an excerpt).
@@ -1316,62 +1197,28 @@ class _Reader:
         width = len(roles)
         if width < 2:
             return None
-        printed = "".join("".join(t.split()) for _, t in parts)
-        key = "".join("".join(_key(t).split()) for _, t in parts)
-        if len(key) != len(printed):
+        line = _RunLine.of(parts)
+        if line is None:
             return None
-        bounds: list[int] = []  # where each part starts in key
-        at = 0
-        for _, t in parts:
-            bounds.append(at)
-            at += len("".join(t.split()))
-
-        def line_at(pos: int) -> int:
-            return parts[bisect.bisect_right(bounds, pos) - 1][0]
-
+        key = line.key
         runs = _value_runs(key, width)
         if len(runs) < 2:
             return None
-        cells: list[_Cell] = []
-
-        def cell(a: int, b: int, **kw: object) -> None:
-            first, last = line_at(a), line_at(max(a, b - 1))
-            c = _Cell(printed[a:b], key[a:b], first, last if last != first else None, **kw)  # type: ignore[arg-type]
-            cells.append(c)
-
         tail_role = "deviation" if "deviation" in header.columns else "other"
         pos = 0
         for run_start, run_end, values in runs:
             segment = key[pos:run_start]
             if _FOOTER.search(segment) is not None:
                 break
-            labels, name = _leading_labels(segment)
-            loose = bool(labels) and not _is_known_label(labels[0])  # 资金未到位满意度指标
-            if cells and (loose or (not labels and _MID_LABEL.search(name))):
-                inner = _inner_labels(segment)
-                if inner is None and not loose:
-                    return None  # a label inside a name: rows not cleanly apart
-            else:
-                inner = None
-            if inner is not None:
-                before, labels, name = inner
-                if before:  # the row before's last cell (its 偏差原因)
-                    cell(pos, pos + len(before), role=tail_role)
-                pos += len(segment) - len(name) - sum(map(len, labels))
-            if _MID_LABEL.search(name) or re.match(r"\d+、", segment):
-                return None  # a label or a page marker inside a name: rows not cleanly apart
-            for label in labels:
-                cell(pos, pos + len(label), line_start=True, role="label")
-                pos += len(label)
-            if name:
-                cell(pos, run_start, line_start=True, role="name")
-            for role, (a, b) in zip(roles, values, strict=False):
-                cell(a, b, role=role)
+            if not line.add_row(pos, run_start, values, roles, tail_role):
+                return None
             pos = run_end
         if pos < len(key):  # what follows the last row: a footer, or a row cut short
             footer = _FOOTER.search(key[pos:]) is not None
-            cell(pos, min(len(key), pos + 80), line_start=True, role=None if footer else "name")
-        return cells
+            line.cell(
+                pos, min(len(key), pos + 80), line_start=True, role=None if footer else "name"
+            )
+        return line.cells
 
     def concat_cells(self, text: str, no: int, header: _Header) -> list[_Cell]:
         """One row printed without separators: labels first, values last."""
@@ -1381,41 +1228,35 @@ class _Reader:
             original = key  # NFKC changed the length: keep the folded text
         if _FOOTER.search(key):
             return [_Cell(original, key, no, line_start=True)]
-        cells: list[_Cell] = []
-        pos = 0
-        label_re = re.compile(rf"[{_CJK}]{{1,14}}?指标等?(?:{vocab.SCORE_NOTE})?")
-        while True:
-            m = label_re.match(key, pos)
-            if not m:
-                break
-            cells.append(_Cell(original[pos : m.end()], key[pos : m.end()], no, role="label"))
-            pos = m.end()
+        cells, pos = _concat_labels(original, key, no)
         rest_key, rest = key[pos:], original[pos:]
         if not cells and _is_value(rest_key) and len(rest_key) <= 20:
             # a value on a line of its own: the target of the row above
             return [_Cell(rest, rest_key, no, line_start=True, role="target")]
         if header.explanation_before_target and not _TAIL_NUMERIC.search(rest_key):
-            half = len(rest_key) // 2
-            if len(rest_key) % 2 == 0 and half >= 2 and rest_key[:half] == rest_key[half:]:
-                cut = half  # 名称 + 指标解释 repeating it, the value on the next line
-            else:  # 名称 ending in its measure (…率, …数量), then the explanation
-                m = _NAME_THEN_EXPLANATION.match(rest_key)
-                cut = m.end("name") if m else None
-            if cut is not None:
-                cells.append(_Cell(rest[:cut], rest_key[:cut], no, line_start=True, role="name"))
-                cells.append(_Cell(rest[cut:], rest_key[cut:], no, role="other"))
+            explained = _name_then_explanation(rest, rest_key, no)
+            if explained is not None:
+                cells.extend(explained)
                 cells[0].line_start = True
                 return cells
         if header.columns[:1] == ("weight",) or header.columns[:2] == ("direction", "weight"):
-            ordered = _WEIGHT_FIRST.fullmatch(rest_key)
+            ordered = _weight_first_cells(rest, rest_key, no)
             if ordered is not None:  # 名称 + 权重 + 单位 + 性质 + 值 (预算执行率10%=100)
-                for role in ("name", "weight", "unit", "sign", "target"):
-                    a, b = ordered.span(role)
-                    if a < b:
-                        c = _Cell(rest[a:b], rest_key[a:b], no, role=role)
-                        c.line_start = role == "name"
-                        cells.append(c)
+                cells.extend(ordered)
                 return cells
+        values, rest, rest_key = self.concat_values(rest, rest_key, no, header)
+        if rest:
+            cells.append(_Cell(rest, rest_key, no, line_start=True, role="name"))
+        cells.extend(values)
+        if cells:
+            cells[0].line_start = True
+        return cells
+
+    def concat_values(
+        self, rest: str, rest_key: str, no: int, header: _Header
+    ) -> tuple[list[_Cell], str, str]:
+        """The values at the end of a concatenated row (weight, target, explanation), cut
+        off from the back: the value cells and the text and keys left before them."""
         values: list[_Cell] = []
         if "weight" in header.columns:
             m = _TAIL_DIGITS.search(rest_key)
@@ -1450,12 +1291,7 @@ class _Reader:
             if m and m.start() >= 2:
                 values.insert(0, _Cell(rest[m.start() :], rest_key[m.start() :], no, role="other"))
                 rest_key, rest = rest_key[: m.start()], rest[: m.start()]
-        if rest:
-            cells.append(_Cell(rest, rest_key, no, line_start=True, role="name"))
-        cells.extend(values)
-        if cells:
-            cells[0].line_start = True
-        return cells
+        return values, rest, rest_key
 
 
 #: A concatenated row whose header puts the weight right after the name.
@@ -1480,6 +1316,327 @@ _TWO_VALUES = re.compile(r"\d+(?:\.\d+)?%[≥≤<>=]?\d+(?:\.\d+)?%")
 _MID_LABEL = re.compile(r"(?:数量|质量|时效|成本|效益|满意度|可持续影响)指标")
 #: A category label run into the text, printed as 指标 or 目标 (产出目标, 数量目标).
 _RUN_LABEL = re.compile(rf"[{_CJK}]{{2,12}}?(?:指标|目标)等?")
+
+
+def _coded_columns(tokens: list[tuple[str, str, int]]) -> list[str]:
+    """The value columns a coded list names anywhere in its text (指标值 always first)."""
+    printed_keys = "".join(key for _, key, _ in tokens)
+    columns = ["target"]
+    if "实际完成" in printed_keys or "完成值" in printed_keys:
+        columns.append("actual")
+    if "分值" in printed_keys or "权重" in printed_keys:
+        columns.append("weight")
+    if "得分" in printed_keys:
+        columns.append("score")
+    return columns
+
+
+@dataclass
+class _CodedList:
+    """The tokens of a coded list (see :meth:`_Reader.coded_cells`) and the cells read so far."""
+
+    reader: _Reader
+    tokens: list[tuple[str, str, int]]  # (printed, key, line)
+    columns: list[str]
+    cells: list[_Cell] = field(default_factory=list)
+    #: value groups printed before their rows
+    ahead: list[list[tuple[str, str, int]]] = field(default_factory=list)
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+    def label_at(self, k: int) -> tuple[str, int] | None:
+        """A known category label printed over tokens k.. (产出 指标 (50分 )): label, tokens."""
+        tokens = self.tokens
+        for n in (1, 2, 3, 4):
+            joined = "".join(key for _, key, _ in tokens[k : k + n])
+            parts = _label_parts(joined)
+            if (parts is not None and _is_known_label(parts[0])) or _is_bare_level2(joined):
+                return joined, n
+        return None
+
+    def header_span(self, k: int) -> int:
+        """Tokens a header word (or side title) printed from token k covers, else 0."""
+        tokens = self.tokens
+        rest = "".join(key for _, key, _ in tokens[k : k + 6])
+        hit = _match_word(rest, 0)
+        length = hit[1] if hit is not None else 0
+        length = max([length] + [len(w) for w in _SIDE_CELLS if rest.startswith(w)])
+        n = covered = 0
+        while covered < length and k + n < len(tokens):
+            covered += len(tokens[k + n][1])
+            n += 1
+        return n
+
+    def stops_name(self, k: int) -> bool:
+        """Token k starts a category label or a header word: not a piece of a name."""
+        return self.label_at(k) is not None or self.header_span(k) > 0
+
+    def first_row(self, code: int) -> int:
+        """Start at the category labels printed right before the first numbered name."""
+        start = code
+        while start > 0 and code - start < 6 and self.label_at(start - 1) is not None:
+            start -= 1
+        return start
+
+    def read(self, start: int) -> None:
+        """Read the tokens from ``start``: labels, and each numbered name with its values."""
+        tokens = self.tokens
+        k = start
+        while k < len(tokens):
+            text, key, line = tokens[k]
+            if _FOOTER.search(key):
+                self.cells.append(_Cell(text, key, line, line_start=True))
+                break
+            if not _CODED_NAME.match(key):
+                label = self.label_at(k)
+                if label is not None:
+                    joined, n = label
+                    lines = [t[2] for t in tokens[k : k + n]]
+                    end = lines[-1] if lines[-1] != line else None
+                    self.cells.append(
+                        _Cell(joined, joined, line, end, line_start=True, role="label")
+                    )
+                    k += n
+                else:
+                    k += 1  # a header word or a stray piece between rows
+                continue
+            k = self.read_row(k)
+        for group in self.ahead:
+            self.reader.warn(
+                "数值没有对应的指标名称，未读入", " ".join(v[0] for v in group), group[0][2]
+            )
+
+    def read_row(self, k: int) -> int:
+        """The numbered name at token k and the values after it; the token after them."""
+        k, name_text, first = self.read_name(k)
+        k, values, later, reason = self.read_values(k)
+        self.place_values(name_text, first, values, reason)
+        self.cells.extend(later)
+        return k
+
+    def read_name(self, k: int) -> tuple[int, str, int]:
+        """A numbered name and the pieces it was wrapped into: next token, name, first line."""
+        tokens = self.tokens
+        text, key, line = tokens[k]
+        name_key = _CODED_NAME.sub("", key, count=1)
+        name_text, first, last = _CODED_NAME.sub("", text, count=1), line, line
+        k += 1
+        while k < len(tokens) and not name_key:
+            name_text, name_key, last = tokens[k][0], tokens[k][1], tokens[k][2]
+            k += 1
+        while (
+            k < len(tokens)
+            and re.fullmatch(rf"[{_CJK}、,，]+", tokens[k][1])
+            and not _FOOTER.search(tokens[k][1])
+            and not self.stops_name(k)
+            and not _CODED_NAME.match(tokens[k][1])
+        ):
+            name_text += tokens[k][0]
+            name_key += tokens[k][1]
+            last = tokens[k][2]
+            k += 1
+        self.cells.append(
+            _Cell(
+                name_text,
+                name_key,
+                first,
+                last if last != first else None,
+                line_start=True,
+                role="name",
+            )
+        )
+        return k, name_text, first
+
+    def read_values(
+        self, k: int
+    ) -> tuple[int, list[tuple[str, str, int]], list[_Cell], list[tuple[str, str, int]]]:
+        """The values printed after a name up to the next one: next token, values, the
+        labels printed among them (they apply after the row), the text after the values."""
+        tokens = self.tokens
+        values: list[tuple[str, str, int]] = []
+        later: list[_Cell] = []  # labels printed among the row's values apply after it
+        reason: list[tuple[str, str, int]] = []
+        while k < len(tokens) and not _CODED_NAME.match(tokens[k][1]):
+            t = tokens[k]
+            if _FOOTER.search(t[1]):
+                break
+            label = self.label_at(k)
+            if _is_value(t[1]) and not _SCORE_ONLY.fullmatch(t[1]) and label is None:
+                values.append(t)
+            elif label is not None:
+                if values:  # the row's values are printed: the next rows' labels
+                    break
+                joined, n = label
+                later.append(_Cell(joined, joined, t[2], line_start=True, role="label"))
+                k += n
+                continue
+            elif self.header_span(k):
+                k += self.header_span(k)
+                continue
+            elif values:
+                reason.append(t)
+            k += 1
+        return k, values, later, reason
+
+    def place_values(
+        self,
+        name_text: str,
+        first: int,
+        values: list[tuple[str, str, int]],
+        reason: list[tuple[str, str, int]],
+    ) -> None:
+        """A row's own values as its cells; those beyond its columns go ahead to later rows."""
+        width, columns, cells = self.width, self.columns, self.cells
+        own, extra = values[:width], values[width:]
+        for role, (vt, vk, vl) in zip(columns, own, strict=False):
+            cells.append(_Cell(vt, vk, vl, role=role))
+        if not own and self.ahead:
+            group = self.ahead.pop(0)
+            self.reader.warn(
+                f"指标值与名称分开印出（数值在前），按顺序配对：{' '.join(v[0] for v in group)}",
+                name_text,
+                first,
+            )
+            for role, (vt, vk, vl) in zip(columns, group, strict=False):
+                cells.append(_Cell(vt, vk, vl, role=role))
+        if reason:
+            cells.append(
+                _Cell(
+                    "".join(r[0] for r in reason),
+                    "".join(r[1] for r in reason),
+                    reason[0][2],
+                    role="deviation",
+                )
+            )
+        for g in range(0, len(extra), width):
+            group = extra[g : g + width]
+            if len(group) == width:
+                self.ahead.append(group)
+            else:
+                self.reader.warn(
+                    "多余的数值（不足一条指标的列数），未读入",
+                    " ".join(v[0] for v in group),
+                    group[0][2],
+                )
+
+
+@dataclass
+class _RunLine:
+    """A line of rows run together (see :meth:`_Reader.run_cells`) and the cells cut from it."""
+
+    parts: list[tuple[int, str]]  # (line number, text) of the line and its continuations
+    printed: str  # the parts' text without white space
+    key: str  # the same as keys, as long as printed
+    bounds: list[int]  # where each part starts in key
+    cells: list[_Cell] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, parts: list[tuple[int, str]]) -> _RunLine | None:
+        """The line's text and keys; None when folding changed the text's length."""
+        printed = "".join("".join(t.split()) for _, t in parts)
+        key = "".join("".join(_key(t).split()) for _, t in parts)
+        if len(key) != len(printed):
+            return None
+        bounds: list[int] = []
+        at = 0
+        for _, t in parts:
+            bounds.append(at)
+            at += len("".join(t.split()))
+        return cls(parts, printed, key, bounds)
+
+    def line_at(self, pos: int) -> int:
+        """The line number of the part that holds key position ``pos``."""
+        return self.parts[bisect.bisect_right(self.bounds, pos) - 1][0]
+
+    def cell(self, a: int, b: int, **kw: object) -> None:
+        """Add the cell of key positions a..b."""
+        first, last = self.line_at(a), self.line_at(max(a, b - 1))
+        c = _Cell(self.printed[a:b], self.key[a:b], first, last if last != first else None, **kw)  # type: ignore[arg-type]
+        self.cells.append(c)
+
+    def add_row(
+        self,
+        pos: int,
+        run_start: int,
+        values: list[tuple[int, int]],
+        roles: list[str],
+        tail_role: str,
+    ) -> bool:
+        """The cells of one row: the labels and name before its run of values, then the
+        values. False: a label or page marker inside the name (rows not cleanly apart)."""
+        key = self.key
+        segment = key[pos:run_start]
+        labels, name = _leading_labels(segment)
+        loose = bool(labels) and not _is_known_label(labels[0])  # 资金未到位满意度指标
+        if self.cells and (loose or (not labels and _MID_LABEL.search(name))):
+            inner = _inner_labels(segment)
+            if inner is None and not loose:
+                return False  # a label inside a name: rows not cleanly apart
+        else:
+            inner = None
+        if inner is not None:
+            before, labels, name = inner
+            if before:  # the row before's last cell (its 偏差原因)
+                self.cell(pos, pos + len(before), role=tail_role)
+            pos += len(segment) - len(name) - sum(map(len, labels))
+        if _MID_LABEL.search(name) or re.match(r"\d+、", segment):
+            return False  # a label or a page marker inside a name: rows not cleanly apart
+        for label in labels:
+            self.cell(pos, pos + len(label), line_start=True, role="label")
+            pos += len(label)
+        if name:
+            self.cell(pos, run_start, line_start=True, role="name")
+        for role, (a, b) in zip(roles, values, strict=False):
+            self.cell(a, b, role=role)
+        return True
+
+
+def _concat_labels(original: str, key: str, no: int) -> tuple[list[_Cell], int]:
+    """The category labels a concatenated row starts with: their cells, where they end."""
+    cells: list[_Cell] = []
+    pos = 0
+    label_re = re.compile(rf"[{_CJK}]{{1,14}}?指标等?(?:{vocab.SCORE_NOTE})?")
+    while True:
+        m = label_re.match(key, pos)
+        if not m:
+            break
+        cells.append(_Cell(original[pos : m.end()], key[pos : m.end()], no, role="label"))
+        pos = m.end()
+    return cells, pos
+
+
+def _name_then_explanation(rest: str, rest_key: str, no: int) -> list[_Cell] | None:
+    """A name then its explanation, the value on the next line: name and explanation
+    cells; None when the text cannot be cut in two."""
+    half = len(rest_key) // 2
+    if len(rest_key) % 2 == 0 and half >= 2 and rest_key[:half] == rest_key[half:]:
+        cut = half  # 名称 + 指标解释 repeating it, the value on the next line
+    else:  # 名称 ending in its measure (…率, …数量), then the explanation
+        m = _NAME_THEN_EXPLANATION.match(rest_key)
+        cut = m.end("name") if m else None
+    if cut is None:
+        return None
+    return [
+        _Cell(rest[:cut], rest_key[:cut], no, line_start=True, role="name"),
+        _Cell(rest[cut:], rest_key[cut:], no, role="other"),
+    ]
+
+
+def _weight_first_cells(rest: str, rest_key: str, no: int) -> list[_Cell] | None:
+    """名称 + 权重 + 单位 + 性质 + 值 (预算执行率10%=100) as cells; None: not that shape."""
+    ordered = _WEIGHT_FIRST.fullmatch(rest_key)
+    if ordered is None:
+        return None
+    cells: list[_Cell] = []
+    for role in ("name", "weight", "unit", "sign", "target"):
+        a, b = ordered.span(role)
+        if a < b:
+            c = _Cell(rest[a:b], rest_key[a:b], no, role=role)
+            c.line_start = role == "name"
+            cells.append(c)
+    return cells
 
 
 def _table_end(raw: str, pos: int) -> int:
@@ -1853,30 +2010,7 @@ class _Parser:
         return c.key, None
 
     def set_level(self, c: _Cell, label: str, score: str | None, nxt: _Cell | None) -> None:
-        in1, in2 = label in _level_labels(1), label in _level_labels(2)
-        nxt_label = _label_parts(nxt.key) if nxt is not None else None
-        if self.prev_was_level1 and self.level1 is not None and label == self.level1.label:
-            level = 2  # the level-1 label printed again in the level-2 column
-        elif in1 and in2:
-            # 成本指标: level 1 (2021 layout) only over a cost category; other labels
-            # that name both levels (an altLabel) are level 1 unless printed twice
-            cost_only_2021 = categories.resolve(label, 1, "legacy") is None
-            if cost_only_2021:
-                level = 1 if nxt_label is not None and _is_cost_level2(nxt_label[0]) else 2
-            else:
-                level = 1
-        elif in1:
-            level = 1
-        elif in2:
-            level = 2
-        else:
-            near1, near2 = categories.nearest(label, 1), categories.nearest(label, 2)
-            if near1 and not near2:
-                level = 1  # 产出目标
-            elif near2:
-                level = 2  # 数量目标
-            else:
-                level = 1 if nxt_label is not None else 2
+        level = self.level_of(label, nxt)
         if score is not None:
             self.r.warn(
                 f"类别 {label} 标注的分值（{score}分）未保存",
@@ -1893,6 +2027,35 @@ class _Parser:
             return
         self.prev_was_level1 = False
         self.level2 = _Level(label, c.line)
+        self.check_level1(c, label)
+
+    def level_of(self, label: str, nxt: _Cell | None) -> int:
+        """The level (1 or 2) of a category label, by the label and the cell after it."""
+        in1, in2 = label in _level_labels(1), label in _level_labels(2)
+        nxt_label = _label_parts(nxt.key) if nxt is not None else None
+        if self.prev_was_level1 and self.level1 is not None and label == self.level1.label:
+            return 2  # the level-1 label printed again in the level-2 column
+        if in1 and in2:
+            # 成本指标: level 1 (2021 layout) only over a cost category; other labels
+            # that name both levels (an altLabel) are level 1 unless printed twice
+            cost_only_2021 = categories.resolve(label, 1, "legacy") is None
+            if cost_only_2021:
+                return 1 if nxt_label is not None and _is_cost_level2(nxt_label[0]) else 2
+            return 1
+        if in1:
+            return 1
+        if in2:
+            return 2
+        near1, near2 = categories.nearest(label, 1), categories.nearest(label, 2)
+        if near1 and not near2:
+            return 1  # 产出目标
+        if near2:
+            return 2  # 数量目标
+        return 1 if nxt_label is not None else 2
+
+    def check_level1(self, c: _Cell, label: str) -> None:
+        """A level-2 label under no level 1, or under one it does not belong to: the level 1
+        becomes its concept's parent, with a warning."""
         cat2 = _resolve_any(label, 2)
         if cat2 is None or cat2.broader is None:
             return
@@ -1998,6 +2161,23 @@ class _Parser:
             return
         self.row = None
         first, last = row.lines()
+        if self.dropped_or_cut(row, at_end, first, last):
+            return
+        if self.unplaceable(row, first, last):
+            return
+        if "target" not in row.values:
+            # a name and no value: kept (the review asks for the value), with a warning
+            self.r.warn(
+                "三级指标没有指标值（表中未填写），已读入，指标值为空", row.text(), first, last
+            )
+            self.emit(row, first, last)
+            return
+        self.last_filled = row.filled()
+        self.emit(row, first, last)
+
+    def dropped_or_cut(self, row: _Row, at_end: bool, first: int, last: int) -> bool:
+        """An empty (placeholder) row, or the last row when the text stops inside it: True
+        when the row is done with (dropped, or read as far as printed)."""
         target = row.values.get("target")
         if (
             row.name.key in _PLACEHOLDER_NAMES
@@ -2006,11 +2186,11 @@ class _Parser:
             or (target is not None and _is_placeholder_value(target.key))
         ):
             self.r.warn(f"三级指标为 {row.name.text!r}，视为空行，未读入", row.text(), first, last)
-            return
+            return True
         if at_end and "target" not in row.values:
             if not row.values:  # the text stops in the name: it may be cut itself
                 self.r.warn("表格文字在此行中断（行不完整），未读入", row.text(), first, last)
-                return
+                return True
             # a later cell (an explanation …) was printed: the name is whole, the value cut
             self.r.warn(
                 "表格文字在此行中断：名称完整，指标值缺失，已读入，指标值为空",
@@ -2019,18 +2199,23 @@ class _Parser:
                 last,
             )
             self.emit(row, first, last)
-            return
+            return True
         if at_end and self.last_filled is not None and not self.last_filled <= row.filled():
             if self.ends_whole(row):  # the text stops in a later column
                 message = "表格文字在此行中断，已读入名称和指标值，其后各列缺失"
             else:  # the text stops in (or right after) the last cell read
                 message = "表格文字在此行中断，已读入名称和指标值；最后一个值可能不完整"
             self.r.warn(message, row.text(), first, last)
+        return False
+
+    def unplaceable(self, row: _Row, first: int, last: int) -> bool:
+        """A row that cannot be read (a score without a value, no categories, rows run
+        together in its name): warned and dropped, True. Infers a missing level 2."""
         if "target" not in row.values and (
             _SCORE_ONLY.fullmatch(row.name.key) or _is_placeholder_value(row.name.key)
         ):
             self.r.warn("三级指标没有指标值，未读入", row.text(), first, last)
-            return
+            return True
         if row.level1 is not None and row.level2 is None:
             near = categories.nearest(row.level1.label, 2)  # 满意度指标 → 服务对象满意度指标
             if near is not None:
@@ -2043,7 +2228,7 @@ class _Parser:
                 row.level2 = self.level2 = _Level(near, first, printed=False)
         if row.level1 is None or row.level2 is None:
             self.r.warn("指标行之前没有一级/二级指标，未读入", row.text(), first, last)
-            return
+            return True
         if len(row.name.key) > 80 or _TWO_VALUES.search(row.name.key):
             self.r.warn(
                 "名称中连写了其他行的数值（几条指标连在一起，未能拆分），未读入",
@@ -2051,16 +2236,8 @@ class _Parser:
                 first,
                 last,
             )
-            return
-        if "target" not in row.values:
-            # a name and no value: kept (the review asks for the value), with a warning
-            self.r.warn(
-                "三级指标没有指标值（表中未填写），已读入，指标值为空", row.text(), first, last
-            )
-            self.emit(row, first, last)
-            return
-        self.last_filled = row.filled()
-        self.emit(row, first, last)
+            return True
+        return False
 
     def ends_whole(self, row: _Row) -> bool:
         """The row's last cell is followed by a separator: the text stops after it, not in it."""
@@ -2263,56 +2440,9 @@ class _Facts:
 
     def table(self, header: _Header, scheme: str) -> TableRecord:
         """The table record; what is not printed is taken from elsewhere, with a warning."""
-        r = self.r
-        found = self.title()
-        header_line = r.text.line_of(header.start) if header.words else r.text.line_of(0)
-        if found is None:
-            title = _title_from_name(r.file)
-            at = 0
-            r.warn(
-                f"指标表头之前没有标题（含“绩效…表”的一行），标题按文件名记为 {title}",
-                None,
-                header_line,
-            )
-        else:
-            title, at = found
-        department = None
-        for key in _DEPARTMENT_KEYS:
-            hit = self.value(key, at)
-            if hit and _names_something(hit[0]):
-                department = hit[0]
-                break
-        if department is None:
-            m = re.match(r"(?P<org>.+?)\d{4}年", title)
-            if m and _ORG_END.search(m["org"]) and len(m["org"]) >= 3:
-                department = m["org"]
-        if department is None:
-            for key in _PUBLISHER_KEYS:
-                hit = self.value(key)
-                if hit and _names_something(hit[0]):
-                    department = hit[0]
-                    break
-        if department is None:
-            department = str(r.hints.get("department") or _org_in(self.keys) or "未注明单位")
-            r.warn(
-                f"指标表头之前没有预算单位（预算单位、部门、单位名称或主管部门），记为 {department}",
-                None,
-                self.line(at),
-            )
-        department = re.sub(r"^(?:\d+[-－]|\[\d+\])", "", department)
-        year = self.year(title)
-        if year is None:
-            given = r.hints.get("year")
-            year = given or vocab.year_in(Path(r.file).name) or vocab.year_in(self.keys)
-            if year is None:  # read all the same: storing it needs a year (ikg build --year)
-                r.warn(
-                    "文字、文件名和页面都没有预算年度：已读入，年度为空；入库前请用 --year 指定",
-                    None,
-                    self.line(at),
-                )
-            else:
-                where = "按 --year" if given else "按文件名或页面文字"
-                r.warn(f"未印出预算年度，{where}记为 {year}", None, self.line(at))
+        title, at = self.title_or_file_name(header)
+        department = self.department(title, at)
+        year = self.fiscal_year(title, at)
         project = None
         for key in _PROJECT_KEYS:
             hit = self.value(key, at)
@@ -2339,6 +2469,67 @@ class _Facts:
             self_evaluation=self_eval,
             source=self.r.src(self.line(at)),
         )
+
+    def title_or_file_name(self, header: _Header) -> tuple[str, int]:
+        """The printed title and where it is; else the file's name, with a warning."""
+        r = self.r
+        found = self.title()
+        header_line = r.text.line_of(header.start) if header.words else r.text.line_of(0)
+        if found is not None:
+            return found
+        title = _title_from_name(r.file)
+        r.warn(
+            f"指标表头之前没有标题（含“绩效…表”的一行），标题按文件名记为 {title}",
+            None,
+            header_line,
+        )
+        return title, 0
+
+    def department(self, title: str, at: int) -> str:
+        """The budget unit: printed under a key, in the title, as publisher, or a hint."""
+        r = self.r
+        department = None
+        for key in _DEPARTMENT_KEYS:
+            hit = self.value(key, at)
+            if hit and _names_something(hit[0]):
+                department = hit[0]
+                break
+        if department is None:
+            m = re.match(r"(?P<org>.+?)\d{4}年", title)
+            if m and _ORG_END.search(m["org"]) and len(m["org"]) >= 3:
+                department = m["org"]
+        if department is None:
+            for key in _PUBLISHER_KEYS:
+                hit = self.value(key)
+                if hit and _names_something(hit[0]):
+                    department = hit[0]
+                    break
+        if department is None:
+            department = str(r.hints.get("department") or _org_in(self.keys) or "未注明单位")
+            r.warn(
+                f"指标表头之前没有预算单位（预算单位、部门、单位名称或主管部门），记为 {department}",
+                None,
+                self.line(at),
+            )
+        return re.sub(r"^(?:\d+[-－]|\[\d+\])", "", department)
+
+    def fiscal_year(self, title: str, at: int) -> int | None:
+        """The printed year; else the hint, the file's name or the page, with a warning."""
+        r = self.r
+        year = self.year(title)
+        if year is None:
+            given = r.hints.get("year")
+            year = given or vocab.year_in(Path(r.file).name) or vocab.year_in(self.keys)
+            if year is None:  # read all the same: storing it needs a year (ikg build --year)
+                r.warn(
+                    "文字、文件名和页面都没有预算年度：已读入，年度为空；入库前请用 --year 指定",
+                    None,
+                    self.line(at),
+                )
+            else:
+                where = "按 --year" if given else "按文件名或页面文字"
+                r.warn(f"未印出预算年度，{where}记为 {year}", None, self.line(at))
+        return year
 
     def year(self, title: str) -> int | None:
         m = re.search(r"(?<!\d)(\d{4})\s?\)?\s?年度", self.keys)

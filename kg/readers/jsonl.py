@@ -72,6 +72,28 @@ def read(path: Path) -> ParsedTable:
     return tables[0]
 
 
+def _record(file: str, no: int, line: str) -> Record:
+    """The record on line ``no``; raises when it is not JSON, not an object or not a record."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            file,
+            no,
+            f"not valid JSON: {exc.msg} at column {exc.colno}; expected one JSON object per line",
+        ) from exc
+    if not isinstance(obj, dict):
+        raise SourceError(
+            file,
+            no,
+            f"a JSON {type(obj).__name__}, not an object; expected a record with a 'kind' key",
+        )
+    try:
+        return _ADAPTER.validate_python(obj)
+    except ValidationError as exc:
+        raise SourceError(file, no, f"not a valid record: {_message(exc)}") from exc
+
+
 def read_all(path: Path) -> list[ParsedTable]:
     """Every table of the file: each 'table' record starts one, the records after it are its."""
     file = str(path)
@@ -88,25 +110,7 @@ def read_all(path: Path) -> list[ParsedTable]:
     for no, line in _lines(text):
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SourceError(
-                file,
-                no,
-                f"not valid JSON: {exc.msg} at column {exc.colno}; "
-                "expected one JSON object per line",
-            ) from exc
-        if not isinstance(obj, dict):
-            raise SourceError(
-                file,
-                no,
-                f"a JSON {type(obj).__name__}, not an object; expected a record with a 'kind' key",
-            )
-        try:
-            record = _ADAPTER.validate_python(obj)
-        except ValidationError as exc:
-            raise SourceError(file, no, f"not a valid record: {_message(exc)}") from exc
+        record = _record(file, no, line)
         if isinstance(record, TableRecord):
             if table_line is None and records:
                 raise SourceError(

@@ -157,54 +157,69 @@ def read(path: Path) -> ParsedLibrary:
     lib = _Lib(file, path.stem, _title(raw, path.stem), 1)
     body = _body(raw)
     if layout == "pipe":
-        for n, text in body:
-            m = _PIPE_ROW.match(text)
-            cells = [c.strip() for c in m[2].split("|")] if m else []
-            if not m or len(cells) < 3:
-                lib.warn(n, "指标库行不是 编码 | 一级指标 | 二级指标 | 三级指标 | 指标解释", text)
-                continue
-            l1, l2, name, *rest = cells
-            if not name:
-                lib.warn(n, "三级指标为空（文字可能被截断）", text)
-                continue
-            lib.add(n, name, code=m[1], level1=l1, level2=l2, definition=rest[0] if rest else None)
+        _read_pipe(lib, body)
     elif layout == "dictionary":
-        level1 = None
-        for n, text in body:
-            records = [r for r in text.split("---")]
-            for rec in records:
-                if not rec.strip():
-                    continue
-                parts = rec.split(",", 2)
-                if len(parts) < 3:
-                    lib.warn(n, "记录不是 一级指标,二级指标,名称/名称（文字可能被截断）", rec[:60])
-                    continue
-                l1, l2, names = parts
-                level1 = l1.strip() or level1
-                for name in names.split("/"):
-                    if name.strip().rstrip(","):
-                        lib.add(n, name.strip().rstrip(","), level1=level1, level2=l2.strip())
+        _read_dictionary(lib, body)
     elif layout == "numbered":
-        for n, text in body:
-            m = _NUMBERED.match(text)
-            if not m:
-                lib.warn(n, "不是编号的指标行，未读入", text)
-                continue
-            entry = m[2].strip()
-            notes = []
-            while (tail := re.search(r"\(([^()]*)\)\s*$", entry)) is not None:
-                notes.insert(0, tail[1])
-                entry = entry[: tail.start()].strip()
-            t = _NUMBERED_TARGET.search(entry)
-            name, target = (entry[: t.start()], entry[t.start() :]) if t else (entry, "")
-            if not name.strip() or (not t and len(entry) < 6):
-                lib.warn(n, "指标行不完整（文字可能被截断），未读入", text)
-                continue
-            note = "；".join(x for x in [target.strip(), *notes] if x) or None
-            lib.add(n, name, note=note)
+        _read_numbered(lib, body)
     else:
         _read_by_project_type(lib, body)
     return lib.lib
+
+
+def _read_pipe(lib: _Lib, body: list[tuple[int, str]]) -> None:
+    """Rows 'code | 一级指标 | 二级指标 | 三级指标 | 指标解释'."""
+    for n, text in body:
+        m = _PIPE_ROW.match(text)
+        cells = [c.strip() for c in m[2].split("|")] if m else []
+        if not m or len(cells) < 3:
+            lib.warn(n, "指标库行不是 编码 | 一级指标 | 二级指标 | 三级指标 | 指标解释", text)
+            continue
+        l1, l2, name, *rest = cells
+        if not name:
+            lib.warn(n, "三级指标为空（文字可能被截断）", text)
+            continue
+        lib.add(n, name, code=m[1], level1=l1, level2=l2, definition=rest[0] if rest else None)
+
+
+def _read_dictionary(lib: _Lib, body: list[tuple[int, str]]) -> None:
+    """Records '一级,二级,名称/名称' separated by '---' (an empty level 1 repeats the last)."""
+    level1 = None
+    for n, text in body:
+        records = [r for r in text.split("---")]
+        for rec in records:
+            if not rec.strip():
+                continue
+            parts = rec.split(",", 2)
+            if len(parts) < 3:
+                lib.warn(n, "记录不是 一级指标,二级指标,名称/名称（文字可能被截断）", rec[:60])
+                continue
+            l1, l2, names = parts
+            level1 = l1.strip() or level1
+            for name in names.split("/"):
+                if name.strip().rstrip(","):
+                    lib.add(n, name.strip().rstrip(","), level1=level1, level2=l2.strip())
+
+
+def _read_numbered(lib: _Lib, body: list[tuple[int, str]]) -> None:
+    """Numbered entries 'N.名称 目标值 (note)'."""
+    for n, text in body:
+        m = _NUMBERED.match(text)
+        if not m:
+            lib.warn(n, "不是编号的指标行，未读入", text)
+            continue
+        entry = m[2].strip()
+        notes = []
+        while (tail := re.search(r"\(([^()]*)\)\s*$", entry)) is not None:
+            notes.insert(0, tail[1])
+            entry = entry[: tail.start()].strip()
+        t = _NUMBERED_TARGET.search(entry)
+        name, target = (entry[: t.start()], entry[t.start() :]) if t else (entry, "")
+        if not name.strip() or (not t and len(entry) < 6):
+            lib.warn(n, "指标行不完整（文字可能被截断），未读入", text)
+            continue
+        note = "；".join(x for x in [target.strip(), *notes] if x) or None
+        lib.add(n, name, note=note)
 
 
 def _read_by_project_type(lib: _Lib, body: list[tuple[int, str]]) -> None:
@@ -306,59 +321,68 @@ def write_csv(lib: ParsedLibrary, out: io.TextIOBase) -> None:
     out.write("\ufeff")
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_HEADER)
-    w.writerow(
-        [
-            "库",
-            lib.key,
-            "",
-            "",
-            "",
-            "",
-            "",
-            lib.title,
-            "",
-            "",
-            "",
-            "",
-            lib.source.file,
-            lib.source.line,
-        ]
-    )
+    w.writerow(_library_row(lib))
     for i in lib.indicators:
-        w.writerow(
-            [
-                "指标",
-                lib.key,
-                i.ordinal,
-                i.code or "",
-                i.project_type or "",
-                i.level1 or "",
-                i.level2 or "",
-                i.name,
-                i.name_simplified or "",
-                i.unit or "",
-                i.definition or "",
-                i.note or "",
-                i.source.file,
-                i.source.line,
-            ]
-        )
+        w.writerow(_indicator_row(lib, i))
     for x in lib.warnings:
-        w.writerow(
-            [
-                "警告",
-                lib.key,
-                "",
-                "",
-                "",
-                "",
-                "",
-                x.text or "",
-                "",
-                "",
-                "",
-                x.message,
-                x.source.file,
-                x.source.line,
-            ]
-        )
+        w.writerow(_warning_row(lib, x))
+
+
+def _library_row(lib: ParsedLibrary) -> list[object]:
+    """The CSV row (指标库 库) that names the library."""
+    return [
+        "库",
+        lib.key,
+        "",
+        "",
+        "",
+        "",
+        "",
+        lib.title,
+        "",
+        "",
+        "",
+        "",
+        lib.source.file,
+        lib.source.line,
+    ]
+
+
+def _indicator_row(lib: ParsedLibrary, i: LibraryIndicatorRecord) -> list[object]:
+    """The CSV row (指标库 指标) of one library entry."""
+    return [
+        "指标",
+        lib.key,
+        i.ordinal,
+        i.code or "",
+        i.project_type or "",
+        i.level1 or "",
+        i.level2 or "",
+        i.name,
+        i.name_simplified or "",
+        i.unit or "",
+        i.definition or "",
+        i.note or "",
+        i.source.file,
+        i.source.line,
+    ]
+
+
+def _warning_row(lib: ParsedLibrary, x: WarningRecord) -> list[object]:
+    """The CSV row (指标库 警告) of one warning."""
+    return [
+        "警告",
+        lib.key,
+        "",
+        "",
+        "",
+        "",
+        "",
+        x.text or "",
+        "",
+        "",
+        "",
+        x.message,
+        x.source.file,
+        x.source.line,
+    ]

@@ -51,6 +51,65 @@ def _is_header(row: list[str | None]) -> bool:
     return False
 
 
+def _page_items(page: Any) -> list[tuple[float, Any]]:
+    """A page's text lines outside its tables and its tables' rows ((table, cells)),
+    top to bottom."""
+    tables = page.find_tables()
+    boxes = [t.bbox for t in tables]
+
+    def outside(obj: dict[str, Any], boxes: list[Any] = boxes) -> bool:
+        x = (obj["x0"] + obj["x1"]) / 2
+        y = (obj["top"] + obj["bottom"]) / 2
+        return not any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes)
+
+    items: list[tuple[float, Any]] = []
+    for ln in page.filter(outside).extract_text_lines():
+        if ln["text"].strip():
+            items.append((ln["top"], ln["text"]))
+    for k, t in enumerate(tables):
+        for row, cells in zip(t.rows, t.extract(), strict=True):
+            items.append((row.bbox[1], (k, [_cell(c) for c in cells])))
+    items.sort(key=lambda it: it[0])
+    return items
+
+
+def _add_page(out: list[Block], label: str, items: list[tuple[float, Any]]) -> None:
+    """Append a page's items to the blocks: a text line as a paragraph, table rows to
+    their table (a table continued from the page before joins it)."""
+    current: Block | None = None  # the table being collected on this page
+    current_k = -1
+    first_on_page = True
+    for line, (_, item) in enumerate(items, start=1):
+        if isinstance(item, str):
+            out.append(Block(text=item, where=[(label, line)]))
+            current = None
+            first_on_page = False
+            continue
+        k, item = item
+        if current is None or k != current_k:
+            current_k = k
+            prev = out[-1] if out else None
+            if (
+                first_on_page
+                and prev is not None
+                and prev.is_table
+                and len(prev.rows[-1]) == len(item)
+                and not _is_header(item)
+            ):
+                current = prev  # continued from the page before
+            else:
+                current = Block()
+                out.append(current)
+        first_on_page = False
+        last = current.rows[-1] if current.rows else None
+        filled = [
+            (last[c] if last is not None and c < len(last) else "") if v is None else v
+            for c, v in enumerate(item)
+        ]
+        current.rows.append(filled)
+        current.where.append((label, line))
+
+
 def blocks(path: Path) -> list[Block]:
     import pdfplumber
 
@@ -64,55 +123,9 @@ def blocks(path: Path) -> list[Block]:
         any_text = False
         for page_no, page in enumerate(pdf.pages, start=1):
             label = f"{file}#page={page_no}"
-            tables = page.find_tables()
-            boxes = [t.bbox for t in tables]
-
-            def outside(obj: dict[str, Any], boxes: list[Any] = boxes) -> bool:
-                x = (obj["x0"] + obj["x1"]) / 2
-                y = (obj["top"] + obj["bottom"]) / 2
-                return not any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes)
-
-            items: list[tuple[float, Any]] = []
-            for ln in page.filter(outside).extract_text_lines():
-                if ln["text"].strip():
-                    items.append((ln["top"], ln["text"]))
-            for k, t in enumerate(tables):
-                for row, cells in zip(t.rows, t.extract(), strict=True):
-                    items.append((row.bbox[1], (k, [_cell(c) for c in cells])))
-            items.sort(key=lambda it: it[0])
+            items = _page_items(page)
             any_text = any_text or bool(items)
-            current: Block | None = None  # the table being collected on this page
-            current_k = -1
-            first_on_page = True
-            for line, (_, item) in enumerate(items, start=1):
-                if isinstance(item, str):
-                    out.append(Block(text=item, where=[(label, line)]))
-                    current = None
-                    first_on_page = False
-                    continue
-                k, item = item
-                if current is None or k != current_k:
-                    current_k = k
-                    prev = out[-1] if out else None
-                    if (
-                        first_on_page
-                        and prev is not None
-                        and prev.is_table
-                        and len(prev.rows[-1]) == len(item)
-                        and not _is_header(item)
-                    ):
-                        current = prev  # continued from the page before
-                    else:
-                        current = Block()
-                        out.append(current)
-                first_on_page = False
-                last = current.rows[-1] if current.rows else None
-                filled = [
-                    (last[c] if last is not None and c < len(last) else "") if v is None else v
-                    for c, v in enumerate(item)
-                ]
-                current.rows.append(filled)
-                current.where.append((label, line))
+            _add_page(out, label, items)
         if not any_text:
             raise NotATargetTableError(
                 file,

@@ -354,24 +354,24 @@ class _Reader:
         end = self.find(
             lambda t: t.startswith("金额合计"), start, "the 金额合计 row of 年度主要任务"
         )
+        tasks = self.task_records(self.task_rows(start, end))
+        # A task printed once per unit (基本支出): the k-th row belongs to the k-th unit.
+        by_name: dict[str, list[TaskRecord]] = {}
+        for t in tasks:
+            by_name.setdefault(t.name, []).append(t)
+        for same in by_name.values():
+            if len(same) == len(units) > 1:
+                for task, unit in zip(same, units, strict=True):
+                    task.unit = unit.name
+        return tasks, self.totals_row(self.lines[end]), end + 1
+
+    def task_rows(self, start: int, end: int) -> list[dict]:
+        """The task rows between the header (line ``start``) and 金额合计 (line ``end``)."""
         # A row: name pieces, content lines, amounts. Its amounts end the row's first
         # page fragment; after a page break the same row goes on (content, and name
         # pieces until its content resumes).
         rows: list[dict] = []
         cur: dict | None = None
-
-        def new_row(name: list[str]) -> dict:
-            row = {
-                "name": name,
-                "content": [],
-                "amounts": None,
-                "lines": [],
-                "after_break": False,
-                "content_after_break": False,
-            }
-            rows.append(row)
-            return row
-
         for line in self.lines[start + 1 : end]:
             head, amounts = self.parse_amounts(line)
             piece, content = None, head
@@ -387,13 +387,15 @@ class _Reader:
             )
             if piece is not None:
                 if cur is None or closed:
-                    cur = new_row([])
+                    cur = _new_task_row(rows, [])
                 cur["name"].append(piece)
             elif content:
                 if cur is None:
                     raise self.err(line.no, f"task content {content!r} before any task name")
                 if cur["amounts"] is not None and not cur["after_break"]:
-                    cur = new_row(list(cur["name"]))  # merged name cell: one row per unit
+                    cur = _new_task_row(
+                        rows, list(cur["name"])
+                    )  # merged name cell: one row per unit
             assert cur is not None
             if content:
                 cur["content"].append(content)
@@ -405,7 +407,10 @@ class _Reader:
                     )
                 cur["amounts"] = amounts
             cur["lines"].append(line.no)
+        return rows
 
+    def task_records(self, rows: list[dict]) -> list[TaskRecord]:
+        """The task rows as records, in order; a row without amounts is an error."""
         tasks: list[TaskRecord] = []
         for n, row in enumerate(rows, start=1):
             name = "".join(row["name"])
@@ -428,15 +433,10 @@ class _Reader:
                     source=self.src(min(row["lines"]), max(row["lines"])),
                 )
             )
-        # A task printed once per unit (基本支出): the k-th row belongs to the k-th unit.
-        by_name: dict[str, list[TaskRecord]] = {}
-        for t in tasks:
-            by_name.setdefault(t.name, []).append(t)
-        for same in by_name.values():
-            if len(same) == len(units) > 1:
-                for task, unit in zip(same, units, strict=True):
-                    task.unit = unit.name
-        totals_line = self.lines[end]
+        return tasks
+
+    def totals_row(self, totals_line: _Line) -> TotalsRecord:
+        """The 金额合计 row's three amounts."""
         label, amounts = self.parse_amounts(totals_line)
         if amounts is None:
             raise self.err(
@@ -444,14 +444,13 @@ class _Reader:
                 f"金额合计 row without three amounts: {totals_line.text!r}",
                 AmountError,
             )
-        totals = TotalsRecord(
+        return TotalsRecord(
             label=label,
             total=amounts[0],
             fiscal=amounts[1],
             other=amounts[2],
             source=self.src(totals_line.no),
         )
-        return tasks, totals, end + 1
 
     # -- goals ---------------------------------------------------------------
     def parse_goals(self, i: int) -> tuple[list[GoalRecord], int]:
@@ -526,140 +525,14 @@ class _Reader:
             "the indicator header (二级指标 三级指标 目标值)",
         )
         i = self.skip_vertical(header + 1, "年度绩效指标")
-        level2_labels = _full_labels(2)
-        level1: str | None = None
-        level2: str | None = None
-        done: list[_Indicator] = []
-        not_applicable: list[CategoryNotApplicableRecord] = []
-        cur: _Indicator | None = None
-        lines = self.lines
-
-        def finish() -> None:
-            nonlocal cur
-            if cur is None:
-                return
-            if not cur.target:
-                last = cur.name[-1]
-                raise self.err(
-                    last.no,
-                    f"indicator {''.join(x.text for x in cur.name)!r} has no target value "
-                    "(目标值); the table looks truncated or a line is out of place",
-                )
-            done.append(cur)
-            cur = None
-
-        def next_is_target(k: int) -> bool:
-            return k + 1 < len(lines) and _split_target(lines[k + 1].text, True)[1] is not None
-
-        while i < len(lines):
-            line = lines[i]
-            text = line.text
-            # Level-1 category (vertical label); a 成本指标 line is level 1 only when a level-2 follows.
-            l1 = self.level1_at(i)
-            if l1 is not None:
-                finish()
-                level1, i = l1[0], l1[1]
-                level2 = None
-                continue
-            # Level-2 category, possibly with 不适用 不适用 on the same line.
-            first, _, rest = text.partition(" ")
-            if first in level2_labels:
-                finish()
-                if level1 is None:
-                    raise self.err(
-                        line.no, f"level-2 category {first!r} before any level-1 category"
-                    )
-                level2 = first
-                rest = rest.strip()
-                if rest:
-                    self.mark_not_applicable(not_applicable, level1, level2, [line], rest)
-                i += 1
-                continue
-            if level1 is None or level2 is None:
-                raise self.err(
-                    line.no, f"indicator line {text!r} before its level-1/level-2 category"
-                )
-            if cur is None and re.fullmatch(rf"{_NA}\s*{_NA}?", text):
-                if any(d.level2 == level2 and d.level1 == level1 for d in done):
-                    raise self.err(
-                        line.no, f"{text!r} under {level2}, which already has indicators"
-                    )
-                self.mark_not_applicable(not_applicable, level1, level2, [line], text)
-                i += 1
-                continue
-            row_starts = cur is None or bool(cur.target)
-            if row_starts and re.fullmatch(r"\S{1,8}指标", text) and not next_is_target(i):
-                raise self.err(
-                    line.no,
-                    f"unknown category {text!r}; expected one of {', '.join(sorted(level2_labels))}",
-                    UnknownCategoryError,
-                )
-            # A value that goes on over the next line (2024年12月20 / 日前).
-            if (
-                cur is not None
-                and cur.target
-                and cur.target_may_go_on
-                and (
-                    _T_DATE_TAIL.match(text)
-                    or (not line.page_break_before and _split_target(text)[1] is None)
-                )
-            ):
-                cur.target.append(line)
-                i += 1
-                continue
-            if (
-                cur is not None
-                and cur.target
-                and not line.page_break_before
-                and self.unit_tail(cur, text)
-            ):
-                cur.target.append(line)
-                i += 1
-                continue
-            # After a page break, the rest of a name whose last line filled its column.
-            if (
-                cur is not None
-                and cur.target
-                and line.page_break_before
-                and cur.name_open
-                and _split_target(text)[1] is None
-                and _width(text) < NAME_COLUMN_WIDTH
-                and not next_is_target(i)
-            ):
-                cur.name.append(line)
-                i += 1
-                continue
-            name_part, target_part = _split_target(
-                text, expect_target=cur is not None and not cur.target
-            )
-            if cur is not None and cur.target:
-                finish()
-            if name_part is not None:
-                if cur is None:
-                    cur = _Indicator(level1, level2)
-                elif (
-                    not cur.name_open
-                    and target_part is None
-                    and _width(text) <= TARGET_COLUMN_WIDTH + 1.5
-                ):
-                    # the name ended on a short line: this is a value no rule knows (free text)
-                    cur.target.append(line)
-                    self.warn(line, "目标值无法识别为数值、日期或等级，已按原文保留")
-                    i += 1
-                    continue
-                cur.name.append(_Line(line.no, name_part, line.page_break_before))
-            if target_part is not None:
-                if cur is None or not cur.name:
-                    raise self.err(
-                        line.no, f"target value {target_part!r} with no indicator name before it"
-                    )
-                cur.target.append(_Line(line.no, target_part, False))
-            i += 1
-        finish()
-        if cur is not None:
-            raise self.err(cur.name[-1].no, "the table ends inside an indicator")
-        self.check_complete(done, not_applicable)
-        return self.to_records(done), not_applicable
+        rows = _IndicatorRows(self, _full_labels(2))
+        while i < len(self.lines):
+            i = rows.step(i)
+        rows.finish()
+        if rows.cur is not None:
+            raise self.err(rows.cur.name[-1].no, "the table ends inside an indicator")
+        self.check_complete(rows.done, rows.not_applicable)
+        return self.to_records(rows.done), rows.not_applicable
 
     @staticmethod
     def unit_tail(ind: _Indicator, text: str) -> bool:
@@ -722,3 +595,164 @@ class _Reader:
                 )
             )
         return out
+
+
+@dataclass
+class _IndicatorRows:
+    """Reading the indicator rows: the current categories, the open row, the rows read."""
+
+    r: _Reader
+    level2_labels: frozenset[str]
+    level1: str | None = None
+    level2: str | None = None
+    cur: _Indicator | None = None
+    done: list[_Indicator] = field(default_factory=list)
+    not_applicable: list[CategoryNotApplicableRecord] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[_Line]:
+        return self.r.lines
+
+    def finish(self) -> None:
+        """Close the open row; a row without a target value is an error."""
+        cur = self.cur
+        if cur is None:
+            return
+        if not cur.target:
+            last = cur.name[-1]
+            raise self.r.err(
+                last.no,
+                f"indicator {''.join(x.text for x in cur.name)!r} has no target value "
+                "(目标值); the table looks truncated or a line is out of place",
+            )
+        self.done.append(cur)
+        self.cur = None
+
+    def next_is_target(self, k: int) -> bool:
+        """The line after line k holds a target value."""
+        lines = self.lines
+        return k + 1 < len(lines) and _split_target(lines[k + 1].text, True)[1] is not None
+
+    def step(self, i: int) -> int:
+        """Read line i; the index of the next line to read."""
+        at = self.category(i)
+        if at is not None:
+            return at
+        line = self.lines[i]
+        text = line.text
+        if self.level1 is None or self.level2 is None:
+            raise self.r.err(
+                line.no, f"indicator line {text!r} before its level-1/level-2 category"
+            )
+        if self.cur is None and re.fullmatch(rf"{_NA}\s*{_NA}?", text):
+            if any(d.level2 == self.level2 and d.level1 == self.level1 for d in self.done):
+                raise self.r.err(
+                    line.no, f"{text!r} under {self.level2}, which already has indicators"
+                )
+            self.r.mark_not_applicable(self.not_applicable, self.level1, self.level2, [line], text)
+            return i + 1
+        row_starts = self.cur is None or bool(self.cur.target)
+        if row_starts and re.fullmatch(r"\S{1,8}指标", text) and not self.next_is_target(i):
+            raise self.r.err(
+                line.no,
+                f"unknown category {text!r}; expected one of {', '.join(sorted(self.level2_labels))}",
+                UnknownCategoryError,
+            )
+        if not self.continues(i):
+            self.row_line(line, self.level1, self.level2)
+        return i + 1
+
+    def category(self, i: int) -> int | None:
+        """A category label at line i: the index after it; None when line i is not one."""
+        line = self.lines[i]
+        # Level-1 category (vertical label); a 成本指标 line is level 1 only when a level-2 follows.
+        l1 = self.r.level1_at(i)
+        if l1 is not None:
+            self.finish()
+            self.level1 = l1[0]
+            self.level2 = None
+            return l1[1]
+        # Level-2 category, possibly with 不适用 不适用 on the same line.
+        first, _, rest = line.text.partition(" ")
+        if first not in self.level2_labels:
+            return None
+        self.finish()
+        if self.level1 is None:
+            raise self.r.err(line.no, f"level-2 category {first!r} before any level-1 category")
+        self.level2 = first
+        rest = rest.strip()
+        if rest:
+            self.r.mark_not_applicable(self.not_applicable, self.level1, self.level2, [line], rest)
+        return i + 1
+
+    def continues(self, i: int) -> bool:
+        """Line i goes on the open row's value or name (wrapped over lines or a page
+        break): added to it, True."""
+        cur = self.cur
+        line = self.lines[i]
+        text = line.text
+        if cur is None or not cur.target:
+            return False
+        # A value that goes on over the next line (2024年12月20 / 日前).
+        if cur.target_may_go_on and (
+            _T_DATE_TAIL.match(text)
+            or (not line.page_break_before and _split_target(text)[1] is None)
+        ):
+            cur.target.append(line)
+            return True
+        if not line.page_break_before and self.r.unit_tail(cur, text):
+            cur.target.append(line)
+            return True
+        # After a page break, the rest of a name whose last line filled its column.
+        if (
+            line.page_break_before
+            and cur.name_open
+            and _split_target(text)[1] is None
+            and _width(text) < NAME_COLUMN_WIDTH
+            and not self.next_is_target(i)
+        ):
+            cur.name.append(line)
+            return True
+        return False
+
+    def row_line(self, line: _Line, level1: str, level2: str) -> None:
+        """A line of name and/or target value: it starts a row or goes on the open one."""
+        text = line.text
+        name_part, target_part = _split_target(
+            text, expect_target=self.cur is not None and not self.cur.target
+        )
+        if self.cur is not None and self.cur.target:
+            self.finish()
+        if name_part is not None:
+            if self.cur is None:
+                self.cur = _Indicator(level1, level2)
+            elif (
+                not self.cur.name_open
+                and target_part is None
+                and _width(text) <= TARGET_COLUMN_WIDTH + 1.5
+            ):
+                # the name ended on a short line: this is a value no rule knows (free text)
+                self.cur.target.append(line)
+                self.r.warn(line, "目标值无法识别为数值、日期或等级，已按原文保留")
+                return
+            self.cur.name.append(_Line(line.no, name_part, line.page_break_before))
+        if target_part is not None:
+            if self.cur is None or not self.cur.name:
+                raise self.r.err(
+                    line.no, f"target value {target_part!r} with no indicator name before it"
+                )
+            self.cur.target.append(_Line(line.no, target_part, False))
+
+
+def _new_task_row(rows: list[dict], name: list[str]) -> dict:
+    """Start a task row with these name pieces, appended to ``rows``."""
+    row = {
+        "name": name,
+        "content": [],
+        "amounts": None,
+        "lines": [],
+        "after_break": False,
+        "content_after_break": False,
+    }
+    rows.append(row)
+    return row

@@ -888,61 +888,23 @@ def table_items(parsed: ParsedTable) -> dict[str, Any]:
     }
 
 
-def sheet_rows(parsed: ParsedTable) -> dict[str, list[dict[str, Any]]]:
-    """Sheet kind → its data rows (header → value), in sheet order; amounts stay Decimal."""
-    rows: dict[str, list[dict[str, Any]]] = {
-        "unit": [
-            {"单位名称": u.name, "主管部门": u.supervising_department, **_source_cells(u.source)}
-            for u in parsed.units
-        ],
-        "task": [
-            {
-                "任务名称": t.name,
-                "主要内容": t.content,
-                "总额": t.total,
-                "财政拨款": t.fiscal,
-                "其他资金": t.other,
-                "所属单位": t.unit,
-                **_source_cells(t.source),
-            }
-            for t in parsed.tasks
-        ],
-        "goal": [
-            {"目标编号": g.number, "目标内容": g.text, **_source_cells(g.source)}
-            for g in parsed.goals
-        ],
-        "indicator": [
-            {
-                "一级指标": i.level1,
-                "二级指标": i.level2,
-                "三级指标": i.name,
-                "目标值": i.target,
-                "编码": i.code,
-                "核心指标": "是" if i.core else None,
-                "分值": _point_text(i.weight),
-                "实际完成值": i.actual,
-                "得分": _point_text(i.score),
-                "偏差原因": i.deviation,
-                "中期指标值": i.long_term_target,
-                "指标方向": i.direction,
-                "指标性质": i.value_kind,
-                "一级指标原文": i.level1_printed,
-                "二级指标原文": i.level2_printed,
-                **_source_cells(i.source),
-            }
-            for i in parsed.indicators
-        ],
-        "not_applicable": [
-            {"一级指标": x.level1, "二级指标": x.level2, "原文": x.text, **_source_cells(x.source)}
-            for x in parsed.not_applicable
-        ],
-        "warning": [
-            {"说明": w.message, "原文": w.text, **_source_cells(w.source)} for w in parsed.warnings
-        ],
-    }
+def _task_rows(parsed: ParsedTable) -> list[dict[str, Any]]:
+    """The 任务 sheet's rows: one per task, then the stated totals when printed."""
+    rows = [
+        {
+            "任务名称": t.name,
+            "主要内容": t.content,
+            "总额": t.total,
+            "财政拨款": t.fiscal,
+            "其他资金": t.other,
+            "所属单位": t.unit,
+            **_source_cells(t.source),
+        }
+        for t in parsed.tasks
+    ]
     if parsed.totals is not None:
         t = parsed.totals
-        rows["task"].append(
+        rows.append(
             {
                 "任务名称": t.label,
                 "总额": t.total,
@@ -952,6 +914,51 @@ def sheet_rows(parsed: ParsedTable) -> dict[str, list[dict[str, Any]]]:
             }
         )
     return rows
+
+
+def _indicator_row(i: IndicatorRecord) -> dict[str, Any]:
+    """An indicator as a row of the 指标 sheet."""
+    return {
+        "一级指标": i.level1,
+        "二级指标": i.level2,
+        "三级指标": i.name,
+        "目标值": i.target,
+        "编码": i.code,
+        "核心指标": "是" if i.core else None,
+        "分值": _point_text(i.weight),
+        "实际完成值": i.actual,
+        "得分": _point_text(i.score),
+        "偏差原因": i.deviation,
+        "中期指标值": i.long_term_target,
+        "指标方向": i.direction,
+        "指标性质": i.value_kind,
+        "一级指标原文": i.level1_printed,
+        "二级指标原文": i.level2_printed,
+        **_source_cells(i.source),
+    }
+
+
+def sheet_rows(parsed: ParsedTable) -> dict[str, list[dict[str, Any]]]:
+    """Sheet kind → its data rows (header → value), in sheet order; amounts stay Decimal."""
+    return {
+        "unit": [
+            {"单位名称": u.name, "主管部门": u.supervising_department, **_source_cells(u.source)}
+            for u in parsed.units
+        ],
+        "task": _task_rows(parsed),
+        "goal": [
+            {"目标编号": g.number, "目标内容": g.text, **_source_cells(g.source)}
+            for g in parsed.goals
+        ],
+        "indicator": [_indicator_row(i) for i in parsed.indicators],
+        "not_applicable": [
+            {"一级指标": x.level1, "二级指标": x.level2, "原文": x.text, **_source_cells(x.source)}
+            for x in parsed.not_applicable
+        ],
+        "warning": [
+            {"说明": w.message, "原文": w.text, **_source_cells(w.source)} for w in parsed.warnings
+        ],
+    }
 
 
 def csv_rows(parsed: ParsedTable) -> list[dict[str, Any]]:
@@ -1040,6 +1047,33 @@ def _read_csv(path: Path) -> ParsedTable:
         ) from None
     except csv.Error as exc:
         raise SourceError(file, 1, f"malformed CSV header: {exc}") from exc
+    columns = _csv_columns(file, header, builder)
+    carry_indicator, carry_na = _Carry(), _Carry()
+    end = 1
+    while True:
+        start = end + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise SourceError(file, start, f"malformed CSV: {exc}") from exc
+        end = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        row, kind = _csv_row(file, cells, columns, start, end, builder)
+        _add_csv_row(builder, kind, row, carry_indicator, carry_na)
+    if builder.table_row is None:
+        raise SourceError(
+            file,
+            None,
+            f"no row with {RECORD_TYPE} 表; expected one with 表名, 部门, 年度, 金额单位",
+        )
+    return builder.parsed()
+
+
+def _csv_columns(file: str, header: list[str], builder: _Builder) -> dict[int, str]:
+    """Column index → canonical header of a CSV header row; unknown columns are noted."""
     record_type = Column(RECORD_TYPE, "record type")
     headers = _Headers.of((record_type, *CSV_COLUMN_SPECS, *INDICATOR_INPUTS))
     keys = [_header_key(cell.lstrip("\ufeff"))[0] for cell in header]
@@ -1063,74 +1097,66 @@ def _read_csv(path: Path) -> ParsedTable:
             f"no {RECORD_TYPE} column in the header (found {found!r}); "
             f"expected the template's CSV form: {RECORD_TYPE}, {', '.join(CSV_COLUMNS[1:8])}, …",
         )
-    carry_indicator, carry_na = _Carry(), _Carry()
-    provenance = tuple(c.header for c in PROVENANCE)
-    end = 1
-    while True:
-        start = end + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise SourceError(file, start, f"malformed CSV: {exc}") from exc
-        end = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        values: dict[str, Any] = {}
-        for idx, cell in enumerate(cells):
-            if idx in columns:
-                values[columns[idx]] = cell
-            elif cell.strip():
-                builder.note(
-                    file, start, f"第 {idx + 1} 列没有可识别的列名，值已忽略", cell.strip()
-                )
-        row = _Row(values, file, start, end if end != start else None)
-        kind_text = _norm(row.text(RECORD_TYPE))
-        kind = _RECORD_TYPE_ALIASES.get(kind_text, kind_text)
-        if kind not in CSV_RECORD_TYPES:
-            what = (
-                f"unknown {RECORD_TYPE} {row.text(RECORD_TYPE)!r}"
-                if kind
-                else f"{RECORD_TYPE} is empty"
-            )
-            raise row.error(f"{what}; expected one of {', '.join(CSV_RECORD_TYPES)}")
-        used = {RECORD_TYPE, *CSV_RECORD_TYPES[kind], *provenance}
-        if kind == "指标":
-            used |= {c.header for c in INDICATOR_INPUTS}
-        for key, value in values.items():
-            if key not in used and str(value).strip():
-                builder.note(
-                    file, start, f"记录类型 {kind} 不使用列 {key}，值已忽略", str(value).strip()
-                )
-        if kind == "表":
-            if builder.table_row is not None:
-                raise row.error(
-                    f"a second 表 row; the first is on line {builder.table_row.line}; "
-                    "expected one per file"
-                )
-            builder.table_row = row
-        elif kind == "单位":
-            builder.unit(row)
-        elif kind == "任务":
-            builder.task(row)
-        elif kind == "合计":
-            builder.totals_row(row)
-        elif kind == "目标":
-            builder.goal(row)
-        elif kind == "指标":
-            builder.indicator(row, carry_indicator)
-        elif kind == "不适用":
-            builder.not_applicable_row(row, carry_na)
-        else:
-            builder.warning(row)
-    if builder.table_row is None:
-        raise SourceError(
-            file,
-            None,
-            f"no row with {RECORD_TYPE} 表; expected one with 表名, 部门, 年度, 金额单位",
+    return columns
+
+
+def _csv_row(
+    file: str, cells: list[str], columns: dict[int, str], start: int, end: int, builder: _Builder
+) -> tuple[_Row, str]:
+    """A CSV data row and its record type; values in columns the type does not use are noted."""
+    values: dict[str, Any] = {}
+    for idx, cell in enumerate(cells):
+        if idx in columns:
+            values[columns[idx]] = cell
+        elif cell.strip():
+            builder.note(file, start, f"第 {idx + 1} 列没有可识别的列名，值已忽略", cell.strip())
+    row = _Row(values, file, start, end if end != start else None)
+    kind_text = _norm(row.text(RECORD_TYPE))
+    kind = _RECORD_TYPE_ALIASES.get(kind_text, kind_text)
+    if kind not in CSV_RECORD_TYPES:
+        what = (
+            f"unknown {RECORD_TYPE} {row.text(RECORD_TYPE)!r}"
+            if kind
+            else f"{RECORD_TYPE} is empty"
         )
-    return builder.parsed()
+        raise row.error(f"{what}; expected one of {', '.join(CSV_RECORD_TYPES)}")
+    provenance = tuple(c.header for c in PROVENANCE)
+    used = {RECORD_TYPE, *CSV_RECORD_TYPES[kind], *provenance}
+    if kind == "指标":
+        used |= {c.header for c in INDICATOR_INPUTS}
+    for key, value in values.items():
+        if key not in used and str(value).strip():
+            builder.note(
+                file, start, f"记录类型 {kind} 不使用列 {key}，值已忽略", str(value).strip()
+            )
+    return row, kind
+
+
+def _add_csv_row(
+    builder: _Builder, kind: str, row: _Row, carry_indicator: _Carry, carry_na: _Carry
+) -> None:
+    """Hand a CSV row to the builder by its record type."""
+    if kind == "表":
+        if builder.table_row is not None:
+            raise row.error(
+                f"a second 表 row; the first is on line {builder.table_row.line}; "
+                "expected one per file"
+            )
+        builder.table_row = row
+    elif kind == "单位":
+        builder.unit(row)
+    elif kind == "任务":
+        builder.task(row)
+    elif kind == "合计":
+        builder.totals_row(row)
+    elif kind == "目标":
+        builder.goal(row)
+    elif kind == "指标":
+        builder.indicator(row, carry_indicator)
+    elif kind == "不适用":
+        builder.not_applicable_row(row, carry_na)
+    else:
+        builder.warning(row)
 
 
 # --------------------------------------------------------------------------- XLSX
