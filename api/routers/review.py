@@ -68,7 +68,7 @@ def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -
             log.info("review: the served embedding index is unavailable: %s", exc)
             scorer = True
         others = services.other_indicators(app) if against else None
-        report = review_file(path, others, scorer=scorer)
+        report = review_file(path, others, scorer=scorer, settings=app.state.settings)
         # the report names the uploaded file, not the temporary copy
         text = report.model_dump_json().replace(json.dumps(prefix)[1:-1], "")
         return type(report).model_validate_json(text)
