@@ -9,10 +9,9 @@ process only runs :func:`precheck`, a linear scan of the raw text.
 
 from __future__ import annotations
 
-from typing import Any
-
 from api.errors import ApiError, MalformedQuery, QueryTooComplex, ServiceNotAllowed, UpdateForbidden
 from kg import sparql_guard
+from kg.settings import Settings
 from kg.sparql_guard import Checked, Limits
 
 sparql_guard.warm_up()  # once here, not in every query's process
@@ -30,11 +29,11 @@ def as_api_error(exc: sparql_guard.SparqlRefused) -> ApiError:
     return MalformedQuery(str(exc))
 
 
-def limits(settings: Any) -> Limits:
+def limits(settings: Settings) -> Limits:
     return Limits.from_settings(settings)
 
 
-def precheck(text: str, settings: Any) -> None:
+def precheck(text: str, settings: Settings) -> None:
     """The cheap raw-text size and nesting limits, in the API process (400 when past)."""
     try:
         sparql_guard.precheck(text, limits(settings))

@@ -15,12 +15,11 @@ soon as the bytes received pass the limit.
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ErrorResponse
+from kg.settings import Settings
 
 #: The policy of every response that does not set its own. Styles may be inline: the home
 #: page inlines its stylesheet, the review report (shown in an ``iframe srcdoc``, which
@@ -83,7 +82,7 @@ class BodyLimit:
     def limit(scope: Scope) -> int | None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             return None
-        settings: Any = scope["app"].state.settings
+        settings: Settings = scope["app"].state.settings
         kind = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
         if kind.startswith(b"multipart/form-data"):
             return int(settings.api_max_upload_bytes) + MULTIPART_OVERHEAD

@@ -17,6 +17,7 @@ from typing import Any
 
 from api.errors import ApiError
 from kg.errors import EmbeddingError
+from kg.settings import Settings
 from kg.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ INDEX_CHECK_INTERVAL_S = 1.0
 INDEX_RETRY_S = 30.0
 
 
-def make_encoder(settings: Any) -> Any:
+def make_encoder(settings: Settings) -> Any:
     """The configured encoder behind the data directory's vector cache.
 
     ``embeddings.cache.CachedEncoder`` is thread-safe, so the threadpool shares one. It only
@@ -65,10 +66,8 @@ def make_encoder(settings: Any) -> Any:
     from embeddings.index import make_encoder as _make
 
     inner = _make(settings, None)
-    use_cache = getattr(settings, "embedding_cache", True)
-    cache = EmbeddingCache(settings.data_dir / CACHE_FILE) if use_cache else None
-    memory = int(getattr(settings, "api_query_cache_size", 2048))
-    return CachedEncoder(inner, cache, store_new=False, memory=memory)
+    cache = EmbeddingCache(settings.data_dir / CACHE_FILE) if settings.embedding_cache else None
+    return CachedEncoder(inner, cache, store_new=False, memory=settings.api_query_cache_size)
 
 
 def _encoder(app: Any) -> Any:

@@ -30,7 +30,7 @@ from kg.errors import EmbeddingError, IkgError, StaleIndexError
 from ._optional import require
 from .cache import CachedEncoder, EmbeddingCache
 from .corpus import fingerprint, load_indicators, text_hashes
-from .encoders import DEFAULT_MODEL, Encoder, load_encoder
+from .encoders import Encoder, load_encoder
 from .faiss_index import FaissIndex, ModelMismatchError, VersionGoneError, normalize_rows
 from .lexical import LexicalIndex
 from .scoring import PairScore, Profile, WordEncoder, pair_residues, profile_for, score_pair
@@ -38,6 +38,8 @@ from .text import DEFAULT_RECIPE, IndicatorText, Recipe, embed_text
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from kg.settings import Settings
 
 Progress = Callable[[str, int, int], None]
 
@@ -127,9 +129,14 @@ def index_dir(data_dir: Path) -> Path:
     return data_dir / INDEX_DIR
 
 
-def setting(settings: Any, name: str, default: Any) -> Any:
-    """A setting that kg.settings may not declare yet (embedding_model …)."""
-    return getattr(settings, name, default) if settings is not None else default
+def _or_defaults(settings: Settings | None) -> Settings:
+    """``settings``, or the declared defaults when the caller passed none (no environment read:
+    the CLI and the API pass the settings they read)."""
+    if settings is not None:
+        return settings
+    from kg.settings import default_settings
+
+    return default_settings()
 
 
 @dataclass
@@ -667,13 +674,11 @@ class IndexReport:
         )
 
 
-def make_encoder(settings: Any = None, data_dir: Path | None = None) -> Encoder:
+def make_encoder(settings: Settings | None = None, data_dir: Path | None = None) -> Encoder:
     """The configured encoder, wrapped in the on-disk cache when there is a data directory."""
-    enc = load_encoder(
-        setting(settings, "embedding_model", DEFAULT_MODEL),
-        device=setting(settings, "embedding_device", "cpu"),
-    )
-    if data_dir is not None and setting(settings, "embedding_cache", True):
+    settings = _or_defaults(settings)
+    enc = load_encoder(settings.embedding_model, device=settings.embedding_device)
+    if data_dir is not None and settings.embedding_cache:
         return CachedEncoder(enc, EmbeddingCache(data_dir / CACHE_FILE))
     return enc
 
@@ -719,7 +724,7 @@ def _stale_reason(
 def open_index(
     store: Any,
     data_dir: Path,
-    settings: Any = None,
+    settings: Settings | None = None,
     *,
     on_stale: OnStale = "rebuild",
     encoder: Encoder | None = None,
@@ -730,6 +735,7 @@ def open_index(
 
     Returns the index and, when it was (re)built, what happened.
     """
+    settings = _or_defaults(settings)
     items = load_indicators(store)
     path = index_dir(data_dir)
     for attempt in range(3):
@@ -737,7 +743,7 @@ def open_index(
             config = FaissIndex.read_config(path)
         except FileNotFoundError:
             config = None
-        wanted = setting(settings, "embedding_model", DEFAULT_MODEL)
+        wanted = settings.embedding_model
         built_with = (config or {}).get("meta", {}).get("model_setting", wanted)
         if encoder is None and (need_encoder or config is None or built_with != wanted):
             encoder = make_encoder(settings, data_dir)
@@ -780,7 +786,7 @@ def _rebuild(
     items: list[IndicatorText],
     encoder: Encoder,
     path: Path,
-    settings: Any,
+    settings: Settings,
     reason: str,
     progress: Progress | None,
 ) -> tuple[IndicatorIndex, IndexReport]:
@@ -788,11 +794,11 @@ def _rebuild(
     index = IndicatorIndex.build(
         items,
         encoder,
-        kind=setting(settings, "embedding_index", "auto"),
-        batch_size=setting(settings, "embedding_batch_size", 64),
+        kind=settings.embedding_index,
+        batch_size=settings.embedding_batch_size,
         progress=progress,
     )
-    index.model_setting = setting(settings, "embedding_model", DEFAULT_MODEL)
+    index.model_setting = settings.embedding_model
     index.save(path)  # a new version, published atomically: readers never see half of it
     encoded = getattr(encoder, "misses", len(items)) - before
     return index, IndexReport(
@@ -803,7 +809,7 @@ def _rebuild(
 def index_for_store(
     store_path: Path,
     data_dir: Path,
-    settings: Any = None,
+    settings: Settings | None = None,
     progress: Progress | None = None,
     *,
     encoder: Encoder | None = None,
@@ -817,6 +823,7 @@ def index_for_store(
     """
     from kg.store import GraphStore
 
+    settings = _or_defaults(settings)
     with GraphStore(store_path, read_only=True) as store:
         items = load_indicators(store)
     path = index_dir(data_dir)

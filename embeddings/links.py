@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from rdflib import RDF, URIRef
@@ -31,6 +31,9 @@ from kg.namespaces import DATA, IKG, SIMILARITY_GRAPH
 
 from .duplicates import DuplicatePair, find_duplicates, keep_per_end
 from .index import IndicatorIndex
+
+if TYPE_CHECKING:
+    from kg.settings import Settings
 
 #: similarity links kept per indicator (the best ones; see :func:`capped`)
 LINKS_PER_INDICATOR = 10
@@ -102,7 +105,9 @@ def capped(pairs: list[DuplicatePair], per_indicator: int) -> list[DuplicatePair
     return [ordered[n] for n in kept]
 
 
-def write_links(store_path: Path | str, index: IndicatorIndex, settings: Any = None) -> int:
+def write_links(
+    store_path: Path | str, index: IndicatorIndex, settings: Settings | None = None
+) -> int:
     """Replace the similarity graph in the store with the index's review-band-or-better pairs
     (at most :data:`LINKS_PER_INDICATOR` per indicator), streamed through a temporary
     N-Triples file."""

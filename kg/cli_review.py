@@ -8,6 +8,7 @@ unknown format).
 
 from __future__ import annotations
 
+import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -17,7 +18,9 @@ import typer
 from rich.console import Console
 
 from .i18n import error_prefix, tr
+from .settings import Settings, get_settings
 
+log = logging.getLogger(__name__)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -152,8 +155,14 @@ def review(
         )
         raise typer.Exit(2)
     progress = _progress if len(paths) >= PROGRESS_FROM else None
+    settings: Settings | None
     try:
-        report = review_files(paths, against, reader=reader, progress=progress)
+        settings = get_settings()
+    except ValueError as exc:  # pydantic's ValidationError: the review runs on the defaults
+        log.warning("review: settings do not validate, default model used: %s", exc)
+        settings = None
+    try:
+        report = review_files(paths, against, reader=reader, progress=progress, settings=settings)
     except OSError as exc:  # the store vanished or is not one
         err.print(f"[red]{error_prefix()}[/red]{exc}", highlight=False)
         raise typer.Exit(2) from exc

@@ -17,13 +17,16 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, field_validator
 
 from . import categories
 from .readers.template import CSV_COLUMNS, RECORD_TYPE
 from .records import ParsedTable
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 #: the level-2 categories of the national framework, as the drafting page offers them
 LEVEL2 = (
@@ -260,7 +263,12 @@ _LINE_IN_TEXT = re.compile(r"第(\d+)行")
 
 
 def review_draft(
-    draft: Draft, folder: Path, *, against: Any = None, scorer: Any = True
+    draft: Draft,
+    folder: Path,
+    *,
+    against: Any = None,
+    scorer: Any = True,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """The review report of the draft (JSON form), citing the draft's own rows.
 
@@ -268,12 +276,15 @@ def review_draft(
     :func:`kg.review.review_file` with :func:`draft_aligner`. Each finding gets ``row``
     ({"kind", "number"}) and ``row_label`` (第 3 条 / 任务 2), the rule's Chinese name
     (``rule_zh``), and "第N行" in its message becomes the row's label; ``source_text`` (CSV
-    lines) is dropped. ``line`` stays the line of the exported CSV."""
+    lines) is dropped. ``line`` stays the line of the exported CSV. ``settings``: see
+    :func:`kg.review.review_files`."""
     from .review import review_file
 
     path = Path(folder) / DRAFT_FILE
     path.write_text(draft_csv(draft), encoding="utf-8", newline="")
-    report = review_file(path, against, align=draft_aligner(draft), scorer=scorer)
+    report = review_file(
+        path, against, align=draft_aligner(draft), scorer=scorer, settings=settings
+    )
     data = report.model_dump(mode="json")
     prefix = str(Path(folder)) + "/"
     titles = {r["id"]: r["title_zh"] for r in data.get("rules", [])}

@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdflib import RDF, Graph, URIRef
 
@@ -31,6 +31,9 @@ from .errors import EmbeddingError
 from .mapping import lit, new_graph
 from .namespaces import DATA, IKG, LIBRARY_LINKS_GRAPH
 from .readers import _hanzi
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +138,10 @@ def lexical_links(
 
 
 def _embedding_links(
-    store: Any, data_dir: Path, settings: Any, concepts: list[tuple[str, str, str]]
+    store: Any,
+    data_dir: Path,
+    settings: Settings | None,
+    concepts: list[tuple[str, str, str]],
 ) -> list[Link] | None:
     """Links by the embedding index, or None when there is no usable index."""
     try:
@@ -178,7 +184,7 @@ def links_graph(links: list[Link]) -> Graph:
 def link_library(
     store_path: Path | str,
     data_dir: Path,
-    settings: Any = None,
+    settings: Settings | None = None,
     *,
     method: str | None = None,
 ) -> LinkReport:

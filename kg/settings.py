@@ -221,3 +221,10 @@ def check_environment(environ: dict[str, str] | None = None) -> None:
 def get_settings(**overrides: object) -> Settings:
     check_environment()
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def default_settings() -> Settings:
+    """The declared defaults, without reading the environment: what a library function given
+    no settings uses. Only the CLI and the API's app factory read ``IKG_`` variables
+    (:func:`get_settings`) and pass the result down."""
+    return Settings.model_construct()

@@ -42,9 +42,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .errors import IkgError
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 #: nesting depth of the parsed operation (groups, sub-selects, expressions, paths)
 DEFAULT_MAX_DEPTH = 64
@@ -89,11 +92,8 @@ class Limits:
     max_size: int = DEFAULT_MAX_SIZE
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Limits:
-        return cls(
-            max_depth=getattr(settings, "sparql_max_depth", DEFAULT_MAX_DEPTH),
-            max_size=getattr(settings, "sparql_max_size", DEFAULT_MAX_SIZE),
-        )
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(max_depth=settings.sparql_max_depth, max_size=settings.sparql_max_size)
 
     @property
     def text_depth(self) -> int:

@@ -22,7 +22,7 @@ longer long fails too (remove it from the list).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -333,6 +333,7 @@ LONG_FUNCTIONS: frozenset[tuple[str, str]] = frozenset(
         ("kg.suggest.engine", "SuggestEngine.make_suggestion"),
         ("kg.suggest.engine", "SuggestEngine.suggest"),
         ("kg.suggest.engine", "typical_target"),
+        ("kg.review.desk", "parsed_from_store"),
     }
 )
 
@@ -388,4 +389,133 @@ def test_long_functions_are_still_long(long_functions: dict[tuple[str, str], str
     gone = sorted(LONG_FUNCTIONS - long_functions.keys())
     assert not gone, "listed in LONG_FUNCTIONS but no longer long (remove them):\n" + "\n".join(
         f"  {m}.{f}" for m, f in gone
+    )
+
+
+# --------------------------------------------------------------------------- settings
+#: modules that may read the settings from the environment (kg.settings.get_settings): the
+#: commands (``*.cli``, ``kg.cli_*``), the API's app factory and kg.settings itself; every
+#: other function takes a Settings from its caller
+SETTINGS_READERS = frozenset({"kg.settings", "api.app", "api.server"})
+
+
+def _reads_settings(module: str) -> bool:
+    last = module.rpartition(".")[2]
+    return module in SETTINGS_READERS or last == "cli" or last.startswith("cli_")
+
+
+def _is_settings_name(name: str) -> bool:
+    return name == "settings" or name.endswith("_settings")
+
+
+def _mentions_any(annotation: ast.expr | None) -> bool:
+    """``Any``, ``typing.Any``, ``Any | None``, ``Optional[Any]``, ``"Any"`` …"""
+    if annotation is None:
+        return False
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return False
+    return any(
+        (isinstance(n, ast.Name) and n.id == "Any")
+        or (isinstance(n, ast.Attribute) and n.attr == "Any")
+        for n in ast.walk(annotation)
+    )
+
+
+def untyped_settings(tree: ast.AST, where: str) -> list[str]:
+    """Parameters and variables named ``settings`` / ``*_settings`` annotated with ``Any``."""
+    out = []
+    for node in ast.walk(tree):
+        named: list[tuple[str, ast.expr | None, int]] = []
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            a = node.args
+            params = [*a.posonlyargs, *a.args, *a.kwonlyargs, *filter(None, (a.vararg, a.kwarg))]
+            named = [(p.arg, p.annotation, p.lineno) for p in params]
+        elif isinstance(node, ast.AnnAssign):
+            target = node.target
+            name = target.id if isinstance(target, ast.Name) else getattr(target, "attr", "")
+            named = [(name, node.annotation, node.lineno)]
+        out += [
+            f"{where}:{line} {name}"
+            for name, annotation, line in named
+            if _is_settings_name(name) and _mentions_any(annotation)
+        ]
+    return out
+
+
+def settings_reads(tree: ast.AST, where: str) -> list[str]:
+    """Calls of ``get_settings`` (bare or as an attribute) and imports of it."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            if (isinstance(f, ast.Name) and f.id == "get_settings") or (
+                isinstance(f, ast.Attribute) and f.attr == "get_settings"
+            ):
+                out.append(f"{where}:{node.lineno} get_settings()")
+        elif isinstance(node, ast.ImportFrom) and any(
+            alias.name == "get_settings" for alias in node.names
+        ):
+            out.append(f"{where}:{node.lineno} import get_settings")
+    return out
+
+
+def _scan(check: Callable[[ast.AST, str], list[str]], modules: Iterable[str]) -> list[str]:
+    paths = project_modules()
+    found = []
+    for module in modules:
+        path = paths[module]
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        found += check(tree, str(path.relative_to(ROOT)))
+    return found
+
+
+def test_the_settings_scans_see_what_they_look_for() -> None:
+    """Both scans on made-up code (a check on the checks)."""
+    source = (
+        "from typing import Any, Optional\n"
+        "import typing\n"
+        "from kg.settings import get_settings\n"
+        "def f(a, settings: Any = None, *, api_settings: 'Any' = None, other: Any = 1): ...\n"
+        "async def g(settings: Optional[Any]) -> None: ...\n"
+        "def h(settings: Settings, store_settings: Settings | None = None): ...\n"
+        "class C:\n"
+        "    def m(self) -> None:\n"
+        "        self.settings: typing.Any = get_settings()\n"
+        "        settings: Settings = kg.settings.get_settings()\n"
+    )
+    tree = ast.parse(source)
+    assert untyped_settings(tree, "x.py") == [
+        "x.py:4 settings",
+        "x.py:4 api_settings",
+        "x.py:5 settings",
+        "x.py:9 settings",
+    ]
+    assert sorted(settings_reads(tree, "x.py")) == [
+        "x.py:10 get_settings()",
+        "x.py:3 import get_settings",
+        "x.py:9 get_settings()",
+    ]
+    assert _reads_settings("kg.cli") and _reads_settings("kg.cli_review")
+    assert _reads_settings("embeddings.cli") and _reads_settings("api.server")
+    assert not _reads_settings("kg.review.similarity") and not _reads_settings("api.services")
+
+
+def test_settings_are_typed() -> None:
+    """No ``settings: Any``: the settings are a :class:`kg.settings.Settings` (or a part of it)
+    wherever they are passed."""
+    found = _scan(untyped_settings, project_modules())
+    assert not found, "settings annotated Any (use kg.settings.Settings):\n  " + "\n  ".join(found)
+
+
+def test_only_the_commands_and_the_app_read_the_settings() -> None:
+    """``get_settings()`` (the environment's ``IKG_`` variables) is called by the commands and
+    the API's app factory only; everything below takes the settings from its caller."""
+    assert not SETTINGS_READERS - project_modules().keys(), "SETTINGS_READERS names no module"
+    found = _scan(settings_reads, [m for m in project_modules() if not _reads_settings(m)])
+    assert not found, (
+        "get_settings outside the commands and the app factory (take a Settings from the "
+        "caller instead):\n  " + "\n  ".join(found)
     )

@@ -59,11 +59,12 @@ def test_review_similarity_falls_back_and_says_why(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from kg.review.similarity import embedding_scorer
+    from kg.settings import Settings
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("IKG_EMBEDDING_MODEL", "nonexistent-model-alias")
+    settings = Settings(embedding_model="nonexistent-model-alias")
     with caplog.at_level(logging.WARNING, logger="kg.review.similarity"):
-        assert embedding_scorer() is None
+        assert embedding_scorer(settings=settings) is None
     assert "lexical only" in caplog.text and "nonexistent-model-alias" in caplog.text
 
 

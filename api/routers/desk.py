@@ -109,6 +109,7 @@ def _review_paths(app: Any, paths: list[Path], batch: list[Any], prefix: str) ->
         services.other_indicators(app),
         scorer=review_scorer(app),
         earlier=store_priors(app),
+        settings=app.state.settings,
     )
     report = strip_prefix(report, prefix)
     views = [strip_view(v, prefix) for v in _views(app, batch)]

@@ -86,7 +86,9 @@ def _review_draft(app: Any, draft: Draft, against: bool) -> dict[str, Any]:
         tempfile.TemporaryDirectory(prefix="ikg-draft-") as tmp,
     ):
         try:
-            return review_draft(draft, Path(tmp), against=others, scorer=scorer)
+            return review_draft(
+                draft, Path(tmp), against=others, scorer=scorer, settings=app.state.settings
+            )
         except SourceError as exc:
             detail = str(exc).replace(str(Path(tmp)) + "/", "")
             raise DraftNotReadable(f"草稿无法审核 / the draft cannot be read: {detail}") from exc

@@ -93,7 +93,9 @@ def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -
         scorer = review_scorer(app)
         others = services.other_indicators(app) if against else None
         earlier = store_priors(app) if against else None  # the cross-year checks, as --against
-        report = review_file(path, others, scorer=scorer, earlier=earlier)
+        report = review_file(
+            path, others, scorer=scorer, earlier=earlier, settings=app.state.settings
+        )
         # the report names the uploaded file, not the temporary copy
         text = report.model_dump_json().replace(json.dumps(prefix)[1:-1], "")
         return type(report).model_validate_json(text)

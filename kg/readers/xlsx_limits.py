@@ -31,10 +31,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.parsers import expat
 
 from ..errors import NotATargetTableError, SpreadsheetLimitError
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 #: members smaller than this (uncompressed) may compress at any ratio
 RATIO_MIN_BYTES = 1_000_000
@@ -61,9 +64,9 @@ class SpreadsheetLimits:
     max_seconds: float = 30.0
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SpreadsheetLimits:
-        """The ``xlsx_*`` fields of a :class:`kg.settings.Settings` (or anything alike)."""
-        return cls(**{f.name: getattr(settings, f"xlsx_{f.name}", f.default) for f in fields(cls)})
+    def from_settings(cls, settings: Settings) -> SpreadsheetLimits:
+        """The ``xlsx_*`` fields of a :class:`kg.settings.Settings`."""
+        return cls(**{f.name: getattr(settings, f"xlsx_{f.name}") for f in fields(cls)})
 
 
 _CURRENT: ContextVar[SpreadsheetLimits | None] = ContextVar("ikg_xlsx_limits", default=None)
@@ -83,7 +86,7 @@ def current_limits() -> SpreadsheetLimits:
 
 
 @contextmanager
-def reading_limits(limits: SpreadsheetLimits | Any) -> Iterator[SpreadsheetLimits]:
+def reading_limits(limits: SpreadsheetLimits | Settings) -> Iterator[SpreadsheetLimits]:
     """Read workbooks within ``limits`` (a :class:`SpreadsheetLimits` or a Settings) here."""
     if not isinstance(limits, SpreadsheetLimits):
         limits = SpreadsheetLimits.from_settings(limits)

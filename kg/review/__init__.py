@@ -48,6 +48,7 @@ from .similarity import (
 )
 
 if TYPE_CHECKING:
+    from kg.settings import Settings
     from kg.store import GraphStore
 
 __all__ = [
@@ -301,6 +302,7 @@ def review_files(
     earlier: Sequence[ParsedTable | crossyear.PriorTable] | None = None,
     compare_batch: bool = True,
     progress: Progress | None = None,
+    settings: Settings | None = None,
 ) -> ReviewReport:
     """Review each file; a file that cannot be read becomes a ``parse-error`` finding.
 
@@ -316,14 +318,15 @@ def review_files(
     choose one, ``False`` for the lexical measure); passing a ``similarity`` uses that measure
     instead (and for matching indicators across years; lexical otherwise). ``align`` replaces
     the lexical task alignment (see :mod:`kg.review.similarity`). ``progress(done, total,
-    file)`` is called after each file.
+    file)`` is called after each file. ``settings`` choose the embedding scorer's model (the
+    default model without them).
     """
     paths = [Path(p) for p in paths]
     ag = _Against(against, reader)
     chosen_scorer: EmbeddingScorer | None = None
     if similarity is None and scorer is True:
         chosen_scorer = embedding_scorer(
-            Path(against) if isinstance(against, (str, Path)) and ag.is_store else None
+            Path(against) if isinstance(against, (str, Path)) and ag.is_store else None, settings
         )
     elif similarity is None and isinstance(scorer, EmbeddingScorer):
         chosen_scorer = scorer
@@ -538,6 +541,7 @@ def review_file(
     align: Aligner = lexical_alignment,
     scorer: EmbeddingScorer | bool | None = True,
     earlier: Sequence[ParsedTable | crossyear.PriorTable] | None = None,
+    settings: Settings | None = None,
 ) -> ReviewReport:
     """Review one table file; see :func:`review_files`."""
     return review_files(
@@ -548,6 +552,7 @@ def review_file(
         align=align,
         scorer=scorer,
         earlier=earlier,
+        settings=settings,
     )
 
 

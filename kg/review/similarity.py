@@ -38,9 +38,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg.errors import EmbeddingError
+
+if TYPE_CHECKING:
+    from kg.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -234,21 +237,20 @@ class EmbeddingScorer:
         return "; ".join(r for r in explain(index.items[i], index.items[j], ps) if r)
 
 
-def embedding_scorer(data_dir: Path | None = None) -> EmbeddingScorer | None:
+def embedding_scorer(
+    data_dir: Path | None = None, settings: Settings | None = None
+) -> EmbeddingScorer | None:
     """The embedding scorer when the embeddings extra is installed, else None (lexical).
 
-    The model is the configured one (``IKG_EMBEDDING_MODEL``, default: the packaged
-    multilingual USE); with ``data_dir``, vectors are read from and written to its cache.
+    The model is the one ``settings`` name (``IKG_EMBEDDING_MODEL``; without settings the
+    default, the packaged multilingual USE); with ``data_dir``, vectors are read from and
+    written to its cache.
     """
     try:
         from embeddings.index import make_encoder
-        from kg.settings import get_settings
 
-        try:
-            settings: Any = get_settings()
-        except ValueError as exc:  # pydantic's ValidationError
-            log.warning("similarity: settings do not validate, default model used: %s", exc)
-            settings = None
+        if settings is None:  # the environment is read by the CLI and the app, not here
+            log.info("similarity: no settings given, the default embedding model used")
         cache_dir = (
             data_dir if data_dir is not None and (data_dir / "embeddings").is_dir() else None
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .engine import SuggestEngine, engine_for, forget_engines, is_vague_target, typical_target
 from .models import (
@@ -23,6 +23,9 @@ from .models import (
     TypicalTarget,
 )
 
+if TYPE_CHECKING:
+    from kg.settings import Settings
+
 
 def suggest(
     task: str,
@@ -34,7 +37,7 @@ def suggest(
     min_score: float | None = None,
     draft: Sequence[DraftIndicator | dict[str, Any]] | None = None,
     data_dir: Path,
-    settings: Any = None,
+    settings: Settings | None = None,
     index: Any = None,
     exclude_tables: Iterable[str] = (),
 ) -> SuggestResponse:

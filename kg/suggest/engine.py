@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import logging
 import math
 import re
 import statistics
@@ -34,7 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdflib.namespace import SKOS
 
@@ -54,6 +55,11 @@ from .models import (
     SuggestResponse,
     TypicalTarget,
 )
+
+if TYPE_CHECKING:
+    from kg.settings import Settings
+
+log = logging.getLogger(__name__)
 
 #: candidates drawn from the index per query text
 POOL = 150
@@ -313,7 +319,7 @@ class Group:
 class SuggestEngine:
     """Everything the suggestions need, loaded once per store (index, groups, tasks)."""
 
-    def __init__(self, index: Any, store: Any, settings: Any = None) -> None:
+    def __init__(self, index: Any, store: Any, settings: Settings | None = None) -> None:
         from embeddings.duplicates import find_duplicates
         from embeddings.lexical import LexicalIndex
 
@@ -360,15 +366,16 @@ class SuggestEngine:
             self.tasks.append((str(table), f"{name} {content or ''}".strip()))
         self.task_lex = LexicalIndex([t for _, t in self.tasks]) if self.tasks else None
         self._flag_cache: dict[tuple[Any, int], frozenset[str]] = {}
-        if settings is None:
-            from kg.settings import get_settings
-
-            try:
-                settings = get_settings()
-            except ValueError:  # an invalid IKG_ variable: the defaults
-                settings = None
-        self.min_score = float(getattr(settings, "suggest_min_score", MIN_SCORE))
-        self.min_ratio = float(getattr(settings, "suggest_min_ratio", MIN_RATIO))
+        if settings is None:  # the environment is read by the CLI and the app, not here
+            log.info(
+                "suggest: no settings given, the default relevance floors (%s, %s) used",
+                MIN_SCORE,
+                MIN_RATIO,
+            )
+            self.min_score, self.min_ratio = MIN_SCORE, MIN_RATIO
+        else:
+            self.min_score = settings.suggest_min_score
+            self.min_ratio = settings.suggest_min_ratio
 
     # -- pieces ----------------------------------------------------------------------
     def table_affinity(self, text: str, exclude: frozenset[str]) -> dict[str, float]:
@@ -762,7 +769,7 @@ _LOAD_LOCK = threading.Lock()
 
 
 def engine_for(
-    data_dir: Path, settings: Any = None, *, index: Any = None, store: Any = None
+    data_dir: Path, settings: Settings | None = None, *, index: Any = None, store: Any = None
 ) -> SuggestEngine:
     """The engine for the store in ``data_dir`` (cached per directory and index).
 
@@ -784,7 +791,7 @@ def engine_for(
             store = GraphStore.from_store(store, read_only=True)  # reuse the caller's open store
         opened = None
         if store is None:
-            target = getattr(settings, "store_target", None) or Path(data_dir) / "store"
+            target = settings.store_target if settings is not None else Path(data_dir) / "store"
             opened = store = GraphStore(target, read_only=True)
         try:
             if index is None:
