@@ -333,7 +333,6 @@ LONG_FUNCTIONS: frozenset[tuple[str, str]] = frozenset(
         ("kg.suggest.engine", "SuggestEngine.make_suggestion"),
         ("kg.suggest.engine", "SuggestEngine.suggest"),
         ("kg.suggest.engine", "typical_target"),
-        ("kg.review.desk", "parsed_from_store"),
     }
 )
 

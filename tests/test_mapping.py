@@ -10,6 +10,7 @@ import ontology
 from kg import mapping
 from kg.namespaces import IKG, ORGANISATIONS_GRAPH, sparql_prefixes
 from kg.store import GraphStore
+from kg.unmapping import TableNotInGraph, parsed_from_graph
 
 
 def seed_graph(parsed) -> Graph:
@@ -125,3 +126,33 @@ def test_self_evaluation_attributes_map_and_validate(seed_parsed):
             True,
         ]
     ]
+
+
+def test_records_read_back_from_the_graph(seed_parsed):
+    """kg.unmapping is the inverse of the mapping for what the graph stores: the seed's table
+    facts, tasks, totals, goals and indicators (target, actual, sources) come back equal."""
+    g = mapping.to_graph(seed_parsed, reader="pdf-text", sha256="0" * 64)
+    table_uri = str(next(g.subjects(RDF.type, IKG.TargetTable)))
+    back = parsed_from_graph(g, table_uri, seed_parsed.table.department)
+    assert back.table == seed_parsed.table
+    assert back.goals == seed_parsed.goals
+    assert back.totals == seed_parsed.totals
+    assert [(t.name, t.total, t.source) for t in back.tasks] == [
+        (t.name, t.total, t.source) for t in seed_parsed.tasks
+    ]
+    assert len(back.indicators) == len(seed_parsed.indicators) == 166
+    for got, want in zip(back.indicators, seed_parsed.indicators, strict=True):
+        assert (got.name, got.level1, got.level2, got.target, got.source) == (
+            want.name,
+            want.level1,
+            want.level2,
+            want.target,
+            want.source,
+        )
+        assert got.target_parsed == want.target_parsed
+    try:
+        parsed_from_graph(g, table_uri + "-other")
+    except TableNotInGraph as exc:
+        assert "-other" in str(exc)
+    else:
+        raise AssertionError("a URI the graph does not hold was read")

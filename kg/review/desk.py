@@ -15,23 +15,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
+from rdflib import URIRef
 
-from kg.records import (
-    CategoryNotApplicableRecord,
-    GoalRecord,
-    IndicatorRecord,
-    ParsedTable,
-    Source,
-    TableRecord,
-    TaskRecord,
-    TotalsRecord,
-)
-from kg.targets import parse_target
+from kg.namespaces import IKG
+from kg.records import ParsedTable
+from kg.unmapping import parsed_from_graph
 
 from . import crossyear
 from .findings import SEVERITIES, ReviewReport, summarize
@@ -93,149 +85,14 @@ def stored_tables(store: GraphStore) -> list[StoredTable]:
 
 def parsed_from_store(store: GraphStore, table_uri: str) -> ParsedTable:
     """A stored table read back from its named graph (warnings and units are not stored)."""
-    from rdflib import RDF, URIRef
-    from rdflib.namespace import DCTERMS
-
-    from kg import categories, uris
-    from kg.namespaces import IKG
+    from kg import uris
 
     tab = URIRef(table_uri)
-    g = store.graph(uris.graph_of(tab))
-    if (tab, RDF.type, IKG.TargetTable) not in g:
-        raise KeyError(table_uri)
-
-    def val(node: Any, prop: Any) -> Any:
-        v = g.value(node, prop)
-        return None if v is None else v.toPython()
-
-    def text(node: Any, prop: Any) -> str | None:
-        v = g.value(node, prop)
-        return None if v is None else str(v)
-
-    def dec(node: Any, prop: Any) -> Decimal | None:
-        v = g.value(node, prop)
-        try:
-            return None if v is None else Decimal(str(v))
-        except InvalidOperation:
-            return None
-
-    def source(node: Any) -> Source:
-        line = int(val(node, IKG.sourceLine) or 1)
-        end = val(node, IKG.sourceEndLine)
-        return Source(
-            file=text(node, IKG.sourceFile) or "",
-            line=line,
-            end_line=int(end) if end is not None and int(end) != line else None,
-        )
-
-    scheme_uri = g.value(tab, IKG.categoryScheme)
-    scheme = next((k for k, v in categories.SCHEMES.items() if v == scheme_uri), "legacy")
     dept = store.select(
         f"SELECT ?n WHERE {{ <{table_uri}> <{IKG.department}>/<{IKG.name}> ?n }} LIMIT 1"
     )[1]
-    year = val(tab, IKG.fiscalYear)
-    table = TableRecord(
-        title=text(tab, DCTERMS.title) or "",
-        department=str(dept[0][0]) if dept else "",
-        fiscal_year=None if year is None else int(year),
-        currency_unit=text(tab, IKG.currencyUnit) or "万元",
-        table_type=text(tab, IKG.tableType) or "部门整体支出绩效目标表",
-        category_scheme=scheme,  # type: ignore[arg-type]
-        project_name=text(tab, IKG.projectName),
-        self_evaluation=bool(val(tab, IKG.isSelfEvaluation)),
-        source=source(tab),
-    )
-
-    def items(cls: Any) -> list[Any]:
-        return sorted(
-            (n for n in g.subjects(RDF.type, cls) if (n, IKG.inTable, tab) in g),
-            key=lambda n: (int(val(n, IKG.ordinal) or 0), int(val(n, IKG.sourceLine) or 0)),
-        )
-
-    tasks = [
-        TaskRecord(
-            name=text(n, IKG.name) or "",
-            content=text(n, IKG.content) or "",
-            total=dec(n, IKG.totalAmount),
-            fiscal=dec(n, IKG.fiscalAmount),
-            other=dec(n, IKG.otherAmount),
-            unit=None,
-            ordinal=int(val(n, IKG.ordinal) or 0),
-            source=source(n),
-        )
-        for n in items(IKG.Task)
-    ]
-    totals = [
-        TotalsRecord(
-            label=text(n, IKG.name) or "金额合计",
-            total=dec(n, IKG.totalAmount),
-            fiscal=dec(n, IKG.fiscalAmount),
-            other=dec(n, IKG.otherAmount),
-            source=source(n),
-        )
-        for n in items(IKG.StatedTotals)
-    ]
-    goals = sorted(
-        (
-            GoalRecord(
-                number=int(val(n, IKG.goalNumber) or 0),
-                text=text(n, IKG.text) or "",
-                source=source(n),
-            )
-            for n in items(IKG.Goal)
-        ),
-        key=lambda x: x.number,
-    )
-    year_hint = table.fiscal_year
-    indicators = []
-    for n in items(IKG.Indicator):
-        l1, l2 = g.value(n, IKG.level1), g.value(n, IKG.level2)
-        l1_label = categories.pref_label(str(l1)) if l1 is not None else ""
-        l2_label = categories.pref_label(str(l2)) if l2 is not None else ""
-        printed1, printed2 = text(n, IKG.level1Label), text(n, IKG.level2Label)
-        tnode, anode = g.value(n, IKG.target), g.value(n, IKG.actual)
-        target = (text(tnode, IKG.rawText) if tnode is not None else None) or ""
-        actual = text(anode, IKG.rawText) if anode is not None else None
-        indicators.append(
-            IndicatorRecord(
-                level1=l1_label,
-                level2=l2_label,
-                name=text(n, IKG.name) or "",
-                target=target,
-                target_parsed=parse_target(target, year=year_hint),
-                ordinal=int(val(n, IKG.ordinal) or 0),
-                code=text(n, IKG.indicatorCode),
-                core=bool(val(n, IKG.isCoreIndicator)),
-                name_simplified=text(n, IKG.nameSimplified),
-                weight=dec(n, IKG.weight),
-                actual=actual,
-                actual_parsed=parse_target(actual, year=year_hint) if actual else None,
-                score=dec(n, IKG.score),
-                deviation=text(n, IKG.deviationReason),
-                level1_printed=printed1 if printed1 and printed1 != l1_label else None,
-                level2_printed=printed2 if printed2 and printed2 != l2_label else None,
-                direction=text(n, IKG.direction),
-                value_kind=text(n, IKG.valueKind),
-                long_term_target=text(n, IKG.longTermTarget),
-                source=source(n),
-            )
-        )
-    not_applicable = [
-        CategoryNotApplicableRecord(
-            level1=text(n, IKG.level1Label) or "",
-            level2=text(n, IKG.level2Label) or "",
-            text=text(n, IKG.rawText) or "",
-            source=source(n),
-        )
-        for n in items(IKG.CategoryNotApplicable)
-    ]
-    return ParsedTable(
-        table=table,
-        tasks=tasks,
-        totals=totals[0] if totals else None,
-        goals=goals,
-        indicators=indicators,
-        not_applicable=not_applicable,
+    return parsed_from_graph(
+        store.graph(uris.graph_of(tab)), table_uri, str(dept[0][0]) if dept else ""
     )
 
 
