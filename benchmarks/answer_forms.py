@@ -1,16 +1,18 @@
 """Where the time of a many-row README query goes, and whether the form of the answer changes
-the pyoxigraph / rdflib ratio. A companion to scale.py for its four slowest ratios.
+the pyoxigraph / rdflib ratio. A companion to the scale benchmark (``python -m
+benchmarks.scale``) for its four slowest ratios.
 
     python benchmarks/answer_forms.py FILE.nq [--queries Q2,Q5,Q10,Q12] [--runs 3]
                                       [--json benchmarks/results/answer_forms.json]
 
-FILE.nq: N-Quads as scale.py writes them (``--work DIR --keep`` leaves ``DIR/n{N}.nq``).
-Each engine runs in its own process, loaded from the same file: pyoxigraph's in-memory store
-(bulk-loaded, as ``scale.py --memory-from nquads``) and rdflib's in-memory ``Graph``
-(``scale.rdflib_graph``). For every query, p50 of ``--runs`` runs of:
+FILE.nq: N-Quads as the scale benchmark writes them (``--work DIR --keep`` leaves
+``DIR/n{N}.nq``). Each engine runs in its own process, loaded from the same file: pyoxigraph's
+in-memory store (bulk-loaded, as ``python -m benchmarks.scale --memory-from nquads``) and
+rdflib's in-memory ``Graph`` (``rdflib_graph`` in benchmarks/scale/engines.py). For every
+query, p50 of ``--runs`` runs of:
 
 * ``eval`` (pyoxigraph only): the solutions iterated, no value read: the engine's own work;
-* ``rows``: every row read as the engine's terms (scale.py's measure);
+* ``rows``: every row read as the engine's terms (the scale benchmark's measure);
 * ``json``: the answer serialised as SPARQL JSON results, what ``/sparql`` sends (pyoxigraph's
   serialiser in Rust, rdflib's in Python).
 
@@ -60,7 +62,7 @@ def p50(fn, runs: int) -> float:
 
 
 def worker(engine: str, nq: str, qids: list[str], runs: int) -> None:
-    import scale
+    from scale import engines as scale  # benchmarks/scale/, the scale benchmark
 
     from kg.examples import example_queries
     from kg.namespaces import sparql_prefixes
@@ -99,7 +101,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("nquads", type=Path, help="N-Quads file (scale.py's n{N}.nq)")
+    ap.add_argument("nquads", type=Path, help="N-Quads file (the scale benchmark's n{N}.nq)")
     ap.add_argument("--queries", default="Q2,Q5,Q10,Q12", help="README query ids")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", type=Path, help="also write the figures here")
@@ -110,7 +112,9 @@ def main() -> None:
         worker(args._worker[0], args._worker[1], qids, args.runs)
         return
     if not args.nquads.is_file():
-        sys.exit(f"{args.nquads}: no such N-Quads file (make one with scale.py --keep)")
+        sys.exit(
+            f"{args.nquads}: no such N-Quads file (make one with python -m benchmarks.scale --keep)"
+        )
     fig: dict = {"nquads": str(args.nquads), "runs": args.runs, "engines": {}}
     for engine in ("pyoxigraph", "rdflib"):
         print(f"{engine}: loading {args.nquads} ...", file=sys.stderr, flush=True)

@@ -1,0 +1,77 @@
+"""The benchmarks still run: the scale package's generator and the review-speed benchmark."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow  # 3 s on a quiet machine, 15 s on a busy one: every demo table is mapped
+def test_scale_generator_makes_the_asked_number_of_indicators(tmp_path):
+    import pyoxigraph as ox
+
+    from benchmarks.scale.data import generate
+    from kg.namespaces import IKG
+
+    n = 250  # not a sum of whole tables: the last one is cut
+    out = tmp_path / "n.nq"
+    info = generate(n, out)
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    indicator = ox.NamedNode(str(IKG.Indicator))
+    subjects = {
+        q.subject
+        for q in ox.parse(path=str(out), format=ox.RdfFormat.N_QUADS)
+        if q.predicate == rdf_type and q.object == indicator
+    }
+    assert info["indicators"] == n
+    assert len(subjects) == n
+    assert info["tables"] > 1
+
+
+@pytest.mark.slow
+def test_review_speed_runs_end_to_end(tmp_path):
+    from kg.readers import read_tables
+
+    out = tmp_path / "figures.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "review_speed.py"),
+            "--tables",
+            "3",
+            "--store-size",
+            "300",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    m = re.search(r"time per table: mean ([\d,.]+) ms", proc.stdout)
+    assert m, proc.stdout
+    assert float(m.group(1).replace(",", "")) > 0
+    fig = json.loads(out.read_text(encoding="utf-8"))
+    tables = sorted((tmp_path / "data" / "tables-3").iterdir())
+    parsed = [t for f in tables for t in read_tables(f)[1]]
+    # copies under the store's round-0 departments, the year after their tables in the store
+    assert all(t.table.department.startswith("合成00000") for t in parsed)
+    assert {t.table.fiscal_year for t in parsed} == {2021}
+    assert fig["files"] == 3
+    assert fig["indicators"] == sum(len(t.indicators) for t in parsed)
+    assert fig["store"]["indicators"] == 300
+    assert fig["per_table_mean_s"] > 0 and fig["peak_rss_mb"] > 0
+    assert fig["findings"] == sum(fig["by_severity"].values()) > 0
+    assert fig["against"]["sources"][0].endswith("store-300")
