@@ -31,34 +31,10 @@ from kg.i18n import form_name, tr
 from ._optional import require
 from .index import IndicatorIndex, Progress, score_fields
 from .scoring import PairScore
-from .text import IndicatorText, clean
+from .text import COMMON_PATTERNS, IndicatorText, is_common_name  # noqa: F401 (re-exported)
 
 Scope = Literal["within-table", "across-departments", "across-tables"]
 ScopeFilter = Literal["within-table", "across-departments", "all"]
-
-#: names that most departments carry (national 共性指标 and the usual satisfaction rows)
-COMMON_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(p)
-    for p in (
-        r"(预算|资金|经费)(执行|支出)(率|进度)",
-        r"支出进度",
-        r"资金(到位|拨付|下达)",
-        r"预算.*(控制|范围内)",
-        r"成本控制",
-        r"政府采购",
-        r"(按时|及时|按计划|按期)完成率",
-        r"完成及时(率|性)",
-        r"验收(合格|通过)率",
-        r"满意(度|率)$",
-        r"知晓(率|度)$",
-    )
-)
-
-
-def is_common_name(name: str) -> bool:
-    c = clean(name)
-    return any(p.search(c) for p in COMMON_PATTERNS)
-
 
 def scope_of(a: IndicatorText, b: IndicatorText) -> Scope:
     if a.table == b.table:
@@ -209,6 +185,38 @@ class DuplicateReport:
     pairs_total: int = 0
     #: None: every passing pair is in ``pairs``; else at most this many per indicator are
     listed_per_indicator: int | None = None
+
+
+#: the listing's sections, in the order printed: a cluster goes to the first that takes it
+SECTIONS: tuple[str, ...] = ("within-table", "across-departments", "across-tables")
+
+
+def section_of(cluster: Cluster) -> str:
+    """The listing section of a cluster: one table, across departments, or one department's
+    tables (years)."""
+    if cluster.scopes == {"within-table"}:
+        return "within-table"
+    if "across-departments" in cluster.scopes:
+        return "across-departments"
+    return "across-tables"
+
+
+def listing_sections(report: DuplicateReport) -> list[tuple[str, list[Cluster]]]:
+    """The clusters of each section, in the order the text listing prints them."""
+    by: dict[str, list[Cluster]] = {s: [] for s in SECTIONS}
+    for c in report.clusters:
+        by[section_of(c)].append(c)
+    return [(s, by[s]) for s in SECTIONS if by[s]]
+
+
+def listing_order(report: DuplicateReport) -> list[DuplicatePair]:
+    """The pairs in the order the text listing prints them (sections, clusters, best first)."""
+    return [
+        p
+        for _, clusters in listing_sections(report)
+        for c in clusters
+        for p in sorted(c.pairs, key=lambda p: -p.score.score)
+    ]
 
 
 def _label(ps: PairScore, scope: Scope, common: bool) -> str:
