@@ -503,6 +503,7 @@ class IndicatorIndex:
                     "signals": ps.signals,
                     "sibling": ps.sibling,
                     "residues": ps.residues,
+                    "caps": ps.caps,
                 },
             )
             for ps, j in scored[:k]

@@ -309,10 +309,10 @@ def band_caps(
     * ``measure`` — the two names end in different measures (完成率 / 及时率, 人数 / 满意度);
     * ``unit`` — both units known and different (人次 / 个); ``value`` — two counts whose
       targets differ by more than a fifth (649人次 / 30人次);
-    * ``object`` — one name keeps a substantive word the other lacks (after the word
-      families and the model's word match of :mod:`embeddings.residues`): a qualifier that
-      changes the people or things measured (学生家长 / 学生, 区属离退休干部 / 干部, 情景教学
-      或外训 / 培训). Two sentences (outcome statements) are left to the text score;
+    * ``object`` — the names measure different objects or people (:func:`_other_object`):
+      siblings, one character changed, and within one department any word one name has and
+      the other lacks (after the word families and the model's word match of
+      :mod:`embeddings.residues`): 学生家长 / 学生, 区属离退休干部 / 干部, 情景教学或外训 / 培训;
     * across departments: ``common`` — either name is a generic measure with nothing of its
       own (服务对象满意度, 项目实施时间, 预算执行率: :func:`is_generic`), which every
       department carries for its own programme; ``year`` / ``region`` — the two tables are
@@ -323,8 +323,7 @@ def band_caps(
     m = signals.get("measure")
     if m is not None and m < 1.0:
         caps.append("measure")
-    ua, ub = _unit_key(a.unit or name_unit(a.name)), _unit_key(b.unit or name_unit(b.name))
-    if ua and ub and ua != ub:
+    if _units_differ(a, b):
         caps.append("unit")
     if signals.get("value") == 0.0:
         caps.append("value")
@@ -338,19 +337,21 @@ def band_caps(
 def _other_object(a: IndicatorText, b: IndicatorText, res: rz.Residues) -> bool:
     """Do the two names measure different objects or people?
 
-    Both keep words of their own (siblings; two sentences too), or the names are one
-    template with one character changed (种公猪 / 种母猪), or one name adds a qualifier
-    to a measure (人数, 合格率, 满意度, 水平 …): 学生家长满意度 / 学生满意度, 提高两新党建工作
-    水平 / 提高全区党建工作水平. A name that only goes on after a comma (提升单位干部文化
-    素养及团队精神 / …，保证单位形象及社会影响力) adds a purpose, not a population."""
-    if res.a and res.b:
+    Siblings (both names keep words of their own) and one template with one character
+    changed (种公猪 / 种母猪) always do. Within one department — one author wrote both rows —
+    any word one name has and the other lacks is how the author tells them apart: a
+    qualifier that narrows the people or things (干部满意度 / 管理的区属离退休干部满意度,
+    提高两新党建工作水平 / 提高全区党建工作水平), two outcome statements with words of their
+    own. Only a name that goes on after a comma (提升单位干部文化素养及团队精神 / …，保证单位
+    形象及社会影响力) adds a purpose, not an object. Across sources (another department, a
+    library) a qualifier may only say where a general name is used: left to the text score.
+    """
+    if res.sibling or _one_slot_apart(clean(a.name), clean(b.name)):
         return True
-    if _one_slot_apart(clean(a.name), clean(b.name)):
-        return True
-    if not (res.a or res.b):
+    if not (res.a or res.b) or not (a.department and a.department == b.department):
         return False
-    if a.measure is None and b.measure is None:
-        return False  # neither measures anything: an outcome statement, left to the text score
+    if res.a and res.b:
+        return True  # two sentences, each with words of its own
     longer, shorter = (a, b) if res.a else (b, a)
     return not _clause_added(longer.name, shorter.name)
 
@@ -367,6 +368,23 @@ def _clause_added(longer: str, shorter: str) -> bool:
         return False
     r = rz.lexical_residues(head, shorter)
     return not (r.a or r.b)
+
+
+#: target forms whose unit is a unit (not the text of a deadline or a grade)
+_NUMERIC_FORMS = frozenset({"numeric", "range"})
+
+
+def _units_differ(a: IndicatorText, b: IndicatorText) -> bool:
+    """Both units known and different: a numeric target's unit, else a unit the name prints
+    in its brackets (种公猪(≥头) / 公猪舍(≥**平方米))."""
+
+    def unit(it: IndicatorText) -> str | None:
+        if it.unit and it.form in _NUMERIC_FORMS:
+            return _unit_key(it.unit)
+        return _unit_key(name_unit(it.name))
+
+    ua, ub = unit(a), unit(b)
+    return bool(ua and ub and ua != ub)
 
 
 def _one_slot_apart(a: str, b: str) -> bool:

@@ -33,11 +33,12 @@ _MEASURES: tuple[tuple[str, str], ...] = (
     ("满意度", "satisfaction"), ("满意率", "satisfaction"),
     ("知晓率", "awareness"), ("知晓度", "awareness"),
     ("及时率", "timeliness"), ("及时性", "timeliness"), ("时效", "timeliness"),
-    ("及时完成率", "timeliness"), ("按时完成率", "timeliness"), ("按计划完成率", "timeliness"),
+    ("时间达标率", "timeliness"), ("及时完成率", "timeliness"), ("按时完成率", "timeliness"), ("按计划完成率", "timeliness"),
     ("完成时间", "timeliness"), ("时间", "timeliness"), ("按期完成率", "timeliness"),
     ("合格率", "quality_rate"), ("通过率", "quality_rate"), ("达标率", "quality_rate"),
     ("覆盖率", "coverage"), ("覆盖面", "coverage"),
     ("完成率", "completion_rate"), ("执行率", "execution_rate"), ("到位率", "execution_rate"),
+    ("支出率", "execution_rate"),
     ("出勤率", "rate"), ("比例", "rate"), ("比率", "rate"), ("占比", "rate"), ("率", "rate"),
     ("人数", "count_people"), ("人次", "count_people"),
     ("次数", "count_events"), ("场次", "count_events"), ("批次", "count_events"),
@@ -79,6 +80,7 @@ _REGION = re.compile(
     r"^(?:中共|中国共产党)?((?:[\u4e00-\u9fff]{1,7}?(?:省|自治区|特别行政区|自治州|州|地区|盟|市|"
     r"自治县|县|自治旗|旗|区|镇|乡|街道))+)"
 )
+_ORGANISATION = re.compile(r"人民政府|人民|政府|委员会|委|党|办事处")
 _REGION_NOTED = re.compile(r"[（(]([^（）()]*?(?:省|市|州|盟|县|旗|区|镇|乡))[)）]")
 
 
@@ -88,8 +90,8 @@ def region_of(department: str) -> str:
     brackets (未注明单位（大英县）→ 大英县); "" when the name gives none (东莞展览馆)."""
     c = unicodedata.normalize("NFKC", department or "").strip()
     m = _REGION.match(c)
-    if m:
-        return m.group(1)
+    if m:  # the organisation starts where 人民政府 / 委 / 党 … does (重庆市巴南区人民政府一品街道)
+        return _ORGANISATION.split(m.group(1), maxsplit=1)[0]
     m = _REGION_NOTED.search(c)
     return m.group(1) if m else ""
 
@@ -98,11 +100,17 @@ def region_of(department: str) -> str:
 _NAME_UNIT = re.compile(r"[（(][≥≤<>＞＜=≧≦]*[*＊xX\d.]*([^\d()（）*＊≥≤<>＞＜=≧≦]{1,4})[)）]\s*$")
 
 
+#: units a name's brackets may print (培训班次（会议次数） prints a name, not a unit)
+_NAME_UNITS = frozenset(
+    "头 台 辆 座 个 家 份 亩 平方米 公里 米 吨 元 万元 人 人次 次 场 场次 天 小时 户 件 套 本 册".split()
+)
+
+
 @functools.lru_cache(maxsize=65_536)
 def name_unit(name: str) -> str | None:
     """The unit a name prints in its closing brackets (种公猪(≥头) → 头), or None."""
     m = _NAME_UNIT.search(unicodedata.normalize("NFKC", name))
-    return m.group(1) if m else None
+    return m.group(1) if m and m.group(1) in _NAME_UNITS else None
 
 
 _UNIT_MEASURE = {
@@ -161,7 +169,7 @@ class IndicatorText:
 
     @property
     def measure(self) -> str | None:
-        return measure_of(self.name, self.unit or name_unit(self.name))
+        return measure_of(self.name, self.unit)
 
     @property
     def count_value(self) -> float | None:
