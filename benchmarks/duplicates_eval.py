@@ -121,7 +121,11 @@ def figures(scored: list[dict]) -> dict[str, object]:
         "related_and_above": _pr([b != "none" for b in band], near),
         "by_scope": {
             sc: _pr(
-                [b == "duplicate" for b, s in zip(band, scored, strict=True) if s["row"]["scope"] == sc],
+                [
+                    b == "duplicate"
+                    for b, s in zip(band, scored, strict=True)
+                    if s["row"]["scope"] == sc
+                ],
                 [d for d, s in zip(dup, scored, strict=True) if s["row"]["scope"] == sc],
             )
             for sc in sorted({s["row"]["scope"] for s in scored})
@@ -156,7 +160,9 @@ def first_listed(index, labelled: dict[frozenset, str], n: int = FIRST) -> dict[
         "duplicate": good,
         "precision": round(good / len(known), 3) if known else None,
         "bands": sorted({p.score.band for p in shown}),
-        "unlabelled": [f"{p.a.name} ⇄ {p.b.name}" for p, lab in zip(shown, labels) if lab is None],
+        "unlabelled": [
+            f"{p.a.name} ⇄ {p.b.name}" for p, lab in zip(shown, labels, strict=False) if lab is None
+        ],
     }
 
 
@@ -207,7 +213,11 @@ def main() -> int:
         "model": index.model_id,
         "indicators": len(index.items),
         "tables": len({it.table for it in index.items}),
-        "thresholds": {"duplicate": prof.t_duplicate, "review": prof.t_review, "related": prof.t_related},
+        "thresholds": {
+            "duplicate": prof.t_duplicate,
+            "review": prof.t_review,
+            "related": prof.t_related,
+        },
     }
     lines = [
         f"demo store {args.data_dir}: {len(index.items)} indicators, "
@@ -234,7 +244,9 @@ def main() -> int:
     if args.check and isinstance(listing, dict):
         d = listing["duplicate_band"]
         if d["precision"] < MIN_PRECISION or d["recall"] < MIN_RECALL:
-            print(f"below the bar: P {d['precision']} (≥ {MIN_PRECISION}), R {d['recall']} (≥ {MIN_RECALL})")
+            print(
+                f"below the bar: P {d['precision']} (≥ {MIN_PRECISION}), R {d['recall']} (≥ {MIN_RECALL})"
+            )
             return 1
     return 0
 

@@ -39,6 +39,7 @@ Scope = Literal["within-table", "across-departments", "across-tables"]
 ScopeFilter = Literal["within-table", "across-departments", "all"]
 ListBand = Literal["duplicate", "review", "related"]
 
+
 def scope_of(a: IndicatorText, b: IndicatorText) -> Scope:
     if a.table == b.table:
         return "within-table"
@@ -60,7 +61,10 @@ _CAP_TEXT = _CapText(
     unit=("至多相关：单位不同", "at most related: different units"),
     value=("至多相关：目标值不同", "at most related: different target values"),
     object=("至多相关：对象或人群不同", "at most related: different objects or people"),
-    common=("至多相关：跨部门的通用指标", "at most related: a generic indicator across departments"),
+    common=(
+        "至多相关：跨部门的通用指标",
+        "at most related: a generic indicator across departments",
+    ),
     year=("至多相关：跨部门且年度不同", "at most related: other department, other year"),
     region=("至多相关：跨部门且地区不同", "at most related: other department, other region"),
 )
@@ -286,7 +290,9 @@ COMMON_SHARE = 0.5
 COMMON_MIN_DEPARTMENTS = 3
 
 
-def shown_bands(profile: Profile, band: ListBand | None, threshold: float | None) -> tuple[str, ...]:
+def shown_bands(
+    profile: Profile, band: ListBand | None, threshold: float | None
+) -> tuple[str, ...]:
     """The bands a listing shows: ``band`` and the narrower ones; without ``band``, the band
     ``threshold`` falls in (a threshold in the review band lists it), else duplicate only."""
     if band is None:
@@ -319,13 +325,11 @@ def find_duplicates(
     is shown when its score passes and its band (after the caps of
     :func:`embeddings.scoring.band_caps`) is shown.
 
-    Every pair that passes is kept as ``(i, j, score)`` in arrays and clusters are made from all
-    of them. Each passing pair is also listed (explained, in ``report.pairs`` and its cluster's
-    ``pairs``) unless more than :data:`LISTED_PAIRS_MAX` pass, or ``list_per_indicator`` is
-    given: then an indicator's best ``list_per_indicator`` pairs are listed (default
-    :data:`LIST_PER_INDICATOR`; within-table pairs first, then by score) and
-    ``report.pairs_total`` says how many passed. A name that thousands of tables share would
-    otherwise list millions of pairs (n² for n copies).
+    Every passing pair shapes the clusters; each is also listed (explained) unless more than
+    :data:`LISTED_PAIRS_MAX` pass or ``list_per_indicator`` is given: then an indicator's best
+    ``list_per_indicator`` are (default :data:`LIST_PER_INDICATOR`; within-table first, then by
+    score) and ``report.pairs_total`` says how many passed — a name thousands of tables share
+    would otherwise list n² pairs.
 
     ``common_share`` / ``common_min_departments``: a pair across tables is a *common
     indicator* (共性指标) when both names are each carried by at least that share of the
@@ -350,13 +354,11 @@ def find_duplicates(
     del cands
     pi, pj, ps_, kept = passed.pi, passed.pj, passed.ps, passed.kept
     if not passed.listing_all:
-        per = list_per_indicator or LIST_PER_INDICATOR
-        listed = _best_per_indicator(index, pi, pj, ps_, per)
-        for start in range(0, len(listed), SCORE_BATCH):
-            chunk = listed[start : start + SCORE_BATCH]
-            kept.update(zip(chunk, index.pairs(chunk), strict=True))
+        kept.update(_list_best(index, passed, list_per_indicator or LIST_PER_INDICATOR))
     common = _common_by_data(index, len(departments), common_share, common_min_departments)
-    pairs = [_pair(items[i], items[j], ps, i in common and j in common) for (i, j), ps in kept.items()]
+    pairs = [
+        _pair(items[i], items[j], ps, i in common and j in common) for (i, j), ps in kept.items()
+    ]
     clusters = _clusters(index, pi, pj, ps_, pairs, t, keep_unlisted=not passed.listing_all)
     pairs.sort(key=lambda p: (p.scope != "within-table", -p.score.score))
     return DuplicateReport(
@@ -368,15 +370,31 @@ def find_duplicates(
         len(departments),
         (prof.t_duplicate, prof.t_review, prof.t_related),
         pairs_total=len(pi),
-        listed_per_indicator=None if passed.listing_all else (list_per_indicator or LIST_PER_INDICATOR),
+        listed_per_indicator=None
+        if passed.listing_all
+        else (list_per_indicator or LIST_PER_INDICATOR),
         shown_bands=bands,
         common_share=common_share,
         common_min_departments=common_min_departments,
     )
 
 
+def _list_best(
+    index: IndicatorIndex, passed: _Passed, per: int
+) -> dict[tuple[int, int], PairScore]:
+    """Each indicator's best ``per`` passing pairs, scored (too many passed to list them all)."""
+    listed = _best_per_indicator(index, passed.pi, passed.pj, passed.ps, per)
+    out: dict[tuple[int, int], PairScore] = {}
+    for start in range(0, len(listed), SCORE_BATCH):
+        chunk = listed[start : start + SCORE_BATCH]
+        out.update(zip(chunk, index.pairs(chunk), strict=True))
+    return out
+
+
 def _threshold_of(profile: Profile, band: str) -> float:
-    return {"duplicate": profile.t_duplicate, "review": profile.t_review}.get(band, profile.t_related)
+    return {"duplicate": profile.t_duplicate, "review": profile.t_review}.get(
+        band, profile.t_related
+    )
 
 
 def _pair(a: IndicatorText, b: IndicatorText, ps: PairScore, common: bool) -> DuplicatePair:
@@ -529,7 +547,9 @@ def _common_by_data(
     )
     names: dict[str, int] = {}
     nid = np.fromiter(
-        (names.setdefault(clean(it.name), len(names)) for it in index.items), dtype=np.int64, count=n
+        (names.setdefault(clean(it.name), len(names)) for it in index.items),
+        dtype=np.int64,
+        count=n,
     )
     nd = max(1, len(depts))
     per_name = np.bincount(np.unique(nid * nd + did) // nd, minlength=len(names))

@@ -85,6 +85,13 @@ EQUIVALENT_WORDS: tuple[frozenset[str], ...] = tuple(
 )
 _FAMILY: dict[str, int] = {w: n for n, g in enumerate(EQUIVALENT_WORDS) for w in g}
 
+
+def same_family(a: str, b: str) -> bool:
+    """Two different words of one family of :data:`EQUIVALENT_WORDS` (及时 / 按时)."""
+    fa = _FAMILY.get(a)
+    return a != b and fa is not None and fa == _FAMILY.get(b)
+
+
 _NUMBER = re.compile(r"^[0-9０-９.]+$")
 
 #: two names at least this long (characters, cleaned) are sentences — outcome statements
@@ -296,5 +303,6 @@ __all__ = [
     "lexical_residues",
     "match",
     "residues",
+    "same_family",
     "words",
 ]

@@ -20,6 +20,9 @@ half of the evaluation set by ``benchmarks/embeddings_eval.py``; an uncalibrated
 model gets :data:`FALLBACK` and is reported as such.
 
 Bands: ``duplicate`` ≥ ``t_duplicate`` > ``review`` ≥ ``t_review`` > ``related`` ≥ ``t_related``.
+The score orders pairs; the band also obeys :func:`band_caps`: whatever the score, a pair of
+different measures, objects or people, units, target values — or, across departments, a
+generic name, another fiscal year or another region — is at most ``related``.
 """
 
 from __future__ import annotations
@@ -388,11 +391,17 @@ def _units_differ(a: IndicatorText, b: IndicatorText) -> bool:
 
 
 def _one_slot_apart(a: str, b: str) -> bool:
-    """One template, one character changed: 种公猪(≥头) / 种母猪(≥头), 一级 / 二级."""
+    """One template, one character changed: 种公猪(≥头) / 种母猪(≥头), 一级 / 二级 — unless the
+    two words around it are one word family (及时完成率 / 按时完成率)."""
     if len(a) != len(b) or len(a) < 3:
         return False
-    diff = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
-    return len(diff) == 1 and all("\u4e00" <= ch <= "\u9fff" for ch in diff[0])
+    diff = [n for n, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(diff) != 1 or not all("\u4e00" <= ch <= "\u9fff" for ch in (a[diff[0]], b[diff[0]])):
+        return False
+    n = diff[0]  # a word of one family around the slot (及时 / 按时) is the same word
+    return not any(
+        rz.same_family(a[lo : lo + 2], b[lo : lo + 2]) for lo in (n - 1, n) if 0 <= lo <= len(a) - 2
+    )
 
 
 def department_context(a: IndicatorText, b: IndicatorText) -> tuple:
@@ -423,7 +432,9 @@ def is_generic(name: str, department: str = "") -> bool:
         return True
     context = {w for w in rz.words(department) if len(w) >= 2} if department else set()
     return not [
-        w for w in rz.words(name) if len(w) >= 2 and w not in rz.QUALIFIER_WORDS and w not in context
+        w
+        for w in rz.words(name)
+        if len(w) >= 2 and w not in rz.QUALIFIER_WORDS and w not in context
     ]
 
 

