@@ -327,7 +327,7 @@ def _print_header(report: Any) -> None:
     typer.echo(
         tr(
             f"分档：疑似重复 ≥ {b[0]:.3f}，需复核 ≥ {b[1]:.3f}，相关 ≥ {b[2]:.3f}；"
-            f"列出：{shown}（--band review / related 可放宽）",
+            f"列出：{shown}（可用 --band 放宽）",
             f"bands: duplicate ≥ {b[0]:.3f}, review ≥ {b[1]:.3f}, related ≥ {b[2]:.3f}; "
             f"listed: {', '.join(report.shown_bands)} (--band review / related to widen)",
         )
