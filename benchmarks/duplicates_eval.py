@@ -54,8 +54,15 @@ MIN_PRECISION, MIN_RECALL = 0.9, 0.8
 
 
 def load_labelled(path: Path) -> list[dict[str, str]]:
+    """The labelled rows; a side is found by ``uri_*``, else by ``src_*`` (or ``source_*``:
+    file:line) and ``name_*``."""
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
+    for r in rows:
+        r["label"] = (r.get("label") or "").strip().lower()
+        r.setdefault("scope", "?")
+        for side in ("a", "b"):
+            r.setdefault(f"src_{side}", r.get(f"source_{side}", ""))
     bad = [r for r in rows if r.get("label") not in LABELS]
     if bad:
         raise SystemExit(f"{path}: {len(bad)} row(s) with a label not in {LABELS}")
