@@ -80,6 +80,13 @@ class ClusterOut(BaseModel):
     id: int
     label: str = Field(examples=["suspected duplicate"])
     scope: list[str] = Field(examples=[["within-table"]])
+    section: str = Field(
+        default="", examples=["across-departments"], description="the listing section"
+    )
+    year: str = Field(default="", description="the members' fiscal year(s), '/'-joined")
+    region: str = Field(
+        default="", description="the members' region(s) from the department names, '/'-joined"
+    )
     min_similarity: float
     members: list[IndicatorSummary]
     pairs: list[DuplicatePairOut]
@@ -104,6 +111,13 @@ class DuplicatesResponse(BaseModel):
         description="null: every pair is listed in its cluster; else (hundreds of thousands of "
         "pairs) at most this many per indicator are listed",
     )
+    shown_bands: list[str] = Field(
+        default=["duplicate"], description="the bands listed (widen with ?band=review|related)"
+    )
+    common_share: float = Field(
+        default=0.5, description="共性指标: a name at least this share of the departments carry"
+    )
+    common_min_departments: int = Field(default=3, description="共性指标: and at least this many")
     clusters: list[ClusterOut]
 
 

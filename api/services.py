@@ -252,14 +252,24 @@ def hit_dict(index: Any, hit: Any) -> dict[str, Any]:
     return out
 
 
-def duplicates(app: Any, scope: str, threshold: float | None) -> Any:
-    from embeddings.duplicates import find_duplicates
+def duplicates(app: Any, scope: str, threshold: float | None, band: str | None = None) -> Any:
+    from embeddings.duplicates import COMMON_MIN_DEPARTMENTS, COMMON_SHARE, find_duplicates
 
     index = get_index(app)
     cache = app.state.duplicates_cache
-    key = (scope, threshold)
+    key = (scope, threshold, band)
     if key not in cache:
-        report = find_duplicates(index, threshold=threshold, scope=scope)
+        settings = app.state.settings
+        report = find_duplicates(
+            index,
+            threshold=threshold,
+            scope=scope,
+            band=band,
+            common_share=getattr(settings, "common_indicator_share", COMMON_SHARE),
+            common_min_departments=getattr(
+                settings, "common_indicator_min_departments", COMMON_MIN_DEPARTMENTS
+            ),
+        )
         while len(cache) >= DUPLICATES_CACHE_SIZE:  # thresholds are free floats: keep it bounded
             cache.pop(next(iter(cache)))
         cache[key] = report

@@ -46,6 +46,12 @@ class DupFormat(StrEnum):
     csv = "csv"
 
 
+class DupBand(StrEnum):
+    duplicate = "duplicate"
+    review = "review"
+    related = "related"
+
+
 class DupScope(StrEnum):
     within_table = "within-table"
     across_departments = "across-departments"
@@ -206,8 +212,16 @@ def duplicates(
             "-t",
             min=0.0,
             max=1.0,
-            help="minimum pair score (default: the model's calibrated duplicate band; "
-            "its review band is printed to go lower)",
+            help="minimum pair score (default: the lowest listed band's threshold; a "
+            "threshold alone lists the band it falls in)",
+        ),
+    ] = None,
+    band: Annotated[
+        DupBand | None,
+        typer.Option(
+            "--band",
+            help="widest band to list: duplicate (default), review (adds the review band) or "
+            "related (adds review and related)",
         ),
     ] = None,
     scope: Annotated[DupScope, typer.Option("--scope")] = DupScope.all,
@@ -217,16 +231,28 @@ def duplicates(
     data_dir: DataDir = None,
     format: Annotated[DupFormat, typer.Option("--format", "-f")] = DupFormat.text,
 ) -> None:
-    """Pairs of similar indicators grouped into clusters; within-table apart from cross-department."""
+    """Suspected duplicates grouped into clusters: within a table, across departments (by fiscal
+    year and region), across one department's tables. Only the duplicate band by default;
+    --band review / related widens the listing."""
+    from kg.settings import get_settings
+
     from .duplicates import find_duplicates
     from .index import every_tenth
 
     index = _open(data_dir, need_encoder=False)
+    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
     # a line at the end of each step, and every tenth on a sweep long enough to wait for
     progress = every_tenth(_err, from_total=200_000)
     with _errors():
         report = find_duplicates(
-            index, threshold=threshold, scope=scope.value, k=k, progress=progress
+            index,
+            threshold=threshold,
+            scope=scope.value,
+            k=k,
+            progress=progress,
+            band=None if band is None else band.value,
+            common_share=settings.common_indicator_share,
+            common_min_departments=settings.common_indicator_min_departments,
         )
     if format is DupFormat.jsonl:
         mins = {c.id: c.min_similarity for c in report.clusters}
@@ -260,16 +286,50 @@ def duplicates(
 
 
 def _print_report(report: Any) -> None:
+    from .duplicates import listing_sections, year_region
+
+    _print_header(report)
+    titles = {
+        "within-table": tr("同表重复", "within a table"),
+        "across-departments": tr("跨部门（按年度、地区）", "across departments (by year, region)"),
+        "across-tables": tr("同部门跨表/年度", "across tables of one department"),
+    }
+    for section, clusters in listing_sections(report):
+        typer.echo(
+            tr(
+                f"\n== {titles[section]}：{len(clusters)} 组 ==",
+                f"\n== {titles[section]}: {len(clusters)} cluster(s) ==",
+            )
+        )
+        group = None
+        for c in clusters:
+            if section == "across-departments" and year_region(c) != group:
+                group = year_region(c)
+                year, region = group
+                region = "/".join(x or tr("未注明地区", "?") for x in region.split("/"))
+                typer.echo(
+                    tr(
+                        f"\n-- {year or '年度不详'}年 · {region} --",
+                        f"\n-- {year or 'year unknown'} · {region} --",
+                    )
+                )
+            _print_cluster(c)
+
+
+def _print_header(report: Any) -> None:
     cal = (
         ""
         if report.calibrated
         else tr("（模型未校准：阈值为默认值）", " (uncalibrated model: thresholds are defaults)")
     )
     b = report.bands
+    shown = "、".join(band_name(x) for x in report.shown_bands)
     typer.echo(
         tr(
-            f"分档：疑似重复 ≥ {b[0]:.3f}，需复核 ≥ {b[1]:.3f}，相关 ≥ {b[2]:.3f}",
-            f"bands: duplicate ≥ {b[0]:.3f}, review ≥ {b[1]:.3f}, related ≥ {b[2]:.3f}",
+            f"分档：疑似重复 ≥ {b[0]:.3f}，需复核 ≥ {b[1]:.3f}，相关 ≥ {b[2]:.3f}；"
+            f"列出：{shown}（可用 --band 放宽）",
+            f"bands: duplicate ≥ {b[0]:.3f}, review ≥ {b[1]:.3f}, related ≥ {b[2]:.3f}; "
+            f"listed: {', '.join(report.shown_bands)} (--band review / related to widen)",
         )
     )
     if report.listed_per_indicator is None:
@@ -281,53 +341,33 @@ def _print_report(report: Any) -> None:
             f"{report.pairs_total} pair(s) ({len(report.pairs)} listed: an indicator's best "
             f"{report.listed_per_indicator})",
         )
+    share = round(100 * report.common_share)
     typer.echo(
         tr(
             f"阈值 {report.threshold:.3f}，模型 {report.model_id}{cal}；{pairs}，"
-            f"{len(report.clusters)} 组，涉及 {report.departments} 个部门",
+            f"{len(report.clusters)} 组，涉及 {report.departments} 个部门；"
+            f"共性指标：至少 {share}% 的部门（且至少 {report.common_min_departments} 个）使用的指标名",
             f"threshold {report.threshold:.3f}, model {report.model_id}{cal}; {pairs}, "
-            f"{len(report.clusters)} cluster(s), {report.departments} department(s)",
+            f"{len(report.clusters)} cluster(s), {report.departments} department(s); "
+            f"common indicator: a name at least {share}% of the departments (and at least "
+            f"{report.common_min_departments}) carry",
         )
     )
-    sections = [
-        (tr("同表重复", "within a table"), lambda c: c.scopes == {"within-table"}),
-        (tr("跨部门", "across departments"), lambda c: "across-departments" in c.scopes),
-        (
-            tr("同部门跨表/年度", "across tables of one department"),
-            lambda c: (
-                c.scopes == {"across-tables"}
-                or (
-                    "across-tables" in c.scopes
-                    and "across-departments" not in c.scopes
-                    and c.scopes != {"within-table"}
-                )
-            ),
-        ),
-    ]
-    shown: set[int] = set()
-    for title, pick in sections:
-        chosen = [c for c in report.clusters if c.id not in shown and pick(c)]
-        if not chosen:
-            continue
-        typer.echo(
-            tr(f"\n== {title}：{len(chosen)} 组 ==", f"\n== {title}: {len(chosen)} cluster(s) ==")
+
+
+def _print_cluster(c: Any) -> None:
+    typer.echo(
+        tr(
+            f"\n[{c.id}] {band_name(c.label)} — {len(c.members)} 条指标，"
+            f"两两最低相似度 {c.min_similarity:.3f}",
+            f"\n[{c.id}] {c.label} — {len(c.members)} indicators, "
+            f"min pairwise similarity {c.min_similarity:.3f}",
         )
-        for c in chosen:
-            shown.add(c.id)
-            typer.echo(
-                tr(
-                    f"\n[{c.id}] {band_name(c.label)} — {len(c.members)} 条指标，"
-                    f"两两最低相似度 {c.min_similarity:.3f}",
-                    f"\n[{c.id}] {c.label} — {len(c.members)} indicators, "
-                    f"min pairwise similarity {c.min_similarity:.3f}",
-                )
-            )
-            for m in c.members:
-                typer.echo(
-                    f"    · {m.name}  ({m.department} {m.year or ''}, {m.source_file}:{m.source_line})"
-                )
-            for p in sorted(c.pairs, key=lambda p: -p.score.score):
-                typer.echo(
-                    f"    {p.score.score:.3f} [{band_name(p.score.band)}] {p.a.name} ⇄ {p.b.name}"
-                )
-                typer.echo(f"          {tr('；', '; ').join(p.reasons)}")
+    )
+    for m in c.members:
+        typer.echo(
+            f"    · {m.name}  ({m.department} {m.year or ''}, {m.source_file}:{m.source_line})"
+        )
+    for p in sorted(c.pairs, key=lambda p: -p.score.score):
+        typer.echo(f"    {p.score.score:.3f} [{band_name(p.score.band)}] {p.a.name} ⇄ {p.b.name}")
+        typer.echo(f"          {tr('；', '; ').join(p.reasons)}")

@@ -6,13 +6,15 @@ Pipeline (:func:`find_duplicates`):
    once per distinct vector and name (:meth:`IndicatorIndex.candidate_pairs`);
 2. each candidate pair scored by :func:`embeddings.scoring.score_pair` (hybrid text
    score weighed by structural agreement) and put in a band (duplicate / review /
-   related) with the model's calibrated thresholds;
+   related) with the model's calibrated thresholds and the band caps (a different
+   measure, object, unit, programme: at most related); the listing shows the duplicate
+   band unless asked for more (``band``);
 3. scope — ``within-table`` (same table), ``across-departments``, or
    ``across-tables`` (one department, different tables or years);
-4. label — within a table a pair is a *suspected duplicate* (band duplicate) or
-   *review*; across tables, indicators that most departments carry anyway
-   (预算执行率, 服务对象满意度 …: :data:`COMMON_PATTERNS`, or a name cluster spanning
-   at least half of the departments, and at least 3) are a *common indicator*;
+4. label — a pair is a *suspected duplicate* (band duplicate), *review* or *related*; across
+   tables, indicators whose name is carried by at least
+   :data:`COMMON_SHARE` of the departments, and at least :data:`COMMON_MIN_DEPARTMENTS`,
+   are a *common indicator* (共性指标) — a stated share, not a list of usual names;
 5. clusters — connected components of the kept pairs, split by complete linkage
    when their minimum pairwise score falls below the threshold, so a chain
    A~B~C never puts unrelated A and C in one cluster. Each cluster reports its
@@ -21,7 +23,7 @@ Pipeline (:func:`find_duplicates`):
 
 from __future__ import annotations
 
-import re
+import math
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,34 +32,12 @@ from kg.i18n import form_name, tr
 
 from ._optional import require
 from .index import IndicatorIndex, Progress, score_fields
-from .scoring import PairScore
-from .text import IndicatorText, clean
+from .scoring import PairScore, Profile
+from .text import COMMON_PATTERNS, IndicatorText, clean, is_common_name, region_of  # noqa: F401
 
 Scope = Literal["within-table", "across-departments", "across-tables"]
 ScopeFilter = Literal["within-table", "across-departments", "all"]
-
-#: names that most departments carry (national 共性指标 and the usual satisfaction rows)
-COMMON_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(p)
-    for p in (
-        r"(预算|资金|经费)(执行|支出)(率|进度)",
-        r"支出进度",
-        r"资金(到位|拨付|下达)",
-        r"预算.*(控制|范围内)",
-        r"成本控制",
-        r"政府采购",
-        r"(按时|及时|按计划|按期)完成率",
-        r"完成及时(率|性)",
-        r"验收(合格|通过)率",
-        r"满意(度|率)$",
-        r"知晓(率|度)$",
-    )
-)
-
-
-def is_common_name(name: str) -> bool:
-    c = clean(name)
-    return any(p.search(c) for p in COMMON_PATTERNS)
+ListBand = Literal["duplicate", "review", "related"]
 
 
 def scope_of(a: IndicatorText, b: IndicatorText) -> Scope:
@@ -68,10 +48,32 @@ def scope_of(a: IndicatorText, b: IndicatorText) -> Scope:
     return "across-tables"
 
 
+class _CapText(dict):  # type: ignore[type-arg]
+    """The reason a cap gives, in the output language (read when the listing is made)."""
+
+    def __getitem__(self, cap: str) -> str:
+        zh, en = super().__getitem__(cap)
+        return tr(zh, en)
+
+
+_CAP_TEXT = _CapText(
+    measure=("至多相关：度量不同", "at most related: different measures"),
+    unit=("至多相关：单位不同", "at most related: different units"),
+    value=("至多相关：目标值不同", "at most related: different target values"),
+    object=("至多相关：对象或人群不同", "at most related: different objects or people"),
+    common=(
+        "至多相关：跨部门的通用指标",
+        "at most related: a generic indicator across departments",
+    ),
+    year=("至多相关：跨部门且年度不同", "at most related: other department, other year"),
+    region=("至多相关：跨部门且地区不同", "at most related: other department, other region"),
+)
+
+
 def explain(a: IndicatorText, b: IndicatorText, ps: PairScore) -> list[str]:
     """Human-readable reasons for a reviewer, in the output language (Chinese unless the
     command line was asked for English: kg.i18n)."""
-    out: list[str] = []
+    out: list[str] = [_CAP_TEXT[c] for c in ps.caps if c in _CAP_TEXT]
     ra, rb = ps.residues
     if ps.sibling:
         ja, jb = "、".join(ra), "、".join(rb)
@@ -141,6 +143,7 @@ class DuplicatePair:
                 "level2": it.level2,
                 "target": it.target,
                 "department": it.department,
+                "region": region_of(it.department),
                 "year": it.year,
                 "table": it.table,
                 "source": f"{it.source_file}:{it.source_line}",
@@ -160,6 +163,7 @@ class DuplicatePair:
             "shared_terms": self.score.shared,
             "sibling": self.score.sibling,
             "residues": {"a": self.score.residues[0], "b": self.score.residues[1]},
+            "caps": self.score.caps,
             "same_unit": None if not (self.a.unit and self.b.unit) else self.a.unit == self.b.unit,
             "same_target_form": None
             if not (self.a.form and self.b.form)
@@ -209,6 +213,62 @@ class DuplicateReport:
     pairs_total: int = 0
     #: None: every passing pair is in ``pairs``; else at most this many per indicator are
     listed_per_indicator: int | None = None
+    #: the bands listed (duplicate; with ``band="review"`` review too …)
+    shown_bands: tuple[str, ...] = ("duplicate",)
+    #: 共性指标: carried by at least this share of the departments, and at least this many
+    common_share: float = 0.5
+    common_min_departments: int = 3
+
+
+#: the listing's sections, in the order printed: a cluster goes to the first that takes it
+SECTIONS: tuple[str, ...] = ("within-table", "across-departments", "across-tables")
+
+
+def section_of(cluster: Cluster) -> str:
+    """The listing section of a cluster: one table, across departments, or one department's
+    tables (years)."""
+    if cluster.scopes == {"within-table"}:
+        return "within-table"
+    if "across-departments" in cluster.scopes:
+        return "across-departments"
+    return "across-tables"
+
+
+def listing_sections(report: DuplicateReport) -> list[tuple[str, list[Cluster]]]:
+    """The clusters of each section, in the order the text listing prints them."""
+    by: dict[str, list[Cluster]] = {s: [] for s in SECTIONS}
+    for c in report.clusters:
+        by[section_of(c)].append(c)
+    # across departments: by fiscal year and region (does another department fund it there?)
+    by["across-departments"] = [c for _, cs in by_year_region(by["across-departments"]) for c in cs]
+    return [(s, by[s]) for s in SECTIONS if by[s]]
+
+
+def year_region(cluster: Cluster) -> tuple[str, str]:
+    """The fiscal year(s) and region(s) of a cluster's members, for grouping the
+    cross-department section: ("2024", "深圳市福田区"); several join with "/"; a department
+    whose name gives no region counts as ""."""
+    years = sorted({str(m.year) for m in cluster.members if m.year})
+    regions = sorted({region_of(m.department) for m in cluster.members})
+    return "/".join(years), "/".join(regions)
+
+
+def by_year_region(clusters: list[Cluster]) -> list[tuple[tuple[str, str], list[Cluster]]]:
+    """Clusters grouped by :func:`year_region`, latest year first, in listing order within."""
+    groups: dict[tuple[str, str], list[Cluster]] = {}
+    for c in clusters:
+        groups.setdefault(year_region(c), []).append(c)
+    return sorted(groups.items(), key=lambda g: (g[0][0] != "", g[0][0], g[0][1]), reverse=True)
+
+
+def listing_order(report: DuplicateReport) -> list[DuplicatePair]:
+    """The pairs in the order the text listing prints them (sections, clusters, best first)."""
+    return [
+        p
+        for _, clusters in listing_sections(report)
+        for c in clusters
+        for p in sorted(c.pairs, key=lambda p: -p.score.score)
+    ]
 
 
 def _label(ps: PairScore, scope: Scope, common: bool) -> str:
@@ -221,6 +281,30 @@ def _label(ps: PairScore, scope: Scope, common: bool) -> str:
     return "related"
 
 
+#: the bands a listing can show, narrowest first: ``band="review"`` shows duplicate and review
+LIST_BANDS: tuple[ListBand, ...] = ("duplicate", "review", "related")
+
+#: 共性指标: a name carried by at least this share of the departments (and at least
+#: COMMON_MIN_DEPARTMENTS of them); settings ``common_indicator_share`` / ``…_min_departments``
+COMMON_SHARE = 0.5
+COMMON_MIN_DEPARTMENTS = 3
+
+
+def shown_bands(
+    profile: Profile, band: ListBand | None, threshold: float | None
+) -> tuple[str, ...]:
+    """The bands a listing shows: ``band`` and the narrower ones; without ``band``, the band
+    ``threshold`` falls in (a threshold in the review band lists it), else duplicate only."""
+    if band is None:
+        band = "duplicate" if threshold is None else _band_at(profile, threshold)
+    return LIST_BANDS[: LIST_BANDS.index(band) + 1]
+
+
+def _band_at(profile: Profile, threshold: float) -> ListBand:
+    b = profile.band(threshold)
+    return "related" if b == "none" else b
+
+
 def find_duplicates(
     index: IndicatorIndex,
     *,
@@ -229,25 +313,34 @@ def find_duplicates(
     k: int = 20,
     list_per_indicator: int | None = None,
     progress: Progress | None = None,
+    band: ListBand | None = None,
+    common_share: float = COMMON_SHARE,
+    common_min_departments: int = COMMON_MIN_DEPARTMENTS,
 ) -> DuplicateReport:
-    """Pairs scoring at least ``threshold`` (default: the model's duplicate band), clustered.
+    """Pairs of the shown bands scoring at least ``threshold``, clustered.
 
-    Pass ``threshold=index.profile.t_review`` to include the review band.
+    ``band`` (duplicate, review or related) widens the listing to that band and the narrower
+    ones; by default only the duplicate band is listed (or, given a ``threshold`` alone, the
+    band it falls in). ``threshold`` defaults to the lowest shown band's threshold. A pair
+    is shown when its score passes and its band (after the caps of
+    :func:`embeddings.scoring.band_caps`) is shown.
 
-    Every pair that passes is kept as ``(i, j, score)`` in arrays and clusters are made from all
-    of them. Each passing pair is also listed (explained, in ``report.pairs`` and its cluster's
-    ``pairs``) unless more than :data:`LISTED_PAIRS_MAX` pass, or ``list_per_indicator`` is
-    given: then an indicator's best ``list_per_indicator`` pairs are listed (default
-    :data:`LIST_PER_INDICATOR`; within-table pairs first, then by score) and
-    ``report.pairs_total`` says how many passed. A name that thousands of tables share would
-    otherwise list millions of pairs (n² for n copies).
+    Every passing pair shapes the clusters; each is also listed (explained) unless more than
+    :data:`LISTED_PAIRS_MAX` pass or ``list_per_indicator`` is given: then an indicator's best
+    ``list_per_indicator`` are (default :data:`LIST_PER_INDICATOR`; within-table first, then by
+    score) and ``report.pairs_total`` says how many passed — a name thousands of tables share
+    would otherwise list n² pairs.
+
+    ``common_share`` / ``common_min_departments``: a pair across tables is a *common
+    indicator* (共性指标) when both names are each carried by at least that share of the
+    departments and at least that many (:func:`_common_by_data`).
 
     ``progress(message, done, total)`` is called once the candidates are found and after each
     batch of scored candidates (a sweep over a million indicators takes tens of minutes).
     """
-    np = require("numpy")
     prof = index.profile
-    t = prof.t_duplicate if threshold is None else threshold
+    bands = shown_bands(prof, band, threshold)
+    t = min(_threshold_of(prof, b) for b in bands) if threshold is None else threshold
     items = index.items
     departments = {it.department for it in items}
     cands = [
@@ -255,55 +348,18 @@ def find_duplicates(
         for i, j in sorted(index.candidate_pairs(k))
         if scope == "all" or scope_of(items[i], items[j]) == scope
     ]
-    # scored in batches: only what passes stays in memory, as arrays (millions of candidates
-    # at scale); the scores themselves are kept while few enough pass
     if progress:
         progress(tr("候选对", "candidate pairs"), len(cands), len(cands))
-    listing_all = list_per_indicator is None
-    kept: dict[tuple[int, int], PairScore] = {}
-    ii: list[Any] = []
-    jj: list[Any] = []
-    ss: list[Any] = []
-    for start in range(0, len(cands), SCORE_BATCH):
-        chunk = cands[start : start + SCORE_BATCH]
-        scores = index.pairs(chunk)
-        passed = [n for n, ps in enumerate(scores) if ps.score >= t]
-        ii.append(np.fromiter((chunk[n][0] for n in passed), dtype=np.int64, count=len(passed)))
-        jj.append(np.fromiter((chunk[n][1] for n in passed), dtype=np.int64, count=len(passed)))
-        ss.append(
-            np.fromiter((scores[n].score for n in passed), dtype=np.float64, count=len(passed))
-        )
-        if listing_all:
-            kept.update((chunk[n], scores[n]) for n in passed)
-            if len(kept) > LISTED_PAIRS_MAX:
-                listing_all = False
-                kept.clear()
-        if progress:
-            progress(tr("比较候选对", "scoring pairs"), start + len(chunk), len(cands))
+    passed = _score_candidates(index, cands, t, bands, list_per_indicator is None, progress)
     del cands
-    pi = np.concatenate(ii) if ii else np.zeros(0, dtype=np.int64)
-    pj = np.concatenate(jj) if jj else np.zeros(0, dtype=np.int64)
-    ps_ = np.concatenate(ss) if ss else np.zeros(0, dtype=np.float64)
-    del ii, jj, ss
-    if not listing_all:
-        per = list_per_indicator or LIST_PER_INDICATOR
-        listed = _best_per_indicator(index, pi, pj, ps_, per)
-        for start in range(0, len(listed), SCORE_BATCH):
-            chunk = listed[start : start + SCORE_BATCH]
-            kept.update(zip(chunk, index.pairs(chunk), strict=True))
-
-    common_data = _common_by_data(index, pi, pj, len(departments))
-
-    pairs: list[DuplicatePair] = []
-    for (i, j), ps in kept.items():
-        a, b = items[i], items[j]
-        sc = scope_of(a, b)
-        common = (is_common_name(a.name) and is_common_name(b.name)) or (
-            i in common_data and j in common_data
-        )
-        pairs.append(DuplicatePair(a, b, ps, sc, _label(ps, sc, common), explain(a, b, ps)))
-
-    clusters = _clusters(index, pi, pj, ps_, pairs, t, keep_unlisted=not listing_all)
+    pi, pj, ps_, kept = passed.pi, passed.pj, passed.ps, passed.kept
+    if not passed.listing_all:
+        kept.update(_list_best(index, passed, list_per_indicator or LIST_PER_INDICATOR))
+    common = _common_by_data(index, len(departments), common_share, common_min_departments)
+    pairs = [
+        _pair(items[i], items[j], ps, i in common and j in common) for (i, j), ps in kept.items()
+    ]
+    clusters = _clusters(index, pi, pj, ps_, pairs, t, keep_unlisted=not passed.listing_all)
     pairs.sort(key=lambda p: (p.scope != "within-table", -p.score.score))
     return DuplicateReport(
         pairs,
@@ -314,8 +370,85 @@ def find_duplicates(
         len(departments),
         (prof.t_duplicate, prof.t_review, prof.t_related),
         pairs_total=len(pi),
-        listed_per_indicator=None if listing_all else (list_per_indicator or LIST_PER_INDICATOR),
+        listed_per_indicator=None
+        if passed.listing_all
+        else (list_per_indicator or LIST_PER_INDICATOR),
+        shown_bands=bands,
+        common_share=common_share,
+        common_min_departments=common_min_departments,
     )
+
+
+def _list_best(
+    index: IndicatorIndex, passed: _Passed, per: int
+) -> dict[tuple[int, int], PairScore]:
+    """Each indicator's best ``per`` passing pairs, scored (too many passed to list them all)."""
+    listed = _best_per_indicator(index, passed.pi, passed.pj, passed.ps, per)
+    out: dict[tuple[int, int], PairScore] = {}
+    for start in range(0, len(listed), SCORE_BATCH):
+        chunk = listed[start : start + SCORE_BATCH]
+        out.update(zip(chunk, index.pairs(chunk), strict=True))
+    return out
+
+
+def _threshold_of(profile: Profile, band: str) -> float:
+    return {"duplicate": profile.t_duplicate, "review": profile.t_review}.get(
+        band, profile.t_related
+    )
+
+
+def _pair(a: IndicatorText, b: IndicatorText, ps: PairScore, common: bool) -> DuplicatePair:
+    sc = scope_of(a, b)
+    return DuplicatePair(a, b, ps, sc, _label(ps, sc, common), explain(a, b, ps))
+
+
+@dataclass
+class _Passed:
+    """The candidate pairs that passed: as arrays, and scored while few enough pass."""
+
+    pi: Any
+    pj: Any
+    ps: Any
+    kept: dict[tuple[int, int], PairScore]
+    listing_all: bool
+
+
+def _score_candidates(
+    index: IndicatorIndex,
+    cands: list[tuple[int, int]],
+    t: float,
+    bands: tuple[str, ...],
+    listing_all: bool,
+    progress: Progress | None,
+) -> _Passed:
+    """Score the candidates in batches; keep those at ``t`` or above whose band is shown.
+
+    Only what passes stays in memory, as arrays (millions of candidates at scale); the scores
+    themselves are kept while no more than :data:`LISTED_PAIRS_MAX` pass."""
+    np = require("numpy")
+    kept: dict[tuple[int, int], PairScore] = {}
+    ii: list[Any] = []
+    jj: list[Any] = []
+    ss: list[Any] = []
+    for start in range(0, len(cands), SCORE_BATCH):
+        chunk = cands[start : start + SCORE_BATCH]
+        scores = index.pairs(chunk)
+        ok = [n for n, ps in enumerate(scores) if ps.score >= t and ps.band in bands]
+        ii.append(np.fromiter((chunk[n][0] for n in ok), dtype=np.int64, count=len(ok)))
+        jj.append(np.fromiter((chunk[n][1] for n in ok), dtype=np.int64, count=len(ok)))
+        ss.append(np.fromiter((scores[n].score for n in ok), dtype=np.float64, count=len(ok)))
+        if listing_all:
+            kept.update((chunk[n], scores[n]) for n in ok)
+            if len(kept) > LISTED_PAIRS_MAX:
+                listing_all = False
+                kept.clear()
+        if progress:
+            progress(tr("比较候选对", "scoring pairs"), start + len(chunk), len(cands))
+
+    def cat(parts: list[Any], dtype: Any) -> Any:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    return _Passed(cat(ii, np.int64), cat(jj, np.int64), cat(ss, np.float64), kept, listing_all)
 
 
 #: candidate pairs scored at once by find_duplicates
@@ -392,26 +525,35 @@ def keep_per_end(ends: Iterable[tuple[Hashable, Hashable]], per: int) -> list[in
     return out
 
 
-def _common_by_data(index: IndicatorIndex, pi: Any, pj: Any, n_departments: int) -> set[int]:
-    """Indicators whose kept neighbours (and themselves) span at least half the departments
-    (and at least 3): a name family most departments carry."""
+def _common_by_data(
+    index: IndicatorIndex,
+    n_departments: int,
+    share: float = COMMON_SHARE,
+    min_departments: int = COMMON_MIN_DEPARTMENTS,
+) -> set[int]:
+    """Indicators whose name (cleaned: punctuation and spacing aside) is carried by at least
+    ``share`` of the departments, and at least ``min_departments`` of them: 共性指标.
+
+    The name itself, not its family: similar names (every satisfaction row is near every
+    other) would make a name that two departments carry look common."""
     np = require("numpy")
-    if n_departments < 3 or len(pi) == 0:
+    need = max(min_departments, math.ceil(share * n_departments - 1e-9))
+    if n_departments < need:
         return set()
+    n = len(index.items)
     depts: dict[str, int] = {}
     did = np.fromiter(
-        (depts.setdefault(it.department, len(depts)) for it in index.items),
-        dtype=np.int64,
-        count=len(index.items),
+        (depts.setdefault(it.department, len(depts)) for it in index.items), dtype=np.int64, count=n
     )
-    nodes = np.unique(np.concatenate([pi, pj]))
-    # (indicator, department) for each neighbour, each direction, and the indicator itself
-    who = np.concatenate([pi, pj, nodes])
-    dep = np.concatenate([did[pj], did[pi], did[nodes]])
-    key = np.unique(who * len(depts) + dep)
-    counts = np.bincount(key // len(depts), minlength=len(index.items))
-    need = max(3, (n_departments + 1) // 2)
-    return set(np.nonzero(counts >= need)[0].tolist())
+    names: dict[str, int] = {}
+    nid = np.fromiter(
+        (names.setdefault(clean(it.name), len(names)) for it in index.items),
+        dtype=np.int64,
+        count=n,
+    )
+    nd = max(1, len(depts))
+    per_name = np.bincount(np.unique(nid * nd + did) // nd, minlength=len(names))
+    return set(np.nonzero(per_name[nid] >= need)[0].tolist())
 
 
 def _clusters(
@@ -424,81 +566,130 @@ def _clusters(
     *,
     keep_unlisted: bool = False,
 ) -> list[Cluster]:
+    """Connected components of the kept pairs, each split so that every pair inside a cluster
+    scores at least ``t`` (complete linkage), with the listed pairs put in their clusters."""
     np = require("numpy")
-    hierarchy = require("scipy.cluster.hierarchy")
-    sparse = require("scipy.sparse")
-    csgraph = require("scipy.sparse.csgraph")
-    n_items = len(index.items)
     if len(pi) == 0:
         return []
-    graph = sparse.coo_matrix((np.ones(len(pi)), (pi, pj)), shape=(n_items, n_items))
-    _, label = csgraph.connected_components(graph, directed=False)
-    nodes = np.unique(np.concatenate([pi, pj]))
-    # each kept pair once, under its component
-    by_pair = np.argsort(label[pi], kind="stable")
-    pair_labels = label[pi][by_pair]
-    by_node = nodes[np.argsort(label[nodes], kind="stable")]
-    node_labels = label[by_node]
-
-    # items that agree on everything a pair score reads (index.score_fields) score the same
-    # with each other: one score per such signature fills the pairs of copies that no
-    # candidate list held
-    sig_of: dict[tuple, int] = {}
-    sig = np.fromiter(
-        (sig_of.setdefault(score_fields(it), len(sig_of)) for it in index.items),
-        dtype=np.int64,
-        count=n_items,
-    )
-    sig_score: dict[int, float] = {}
-
-    def same_signature_score(s_: int, a: int, b: int) -> float:
-        if s_ not in sig_score:
-            sig_score[s_] = index.pairs([(a, b)])[0].score
-        return sig_score[s_]
-
+    comp = _Components(index, pi, pj)
+    sig = _Signatures(index)
     groups: list[tuple[list[int], float]] = []
-    for lab in np.unique(node_labels).tolist():
-        lo, hi = np.searchsorted(node_labels, [lab, lab + 1])
-        members_arr = np.sort(by_node[lo:hi])
-        members = members_arr.tolist()
-        n = len(members)
-        if n > DENSE_COMPONENT_MAX:
-            groups.extend(_split_by_signature(members_arr, sig, t, same_signature_score))
+    for lab in np.unique(comp.node_labels).tolist():
+        members_arr = comp.members(lab)
+        if len(members_arr) > DENSE_COMPONENT_MAX:
+            groups.extend(_split_by_signature(members_arr, sig.of, t, sig.score))
             continue
-        sim = np.zeros((n, n))
-        np.fill_diagonal(sim, 1.0)
-        plo, phi = np.searchsorted(pair_labels, [lab, lab + 1])
-        sel = by_pair[plo:phi]
-        a_ = np.searchsorted(members_arr, pi[sel])
-        b_ = np.searchsorted(members_arr, pj[sel])
-        sim[a_, b_] = ps[sel]
-        sim[b_, a_] = ps[sel]
-        # a small component gets every pair scored; in a large one a pair that no
-        # candidate list held counts as dissimilar (it is not among either's neighbours)
-        if n <= EXACT_COMPONENT:
-            ua, ub = np.nonzero(np.triu(sim == 0, 1))
-            slots = list(zip(ua.tolist(), ub.tolist(), strict=True))
-            missing = [(members[a], members[b]) for a, b in slots]
-            for (a, b), p in zip(slots, index.pairs(missing), strict=True):
-                sim[a, b] = sim[b, a] = p.score
-        else:
-            ms = sig[members_arr]
-            ua, ub = np.nonzero(np.triu((sim == 0) & (ms[:, None] == ms[None, :]), 1))
-            for a, b in zip(ua.tolist(), ub.tolist(), strict=True):
-                sim[a, b] = sim[b, a] = same_signature_score(int(ms[a]), members[a], members[b])
-        if n == 2 or sim.min() >= t:
-            groups.append((members, float(sim.min())))
-            continue
-        # chained: complete linkage keeps every pair inside a cluster at ≥ t
-        dist = 1.0 - sim[np.triu_indices(n, 1)]
-        z = hierarchy.linkage(np.clip(dist, 0, None), method="complete")
-        labels = hierarchy.fcluster(z, t=1.0 - t, criterion="distance")
-        for lab2 in sorted(set(labels)):
-            idx = [a for a in range(n) if labels[a] == lab2]
-            if len(idx) < 2:
-                continue
-            groups.append(([members[a] for a in idx], float(sim[np.ix_(idx, idx)].min())))
+        sim = _similarities(index, members_arr, comp.pairs_of(lab), pi, pj, ps, sig)
+        groups.extend(_complete_linkage(members_arr.tolist(), sim, t))
+    return _assign(index, groups, pairs, keep_unlisted)
 
+
+class _Components:
+    """The connected components of the kept pairs: each one's members and pairs."""
+
+    def __init__(self, index: IndicatorIndex, pi: Any, pj: Any) -> None:
+        np = require("numpy")
+        sparse = require("scipy.sparse")
+        csgraph = require("scipy.sparse.csgraph")
+        n_items = len(index.items)
+        graph = sparse.coo_matrix((np.ones(len(pi)), (pi, pj)), shape=(n_items, n_items))
+        _, label = csgraph.connected_components(graph, directed=False)
+        nodes = np.unique(np.concatenate([pi, pj]))
+        # each kept pair once, under its component
+        self.by_pair = np.argsort(label[pi], kind="stable")
+        self.pair_labels = label[pi][self.by_pair]
+        self.by_node = nodes[np.argsort(label[nodes], kind="stable")]
+        self.node_labels = label[self.by_node]
+
+    def members(self, lab: int) -> Any:
+        np = require("numpy")
+        lo, hi = np.searchsorted(self.node_labels, [lab, lab + 1])
+        return np.sort(self.by_node[lo:hi])
+
+    def pairs_of(self, lab: int) -> Any:
+        np = require("numpy")
+        lo, hi = np.searchsorted(self.pair_labels, [lab, lab + 1])
+        return self.by_pair[lo:hi]
+
+
+class _Signatures:
+    """Items that agree on everything a pair score reads (index.score_fields) score the same
+    with each other: one score per such signature fills the pairs of copies that no candidate
+    list held."""
+
+    def __init__(self, index: IndicatorIndex) -> None:
+        np = require("numpy")
+        self.index = index
+        sig_of: dict[tuple, int] = {}
+        self.of = np.fromiter(
+            (sig_of.setdefault(score_fields(it), len(sig_of)) for it in index.items),
+            dtype=np.int64,
+            count=len(index.items),
+        )
+        self._score: dict[int, float] = {}
+
+    def score(self, s_: int, a: int, b: int) -> float:
+        if s_ not in self._score:
+            self._score[s_] = self.index.pairs([(a, b)])[0].score
+        return self._score[s_]
+
+
+def _similarities(
+    index: IndicatorIndex, members_arr: Any, sel: Any, pi: Any, pj: Any, ps: Any, sig: _Signatures
+) -> Any:
+    """The members' pairwise scores: the kept pairs, then the missing ones — every pair of a
+    small component is scored; in a large one a pair that no candidate list held counts as
+    dissimilar (it is not among either's neighbours) unless the two are copies."""
+    np = require("numpy")
+    members = members_arr.tolist()
+    n = len(members)
+    sim = np.zeros((n, n))
+    np.fill_diagonal(sim, 1.0)
+    a_ = np.searchsorted(members_arr, pi[sel])
+    b_ = np.searchsorted(members_arr, pj[sel])
+    sim[a_, b_] = ps[sel]
+    sim[b_, a_] = ps[sel]
+    if n <= EXACT_COMPONENT:
+        ua, ub = np.nonzero(np.triu(sim == 0, 1))
+        slots = list(zip(ua.tolist(), ub.tolist(), strict=True))
+        missing = [(members[a], members[b]) for a, b in slots]
+        for (a, b), p in zip(slots, index.pairs(missing), strict=True):
+            sim[a, b] = sim[b, a] = p.score
+        return sim
+    ms = sig.of[members_arr]
+    ua, ub = np.nonzero(np.triu((sim == 0) & (ms[:, None] == ms[None, :]), 1))
+    for a, b in zip(ua.tolist(), ub.tolist(), strict=True):
+        sim[a, b] = sim[b, a] = sig.score(int(ms[a]), members[a], members[b])
+    return sim
+
+
+def _complete_linkage(members: list[int], sim: Any, t: float) -> list[tuple[list[int], float]]:
+    """A component as it is when every pair reaches ``t``, else split by complete linkage so
+    that a chain A~B~C never puts unrelated A and C in one cluster."""
+    np = require("numpy")
+    hierarchy = require("scipy.cluster.hierarchy")
+    n = len(members)
+    if n == 2 or sim.min() >= t:
+        return [(members, float(sim.min()))]
+    dist = 1.0 - sim[np.triu_indices(n, 1)]
+    z = hierarchy.linkage(np.clip(dist, 0, None), method="complete")
+    labels = hierarchy.fcluster(z, t=1.0 - t, criterion="distance")
+    out = []
+    for lab in sorted(set(labels)):
+        idx = [a for a in range(n) if labels[a] == lab]
+        if len(idx) >= 2:
+            out.append(([members[a] for a in idx], float(sim[np.ix_(idx, idx)].min())))
+    return out
+
+
+def _assign(
+    index: IndicatorIndex,
+    groups: list[tuple[list[int], float]],
+    pairs: list[DuplicatePair],
+    keep_unlisted: bool,
+) -> list[Cluster]:
+    """Clusters numbered largest first, each listed pair in its cluster, each cluster labelled
+    by its strongest pair."""
     clusters: list[Cluster] = []
     where: dict[int, int] = {}
     for cid, (members, mn) in enumerate(sorted(groups, key=lambda g: (-len(g[0]), -g[1])), start=1):

@@ -33,7 +33,15 @@ from .corpus import fingerprint, load_indicators, text_hashes
 from .encoders import Encoder, load_encoder
 from .faiss_index import FaissIndex, ModelMismatchError, VersionGoneError, normalize_rows
 from .lexical import LexicalIndex
-from .scoring import PairScore, Profile, WordEncoder, pair_residues, profile_for, score_pair
+from .scoring import (
+    PairScore,
+    Profile,
+    WordEncoder,
+    department_context,
+    pair_residues,
+    profile_for,
+    score_pair,
+)
 from .text import DEFAULT_RECIPE, IndicatorText, Recipe, embed_text
 
 if TYPE_CHECKING:
@@ -458,7 +466,8 @@ class IndicatorIndex:
         # the departments only matter to the residues of two different names (their words are
         # qualifiers there); identical names have none
         ctx = None if a.name == b.name else (a.department, b.department)
-        return (*score_fields(a), *score_fields(b), ctx, dense, tfidf)
+        # the band caps read whether the departments, years and regions differ
+        return (*score_fields(a), *score_fields(b), ctx, department_context(a, b), dense, tfidf)
 
     def similar(
         self,
@@ -501,6 +510,7 @@ class IndicatorIndex:
                     "signals": ps.signals,
                     "sibling": ps.sibling,
                     "residues": ps.residues,
+                    "caps": ps.caps,
                 },
             )
             for ps, j in scored[:k]

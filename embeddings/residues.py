@@ -85,6 +85,13 @@ EQUIVALENT_WORDS: tuple[frozenset[str], ...] = tuple(
 )
 _FAMILY: dict[str, int] = {w: n for n, g in enumerate(EQUIVALENT_WORDS) for w in g}
 
+
+def same_family(a: str, b: str) -> bool:
+    """Two different words of one family of :data:`EQUIVALENT_WORDS` (及时 / 按时)."""
+    fa = _FAMILY.get(a)
+    return a != b and fa is not None and fa == _FAMILY.get(b)
+
+
 _NUMBER = re.compile(r"^[0-9０-９.]+$")
 
 #: two names at least this long (characters, cleaned) are sentences — outcome statements
@@ -150,7 +157,7 @@ def _shared_mask(a: str, b: str) -> list[bool]:
 
 
 def _substantive(word: str, extra: frozenset[str]) -> bool:
-    if word in QUALIFIER_WORDS or word in extra:
+    if word in QUALIFIER_WORDS or word in extra or _qualifiers_only(word, extra):
         return False
     if _NUMBER.match(word):
         return True
@@ -189,6 +196,19 @@ def _residue(a: str, b: str, extra: frozenset[str]) -> list[str]:
         if _substantive(part, extra) and _substantive(w, extra):
             out.append(part)
     return out
+
+
+@lru_cache(maxsize=65536)
+def _qualifiers_only(word: str, extra: frozenset[str]) -> bool:
+    """``word`` is qualifier words run together (各项任务 = 各项 + 任务; 保障工作)."""
+    ok = [True] + [False] * len(word)
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - 4), end):
+            piece = word[start:end]
+            if ok[start] and (piece in QUALIFIER_WORDS or piece in extra):
+                ok[end] = True
+                break
+    return ok[-1] and len(word) > 1
 
 
 _NUMERALS = frozenset("一二三四五六七八九十两百千万零")
@@ -283,5 +303,6 @@ __all__ = [
     "lexical_residues",
     "match",
     "residues",
+    "same_family",
     "words",
 ]

@@ -20,19 +20,23 @@ half of the evaluation set by ``benchmarks/embeddings_eval.py``; an uncalibrated
 model gets :data:`FALLBACK` and is reported as such.
 
 Bands: ``duplicate`` ≥ ``t_duplicate`` > ``review`` ≥ ``t_review`` > ``related`` ≥ ``t_related``.
+The score orders pairs; the band also obeys :func:`band_caps`: whatever the score, a pair of
+different measures, objects or people, units, target values — or, across departments, a
+generic name, another fiscal year or another region — is at most ``related``.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from . import residues as rz
 from .lexical import LexicalIndex
-from .text import IndicatorText, clean, measure_family
+from .text import IndicatorText, clean, is_common_name, measure_family, name_unit, region_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -269,11 +273,172 @@ class PairScore:
     sibling: bool = False
     #: the words of ``a`` that ``b`` lacks, and of ``b`` that ``a`` lacks (after matching)
     residues: tuple[list[str], list[str]] = field(default_factory=lambda: ([], []))
+    #: why the pair is at most ``related`` (:func:`band_caps`); empty when nothing caps it
+    caps: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
+# --------------------------------------------------------------------------- band caps
+#: measures that say *how* (a rate, a satisfaction, a deadline) but not *what*: with them the
+#: object is only what the other words of the name say
+GENERIC_MEASURES = frozenset(
+    {"satisfaction", "awareness", "timeliness", "completion_rate", "quality_rate"}
+    | {"execution_rate", "coverage", "rate"}
+)
+
+#: units that count the same thing (人 / 人次: people, whether or not counted per visit)
+_UNIT_ALIASES = {"人次": "人", "名": "人", "场次": "场", "百分比": "%", "％": "%"}
+
+#: the reasons :func:`band_caps` gives, in the order it checks them
+CAPS = ("measure", "unit", "value", "object", "common", "year", "region")
+
+
+def _unit_key(unit: str | None) -> str | None:
+    return _UNIT_ALIASES.get(unit, unit) if unit else None
+
+
+def band_caps(
+    a: IndicatorText,
+    b: IndicatorText,
+    res: rz.Residues,
+    signals: dict[str, float | None],
+) -> list[str]:
+    """Why ``a`` and ``b`` cannot be duplicates, whatever their text score (empty: they can).
+
+    A duplicate is the same measure of the same object, with a compatible unit and target:
+
+    * ``measure`` — the two names end in different measures (完成率 / 及时率, 人数 / 满意度);
+    * ``unit`` — both units known and different (人次 / 个); ``value`` — two counts whose
+      targets differ by more than a fifth (649人次 / 30人次);
+    * ``object`` — the names measure different objects or people (:func:`_other_object`):
+      siblings, one character changed, and within one department any word one name has and
+      the other lacks (after the word families and the model's word match of
+      :mod:`embeddings.residues`): 学生家长 / 学生, 区属离退休干部 / 干部, 情景教学或外训 / 培训;
+    * across departments: ``common`` — either name is a generic measure with nothing of its
+      own (服务对象满意度, 项目实施时间, 预算执行率: :func:`is_generic`), which every
+      department carries for its own programme; ``year`` / ``region`` — the two tables are
+      of different fiscal years, or of regions that do not contain one another
+      (:func:`embeddings.text.region_of`): another department cannot fund the same thing there.
+    """
+    caps = []
+    m = signals.get("measure")
+    if m is not None and m < 1.0:
+        caps.append("measure")
+    if _units_differ(a, b):
+        caps.append("unit")
+    if signals.get("value") == 0.0:
+        caps.append("value")
+    if _other_object(a, b, res):
+        caps.append("object")
+    if a.department and b.department and a.department != b.department:
+        caps += _department_caps(a, b)
+    return caps
+
+
+def _other_object(a: IndicatorText, b: IndicatorText, res: rz.Residues) -> bool:
+    """Do the two names measure different objects or people?
+
+    Siblings (both names keep words of their own) and one template with one character
+    changed (种公猪 / 种母猪) always do. Within one department — one author wrote both rows —
+    any word one name has and the other lacks is how the author tells them apart: a
+    qualifier that narrows the people or things (干部满意度 / 管理的区属离退休干部满意度,
+    提高两新党建工作水平 / 提高全区党建工作水平), two outcome statements with words of their
+    own. Only a name that goes on after a comma (提升单位干部文化素养及团队精神 / …，保证单位
+    形象及社会影响力) adds a purpose, not an object. Across sources (another department, a
+    library) a qualifier may only say where a general name is used: left to the text score.
+    """
+    if res.sibling or _one_slot_apart(clean(a.name), clean(b.name)):
+        return True
+    if not (res.a or res.b) or not (a.department and a.department == b.department):
+        return False
+    if res.a and res.b:
+        return True  # two sentences, each with words of its own
+    longer, shorter = (a, b) if res.a else (b, a)
+    return not _clause_added(longer.name, shorter.name)
+
+
+#: what ends a clause: an outcome statement that goes on after it adds a purpose
+_CLAUSE = re.compile(r"[，,；;。]")
+
+
+def _clause_added(longer: str, shorter: str) -> bool:
+    """``longer`` is ``shorter`` with a clause after a comma (提升组工干部文化素养及团队精神，
+    保证单位形象及社会影响力 / 提升单位干部文化素养及团队精神): its first clause adds nothing."""
+    head = _CLAUSE.split(longer, maxsplit=1)[0]
+    if head == longer:
+        return False
+    r = rz.lexical_residues(head, shorter)
+    return not (r.a or r.b)
+
+
+#: target forms whose unit is a unit (not the text of a deadline or a grade)
+_NUMERIC_FORMS = frozenset({"numeric", "range"})
+
+
+def _units_differ(a: IndicatorText, b: IndicatorText) -> bool:
+    """Both units known and different: a numeric target's unit, else a unit the name prints
+    in its brackets (种公猪(≥头) / 公猪舍(≥**平方米))."""
+
+    def unit(it: IndicatorText) -> str | None:
+        if it.unit and it.form in _NUMERIC_FORMS:
+            return _unit_key(it.unit)
+        return _unit_key(name_unit(it.name))
+
+    ua, ub = unit(a), unit(b)
+    return bool(ua and ub and ua != ub)
+
+
+def _one_slot_apart(a: str, b: str) -> bool:
+    """One template, one character changed: 种公猪(≥头) / 种母猪(≥头), 一级 / 二级 — unless the
+    two words around it are one word family (及时完成率 / 按时完成率)."""
+    if len(a) != len(b) or len(a) < 3:
+        return False
+    diff = [n for n, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(diff) != 1 or not all("\u4e00" <= ch <= "\u9fff" for ch in (a[diff[0]], b[diff[0]])):
+        return False
+    n = diff[0]  # a word of one family around the slot (及时 / 按时) is the same word
+    return not any(
+        rz.same_family(a[lo : lo + 2], b[lo : lo + 2]) for lo in (n - 1, n) if 0 <= lo <= len(a) - 2
+    )
+
+
+def department_context(a: IndicatorText, b: IndicatorText) -> tuple:
+    """What :func:`band_caps` reads of the two departments (a key for caching pair scores)."""
+    if not (a.department and b.department) or a.department == b.department:
+        return ()
+    return tuple(_department_caps(a, b))
+
+
+def _department_caps(a: IndicatorText, b: IndicatorText) -> list[str]:
+    out = []
+    if is_generic(a.name, a.department) or is_generic(b.name, b.department):
+        out.append("common")
+    if a.year and b.year and a.year != b.year:
+        out.append("year")
+    ra, rb = region_of(a.department), region_of(b.department)
+    if ra and rb and not (ra.startswith(rb) or rb.startswith(ra)):
+        out.append("region")
+    return out
+
+
+@functools.lru_cache(maxsize=65_536)
+def is_generic(name: str, department: str = "") -> bool:
+    """A generic measure with nothing of its own: every word of the name is a measure or a
+    qualifier (:data:`embeddings.residues.QUALIFIER_WORDS`, the department's own words), or
+    the name is one of the usual common indicators (预算执行率, 成本控制 …)."""
+    if is_common_name(name):
+        return True
+    context = {w for w in rz.words(department) if len(w) >= 2} if department else set()
+    return not [
+        w
+        for w in rz.words(name)
+        if len(w) >= 2 and w not in rz.QUALIFIER_WORDS and w not in context
+    ]
+
+
+# --------------------------------------------------------------------------- the score
 def score_pair(
     a: IndicatorText,
     b: IndicatorText,
@@ -288,6 +453,7 @@ def score_pair(
     containment: float | None = None,
     residues: rz.Residues | None = None,
     use_siblings: bool = True,
+    use_caps: bool = True,
 ) -> PairScore:
     """The hybrid score of one pair. ``dense_cos=None`` scores lexically only.
 
@@ -295,38 +461,29 @@ def score_pair(
     (an index scoring many pairs of its own rows); so may ``residues``
     (:func:`pair_residues`, which adds the dense word match). Without them the residues
     are computed here with the word families only. ``use_siblings=False`` leaves the
-    sibling factor out.
+    sibling factor out; ``use_caps=False`` the band caps (:func:`band_caps`).
     """
     if tfidf is None:
         tfidf = lexical.cosine(a.name, b.name) if use_lexical else 0.0
     if containment is None:
         containment = lexical.containment(a.name, b.name) if use_lexical else 0.0
-    cont = containment
-    lex = max(tfidf, cont)
-    if dense_cos is None:
-        text = lex
-        dn = None
-    else:
-        dn = rescale_dense(dense_cos, floor)
-        text = dn if not use_lexical else profile.alpha * dn + (1 - profile.alpha) * lex
+    lex = max(tfidf, containment)
+    dn = None if dense_cos is None else rescale_dense(dense_cos, floor)
+    text = _text_score(dn, lex, profile, use_lexical)
     signals = structure_signals(a, b)
     struct = structure_score(signals) if use_structure else 1.0
     score = text * (1.0 - profile.gamma * (1.0 - struct)) if use_structure else text
     res = rz.Residues((), ())
-    band = profile.band(score)
-    if use_siblings:
+    if use_siblings or use_caps:
         res = (
             residues
             if residues is not None
             else pair_residues([(a, b)], floor=floor, theta=profile.sibling_theta)[0]
         )
-        if res.sibling:
-            # the same measure of another object: related, not a duplicate
-            related = score >= profile.t_related
-            score *= 1.0 - profile.sibling_penalty
-            band = profile.band(score)
-            if related and band == "none":
-                band = "related"
+    score, band = _sibling_step(score, res if use_siblings else rz.Residues((), ()), profile)
+    caps = band_caps(a, b, res, signals) if use_caps else []
+    if caps and band in ("duplicate", "review"):
+        band = "related"  # a different measure, object or programme: at most related
     return PairScore(
         a=a.id,
         b=b.id,
@@ -336,10 +493,32 @@ def score_pair(
         dense_rescaled=None if dn is None else round(dn, 4),
         lexical=round(lex, 4),
         tfidf=round(tfidf, 4),
-        containment=round(cont, 4),
+        containment=round(containment, 4),
         structure=round(struct, 4),
         signals=signals,
         shared=shared_terms(a.name, b.name),
-        sibling=res.sibling,
+        sibling=use_siblings and res.sibling,
         residues=(list(res.a), list(res.b)),
+        caps=caps,
     )
+
+
+def _text_score(dn: float | None, lex: float, profile: Profile, use_lexical: bool) -> float:
+    """α · dense + (1 − α) · lexical; lexical alone without a dense cosine."""
+    if dn is None:
+        return lex
+    return dn if not use_lexical else profile.alpha * dn + (1 - profile.alpha) * lex
+
+
+def _sibling_step(score: float, res: rz.Residues, profile: Profile) -> tuple[float, Band]:
+    """The sibling factor (the same measure of another object) and the band after it: a
+    sibling that was at least related before the factor stays related."""
+    band = profile.band(score)
+    if not res.sibling:
+        return score, band
+    related = score >= profile.t_related
+    score *= 1.0 - profile.sibling_penalty
+    band = profile.band(score)
+    if related and band == "none":
+        band = "related"
+    return score, band

@@ -47,6 +47,73 @@ _MEASURES: tuple[tuple[str, str], ...] = (
 )
 # fmt: on
 
+#: names that most departments carry (national 共性指标 and the usual satisfaction rows)
+COMMON_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p)
+    for p in (
+        r"(预算|资金|经费)(执行|支出)(率|进度)",
+        r"支出进度",
+        r"资金(到位|拨付|下达)",
+        r"预算.*(控制|范围内)",
+        r"成本控制",
+        r"政府采购",
+        r"(按时|及时|按计划|按期)完成率",
+        r"完成及时(率|性)",
+        r"验收(合格|通过)率",
+        r"满意(度|率)$",
+        r"知晓(率|度)$",
+    )
+)
+
+
+def is_common_name(name: str) -> bool:
+    c = clean(name)
+    return any(p.search(c) for p in COMMON_PATTERNS)
+
+
+#: where a department's name starts with its place: 中共深圳市福田区委组织部 → 深圳市福田区,
+#: 临沧市永德县明朗中学 → 临沧市永德县; a place name is 1–7 characters and an
+#: administrative suffix, repeated (province, city, district/county, town)
+_REGION = re.compile(
+    r"^(?:中共|中国共产党)?((?:[\u4e00-\u9fff]{1,7}?(?:省|自治区|特别行政区|自治州|州|地区|盟|市|"
+    r"自治县|县|自治旗|旗|区|镇|乡|街道))+)"
+)
+_ORGANISATION = re.compile(r"人民政府|人民|政府|委员会|委|党|办事处")
+_REGION_NOTED = re.compile(r"[（(]([^（）()]*?(?:省|市|州|盟|县|旗|区|镇|乡))[)）]")
+
+
+@functools.lru_cache(maxsize=4096)
+def region_of(department: str) -> str:
+    """The region a department's name starts with (深圳市福田区), or the place noted in
+    brackets (未注明单位（大英县）→ 大英县); "" when the name gives none (东莞展览馆)."""
+    c = unicodedata.normalize("NFKC", department or "").strip()
+    m = _REGION.match(c)
+    if m:  # the organisation starts where 人民政府 / 委 / 党 … does (重庆市巴南区人民政府一品街道)
+        return _ORGANISATION.split(m.group(1), maxsplit=1)[0]
+    m = _REGION_NOTED.search(c)
+    return m.group(1) if m else ""
+
+
+#: a unit printed in the name's closing brackets: 种公猪(≥头), 育肥猪舍(≥**平方米), 消毒机(≥台)
+_NAME_UNIT = re.compile(r"[（(][≥≤<>＞＜=≧≦]*[*＊xX\d.]*([^\d()（）*＊≥≤<>＞＜=≧≦]{1,4})[)）]\s*$")
+
+
+#: units a name's brackets may print (培训班次（会议次数） prints a name, not a unit)
+# fmt: off
+_NAME_UNITS = frozenset((
+    "头", "台", "辆", "座", "个", "家", "份", "亩", "平方米", "公里", "米", "吨", "元", "万元",
+    "人", "人次", "次", "场", "场次", "天", "小时", "户", "件", "套", "本", "册",
+))
+# fmt: on
+
+
+@functools.lru_cache(maxsize=65_536)
+def name_unit(name: str) -> str | None:
+    """The unit a name prints in its closing brackets (种公猪(≥头) → 头), or None."""
+    m = _NAME_UNIT.search(unicodedata.normalize("NFKC", name))
+    return m.group(1) if m and m.group(1) in _NAME_UNITS else None
+
+
 _UNIT_MEASURE = {
     "%": "rate",
     "人": "count_people",
@@ -56,6 +123,15 @@ _UNIT_MEASURE = {
     "场次": "count_events",
     "天": "count_days",
     "个月": "count_days",
+    "头": "count",
+    "台": "count",
+    "辆": "count",
+    "座": "count",
+    "个": "count",
+    "家": "count",
+    "平方米": "area",
+    "亩": "area",
+    "公里": "length",
 }
 
 
@@ -73,7 +149,7 @@ def measure_family(kind: str | None) -> str | None:
     """Coarser: every rate is a rate, every count a count."""
     if kind is None:
         return None
-    if kind.startswith("count"):
+    if kind.startswith("count") or kind in {"area", "length"}:
         return "count"
     if kind in {"quality_rate", "coverage", "completion_rate", "execution_rate", "rate"}:
         return "rate"

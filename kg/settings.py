@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     embedding_cache: bool = Field(
         default=True, description="cache vectors on disk by model and text"
     )
+    # duplicates (docs/embeddings.md): a name is a 共性指标 when this share of the departments
+    # (and at least this many) carry it
+    common_indicator_share: float = Field(
+        default=0.5, ge=0, le=1, description="共性指标: share of the departments carrying a name"
+    )
+    common_indicator_min_departments: int = Field(
+        default=3, ge=1, description="共性指标: at least this many departments"
+    )
     # suggestions (docs/suggest.md): no suggestion from a match below the floor
     suggest_min_score: float = Field(
         default=0.15, ge=0, le=1, description="relevance floor of a suggestion (similarity)"

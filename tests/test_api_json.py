@@ -87,13 +87,16 @@ def test_indicator_detail_and_similar(client: TestClient) -> None:
     assert body["target_parsed"]["rawText"] == "100%"
     assert body["target_parsed"]["isPercent"] == "true"
     assert "老干口业务" in body["tasks"]
-    assert body["similar_count"] >= 1
+    # its qualified sibling (市转企业离休干部…) is related, not a review-or-better link
+    assert body["similar_count"] == 0
+    twin = _search(client, "受训学员满意度", k=1)["hits"][0]
+    assert client.get(f"/api/indicators/{twin['id']}").json()["similar_count"] >= 1
     r = client.get(f"/api/indicators/{top['id']}/similar", params={"k": 5})
     assert r.status_code == 200, r.text
     sim = r.json()
     assert sim["indicator"]["id"] == top["id"]
     assert sim["hits"][0]["name"] == "市转企业离休干部慰问金发放覆盖率"
-    assert sim["hits"][0]["band"] == "duplicate"
+    assert sim["hits"][0]["band"] == "related"  # the qualifier narrows the people
     assert sim["hits"][0]["reasons"]
     assert all(h["id"] != top["id"] for h in sim["hits"])
 
@@ -113,7 +116,19 @@ def test_duplicates_paginate_and_scope(client: TestClient) -> None:
     assert page["total"] == full["total"] and len(page["clusters"]) == 1
     assert page["clusters"][0]["id"] == full["clusters"][1]["id"]
     names = {m["name"] for c in full["clusters"] for m in c["members"]}
-    assert {"慰问金发放覆盖率", "市转企业离休干部慰问金发放覆盖率"} <= names
+    assert {"受训学员满意度", "参训人员满意度"} <= names
+    assert full["shown_bands"] == ["duplicate"]
+    assert {p["band"] for c in full["clusters"] for p in c["pairs"]} == {"duplicate"}
+    # a qualifier that narrows the people: related, listed only when the listing is widened
+    assert "慰问金发放覆盖率" not in names
+    wide = client.get("/api/duplicates", params={"limit": 200, "band": "related"}).json()
+    assert wide["shown_bands"] == ["duplicate", "review", "related"]
+    wide_pairs = {
+        frozenset((p["a"], p["b"])): p["band"] for c in wide["clusters"] for p in c["pairs"]
+    }
+    assert len(wide_pairs) > sum(len(c["pairs"]) for c in full["clusters"])
+    assert "related" in wide_pairs.values()
+    assert client.get("/api/duplicates", params={"band": "none"}).status_code == 422
     within = client.get("/api/duplicates", params={"scope": "within-table"}).json()
     assert within["scope"] == "within-table"
     assert all(

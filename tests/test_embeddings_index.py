@@ -409,7 +409,12 @@ def test_sibling_penalty_and_band() -> None:
     lex = LexicalIndex([a.name, b.name, "预算执行率"])
     p = Profile(0.5, 1.0, 0.6, 0.4, 0.05, floor=0.0, sibling_penalty=0.9)
     on = score_pair(a, b, lexical=lex, dense_cos=0.9, floor=0.0, profile=p)
-    off = score_pair(a, b, lexical=lex, dense_cos=0.9, floor=0.0, profile=p, use_siblings=False)
+    off = score_pair(
+        a, b, lexical=lex, dense_cos=0.9, floor=0.0, profile=p, use_siblings=False, use_caps=False
+    )
     assert on.sibling and not off.sibling and on.residues == (["药品"], ["化妆品"])
+    # without the sibling factor the band caps still keep another object out of duplicate
+    capped = score_pair(a, b, lexical=lex, dense_cos=0.9, floor=0.0, profile=p, use_siblings=False)
+    assert capped.band == "related" and "object" in capped.caps
     assert on.score == pytest.approx(off.score * 0.1, abs=1e-3)
     assert off.band == "duplicate" and on.band == "related"  # a sibling stays related

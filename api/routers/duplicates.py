@@ -20,14 +20,24 @@ async def duplicates(
     request: Request,
     scope: Literal["all", "within-table", "across-departments"] = "all",
     threshold: Annotated[float | None, Query(ge=0, le=1)] = None,
+    band: Annotated[
+        Literal["duplicate", "review", "related"] | None,
+        Query(
+            description="widest band listed: duplicate (default), review (adds the review "
+            "band), related (adds review and related); a threshold alone lists its band"
+        ),
+    ] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
     def run() -> dict[str, Any]:
-        rep = services.duplicates(request.app, scope, threshold)
+        from embeddings.duplicates import listing_sections, section_of, year_region
+
+        rep = services.duplicates(request.app, scope, threshold, band)
         d, r, rel = rep.bands
         clusters = []
-        for c in rep.clusters[offset : offset + limit]:
+        ordered = [c for _, cs in listing_sections(rep) for c in cs]
+        for c in ordered[offset : offset + limit]:
             pairs = [
                 {
                     "a": p.a.id.removeprefix(services.DATA_NS),
@@ -39,9 +49,13 @@ async def duplicates(
                 }
                 for p in c.pairs
             ]
+            year, region = year_region(c)
             clusters.append(
                 {
                     "id": c.id,
+                    "section": section_of(c),
+                    "year": year,
+                    "region": region,
                     "label": c.label,
                     "scope": sorted(c.scopes),
                     "min_similarity": round(c.min_similarity, 4),
@@ -53,6 +67,9 @@ async def duplicates(
             "threshold": rep.threshold,
             "scope": scope,
             "bands": {"duplicate": d, "review": r, "related": rel},
+            "shown_bands": list(rep.shown_bands),
+            "common_share": rep.common_share,
+            "common_min_departments": rep.common_min_departments,
             "total": len(rep.clusters),
             "pairs_total": rep.pairs_total,
             "listed_per_indicator": rep.listed_per_indicator,
