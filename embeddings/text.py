@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kg.words import MEASURE_SUFFIXES, UNIT_MEASURES
+
 Recipe = Literal["name", "name+level2", "name+level2+unit", "name+target"]
 DEFAULT_RECIPE: Recipe = "name"
 
@@ -27,46 +29,14 @@ def clean(text: str) -> str:
     return _PUNCT.sub("", unicodedata.normalize("NFKC", text)).strip()
 
 
-#: what a name measures, read from its ending (longest first)
-# fmt: off
-_MEASURES: tuple[tuple[str, str], ...] = (
-    ("满意度", "satisfaction"), ("满意率", "satisfaction"),
-    ("知晓率", "awareness"), ("知晓度", "awareness"),
-    ("及时率", "timeliness"), ("及时性", "timeliness"), ("时效", "timeliness"),
-    ("完成时间", "timeliness"), ("时间", "timeliness"), ("按期完成率", "timeliness"),
-    ("合格率", "quality_rate"), ("通过率", "quality_rate"), ("达标率", "quality_rate"),
-    ("覆盖率", "coverage"), ("覆盖面", "coverage"),
-    ("完成率", "completion_rate"), ("执行率", "execution_rate"), ("到位率", "execution_rate"),
-    ("出勤率", "rate"), ("比例", "rate"), ("比率", "rate"), ("占比", "rate"), ("率", "rate"),
-    ("人数", "count_people"), ("人次", "count_people"),
-    ("次数", "count_events"), ("场次", "count_events"), ("批次", "count_events"),
-    ("天数", "count_days"), ("课时", "count_days"), ("学时", "count_days"),
-    ("数量", "count"), ("个数", "count"), ("篇数", "count"), ("份数", "count"), ("数", "count"),
-    ("成本", "cost"), ("经费", "cost"), ("补助", "cost"), ("费用", "cost"),
-    ("水平", "level"), ("能力", "level"), ("效率", "level"), ("素养", "level"),
-)
-# fmt: on
-
-_UNIT_MEASURE = {
-    "%": "rate",
-    "人": "count_people",
-    "人次": "count_people",
-    "次": "count_events",
-    "场": "count_events",
-    "场次": "count_events",
-    "天": "count_days",
-    "个月": "count_days",
-}
-
-
 @functools.lru_cache(maxsize=65_536)
 def measure_of(name: str, unit: str | None = None) -> str | None:
     """The kind of quantity a name measures (``count_people``, ``coverage`` …), or None."""
     c = clean(name)
-    for suffix, kind in _MEASURES:
+    for suffix, kind in MEASURE_SUFFIXES:
         if c.endswith(suffix):
             return kind
-    return _UNIT_MEASURE.get(unit or "")
+    return UNIT_MEASURES.get(unit or "")
 
 
 def measure_family(kind: str | None) -> str | None:
