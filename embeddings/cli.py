@@ -233,13 +233,10 @@ def duplicates(
         for p in report.pairs:
             d = p.as_dict()
             d["cluster_min_similarity"] = None if p.cluster is None else round(mins[p.cluster], 4)
+            a = d["a"]
             d.update(
                 name=f"{p.a.name} ⇄ {p.b.name}",
-                level1=p.a.level1,
-                level2=p.a.level2,
-                target=p.a.target,
-                department=p.a.department,
-                source=f"{p.a.source_file}:{p.a.source_line}",
+                **{x: a[x] for x in ("level1", "level2", "target", "department", "source")},
             )
             sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
         return
@@ -260,6 +257,8 @@ def duplicates(
 
 
 def _print_report(report: Any) -> None:
+    from .text import source_of
+
     cal = (
         ""
         if report.calibrated
@@ -323,9 +322,7 @@ def _print_report(report: Any) -> None:
                 )
             )
             for m in c.members:
-                typer.echo(
-                    f"    · {m.name}  ({m.department} {m.year or ''}, {m.source_file}:{m.source_line})"
-                )
+                typer.echo(f"    · {m.name}  ({m.department} {m.year or ''}, {source_of(m)})")
             for p in sorted(c.pairs, key=lambda p: -p.score.score):
                 typer.echo(
                     f"    {p.score.score:.3f} [{band_name(p.score.band)}] {p.a.name} ⇄ {p.b.name}"

@@ -31,7 +31,7 @@ from kg.i18n import form_name, tr
 from ._optional import require
 from .index import IndicatorIndex, Progress, score_fields
 from .scoring import PairScore
-from .text import IndicatorText, clean
+from .text import IndicatorText, clean, indicator_dict
 
 Scope = Literal["within-table", "across-departments", "across-tables"]
 ScopeFilter = Literal["within-table", "across-departments", "all"]
@@ -133,27 +133,14 @@ class DuplicatePair:
     cluster: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        def side(it: IndicatorText) -> dict[str, Any]:
-            return {
-                "uri": it.id,
-                "name": it.name,
-                "level1": it.level1,
-                "level2": it.level2,
-                "target": it.target,
-                "department": it.department,
-                "year": it.year,
-                "table": it.table,
-                "source": f"{it.source_file}:{it.source_line}",
-            }
-
         return {
             "score": self.score.score,
             "band": self.score.band,
             "label": self.label,
             "scope": self.scope,
             "cluster": self.cluster,
-            "a": side(self.a),
-            "b": side(self.b),
+            "a": indicator_dict(self.a),
+            "b": indicator_dict(self.b),
             "dense": self.score.dense,
             "lexical": self.score.lexical,
             "structure": self.score.structure,
@@ -183,16 +170,7 @@ class Cluster:
             "label": self.label,
             "scopes": sorted(self.scopes),
             "min_similarity": round(self.min_similarity, 4),
-            "members": [
-                {
-                    "uri": m.id,
-                    "name": m.name,
-                    "department": m.department,
-                    "year": m.year,
-                    "source": f"{m.source_file}:{m.source_line}",
-                }
-                for m in self.members
-            ],
+            "members": [indicator_dict(m, "brief") for m in self.members],
         }
 
 

@@ -14,8 +14,9 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
+from kg.namespaces import DATA
 from kg.words import MEASURE_SUFFIXES, UNIT_MEASURES
 
 Recipe = Literal["name", "name+level2", "name+level2+unit", "name+target"]
@@ -80,6 +81,53 @@ class IndicatorText:
             self.extra["_count_value"] = _count_value(self.target)
         v = self.extra["_count_value"]
         return None if v == "" else float(v)
+
+
+IndicatorForm = Literal["full", "brief", "api"]
+#: indicator URIs start with this; the API's ``id`` and ``table_id`` leave it out
+_DATA_NS = str(DATA)
+
+
+def source_of(it: IndicatorText) -> str:
+    """Where an indicator is printed, as ``file:line``."""
+    return f"{it.source_file}:{it.source_line}"
+
+
+def indicator_dict(it: IndicatorText, form: IndicatorForm = "full") -> dict[str, Any]:
+    """An indicator as JSON: the one place an indicator becomes a dict.
+
+    ``full`` (a duplicate pair's side, a search hit's fields): uri, name, categories,
+    target, department, year, the table's URI and ``file:line``; ``brief`` (a cluster
+    member): uri, name, department, year and ``file:line``; ``api`` (the API contract's
+    indicator summary): the short ``id`` first, the table's title (its URI when it has
+    none) and short ``table_id``, the source as ``{"file", "line"}``.
+    """
+    if form == "brief":
+        return {
+            "uri": it.id,
+            "name": it.name,
+            "department": it.department,
+            "year": it.year,
+            "source": source_of(it),
+        }
+    api = form == "api"
+    out: dict[str, Any] = {"id": it.id.removeprefix(_DATA_NS)} if api else {}
+    out.update(
+        uri=it.id,
+        name=it.name,
+        level1=it.level1,
+        level2=it.level2,
+        target=it.target,
+        department=it.department,
+        year=it.year,
+        table=(it.table_title or it.table) if api else it.table,
+    )
+    if api:
+        out["table_id"] = it.table.removeprefix(_DATA_NS)
+        out["source"] = {"file": it.source_file, "line": it.source_line}
+    else:
+        out["source"] = source_of(it)
+    return out
 
 
 def _count_value(target: str) -> str:
