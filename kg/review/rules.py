@@ -867,71 +867,100 @@ def check_duplicate_across(parsed: ParsedTable, ctx: Context | None = None) -> l
     (培训人数, 干部满意度: fewer than 4 characters beyond the generic words) are not compared."""
     if ctx is None or ctx.others is None:
         return []
-    t = parsed.table
-    pool: dict[str, list[OtherIndicator]] = {}
-    for o in ctx.others():
-        if (
-            o.department != t.department
-            and o.concept in CROSS_CONCEPTS
-            and (o.fiscal_year is None or o.fiscal_year == t.fiscal_year)
-        ):
-            pool.setdefault(o.concept, []).append(o)
+    pool = _cross_pool(parsed, ctx.others())
     own = [
         (n, ind, concept)
         for n, ind in enumerate(parsed.indicators)
         if (concept := _concept(parsed, ind)) in pool and is_specific(ind.name)
     ]
-    hits_of: dict[int, list[tuple[float, OtherIndicator, str]]] = {}
+    hits_of: dict[int, list[CrossHit]] = {}
     if ctx.scorer is not None and own:
-        others = [o for lst in pool.values() for o in lst]
-        items = [_text(parsed, ind, f"#{n}", level2=c) for n, ind, c in own]
-        items += [_text(parsed, o, f"#other{k}") for k, o in enumerate(others)]
-        index = ctx.scorer.index(items)
-        n_own = len(own)
-        cands = sorted(
-            (i, j)
-            for i, j in index.candidate_pairs(20)
-            if i < n_own <= j and items[i].level2 == items[j].level2
-        )
-        for (i, j), ps in zip(cands, index.pairs(cands), strict=True):
-            if ctx.scorer.is_duplicate(ps):
-                hits_of.setdefault(own[i][0], []).append(
-                    (ps.score, others[j - n_own], ctx.scorer.reasons(index, i, j, ps))
-                )
+        hits_of = _cross_hits_embedded(parsed, ctx.scorer, own, pool)
     elif ctx.scorer is None:
         for n, ind, concept in own:
             scored = [(ctx.similarity(ind.name, o.name), o, "") for o in pool[concept]]
             hits = [h for h in scored if h[0] >= CROSS_THRESHOLD]
             if hits:
                 hits_of[n] = hits
-    out = []
-    for n, hits in sorted(hits_of.items()):
-        ind = parsed.indicators[n]
-        s, o, reasons = max(hits, key=lambda h: h[0])
-        where = f"{o.file}:{o.line}" if o.line else o.file
-        more = f"（另有{len(hits) - 1}项相似指标）" if len(hits) > 1 else ""
-        msg = (
-            f"指标“{ind.name}”（目标值“{ind.target}”）与{o.department}的指标“{o.name}”"
-            f"（目标值“{o.target}”，{where}）高度相似{more}，可能存在重复安排资金；"
-            f"请核实两部门的职责分工。"
-        )
-        extra = {"method": ctx.scorer.method, "reasons": reasons} if ctx.scorer else {}
-        out.append(
-            _ind(
-                "duplicate-across-departments",
-                ind,
-                msg,
-                "核实是否为同一项工作；如是，明确由哪个部门安排资金。",
-                other_name=o.name,
-                other_target=o.target,
-                other_department=o.department,
-                other_file=o.file,
-                other_line=str(o.line or ""),
-                similarity=f"{s:.2f}",
-                **extra,
+    return [
+        _cross_finding(parsed.indicators[n], hits, ctx.scorer)
+        for n, hits in sorted(hits_of.items())
+    ]
+
+
+#: another department's indicator like one of the table's: (score, it, the scorer's reasons)
+CrossHit = tuple[float, OtherIndicator, str]
+
+
+def _cross_pool(
+    parsed: ParsedTable, others: list[OtherIndicator]
+) -> dict[str, list[OtherIndicator]]:
+    """Other departments' output indicators of the table's year, by category concept."""
+    t = parsed.table
+    pool: dict[str, list[OtherIndicator]] = {}
+    for o in others:
+        if (
+            o.department != t.department
+            and o.concept in CROSS_CONCEPTS
+            and (o.fiscal_year is None or o.fiscal_year == t.fiscal_year)
+        ):
+            pool.setdefault(o.concept, []).append(o)
+    return pool
+
+
+def _cross_hits_embedded(
+    parsed: ParsedTable,
+    scorer: EmbeddingScorer,
+    own: list[tuple[int, IndicatorRecord, str | None]],
+    pool: dict[str, list[OtherIndicator]],
+) -> dict[int, list[CrossHit]]:
+    """The table's indicators (by position) and the others the embedding scorer finds
+    duplicates of them, in the same category."""
+    hits_of: dict[int, list[CrossHit]] = {}
+    others = [o for lst in pool.values() for o in lst]
+    items = [_text(parsed, ind, f"#{n}", level2=c) for n, ind, c in own]
+    items += [_text(parsed, o, f"#other{k}") for k, o in enumerate(others)]
+    index = scorer.index(items)
+    n_own = len(own)
+    cands = sorted(
+        (i, j)
+        for i, j in index.candidate_pairs(20)
+        if i < n_own <= j and items[i].level2 == items[j].level2
+    )
+    for (i, j), ps in zip(cands, index.pairs(cands), strict=True):
+        if scorer.is_duplicate(ps):
+            hits_of.setdefault(own[i][0], []).append(
+                (ps.score, others[j - n_own], scorer.reasons(index, i, j, ps))
             )
-        )
-    return out
+    return hits_of
+
+
+def _cross_finding(
+    ind: IndicatorRecord, hits: list[CrossHit], scorer: EmbeddingScorer | None
+) -> Finding:
+    """The finding of an indicator like others of other departments: the most similar named."""
+    s, o, reasons = max(hits, key=lambda h: h[0])
+    where = f"{o.file}:{o.line}" if o.line else o.file
+    more = f"（另有{len(hits) - 1}项相似指标）" if len(hits) > 1 else ""
+    msg = (
+        f"指标“{ind.name}”（目标值“{ind.target}”）与{o.department}的指标“{o.name}”"
+        f"（目标值“{o.target}”，{where}）高度相似{more}，可能存在重复安排资金；"
+        f"请核实两部门的职责分工。"
+    )
+    extra = {"method": scorer.method, "reasons": reasons} if scorer else {}
+    return _ind(
+        "duplicate-across-departments",
+        ind,
+        msg,
+        "核实是否为同一项工作；如是，明确由哪个部门安排资金。",
+        other_name=o.name,
+        other_target=o.target,
+        other_department=o.department,
+        other_file=o.file,
+        other_line=str(o.line or ""),
+        similarity=f"{s:.2f}",
+        **extra,
+    )
 
 
 # --------------------------------------------------------------------------- cross-year
