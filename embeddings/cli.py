@@ -257,8 +257,38 @@ def duplicates(
 
 
 def _print_report(report: Any) -> None:
-    from .text import source_of
+    """The duplicate report as text: bands and totals, then the clusters by scope."""
+    _print_totals(report)
+    sections = [
+        (tr("同表重复", "within a table"), lambda c: c.scopes == {"within-table"}),
+        (tr("跨部门", "across departments"), lambda c: "across-departments" in c.scopes),
+        (
+            tr("同部门跨表/年度", "across tables of one department"),
+            lambda c: (
+                c.scopes == {"across-tables"}
+                or (
+                    "across-tables" in c.scopes
+                    and "across-departments" not in c.scopes
+                    and c.scopes != {"within-table"}
+                )
+            ),
+        ),
+    ]
+    shown: set[int] = set()
+    for title, pick in sections:
+        chosen = [c for c in report.clusters if c.id not in shown and pick(c)]
+        if not chosen:
+            continue
+        typer.echo(
+            tr(f"\n== {title}：{len(chosen)} 组 ==", f"\n== {title}: {len(chosen)} cluster(s) ==")
+        )
+        for c in chosen:
+            shown.add(c.id)
+            _print_cluster(c)
 
+
+def _print_totals(report: Any) -> None:
+    """The bands, the threshold and model, and how many pairs, clusters and departments."""
     cal = (
         ""
         if report.calibrated
@@ -288,43 +318,22 @@ def _print_report(report: Any) -> None:
             f"{len(report.clusters)} cluster(s), {report.departments} department(s)",
         )
     )
-    sections = [
-        (tr("同表重复", "within a table"), lambda c: c.scopes == {"within-table"}),
-        (tr("跨部门", "across departments"), lambda c: "across-departments" in c.scopes),
-        (
-            tr("同部门跨表/年度", "across tables of one department"),
-            lambda c: (
-                c.scopes == {"across-tables"}
-                or (
-                    "across-tables" in c.scopes
-                    and "across-departments" not in c.scopes
-                    and c.scopes != {"within-table"}
-                )
-            ),
-        ),
-    ]
-    shown: set[int] = set()
-    for title, pick in sections:
-        chosen = [c for c in report.clusters if c.id not in shown and pick(c)]
-        if not chosen:
-            continue
-        typer.echo(
-            tr(f"\n== {title}：{len(chosen)} 组 ==", f"\n== {title}: {len(chosen)} cluster(s) ==")
+
+
+def _print_cluster(c: Any) -> None:
+    """A cluster: its band and size, each member with its source, its pairs best first."""
+    from .text import source_of
+
+    typer.echo(
+        tr(
+            f"\n[{c.id}] {band_name(c.label)} — {len(c.members)} 条指标，"
+            f"两两最低相似度 {c.min_similarity:.3f}",
+            f"\n[{c.id}] {c.label} — {len(c.members)} indicators, "
+            f"min pairwise similarity {c.min_similarity:.3f}",
         )
-        for c in chosen:
-            shown.add(c.id)
-            typer.echo(
-                tr(
-                    f"\n[{c.id}] {band_name(c.label)} — {len(c.members)} 条指标，"
-                    f"两两最低相似度 {c.min_similarity:.3f}",
-                    f"\n[{c.id}] {c.label} — {len(c.members)} indicators, "
-                    f"min pairwise similarity {c.min_similarity:.3f}",
-                )
-            )
-            for m in c.members:
-                typer.echo(f"    · {m.name}  ({m.department} {m.year or ''}, {source_of(m)})")
-            for p in sorted(c.pairs, key=lambda p: -p.score.score):
-                typer.echo(
-                    f"    {p.score.score:.3f} [{band_name(p.score.band)}] {p.a.name} ⇄ {p.b.name}"
-                )
-                typer.echo(f"          {tr('；', '; ').join(p.reasons)}")
+    )
+    for m in c.members:
+        typer.echo(f"    · {m.name}  ({m.department} {m.year or ''}, {source_of(m)})")
+    for p in sorted(c.pairs, key=lambda p: -p.score.score):
+        typer.echo(f"    {p.score.score:.3f} [{band_name(p.score.band)}] {p.a.name} ⇄ {p.b.name}")
+        typer.echo(f"          {tr('；', '; ').join(p.reasons)}")
