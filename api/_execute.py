@@ -195,47 +195,56 @@ def run_query(
     remaining = limits.deadline - time.monotonic()
     if not limits.slots.acquire(timeout=max(remaining, 0)):
         raise QueryTimeout(timeout_message(limits.timeout_s) + " (waited for a free query slot)")
+    query: dict[str, Any] = {
+        "default_graphs": default_graphs,
+        "named_graphs": named_graphs,
+        "use_dataset": use_dataset,
+        "base_iri": base_iri,
+        "negotiated": negotiated,
+        "limits": limits,
+    }
     try:
         if _is_remote(store):
-            checked = _in_child(
-                partial(_check_only, text, guard_limits, update=False),
-                limits,
-                network=not isolate_network,
-            )
-            custom = {TEXT_SIMILARITY: _unavailable} if checked.calls("textSimilarity") else None
-            return _in_this_thread(
-                store,
-                checked,
-                default_graphs=default_graphs,
-                named_graphs=named_graphs,
-                use_dataset=use_dataset,
-                base_iri=base_iri,
-                negotiated=negotiated,
-                limits=limits,
-                custom_functions=custom,
-            )
-        key = (text, guard_limits)
-        target = partial(
-            _query_in_child,
-            store,
-            text,
-            guard_limits,
-            _checked_cache.get(key),
-            default_graphs=default_graphs,
-            named_graphs=named_graphs,
-            use_dataset=use_dataset,
-            base_iri=base_iri,
-            negotiated=negotiated,
-            limits=limits,
-        )
-        handlers = {}
-        if functions is not None:
-            handlers[SCORES_CALL] = lambda t: functions()[TEXT_SIMILARITY].scores(t)
-        answer, checked = _in_child(target, limits, handlers=handlers, network=not isolate_network)
-        _checked_cache.put(key, checked)
-        return answer
+            return _remote_query(store, text, guard_limits, isolate_network, **query)
+        return _embedded_query(store, text, guard_limits, isolate_network, functions, **query)
     finally:
         limits.slots.release()
+
+
+def _remote_query(
+    store: Store, text: str, guard_limits: GuardLimits, isolate_network: bool, **query: Any
+) -> Answer:
+    """Oxigraph server: the check in a child, the query in this thread. ``query``: the
+    dataset, base IRI, negotiated format and limits of :func:`run_query`."""
+    checked = _in_child(
+        partial(_check_only, text, guard_limits, update=False),
+        query["limits"],
+        network=not isolate_network,
+    )
+    custom = {TEXT_SIMILARITY: _unavailable} if checked.calls("textSimilarity") else None
+    return _in_this_thread(store, checked, custom_functions=custom, **query)
+
+
+def _embedded_query(
+    store: Store,
+    text: str,
+    guard_limits: GuardLimits,
+    isolate_network: bool,
+    functions: Callable[[], dict[NamedNode, Any]] | None,
+    **query: Any,
+) -> Answer:
+    """Embedded store: the check and the evaluation in a child (the check's result cached
+    per text and limits); the child asks this process for ``ikg:textSimilarity`` scores."""
+    key = (text, guard_limits)
+    target = partial(_query_in_child, store, text, guard_limits, _checked_cache.get(key), **query)
+    handlers = {}
+    if functions is not None:
+        handlers[SCORES_CALL] = lambda t: functions()[TEXT_SIMILARITY].scores(t)
+    answer, checked = _in_child(
+        target, query["limits"], handlers=handlers, network=not isolate_network
+    )
+    _checked_cache.put(key, checked)
+    return answer
 
 
 #: the call a query's child makes to the parent for ``ikg:textSimilarity`` scores

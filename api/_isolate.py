@@ -198,24 +198,58 @@ def run_in_child(
     :class:`ChildTimedOut` raised. ``network=False`` cuts the child off the network where
     the kernel allows it. Blocks: call it from a worker thread.
     """
-    global _warned_network
     if deadline <= time.monotonic():
         raise ChildTimedOut
-    parent = os.getpid()
-    with _fork_lock:
-        parent_sock, child_sock = socket.socketpair()
-        with warnings.catch_warnings():  # Python 3.12+: "fork() of a multi-threaded process"
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
-            parent_sock.close()
-            _child(child_sock, target, network, parent)
-        child_sock.close()
-        _parent_ends.add(parent_sock.fileno())
-    reaped = answered = False
+    child = _ForkedChild(target, network)
     try:
+        kind, value, isolated = child.answer(deadline, handlers or {})
+    finally:
+        child.close()
+    if not network and not isolated:
+        _warn_network()
+    if kind == "raise":
+        raise value
+    return value
+
+
+def _warn_network() -> None:
+    """Log once that the queries run with network access (no namespace for the child)."""
+    global _warned_network
+    if not _warned_network:
+        _warned_network = True
+        log.warning(
+            "SPARQL queries run with network access: this kernel does not let the "
+            "query process make a user and network namespace (IKG_SPARQL_ISOLATE_NETWORK)"
+        )
+
+
+class _ForkedChild:
+    """A child forked to run ``target``, and the parent's end of the socket to it."""
+
+    def __init__(self, target: Callable[[Channel], Any], network: bool) -> None:
+        parent = os.getpid()
+        with _fork_lock:
+            parent_sock, child_sock = socket.socketpair()
+            with warnings.catch_warnings():  # Python 3.12+: "fork() of a multi-threaded process"
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+                parent_sock.close()
+                _child(child_sock, target, network, parent)
+            child_sock.close()
+            _parent_ends.add(parent_sock.fileno())
+        self.pid = pid
+        self.sock = parent_sock
+        self.reaped = self.answered = False
+
+    def answer(
+        self, deadline: float, handlers: dict[str, Callable[[Any], Any]]
+    ) -> tuple[str, Any, bool]:
+        """The child's last message (kind ``ok`` or ``raise``, value, isolated), serving its
+        calls to ``handlers`` meanwhile; :class:`ChildTimedOut` past ``deadline``,
+        :class:`ChildCrashed` when it dies without one."""
         poller = select.poll()
-        poller.register(parent_sock, select.POLLIN)
+        poller.register(self.sock, select.POLLIN)
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -223,39 +257,35 @@ def run_in_child(
             if not poller.poll(remaining * 1000):
                 continue
             try:
-                message = _recv(parent_sock)
+                message = _recv(self.sock)
             except (EOFError, ConnectionError):
-                status = _reap_dead(pid)
-                reaped = True
+                status = _reap_dead(self.pid)
+                self.reaped = True
                 raise ChildCrashed(_describe(status)) from None
             kind = message[0]
             if kind == "call":
                 _, name, arg = message
                 try:
-                    reply: tuple[str, Any] = ("reply", (handlers or {})[name](arg))
+                    reply: tuple[str, Any] = ("reply", handlers[name](arg))
                 except Exception as exc:  # handed to the child
                     reply = ("error", _picklable(exc))
-                _send(parent_sock, reply)
+                _send(self.sock, reply)
                 continue
             _, value, isolated = message
-            if not network and not isolated and not _warned_network:
-                _warned_network = True
-                log.warning(
-                    "SPARQL queries run with network access: this kernel does not let the "
-                    "query process make a user and network namespace (IKG_SPARQL_ISOLATE_NETWORK)"
-                )
-            answered = True  # the child is exiting: reaped in the background
-            if kind == "raise":
-                raise value
-            return value
-    finally:
+            self.answered = True  # the child is exiting: reaped in the background
+            return kind, value, isolated
+
+    def close(self) -> None:
+        """Close the socket; reap an answered child in the background, kill any other."""
         with _fork_lock:
-            _parent_ends.discard(parent_sock.fileno())
-            parent_sock.close()
-        if answered:
-            threading.Thread(target=_kill, args=(pid,), name="sparql-reap", daemon=True).start()
-        elif not reaped:
-            _kill(pid)  # timed out (or failed here): gone before the slot is freed
+            _parent_ends.discard(self.sock.fileno())
+            self.sock.close()
+        if self.answered:
+            threading.Thread(
+                target=_kill, args=(self.pid,), name="sparql-reap", daemon=True
+            ).start()
+        elif not self.reaped:
+            _kill(self.pid)  # timed out (or failed here): gone before the slot is freed
 
 
 def _reap_dead(pid: int) -> int:

@@ -140,30 +140,42 @@ def parse_request(
         query = _single(params, "query")
         update = None
     elif method == "POST":
-        media, options = parse_content_type(content_type)
-        if media is None:
-            raise UnsupportedMediaType("POST needs a Content-Type: one of " + ", ".join(POST_TYPES))
-        if media == FORM:
-            _check_charset(media, options)
-            params = _merge(url_params, parse_params(body))
-            query, update = _single(params, "query"), _single(params, "update")
-        elif media in (SPARQL_QUERY, SPARQL_UPDATE):
-            _check_charset(media, options)
-            for name in ("query", "update"):
-                if name in url_params:
-                    raise BadRequest(
-                        f"'{name}' given in the URL while the body is the operation ({media})"
-                    )
-            params = url_params
-            text = _decode_body(body)
-            query, update = (text, None) if media == SPARQL_QUERY else (None, text)
-        else:
-            raise UnsupportedMediaType(
-                f"unsupported Content-Type {media}; use one of " + ", ".join(POST_TYPES)
-            )
+        params, query, update = _post_operation(url_params, content_type, body)
     else:  # pragma: no cover - the router only accepts GET and POST
         raise BadRequest(f"method {method} is not part of the SPARQL protocol")
+    return _operation(params, query, update)
 
+
+def _post_operation(
+    url_params: Params, content_type: str | None, body: bytes
+) -> tuple[Params, str | None, str | None]:
+    """A POST's parameters, query and update: from a form, or the body as the operation
+    (Protocol §2.1.2, §2.1.3, §2.2.1, §2.2.2)."""
+    media, options = parse_content_type(content_type)
+    if media is None:
+        raise UnsupportedMediaType("POST needs a Content-Type: one of " + ", ".join(POST_TYPES))
+    if media == FORM:
+        _check_charset(media, options)
+        params = _merge(url_params, parse_params(body))
+        return params, _single(params, "query"), _single(params, "update")
+    if media in (SPARQL_QUERY, SPARQL_UPDATE):
+        _check_charset(media, options)
+        for name in ("query", "update"):
+            if name in url_params:
+                raise BadRequest(
+                    f"'{name}' given in the URL while the body is the operation ({media})"
+                )
+        text = _decode_body(body)
+        query, update = (text, None) if media == SPARQL_QUERY else (None, text)
+        return url_params, query, update
+    raise UnsupportedMediaType(
+        f"unsupported Content-Type {media}; use one of " + ", ".join(POST_TYPES)
+    )
+
+
+def _operation(params: Params, query: str | None, update: str | None) -> Operation:
+    """The one operation the request gives, checked: an update without a dataset of its
+    own, a query with its default and named graphs."""
     if query is not None and update is not None:
         raise BadRequest("both 'query' and 'update' given; send one operation per request")
     fmt = params.get("format", [None])[-1] or None

@@ -220,19 +220,9 @@ def _first_load(app: Any) -> Any:
 
 def summary(it: Any) -> dict[str, Any]:
     """An IndicatorText as the contract's indicator summary."""
-    return {
-        "id": it.id.removeprefix(DATA_NS),
-        "uri": it.id,
-        "name": it.name,
-        "level1": it.level1,
-        "level2": it.level2,
-        "target": it.target,
-        "department": it.department,
-        "year": it.year,
-        "table": it.table_title or it.table,
-        "table_id": it.table.removeprefix(DATA_NS),
-        "source": {"file": it.source_file, "line": it.source_line},
-    }
+    from embeddings.text import indicator_dict
+
+    return indicator_dict(it, "api")
 
 
 def item_by_uri(index: Any, uri: str) -> Any:

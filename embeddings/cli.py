@@ -255,34 +255,41 @@ def duplicates(
             common_min_departments=settings.common_indicator_min_departments,
         )
     if format is DupFormat.jsonl:
-        mins = {c.id: c.min_similarity for c in report.clusters}
-        for p in report.pairs:
-            d = p.as_dict()
-            d["cluster_min_similarity"] = None if p.cluster is None else round(mins[p.cluster], 4)
-            d.update(
-                name=f"{p.a.name} ⇄ {p.b.name}",
-                level1=p.a.level1,
-                level2=p.a.level2,
-                target=p.a.target,
-                department=p.a.department,
-                source=f"{p.a.source_file}:{p.a.source_line}",
-            )
-            sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
-        return
-    if format is DupFormat.csv:
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(_CSV_COLUMNS)
-        for p in report.pairs:
-            d = p.as_dict()
-            row = {
-                **{c: d.get(c) for c in _CSV_COLUMNS},
-                **{f"a_{x}": d["a"][x] for x in ("name", "department", "year", "source", "uri")},
-                **{f"b_{x}": d["b"][x] for x in ("name", "department", "year", "source", "uri")},
-                "shared_terms": "、".join(d["shared_terms"]),
-            }
-            w.writerow([row[c] for c in _CSV_COLUMNS])
-        return
-    _print_report(report)
+        _write_jsonl(report)
+    elif format is DupFormat.csv:
+        _write_csv(report)
+    else:
+        _print_report(report)
+
+
+def _write_jsonl(report: Any) -> None:
+    """One pair a line: the pair's dict, its cluster's lowest similarity, and side a's
+    category, target, department and source at the top level (as search hits have them)."""
+    mins = {c.id: c.min_similarity for c in report.clusters}
+    for p in report.pairs:
+        d = p.as_dict()
+        d["cluster_min_similarity"] = None if p.cluster is None else round(mins[p.cluster], 4)
+        a = d["a"]
+        d.update(
+            name=f"{p.a.name} ⇄ {p.b.name}",
+            **{x: a[x] for x in ("level1", "level2", "target", "department", "source")},
+        )
+        sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
+
+
+def _write_csv(report: Any) -> None:
+    """One pair a row, the columns of :data:`_CSV_COLUMNS`."""
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(_CSV_COLUMNS)
+    for p in report.pairs:
+        d = p.as_dict()
+        row = {
+            **{c: d.get(c) for c in _CSV_COLUMNS},
+            **{f"a_{x}": d["a"][x] for x in ("name", "department", "year", "source", "uri")},
+            **{f"b_{x}": d["b"][x] for x in ("name", "department", "year", "source", "uri")},
+            "shared_terms": "、".join(d["shared_terms"]),
+        }
+        w.writerow([row[c] for c in _CSV_COLUMNS])
 
 
 def _print_report(report: Any) -> None:

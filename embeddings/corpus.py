@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
@@ -57,54 +58,91 @@ def load_indicators(store: Any) -> list[IndicatorText]:
     took over 30 minutes (random reads) and the scans take about a minute.
     """
     ikg = str(IKG)
-
-    def scan(pred: str) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for sol in store.query(f"SELECT ?s ?o WHERE {{ ?s <{pred}> ?o }}"):
-            out.setdefault(sol["s"].value, sol["o"])
-        return out
-
     indicators = [
         sol["s"].value
         for sol in store.query(f"SELECT ?s WHERE {{ ?s a <{ikg}Indicator> }}")
         if not isinstance(sol["s"], ox.BlankNode)
     ]
-    name, in_table = scan(ikg + "name"), scan(ikg + "inTable")
-    l1, l2 = scan(ikg + "level1Label"), scan(ikg + "level2Label")
-    files, lines = scan(ikg + "sourceFile"), scan(ikg + "sourceLine")
-    simplified, target = scan(ikg + "nameSimplified"), scan(ikg + "target")
-    years, titles = scan(ikg + "fiscalYear"), scan("http://purl.org/dc/terms/title")
-    depts = scan(ikg + "department")
-    raw, unit = scan(ikg + "rawText"), scan(ikg + "unitText")
-    forms = " ".join(f"<{ikg}{c}>" for c in _FORMS)
-    form_of: dict[str, str] = {}
-    for sol in store.query(f"SELECT ?s ?o WHERE {{ VALUES ?o {{ {forms} }} ?s a ?o }}"):
-        form_of.setdefault(sol["s"].value, sol["o"].value.removeprefix(ikg))
-
+    scans = _Scans.of(store)
     out: dict[str, IndicatorText] = {}
     for i in indicators:
-        table = in_table.get(i)
-        need = (name.get(i), table, l1.get(i), l2.get(i), files.get(i), lines.get(i))
-        if any(x is None for x in need) or i in out:
-            continue
+        if i not in out and (it := scans.indicator(i)) is not None:
+            out[i] = it
+    return sorted(out.values(), key=lambda x: (x.table, x.source_line or 0, x.id))
+
+
+@dataclass
+class _Scans:
+    """Each property :func:`load_indicators` reads, scanned once: subject → its first object
+    (``form_of``: a target → its form class's local name)."""
+
+    name: dict[str, Any]
+    in_table: dict[str, Any]
+    l1: dict[str, Any]
+    l2: dict[str, Any]
+    files: dict[str, Any]
+    lines: dict[str, Any]
+    simplified: dict[str, Any]
+    target: dict[str, Any]
+    years: dict[str, Any]
+    titles: dict[str, Any]
+    depts: dict[str, Any]
+    raw: dict[str, Any]
+    unit: dict[str, Any]
+    form_of: dict[str, str]
+
+    @classmethod
+    def of(cls, store: Any) -> _Scans:
+        """The scans of ``store``."""
+        ikg = str(IKG)
+
+        def scan(pred: str) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for sol in store.query(f"SELECT ?s ?o WHERE {{ ?s <{pred}> ?o }}"):
+                out.setdefault(sol["s"].value, sol["o"])
+            return out
+
+        name, in_table = scan(ikg + "name"), scan(ikg + "inTable")
+        l1, l2 = scan(ikg + "level1Label"), scan(ikg + "level2Label")
+        files, lines = scan(ikg + "sourceFile"), scan(ikg + "sourceLine")
+        simplified, target = scan(ikg + "nameSimplified"), scan(ikg + "target")
+        years, titles = scan(ikg + "fiscalYear"), scan("http://purl.org/dc/terms/title")
+        depts = scan(ikg + "department")
+        raw, unit = scan(ikg + "rawText"), scan(ikg + "unitText")
+        forms = " ".join(f"<{ikg}{c}>" for c in _FORMS)
+        form_of: dict[str, str] = {}
+        for sol in store.query(f"SELECT ?s ?o WHERE {{ VALUES ?o {{ {forms} }} ?s a ?o }}"):
+            form_of.setdefault(sol["s"].value, sol["o"].value.removeprefix(ikg))
+        return cls(
+            name, in_table, l1, l2, files, lines, simplified, target, years, titles, depts,
+            raw, unit, form_of,
+        )  # fmt: skip
+
+    def indicator(self, i: str) -> IndicatorText | None:
+        """Indicator ``i`` joined from the scans; None when a property it needs is missing."""
+        name, lines, files = self.name, self.lines, self.files
+        table = self.in_table.get(i)
+        need = (name.get(i), table, self.l1.get(i), self.l2.get(i), files.get(i), lines.get(i))
+        if any(x is None for x in need):
+            return None
         tv = table.value  # type: ignore[union-attr]
-        year, title, dept = years.get(tv), titles.get(tv), depts.get(tv)
+        year, title, dept = self.years.get(tv), self.titles.get(tv), self.depts.get(tv)
         if year is None or title is None or dept is None:
-            continue
+            return None
         dept_name = name.get(dept.value)
-        simp = simplified.get(i)
-        t = target.get(i)
+        simp = self.simplified.get(i)
+        t = self.target.get(i)
         raw_text = unit_text = form = None
-        if t is not None and raw.get(t.value) is not None:
-            raw_text = raw[t.value].value
-            u = unit.get(t.value)
+        if t is not None and self.raw.get(t.value) is not None:
+            raw_text = self.raw[t.value].value
+            u = self.unit.get(t.value)
             unit_text = u.value if u is not None else None
-            form = _FORMS.get(form_of.get(t.value, ""))
-        out[i] = IndicatorText(
+            form = _FORMS.get(self.form_of.get(t.value, ""))
+        return IndicatorText(
             id=i,
             name=simp.value if simp is not None and simp.value else name[i].value,
-            level1=l1[i].value,
-            level2=l2[i].value,
+            level1=self.l1[i].value,
+            level2=self.l2[i].value,
             target=raw_text or "",
             unit=unit_text or None,
             form=form,
@@ -116,7 +154,6 @@ def load_indicators(store: Any) -> list[IndicatorText]:
             source_line=int(lines[i].value),
             extra={"printed_name": name[i].value} if simp is not None else {},
         )
-    return sorted(out.values(), key=lambda x: (x.table, x.source_line or 0, x.id))
 
 
 def load_indicators_by_query(store: Any) -> list[IndicatorText]:

@@ -33,7 +33,14 @@ from kg.i18n import form_name, tr
 from ._optional import require
 from .index import IndicatorIndex, Progress, score_fields
 from .scoring import PairScore, Profile
-from .text import COMMON_PATTERNS, IndicatorText, clean, is_common_name, region_of  # noqa: F401
+from .text import (  # noqa: F401
+    COMMON_PATTERNS,
+    IndicatorText,
+    clean,
+    indicator_dict,
+    is_common_name,
+    region_of,
+)
 
 Scope = Literal["within-table", "across-departments", "across-tables"]
 ScopeFilter = Literal["within-table", "across-departments", "all"]
@@ -135,28 +142,14 @@ class DuplicatePair:
     cluster: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        def side(it: IndicatorText) -> dict[str, Any]:
-            return {
-                "uri": it.id,
-                "name": it.name,
-                "level1": it.level1,
-                "level2": it.level2,
-                "target": it.target,
-                "department": it.department,
-                "region": region_of(it.department),
-                "year": it.year,
-                "table": it.table,
-                "source": f"{it.source_file}:{it.source_line}",
-            }
-
         return {
             "score": self.score.score,
             "band": self.score.band,
             "label": self.label,
             "scope": self.scope,
             "cluster": self.cluster,
-            "a": side(self.a),
-            "b": side(self.b),
+            "a": indicator_dict(self.a, "pair"),
+            "b": indicator_dict(self.b, "pair"),
             "dense": self.score.dense,
             "lexical": self.score.lexical,
             "structure": self.score.structure,
@@ -187,16 +180,7 @@ class Cluster:
             "label": self.label,
             "scopes": sorted(self.scopes),
             "min_similarity": round(self.min_similarity, 4),
-            "members": [
-                {
-                    "uri": m.id,
-                    "name": m.name,
-                    "department": m.department,
-                    "year": m.year,
-                    "source": f"{m.source_file}:{m.source_line}",
-                }
-                for m in self.members
-            ],
+            "members": [indicator_dict(m, "brief") for m in self.members],
         }
 
 
@@ -305,6 +289,21 @@ def _band_at(profile: Profile, threshold: float) -> ListBand:
     return "related" if b == "none" else b
 
 
+def _candidates(
+    index: IndicatorIndex, k: int, scope: ScopeFilter, progress: Progress | None
+) -> list[tuple[int, int]]:
+    """The pairs of each indicator's ``k`` nearest neighbours in ``scope``, in order."""
+    items = index.items
+    cands = [
+        (i, j)
+        for i, j in sorted(index.candidate_pairs(k))
+        if scope == "all" or scope_of(items[i], items[j]) == scope
+    ]
+    if progress:
+        progress(tr("候选对", "candidate pairs"), len(cands), len(cands))
+    return cands
+
+
 def find_duplicates(
     index: IndicatorIndex,
     *,
@@ -331,10 +330,7 @@ def find_duplicates(
     score) and ``report.pairs_total`` says how many passed — a name thousands of tables share
     would otherwise list n² pairs.
 
-    ``common_share`` / ``common_min_departments``: a pair across tables is a *common
-    indicator* (共性指标) when both names are each carried by at least that share of the
-    departments and at least that many (:func:`_common_by_data`).
-
+    ``common_share`` / ``common_min_departments``: see :func:`_common_by_data` (共性指标).
     ``progress(message, done, total)`` is called once the candidates are found and after each
     batch of scored candidates (a sweep over a million indicators takes tens of minutes).
     """
@@ -343,36 +339,26 @@ def find_duplicates(
     t = min(_threshold_of(prof, b) for b in bands) if threshold is None else threshold
     items = index.items
     departments = {it.department for it in items}
-    cands = [
-        (i, j)
-        for i, j in sorted(index.candidate_pairs(k))
-        if scope == "all" or scope_of(items[i], items[j]) == scope
-    ]
-    if progress:
-        progress(tr("候选对", "candidate pairs"), len(cands), len(cands))
+    cands = _candidates(index, k, scope, progress)
     passed = _score_candidates(index, cands, t, bands, list_per_indicator is None, progress)
     del cands
-    pi, pj, ps_, kept = passed.pi, passed.pj, passed.ps, passed.kept
-    if not passed.listing_all:
-        kept.update(_list_best(index, passed, list_per_indicator or LIST_PER_INDICATOR))
+    listed = None if passed.listing_all else (list_per_indicator or LIST_PER_INDICATOR)
+    if listed is not None:
+        passed.kept.update(_list_best(index, passed, listed))
     common = _common_by_data(index, len(departments), common_share, common_min_departments)
     pairs = [
-        _pair(items[i], items[j], ps, i in common and j in common) for (i, j), ps in kept.items()
+        _pair(items[i], items[j], ps, i in common and j in common)
+        for (i, j), ps in passed.kept.items()
     ]
-    clusters = _clusters(index, pi, pj, ps_, pairs, t, keep_unlisted=not passed.listing_all)
+    clusters = _clusters(
+        index, passed.pi, passed.pj, passed.ps, pairs, t, keep_unlisted=listed is not None
+    )
     pairs.sort(key=lambda p: (p.scope != "within-table", -p.score.score))
+    limits = (prof.t_duplicate, prof.t_review, prof.t_related)
     return DuplicateReport(
-        pairs,
-        clusters,
-        t,
-        index.model_id,
-        prof.calibrated,
-        len(departments),
-        (prof.t_duplicate, prof.t_review, prof.t_related),
-        pairs_total=len(pi),
-        listed_per_indicator=None
-        if passed.listing_all
-        else (list_per_indicator or LIST_PER_INDICATOR),
+        *(pairs, clusters, t, index.model_id, prof.calibrated, len(departments), limits),
+        pairs_total=len(passed.pi),
+        listed_per_indicator=listed,
         shown_bands=bands,
         common_share=common_share,
         common_min_departments=common_min_departments,

@@ -42,7 +42,7 @@ from .scoring import (
     profile_for,
     score_pair,
 )
-from .text import DEFAULT_RECIPE, IndicatorText, Recipe, embed_text
+from .text import DEFAULT_RECIPE, IndicatorText, Recipe, embed_text, indicator_dict
 
 if TYPE_CHECKING:
     import numpy as np
@@ -188,20 +188,7 @@ class Hit:
 
 
 def _hit(it: IndicatorText, score: float, **kw: Any) -> Hit:
-    return Hit(
-        uri=it.id,
-        name=it.name,
-        score=round(float(score), 4),
-        level1=it.level1,
-        level2=it.level2,
-        target=it.target,
-        department=it.department,
-        year=it.year,
-        table=it.table,
-        table_title=it.table_title,
-        source=f"{it.source_file}:{it.source_line}",
-        **kw,
-    )
+    return Hit(**indicator_dict(it), score=round(float(score), 4), table_title=it.table_title, **kw)
 
 
 def estimate_floor(vectors: np.ndarray, n: int = 2000, seed: int = 0) -> float:

@@ -473,14 +473,8 @@ def score_pair(
     signals = structure_signals(a, b)
     struct = structure_score(signals) if use_structure else 1.0
     score = text * (1.0 - profile.gamma * (1.0 - struct)) if use_structure else text
-    res = rz.Residues((), ())
-    if use_siblings or use_caps:
-        res = (
-            residues
-            if residues is not None
-            else pair_residues([(a, b)], floor=floor, theta=profile.sibling_theta)[0]
-        )
-    score, band = _sibling_step(score, res if use_siblings else rz.Residues((), ()), profile)
+    res = _residues(a, b, residues, floor, profile) if use_siblings or use_caps else _NO_RESIDUES
+    score, band = _sibling_step(score, res if use_siblings else _NO_RESIDUES, profile)
     caps = band_caps(a, b, res, signals) if use_caps else []
     if caps and band in ("duplicate", "review"):
         band = "related"  # a different measure, object or programme: at most related
@@ -501,6 +495,18 @@ def score_pair(
         residues=(list(res.a), list(res.b)),
         caps=caps,
     )
+
+
+_NO_RESIDUES = rz.Residues((), ())
+
+
+def _residues(
+    a: IndicatorText, b: IndicatorText, given: rz.Residues | None, floor: float, profile: Profile
+) -> rz.Residues:
+    """The pair's residues: the caller's, else computed with the word families only."""
+    if given is not None:
+        return given
+    return pair_residues([(a, b)], floor=floor, theta=profile.sibling_theta)[0]
 
 
 def _text_score(dn: float | None, lex: float, profile: Profile, use_lexical: bool) -> float:

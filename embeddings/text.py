@@ -14,7 +14,10 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
+
+from kg.namespaces import DATA
+from kg.words import MEASURE_SUFFIXES, UNIT_MEASURES
 
 Recipe = Literal["name", "name+level2", "name+level2+unit", "name+target"]
 DEFAULT_RECIPE: Recipe = "name"
@@ -26,26 +29,6 @@ def clean(text: str) -> str:
     """NFKC, punctuation and white space removed: the form both scorers see."""
     return _PUNCT.sub("", unicodedata.normalize("NFKC", text)).strip()
 
-
-#: what a name measures, read from its ending (longest first)
-# fmt: off
-_MEASURES: tuple[tuple[str, str], ...] = (
-    ("满意度", "satisfaction"), ("满意率", "satisfaction"),
-    ("知晓率", "awareness"), ("知晓度", "awareness"),
-    ("及时率", "timeliness"), ("及时性", "timeliness"), ("时效", "timeliness"),
-    ("完成时间", "timeliness"), ("时间", "timeliness"), ("按期完成率", "timeliness"),
-    ("合格率", "quality_rate"), ("通过率", "quality_rate"), ("达标率", "quality_rate"),
-    ("覆盖率", "coverage"), ("覆盖面", "coverage"),
-    ("完成率", "completion_rate"), ("执行率", "execution_rate"), ("到位率", "execution_rate"),
-    ("出勤率", "rate"), ("比例", "rate"), ("比率", "rate"), ("占比", "rate"), ("率", "rate"),
-    ("人数", "count_people"), ("人次", "count_people"),
-    ("次数", "count_events"), ("场次", "count_events"), ("批次", "count_events"),
-    ("天数", "count_days"), ("课时", "count_days"), ("学时", "count_days"),
-    ("数量", "count"), ("个数", "count"), ("篇数", "count"), ("份数", "count"), ("数", "count"),
-    ("成本", "cost"), ("经费", "cost"), ("补助", "cost"), ("费用", "cost"),
-    ("水平", "level"), ("能力", "level"), ("效率", "level"), ("素养", "level"),
-)
-# fmt: on
 
 #: names that most departments carry (national 共性指标 and the usual satisfaction rows)
 COMMON_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
@@ -114,35 +97,14 @@ def name_unit(name: str) -> str | None:
     return m.group(1) if m and m.group(1) in _NAME_UNITS else None
 
 
-_UNIT_MEASURE = {
-    "%": "rate",
-    "人": "count_people",
-    "人次": "count_people",
-    "次": "count_events",
-    "场": "count_events",
-    "场次": "count_events",
-    "天": "count_days",
-    "个月": "count_days",
-    "头": "count",
-    "台": "count",
-    "辆": "count",
-    "座": "count",
-    "个": "count",
-    "家": "count",
-    "平方米": "area",
-    "亩": "area",
-    "公里": "length",
-}
-
-
 @functools.lru_cache(maxsize=65_536)
 def measure_of(name: str, unit: str | None = None) -> str | None:
     """The kind of quantity a name measures (``count_people``, ``coverage`` …), or None."""
     c = clean(name)
-    for suffix, kind in _MEASURES:
+    for suffix, kind in MEASURE_SUFFIXES:
         if c.endswith(suffix):
             return kind
-    return _UNIT_MEASURE.get(unit or "")
+    return UNIT_MEASURES.get(unit or "")
 
 
 def measure_family(kind: str | None) -> str | None:
@@ -186,6 +148,55 @@ class IndicatorText:
             self.extra["_count_value"] = _count_value(self.target)
         v = self.extra["_count_value"]
         return None if v == "" else float(v)
+
+
+IndicatorForm = Literal["full", "pair", "brief", "api"]
+#: indicator URIs start with this; the API's ``id`` and ``table_id`` leave it out
+_DATA_NS = str(DATA)
+
+
+def source_of(it: IndicatorText) -> str:
+    """Where an indicator is printed, as ``file:line``."""
+    return f"{it.source_file}:{it.source_line}"
+
+
+def indicator_dict(it: IndicatorText, form: IndicatorForm = "full") -> dict[str, Any]:
+    """An indicator as JSON: the one place an indicator becomes a dict.
+
+    ``full`` (a search hit's fields): uri, name, categories, target, department, year, the
+    table's URI and ``file:line``; ``pair`` (a duplicate pair's side): the same with the
+    department's region (:func:`region_of`) after the department; ``brief`` (a cluster
+    member): uri, name, department, year and ``file:line``; ``api`` (the API contract's
+    indicator summary): the short ``id`` first, the table's title (its URI when it has
+    none) and short ``table_id``, the source as ``{"file", "line"}``.
+    """
+    if form == "brief":
+        return {
+            "uri": it.id,
+            "name": it.name,
+            "department": it.department,
+            "year": it.year,
+            "source": source_of(it),
+        }
+    api = form == "api"
+    out: dict[str, Any] = {"id": it.id.removeprefix(_DATA_NS)} if api else {}
+    out.update(
+        uri=it.id,
+        name=it.name,
+        level1=it.level1,
+        level2=it.level2,
+        target=it.target,
+        department=it.department,
+    )
+    if form == "pair":
+        out["region"] = region_of(it.department)
+    out.update(year=it.year, table=(it.table_title or it.table) if api else it.table)
+    if api:
+        out["table_id"] = it.table.removeprefix(_DATA_NS)
+        out["source"] = {"file": it.source_file, "line": it.source_line}
+    else:
+        out["source"] = source_of(it)
+    return out
 
 
 def _count_value(target: str) -> str:

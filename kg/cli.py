@@ -176,15 +176,28 @@ def parse(
     with _errors():
         _chosen, tables = read_tables(file, reader, department=department, year=year)
     for w in (w for parsed in tables for w in parsed.warnings):
-        err.print(
-            _warning(escape(f"{w.source.file}:{w.source.line}: {w.message}: {w.text}")),
-            highlight=False,
-        )
+        _print_warning(w)
     if format is ParseFormat.jsonl:
         with _output(output) as fh:
             for parsed in tables:
                 writers.write_jsonl(parsed, fh)
         return
+    _write_tables(tables, format, output)
+
+
+def _print_warning(w: Any) -> None:
+    """A reader's warning on stderr: file:line: message: text."""
+    err.print(
+        _warning(escape(f"{w.source.file}:{w.source.line}: {w.message}: {w.text}")),
+        highlight=False,
+    )
+
+
+def _write_tables(tables: list[Any], format: ParseFormat, output: Path | None) -> None:
+    """ikg parse as CSV (stdout for one table) or XLSX: a file per table (__p1, __p2 … of
+    OUTPUT's name when the file lists several projects)."""
+    from . import writers
+
     if output is None and (format is ParseFormat.xlsx or len(tables) > 1):
         if format is ParseFormat.xlsx:
             why = tr("--format xlsx 需要 --output 文件", "--format xlsx needs --output FILE")
@@ -231,10 +244,28 @@ _SCHEME_NAMES = {"legacy": "成本指标属产出指标", "2021": "财预〔2021
 
 def _explain(file: Path, reader: str | None, **hints: object) -> None:
     """ikg parse --explain: the reading, step by step, in words a reviewer can check."""
-    from .readers import flat_text, pick, try_readers
-    from .readers.projects import split as split_projects
+    from .readers import flat_text
 
     out.print(f"文件: {file}", markup=False, highlight=False)
+    choice = _explain_readers(file, reader, **hints)
+    parsed = choice.parsed
+    if choice.reader.name == flat_text.NAME:
+        _explain_layout(file, **hints)
+    else:
+        out.print(f"版式: {choice.reader.layout_name}", markup=False)
+        if choice.reader.blocks is not None:  # a document of tables: each table read
+            _explain_blocks(file, choice.reader, parsed)
+        else:
+            for label, (first, last, n) in _source_spans(parsed).items():
+                lines = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
+                out.print(f"来源: {label} {lines}（指标 {n}）", markup=False, highlight=False)
+    _explain_result(file, parsed)
+
+
+def _explain_readers(file: Path, reader: str | None, **hints: object) -> Any:
+    """The candidate readers with their scores, and the one chosen (returned) with why."""
+    from .readers import pick, try_readers
+
     tried = try_readers(file, reader, **hints)
     out.print("候选读取器（后缀相符的读取器，依次初筛并读取，按读入的指标数评分）:", markup=False)
     for c in tried:
@@ -245,48 +276,54 @@ def _explain(file: Path, reader: str | None, **hints: object) -> None:
             out.print(f"  {name}: 指标 {c.score}, 警告 {c.warnings}", markup=False)
     choice = pick(file, tried, forced=reader is not None)
     out.print(f"读取器: {choice.reader.name}（{choice.reason}）", markup=False, highlight=False)
-    parsed = choice.parsed
-    if choice.reader.name == flat_text.NAME:
-        given = {k: v for k, v in hints.items() if v is not None}
-        layout, _again = flat_text.explain(file, **given)
-        kind = str(layout["layout"])
-        reason = layout.get("layout_reason", "")
-        out.print(f"版式: {flat_text.LAYOUT_NAMES.get(kind, kind)} — {reason}", markup=False)
-        if "header_lines" in layout:
-            a, b = layout["header_lines"]  # type: ignore[misc]
-            lines = f"第 {a} 行" if a == b else f"第 {a}–{b} 行"
-            roles = flat_text.ROLE_NAMES
-            words = " | ".join(f"{w}={roles[r]}" for w, r in layout["header"])  # type: ignore[attr-defined]
-            out.print(f"表头（{lines}）: {words or '（未印出，按内容推断）'}", markup=False)
-            columns = ["name", *layout["columns_after_name"]]  # type: ignore[list-item]
-            cols = " → ".join(roles[c] for c in columns)
-            out.print(f"每行的列: {cols}", markup=False)
-            if layout.get("side_by_side_blocks"):
-                out.print(
-                    "并排的两组（中期/年度）: 年度值为指标值，另一组记为中期指标值", markup=False
-                )
-    else:
-        out.print(f"版式: {choice.reader.layout_name}", markup=False)
-        if choice.reader.blocks is not None:  # a document of tables: each table read
-            per_row: dict[tuple[str, int], int] = {}
-            for i in parsed.indicators:
-                key = (i.source.file, i.source.line)
-                per_row[key] = per_row.get(key, 0) + 1
-            tables = [b for b in choice.reader.blocks(file) if b.is_table and b.rows]
-            out.print(f"读入的表格: {len(tables)} 个", markup=False)
-            for b in tables:
-                (label, first), (_, last) = b.where[0], b.where[-1]
-                n = sum(per_row.get(w, 0) for w in b.where)
-                out.print(
-                    f"  {_short_label(label, file) or label + ' '}第 {first}–{last} 行，"
-                    f"{len(b.rows)} 行非空，指标 {n}",
-                    markup=False,
-                    highlight=False,
-                )
-        else:
-            for label, (first, last, n) in _source_spans(parsed).items():
-                lines = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
-                out.print(f"来源: {label} {lines}（指标 {n}）", markup=False, highlight=False)
+    return choice
+
+
+def _explain_layout(file: Path, **hints: object) -> None:
+    """The flat-text reader's layout: why, the header's lines and words, each row's columns."""
+    from .readers import flat_text
+
+    given = {k: v for k, v in hints.items() if v is not None}
+    layout, _again = flat_text.explain(file, **given)
+    kind = str(layout["layout"])
+    reason = layout.get("layout_reason", "")
+    out.print(f"版式: {flat_text.LAYOUT_NAMES.get(kind, kind)} — {reason}", markup=False)
+    if "header_lines" in layout:
+        a, b = layout["header_lines"]  # type: ignore[misc]
+        lines = f"第 {a} 行" if a == b else f"第 {a}–{b} 行"
+        roles = flat_text.ROLE_NAMES
+        words = " | ".join(f"{w}={roles[r]}" for w, r in layout["header"])  # type: ignore[attr-defined]
+        out.print(f"表头（{lines}）: {words or '（未印出，按内容推断）'}", markup=False)
+        columns = ["name", *layout["columns_after_name"]]  # type: ignore[list-item]
+        cols = " → ".join(roles[c] for c in columns)
+        out.print(f"每行的列: {cols}", markup=False)
+        if layout.get("side_by_side_blocks"):
+            out.print("并排的两组（中期/年度）: 年度值为指标值，另一组记为中期指标值", markup=False)
+
+
+def _explain_blocks(file: Path, chosen: Any, parsed: Any) -> None:
+    """A document of tables: each table read, its lines and the indicators read from it."""
+    per_row: dict[tuple[str, int], int] = {}
+    for i in parsed.indicators:
+        key = (i.source.file, i.source.line)
+        per_row[key] = per_row.get(key, 0) + 1
+    tables = [b for b in chosen.blocks(file) if b.is_table and b.rows]
+    out.print(f"读入的表格: {len(tables)} 个", markup=False)
+    for b in tables:
+        (label, first), (_, last) = b.where[0], b.where[-1]
+        n = sum(per_row.get(w, 0) for w in b.where)
+        out.print(
+            f"  {_short_label(label, file) or label + ' '}第 {first}–{last} 行，"
+            f"{len(b.rows)} 行非空，指标 {n}",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _explain_result(file: Path, parsed: Any) -> None:
+    """What was read: the table, the counts, the projects it splits into, every warning."""
+    from .readers.projects import split as split_projects
+
     t = parsed.table
     out.print(
         f"表: {t.title} | 单位: {t.department} | 年度: {t.fiscal_year} | 类别体系: "
@@ -358,11 +395,26 @@ def build(
     year: YearOpt = None,
 ) -> None:
     """Read tables, validate them and load them into the graph store (replacing earlier versions)."""
+    settings = _settings(data_dir, store, store_url)
+    report = _run_build(
+        sources, settings, reader, no_shacl, {"department": department, "year": year}
+    )
+    _print_build(report, settings)
+
+
+def _run_build(
+    sources: list[Path],
+    settings: Settings,
+    reader: str | None,
+    no_shacl: bool,
+    hints: dict[str, Any],
+) -> Any:
+    """The build under a progress bar on stderr, then the embedding index and the library
+    links when tables were loaded."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from .build import build as run_build
 
-    settings = _settings(data_dir, store, store_url)
     with (
         _errors(),
         Progress(
@@ -384,10 +436,15 @@ def build(
             reader=reader,
             shacl=settings.validate_shacl and not no_shacl,
             progress=progress,
-            hints={"department": department, "year": year},
+            hints=hints,
         )
         if report.tables:
             _index_after_build(settings, progress)
+    return report
+
+
+def _print_build(report: Any, settings: Settings) -> None:
+    """Each table and library loaded with its counts, the warnings, and the total."""
     for t in report.tables:
         c = t.counts
         err.print(
@@ -404,10 +461,7 @@ def build(
             markup=False,
         )
     for w in report.warnings:
-        err.print(
-            _warning(escape(f"{w.source.file}:{w.source.line}: {w.message}: {w.text}")),
-            highlight=False,
-        )
+        _print_warning(w)
     n_tables, n_libs, target = len(report.tables), len(report.libraries), settings.store_target
     err.print(
         tr(
@@ -690,7 +744,16 @@ def serve(
     """Serve the SPARQL endpoint, the JSON API and the web pages."""
     from api.server import serve as run
 
-    settings = _settings(data_dir, store, store_url)
+    settings = _serve_settings(_settings(data_dir, store, store_url), host, port, in_memory)
+    _check_servable(settings, workers)
+    run(settings, workers=workers)
+
+
+def _serve_settings(
+    settings: Settings, host: str | None, port: int | None, in_memory: str | None
+) -> Settings:
+    """The settings with --host, --port and --in-memory over them; exit 2 on a bad
+    --in-memory."""
     overrides: dict[str, Any] = {}
     if host:
         overrides["host"] = host
@@ -711,6 +774,12 @@ def serve(
         overrides["store_in_memory"] = in_memory
     if overrides:
         settings = settings.model_copy(update=overrides)
+    return settings
+
+
+def _check_servable(settings: Settings, workers: int) -> None:
+    """Exit 2 without a store to serve, or with several workers writing to the embedded
+    store; a remote store that does not answer is only warned about."""
     if settings.remote:
         from .remote import RemoteStore
 
@@ -741,7 +810,6 @@ def serve(
             )
         )
         raise typer.Exit(2)
-    run(settings, workers=workers)
 
 
 def _register_optional_commands() -> None:

@@ -12,7 +12,7 @@ import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,6 +21,7 @@ from .i18n import error_prefix, tr
 from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -84,38 +85,75 @@ def review(
     line, and a message in Chinese to send back to the department. Exit code 1 when any finding
     is an error.
     """
+    from .review import review_files
+
+    paths = _tables_to_review(files, reader)
+    _check_options(against, format, output)
+    progress = _progress if len(paths) >= PROGRESS_FROM else None
+    try:
+        report = review_files(
+            paths, against, reader=reader, progress=progress, settings=_settings()
+        )
+    except OSError as exc:  # the store vanished or is not one
+        raise _usage_error(str(exc)) from exc
+    _write(report, format, output)
+    _print_totals(report)
+    if report.has_errors:
+        raise typer.Exit(1)
+
+
+def _settings() -> Settings | None:
+    """The settings, or None (the review's defaults) when they do not validate, with a warning."""
+    try:
+        return get_settings()
+    except ValueError as exc:  # pydantic's ValidationError: the review runs on the defaults
+        log.warning("review: settings do not validate, default model used: %s", exc)
+        return None
+
+
+def _print_totals(report: Any) -> None:
+    """The files reviewed and the findings per severity, on stderr."""
+    s = report.summary.by_severity
+    err.print(
+        tr(
+            f"{len(report.files)} 个文件：错误 {s['error']} 条，警告 {s['warning']} 条，"
+            f"提示 {s['note']} 条",
+            f"{len(report.files)} file(s): {s['error']} error(s), {s['warning']} warning(s), "
+            f"{s['note']} note(s)",
+        ),
+        highlight=False,
+    )
+
+
+def _usage_error(message: str) -> typer.Exit:
+    """Print a usage error on stderr; the exit (code 2) to raise."""
+    err.print(f"[red]{error_prefix()}[/red]{message}", highlight=False)
+    return typer.Exit(2)
+
+
+def _tables_to_review(files: list[Path], reader: str | None) -> list[Path]:
+    """The table files among ``files`` (folders walked, indicator libraries set aside with
+    a note); exit 2 on a missing file, an unknown reader or no table at all."""
     from .errors import SourceError
-    from .review import is_store, review_files
-    from .review.render import render
     from .sources import classify_sources
 
     missing = [p for p in files if not p.exists()]
     if missing:
-        err.print(
-            f"[red]{error_prefix()}[/red]"
-            + tr("没有这个文件：", "no such file: ")
-            + ", ".join(map(str, missing)),
-            highlight=False,
-        )
-        raise typer.Exit(2)
+        raise _usage_error(tr("没有这个文件：", "no such file: ") + ", ".join(map(str, missing)))
     if reader is not None:
         from .readers import readers
 
         if reader not in readers():
-            err.print(
-                f"[red]{error_prefix()}[/red]"
-                + tr(
+            raise _usage_error(
+                tr(
                     f"没有读取器 {reader!r}；可用：{'、'.join(readers())}",
                     f"unknown reader {reader!r}; available: {', '.join(readers())}",
-                ),
-                highlight=False,
+                )
             )
-            raise typer.Exit(2)
     try:
         found = classify_sources(files, reader)
     except SourceError as exc:
-        err.print(f"[red]{error_prefix()}[/red]{exc}", highlight=False)
-        raise typer.Exit(2) from exc
+        raise _usage_error(str(exc)) from exc
     for lib in found.libraries:  # a library is not a table: not reviewed, not a parse error
         err.print(
             tr(
@@ -124,48 +162,39 @@ def review(
             ),
             markup=False,
         )
-    paths = found.tables
-    if not paths:
-        err.print(
-            f"[red]{error_prefix()}[/red]"
-            + tr(
+    if not found.tables:
+        raise _usage_error(
+            tr(
                 f"没有可审核的绩效目标表（{len(found.libraries)} 个文件识别为指标库）",
                 f"no table to review ({len(found.libraries)} file(s) are indicator libraries)",
-            ),
-            highlight=False,
+            )
         )
-        raise typer.Exit(2)
+    return found.tables
+
+
+def _check_options(against: Path | None, format: ReviewFormat, output: Path | None) -> None:
+    """Exit 2 when --against holds neither a store nor tables, or xlsx has no --output."""
+    from .review import is_store
+
     if against is not None and not (is_store(against) or against.exists()):
-        err.print(
-            f"[red]{error_prefix()}[/red]"
-            + tr(
+        raise _usage_error(
+            tr(
                 f"--against {against}：那里既没有图存储也没有表格；请先运行 "
                 f"`ikg build --data-dir {against}`，或给出存放以前年度表格的文件夹",
                 f"--against {against}: neither a graph store nor tables there; run "
                 f"`ikg build --data-dir {against}` first, or give a folder of earlier tables",
-            ),
-            highlight=False,
+            )
         )
-        raise typer.Exit(2)
     if format is ReviewFormat.xlsx and output is None:
-        err.print(
-            f"[red]{error_prefix()}[/red]"
-            + tr("--format xlsx 需要 --output 文件", "--format xlsx needs --output FILE"),
-            highlight=False,
+        raise _usage_error(
+            tr("--format xlsx 需要 --output 文件", "--format xlsx needs --output FILE")
         )
-        raise typer.Exit(2)
-    progress = _progress if len(paths) >= PROGRESS_FROM else None
-    settings: Settings | None
-    try:
-        settings = get_settings()
-    except ValueError as exc:  # pydantic's ValidationError: the review runs on the defaults
-        log.warning("review: settings do not validate, default model used: %s", exc)
-        settings = None
-    try:
-        report = review_files(paths, against, reader=reader, progress=progress, settings=settings)
-    except OSError as exc:  # the store vanished or is not one
-        err.print(f"[red]{error_prefix()}[/red]{exc}", highlight=False)
-        raise typer.Exit(2) from exc
+
+
+def _write(report: Any, format: ReviewFormat, output: Path | None) -> None:
+    """The report in ``format`` to ``output`` (stdout when None; xlsx needs a file)."""
+    from .review.render import render
+
     if format is ReviewFormat.xlsx:
         from .review.xlsx import write_xlsx
 
@@ -179,15 +208,3 @@ def review(
         else:
             output.write_text(text, encoding="utf-8")
             err.print(tr(f"已写入 {output}", f"wrote {output}"), highlight=False)
-    s = report.summary.by_severity
-    err.print(
-        tr(
-            f"{len(report.files)} 个文件：错误 {s['error']} 条，警告 {s['warning']} 条，"
-            f"提示 {s['note']} 条",
-            f"{len(report.files)} file(s): {s['error']} error(s), {s['warning']} warning(s), "
-            f"{s['note']} note(s)",
-        ),
-        highlight=False,
-    )
-    if report.has_errors:
-        raise typer.Exit(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -54,24 +54,9 @@ def suggest(
     ] = SuggestFormat.text,
 ) -> None:
     """为一项任务建议绩效指标：分类、典型目标值、使用部门及出处 (indicator suggestions for a task)."""
-    from kg.settings import get_settings
-
     from .suggest import suggest as run
 
-    try:
-        settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
-    except ValueError as exc:
-        _err(f"{error_prefix()}{tr('设置', 'settings')}: {exc}")
-        raise typer.Exit(2) from exc
-    if not settings.remote and not (settings.store_path / "CURRENT").is_file():
-        _err(
-            error_prefix()
-            + tr(
-                f"{settings.store_path} 没有图存储；请先运行 `ikg build`",
-                f"no graph store at {settings.store_path}; run `ikg build` first",
-            )
-        )
-        raise typer.Exit(2)
+    settings = _settings(data_dir)
     try:
         res = run(
             task,
@@ -90,6 +75,33 @@ def suggest(
         for s in res.suggestions:
             sys.stdout.write(s.model_dump_json() + "\n")
         return
+    _print_text(res)
+
+
+def _settings(data_dir: Path | None) -> Any:
+    """The settings (``--data-dir`` over IKG_DATA_DIR); exit 2 when they are invalid or
+    there is no store to suggest from."""
+    from kg.settings import get_settings
+
+    try:
+        settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
+    except ValueError as exc:
+        _err(f"{error_prefix()}{tr('设置', 'settings')}: {exc}")
+        raise typer.Exit(2) from exc
+    if not settings.remote and not (settings.store_path / "CURRENT").is_file():
+        _err(
+            error_prefix()
+            + tr(
+                f"{settings.store_path} 没有图存储；请先运行 `ikg build`",
+                f"no graph store at {settings.store_path}; run `ikg build` first",
+            )
+        )
+        raise typer.Exit(2)
+    return settings
+
+
+def _print_text(res: Any) -> None:
+    """The suggestions as text: the call's parameters, each suggestion, the categories."""
     if not res.suggestions:
         _err(
             tr(
@@ -103,17 +115,7 @@ def suggest(
         f"补齐类别的相关度下限 {res.fill_min_score:.2f}）"
     )
     for n, s in enumerate(res.suggestions, start=1):
-        ev = s.evidence
-        typer.echo(
-            f"{n:3d}. {s.name}  〔{s.level1}/{s.level2}〕 目标 {s.target}  相关度 {s.relevance:.2f}"
-            f"（{s.typical_target.note}）  {ev.departments}个部门 {ev.tables}张表"
-        )
-        for r in s.reasons:
-            typer.echo(f"       · {r.text}")
-        if s.variants:
-            typer.echo(f"       · 其他写法：{'；'.join(s.variants[:5])}")
-        for link in ev.links[:3]:
-            typer.echo(f"       → {link.department} {link.year or ''} {link.source}  {link.target}")
+        _print_suggestion(n, s)
     typer.echo("指标类别：")
     for c in res.categories:
         mark = "草稿已有" if c.in_draft else ("已建议" if c.suggested else "缺")
@@ -121,3 +123,18 @@ def suggest(
         typer.echo(f"  {c.level1}/{c.level2}（{req}）：{mark}，建议{c.suggested}项")
         if c.note:
             typer.echo(f"       · {c.note}")
+
+
+def _print_suggestion(n: int, s: Any) -> None:
+    """One suggestion: name, category, target, relevance, reasons, variants, first links."""
+    ev = s.evidence
+    typer.echo(
+        f"{n:3d}. {s.name}  〔{s.level1}/{s.level2}〕 目标 {s.target}  相关度 {s.relevance:.2f}"
+        f"（{s.typical_target.note}）  {ev.departments}个部门 {ev.tables}张表"
+    )
+    for r in s.reasons:
+        typer.echo(f"       · {r.text}")
+    if s.variants:
+        typer.echo(f"       · 其他写法：{'；'.join(s.variants[:5])}")
+    for link in ev.links[:3]:
+        typer.echo(f"       → {link.department} {link.year or ''} {link.source}  {link.target}")

@@ -72,6 +72,9 @@ from typing import Any
 
 from kg.records import TargetValue
 
+# the parser's words are kg.words' (re-exported: the readers take them from here)
+from kg.words import COMPARISON_WORDS, GRADE_WORDS, LEVEL_GRADE, NOT_APPLICABLE_WORDS
+
 __all__ = [
     "COMPARISON_WORDS",
     "FLAGS",
@@ -82,60 +85,6 @@ __all__ = [
     "parse_target",
     "strip_whitespace",
 ]
-
-#: Grade words: a target value that is exactly one of these is qualitative.
-#: Reviewer rules reuse this vocabulary (e.g. to spot vague indicators).
-# fmt: off
-GRADE_WORDS: tuple[str, ...] = (
-    # degree
-    "显著", "明显", "有效", "及时", "较好", "良好", "优秀", "优良", "好", "较高", "高",
-    "准确", "准时", "按时", "按期",
-    # direction of change
-    "提升", "提高", "增加", "增强", "改善", "降低", "减少", "下降",
-    "稳步提升", "逐步提升", "持续提升", "有所提升", "明显提升", "显著提升", "有效提升", "大幅提升",
-    "稳步提高", "逐步提高", "持续提高", "有所提高", "明显提高", "显著提高", "有效提高", "大幅提高",
-    "持续改善", "逐步改善", "有所改善", "明显改善", "显著改善", "有效改善",
-    "持续优化", "不断优化", "逐步完善", "不断完善", "持续增强", "不断增强", "保持稳定",
-    # time horizon
-    "长期", "中长期", "短期", "持续", "长效", "可持续",
-    # yes / no, compliance
-    "是", "否", "有", "无", "达标", "合格", "基本达到", "达到", "达到预期", "符合要求", "符合标准",
-    "符合", "满意", "基本满意", "稳定", "安全", "正常", "正常运行", "规范", "健全", "完善",
-    # completion
-    "完成", "按时完成", "按期完成", "全面完成", "基本完成", "如期完成", "顺利完成",
-    # levels
-    "一级", "二级", "三级", "四级", "五级", "甲级", "乙级", "丙级",
-)
-# fmt: on
-
-#: Values that say the indicator does not apply (compared after NFKC, case-folded).
-NOT_APPLICABLE_WORDS: tuple[str, ...] = (
-    "不适用",
-    "无此项",
-    "不涉及",
-    "/",
-    "\\",
-    "—",
-    "——",
-    "-",
-    "--",
-    "n/a",
-    "na",
-)
-
-#: Comparison words and signs, each mapped to the ASCII sign it stands for.
-COMPARISON_WORDS: dict[str, str] = {
-    **dict.fromkeys(
-        ("≥", "≧", "⩾", ">=", "不低于", "不少于", "不小于", "大于等于", "大于或等于"), ">="
-    ),
-    **dict.fromkeys(
-        ("≤", "≦", "⩽", "<=", "不高于", "不超过", "不多于", "不大于", "小于等于", "小于或等于"),
-        "<=",
-    ),
-    **dict.fromkeys((">", "大于", "高于", "超过"), ">"),
-    **dict.fromkeys(("<", "小于", "低于"), "<"),
-    **dict.fromkeys(("=", "等于"), "="),
-}
 
 #: Every flag parse_target may set, with its meaning.
 FLAGS: dict[str, str] = {
@@ -172,7 +121,6 @@ def normalize_for_parsing(text: str) -> str:
     return _TRAILING_PUNCT.sub("", text)
 
 
-_LEVEL_GRADE = re.compile(r"(?:[一二三四五六七八九十]|[甲乙丙丁]|[A-E]|[1-5]A|A{2,5})级")
 _GRADE_SET = frozenset(GRADE_WORDS)
 #: Grade words long enough to mark free text that starts with them.
 _GRADE_PREFIXES = tuple(sorted((w for w in GRADE_WORDS if len(w) >= 2), key=len, reverse=True))
@@ -181,7 +129,7 @@ _GRADE_PREFIXES = tuple(sorted((w for w in GRADE_WORDS if len(w) >= 2), key=len,
 def is_grade(text: str) -> bool:
     """True when the whole (normalised) text is a grade: a word of GRADE_WORDS or a level."""
     t = normalize_for_parsing(text)
-    return t in _GRADE_SET or _LEVEL_GRADE.fullmatch(t) is not None
+    return t in _GRADE_SET or LEVEL_GRADE.fullmatch(t) is not None
 
 
 # --------------------------------------------------------------------------- patterns
@@ -437,7 +385,7 @@ def parse_target(raw: str, *, year: int | None = None) -> TargetValue:
         return _text(raw, "empty")
     if t.casefold() in NOT_APPLICABLE_WORDS:
         return _value(raw, "not_applicable")
-    if t in _GRADE_SET or _LEVEL_GRADE.fullmatch(t):
+    if t in _GRADE_SET or LEVEL_GRADE.fullmatch(t):
         return _value(raw, "qualitative", grade=t)
     if (v := _parse_deadline(raw, t, year)) is not None:
         return v

@@ -31,49 +31,57 @@ async def duplicates(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
     def run() -> dict[str, Any]:
-        from embeddings.duplicates import listing_sections, section_of, year_region
-
         rep = services.duplicates(request.app, scope, threshold, band)
-        d, r, rel = rep.bands
-        clusters = []
-        ordered = [c for _, cs in listing_sections(rep) for c in cs]
-        for c in ordered[offset : offset + limit]:
-            pairs = [
-                {
-                    "a": p.a.id.removeprefix(services.DATA_NS),
-                    "b": p.b.id.removeprefix(services.DATA_NS),
-                    "score": p.score.score,
-                    "band": p.score.band,
-                    "label": p.label,
-                    "reasons": p.reasons,
-                }
-                for p in c.pairs
-            ]
-            year, region = year_region(c)
-            clusters.append(
-                {
-                    "id": c.id,
-                    "section": section_of(c),
-                    "year": year,
-                    "region": region,
-                    "label": c.label,
-                    "scope": sorted(c.scopes),
-                    "min_similarity": round(c.min_similarity, 4),
-                    "members": [services.summary(m) for m in c.members],
-                    "pairs": pairs,
-                }
-            )
-        return {
-            "threshold": rep.threshold,
-            "scope": scope,
-            "bands": {"duplicate": d, "review": r, "related": rel},
-            "shown_bands": list(rep.shown_bands),
-            "common_share": rep.common_share,
-            "common_min_departments": rep.common_min_departments,
-            "total": len(rep.clusters),
-            "pairs_total": rep.pairs_total,
-            "listed_per_indicator": rep.listed_per_indicator,
-            "clusters": clusters,
-        }
+        return _page(rep, scope, offset, limit)
 
     return await anyio.to_thread.run_sync(run)
+
+
+def _page(rep: Any, scope: str, offset: int, limit: int) -> dict[str, Any]:
+    """One page of the report's clusters in the listing's order (sections, then year and
+    region), with the bands and the 共性指标 settings it was made with."""
+    from embeddings.duplicates import listing_sections
+
+    d, r, rel = rep.bands
+    ordered = [c for _, cs in listing_sections(rep) for c in cs]
+    return {
+        "threshold": rep.threshold,
+        "scope": scope,
+        "bands": {"duplicate": d, "review": r, "related": rel},
+        "shown_bands": list(rep.shown_bands),
+        "common_share": rep.common_share,
+        "common_min_departments": rep.common_min_departments,
+        "total": len(rep.clusters),
+        "pairs_total": rep.pairs_total,
+        "listed_per_indicator": rep.listed_per_indicator,
+        "clusters": [_cluster(c) for c in ordered[offset : offset + limit]],
+    }
+
+
+def _cluster(c: Any) -> dict[str, Any]:
+    """A cluster as the API shows it: members as indicator summaries, pairs by short id."""
+    from embeddings.duplicates import section_of, year_region
+
+    pairs = [
+        {
+            "a": p.a.id.removeprefix(services.DATA_NS),
+            "b": p.b.id.removeprefix(services.DATA_NS),
+            "score": p.score.score,
+            "band": p.score.band,
+            "label": p.label,
+            "reasons": p.reasons,
+        }
+        for p in c.pairs
+    ]
+    year, region = year_region(c)
+    return {
+        "id": c.id,
+        "section": section_of(c),
+        "year": year,
+        "region": region,
+        "label": c.label,
+        "scope": sorted(c.scopes),
+        "min_similarity": round(c.min_similarity, 4),
+        "members": [services.summary(m) for m in c.members],
+        "pairs": pairs,
+    }

@@ -15,6 +15,7 @@ rules and the JSON schema (``kg/review/report.schema.json``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -323,28 +324,78 @@ def review_files(
     """
     paths = [Path(p) for p in paths]
     ag = _Against(against, reader)
-    chosen_scorer: EmbeddingScorer | None = None
+    chosen_scorer = _chosen_scorer(against, ag, similarity, scorer, settings)
+    # read every file first: the batch's own tables are earlier tables of one another
+    readings = _read_all(paths, reader)
+    batch = [p for _, _, r in readings if isinstance(r, list) for p in r]
+    extra = [
+        e if isinstance(e, crossyear.PriorTable) else crossyear.prior_of(e) for e in earlier or []
+    ]
+    ctx = Context(
+        similarity=similarity or lexical_similarity,
+        align=align,
+        others=ag.others(),
+        scorer=chosen_scorer,
+        priors=_priors(ag, extra, batch, compare_batch),
+    )
+    out = _Collected()
+    for done, (path, chosen, result) in enumerate(readings, 1):
+        out.order.setdefault(str(path), len(out.order))
+        if isinstance(result, SourceError):
+            out.findings.append(_parse_error(path, result))
+            out.files.append(FileSummary(file=str(path), parsed=False))
+        else:
+            out.add_file(path, chosen, result, ctx)
+        if progress:
+            progress(done, len(readings), str(path))
+    against_info = _against_info(ag, extra, batch, compare_batch) if ctx.priors else None
+    return out.report(against_info)
+
+
+Reading = tuple[Path, object, list[ParsedTable] | SourceError]
+
+
+def _chosen_scorer(
+    against: Against,
+    ag: _Against,
+    similarity: Similarity | None,
+    scorer: EmbeddingScorer | bool | None,
+    settings: Settings | None = None,
+) -> EmbeddingScorer | None:
+    """The embedding scorer of the duplicate rules: None when a ``similarity`` is given or
+    ``scorer`` is false; the store's scorer for ``scorer=True``."""
     if similarity is None and scorer is True:
-        chosen_scorer = embedding_scorer(
+        return embedding_scorer(
             Path(against) if isinstance(against, (str, Path)) and ag.is_store else None, settings
         )
-    elif similarity is None and isinstance(scorer, EmbeddingScorer):
-        chosen_scorer = scorer
+    if similarity is None and isinstance(scorer, EmbeddingScorer):
+        return scorer
+    return None
 
-    # read every file first: the batch's own tables are earlier tables of one another
-    readings: list[tuple[Path, object, list[ParsedTable] | SourceError]] = []
+
+def _read_all(paths: list[Path], reader: str | None) -> list[Reading]:
+    """Each file's reader and tables, or the error that it could not be read."""
+    readings: list[Reading] = []
     for path in paths:
         try:
             chosen, tables = read_tables(path, reader)
             readings.append((path, chosen, tables))
         except SourceError as exc:
             readings.append((path, None, exc))
-    batch = [p for _, _, r in readings if isinstance(r, list) for p in r]
+    return readings
 
+
+def _priors(
+    ag: _Against,
+    extra: list[crossyear.PriorTable],
+    batch: list[ParsedTable],
+    compare_batch: bool,
+) -> Callable[[], list[crossyear.PriorTable]] | None:
+    """The earlier tables of the cross-year rules (--against's, ``earlier``, the batch's
+    own), gathered on first use; None when there are none to gather."""
+    if not (ag.has_tables or extra or (compare_batch and len(batch) > 1)):
+        return None
     prior_cache: list[list[crossyear.PriorTable]] = []
-    extra = [
-        e if isinstance(e, crossyear.PriorTable) else crossyear.prior_of(e) for e in earlier or []
-    ]
 
     def priors() -> list[crossyear.PriorTable]:
         if not prior_cache:
@@ -352,93 +403,96 @@ def review_files(
             prior_cache.append(_unique([*ag.priors(), *extra, *own]))
         return prior_cache[0]
 
-    ctx = Context(
-        similarity=similarity or lexical_similarity,
-        align=align,
-        others=ag.others(),
-        scorer=chosen_scorer,
-        priors=priors if (ag.has_tables or extra or (compare_batch and len(batch) > 1)) else None,
+    return priors
+
+
+def _parse_error(path: Path, exc: SourceError) -> Finding:
+    """The ``parse-error`` finding of a file that cannot be read."""
+    where = f"第{exc.line}行：" if exc.line else ""
+    return Finding(
+        rule="parse-error",
+        severity="error",
+        section="parse",
+        item_kind="file",
+        item_name=path.name,
+        file=str(path),
+        line=exc.line,
+        message_zh=f"文件无法作为绩效目标表读取（{where}{exc.message}）；请检查文件格式或重新导出后再提交。",
+        fix_zh=None,
+        values={},
     )
-    lines = _Lines()
-    files: list[FileSummary] = []
-    findings: list[Finding] = []
-    coverages: list[TableCoverage] = []
-    table_rows: list[TableSummary] = []
-    comparisons: list[Comparison] = []
-    order: dict[str, int] = {}
-    for done, (path, chosen, result) in enumerate(readings, 1):
-        order.setdefault(str(path), len(order))
-        if isinstance(result, SourceError):
-            exc = result
-            where = f"第{exc.line}行：" if exc.line else ""
-            findings.append(
-                Finding(
-                    rule="parse-error",
-                    severity="error",
-                    section="parse",
-                    item_kind="file",
-                    item_name=path.name,
-                    file=str(path),
-                    line=exc.line,
-                    message_zh=f"文件无法作为绩效目标表读取（{where}{exc.message}）；请检查文件格式或重新导出后再提交。",
-                    fix_zh=None,
-                    values={},
-                )
-            )
-            files.append(FileSummary(file=str(path), parsed=False))
-            if progress:
-                progress(done, len(readings), str(path))
-            continue
-        tables = result
+
+
+def _file_summary(path: Path, chosen: object, tables: list[ParsedTable]) -> FileSummary:
+    """A file read: its reader, the first table's title, department and year, the counts."""
+    t = tables[0].table
+    return FileSummary(
+        file=str(path),
+        parsed=True,
+        reader=getattr(chosen, "name", None),
+        title=t.title,
+        department=t.department,
+        fiscal_year=t.fiscal_year,
+        indicators=sum(len(p.indicators) for p in tables),
+        tasks=sum(len(p.tasks) for p in tables),
+        projects=[p.table.project_name or "" for p in tables] if len(tables) > 1 else [],
+    )
+
+
+@dataclass
+class _Collected:
+    """What the review of several files gathers, file by file."""
+
+    lines: _Lines = field(default_factory=_Lines)
+    files: list[FileSummary] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    coverages: list[TableCoverage] = field(default_factory=list)
+    table_rows: list[TableSummary] = field(default_factory=list)
+    comparisons: list[Comparison] = field(default_factory=list)
+    #: file → the position of the file given that holds it (a CSV's findings under the CSV)
+    order: dict[str, int] = field(default_factory=dict)
+
+    def add_file(self, path: Path, chosen: object, tables: list[ParsedTable], ctx: Context) -> None:
+        """The findings (with their source lines), coverage and summaries of a file's tables."""
         for parsed in tables:  # one per project when the file lists several
             table_findings, table_cov = review_table(parsed, ctx)
             for f in table_findings:
-                f.source_text = lines.excerpt(f.file, f.line, f.end_line)
+                f.source_text = self.lines.excerpt(f.file, f.line, f.end_line)
                 if f.file != str(path):
                     f.input_file = str(path)
-                order.setdefault(f.file, order[str(path)])
-            findings.extend(table_findings)
-            coverages.append(table_cov)
-            table_rows.append(_table_summary(path, parsed, table_findings, ctx))
+                self.order.setdefault(f.file, self.order[str(path)])
+            self.findings.extend(table_findings)
+            self.coverages.append(table_cov)
+            self.table_rows.append(_table_summary(path, parsed, table_findings, ctx))
             comp = ctx.comparison(parsed)
             if comp is not None:
-                comparisons.append(_comparison(path, parsed, comp))
-        t = tables[0].table
-        files.append(
-            FileSummary(
-                file=str(path),
-                parsed=True,
-                reader=getattr(chosen, "name", None),
-                title=t.title,
-                department=t.department,
-                fiscal_year=t.fiscal_year,
-                indicators=sum(len(p.indicators) for p in tables),
-                tasks=sum(len(p.tasks) for p in tables),
-                projects=[p.table.project_name or "" for p in tables] if len(tables) > 1 else [],
-            )
+                self.comparisons.append(_comparison(path, parsed, comp))
+        self.files.append(_file_summary(path, chosen, tables))
+
+    def report(self, against: AgainstInfo | None) -> ReviewReport:
+        """The report: findings in file, section and line order, counts per file, the tables
+        most in need of attention first."""
+        findings, order = self.findings, self.order
+        findings.sort(key=_sort_key(order))
+        for fs in self.files:
+            mine = [
+                f
+                for f in findings
+                if (f.input_file or f.file) == fs.file
+                or (f.input_file is None and order.get(f.file) == order[fs.file])
+            ]
+            fs.counts = {s: sum(f.severity == s for f in mine) for s in SEVERITIES}
+        self.table_rows.sort(key=_attention)
+        return ReviewReport(
+            files=self.files,
+            findings=findings,
+            coverage=self.coverages,
+            summary=summarize(findings),
+            rules=rule_infos(),
+            tables=self.table_rows,
+            against=against,
+            comparisons=self.comparisons,
         )
-        if progress:
-            progress(done, len(readings), str(path))
-    findings.sort(key=_sort_key(order))
-    for fs in files:
-        mine = [
-            f
-            for f in findings
-            if (f.input_file or f.file) == fs.file
-            or (f.input_file is None and order.get(f.file) == order[fs.file])
-        ]
-        fs.counts = {s: sum(f.severity == s for f in mine) for s in SEVERITIES}
-    table_rows.sort(key=_attention)
-    return ReviewReport(
-        files=files,
-        findings=findings,
-        coverage=coverages,
-        summary=summarize(findings),
-        rules=rule_infos(),
-        tables=table_rows,
-        against=_against_info(ag, extra, batch, compare_batch) if ctx.priors else None,
-        comparisons=comparisons,
-    )
 
 
 def _table_summary(

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kg import categories
-from kg.records import IndicatorRecord, ParsedTable
+from kg.records import IndicatorRecord, ParsedTable, TaskRecord
 
 from .findings import Alignment, CoverageRow, TableCoverage
 from .similarity import Aligner, lexical_alignment
@@ -92,6 +92,7 @@ def task_texts(parsed: ParsedTable) -> list[str]:
 def compute(
     parsed: ParsedTable, align: Aligner = lexical_alignment, *, method: str | None = None
 ) -> Coverage:
+    """Align each indicator to the tasks and count them per task and column."""
     scheme = parsed.table.category_scheme
     inds = parsed.indicators
     tasks = parsed.tasks
@@ -108,13 +109,7 @@ def compute(
         best = max(row, default=0.0)
         best_k = row.index(best) if row else None
         wide = is_table_wide(ind.name)
-        chosen: list[int] = []
-        if not wide and best >= ALIGN_THRESHOLD:
-            chosen = [
-                tasks[k].ordinal
-                for k, s in enumerate(row)
-                if s >= ALIGN_THRESHOLD and s >= TIE_RATIO * best
-            ]
+        chosen = [] if wide else _aligned_tasks(row, best, tasks)
         for o in chosen:
             counts[o][col] += 1
         if wide:
@@ -134,7 +129,40 @@ def compute(
                 table_wide=wide,
             )
         )
-    used = [
+    used = _used_columns(counts, table_wide, unaligned)
+    name = method or str(getattr(align, "__name__", "custom"))
+    return Coverage(
+        table=TableCoverage(
+            file=parsed.table.source.file,
+            columns=used,
+            rows=_rows(tasks, counts, used, has_wide=any(table_wide.values())),
+            table_wide={c: table_wide[c] for c in used},
+            unaligned={c: unaligned[c] for c in used},
+            alignments=alignments,
+            method="lexical-bigram-idf" if name == "lexical_alignment" else name,
+        ),
+        tasks_of=tasks_of,
+        score_of=score_of,
+        best_of=best_of,
+    )
+
+
+def _aligned_tasks(row: list[float], best: float, tasks: Sequence[TaskRecord]) -> list[int]:
+    """The ordinals of the tasks an indicator aligns to: above the threshold and near its best."""
+    if best < ALIGN_THRESHOLD:
+        return []
+    return [
+        tasks[k].ordinal
+        for k, s in enumerate(row)
+        if s >= ALIGN_THRESHOLD and s >= TIE_RATIO * best
+    ]
+
+
+def _used_columns(
+    counts: dict[int, dict[str, int]], table_wide: dict[str, int], unaligned: dict[str, int]
+) -> list[str]:
+    """The matrix's columns: every one but 其他, which only when something falls in it."""
+    return [
         c
         for c in COLUMNS
         if c != "其他"
@@ -142,6 +170,13 @@ def compute(
         or table_wide["其他"]
         or unaligned["其他"]
     ]
+
+
+def _rows(
+    tasks: Sequence[TaskRecord], counts: dict[int, dict[str, int]], used: list[str], has_wide: bool
+) -> list[CoverageRow]:
+    """A row per task; one without indicators is uncovered, unless it is a 基本支出 row and
+    whole-table indicators exist."""
     rows = [
         CoverageRow(
             task=t.name,
@@ -154,7 +189,6 @@ def compute(
         )
         for t in tasks
     ]
-    has_wide = any(table_wide.values())
     for cov_row, t in zip(rows, tasks, strict=True):
         if cov_row.indicators:
             continue
@@ -162,21 +196,7 @@ def compute(
             cov_row.note = "由全表通用指标（预算执行率等）覆盖"
         else:
             cov_row.uncovered = True
-    name = method or str(getattr(align, "__name__", "custom"))
-    return Coverage(
-        table=TableCoverage(
-            file=parsed.table.source.file,
-            columns=used,
-            rows=rows,
-            table_wide={c: table_wide[c] for c in used},
-            unaligned={c: unaligned[c] for c in used},
-            alignments=alignments,
-            method="lexical-bigram-idf" if name == "lexical_alignment" else name,
-        ),
-        tasks_of=tasks_of,
-        score_of=score_of,
-        best_of=best_of,
-    )
+    return rows
 
 
 def uncovered_tasks(parsed: ParsedTable, cov: Coverage) -> Sequence[int]:

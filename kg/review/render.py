@@ -294,7 +294,21 @@ def _md_text(text: str) -> str:
 
 
 def render_markdown(report: ReviewReport) -> str:
+    """The report as Markdown: the overview tables, each table's task coverage, then the
+    findings by file and section."""
     titles = _rule_titles(report)
+    out = _md_files(report)
+    out += _md_rules(report, titles)
+    out += _md_history(report)
+    out += _md_categories(report)
+    for c in report.coverage:
+        out += _md_coverage(c)
+    out += _md_findings(report)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md_files(report: ReviewReport) -> list[str]:
+    """The title, the totals and a row per file."""
     out = [
         f"# 绩效目标表审核报告 — {_md_text(_title(report))}",
         "",
@@ -312,7 +326,12 @@ def render_markdown(report: ReviewReport) -> str:
             f"| `{_md(fs.file)}` | {_md_text(fs.department or '（无法解析）')} | {fs.fiscal_year or ''} | "
             f"{fs.indicators} | {fs.tasks} | {n.get('error', 0)} | {n.get('warning', 0)} | {n.get('note', 0)} |"
         )
-    out += [
+    return out
+
+
+def _md_rules(report: ReviewReport, titles: dict[str, str]) -> list[str]:
+    """The findings counted per rule."""
+    out = [
         "",
         "## 按规则统计",
         "",
@@ -323,6 +342,12 @@ def render_markdown(report: ReviewReport) -> str:
         out.append(
             f"| `{rule_id}` | {titles.get(rule_id, '')} | {by['error']} | {by['warning']} | {by['note']} |"
         )
+    return out
+
+
+def _md_history(report: ReviewReport) -> list[str]:
+    """What the tables were compared with, and the tables by attention (several tables)."""
+    out: list[str] = []
     if report.against is not None:
         out += ["", "## 与以前年度比较", ""]
         out += [f"- {_md_text(x.strip())}" for x in against_lines(report)]
@@ -331,38 +356,52 @@ def render_markdown(report: ReviewReport) -> str:
         out.append("| " + " | ".join(SUMMARY_HEADERS) + " |")
         out.append("|" + "---|" * len(SUMMARY_HEADERS))
         out += ["| " + " | ".join(_md_text(c) for c in r) + " |" for r in _summary_rows(report)]
-    out += ["", "## 按指标类别统计", "", "| 类别 | 错误 | 警告 | 提示 |", "|---|---:|---:|---:|"]
+    return out
+
+
+def _md_categories(report: ReviewReport) -> list[str]:
+    """The findings counted per indicator category."""
+    out = ["", "## 按指标类别统计", "", "| 类别 | 错误 | 警告 | 提示 |", "|---|---:|---:|---:|"]
     for cat in _ordered_categories(report):
         by = report.summary.by_category[cat]
         out.append(f"| {_md_text(cat)} | {by['error']} | {by['warning']} | {by['note']} |")
-    for c in report.coverage:
-        out += [
-            "",
-            f"## 任务覆盖 — `{_md(c.file)}`",
-            "",
-            "各任务对应的指标数（按指标名称与任务名称、内容的字面匹配；一项指标可对应多项任务）。",
-            "",
-        ]
-        out.append("| 任务 | 预算 | " + " | ".join(_md_text(k) for k in c.columns) + " | 合计 |")
-        out.append("|---|---:|" + "---:|" * (len(c.columns) + 1))
-        for r in c.rows:
-            mark = " ⚠ 无对应指标" if r.uncovered else (f"（{_md_text(r.note)}）" if r.note else "")
-            out.append(
-                f"| {r.ordinal}. {_md_text(r.task)}{mark} | {r.total or ''} | "
-                + " | ".join(str(r.counts[k]) for k in c.columns)
-                + f" | {r.indicators} |"
-            )
+    return out
+
+
+def _md_coverage(c: TableCoverage) -> list[str]:
+    """A table's task coverage matrix."""
+    out = [
+        "",
+        f"## 任务覆盖 — `{_md(c.file)}`",
+        "",
+        "各任务对应的指标数（按指标名称与任务名称、内容的字面匹配；一项指标可对应多项任务）。",
+        "",
+    ]
+    out.append("| 任务 | 预算 | " + " | ".join(_md_text(k) for k in c.columns) + " | 合计 |")
+    out.append("|---|---:|" + "---:|" * (len(c.columns) + 1))
+    for r in c.rows:
+        mark = " ⚠ 无对应指标" if r.uncovered else (f"（{_md_text(r.note)}）" if r.note else "")
         out.append(
-            "| 全表通用指标 | | "
-            + " | ".join(str(c.table_wide[k]) for k in c.columns)
-            + f" | {sum(c.table_wide.values())} |"
+            f"| {r.ordinal}. {_md_text(r.task)}{mark} | {r.total or ''} | "
+            + " | ".join(str(r.counts[k]) for k in c.columns)
+            + f" | {r.indicators} |"
         )
-        out.append(
-            "| 未对应任务的指标 | | "
-            + " | ".join(str(c.unaligned[k]) for k in c.columns)
-            + f" | {sum(c.unaligned.values())} |"
-        )
-    out += ["", "## 发现的问题"]
+    out.append(
+        "| 全表通用指标 | | "
+        + " | ".join(str(c.table_wide[k]) for k in c.columns)
+        + f" | {sum(c.table_wide.values())} |"
+    )
+    out.append(
+        "| 未对应任务的指标 | | "
+        + " | ".join(str(c.unaligned[k]) for k in c.columns)
+        + f" | {sum(c.unaligned.values())} |"
+    )
+    return out
+
+
+def _md_findings(report: ReviewReport) -> list[str]:
+    """The findings, by file (several files) and section."""
+    out = ["", "## 发现的问题"]
     for file, sections in _by_file_then_section(report):
         if len(report.files) > 1:
             out += ["", f"### 文件 `{_md(file)}`"]
@@ -376,7 +415,7 @@ def render_markdown(report: ReviewReport) -> str:
                 out.append(f"  {_md_text(f.message_zh)}  ")
                 if f.fix_zh:
                     out.append(f"  建议：{_md_text(f.fix_zh)}")
-    return "\n".join(out).rstrip() + "\n"
+    return out
 
 
 # --------------------------------------------------------------------------- html
@@ -555,7 +594,30 @@ def _finding_html(f: Finding, titles: dict[str, str]) -> str:
 
 
 def render_html(report: ReviewReport) -> str:
+    """The report as one self-contained HTML page (inline CSS and SVG chart), printable."""
     titles = _rule_titles(report)
+    body = _html_overview(report, titles)
+    body += _html_history(report)
+    for c in report.coverage:
+        body.append(
+            f'<h2>任务覆盖</h2><p class="note-small"><code>{_e(c.file)}</code> · 各任务对应的指标数'
+            "（按指标名称与任务名称、内容的字面匹配，一项指标可对应多项任务；红色任务名表示没有对应指标）</p>"
+            + _coverage_html(c)
+        )
+    body += _html_findings(report, titles)
+    body.append(
+        "<footer>规则说明见 docs/review.md。金额单位：万元。重复与任务覆盖按字面相似度判断，仅供参考。</footer>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>审核报告 — {_e(_title(report))}</title><style>{_CSS}</style></head>"
+        f"<body><main>{''.join(body)}</main></body></html>\n"
+    )
+
+
+def _html_overview(report: ReviewReport, titles: dict[str, str]) -> list[str]:
+    """The title, the count cards, a row per file, and the counts per rule and category."""
     s = report.summary.by_severity
     n_ind = sum(f.indicators for f in report.files)
     n_task = sum(f.tasks for f in report.files)
@@ -581,7 +643,7 @@ def render_html(report: ReviewReport) -> str:
         f'<span><i style="background:{_SEV_COLOR[k]}"></i>{SEVERITY_ZH[k]}</span>'
         for k in SEVERITIES
     )
-    body = [
+    return [
         f'<h1>绩效目标表审核报告</h1><p class="sub">{_e(_title(report))} · 共{report.summary.findings}条 · '
         "由 <code>ikg review</code> 按规则自动生成的初审意见，请人工复核后反馈给部门</p>",
         f'<div class="cards">{cards}</div>',
@@ -593,6 +655,11 @@ def render_html(report: ReviewReport) -> str:
         f'<tbody>{rule_rows}</tbody></table></div><div><h3>按指标类别统计</h3><div class="legend">{legend}</div>'
         f"{_chart_svg(report)}</div></div>",
     ]
+
+
+def _html_history(report: ReviewReport) -> list[str]:
+    """What the tables were compared with, and the tables by attention (several tables)."""
+    body: list[str] = []
     if report.against is not None:
         body.append(
             "<h2>与以前年度比较</h2>"
@@ -608,13 +675,12 @@ def render_html(report: ReviewReport) -> str:
             f"<h2>各表概况（按需关注程度排序）</h2><table><thead><tr>{head}</tr></thead>"
             f"<tbody>{rows}</tbody></table>"
         )
-    for c in report.coverage:
-        body.append(
-            f'<h2>任务覆盖</h2><p class="note-small"><code>{_e(c.file)}</code> · 各任务对应的指标数'
-            "（按指标名称与任务名称、内容的字面匹配，一项指标可对应多项任务；红色任务名表示没有对应指标）</p>"
-            + _coverage_html(c)
-        )
-    body.append("<h2>发现的问题</h2>")
+    return body
+
+
+def _html_findings(report: ReviewReport, titles: dict[str, str]) -> list[str]:
+    """The findings, by file (several files) and section, with the counts per section."""
+    body = ["<h2>发现的问题</h2>"]
     for file, sections in _by_file_then_section(report):
         if len(report.files) > 1:
             body.append(f"<h3>文件 <code>{_e(file)}</code></h3>")
@@ -627,15 +693,7 @@ def render_html(report: ReviewReport) -> str:
             body.extend(_finding_html(f, titles) for f in findings)
     if not report.findings:
         body.append("<p>没有发现问题。</p>")
-    body.append(
-        "<footer>规则说明见 docs/review.md。金额单位：万元。重复与任务覆盖按字面相似度判断，仅供参考。</footer>"
-    )
-    return (
-        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>审核报告 — {_e(_title(report))}</title><style>{_CSS}</style></head>"
-        f"<body><main>{''.join(body)}</main></body></html>\n"
-    )
+    return body
 
 
 def write(report: ReviewReport, fmt: str, path: Path) -> None:

@@ -30,7 +30,18 @@ from decimal import Decimal
 from typing import Any
 
 from kg.records import IndicatorRecord, ParsedTable, TaskRecord
-from kg.targets import GRADE_WORDS, NOT_APPLICABLE_WORDS, normalize_for_parsing, parse_target
+from kg.targets import parse_target
+from kg.words import (
+    COUNT_NAME,
+    COUNT_UNITS,
+    MEASURE_WORDS,
+    NOT_APPLICABLE_WORDS,
+    ON_TIME_RATE,
+    SATISFACTION_NAME,
+    TIME_UNITS,
+    VAGUE_GRADES,
+    VAGUE_NAME,
+)
 
 from . import coverage as cov
 from . import crossyear as cy
@@ -253,129 +264,6 @@ def _example_target(ind: IndicatorRecord, concept: str | None, year: int | None)
     }.get(concept or "", "较上年提高5个百分点")
 
 
-# --------------------------------------------------------------------------- vocabulary
-
-#: Grades that are checkable, so not vague: yes/no and compliance states.
-#: (Level grades — 二级, 甲级, AAA级 … — are checkable too: see :func:`is_level_grade`.)
-CHECKABLE_GRADES: frozenset[str] = frozenset(
-    (
-        "是",
-        "否",
-        "有",
-        "无",
-        "达标",
-        "合格",
-        "符合",
-        "符合要求",
-        "符合标准",
-        "安全",
-        "正常",
-        "正常运行",
-        "完成",
-        "按时完成",
-        "按期完成",
-        "如期完成",
-        "全面完成",
-        "顺利完成",
-    )
-)
-_LEVEL_GRADE = re.compile(r"(?:[一二三四五六七八九十]|[甲乙丙丁]|[A-E]|[1-5]A|A{2,5})级")
-
-#: Grades that state a degree, a direction, a horizon or a hedge: not assessable.
-VAGUE_GRADES: frozenset[str] = frozenset(
-    w for w in GRADE_WORDS if w not in CHECKABLE_GRADES and not _LEVEL_GRADE.fullmatch(w)
-)
-
-
-def is_level_grade(text: str) -> bool:
-    return _LEVEL_GRADE.fullmatch(normalize_for_parsing(text)) is not None
-
-
-#: Words of effort or direction that make a name a goal rather than a measure.
-VAGUE_NAME_WORDS: tuple[str, ...] = (
-    "提升",
-    "提高",
-    "促进",
-    "加强",
-    "优化",
-    "推动",
-    "推进",
-    "增强",
-    "改善",
-    "发挥",
-    "强化",
-    "深化",
-    "完善",
-    "健全",
-    "保证",
-    "确保",
-    "做好",
-    "组织好",
-    "抓好",
-    "落实好",
-    "服务好",
-    "营造",
-    "打造",
-    "形成",
-    "集聚",
-    "树立",
-    "创建",
-    "扎实",
-    "持续",
-    "进一步",
-    "不断",
-)
-_VAGUE_NAME = re.compile("|".join(VAGUE_NAME_WORDS))
-
-#: What makes a name measurable: a rate, a ratio, a count, an amount, a score, a level ...
-#: (效率, efficiency, is not a rate: "提高人员工作效率" names nothing to count.)
-MEASURE_WORDS = re.compile(
-    r"(?<!效)率|比例|比率|占比|覆盖面|满意度|知晓度|参与度|认可度|指数|[人件户家项期个场天]数|人次|次数|"
-    r"场次|数量|时长|金额|费用|成本|得分|分数|评分|等级|排名|标准(?!化)|数$"
-)
-
-#: Units that count things or people.
-COUNT_UNITS: frozenset[str] = frozenset(
-    (
-        "人",
-        "人次",
-        "次",
-        "场",
-        "场次",
-        "个",
-        "本",
-        "份",
-        "卷",
-        "项",
-        "户",
-        "家",
-        "篇",
-        "期",
-        "件",
-        "套",
-        "台",
-        "批",
-        "所",
-        "名",
-        "位",
-        "册",
-        "条",
-        "处",
-        "座",
-        "门",
-        "节",
-        "课时",
-    )
-)
-_COUNT_NAME = re.compile(r"(人数|人次|次数|场次|数量|个数|件数|户数)$")
-
-#: A named on-time rate: a percentage that is a timeliness measure by national practice.
-_ON_TIME_RATE = re.compile(r"(及时|按时|准时|按期|如期|时效).*率$")
-_TIME_UNITS = frozenset(("天", "日", "小时", "分钟", "个月", "月", "周", "年", "工作日", "自然日"))
-
-_SATISFACTION_NAME = re.compile(r"满意(度|率)")
-
-
 # --------------------------------------------------------------------------- targets
 
 
@@ -419,7 +307,7 @@ def check_vague_name(parsed: ParsedTable, ctx: Context | None = None) -> list[Fi
     "提高培训全区干部覆盖比例" names a ratio and passes; "提高两新党建工作水平" does not."""
     out = []
     for ind in parsed.indicators:
-        m = _VAGUE_NAME.search(ind.name)
+        m = VAGUE_NAME.search(ind.name)
         if m is None or MEASURE_WORDS.search(ind.name):
             continue
         msg = (
@@ -487,12 +375,12 @@ def check_count_under_quality(parsed: ParsedTable, ctx: Context | None = None) -
             tv.form in ("numeric", "range")
             and not tv.percent
             and (
-                (tv.unit or "") in COUNT_UNITS or (tv.unit is None and _COUNT_NAME.search(ind.name))
+                (tv.unit or "") in COUNT_UNITS or (tv.unit is None and COUNT_NAME.search(ind.name))
             )
         )
         if not counted:
             continue
-        stem = _COUNT_NAME.sub("", ind.name)
+        stem = COUNT_NAME.sub("", ind.name)
         rate = f"{stem}率" if stem and stem != ind.name else f"{ind.name}（改为比率）"
         msg = (
             f"指标“{ind.name}”（目标值“{ind.target}”）是数量或人数，却列在质量指标下；"
@@ -558,9 +446,9 @@ def check_timeliness_without_time(parsed: ParsedTable, ctx: Context | None = Non
         tv = ind.target_parsed
         if tv.form in ("deadline", "recurring", "duration", "schedule"):
             continue
-        if tv.form in ("numeric", "range") and (tv.unit or "") in _TIME_UNITS:
+        if tv.form in ("numeric", "range") and (tv.unit or "") in TIME_UNITS:
             continue
-        if tv.form in ("numeric", "range") and tv.percent and _ON_TIME_RATE.search(ind.name):
+        if tv.form in ("numeric", "range") and tv.percent and ON_TIME_RATE.search(ind.name):
             continue
         if tv.percent:
             msg = (
@@ -589,7 +477,7 @@ def check_satisfaction_outside(parsed: ParsedTable, ctx: Context | None = None) 
     """An indicator about satisfaction (…满意度, …满意率) filed outside 满意度指标."""
     out = []
     for ind in parsed.indicators:
-        if not _SATISFACTION_NAME.search(ind.name) or _level1(parsed, ind) == "satisfaction":
+        if not SATISFACTION_NAME.search(ind.name) or _level1(parsed, ind) == "satisfaction":
             continue
         msg = (
             f"指标“{ind.name}”衡量的是满意度，却列在“{ind.level1}/{ind.level2}”下；"
@@ -979,71 +867,100 @@ def check_duplicate_across(parsed: ParsedTable, ctx: Context | None = None) -> l
     (培训人数, 干部满意度: fewer than 4 characters beyond the generic words) are not compared."""
     if ctx is None or ctx.others is None:
         return []
-    t = parsed.table
-    pool: dict[str, list[OtherIndicator]] = {}
-    for o in ctx.others():
-        if (
-            o.department != t.department
-            and o.concept in CROSS_CONCEPTS
-            and (o.fiscal_year is None or o.fiscal_year == t.fiscal_year)
-        ):
-            pool.setdefault(o.concept, []).append(o)
+    pool = _cross_pool(parsed, ctx.others())
     own = [
         (n, ind, concept)
         for n, ind in enumerate(parsed.indicators)
         if (concept := _concept(parsed, ind)) in pool and is_specific(ind.name)
     ]
-    hits_of: dict[int, list[tuple[float, OtherIndicator, str]]] = {}
+    hits_of: dict[int, list[CrossHit]] = {}
     if ctx.scorer is not None and own:
-        others = [o for lst in pool.values() for o in lst]
-        items = [_text(parsed, ind, f"#{n}", level2=c) for n, ind, c in own]
-        items += [_text(parsed, o, f"#other{k}") for k, o in enumerate(others)]
-        index = ctx.scorer.index(items)
-        n_own = len(own)
-        cands = sorted(
-            (i, j)
-            for i, j in index.candidate_pairs(20)
-            if i < n_own <= j and items[i].level2 == items[j].level2
-        )
-        for (i, j), ps in zip(cands, index.pairs(cands), strict=True):
-            if ctx.scorer.is_duplicate(ps):
-                hits_of.setdefault(own[i][0], []).append(
-                    (ps.score, others[j - n_own], ctx.scorer.reasons(index, i, j, ps))
-                )
+        hits_of = _cross_hits_embedded(parsed, ctx.scorer, own, pool)
     elif ctx.scorer is None:
         for n, ind, concept in own:
             scored = [(ctx.similarity(ind.name, o.name), o, "") for o in pool[concept]]
             hits = [h for h in scored if h[0] >= CROSS_THRESHOLD]
             if hits:
                 hits_of[n] = hits
-    out = []
-    for n, hits in sorted(hits_of.items()):
-        ind = parsed.indicators[n]
-        s, o, reasons = max(hits, key=lambda h: h[0])
-        where = f"{o.file}:{o.line}" if o.line else o.file
-        more = f"（另有{len(hits) - 1}项相似指标）" if len(hits) > 1 else ""
-        msg = (
-            f"指标“{ind.name}”（目标值“{ind.target}”）与{o.department}的指标“{o.name}”"
-            f"（目标值“{o.target}”，{where}）高度相似{more}，可能存在重复安排资金；"
-            f"请核实两部门的职责分工。"
-        )
-        extra = {"method": ctx.scorer.method, "reasons": reasons} if ctx.scorer else {}
-        out.append(
-            _ind(
-                "duplicate-across-departments",
-                ind,
-                msg,
-                "核实是否为同一项工作；如是，明确由哪个部门安排资金。",
-                other_name=o.name,
-                other_target=o.target,
-                other_department=o.department,
-                other_file=o.file,
-                other_line=str(o.line or ""),
-                similarity=f"{s:.2f}",
-                **extra,
+    return [
+        _cross_finding(parsed.indicators[n], hits, ctx.scorer)
+        for n, hits in sorted(hits_of.items())
+    ]
+
+
+#: another department's indicator like one of the table's: (score, it, the scorer's reasons)
+CrossHit = tuple[float, OtherIndicator, str]
+
+
+def _cross_pool(
+    parsed: ParsedTable, others: list[OtherIndicator]
+) -> dict[str, list[OtherIndicator]]:
+    """Other departments' output indicators of the table's year, by category concept."""
+    t = parsed.table
+    pool: dict[str, list[OtherIndicator]] = {}
+    for o in others:
+        if (
+            o.department != t.department
+            and o.concept in CROSS_CONCEPTS
+            and (o.fiscal_year is None or o.fiscal_year == t.fiscal_year)
+        ):
+            pool.setdefault(o.concept, []).append(o)
+    return pool
+
+
+def _cross_hits_embedded(
+    parsed: ParsedTable,
+    scorer: EmbeddingScorer,
+    own: list[tuple[int, IndicatorRecord, str | None]],
+    pool: dict[str, list[OtherIndicator]],
+) -> dict[int, list[CrossHit]]:
+    """The table's indicators (by position) and the others the embedding scorer finds
+    duplicates of them, in the same category."""
+    hits_of: dict[int, list[CrossHit]] = {}
+    others = [o for lst in pool.values() for o in lst]
+    items = [_text(parsed, ind, f"#{n}", level2=c) for n, ind, c in own]
+    items += [_text(parsed, o, f"#other{k}") for k, o in enumerate(others)]
+    index = scorer.index(items)
+    n_own = len(own)
+    cands = sorted(
+        (i, j)
+        for i, j in index.candidate_pairs(20)
+        if i < n_own <= j and items[i].level2 == items[j].level2
+    )
+    for (i, j), ps in zip(cands, index.pairs(cands), strict=True):
+        if scorer.is_duplicate(ps):
+            hits_of.setdefault(own[i][0], []).append(
+                (ps.score, others[j - n_own], scorer.reasons(index, i, j, ps))
             )
-        )
-    return out
+    return hits_of
+
+
+def _cross_finding(
+    ind: IndicatorRecord, hits: list[CrossHit], scorer: EmbeddingScorer | None
+) -> Finding:
+    """The finding of an indicator like others of other departments: the most similar named."""
+    s, o, reasons = max(hits, key=lambda h: h[0])
+    where = f"{o.file}:{o.line}" if o.line else o.file
+    more = f"（另有{len(hits) - 1}项相似指标）" if len(hits) > 1 else ""
+    msg = (
+        f"指标“{ind.name}”（目标值“{ind.target}”）与{o.department}的指标“{o.name}”"
+        f"（目标值“{o.target}”，{where}）高度相似{more}，可能存在重复安排资金；"
+        f"请核实两部门的职责分工。"
+    )
+    extra = {"method": scorer.method, "reasons": reasons} if scorer else {}
+    return _ind(
+        "duplicate-across-departments",
+        ind,
+        msg,
+        "核实是否为同一项工作；如是，明确由哪个部门安排资金。",
+        other_name=o.name,
+        other_target=o.target,
+        other_department=o.department,
+        other_file=o.file,
+        other_line=str(o.line or ""),
+        similarity=f"{s:.2f}",
+        **extra,
+    )
 
 
 # --------------------------------------------------------------------------- cross-year

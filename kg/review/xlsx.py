@@ -9,7 +9,7 @@ and line, message, suggested fix …). Headers are frozen, auto-filters on, widt
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from .findings import SECTIONS, SEVERITY_ZH, VALUE_LABELS, ReviewReport
 from .render import SUMMARY_HEADERS, _owner, _summary_rows, against_lines
@@ -39,25 +39,37 @@ FINDINGS_SHEET = "问题清单"
 
 
 def write_xlsx(report: ReviewReport, out: Path | IO[bytes]) -> None:
+    """The report as a workbook: the tables' summary sheet, then one row per finding."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDE7F3")
-    wrap = Alignment(wrap_text=True, vertical="top")
-
-    def header(ws, headers: list[str], widths: list[int]) -> None:  # type: ignore[no-untyped-def]
-        ws.append(headers)
-        for k, (cell, w) in enumerate(zip(ws[1], widths, strict=True), 1):
-            cell.font = bold
-            cell.fill = fill
-            ws.column_dimensions[get_column_letter(k)].width = w
-
     ws = wb.active
     ws.title = SUMMARY_SHEET
-    header(ws, SUMMARY_HEADERS, _SUMMARY_WIDTHS)
+    _summary_sheet(ws, report)
+    _findings_sheet(wb.create_sheet(FINDINGS_SHEET), report)
+    wb.save(out)
+
+
+def _header(ws: Any, headers: list[str], widths: list[int]) -> None:
+    """The bold, shaded first row and the columns' widths."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDE7F3")
+    ws.append(headers)
+    for k, (cell, w) in enumerate(zip(ws[1], widths, strict=True), 1):
+        cell.font = bold
+        cell.fill = fill
+        ws.column_dimensions[get_column_letter(k)].width = w
+
+
+def _summary_sheet(ws: Any, report: ReviewReport) -> None:
+    """A row per table (counts as numbers), frozen header and filter, then what the tables
+    were compared with."""
+    from openpyxl.utils import get_column_letter
+
+    _header(ws, SUMMARY_HEADERS, _SUMMARY_WIDTHS)
     rows = _summary_rows(report)
     for r in rows:
         ws.append([_num(c) for c in r])
@@ -69,8 +81,14 @@ def write_xlsx(report: ReviewReport, out: Path | IO[bytes]) -> None:
         for x in notes:
             ws.append([x.strip()])
 
-    ws = wb.create_sheet(FINDINGS_SHEET)
-    header(ws, FINDING_HEADERS, _FINDING_WIDTHS)
+
+def _findings_sheet(ws: Any, report: ReviewReport) -> None:
+    """A row per finding with its table's department, year and title; long texts wrapped."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    wrap = Alignment(wrap_text=True, vertical="top")
+    _header(ws, FINDING_HEADERS, _FINDING_WIDTHS)
     titles = {r.id: r.title_zh for r in report.rules}
     by_file = {fs.file: fs for fs in report.files}
     tables = {t.file: t for t in report.tables}
@@ -101,7 +119,6 @@ def write_xlsx(report: ReviewReport, out: Path | IO[bytes]) -> None:
             cell.alignment = wrap
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(FINDING_HEADERS))}{len(report.findings) + 1}"
-    wb.save(out)
 
 
 def _num(text: str) -> object:

@@ -254,36 +254,46 @@ def typical_target(
     kinds = Counter("numeric" if v.kind == "range" else v.kind for v in values)
     kind = max(kinds, key=lambda k: (kinds[k], k == "numeric"))
     if kind == "numeric":
-        unit = Counter(v.unit for v in values if v.kind in ("numeric", "range")).most_common(1)[0][
-            0
-        ]
-        same = [v for v in values if v.kind in ("numeric", "range") and v.unit == unit]
-        nums = [v.value for v in same if v.value is not None]
-        med = statistics.median(nums)
-        counts = Counter(v.text for v in same)
-        top = max(counts.values())
-        by_text = {v.text: v for v in same}
-        text = min(
-            (t for t, c in counts.items() if c == top),
-            key=lambda t: (own is None or t != own.text, abs((by_text[t].value or 0.0) - med), t),
-        )
-        chosen = by_text[text]
-        lo, hi = min(nums), max(nums)
-        u = unit or ""
-        note = f"同类指标{len(same)}个目标值中最常见的是“{text}”（{top}个）"
-        if lo != hi:
-            note += f"，范围{_num(lo)}{u}–{_num(hi)}{u}"
-        return TypicalTarget(
-            text=text,
-            kind="numeric",
-            comparison=chosen.comparison,
-            unit=unit,
-            median=med,
-            min=lo,
-            max=hi,
-            samples=len(same),
-            note=note,
-        )
+        return _typical_number(values, own)
+    return _typical_of_kind(values, kind, own)
+
+
+def _typical_number(values: list[PeerValue], own: PeerValue | None) -> TypicalTarget:
+    """The typical number: the most common value of the most common unit (on a tie ``own``,
+    else the one nearest the median), with the range of that unit's values."""
+    unit = Counter(v.unit for v in values if v.kind in ("numeric", "range")).most_common(1)[0][0]
+    same = [v for v in values if v.kind in ("numeric", "range") and v.unit == unit]
+    nums = [v.value for v in same if v.value is not None]
+    med = statistics.median(nums)
+    counts = Counter(v.text for v in same)
+    top = max(counts.values())
+    by_text = {v.text: v for v in same}
+    text = min(
+        (t for t, c in counts.items() if c == top),
+        key=lambda t: (own is None or t != own.text, abs((by_text[t].value or 0.0) - med), t),
+    )
+    chosen = by_text[text]
+    lo, hi = min(nums), max(nums)
+    u = unit or ""
+    note = f"同类指标{len(same)}个目标值中最常见的是“{text}”（{top}个）"
+    if lo != hi:
+        note += f"，范围{_num(lo)}{u}–{_num(hi)}{u}"
+    return TypicalTarget(
+        text=text,
+        kind="numeric",
+        comparison=chosen.comparison,
+        unit=unit,
+        median=med,
+        min=lo,
+        max=hi,
+        samples=len(same),
+        note=note,
+    )
+
+
+def _typical_of_kind(values: list[PeerValue], kind: str, own: PeerValue | None) -> TypicalTarget:
+    """The most common value of a kind other than numbers (deadline, duration …); on a tie
+    ``own`` when it is one of them."""
     same = [v for v in values if v.kind == kind]
     tally = Counter(v.text for v in same)
     c = max(tally.values())
@@ -307,6 +317,29 @@ SELECT ?table ?name ?content WHERE {
   OPTIONAL { ?k ikg:content ?content }
 }
 """
+
+
+#: a ranked candidate: (score, (group, slot), best row, reasons)
+Entry = tuple[float, tuple[int, str], int, list[Reason]]
+
+
+@dataclass
+class _Call:
+    """One :meth:`SuggestEngine.suggest` call: the request, the task's hits and the floors,
+    and the suggestions built so far (one per (group, slot))."""
+
+    req: SuggestRequest
+    exclude: frozenset[str]
+    year: int
+    hits: dict[int, float]
+    floor: float
+    fill_floor: float
+    built: dict[tuple[int, str], Suggestion | None] = field(default_factory=dict)
+    #: the draft's names without white space: a suggestion never repeats one
+    draft_names: set[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.draft_names = {re.sub(r"\s+", "", d.name) for d in self.req.draft}
 
 
 @dataclass
@@ -506,39 +539,9 @@ class SuggestEngine:
         name = self._pick_name(rows, best_row, cat, year)
         if name is None:
             return None  # only goal-like names (提高人员工作效率): nothing measurable to copy
-        checks = self._value_rows(rows, cat, name, year)
-        fine = {
-            row.target for row, f in zip(checks, self.flags(checks, year), strict=True) if not f
-        }
-
-        def ok(text: str) -> bool:
-            return text in fine
-
-        named = next((r for r in [best_row, *rows] if items[r].name == name), best_row)
-        tt = typical_target(
-            ((items[r].target, items[r].year) for r in rows),
-            year,
-            ok,
-            prefer=(items[named].target, items[named].year),
-        )
+        tt = self._typical(rows, best_row, cat, name, year)
         if tt is None:
             return None
-        depts = {items[r].department for r in rows}
-        tables = {items[r].table for r in rows}
-        links = [
-            EvidenceLink(
-                uri=items[r].id,
-                name=items[r].name,
-                department=items[r].department,
-                table=items[r].table,
-                table_title=items[r].table_title,
-                year=items[r].year,
-                source=f"{items[r].source_file}:{items[r].source_line}",
-                target=items[r].target,
-                own_department=bool(department) and department in items[r].department,
-            )
-            for r in rows[:MAX_LINKS]
-        ]
         return Suggestion(
             name=name,
             level1=cat.level1,
@@ -551,9 +554,49 @@ class SuggestEngine:
             relevance=round(relevance, 4),
             reasons=reasons,
             variants=[n for n in dict.fromkeys(items[r].name for r in rows) if n != name],
-            evidence=Evidence(
-                departments=len(depts), tables=len(tables), indicators=len(rows), links=links
-            ),
+            evidence=self._evidence(rows, department),
+        )
+
+    def _typical(
+        self, rows: list[int], best_row: int, cat: Cat, name: str, year: int
+    ) -> TypicalTarget | None:
+        """The rows' typical target among the values the review's checks pass under ``name``."""
+        items = self.index.items
+        checks = self._value_rows(rows, cat, name, year)
+        fine = {
+            row.target for row, f in zip(checks, self.flags(checks, year), strict=True) if not f
+        }
+
+        def ok(text: str) -> bool:
+            return text in fine
+
+        named = next((r for r in [best_row, *rows] if items[r].name == name), best_row)
+        return typical_target(
+            ((items[r].target, items[r].year) for r in rows),
+            year,
+            ok,
+            prefer=(items[named].target, items[named].year),
+        )
+
+    def _evidence(self, rows: list[int], department: str | None) -> Evidence:
+        """Who uses the rows (departments, tables) and links to the first of them."""
+        from embeddings.text import indicator_dict
+
+        items = self.index.items
+        depts = {items[r].department for r in rows}
+        tables = {items[r].table for r in rows}
+        links = [
+            EvidenceLink(
+                **indicator_dict(items[r], "brief"),
+                table=items[r].table,
+                table_title=items[r].table_title,
+                target=items[r].target,
+                own_department=bool(department) and department in items[r].department,
+            )
+            for r in rows[:MAX_LINKS]
+        ]
+        return Evidence(
+            departments=len(depts), tables=len(tables), indicators=len(rows), links=links
         )
 
     def draft_category(self, d: DraftIndicator, exclude: frozenset[str]) -> Cat | None:
@@ -578,6 +621,8 @@ class SuggestEngine:
     def suggest(
         self, req: SuggestRequest, *, exclude_tables: Iterable[str] = ()
     ) -> SuggestResponse:
+        """At most ``req.k`` suggestions for a task (the wanted categories the draft lacks
+        first, then by score), the status of each wanted category, and rewrite hints."""
         exclude = frozenset(exclude_tables)
         items = self.index.items
         year = req.fiscal_year or _drafting_year()
@@ -586,134 +631,16 @@ class SuggestEngine:
         hits = self._hits(texts, exclude)
         top = max(hits.values(), default=0.0)
         floor, fill_floor = self.floors(req, top)
-        affinity = self.table_affinity(full, exclude)
-        # candidates: a name family within one category (slot), scored by its best row
-        by_key: dict[tuple[int, str], tuple[float, int]] = {}
-        for r, s in hits.items():
-            cat = self.cat[r]
-            if s < floor or cat is None:
-                continue
-            key = (self.group_of[r], _slot_of(cat.key) or cat.key)
-            if key not in by_key or s > by_key[key][0]:
-                by_key[key] = (s, r)
-        ranked: list[tuple[float, tuple[int, str], int, list[Reason]]] = []
-        for key, (s, best) in by_key.items():
-            cat = self.cat[best]
-            assert cat is not None
-            rows = self.members(key[0], cat, exclude)
-            depts = {items[r].department for r in rows}
-            aff = max((affinity.get(items[r].table, 0.0) for r in rows), default=0.0)
-            score = (1 - TASK_WEIGHT) * s + TASK_WEIGHT * aff + 0.03 * math.log(len(depts) or 1)
-            reasons = [
-                Reason(code="similar", text=f"与任务描述相近（相似度{s:.2f}）：{items[best].name}")
-            ]
-            if aff >= SIMILAR_TASK or len(depts) >= 2:
-                why = []
-                if len(depts) >= 2:
-                    why.append(f"{len(depts)}个部门使用")
-                if aff >= SIMILAR_TASK:
-                    why.append("同类任务的绩效目标表中设有此指标")
-                reasons.append(Reason(code="common", text="此类任务常用：" + "，".join(why)))
-            ranked.append((score, key, best, reasons))
-        ranked.sort(key=lambda t: (-t[0], t[1]))
-
-        # draft categories
-        draft_cats: dict[str, list[str]] = defaultdict(list)
-        for d in req.draft:
-            cat = self.draft_category(d, exclude)
-            slot = _slot_of(cat.key) if cat else None
-            if slot:
-                draft_cats[slot].append(d.name)
-        draft_clean = {re.sub(r"\s+", "", d.name) for d in req.draft}
-
-        built: dict[tuple[int, str], Suggestion | None] = {}
-
-        def build(entry: tuple[float, tuple[int, str], int, list[Reason]]) -> Suggestion | None:
-            score, key, best, reasons = entry
-            if key not in built:
-                sug = self.make_suggestion(
-                    key[0], score, reasons, exclude, req.department, best, year, hits[best]
-                )
-                if sug is not None and re.sub(r"\s+", "", sug.name) in draft_clean:
-                    sug = None
-                built[key] = sug
-            return built[key]
-
+        call = _Call(req, exclude, year, hits, floor, fill_floor)
+        ranked = self._ranked(call, self.table_affinity(full, exclude))
+        draft_cats = self._draft_slots(call)
         self.prefetch([(key[0], best) for _, key, best, _ in ranked[:PREFETCH]], exclude, year)
-        # the 效益 categories that apply: those among the task's relevant neighbours
-        seen_slots = Counter(key[1] for _, key, _, _ in ranked[:60])
-        benefit = [s for s in BENEFIT_SLOTS if seen_slots.get(s)] or ["social-benefit"]
-        wanted = list(REQUIRED_SLOTS[:4]) + benefit + [REQUIRED_SLOTS[4]]
-
-        # 1. the best relevant suggestion of each wanted category the draft lacks …
-        firsts: list[tuple[float, tuple[int, str]]] = []
-        for slot in wanted:
-            if slot in draft_cats:
-                continue
-            for entry in ranked:
-                if hits[entry[2]] < fill_floor:
-                    continue
-                if entry[1][1] == slot and build(entry) is not None:
-                    firsts.append((entry[0], entry[1]))
-                    break
-        firsts.sort()
-        firsts.reverse()
-        chosen: list[tuple[int, str]] = [key for _, key in firsts[: req.k]]
-        # 2. … then the rest by score, never more than k in all, one per name
-        names = {built[key].name for key in chosen}  # type: ignore[union-attr]
-        top_keys: list[tuple[int, str]] = []  # the k best by score alone
-        for entry in ranked:
-            if len(chosen) >= req.k and len(top_keys) >= req.k:
-                break
-            sug = build(entry)
-            if sug is None:
-                continue
-            if len(top_keys) < req.k:
-                top_keys.append(entry[1])
-            if len(chosen) < req.k and entry[1] not in chosen and sug.name not in names:
-                chosen.append(entry[1])
-                names.add(sug.name)
-        order = {key: n for n, (_, key, _, _) in enumerate(ranked)}
-        chosen.sort(key=lambda key: order[key])
-        out: list[Suggestion] = []
-        for key in chosen:
-            sug = built[key]
-            assert sug is not None
-            if key not in top_keys:
-                label = SLOTS[key[1]][2]
-                sug.reasons.append(Reason(code="missing-category", text=f"补齐缺少的“{label}”"))
-            out.append(sug)
-
-        cats_out = []
-        for slot in wanted:
-            _, l1, l2 = SLOTS[slot]
-            suggested = sum(1 for s in out if _slot_of(_cat_key(s)) == slot)
-            available = slot in {key[1] for _, key in firsts}
-            note = ""
-            if slot not in draft_cats and not suggested:
-                if not available:
-                    todo = "请按任务测算填写金额" if slot == "cost" else "请按任务自行设定"
-                    near = max((hits[b] for _, key, b, _ in ranked if key[1] == slot), default=0.0)
-                    why = (
-                        f"（最接近的相关度{near:.2f}，低于补齐下限{fill_floor:.2f}）"
-                        if 0 < near < fill_floor
-                        else ""
-                    )
-                    note = f"同类表中无相关的{l2}{why}；{todo}"
-                else:
-                    note = f"受建议数（{req.k}）所限未列出；可增加建议数"
-            cats_out.append(
-                CategoryStatus(
-                    level1=l1,
-                    level2=l2,
-                    concept=slot,
-                    required=slot in REQUIRED_SLOTS,
-                    in_draft=slot in draft_cats,
-                    draft_indicators=draft_cats.get(slot, []),
-                    suggested=suggested,
-                    note=note,
-                )
-            )
+        wanted = _wanted_slots(ranked)
+        firsts = self._fillers(call, ranked, wanted, draft_cats)
+        out = self._choose(call, ranked, firsts)
+        cats_out = [
+            _category_status(call, ranked, slot, out, draft_cats, firsts) for slot in wanted
+        ]
         hints = [
             h for d in req.draft if (h := self.rewrite_hint(d, exclude, req, year)) is not None
         ]
@@ -728,6 +655,111 @@ class SuggestEngine:
             min_score=round(floor, 4),
             fill_min_score=round(fill_floor, 4),
         )
+
+    def _ranked(self, call: _Call, affinity: dict[str, float]) -> list[Entry]:
+        """The candidates, best first: a name family within one category (slot), scored by
+        its best row, its peers' similar tasks and the departments using it."""
+        items = self.index.items
+        by_key: dict[tuple[int, str], tuple[float, int]] = {}
+        for r, s in call.hits.items():
+            cat = self.cat[r]
+            if s < call.floor or cat is None:
+                continue
+            key = (self.group_of[r], _slot_of(cat.key) or cat.key)
+            if key not in by_key or s > by_key[key][0]:
+                by_key[key] = (s, r)
+        ranked: list[Entry] = []
+        for key, (s, best) in by_key.items():
+            cat = self.cat[best]
+            assert cat is not None
+            rows = self.members(key[0], cat, call.exclude)
+            depts = {items[r].department for r in rows}
+            aff = max((affinity.get(items[r].table, 0.0) for r in rows), default=0.0)
+            score = (1 - TASK_WEIGHT) * s + TASK_WEIGHT * aff + 0.03 * math.log(len(depts) or 1)
+            ranked.append((score, key, best, _rank_reasons(s, items[best].name, aff, len(depts))))
+        ranked.sort(key=lambda t: (-t[0], t[1]))
+        return ranked
+
+    def _draft_slots(self, call: _Call) -> dict[str, list[str]]:
+        """The slots the draft's indicators fill, each with their names."""
+        draft_cats: dict[str, list[str]] = defaultdict(list)
+        for d in call.req.draft:
+            cat = self.draft_category(d, call.exclude)
+            slot = _slot_of(cat.key) if cat else None
+            if slot:
+                draft_cats[slot].append(d.name)
+        return draft_cats
+
+    def _build(self, call: _Call, entry: Entry) -> Suggestion | None:
+        """The suggestion of a ranked entry (built once per call); None when it cannot be
+        made or the draft already has its name."""
+        score, key, best, reasons = entry
+        if key not in call.built:
+            req = call.req
+            sug = self.make_suggestion(
+                key[0],
+                score,
+                reasons,
+                call.exclude,
+                req.department,
+                best,
+                call.year,
+                call.hits[best],
+            )
+            if sug is not None and re.sub(r"\s+", "", sug.name) in call.draft_names:
+                sug = None
+            call.built[key] = sug
+        return call.built[key]
+
+    def _fillers(
+        self, call: _Call, ranked: list[Entry], wanted: list[str], draft_cats: dict[str, list[str]]
+    ) -> list[tuple[float, tuple[int, str]]]:
+        """The best relevant suggestion of each wanted category the draft lacks, best first."""
+        firsts: list[tuple[float, tuple[int, str]]] = []
+        for slot in wanted:
+            if slot in draft_cats:
+                continue
+            for entry in ranked:
+                if call.hits[entry[2]] < call.fill_floor:
+                    continue
+                if entry[1][1] == slot and self._build(call, entry) is not None:
+                    firsts.append((entry[0], entry[1]))
+                    break
+        firsts.sort()
+        firsts.reverse()
+        return firsts
+
+    def _choose(
+        self, call: _Call, ranked: list[Entry], firsts: list[tuple[float, tuple[int, str]]]
+    ) -> list[Suggestion]:
+        """The category fillers, then the rest by score, never more than k in all, one per
+        name, in rank order; a filler outside the k best by score says which category it adds."""
+        k = call.req.k
+        chosen: list[tuple[int, str]] = [key for _, key in firsts[:k]]
+        names = {call.built[key].name for key in chosen}  # type: ignore[union-attr]
+        top_keys: list[tuple[int, str]] = []  # the k best by score alone
+        for entry in ranked:
+            if len(chosen) >= k and len(top_keys) >= k:
+                break
+            sug = self._build(call, entry)
+            if sug is None:
+                continue
+            if len(top_keys) < k:
+                top_keys.append(entry[1])
+            if len(chosen) < k and entry[1] not in chosen and sug.name not in names:
+                chosen.append(entry[1])
+                names.add(sug.name)
+        order = {key: n for n, (_, key, _, _) in enumerate(ranked)}
+        chosen.sort(key=lambda key: order[key])
+        out: list[Suggestion] = []
+        for key in chosen:
+            sug = call.built[key]
+            assert sug is not None
+            if key not in top_keys:
+                label = SLOTS[key[1]][2]
+                sug.reasons.append(Reason(code="missing-category", text=f"补齐缺少的“{label}”"))
+            out.append(sug)
+        return out
 
     def rewrite_hint(
         self,
@@ -761,6 +793,64 @@ class SuggestEngine:
 
 def _cat_key(s: Suggestion) -> str:
     return s.level2_concept.rsplit("/", 1)[-1]
+
+
+def _rank_reasons(s: float, best_name: str, aff: float, n_depts: int) -> list[Reason]:
+    """Why a candidate is offered: its similarity to the task, and that it is common."""
+    reasons = [Reason(code="similar", text=f"与任务描述相近（相似度{s:.2f}）：{best_name}")]
+    if aff >= SIMILAR_TASK or n_depts >= 2:
+        why = []
+        if n_depts >= 2:
+            why.append(f"{n_depts}个部门使用")
+        if aff >= SIMILAR_TASK:
+            why.append("同类任务的绩效目标表中设有此指标")
+        reasons.append(Reason(code="common", text="此类任务常用：" + "，".join(why)))
+    return reasons
+
+
+def _wanted_slots(ranked: list[Entry]) -> list[str]:
+    """The categories a task wants: the required ones, and the 效益 categories among the
+    task's relevant neighbours (社会效益 when none)."""
+    seen_slots = Counter(key[1] for _, key, _, _ in ranked[:60])
+    benefit = [s for s in BENEFIT_SLOTS if seen_slots.get(s)] or ["social-benefit"]
+    return list(REQUIRED_SLOTS[:4]) + benefit + [REQUIRED_SLOTS[4]]
+
+
+def _category_status(
+    call: _Call,
+    ranked: list[Entry],
+    slot: str,
+    out: list[Suggestion],
+    draft_cats: dict[str, list[str]],
+    firsts: list[tuple[float, tuple[int, str]]],
+) -> CategoryStatus:
+    """A wanted category: in the draft, suggested, or why not."""
+    _, l1, l2 = SLOTS[slot]
+    suggested = sum(1 for s in out if _slot_of(_cat_key(s)) == slot)
+    available = slot in {key[1] for _, key in firsts}
+    note = ""
+    if slot not in draft_cats and not suggested:
+        if not available:
+            todo = "请按任务测算填写金额" if slot == "cost" else "请按任务自行设定"
+            near = max((call.hits[b] for _, key, b, _ in ranked if key[1] == slot), default=0.0)
+            why = (
+                f"（最接近的相关度{near:.2f}，低于补齐下限{call.fill_floor:.2f}）"
+                if 0 < near < call.fill_floor
+                else ""
+            )
+            note = f"同类表中无相关的{l2}{why}；{todo}"
+        else:
+            note = f"受建议数（{call.req.k}）所限未列出；可增加建议数"
+    return CategoryStatus(
+        level1=l1,
+        level2=l2,
+        concept=slot,
+        required=slot in REQUIRED_SLOTS,
+        in_draft=slot in draft_cats,
+        draft_indicators=draft_cats.get(slot, []),
+        suggested=suggested,
+        note=note,
+    )
 
 
 # --------------------------------------------------------------------------- loading
