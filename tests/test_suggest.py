@@ -87,11 +87,13 @@ def test_retired_cadre_service_gets_condolence_indicators(data_dir) -> None:
     assert sum(("离休" in n or "慰问" in n) for n in top) >= 4, top
     cover = [s for s in res.suggestions if "慰问金发放覆盖率" in s.name]
     assert cover, [s.name for s in res.suggestions]
-    # name variants of one indicator are one suggestion, with both rows as evidence
-    allnames = {cover[0].name, *cover[0].variants}
-    assert {"慰问金发放覆盖率", "市转企业离休干部慰问金发放覆盖率"} <= allnames
-    assert cover[0].evidence.indicators >= 2
-    assert cover[0].target == "100%"
+    # 慰问金发放覆盖率 (the seed's 保健对象 rows) and 市转企业离休干部慰问金发放覆盖率 cover
+    # different people: the bands call them related, so they are not merged into one item
+    names = [s.name for s in res.suggestions]
+    assert len(names) == len(set(names)), names
+    for s in cover:
+        assert all("慰问金发放覆盖率" in n for n in (s.name, *s.variants)), s
+        assert s.evidence.indicators >= 1 and s.target == "100%", s
 
 
 def test_draft_categories_are_marked_and_not_suggested_again(data_dir) -> None:
