@@ -224,11 +224,12 @@ class EmbeddingScorer:
         return IndicatorIndex.build(list(items), self.encoder)
 
     def is_duplicate(self, ps: Any) -> bool:
-        """In the duplicate band, and at most one name adds words of its own: a note the
-        department must answer should not rest on two names that each say something else
-        (siblings, or two long outcome sentences worded differently)."""
+        """In the duplicate band after its caps (the band ``ikg duplicates`` shows: a different
+        measure, unit, object, year or region makes a pair at most related), and at most one
+        name adds words of its own: a note the department must answer should not rest on two
+        names that each say something else (siblings, or two long outcome sentences)."""
         ra, rb = ps.residues
-        return ps.score >= self.threshold and not (ra and rb)
+        return ps.band == "duplicate" and ps.score >= self.threshold and not (ra and rb)
 
     @staticmethod
     def reasons(index: Any, i: int, j: int, ps: Any) -> str:
