@@ -239,7 +239,6 @@ def test_similarity_links_are_queryable(client: TestClient) -> None:
     assert int(r.json()["results"]["bindings"][0]["n"]["value"]) > 0
 
 
-@pytest.mark.slow  # imports sentence-transformers and torch (5 s) to fail loading the model
 def test_no_index_is_503(tmp_path: Path) -> None:
     s = Settings(data_dir=tmp_path, embedding_model="nonexistent-model-alias")
     build([SEED], s.store_path)
