@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -12,6 +14,91 @@ ROOT = Path(__file__).resolve().parents[1]
 #: outside the IKG_ prefix, which kg.settings reserves for settings and checks strictly
 SHARED = Path(os.environ.get("INDICATOR_KG_TEST_SHARED", ROOT.parent / "shared"))
 SEED = SHARED / "seeds" / "000_3b89ef93caa61199.txt"
+
+
+#: hypothesis examples per property test in the fast lane (``-m "not slow"``); the full run
+#: keeps each test's own max_examples
+FAST_LANE_EXAMPLES = 15
+
+
+def fast_lane(config: pytest.Config) -> bool:
+    """The run leaves out the slow tests (the README's fast lane: ``pytest -m "not slow"``)."""
+    return re.search(r"\bnot\s+slow\b", config.getoption("markexpr") or "") is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In the fast lane, property tests run FAST_LANE_EXAMPLES examples (derandomised tests
+    see the first ones of their full run); the full run is unchanged."""
+    if not fast_lane(config):
+        return
+    from hypothesis import settings
+
+    for item in items:
+        test = getattr(item, "obj", None)
+        # the settings @given runs with (hypothesis reads them when the test is called)
+        own = getattr(test, "_hypothesis_internal_use_settings", None)
+        if isinstance(own, settings) and own.max_examples > FAST_LANE_EXAMPLES:
+            test._hypothesis_internal_use_settings = settings(own, max_examples=FAST_LANE_EXAMPLES)
+
+
+class _SameBatchMemo:
+    """One USE model for the whole run, each batch encoded once: the seed's and data/demo's
+    names are encoded by dozens of builds, reviews and apps. The same batch gives the same
+    vectors (bit for bit), so nothing a test sees changes but the time."""
+
+    def __init__(self, model: object) -> None:
+        self._model = model
+        self._batches: dict[tuple[str, ...], object] = {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        key = tuple(texts)
+        if key not in self._batches:
+            self._batches[key] = self._model.encode(list(texts))
+        return np.array(self._batches[key])  # a copy: callers may change theirs
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_use_model():
+    """Every ``USEEncoder`` of this process shares one model and its batches (see above);
+    subprocesses (ikg serve, notebooks) load their own."""
+    try:
+        from embeddings import encoders
+    except ImportError:
+        yield
+        return
+    shared: dict[object, _SameBatchMemo] = {}
+    real_init = encoders.USEEncoder.__init__
+
+    def init(self, threads: int | None = None) -> None:
+        real_init(self, threads)
+        self._model = shared.setdefault(threads, _SameBatchMemo(self._model))
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(encoders.USEEncoder, "__init__", init)
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _validate_each_graph_once():
+    """The builds' SHACL check runs once per distinct graph: the seed is built (and validated,
+    about 1.5 s) by dozens of tests. Only a graph that conformed is remembered, by its exact
+    triples, so a graph that fails is checked (and fails) every time."""
+    from kg import validate
+
+    passed: set[frozenset] = set()
+    real_check = validate.check
+
+    def check(data: object, file: str) -> None:
+        key = frozenset(data)
+        if key not in passed:
+            real_check(data, file)
+            passed.add(key)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(validate, "check", check)
+    yield
+    patch.undo()
 
 
 def seed_lines() -> list[str]:

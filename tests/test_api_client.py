@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+#: a real uvicorn server over the seed and its index; the API itself is tested in process
+#: (test_api_json, test_api_sparql)
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("fastapi")
 SPARQLWrapper = pytest.importorskip("SPARQLWrapper")
 uvicorn = pytest.importorskip("uvicorn")

@@ -151,7 +151,13 @@ BAD = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(BAD))
+#: one bad input in the fast lane; the others each build the seed again (slow)
+BAD_FAST = {"bad_amount.txt"}
+
+
+@pytest.mark.parametrize(
+    "name", [n if n in BAD_FAST else pytest.param(n, marks=pytest.mark.slow) for n in sorted(BAD)]
+)
 def test_bad_input_names_file_and_line_and_leaves_store(tmp_path, seed_path, name):
     data = tmp_path / "data"
     assert invoke("build", str(seed_path), "--data-dir", str(data)).exit_code == 0

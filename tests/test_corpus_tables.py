@@ -896,6 +896,7 @@ def test_demo_csv_is_the_reader_output_but_for_the_hand_fixes(name: str) -> None
         assert demo == read_now
 
 
+@pytest.mark.slow  # maps and SHACL-validates the whole demo corpus
 def test_demo_corpus_maps_and_validates() -> None:
     from kg.build import prepare
 
@@ -959,6 +960,7 @@ def test_a_project_row_without_indicators_is_a_warning_not_a_table() -> None:
     )
 
 
+@pytest.mark.slow  # exhaustive: every table cut at every line
 def test_a_table_cut_anywhere_reads_or_says_why() -> None:
     """Cut every corpus table at many places: rows or a SourceError, never a crash."""
     from kg.errors import SourceError

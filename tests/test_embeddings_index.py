@@ -318,6 +318,7 @@ def test_chained_component_is_split_and_min_similarity_reported() -> None:
     assert sum(p.cluster is None for p in pairs) == 1
 
 
+@pytest.mark.slow  # loads a sentence-transformers model folder (torch)
 def test_sentence_transformers_folder_loads_offline(monkeypatch) -> None:
     """The sentence-transformers path, on the packaged all-MiniLM-L6-v2 folder (no hub)."""
     pytest.importorskip("sentence_transformers")

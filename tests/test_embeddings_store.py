@@ -294,6 +294,7 @@ def test_similarity_terms_are_declared() -> None:
 
 
 # --------------------------------------------------------------------------- CLI
+@pytest.mark.slow  # ikg build and index of the seed again (test_cli builds, the index tests stay)
 def test_ikg_build_brings_the_index_in_step(tmp_path, monkeypatch) -> None:
     """`ikg build` indexes what it loaded; `ikg search` then finds it, `ikg duplicates` too."""
     from kg.cli import app as ikg
@@ -373,6 +374,7 @@ def test_cli_similar_text_and_unknown(app, built) -> None:
     assert r.exit_code == 2 and "对应" in r.output and "请指定其中一条" in r.output
 
 
+@pytest.mark.slow  # every output format of a whole-store sweep
 def test_cli_duplicates_formats(app, built) -> None:
     r = run(app, built, "duplicates")
     assert r.exit_code == 0, r.output

@@ -85,6 +85,7 @@ def test_a_folder_with_nothing_to_read_is_an_error(tmp_path: Path) -> None:
         classify_sources([tmp_path])
 
 
+@pytest.mark.slow  # reviews the whole data/demo folder
 def test_review_of_data_demo_skips_the_libraries() -> None:
     result = invoke("review", str(DEMO), "--format", "json")
     assert result.exit_code == 1, result.stderr  # the seed's own 3 errors

@@ -343,6 +343,7 @@ def test_api_picks_up_a_rebuilt_index_without_restart(seeded, monkeypatch) -> No
         assert before.search("慰问金发放覆盖率", k=1)[0].name == "慰问金发放覆盖率"
 
 
+@pytest.mark.slow  # builds the seed again; the API's pick-up is tested above
 def test_api_version_check_waits_for_the_interval(seeded, monkeypatch) -> None:
     from fastapi.testclient import TestClient
 
@@ -361,6 +362,7 @@ def test_api_version_check_waits_for_the_interval(seeded, monkeypatch) -> None:
         assert _names(client, NEW_NAME)[0] == NEW_NAME
 
 
+@pytest.mark.slow  # builds the seed again; the API's pick-up is tested above
 def test_worker_waits_for_the_loader_instead_of_rebuilding(seeded, monkeypatch) -> None:
     """A worker (index_rebuild False) with a stale index answers 503, writes nothing, and serves
     the loader's version once published."""
@@ -388,6 +390,7 @@ def test_worker_waits_for_the_loader_instead_of_rebuilding(seeded, monkeypatch) 
         assert app.state.embedding_index.version == FaissIndex.current_version(d) != published
 
 
+@pytest.mark.slow  # builds the seed again; the API's pick-up is tested above
 def test_single_process_rebuild_is_published_as_a_version(seeded, monkeypatch) -> None:
     from fastapi.testclient import TestClient
 

@@ -95,6 +95,7 @@ def test_committed_without_outputs(path: Path) -> None:
     assert nb.metadata["kernelspec"]["name"] == "python3"
 
 
+@pytest.mark.slow  # executes both notebooks in a kernel (end to end)
 def test_build_notebook(executed) -> None:
     text = text_of(executed[0])
     assert re.search(r"'indicators': 166\b", text), text
@@ -109,6 +110,7 @@ def test_build_notebook(executed) -> None:
     assert "conforms: True" in text
 
 
+@pytest.mark.slow  # executes both notebooks in a kernel (end to end)
 def test_queries_notebook(executed) -> None:
     from kg.examples import example_queries
 

@@ -166,6 +166,7 @@ def _compare(got: ParsedTable, seed: ParsedTable) -> None:
     assert [i.target_parsed for i in got.indicators] == [i.target_parsed for i in seed.indicators]
 
 
+@pytest.mark.slow  # writes the whole seed as a .docx (8 s); the docx reader is tested below
 def test_docx_reads_back_the_seed(docx_file: Path, seed: ParsedTable) -> None:
     assert choose(docx_file).name == "docx"
     _, got = read_table(docx_file)

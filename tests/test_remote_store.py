@@ -139,6 +139,7 @@ def _rows(store: GraphStore, sparql: str) -> list[tuple[str, ...]]:
     return sorted(tuple("" if t is None else str(t) for t in row) for row in rows)
 
 
+@pytest.mark.slow  # an oxigraph server subprocess, built by ikg build
 def test_readme_queries_answer_the_same(embedded: Settings, remote: Settings) -> None:
     local = GraphStore(embedded.store_path, read_only=True)
     server = GraphStore(remote.store_target, read_only=True)
@@ -156,6 +157,7 @@ def test_readme_queries_answer_the_same(embedded: Settings, remote: Settings) ->
         server.close()
 
 
+@pytest.mark.slow  # an oxigraph server subprocess
 def test_rebuilding_a_table_replaces_it_on_the_server(remote: Settings) -> None:
     store = GraphStore(remote.store_target)
     before = len(store)
@@ -176,6 +178,7 @@ def test_rebuilding_a_table_replaces_it_on_the_server(remote: Settings) -> None:
     store.close()
 
 
+@pytest.mark.slow  # an oxigraph server subprocess
 def test_ikg_stats_and_query_against_the_server(embedded: Settings, remote: Settings) -> None:
     runner = CliRunner()
     local = runner.invoke(cli, ["stats", "--json", "--data-dir", str(embedded.data_dir)])
@@ -193,6 +196,7 @@ def test_ikg_stats_and_query_against_the_server(embedded: Settings, remote: Sett
     assert bad.exit_code == 2 and "malformed SPARQL" in bad.stderr
 
 
+@pytest.mark.slow  # an oxigraph server subprocess
 def test_sparql_endpoint_over_the_server(embedded: Settings, remote: Settings) -> None:
     q = next(q for q in example_queries() if q.id == "Q11")
     with (
@@ -224,6 +228,7 @@ def test_sparql_endpoint_over_the_server(embedded: Settings, remote: Settings) -
         assert health["triples"] == local.get("/healthz").json()["triples"]
 
 
+@pytest.mark.slow  # an oxigraph server subprocess
 def test_search_and_review_over_the_server(remote: Settings) -> None:
     pytest.importorskip("faiss")
     with TestClient(create_app(remote)) as client:
@@ -247,6 +252,7 @@ def test_search_and_review_over_the_server(remote: Settings) -> None:
         assert r.status_code == 400 and "oxigraph-server" in r.json()["detail"]
 
 
+@pytest.mark.slow  # an oxigraph server subprocess
 def test_w3c_protocol_against_the_server(tmp_path: Path) -> None:
     """The W3C SPARQL 1.1 Protocol query tests, replayed with a server of their own as the store."""
     from tests.test_w3c_protocol import _load_manifest, _replay, _store_for
@@ -281,6 +287,7 @@ def read_only_server(embedded: Settings, tmp_path: Path):
 CROSS = "SELECT ?a ?b WHERE { ?a ikg:name ?x . ?b ikg:name ?y . ?c ikg:name ?z }"
 
 
+@pytest.mark.slow  # an oxigraph server subprocess
 def test_a_server_timeout_that_cuts_the_answer_is_an_error(read_only_server: Server) -> None:
     store = GraphStore(read_only_server.url, read_only=True)
     rows = store.query(CROSS)
@@ -300,6 +307,7 @@ def test_a_server_timeout_that_cuts_the_answer_is_an_error(read_only_server: Ser
         assert r.json()["error"] == "store_unavailable" and "timeout" in r.json()["detail"]
 
 
+@pytest.mark.slow  # kills an oxigraph server subprocess
 def test_killing_the_server_gives_503_and_the_api_recovers(
     embedded: Settings, tmp_path: Path
 ) -> None:
@@ -367,6 +375,7 @@ def test_health_of_an_unreachable_server_is_503_json() -> None:
         assert r.status_code == 503 and url in r.json()["detail"]
 
 
+@pytest.mark.slow  # ikg serve subprocess, 2 workers
 def test_serve_with_two_workers_against_the_server(remote: Settings) -> None:
     """``ikg serve --workers 2 --store oxigraph-server``: two processes answer from one server."""
     import os

@@ -53,7 +53,11 @@ def test_clean_table_exit_0(clean_seed):
     assert data["summary"]["by_severity"]["warning"] > 0
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "html"])
+# one format in the fast lane; each is a full review with the embedding model (slow)
+@pytest.mark.parametrize(
+    "fmt",
+    ["json", *(pytest.param(f, marks=pytest.mark.slow) for f in ["text", "markdown", "html"])],
+)
 def test_formats_to_file(seed_path, tmp_path, fmt):
     out = tmp_path / f"report.{fmt}"
     result = invoke(str(seed_path), "--format", fmt, "-o", str(out))

@@ -227,6 +227,7 @@ def test_report_states_what_it_compared_with(fmt):
     assert "对应指标7项" in out
 
 
+@pytest.mark.slow  # a folder review; the rules are tested on the seed above
 def test_seed_2025_as_a_file_against_a_folder_with_the_seed(seed_path, seed_parsed, tmp_path):
     """The whole path: the 2025 variant written as a template CSV, reviewed by the CLI against
     a folder holding the 2024 seed text."""

@@ -313,6 +313,7 @@ def test_the_templates_own_files_are_still_read_as_template(seed_parsed, tmp_pat
         assert [c.reader.name for c in choice.candidates] == ["template", "sheet"]
 
 
+@pytest.mark.slow  # bomb workbooks; test_xlsx_limits keeps the limits fast
 def test_a_spreadsheet_bomb_is_refused_by_the_sheet_reader_too(tmp_path):
     """Forced or chosen, a workbook past the limits is refused before it is read."""
     txt = TABLES / PLAIN[0]

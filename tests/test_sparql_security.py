@@ -232,6 +232,7 @@ def test_bypass_attempts_are_refused_or_harmless(listener: Listener) -> None:
             check(q)
 
 
+@pytest.mark.slow  # all bypasses again via HTTP; the guard's own test stays fast
 def test_bypass_attempts_through_the_api(client: TestClient, listener: Listener) -> None:
     listener.hits.clear()
     for q in _bypasses(listener.url):
@@ -459,6 +460,7 @@ def _fuzz(listener: Listener, examples: int) -> dict[str, int]:
     return seen
 
 
+@pytest.mark.slow  # fuzzer, 600 examples
 def test_fuzz_no_query_reaches_the_network(listener: Listener) -> None:
     seen = _fuzz(listener, FUZZ_EXAMPLES)
     assert seen["ran"] + seen["refused"] >= FUZZ_EXAMPLES * 0.9, seen
@@ -578,6 +580,7 @@ def test_every_packaged_example_query_passes_the_guard() -> None:
         assert checked.depth <= 8 and checked.size <= 500, (q.id, checked.depth, checked.size)
 
 
+@pytest.mark.slow  # a server subprocess, crashers and a fuzz run
 def test_server_survives_everything(
     server: tuple[subprocess.Popen[bytes], str], listener: Listener
 ) -> None:

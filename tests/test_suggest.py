@@ -26,7 +26,7 @@ def data_dir(tmp_path_factory) -> Path:
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     data = tmp_path_factory.mktemp("suggest-data")
-    build([DEMO], data / "store")
+    build([DEMO], data / "store", shacl=False)  # validated by test_corpus_tables (slow)
     index_for_store(data / "store", data, None, write_links=False)
     return data
 
@@ -64,6 +64,7 @@ def _assert_well_formed(s, framework_concepts) -> None:
     assert s.reasons and s.reasons[0].code in ("similar", "rewrite")
 
 
+@pytest.mark.slow  # every seed task; test_k5_on_three_seed_tasks_fits keeps a few
 def test_every_seed_task_gets_categorised_measurable_evidenced_suggestions(
     data_dir, seed_parsed, framework_concepts
 ) -> None:
@@ -304,6 +305,7 @@ def test_a_category_with_nothing_relevant_says_so(data_dir, seed_parsed) -> None
     assert all(c.note.startswith("同类表中无相关的") for c in none.categories)
 
 
+@pytest.mark.slow  # end to end: suggest, draft, review
 def test_draft_from_a_tasks_suggestions_reviews_clean_for_that_task(data_dir) -> None:
     """The drafting page's flow over the API: suggestions for a task, added under it, reviewed."""
     from fastapi.testclient import TestClient

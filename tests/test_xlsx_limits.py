@@ -123,6 +123,7 @@ def test_merge_bomb_in_an_unknown_sheet_is_refused_not_skipped(tmp_path):
         read_table(path)
 
 
+@pytest.mark.slow  # writes a bomb workbook; the limits are tested small below
 def test_huge_sheet_bomb_is_refused_fast(huge):
     assert huge.stat().st_size < 2_500_000
     started = time.monotonic()
@@ -133,6 +134,7 @@ def test_huge_sheet_bomb_is_refused_fast(huge):
     assert "IKG_XLSX_MAX_MEMBER_BYTES" in str(err.value)
 
 
+@pytest.mark.slow  # writes a bomb workbook; the limits are tested small below
 def test_huge_sheet_bomb_each_zip_limit(huge):
     big = 10**10
     with (
@@ -174,6 +176,7 @@ def _parse_in_subprocess(path: Path) -> tuple[subprocess.CompletedProcess, float
 
 
 @pytest.mark.parametrize("bomb", ["merge", "huge"])
+@pytest.mark.slow  # ikg parse subprocesses on bomb workbooks
 def test_ikg_parse_refuses_bombs_within_time_and_memory(bomb, tmp_path, huge):
     path = merge_bomb(tmp_path / "merge.xlsx") if bomb == "merge" else huge
     result, seconds, rss_mb = _parse_in_subprocess(path)

@@ -33,6 +33,7 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 UPDATE_SCREENSHOTS = os.environ.get("UPDATE_SCREENSHOTS") == "1"
 
 pytestmark = [
+    pytest.mark.slow,  # a real browser and an ikg serve subprocess over data/demo
     pytest.mark.skipif(
         not CHROMIUM.exists() or not CHROMEDRIVER.exists(),
         reason="e2e tests need Debian's chromium and chromium-driver "
