@@ -25,6 +25,7 @@ from tests.e2e.test_pages import (  # noqa: F401 - fixtures
 from tests.test_api_review_desk import DY_2022, OTHERS, XT, xt_2024_variant
 
 pytestmark = [
+    pytest.mark.slow,  # a real browser and an ikg serve subprocess over data/demo
     pytest.mark.skipif(
         not CHROMIUM.exists() or not CHROMEDRIVER.exists(),
         reason="e2e tests need Debian's chromium and chromium-driver",
