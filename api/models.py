@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from kg.suggest.models import DraftIndicator, SuggestRequest
+from apps.suggest.models import DraftIndicator, SuggestRequest
 
 
 class Source(BaseModel):
@@ -138,7 +138,7 @@ class TablesResponse(BaseModel):
 
 
 class SuggestDraftIndicator(DraftIndicator):
-    """:class:`kg.suggest.DraftIndicator` with the drafting page's length limits."""
+    """:class:`apps.suggest.DraftIndicator` with the drafting page's length limits."""
 
     name: str = Field(min_length=1, max_length=200, description="指标名称")
     level1: str | None = Field(default=None, max_length=40, description="一级指标 as written")
@@ -147,8 +147,8 @@ class SuggestDraftIndicator(DraftIndicator):
 
 
 class SuggestBody(SuggestRequest):
-    """The body of ``POST /api/suggest``: :class:`kg.suggest.SuggestRequest` with length limits
-    (those of :class:`kg.draft.Draft`): a longer field is 422 ``validation_error``."""
+    """The body of ``POST /api/suggest``: :class:`apps.suggest.SuggestRequest` with length limits
+    (those of :class:`apps.draft.Draft`): a longer field is 422 ``validation_error``."""
 
     task: str = Field(min_length=1, max_length=200, description="任务名称")
     content: str = Field(default="", max_length=4000, description="主要内容")

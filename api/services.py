@@ -267,11 +267,11 @@ def duplicates(app: Any, scope: str, threshold: float | None, band: str | None =
 
 
 def other_indicators(app: Any) -> list[Any]:
-    """Every indicator of the served store, for ``kg.review``'s cross-department check."""
+    """Every indicator of the served store, for ``apps.review``'s cross-department check."""
     cached = getattr(app.state, "review_others", None)
     if cached is not None:
         return cached
-    from kg.review import others_in_store
+    from apps.review import others_in_store
 
     out = others_in_store(graph_store(app))
     app.state.review_others = out

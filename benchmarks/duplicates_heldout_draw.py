@@ -234,7 +234,7 @@ SELECT ?i ?name ?simplified ?l1 ?l2 ?raw ?table ?year ?dept ?file ?line WHERE {
 
 
 def ikg(data_dir: str, *args: str, stdin: str | None = None) -> str:
-    cmd = [sys.executable, "-m", "kg.cli", *args, "--data-dir", data_dir]
+    cmd = [sys.executable, "-m", "ikg.cli", *args, "--data-dir", data_dir]
     done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=True)
     return done.stdout
 

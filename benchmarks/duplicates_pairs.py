@@ -65,7 +65,7 @@ def open_demo_index(data_dir: Path):  # type: ignore[no-untyped-def]
 
     if not (data_dir / "store").exists():
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        cmd = [sys.executable, "-m", "kg.cli", "build", str(ROOT / "data" / "demo")]
+        cmd = [sys.executable, "-m", "ikg.cli", "build", str(ROOT / "data" / "demo")]
         subprocess.run([*cmd, "--data-dir", str(data_dir)], check=True, env=env, cwd=ROOT)
     settings = get_settings(data_dir=data_dir)
     store = GraphStore(settings.store_target, read_only=True)

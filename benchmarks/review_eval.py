@@ -63,7 +63,7 @@ def load_labels(path: Path = LABELS) -> tuple[list[str], dict[str, set[int]], se
 
 
 def evaluate(seed: Path | None = None, labels: Path = LABELS) -> list[Score]:
-    from kg.review import review_file
+    from apps.review import review_file
 
     rules, positives, lines = load_labels(labels)
     report = review_file(seed or seed_path())

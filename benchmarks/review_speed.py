@@ -18,7 +18,7 @@ compared with, and other departments' indicators of the same year to be checked 
 Also kept and reused (``DATA_DIR/tables-N``).
 
 The review: the code path of ``ikg review DATA_DIR/tables-N --against DATA_DIR/store-M
---format json --output FILE`` (``kg.cli_review.review`` called in a child process, so the peak
+--format json --output FILE`` (``ikg.review.review`` called in a child process, so the peak
 resident set is the review's own). The time per table is the wall time between two tables'
 progress calls; the first table's also holds reading every file, loading the encoder and the
 store's indicators and tables, and is reported on its own.
@@ -135,11 +135,11 @@ def review_child(folder: str, against: str, output: str) -> None:
     Prints one JSON line: the call's wall time and each table's end (seconds from the start)."""
     import typer
 
-    import kg.review
-    from kg.cli_review import ReviewFormat, review
+    import apps.review
+    from ikg.review import ReviewFormat, review
 
     ends: list[float] = []
-    original = kg.review.review_files
+    original = apps.review.review_files
     t0 = time.perf_counter()
 
     def timed(*args, progress=None, **kw):  # type: ignore[no-untyped-def]
@@ -152,7 +152,7 @@ def review_child(folder: str, against: str, output: str) -> None:
 
         return original(*args, progress=tick, **kw)
 
-    kg.review.review_files = timed  # the CLI imports it from kg.review when it runs
+    apps.review.review_files = timed  # the CLI imports it from apps.review when it runs
     exit_code = 0
     try:
         review([Path(folder)], ReviewFormat.json, Path(against), Path(output), None)

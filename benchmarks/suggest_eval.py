@@ -76,11 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
 
+    from apps.suggest import engine_for
+    from apps.suggest.engine import _slot_of
     from embeddings.index import index_for_store
     from kg.build import build
     from kg.store import GraphStore
-    from kg.suggest import engine_for
-    from kg.suggest.engine import _slot_of
 
     tmp = None
     data = args.data_dir
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _req(name: str, content: str, k: int):  # type: ignore[no-untyped-def]
-    from kg.suggest import SuggestRequest
+    from apps.suggest import SuggestRequest
 
     return SuggestRequest(task=name, content=content, k=k)
 

@@ -9,7 +9,7 @@ Public API:
 * :class:`IndicatorIndex`, :func:`open_index`, :func:`index_for_store` — the index
   of a graph store's indicators, kept in step with ``ikg build``.
 * :func:`find_duplicates` — scored, explained, clustered duplicate pairs.
-* :mod:`embeddings.cli` — ``search``, ``similar``, ``duplicates`` for the ``ikg`` app.
+* :mod:`ikg.search` — ``search``, ``similar``, ``duplicates`` for the ``ikg`` app.
 
 Heavy dependencies (numpy, faiss, scikit-learn, the models) are imported on use;
 a missing one raises an ImportError naming the extra to install.
@@ -44,7 +44,7 @@ _WHERE = {
     "Filters": "index",
     "IndicatorIndex": "index",
     "StaleIndexError": "index",
-    "index_for_store": "index",
+    "index_for_store": "store_index",
     "open_index": "index",
     "find_duplicates": "duplicates",
 }
@@ -54,7 +54,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .duplicates import find_duplicates
     from .encoders import DEFAULT_MODEL, Encoder, load_encoder
     from .faiss_index import FaissIndex
-    from .index import Filters, IndicatorIndex, StaleIndexError, index_for_store, open_index
+    from .index import Filters, IndicatorIndex, StaleIndexError, open_index
+    from .store_index import index_for_store
 
 
 def __getattr__(name: str) -> Any:

@@ -803,56 +803,6 @@ def _rebuild(
     )
 
 
-def index_for_store(
-    store_path: Path,
-    data_dir: Path,
-    settings: Settings | None = None,
-    progress: Progress | None = None,
-    *,
-    encoder: Encoder | None = None,
-    write_links: bool = True,
-) -> IndexReport:
-    """(Re)build the index for the store at ``store_path`` after ``ikg build``.
-
-    Unchanged indicators come from the cache; the index file is rewritten only when
-    the store's indicators (or the model) differ from what it was built from. The
-    similarity links (:mod:`embeddings.links`) are rewritten in the store too.
-    """
-    from kg.store import GraphStore
-
-    settings = _or_defaults(settings)
-    with GraphStore(store_path, read_only=True) as store:
-        items = load_indicators(store)
-    path = index_dir(data_dir)
-    enc = encoder or make_encoder(settings, data_dir)
-    fi: FaissIndex | None = None
-    reason: str | None = _no_index()
-    for attempt in range(3):
-        try:
-            config = FaissIndex.read_config(path)
-        except FileNotFoundError:
-            break
-        reason = _stale_reason(config, items, enc.model_id)
-        if reason is not None:
-            break
-        try:  # exactly the version whose fingerprint was checked
-            fi = FaissIndex.load(path, model_id=enc.model_id, version=config["version"])
-            break
-        except VersionGoneError:
-            if attempt == 2:
-                raise
-    if fi is not None:
-        index = _from_saved(items, fi, enc)
-        report = IndexReport(path, enc.model_id, len(items), fi.kind, 0, False, _up_to_date())
-    else:
-        index, report = _rebuild(items, enc, path, settings, reason or _no_index(), progress)
-    if write_links:
-        from .links import write_links as _write
-
-        report.links = _write(store_path, index, settings)
-    return report
-
-
 def describe(data_dir: Path) -> dict[str, Any]:
     """What the saved index says about itself (for messages and tests)."""
     config = FaissIndex.read_config(index_dir(data_dir))
@@ -869,7 +819,6 @@ __all__ = [
     "ModelMismatchError",
     "StaleIndexError",
     "describe",
-    "index_for_store",
     "make_encoder",
     "open_index",
 ]

@@ -17,7 +17,7 @@ ONTOLOGY_GRAPH = DATA["graph/ontology"]
 ORGANISATIONS_GRAPH = DATA["graph/organisations"]
 #: the similarity and duplicate links written by the embedding index
 SIMILARITY_GRAPH = DATA["graph/similarity"]
-#: the links from table indicators to indicator-library entries (kg/library.py)
+#: the links from table indicators to indicator-library entries (apps/library.py)
 LIBRARY_LINKS_GRAPH = DATA["graph/library-links"]
 
 PREFIXES: dict[str, Namespace] = {

@@ -12,8 +12,8 @@ the suggestions compare.
   implies (:data:`UNIT_MEASURES`).
 
 :mod:`kg.targets` (and through it the readers' :mod:`kg.readers.vocabulary`),
-:mod:`kg.review.rules` and :mod:`embeddings.text` import them from here; the suggestions
-judge names and targets by running the review's rules (:mod:`kg.suggest.checks`), so they
+:mod:`apps.review.rules` and :mod:`embeddings.text` import them from here; the suggestions
+judge names and targets by running the review's rules (:mod:`apps.suggest.checks`), so they
 read the same words. Nothing here imports the rest of the project.
 """
 

@@ -13,9 +13,9 @@ pytest.importorskip("faiss")
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from apps.review import review_file
 from kg.build import build
 from kg.examples import example_queries
-from kg.review import review_file
 from kg.settings import Settings
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_3b89ef93caa61199.txt"
@@ -281,7 +281,7 @@ def test_openapi_lists_every_route(client: TestClient) -> None:
 def test_ikg_query_text_similarity(settings: Settings) -> None:
     from typer.testing import CliRunner
 
-    from kg.cli import app
+    from ikg.cli import app
 
     q = """SELECT ?name WHERE { ?i a ikg:Indicator ; ikg:name ?name .
       BIND(ikg:textSimilarity(?i, "离休干部慰问金覆盖") AS ?s) } ORDER BY DESC(?s) LIMIT 1"""

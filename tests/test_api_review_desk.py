@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from apps.review import review_files
+from apps.review.xlsx import FINDING_HEADERS, FINDINGS_SHEET
 from kg.build import build
-from kg.review import review_files
-from kg.review.xlsx import FINDING_HEADERS, FINDINGS_SHEET
 from kg.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

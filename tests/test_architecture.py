@@ -1,27 +1,22 @@
-"""Import cycles in kg/, embeddings/ and api/, read from the source with ``ast``.
+"""The layers import one way, read from the source with ``ast``.
 
-Every ``import`` and ``from … import`` is an edge between two of the project's modules:
-*module level* when it runs on import (top of the file, a class body, a ``try`` or an ``if``
-at top level; ``if TYPE_CHECKING:`` blocks never run and are left out), *deferred* when it
-sits inside a function body. An edge goes to the module named (``from kg import store`` names
-``kg.store``), not to the packages above it.
+Every ``import`` and ``from … import`` is an edge between two of the project's modules,
+whether it runs on import (top of the file, a class body, a ``try`` or an ``if`` at top
+level) or sits inside a function body; ``if TYPE_CHECKING:`` blocks never run and are left
+out. An edge goes to the module named (``from kg import store`` names ``kg.store``), not to
+the packages above it.
 
-* No cycle may run through module-level imports alone: Python would hand one of the modules
-  to the other half-initialised.
-* Cycles that need a deferred import are listed in :data:`KNOWN_MODULE_EDGES` (every edge
-  that lies on some cycle, with why the cycle is there) and :data:`KNOWN_PACKAGE_EDGES` (the
-  same between the top-level packages). The test fails on an edge that closes a new cycle
-  (a new import, or one moved to module level) and on a listed edge that no longer lies on
-  a cycle (remove it from the list when a cycle is taken apart).
-
-The same scan measures every function: one past :data:`MAX_FUNCTION_LINES` lines fails
-unless it is in :data:`LONG_FUNCTIONS` (the ones not yet split), and a listed one that is no
-longer long fails too (remove it from the list).
+The layers, bottom to top (:data:`LAYERS`): ``kg`` (the core: records, readers, targets,
+mapping, store), ``embeddings`` (the similarity index), ``apps`` (review, suggest, library
+linking, drafting), ``api`` (the web API and pages) and ``ikg`` (the command line). A module
+imports only from its own layer or the ones below, and no import cycle exists, neither between
+modules nor between packages.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +24,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("kg", "embeddings", "api")
+#: bottom to top; a layer imports only from itself and the layers before it
+LAYERS = ("kg", "embeddings", "apps", "api", "ikg")
+PACKAGES = LAYERS
 
 
 @dataclass(frozen=True)
@@ -47,13 +44,14 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+@functools.cache
 def project_modules() -> dict[str, Path]:
     """Every module of the three packages, by dotted name."""
     out: dict[str, Path] = {}
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
-            if "static" in path.relative_to(ROOT).parts:
-                continue
+            if "static" in path.relative_to(ROOT).parts or path.name == "__main__.py":
+                continue  # a __main__ runs the program when imported
             out[_module_name(path)] = path
     return out
 
@@ -179,31 +177,10 @@ def top_package(module: str) -> str:
     return module.split(".")[0]
 
 
-#: every edge on an import cycle between modules today; each cycle needs a deferred import
-#: (module-level cycles fail the test). Value: why the import is there.
-KNOWN_MODULE_EDGES: dict[tuple[str, str], str] = {
-    # one cycle: index -> links -> duplicates -> index; the index's build step writes the
-    # similarity links, which are found by the duplicate sweep over the index
-    ("embeddings.index", "embeddings.links"): (
-        "deferred: index_for_store(write_links=True) writes the similarity links after a build"
-    ),
-    ("embeddings.links", "embeddings.duplicates"): "the links are the duplicate sweep's pairs",
-    ("embeddings.links", "embeddings.index"): "the links read the IndicatorIndex they link",
-    ("embeddings.duplicates", "embeddings.index"): "the duplicate sweep runs over the index",
-}
-
-#: the same between the top-level packages kg, embeddings and api (no module cycle behind
-#: these: each runs through modules that do not import back)
-KNOWN_PACKAGE_EDGES: dict[tuple[str, str], str] = {
-    ("embeddings", "kg"): "the index reads the graph (kg.namespaces, kg.i18n, kg.errors …)",
-    ("kg", "embeddings"): (
-        "deferred: review, suggest, library linking and the CLI use the index "
-        "(kg.review.similarity, kg.suggest.engine, kg.library, kg.review.rules, kg.cli)"
-    ),
-    ("api", "kg"): "the API serves the graph store",
-    ("api", "embeddings"): "the API serves search and duplicates from the index",
-    ("kg", "api"): "deferred: kg.cli starts the server (ikg serve) and uses api.sparql_functions",
-}
+def _unit(module: str) -> str:
+    """The package a module counts under: its layer, or for ``apps`` its application."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "apps" and len(parts) > 1 else parts[0]
 
 
 @pytest.fixture(scope="module")
@@ -226,52 +203,58 @@ def test_the_scan_sees_the_imports(edges: list[Edge]) -> None:
     assert ("embeddings.index", "embeddings.faiss_index", False) in pairs  # from .faiss_index
     assert ("kg.remote", "kg.errors", False) in pairs
     assert any(e.deferred for e in edges)
+    assert {top_package(e.source) for e in edges} == set(LAYERS)
     assert not any(e.target == "embeddings.index" and e.source == "embeddings.index" for e in edges)
 
 
-def test_no_module_level_cycle(edges: list[Edge]) -> None:
-    found = cycle_edges((e.source, e.target) for e in edges if not e.deferred)
-    assert not found, "import cycle through module-level imports:\n" + _listing(found, edges)
-
-
-def test_module_cycles_are_the_known_ones(edges: list[Edge]) -> None:
+def test_no_module_cycle(edges: list[Edge]) -> None:
+    """No cycle between modules, through module-level and deferred imports alike."""
     found = cycle_edges((e.source, e.target) for e in edges)
-    new = found - KNOWN_MODULE_EDGES.keys()
-    gone = KNOWN_MODULE_EDGES.keys() - found
-    assert not new, "new import cycle(s) between modules, edges:\n" + _listing(new, edges)
-    assert not gone, "listed in KNOWN_MODULE_EDGES but no longer on a cycle:\n" + "\n".join(
-        f"  {a} -> {b}" for a, b in sorted(gone)
-    )
+    assert not found, "import cycle between modules, edges:\n" + _listing(found, edges)
 
 
-def test_no_module_level_package_cycle(edges: list[Edge]) -> None:
+def test_no_package_cycle(edges: list[Edge]) -> None:
+    """No cycle between the layers' packages, nor between the applications (apps.review,
+    apps.suggest, apps.library, apps.draft: one feature does not reach into another and back).
+    A package and its own sub-packages (api and api.routers) are one unit here."""
     pairs = {
-        (top_package(e.source), top_package(e.target))
-        for e in edges
-        if not e.deferred and top_package(e.source) != top_package(e.target)
-    }
-    assert not cycle_edges(pairs), f"module-level imports cycle between packages: {pairs}"
-
-
-def test_package_cycles_are_the_known_ones(edges: list[Edge]) -> None:
-    pairs = {
-        (top_package(e.source), top_package(e.target))
-        for e in edges
-        if top_package(e.source) != top_package(e.target)
+        (_unit(e.source), _unit(e.target)) for e in edges if _unit(e.source) != _unit(e.target)
     }
     found = cycle_edges(pairs)
-    new = found - KNOWN_PACKAGE_EDGES.keys()
-    gone = KNOWN_PACKAGE_EDGES.keys() - found
-    crossing = [e for e in edges if top_package(e.source) != top_package(e.target)]
-    listing = {
-        (a, b): [e for e in crossing if (top_package(e.source), top_package(e.target)) == (a, b)]
-        for a, b in new
+    listing = [
+        f"  {e.source} -> {e.target} ({e.where})"
+        for e in edges
+        if (_unit(e.source), _unit(e.target)) in found
+    ]
+    assert not found, "import cycle between packages:\n" + "\n".join(listing)
+
+
+def test_layers_import_downwards(edges: list[Edge]) -> None:
+    """kg < embeddings < apps < api < ikg: nothing imports a layer above its own."""
+    rank = {name: i for i, name in enumerate(LAYERS)}
+    upward = [
+        f"  {e.source} -> {e.target} ({e.where}{', deferred' if e.deferred else ''})"
+        for e in edges
+        if rank[top_package(e.target)] > rank[top_package(e.source)]
+    ]
+    assert not upward, "imports from a higher layer:\n" + "\n".join(upward)
+
+
+def test_the_checks_catch_a_cycle_and_an_upward_import() -> None:
+    """The checks on made-up edges: a deferred cycle and an upward import both show."""
+    made_up = [
+        Edge("kg.a", "kg.b", False, "kg/a.py:1"),
+        Edge("kg.b", "kg.a", True, "kg/b.py:9"),
+        Edge("kg.store", "apps.review", True, "kg/store.py:5"),
+    ]
+    assert cycle_edges((e.source, e.target) for e in made_up) == {
+        ("kg.a", "kg.b"),
+        ("kg.b", "kg.a"),
     }
-    assert not new, "new import cycle(s) between packages:\n" + "\n".join(
-        f"  {a} -> {b}: " + ", ".join(f"{e.source} -> {e.target} ({e.where})" for e in es)
-        for (a, b), es in sorted(listing.items())
-    )
-    assert not gone, f"listed in KNOWN_PACKAGE_EDGES but no longer on a cycle: {sorted(gone)}"
+    rank = {name: i for i, name in enumerate(LAYERS)}
+    assert [e for e in made_up if rank[top_package(e.target)] > rank[top_package(e.source)]] == [
+        made_up[2]
+    ]
 
 
 def test_cycle_finder() -> None:
@@ -356,14 +339,13 @@ def test_no_long_function(long_functions: dict[tuple[str, str], str]) -> None:
 
 # --------------------------------------------------------------------------- settings
 #: modules that may read the settings from the environment (kg.settings.get_settings): the
-#: commands (``*.cli``, ``kg.cli_*``), the API's app factory and kg.settings itself; every
+#: command line (every module of ``ikg``), the API's app factory and kg.settings itself; every
 #: other function takes a Settings from its caller
 SETTINGS_READERS = frozenset({"kg.settings", "api.app", "api.server"})
 
 
 def _reads_settings(module: str) -> bool:
-    last = module.rpartition(".")[2]
-    return module in SETTINGS_READERS or last == "cli" or last.startswith("cli_")
+    return module in SETTINGS_READERS or top_package(module) == "ikg"
 
 
 def _is_settings_name(name: str) -> bool:
@@ -460,9 +442,9 @@ def test_the_settings_scans_see_what_they_look_for() -> None:
         "x.py:3 import get_settings",
         "x.py:9 get_settings()",
     ]
-    assert _reads_settings("kg.cli") and _reads_settings("kg.cli_review")
-    assert _reads_settings("embeddings.cli") and _reads_settings("api.server")
-    assert not _reads_settings("kg.review.similarity") and not _reads_settings("api.services")
+    assert _reads_settings("ikg.cli") and _reads_settings("ikg.review")
+    assert _reads_settings("ikg.search") and _reads_settings("api.server")
+    assert not _reads_settings("apps.review.similarity") and not _reads_settings("api.services")
 
 
 def test_settings_are_typed() -> None:

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 
 
 def _ikg(*args: str) -> list[str]:
-    return [sys.executable, "-m", "kg.cli", *args]
+    return [sys.executable, "-m", "ikg.cli", *args]
 
 
 def _renamed(src: Path, dst: Path) -> None:

@@ -935,8 +935,8 @@ def test_a_file_of_several_projects_is_one_table_per_project() -> None:
 
 
 def test_each_project_is_built_and_reviewed_as_its_own_table() -> None:
+    from apps.review import review_file
     from kg.build import prepare_all
-    from kg.review import review_file
 
     path = TABLES / "neimenggu_zhalaite_procuratorate_2025_project_targets.txt"
     built = prepare_all(path)

@@ -1,11 +1,11 @@
-"""The drafting page's review (kg.draft.review_draft): an indicator put under a task belongs to
+"""The drafting page's review (apps.draft.review_draft): an indicator put under a task belongs to
 it, findings cite the draft's rows (第 n 条 / 任务 n) and the rules' Chinese names."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from kg.draft import Draft, review_draft, row_of_line
+from apps.draft import Draft, review_draft, row_of_line
 
 TASK = "组织开展党员教育培训"
 

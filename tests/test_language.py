@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kg.cli import app as ikg
+from ikg.cli import app as ikg
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "demo" / "corpus"
 #: two demo tables of different departments that both carry 政策知晓率

@@ -149,7 +149,7 @@ def test_the_error_when_nothing_reads(tmp_path):
 def test_parse_explain_prints_the_candidates_and_the_choice(tmp_path):
     from typer.testing import CliRunner
 
-    from kg.cli import app
+    from ikg.cli import app
 
     def explain(path: Path, *more: str) -> str:
         result = CliRunner().invoke(app, ["parse", str(path), "--explain", *more])

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from apps.library import LIBRARY_LINKS_GRAPH, lexical_score, link_library
 from kg import categories
 from kg.build import build, expand_sources, is_library
-from kg.library import LIBRARY_LINKS_GRAPH, lexical_score, link_library
 from kg.readers import library
 from kg.store import GraphStore
 
@@ -178,7 +178,7 @@ def test_lexical_score() -> None:
 def test_ikg_stats_counts_the_libraries(store: Path) -> None:
     from typer.testing import CliRunner
 
-    from kg.cli import app
+    from ikg.cli import app
 
     result = CliRunner().invoke(app, ["stats", "--json", "--data-dir", str(store.parent)])
     assert result.exit_code == 0, result.output

@@ -28,8 +28,8 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from ikg.cli import app as cli
 from kg.build import build
-from kg.cli import app as cli
 from kg.examples import example_queries
 from kg.remote import RemoteStore, RemoteStoreError
 from kg.settings import Settings
@@ -384,7 +384,7 @@ def test_serve_with_two_workers_against_the_server(remote: Settings) -> None:
 
     port = _free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1")
-    cmd = [sys.executable, "-m", "kg.cli", "serve", "--data-dir", str(remote.data_dir)]
+    cmd = [sys.executable, "-m", "ikg.cli", "serve", "--data-dir", str(remote.data_dir)]
     cmd += ["--store", "oxigraph-server", "--store-url", str(remote.store_url)]
     cmd += ["--port", str(port), "--workers", "2"]
     proc = subprocess.Popen(

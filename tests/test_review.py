@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from apps.review import RULES, OtherIndicator, review_file, review_files
+from apps.review.rules import Context, run_rules
+from apps.review.similarity import lexical_alignment, lexical_similarity
 from kg.records import ParsedTable
-from kg.review import RULES, OtherIndicator, review_file, review_files
-from kg.review.rules import Context, run_rules
-from kg.review.similarity import lexical_alignment, lexical_similarity
 from kg.targets import parse_target
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -462,7 +462,7 @@ def test_docs_counts_match_the_seed(report):
 
 
 def test_duplicates_use_the_embedding_scorer_when_installed(seed_path, report):
-    from kg.review.similarity import embedding_scorer
+    from apps.review.similarity import embedding_scorer
 
     assert embedding_scorer() is not None  # the test install has the embeddings extra
     emb = {f.line: f for f in by_rule(report, "duplicate-in-table")}

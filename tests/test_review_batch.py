@@ -7,10 +7,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from kg.cli import app
-from kg.review import review_files
-from kg.review.render import render
-from kg.review.xlsx import FINDING_HEADERS
+from apps.review import review_files
+from apps.review.render import render
+from apps.review.xlsx import FINDING_HEADERS
+from ikg.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "demo" / "corpus"

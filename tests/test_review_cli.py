@@ -1,4 +1,4 @@
-"""`ikg review` as a command: registered on a local Typer app exactly as kg/cli.py would."""
+"""`ikg review` as a command: registered on a local Typer app exactly as ikg/cli.py would."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from kg.cli_review import review
+from ikg.review import review
 
 app = typer.Typer()
 app.command("review")(review)
@@ -16,7 +16,7 @@ app.command("review")(review)
 
 @app.callback()
 def _root() -> None:
-    """A callback makes `review` a subcommand, as in kg.cli.app."""
+    """A callback makes `review` a subcommand, as in ikg.cli.app."""
 
 
 runner = CliRunner()

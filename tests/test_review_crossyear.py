@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.records import ParsedTable
-from kg.review import review_files
-from kg.review.crossyear import (
+from apps.review import review_files
+from apps.review.crossyear import (
     PriorTable,
     bound,
     compare,
@@ -23,8 +22,9 @@ from kg.review.crossyear import (
     name_score,
     prior_of,
 )
-from kg.review.rules import Context, run_rules
-from kg.review.similarity import lexical_similarity
+from apps.review.rules import Context, run_rules
+from apps.review.similarity import lexical_similarity
+from kg.records import ParsedTable
 from kg.targets import parse_target
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -219,7 +219,7 @@ def test_daying_2022_is_another_project_than_2020():
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
 def test_report_states_what_it_compared_with(fmt):
-    from kg.review.render import render
+    from apps.review.render import render
 
     rep = review_files([XT_2023, XT_2024], scorer=False)
     out = render(rep, fmt)
@@ -235,7 +235,7 @@ def test_seed_2025_as_a_file_against_a_folder_with_the_seed(seed_path, seed_pars
 
     from typer.testing import CliRunner
 
-    from kg.cli import app
+    from ikg.cli import app
     from kg.writers import write_csv
 
     earlier = tmp_path / "2024"

@@ -1,4 +1,4 @@
-"""kg.review.desk: how a target moved between two years, and the report filtered for export."""
+"""apps.review.desk: how a target moved between two years, and the report filtered for export."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.review import review_files
-from kg.review.desk import change_of, filter_report
+from apps.review import review_files
+from apps.review.desk import change_of, filter_report
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "demo" / "corpus"
 SERIES = sorted(CORPUS.glob("hunan_xiangtan_sanitation_*.csv")) + sorted(

@@ -9,8 +9,8 @@ import re
 import jsonschema
 import pytest
 
-from kg.review import ReviewReport, render, review_file, review_files
-from kg.review.findings import SEVERITY_ZH, json_schema, shipped_schema
+from apps.review import ReviewReport, render, review_file, review_files
+from apps.review.findings import SEVERITY_ZH, json_schema, shipped_schema
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +24,8 @@ def outputs(report) -> dict[str, str]:
 
 
 def test_schema_file_matches_the_models():
-    """kg/review/report.schema.json is generated from the pydantic models; regenerate with
-    python -c "from kg.review.findings import schema_text; print(schema_text(), end='')" > kg/review/report.schema.json
+    """apps/review/report.schema.json is generated from the pydantic models; regenerate with
+    python -c "from apps.review.findings import schema_text; print(schema_text(), end='')" > apps/review/report.schema.json
     """
     assert shipped_schema() == json_schema()
 

@@ -768,7 +768,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_cli_query_uses_the_guard(data_dir: Path, listener: Listener) -> None:
-    from kg.cli import app
+    from ikg.cli import app
 
     runner = CliRunner()
 

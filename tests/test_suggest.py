@@ -1,4 +1,4 @@
-"""Indicator suggestions (kg.suggest, ``ikg suggest``, ``POST /api/suggest``) on the demo data."""
+"""Indicator suggestions (apps.suggest, ``ikg suggest``, ``POST /api/suggest``) on the demo data."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from apps.suggest import is_vague_target, suggest, typical_target
 from kg import categories
-from kg.suggest import is_vague_target, suggest, typical_target
 from kg.targets import parse_target
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ DEMO = ROOT / "data" / "demo"
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory) -> Path:
     """data/demo built once, with the default (offline) model's index beside it."""
-    from embeddings.index import index_for_store
+    from embeddings.store_index import index_for_store
     from kg.build import build
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -167,7 +167,7 @@ def test_typical_target_is_a_value_peers_set() -> None:
 
 
 def test_cli_jsonl_and_text(data_dir) -> None:
-    from kg.cli import app
+    from ikg.cli import app
 
     args = [
         "suggest",
@@ -238,10 +238,10 @@ def _seed_task(seed_parsed, name):  # type: ignore[no-untyped-def]
 def test_k5_on_three_seed_tasks_fits(data_dir, seed_parsed) -> None:
     """Issue 18: ``ikg suggest --k 5`` gives at most 5 items, each one relevant indicator of one
     category, none with a target or name the review flags in the drafting year's table."""
-    from kg.cli import app
-    from kg.draft import Draft, review_draft
-    from kg.suggest import engine_for
-    from kg.suggest.checks import INDICATOR_SECTIONS
+    from apps.draft import Draft, review_draft
+    from apps.suggest import engine_for
+    from apps.suggest.checks import INDICATOR_SECTIONS
+    from ikg.cli import app
 
     eng = engine_for(data_dir)
     for name, words in SEED_TASKS.items():
@@ -258,7 +258,7 @@ def test_k5_on_three_seed_tasks_fits(data_dir, seed_parsed) -> None:
             assert r["relevance"] >= 0.15, r
             assert any(w in n for w in words for n in [r["name"], *r["variants"]]), (name, r)
             # one indicator of one category: every evidence row filed in the item's category
-            from kg.suggest.engine import _slot_of
+            from apps.suggest.engine import _slot_of
 
             slot = _slot_of(r["level2_concept"].rsplit("/", 1)[-1])
             for link in r["evidence"]["links"]:

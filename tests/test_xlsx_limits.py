@@ -160,7 +160,7 @@ def _parse_in_subprocess(path: Path) -> tuple[subprocess.CompletedProcess, float
     code = (
         "import resource, subprocess, sys, time\n"
         "t = time.monotonic()\n"
-        "r = subprocess.run([sys.executable, '-m', 'kg.cli', 'parse', sys.argv[1]],"
+        "r = subprocess.run([sys.executable, '-m', 'ikg.cli', 'parse', sys.argv[1]],"
         " capture_output=True, text=True)\n"
         "print(r.returncode, time.monotonic() - t,"
         " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"

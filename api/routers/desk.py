@@ -1,6 +1,6 @@
 """The reviewer's desk (``/review``): batch reviews, stored tables, the cross-year view, export.
 
-* ``POST /api/review/batch`` — several uploaded files reviewed together (``kg.review.review_files``,
+* ``POST /api/review/batch`` — several uploaded files reviewed together (``apps.review.review_files``,
   as ``ikg review --against`` does): the summary per table sorted by attention, the findings,
   the cross-year findings against the store's earlier tables of the same department and the
   batch's own, what was compared, and the side-by-side view of each department compared.
@@ -8,9 +8,9 @@
 * ``POST /api/review/stored`` (and ``GET`` with ``department``/``year``) — tables already in the
   store (by URI, or a department's tables of a year) reviewed the same way.
 * ``GET /api/review/crossyear`` — one department's two latest years (or chosen years) side by
-  side (:func:`kg.review.desk.cross_year_view`).
+  side (:func:`apps.review.desk.cross_year_view`).
 * ``POST /api/review/export`` — the view (a report with filters department, rule, severity) as
-  the review workbook (:mod:`kg.review.xlsx`).
+  the review workbook (:mod:`apps.review.xlsx`).
 
 Limits: ``api_review_max_files`` files per batch (their total size under the body limit,
 ``api_max_upload_bytes``), ``api_review_max_tables`` stored tables per review.
@@ -32,8 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api import services
 from api.errors import ApiError, BadRequest, PayloadTooLarge
 from api.routers.review import NotATable, read_upload, review_scorer, store_priors
-from kg.review.desk import CrossYearView, StoredTable
-from kg.review.findings import ReviewReport, Severity
+from apps.review.desk import CrossYearView, StoredTable
+from apps.review.findings import ReviewReport, Severity
 
 router = APIRouter(prefix="/api/review", tags=["review"])
 
@@ -77,16 +77,16 @@ class NotFound(ApiError):
 
 
 def _stored(app: Any) -> list[StoredTable]:
-    from kg.review.desk import stored_tables
+    from apps.review.desk import stored_tables
 
     return stored_tables(services.graph_store(app))
 
 
 def _views(app: Any, batch: list[Any]) -> list[CrossYearView]:
     """The side-by-side view of each department of the batch that has an earlier table."""
-    from kg.review import _unique
-    from kg.review.crossyear import priors_of_tables
-    from kg.review.desk import cross_year_view
+    from apps.review import _unique
+    from apps.review.crossyear import priors_of_tables
+    from apps.review.desk import cross_year_view
 
     store = store_priors(app)
     priors = _unique([*store, *priors_of_tables(batch)])
@@ -101,8 +101,8 @@ def _views(app: Any, batch: list[Any]) -> list[CrossYearView]:
 
 
 def _review_paths(app: Any, paths: list[Path], batch: list[Any], prefix: str) -> DeskReport:
-    from kg.review import review_files
-    from kg.review.desk import strip_prefix
+    from apps.review import review_files
+    from apps.review.desk import strip_prefix
 
     report = review_files(
         paths,
@@ -124,8 +124,8 @@ def strip_view(view: CrossYearView, prefix: str) -> CrossYearView:
 
 
 def _batch(app: Any, uploads: list[tuple[str, bytes]]) -> DeskReport:
+    from apps.review.desk import paths_named
     from kg.readers.xlsx_limits import reading_limits
-    from kg.review.desk import paths_named
 
     with reading_limits(app.state.settings), tempfile.TemporaryDirectory(prefix="ikg-desk-") as tmp:
         prefix = str(Path(tmp)) + "/"
@@ -196,7 +196,7 @@ async def tables(request: Request) -> dict[str, Any]:
 
 
 def _review_stored(app: Any, req: StoredRequest) -> DeskReport:
-    from kg.review.desk import jsonl_name, parsed_from_store, paths_named
+    from apps.review.desk import jsonl_name, parsed_from_store, paths_named
     from kg.writers import write_jsonl
 
     known = _stored(app)
@@ -265,7 +265,7 @@ async def stored_get(
 def _crossyear(
     app: Any, department: str, year: int | None, prior_year: int | None
 ) -> CrossYearView:
-    from kg.review.desk import cross_year_view, parsed_from_store
+    from apps.review.desk import cross_year_view, parsed_from_store
 
     mine = [t for t in _stored(app) if t.department == department]
     if not mine:
@@ -313,8 +313,8 @@ async def crossyear(
 
 
 def _xlsx(body: ExportRequest) -> bytes:
-    from kg.review.desk import filter_report
-    from kg.review.xlsx import write_xlsx
+    from apps.review.desk import filter_report
+    from apps.review.xlsx import write_xlsx
 
     report = ReviewReport(**body.report.model_dump(exclude={"cross_year"}))
     view = filter_report(report, department=body.department, rule=body.rule, severity=body.severity)

@@ -1,7 +1,7 @@
 """The drafting page's table: its review and its export in the project's template.
 
-- ``POST /api/draft/review``: the review report of a draft (:class:`kg.draft.Draft`), the
-  same rules as ``POST /api/review`` (:func:`kg.draft.review_draft`): an indicator added from a
+- ``POST /api/draft/review``: the review report of a draft (:class:`apps.draft.Draft`), the
+  same rules as ``POST /api/review`` (:func:`apps.draft.review_draft`): an indicator added from a
   task's suggestions (``task``) belongs to that task; each finding cites the draft's row
   (``row_label``: 第 3 条 / 任务 2) and its rule's Chinese name (``rule_zh``); ``line`` is the
   line of the exported CSV.
@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api import services
 from api.errors import ApiError, ErrorResponse
-from kg.draft import DRAFT_FILE, Draft, draft_csv, draft_xlsx, review_draft
+from apps.draft import DRAFT_FILE, Draft, draft_csv, draft_xlsx, review_draft
 
 router = APIRouter(prefix="/api/draft", tags=["draft"])
 
@@ -68,7 +68,7 @@ async def review_draft_route(draft: Draft, request: Request, against: bool = Fal
 def _shared_scorer(app: Any) -> Any:
     """The duplicate rules' scorer over the app's embedding index (True: the review's own)."""
     try:
-        from kg.review.similarity import EmbeddingScorer
+        from apps.review.similarity import EmbeddingScorer
 
         return EmbeddingScorer(services.get_index(app).encoder)
     except (ImportError, ApiError):

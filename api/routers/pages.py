@@ -88,7 +88,7 @@ async def review_page(request: Request) -> HTMLResponse:
 async def draft_page(request: Request) -> HTMLResponse:
     from datetime import date
 
-    from kg.draft import LEVEL2
+    from apps.draft import LEVEL2
 
     return render(
         request,

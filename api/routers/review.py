@@ -1,4 +1,4 @@
-"""``POST /api/review``: review an uploaded or pasted table (kg.review), as JSON or HTML."""
+"""``POST /api/review``: review an uploaded or pasted table (apps.review), as JSON or HTML."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def read_upload(path: Path, prefix: str) -> Any:
 def review_scorer(app: Any) -> Any:
     """The duplicate scorer of a review: the served index's encoder, else the review's own."""
     try:
-        from kg.review.similarity import EmbeddingScorer
+        from apps.review.similarity import EmbeddingScorer
 
         return EmbeddingScorer(services.get_index(app).encoder)
     except (ImportError, ApiError) as exc:  # the review's own scorer (configured model)
@@ -74,7 +74,7 @@ def store_priors(app: Any) -> list[Any]:
     per app, like the indicators of :func:`api.services.other_indicators`)."""
     cached = getattr(app.state, "review_priors", None)
     if cached is None:
-        from kg.review.crossyear import priors_in_store
+        from apps.review.crossyear import priors_in_store
 
         cached = priors_in_store(services.graph_store(app).select)  # type: ignore[arg-type]
         app.state.review_priors = cached
@@ -82,7 +82,7 @@ def store_priors(app: Any) -> list[Any]:
 
 
 def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -> Any:
-    from kg.review import review_file
+    from apps.review import review_file
 
     name = PurePath(filename).name or "table.txt"
     with tempfile.TemporaryDirectory(prefix="ikg-review-") as tmp:
@@ -136,7 +136,7 @@ async def review(
         raise PayloadTooLarge(f"文件超过 {limit:,} 字节 / upload larger than {limit:,} bytes")
     report = await anyio.to_thread.run_sync(_review, request.app, data, name, against)
     if "text/html" in request.headers.get("accept", ""):
-        from kg.review import render
+        from apps.review import render
 
         return HTMLResponse(await anyio.to_thread.run_sync(render, report, "html"))
     return JSONResponse(report.model_dump(mode="json"))

@@ -1,8 +1,8 @@
 """``POST /api/suggest``: indicator suggestions for a task being drafted.
 
-The body is :class:`kg.suggest.SuggestRequest` (task, content, department?, k?, draft?) with
+The body is :class:`apps.suggest.SuggestRequest` (task, content, department?, k?, draft?) with
 the drafting page's length limits (:class:`api.models.SuggestBody`), the answer
-:class:`kg.suggest.SuggestResponse`. The engine (the embedding index, the name groups
+:class:`apps.suggest.SuggestResponse`. The engine (the embedding index, the name groups
 and the peers' tasks) is loaded on the first request behind a lock, over the app's own store
 (``app.state.store``) and, when the app has loaded one, its embedding index
 (``api.services.get_index``); the CPU work runs in the threadpool.
@@ -21,8 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from api import services
 from api.errors import ApiError, ErrorResponse
 from api.models import SuggestBody
+from apps.suggest import SuggestResponse
 from kg.errors import EmbeddingError
-from kg.suggest import SuggestResponse
 
 router = APIRouter(prefix="/api", tags=["suggest"])
 _LOCK = threading.Lock()
@@ -47,7 +47,7 @@ def _shared_index(request: Request) -> Any:
 
 
 def _engine(request: Request) -> Any:
-    from kg.suggest import engine_for
+    from apps.suggest import engine_for
 
     state = request.app.state
     eng = getattr(state, "suggest_engine", None)

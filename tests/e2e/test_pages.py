@@ -72,7 +72,7 @@ def server(tmp_path_factory):
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     log = open(data_dir / "server.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", "--data-dir", str(data_dir),
+        [sys.executable, "-m", "ikg.cli", "serve", "--data-dir", str(data_dir),
          "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip

@@ -122,7 +122,7 @@ def _probe_flags(name: str, target: str, year: int | None) -> set[str]:
 
 
 def _drafting_year() -> int:
-    """The year a draft is for when nobody says: next year (as :class:`kg.draft.Draft`)."""
+    """The year a draft is for when nobody says: next year (as :class:`apps.draft.Draft`)."""
     return dt.date.today().year + 1
 
 

@@ -804,7 +804,7 @@ def check_duplicate_in_table(parsed: ParsedTable, ctx: Context | None = None) ->
     extra, a pair in the *duplicate* band of the hybrid scorer of ``ikg duplicates`` (text,
     structure and the sibling check: 药品 / 化妆品 监管企业数 are not duplicates) where at most
     one name adds words of its own; without it, names near-identical or one inside the other
-    (lexical similarity ≥ 0.85, :mod:`kg.review.similarity`). Names too generic to tell
+    (lexical similarity ≥ 0.85, :mod:`apps.review.similarity`). Names too generic to tell
     (干部满意度) are not compared. Reported once, on the later indicator, against its most
     similar earlier one."""
     ctx = ctx or Context()
@@ -1140,7 +1140,7 @@ _OUTPUT_COLUMNS = frozenset(("数量", "质量", "时效", "成本"))
 @rule("task-without-indicator", "warning", "coverage", "任务没有对应的指标")
 def check_task_without_indicator(parsed: ParsedTable, ctx: Context | None = None) -> list[Finding]:
     """A task (年度主要任务) that no indicator aligns to (lexical alignment of indicator names to
-    the task's name and content, :mod:`kg.review.coverage`). 基本支出 rows are covered by the
+    the task's name and content, :mod:`apps.review.coverage`). 基本支出 rows are covered by the
     whole-table indicators (预算执行率 …) when the table has any."""
     ctx = ctx or Context()
     c = ctx.coverage(parsed)

@@ -1,7 +1,7 @@
 """A table being drafted (the drafting page's state) as the project's template CSV.
 
 A department drafting next year's table writes its tasks and picks indicators (from
-``kg.suggest`` or its own). :func:`draft_csv` writes that draft in the template's CSV form
+``apps.suggest`` or its own). :func:`draft_csv` writes that draft in the template's CSV form
 (docs/template.md), and :func:`read_draft` reads it back through the ``template`` reader, so
 the draft is checked by the same code as any submitted table and every record's provenance is
 its line in the exported CSV (what the department downloads is what the review points at).
@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from . import categories
-from .readers.template import CSV_COLUMNS, RECORD_TYPE
-from .records import ParsedTable
+from kg import categories
+from kg.readers.template import CSV_COLUMNS, RECORD_TYPE
+from kg.records import ParsedTable
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from kg.settings import Settings
 
 #: the level-2 categories of the national framework, as the drafting page offers them
 LEVEL2 = (
@@ -196,7 +196,7 @@ def read_draft(draft: Draft, folder: Path) -> tuple[Path, ParsedTable]:
 
     Raises :class:`kg.errors.SourceError` naming the CSV line of a row the reader refuses
     (e.g. a 二级指标 no scheme knows)."""
-    from .readers import read_table
+    from kg.readers import read_table
 
     path = Path(folder) / DRAFT_FILE
     path.write_text(draft_csv(draft), encoding="utf-8", newline="")
@@ -206,7 +206,7 @@ def read_draft(draft: Draft, folder: Path) -> tuple[Path, ParsedTable]:
 
 def draft_xlsx(draft: Draft, folder: Path) -> bytes:
     """The draft as the template's XLSX workbook (records read back from its CSV form)."""
-    from .writers import write_xlsx
+    from kg.writers import write_xlsx
 
     _, parsed = read_draft(draft, folder)
     bio = io.BytesIO()
@@ -273,11 +273,11 @@ def review_draft(
     """The review report of the draft (JSON form), citing the draft's own rows.
 
     The draft is written as the template's CSV into ``folder`` and reviewed by
-    :func:`kg.review.review_file` with :func:`draft_aligner`. Each finding gets ``row``
+    :func:`apps.review.review_file` with :func:`draft_aligner`. Each finding gets ``row``
     ({"kind", "number"}) and ``row_label`` (第 3 条 / 任务 2), the rule's Chinese name
     (``rule_zh``), and "第N行" in its message becomes the row's label; ``source_text`` (CSV
     lines) is dropped. ``line`` stays the line of the exported CSV. ``settings``: see
-    :func:`kg.review.review_files`."""
+    :func:`apps.review.review_files`."""
     from .review import review_file
 
     path = Path(folder) / DRAFT_FILE

@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 from rdflib import RDF, Graph, URIRef
 
-from .errors import EmbeddingError
-from .mapping import lit, new_graph
-from .namespaces import DATA, IKG, LIBRARY_LINKS_GRAPH
-from .readers import _hanzi
+from kg.errors import EmbeddingError
+from kg.mapping import lit, new_graph
+from kg.namespaces import DATA, IKG, LIBRARY_LINKS_GRAPH
+from kg.readers import _hanzi
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from kg.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def link_library(
     ``method``: None (the embedding index when usable, else lexical), ``"embedding"``
     or ``"lexical"``.
     """
-    from .store import GraphStore
+    from kg.store import GraphStore
 
     with GraphStore(store_path) as store:
         concepts = _concepts(store)

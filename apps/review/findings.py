@@ -8,7 +8,7 @@ when the fix is clear — a suggested fix.
 
 :class:`ReviewReport` is what ``ikg review`` prints in every format (text,
 JSON, Markdown, HTML); its JSON form (``model_dump(mode="json")``) is described
-by ``kg/review/report.schema.json``, generated from these models by
+by ``apps/review/report.schema.json``, generated from these models by
 :func:`json_schema` (a test keeps the file and the models identical).
 """
 
@@ -319,7 +319,7 @@ def json_schema() -> dict[str, Any]:
     schema = ReviewReport.model_json_schema()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://w3id.org/indicator-kg/review/report.schema.json",
+        "$id": "https://w3id.org/indicator-apps/review/report.schema.json",
         **schema,
     }
 
@@ -330,5 +330,5 @@ def schema_text() -> str:
 
 def shipped_schema() -> dict[str, Any]:
     """The schema file shipped with the package."""
-    text = (resources.files("kg.review") / "report.schema.json").read_text(encoding="utf-8")
+    text = (resources.files("apps.review") / "report.schema.json").read_text(encoding="utf-8")
     return json.loads(text)  # type: ignore[no-any-return]

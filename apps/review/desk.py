@@ -3,11 +3,11 @@
 * :func:`stored_tables` / :func:`parsed_from_store` — tables already in the store, read back
   as :class:`~kg.records.ParsedTable` from their named graph (what the mapping wrote: header
   facts, tasks, totals, goals, indicators, not-applicable rows), so that the review of a stored
-  table runs the same :func:`kg.review.review_files` over them (written as JSONL).
+  table runs the same :func:`apps.review.review_files` over them (written as JSONL).
 * :func:`cross_year_view` — one department's tables of this year beside last year's, indicator
-  by indicator: matched by :func:`kg.review.crossyear.compare` (the matching the cross-year
+  by indicator: matched by :func:`apps.review.crossyear.compare` (the matching the cross-year
   rules use), each row marked lowered / raised / changed / unchanged / added / dropped with
-  the bound reading the ``target-lowered`` rule uses (:func:`kg.review.crossyear.lowered`).
+  the bound reading the ``target-lowered`` rule uses (:func:`apps.review.crossyear.lowered`).
 * :func:`filter_report` — the report restricted to a department, a rule and a severity (what
   the desk shows, and what its XLSX export writes).
 """

@@ -1,6 +1,6 @@
 """Indicator suggestions for a task being drafted: ``suggest(task, content, …)``.
 
-See :mod:`kg.suggest.engine` for the method and docs/suggest.md for the figures.
+See :mod:`apps.suggest.engine` for the method and docs/suggest.md for the figures.
 """
 
 from __future__ import annotations

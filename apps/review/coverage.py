@@ -1,7 +1,7 @@
 """Task coverage: which task(s) each indicator measures, as a task × indicator-count matrix.
 
 Each indicator is aligned to the tasks (年度主要任务) whose name and content it
-is about, by an :data:`~kg.review.similarity.Aligner` (lexical for now; the
+is about, by an :data:`~apps.review.similarity.Aligner` (lexical for now; the
 embedding index will replace it). An indicator goes to every task that scores
 at least :data:`ALIGN_THRESHOLD` and at least :data:`TIE_RATIO` of its best
 score, so an indicator about work two tasks share counts under both.

@@ -64,7 +64,7 @@ def _err(message: str) -> None:
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    from .index import AmbiguousIndicator
+    from embeddings.index import AmbiguousIndicator
 
     try:
         yield
@@ -78,10 +78,9 @@ def _errors() -> Iterator[None]:
 
 
 def _open(data_dir: Path | None, *, need_encoder: bool):  # type: ignore[no-untyped-def]
+    from embeddings.index import open_index
     from kg.settings import get_settings
     from kg.store import GraphStore
-
-    from .index import open_index
 
     try:
         settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
@@ -118,7 +117,7 @@ def _open(data_dir: Path | None, *, need_encoder: bool):  # type: ignore[no-unty
 
 
 def _filters(department, year, level1, level2):  # type: ignore[no-untyped-def]
-    from .index import Filters
+    from embeddings.index import Filters
 
     if not any(x is not None for x in (department, year, level1, level2)):
         return None
@@ -234,10 +233,9 @@ def duplicates(
     """Suspected duplicates grouped into clusters: within a table, across departments (by fiscal
     year and region), across one department's tables. Only the duplicate band by default;
     --band review / related widens the listing."""
+    from embeddings.duplicates import find_duplicates
+    from embeddings.index import every_tenth
     from kg.settings import get_settings
-
-    from .duplicates import find_duplicates
-    from .index import every_tenth
 
     index = _open(data_dir, need_encoder=False)
     settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
@@ -293,7 +291,7 @@ def _write_csv(report: Any) -> None:
 
 
 def _print_report(report: Any) -> None:
-    from .duplicates import listing_sections, year_region
+    from embeddings.duplicates import listing_sections, year_region
 
     _print_header(report)
     titles = {

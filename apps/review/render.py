@@ -1,6 +1,6 @@
 """One ReviewReport, four formats: text (terminal), JSON, Markdown and a self-contained HTML page.
 
-All four are made from the same :class:`~kg.review.findings.ReviewReport`, so they
+All four are made from the same :class:`~apps.review.findings.ReviewReport`, so they
 always agree. The HTML page has no external resource (no CDN, font or script):
 inline CSS, an inline SVG chart, print styles; it opens from a file and prints.
 """
@@ -23,7 +23,7 @@ from .findings import (
     TableCoverage,
 )
 
-FORMATS = ("text", "json", "markdown", "html")  # and xlsx: kg.review.xlsx (binary)
+FORMATS = ("text", "json", "markdown", "html")  # and xlsx: apps.review.xlsx (binary)
 
 #: Order of the chart's categories: the framework's, then whatever else the tables print.
 _CATEGORY_ORDER = (

@@ -1,7 +1,7 @@
 """This year against last year: a department's earlier tables, paired and matched indicator by indicator.
 
 The cross-year rules (``target-lowered``, ``indicator-dropped``, ``target-below-actual``,
-``copied-unchanged`` in :mod:`kg.review.rules`) read what this module computes once per
+``copied-unchanged`` in :mod:`apps.review.rules`) read what this module computes once per
 table:
 
 * :class:`PriorTable` — an earlier table (from ``--against``: a store or a folder of tables,

@@ -26,7 +26,7 @@ Both work on :func:`normalize` d text: NFKC, letters and digits only.
 When the embeddings extra is installed, the duplicate rules use :class:`EmbeddingScorer`
 instead of :func:`lexical_similarity` — the hybrid scorer of ``ikg duplicates`` with its
 calibrated bands (:func:`embedding_scorer`); passing a ``similarity`` to
-:func:`kg.review.review_files` keeps the lexical path with that measure.
+:func:`apps.review.review_files` keeps the lexical path with that measure.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``ikg suggest``: indicator suggestions for a task being drafted (kg.suggest)."""
+"""``ikg suggest``: indicator suggestions for a task being drafted (apps.suggest)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from .errors import EmbeddingError
-from .i18n import error_prefix, tr
+from kg.errors import EmbeddingError
+from kg.i18n import error_prefix, tr
 
 
 class SuggestFormat(StrEnum):
@@ -54,7 +54,7 @@ def suggest(
     ] = SuggestFormat.text,
 ) -> None:
     """为一项任务建议绩效指标：分类、典型目标值、使用部门及出处 (indicator suggestions for a task)."""
-    from .suggest import suggest as run
+    from apps.suggest import suggest as run
 
     settings = _settings(data_dir)
     try:

@@ -1,15 +1,15 @@
 """The reviewer's first pass over performance target tables (``ikg review``).
 
-    from kg.review import review_file, review_files
+    from apps.review import review_file, review_files
     report = review_file(Path("table.txt"))                    # one table
     report = review_files(paths, against=Path("data/build"))   # many, and against the store
     print(render(report, "markdown"))
 
-Each :class:`~kg.review.findings.Finding` names the rule, its severity, the item
+Each :class:`~apps.review.findings.Finding` names the rule, its severity, the item
 and its values as printed, the file and line, a Chinese message for the
 department and, where clear, a fix. A file that cannot be read yields a
 ``parse-error`` finding instead of an exception. See ``docs/review.md`` for the
-rules and the JSON schema (``kg/review/report.schema.json``).
+rules and the JSON schema (``apps/review/report.schema.json``).
 """
 
 from __future__ import annotations
@@ -318,7 +318,7 @@ def review_files(
     extra is installed (``scorer=True``, the default; pass an :class:`EmbeddingScorer` to
     choose one, ``False`` for the lexical measure); passing a ``similarity`` uses that measure
     instead (and for matching indicators across years; lexical otherwise). ``align`` replaces
-    the lexical task alignment (see :mod:`kg.review.similarity`). ``progress(done, total,
+    the lexical task alignment (see :mod:`apps.review.similarity`). ``progress(done, total,
     file)`` is called after each file. ``settings`` choose the embedding scorer's model (the
     default model without them).
     """

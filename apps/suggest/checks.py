@@ -3,9 +3,9 @@
 A suggestion must never carry a name or a target the review would flag in the drafted table
 (a cost target without money, a deadline outside the drafting year, a vague grade, a name with
 no measurable object …). Rather than copying the review's word lists, the candidates are
-written as the rows of a throwaway draft (:mod:`kg.draft`, the template's CSV read back by
+written as the rows of a throwaway draft (:mod:`apps.draft`, the template's CSV read back by
 the ``template`` reader: the same path a drafted table takes) and the review's
-indicator-level rules (:data:`INDICATOR_SECTIONS` of :data:`kg.review.rules.RULES`) run on it.
+indicator-level rules (:data:`INDICATOR_SECTIONS` of :data:`apps.review.rules.RULES`) run on it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class Row:
 
 
 def indicator_rules() -> frozenset[str]:
-    from kg.review.rules import RULES
+    from apps.review.rules import RULES
 
     return frozenset(r.id for r in RULES.values() if r.check and r.section in INDICATOR_SECTIONS)
 
@@ -41,9 +41,9 @@ def flags(rows: Sequence[Row], year: int) -> list[set[str]]:
 
     A row the template reader refuses (a label no scheme knows) gets ``{"unreadable"}``.
     """
-    from kg.draft import Draft, DraftIndicator, read_draft
+    from apps.draft import Draft, DraftIndicator, read_draft
+    from apps.review.rules import Context, run_rules
     from kg.errors import SourceError
-    from kg.review.rules import Context, run_rules
 
     out: list[set[str]] = [set() for _ in rows]
     if not rows:

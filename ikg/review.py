@@ -1,6 +1,6 @@
 """``ikg review``: the reviewer's first pass over one or more tables.
 
-Registered in :mod:`kg.cli` with ``app.command("review")(review)``. Exit codes:
+Registered in :mod:`ikg.cli` with ``app.command("review")(review)``. Exit codes:
 0 — no error-severity finding; 1 — the tables have errors (amounts, dates, an
 unreadable file …); 2 — bad usage (no such file, no store at ``--against``,
 unknown format).
@@ -17,8 +17,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from .i18n import error_prefix, tr
-from .settings import Settings, get_settings
+from kg.i18n import error_prefix, tr
+from kg.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def review(
     line, and a message in Chinese to send back to the department. Exit code 1 when any finding
     is an error.
     """
-    from .review import review_files
+    from apps.review import review_files
 
     paths = _tables_to_review(files, reader)
     _check_options(against, format, output)
@@ -134,14 +134,14 @@ def _usage_error(message: str) -> typer.Exit:
 def _tables_to_review(files: list[Path], reader: str | None) -> list[Path]:
     """The table files among ``files`` (folders walked, indicator libraries set aside with
     a note); exit 2 on a missing file, an unknown reader or no table at all."""
-    from .errors import SourceError
-    from .sources import classify_sources
+    from kg.errors import SourceError
+    from kg.sources import classify_sources
 
     missing = [p for p in files if not p.exists()]
     if missing:
         raise _usage_error(tr("没有这个文件：", "no such file: ") + ", ".join(map(str, missing)))
     if reader is not None:
-        from .readers import readers
+        from kg.readers import readers
 
         if reader not in readers():
             raise _usage_error(
@@ -174,7 +174,7 @@ def _tables_to_review(files: list[Path], reader: str | None) -> list[Path]:
 
 def _check_options(against: Path | None, format: ReviewFormat, output: Path | None) -> None:
     """Exit 2 when --against holds neither a store nor tables, or xlsx has no --output."""
-    from .review import is_store
+    from apps.review import is_store
 
     if against is not None and not (is_store(against) or against.exists()):
         raise _usage_error(
@@ -193,10 +193,10 @@ def _check_options(against: Path | None, format: ReviewFormat, output: Path | No
 
 def _write(report: Any, format: ReviewFormat, output: Path | None) -> None:
     """The report in ``format`` to ``output`` (stdout when None; xlsx needs a file)."""
-    from .review.render import render
+    from apps.review.render import render
 
     if format is ReviewFormat.xlsx:
-        from .review.xlsx import write_xlsx
+        from apps.review.xlsx import write_xlsx
 
         assert output is not None
         write_xlsx(report, output)
