@@ -47,6 +47,7 @@ from api.routers import (
     tables,
 )
 from kg.errors import IkgError
+from kg.remote import RemoteStore
 from kg.settings import Settings
 from kg.store import memory_copy, size_on_disk_mb
 
@@ -75,8 +76,6 @@ def open_store(settings: Settings) -> tuple[Any, bool, bool]:
     not contacted here, so the API starts (and answers 503) while the server is down.
     """
     if settings.remote:
-        from kg.remote import RemoteStore
-
         read_only = not settings.sparql_allow_update
         remote = RemoteStore(
             settings.store_url or "", timeout_s=settings.store_timeout_s, read_only=read_only

@@ -14,7 +14,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from api.app import create_app
-from kg.settings import Settings
+from kg.settings import Settings, get_settings
 
 
 def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> None:
@@ -76,7 +76,6 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 def app_from_env() -> Any:
     """The app of one worker process (``uvicorn --factory``), settings from ``IKG_`` variables."""
-    from kg.settings import get_settings
 
     _log_to_stderr("info")
     return create_app(get_settings())

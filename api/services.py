@@ -16,6 +16,14 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from api.errors import ApiError
+from api.sparql_functions import custom_functions
+from apps.review import others_in_store
+from embeddings.cache import CachedEncoder, EmbeddingCache
+from embeddings.duplicates import COMMON_MIN_DEPARTMENTS, COMMON_SHARE, find_duplicates
+from embeddings.faiss_index import FaissIndex
+from embeddings.index import CACHE_FILE, index_dir, open_index
+from embeddings.index import make_encoder as _make
+from embeddings.text import indicator_dict
 from kg.errors import EmbeddingError
 from kg.settings import Settings
 from kg.store import GraphStore
@@ -61,9 +69,6 @@ def make_encoder(settings: Settings) -> Any:
     an in-memory LRU of ``api_query_cache_size`` vectors; an index (re)build here writes the
     graph's names to the file (:func:`_open_index`).
     """
-    from embeddings.cache import CachedEncoder, EmbeddingCache
-    from embeddings.index import CACHE_FILE
-    from embeddings.index import make_encoder as _make
 
     inner = _make(settings, None)
     cache = EmbeddingCache(settings.data_dir / CACHE_FILE) if settings.embedding_cache else None
@@ -117,7 +122,6 @@ def _indicator_store(app: Any) -> Iterator[GraphStore]:
 
 
 def _open_index(app: Any, *, rebuild: bool) -> Any:
-    from embeddings.index import open_index
 
     settings = app.state.settings
     encoder = _encoder(app)
@@ -141,8 +145,6 @@ def _install(app: Any, index: Any) -> None:
 
 
 def _published_version(app: Any) -> str | None:
-    from embeddings.faiss_index import FaissIndex
-    from embeddings.index import index_dir
 
     try:
         return FaissIndex.current_version(index_dir(app.state.settings.data_dir))
@@ -220,7 +222,6 @@ def _first_load(app: Any) -> Any:
 
 def summary(it: Any) -> dict[str, Any]:
     """An IndicatorText as the contract's indicator summary."""
-    from embeddings.text import indicator_dict
 
     return indicator_dict(it, "api")
 
@@ -243,7 +244,6 @@ def hit_dict(index: Any, hit: Any) -> dict[str, Any]:
 
 
 def duplicates(app: Any, scope: str, threshold: float | None, band: str | None = None) -> Any:
-    from embeddings.duplicates import COMMON_MIN_DEPARTMENTS, COMMON_SHARE, find_duplicates
 
     index = get_index(app)
     cache = app.state.duplicates_cache
@@ -271,7 +271,6 @@ def other_indicators(app: Any) -> list[Any]:
     cached = getattr(app.state, "review_others", None)
     if cached is not None:
         return cached
-    from apps.review import others_in_store
 
     out = others_in_store(graph_store(app))
     app.state.review_others = out
@@ -280,7 +279,6 @@ def other_indicators(app: Any) -> list[Any]:
 
 def similarity_functions(app: Any, index: Any) -> dict[Any, Any]:
     """The SPARQL ``custom_functions`` (``ikg:textSimilarity``), one set per app and index."""
-    from api.sparql_functions import custom_functions
 
     cached = getattr(app.state, "sparql_functions", None)
     if cached is None or cached[0] is not index:

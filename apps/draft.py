@@ -22,8 +22,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field, field_validator
 
 from kg import categories
+from kg.readers import read_table
 from kg.readers.template import CSV_COLUMNS, RECORD_TYPE
 from kg.records import ParsedTable
+from kg.writers import write_xlsx
+
+from .review import review_file
+from .review.similarity import lexical_alignment
 
 if TYPE_CHECKING:
     from kg.settings import Settings
@@ -196,7 +201,6 @@ def read_draft(draft: Draft, folder: Path) -> tuple[Path, ParsedTable]:
 
     Raises :class:`kg.errors.SourceError` naming the CSV line of a row the reader refuses
     (e.g. a 二级指标 no scheme knows)."""
-    from kg.readers import read_table
 
     path = Path(folder) / DRAFT_FILE
     path.write_text(draft_csv(draft), encoding="utf-8", newline="")
@@ -206,7 +210,6 @@ def read_draft(draft: Draft, folder: Path) -> tuple[Path, ParsedTable]:
 
 def draft_xlsx(draft: Draft, folder: Path) -> bytes:
     """The draft as the template's XLSX workbook (records read back from its CSV form)."""
-    from kg.writers import write_xlsx
 
     _, parsed = read_draft(draft, folder)
     bio = io.BytesIO()
@@ -242,7 +245,6 @@ def draft_aligner(draft: Draft) -> Any:
     """The review's task alignment for this draft: an indicator the department put under a
     task (``DraftIndicator.task``, e.g. added from that task's suggestions) belongs to that
     task alone; the others are aligned lexically, as in any submitted table."""
-    from .review.similarity import lexical_alignment
 
     task_index = {t.name: k for k, t in enumerate(draft.tasks)}
     chosen = [task_index.get(i.task) if i.task else None for i in draft.indicators]
@@ -278,7 +280,6 @@ def review_draft(
     (``rule_zh``), and "第N行" in its message becomes the row's label; ``source_text`` (CSV
     lines) is dropped. ``line`` stays the line of the exported CSV. ``settings``: see
     :func:`apps.review.review_files`."""
-    from .review import review_file
 
     path = Path(folder) / DRAFT_FILE
     path.write_text(draft_csv(draft), encoding="utf-8", newline="")

@@ -31,6 +31,7 @@ from kg.errors import EmbeddingError
 from kg.mapping import lit, new_graph
 from kg.namespaces import DATA, IKG, LIBRARY_LINKS_GRAPH
 from kg.readers import _hanzi
+from kg.store import GraphStore
 
 if TYPE_CHECKING:
     from kg.settings import Settings
@@ -193,7 +194,6 @@ def link_library(
     ``method``: None (the embedding index when usable, else lexical), ``"embedding"``
     or ``"lexical"``.
     """
-    from kg.store import GraphStore
 
     with GraphStore(store_path) as store:
         concepts = _concepts(store)

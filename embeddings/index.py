@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from kg.errors import EmbeddingError, IkgError, StaleIndexError
+from kg.i18n import tr
+from kg.settings import default_settings
 
 from ._optional import require
 from .cache import CachedEncoder, EmbeddingCache
@@ -98,7 +100,6 @@ class AmbiguousIndicator(IkgError, LookupError):
 
     def describe(self, limit: int = 20) -> str:
         """The candidates, one per line, and how to pick one (in the output language)."""
-        from kg.i18n import tr
 
         n = len(self.candidates)
         lines = [
@@ -142,7 +143,6 @@ def _or_defaults(settings: Settings | None) -> Settings:
     the CLI and the API pass the settings they read)."""
     if settings is not None:
         return settings
-    from kg.settings import default_settings
 
     return default_settings()
 
@@ -469,7 +469,6 @@ class IndicatorIndex:
         name (its own department, year). A name several indicators carry raises
         :class:`AmbiguousIndicator`, which lists them.
         """
-        from kg.i18n import tr
 
         found = self.resolve(ref, within)
         if not found:
@@ -659,7 +658,6 @@ class IndexReport:
     links: int = 0
 
     def summary(self) -> str:
-        from kg.i18n import tr
 
         return tr(
             f"向量索引 {self.path}：指标 {self.count} 条，{self.kind}，模型 {self.model_id}，"
@@ -681,13 +679,11 @@ def make_encoder(settings: Settings | None = None, data_dir: Path | None = None)
 
 
 def _no_index() -> str:  # a message, in the output language
-    from kg.i18n import tr
 
     return tr("尚无索引", "no index yet")
 
 
 def _up_to_date() -> str:
-    from kg.i18n import tr
 
     return tr("已是最新", "up to date")
 
@@ -697,7 +693,6 @@ def _stale_reason(
 ) -> str | None:
     meta = config.get("meta", {})
     recipe = meta.get("recipe", DEFAULT_RECIPE)
-    from kg.i18n import tr
 
     if config.get("model_id") != model_id:
         return tr(

@@ -28,6 +28,7 @@ from rdflib import RDF, URIRef
 from rdflib.namespace import XSD
 
 from kg.namespaces import DATA, IKG, SIMILARITY_GRAPH
+from kg.store import GraphStore
 
 from .duplicates import DuplicatePair, find_duplicates, keep_per_end
 from .index import IndicatorIndex
@@ -111,7 +112,6 @@ def write_links(
     """Replace the similarity graph in the store with the index's review-band-or-better pairs
     (at most :data:`LINKS_PER_INDICATOR` per indicator), streamed through a temporary
     N-Triples file."""
-    from kg.store import GraphStore
 
     # listed per indicator as the links are capped: the same pairs as capping the full list,
     # without explaining every pair of a name thousands of tables share

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from . import residues as rz
+from ._optional import require
 from .lexical import LexicalIndex
 from .text import IndicatorText, clean, is_common_name, measure_family, name_unit, region_of
 
@@ -241,8 +242,6 @@ def pair_residues(
     if encode is not None:
         words = sorted({w for r in lex if r.a and r.b for w in (*r.a, *r.b)})
         if words:
-            from ._optional import require
-
             np = require("numpy")
             vecs = np.asarray(encode(words), dtype=np.float32)
             pos = {w: n for n, w in enumerate(words)}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kg.namespaces import DATA
+from kg.targets import parse_target
 from kg.words import MEASURE_SUFFIXES, UNIT_MEASURES
 
 Recipe = Literal["name", "name+level2", "name+level2+unit", "name+target"]
@@ -202,7 +203,6 @@ def indicator_dict(it: IndicatorText, form: IndicatorForm = "full") -> dict[str,
 def _count_value(target: str) -> str:
     if not target:
         return ""
-    from kg.targets import parse_target
 
     tv = parse_target(target)
     if tv.form not in ("numeric", "range") or tv.percent or not tv.unit:

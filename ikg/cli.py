@@ -20,12 +20,24 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from apps.library import link_library
+from embeddings.index import open_index
+from ikg.review import review
+from ikg.search import duplicates, search, similar
+from ikg.suggest import suggest
+from kg import writers
+from kg.build import build as run_build
 from kg.errors import IkgError, ValidationFailed
 from kg.i18n import Lang, error_prefix, set_lang, tr, warning_prefix
-from kg.remote import RemoteStoreError, RemoteUnsupported
+from kg.namespaces import ORGANISATIONS_GRAPH
+from kg.readers import flat_text, pick, read_tables, try_readers
+from kg.readers.projects import split as split_projects
+from kg.remote import RemoteStore, RemoteStoreError, RemoteUnsupported
 from kg.settings import Settings, get_settings
 from kg.sparql_guard import Limits as SparqlLimits
 from kg.sparql_guard import check as check_sparql
+from kg.store import DANGLING_LINKS, GraphStore, table_graphs
+from kg.validate import conforms
 
 app = typer.Typer(
     name="ikg",
@@ -166,8 +178,6 @@ def parse(
     A file listing several projects holds one table per project: JSONL prints them one
     after the other; CSV and XLSX (one table a file) write OUTPUT's name with __p1, __p2 ….
     """
-    from kg import writers
-    from kg.readers import read_tables
 
     if explain:
         with _errors():
@@ -196,7 +206,6 @@ def _print_warning(w: Any) -> None:
 def _write_tables(tables: list[Any], format: ParseFormat, output: Path | None) -> None:
     """ikg parse as CSV (stdout for one table) or XLSX: a file per table (__p1, __p2 … of
     OUTPUT's name when the file lists several projects)."""
-    from kg import writers
 
     if output is None and (format is ParseFormat.xlsx or len(tables) > 1):
         if format is ParseFormat.xlsx:
@@ -244,7 +253,6 @@ _SCHEME_NAMES = {"legacy": "成本指标属产出指标", "2021": "财预〔2021
 
 def _explain(file: Path, reader: str | None, **hints: object) -> None:
     """ikg parse --explain: the reading, step by step, in words a reviewer can check."""
-    from kg.readers import flat_text
 
     out.print(f"文件: {file}", markup=False, highlight=False)
     choice = _explain_readers(file, reader, **hints)
@@ -264,7 +272,6 @@ def _explain(file: Path, reader: str | None, **hints: object) -> None:
 
 def _explain_readers(file: Path, reader: str | None, **hints: object) -> Any:
     """The candidate readers with their scores, and the one chosen (returned) with why."""
-    from kg.readers import pick, try_readers
 
     tried = try_readers(file, reader, **hints)
     out.print("候选读取器（后缀相符的读取器，依次初筛并读取，按读入的指标数评分）:", markup=False)
@@ -281,7 +288,6 @@ def _explain_readers(file: Path, reader: str | None, **hints: object) -> Any:
 
 def _explain_layout(file: Path, **hints: object) -> None:
     """The flat-text reader's layout: why, the header's lines and words, each row's columns."""
-    from kg.readers import flat_text
 
     given = {k: v for k, v in hints.items() if v is not None}
     layout, _again = flat_text.explain(file, **given)
@@ -322,7 +328,6 @@ def _explain_blocks(file: Path, chosen: Any, parsed: Any) -> None:
 
 def _explain_result(file: Path, parsed: Any) -> None:
     """What was read: the table, the counts, the projects it splits into, every warning."""
-    from kg.readers.projects import split as split_projects
 
     t = parsed.table
     out.print(
@@ -412,8 +417,6 @@ def _run_build(
     """The build under a progress bar on stderr, then the embedding index and the library
     links when tables were loaded."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from kg.build import build as run_build
 
     with (
         _errors(),
@@ -507,14 +510,12 @@ def _index_after_build(settings: Settings, progress: Any) -> None:
 
 def _link_library(settings: Settings) -> None:
     """Link table indicators to the indicator libraries (apps.library), after the index."""
-    from apps.library import link_library
 
     report = link_library(settings.store_target, settings.data_dir, settings)
     err.print(report.summary(), markup=False, highlight=False)
 
 
 def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
-    from kg.store import GraphStore
 
     with _errors():
         store = GraphStore(
@@ -556,7 +557,6 @@ def query(
     kwargs: dict[str, Any] = {"use_default_graph_as_union": not checked.has_dataset}
     if checked.calls("textSimilarity"):  # the similarity function needs the embedding index
         from api.sparql_functions import custom_functions
-        from embeddings.index import open_index
 
         index, _ = open_index(graph_store, settings.data_dir, settings)
         kwargs["custom_functions"] = custom_functions(index)
@@ -596,9 +596,6 @@ def validate_cmd(
     data_dir: DataDir = None, store: StoreOpt = None, store_url: StoreUrlOpt = None
 ) -> None:
     """Validate every table graph in the store against ontology/shapes.ttl."""
-    from kg.namespaces import ORGANISATIONS_GRAPH
-    from kg.store import DANGLING_LINKS, table_graphs
-    from kg.validate import conforms
 
     settings = _settings(data_dir, store, store_url)
     graph_store = _open_store(settings)
@@ -781,8 +778,6 @@ def _check_servable(settings: Settings, workers: int) -> None:
     """Exit 2 without a store to serve, or with several workers writing to the embedded
     store; a remote store that does not answer is only warned about."""
     if settings.remote:
-        from kg.remote import RemoteStore
-
         try:
             RemoteStore(settings.store_url or "", timeout_s=5).ping()
         except RemoteStoreError as exc:  # serve anyway: the API answers 503 until it is back
@@ -813,9 +808,6 @@ def _check_servable(settings: Settings, workers: int) -> None:
 
 
 def _register_optional_commands() -> None:
-    from ikg.review import review
-    from ikg.search import duplicates, search, similar
-    from ikg.suggest import suggest
 
     app.command("review")(review)
     app.command("suggest")(suggest)

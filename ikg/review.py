@@ -17,8 +17,14 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from apps.review import is_store, review_files
+from apps.review.render import render
+from apps.review.xlsx import write_xlsx
+from kg.errors import SourceError
 from kg.i18n import error_prefix, tr
+from kg.readers import readers
 from kg.settings import Settings, get_settings
+from kg.sources import classify_sources
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +91,6 @@ def review(
     line, and a message in Chinese to send back to the department. Exit code 1 when any finding
     is an error.
     """
-    from apps.review import review_files
 
     paths = _tables_to_review(files, reader)
     _check_options(against, format, output)
@@ -134,22 +139,17 @@ def _usage_error(message: str) -> typer.Exit:
 def _tables_to_review(files: list[Path], reader: str | None) -> list[Path]:
     """The table files among ``files`` (folders walked, indicator libraries set aside with
     a note); exit 2 on a missing file, an unknown reader or no table at all."""
-    from kg.errors import SourceError
-    from kg.sources import classify_sources
 
     missing = [p for p in files if not p.exists()]
     if missing:
         raise _usage_error(tr("没有这个文件：", "no such file: ") + ", ".join(map(str, missing)))
-    if reader is not None:
-        from kg.readers import readers
-
-        if reader not in readers():
-            raise _usage_error(
-                tr(
-                    f"没有读取器 {reader!r}；可用：{'、'.join(readers())}",
-                    f"unknown reader {reader!r}; available: {', '.join(readers())}",
-                )
+    if reader is not None and reader not in readers():
+        raise _usage_error(
+            tr(
+                f"没有读取器 {reader!r}；可用：{'、'.join(readers())}",
+                f"unknown reader {reader!r}; available: {', '.join(readers())}",
             )
+        )
     try:
         found = classify_sources(files, reader)
     except SourceError as exc:
@@ -174,7 +174,6 @@ def _tables_to_review(files: list[Path], reader: str | None) -> list[Path]:
 
 def _check_options(against: Path | None, format: ReviewFormat, output: Path | None) -> None:
     """Exit 2 when --against holds neither a store nor tables, or xlsx has no --output."""
-    from apps.review import is_store
 
     if against is not None and not (is_store(against) or against.exists()):
         raise _usage_error(
@@ -193,11 +192,8 @@ def _check_options(against: Path | None, format: ReviewFormat, output: Path | No
 
 def _write(report: Any, format: ReviewFormat, output: Path | None) -> None:
     """The report in ``format`` to ``output`` (stdout when None; xlsx needs a file)."""
-    from apps.review.render import render
 
     if format is ReviewFormat.xlsx:
-        from apps.review.xlsx import write_xlsx
-
         assert output is not None
         write_xlsx(report, output)
         err.print(tr(f"已写入 {output}", f"wrote {output}"), highlight=False)

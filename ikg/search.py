@@ -19,8 +19,12 @@ from typing import Annotated, Any
 
 import typer
 
+from embeddings.duplicates import find_duplicates, listing_sections, year_region
+from embeddings.index import AmbiguousIndicator, Filters, every_tenth, open_index
 from kg.errors import EmbeddingError
 from kg.i18n import band_name, error_prefix, tr
+from kg.settings import get_settings
+from kg.store import GraphStore
 
 DataDir = Annotated[
     Path | None,
@@ -64,7 +68,6 @@ def _err(message: str) -> None:
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    from embeddings.index import AmbiguousIndicator
 
     try:
         yield
@@ -78,9 +81,6 @@ def _errors() -> Iterator[None]:
 
 
 def _open(data_dir: Path | None, *, need_encoder: bool):  # type: ignore[no-untyped-def]
-    from embeddings.index import open_index
-    from kg.settings import get_settings
-    from kg.store import GraphStore
 
     try:
         settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
@@ -117,7 +117,6 @@ def _open(data_dir: Path | None, *, need_encoder: bool):  # type: ignore[no-unty
 
 
 def _filters(department, year, level1, level2):  # type: ignore[no-untyped-def]
-    from embeddings.index import Filters
 
     if not any(x is not None for x in (department, year, level1, level2)):
         return None
@@ -233,9 +232,6 @@ def duplicates(
     """Suspected duplicates grouped into clusters: within a table, across departments (by fiscal
     year and region), across one department's tables. Only the duplicate band by default;
     --band review / related widens the listing."""
-    from embeddings.duplicates import find_duplicates
-    from embeddings.index import every_tenth
-    from kg.settings import get_settings
 
     index = _open(data_dir, need_encoder=False)
     settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
@@ -291,7 +287,6 @@ def _write_csv(report: Any) -> None:
 
 
 def _print_report(report: Any) -> None:
-    from embeddings.duplicates import listing_sections, year_region
 
     _print_header(report)
     titles = {

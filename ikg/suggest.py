@@ -9,8 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
+from apps.suggest import suggest as run
 from kg.errors import EmbeddingError
 from kg.i18n import error_prefix, tr
+from kg.settings import get_settings
 
 
 class SuggestFormat(StrEnum):
@@ -54,7 +56,6 @@ def suggest(
     ] = SuggestFormat.text,
 ) -> None:
     """为一项任务建议绩效指标：分类、典型目标值、使用部门及出处 (indicator suggestions for a task)."""
-    from apps.suggest import suggest as run
 
     settings = _settings(data_dir)
     try:
@@ -81,7 +82,6 @@ def suggest(
 def _settings(data_dir: Path | None) -> Any:
     """The settings (``--data-dir`` over IKG_DATA_DIR); exit 2 when they are invalid or
     there is no store to suggest from."""
-    from kg.settings import get_settings
 
     try:
         settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))

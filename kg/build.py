@@ -16,7 +16,7 @@ from rdflib import Graph, URIRef
 
 from . import mapping, validate
 from .errors import SourceError
-from .readers import read_table, read_tables
+from .readers import library, read_table, read_tables
 from .records import ParsedLibrary, ParsedTable, WarningRecord
 from .sources import classify_sources
 from .sources import expand_sources as expand_sources  # re-exported, as before
@@ -122,7 +122,6 @@ def _built(path: Path, reader: str, parsed: ParsedTable, *, shacl: bool) -> Buil
 
 def prepare_library(path: Path, *, shacl: bool = True) -> BuiltLibrary:
     """Read, map and validate one indicator library; nothing is written."""
-    from .readers import library
 
     parsed = library.read(path)
     graph = mapping.library_graph(parsed)

@@ -16,7 +16,7 @@ from rdflib.namespace import DCTERMS, PROV, XSD
 
 from . import categories, uris
 from .errors import UnknownCategoryError
-from .namespaces import IKG, PREFIXES
+from .namespaces import DATA, IKG, PREFIXES
 from .records import IndicatorRecord, ParsedLibrary, ParsedTable, Source, TargetValue
 
 _FORM_CLASS = {
@@ -316,13 +316,11 @@ def organisations_graph(parsed: ParsedTable) -> Graph:
 
 def library_uris(lib: ParsedLibrary) -> tuple[URIRef, URIRef]:
     """(concept scheme, named graph) of a library; stable across rebuilds (by its key)."""
-    from .namespaces import DATA
 
     return DATA[f"library/{lib.key}"], DATA[f"graph/library/{lib.key}"]
 
 
 def library_concept(lib: ParsedLibrary, ordinal: int) -> URIRef:
-    from .namespaces import DATA
 
     return DATA[f"library/{lib.key}/{ordinal}"]
 

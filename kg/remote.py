@@ -38,6 +38,8 @@ import pyoxigraph as ox
 
 from kg.errors import RemoteStoreError, RemoteUnsupported
 
+from .results import solutions_json
+
 ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
 CANCELLED = b"The SPARQL operation has been cancelled"
 _ERROR_AT = re.compile(r"error at (\d+):(\d+)")
@@ -89,7 +91,6 @@ class RemoteSolutions:
 
     def serialize(self, output: Any = None, format: Any = ox.QueryResultsFormat.JSON) -> Any:
         """As ``QuerySolutions.serialize`` (rows read from the server, then written out)."""
-        from .results import solutions_json
 
         names = [v.value for v in self.variables]
         rows = [[sol[n] for n in names] for sol in self]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SourceError
+from .readers import library, readers
 
 #: Names in a folder that are never input, whatever their suffix.
 _IGNORED_NAMES = ("readme.md",)
@@ -42,14 +43,12 @@ class Sources:
 
 def suffixes() -> set[str]:
     """The suffixes some reader (a table reader or the library reader) knows."""
-    from .readers import library, readers
 
     return {s for r in readers().values() for s in r.suffixes} | set(library.SUFFIXES)
 
 
 def is_library(path: Path, reader: str | None = None) -> bool:
     """An indicator library (not a table): ``kg.readers.library`` recognises it."""
-    from .readers import library
 
     if reader is not None:
         return reader == library.NAME
@@ -64,7 +63,6 @@ def kind_of(path: Path, reader: str | None = None, *, named: bool = True) -> str
     files found in a folder are still told apart by their content, so that the libraries
     beside the tables are not forced through a table reader.
     """
-    from .readers import library
 
     if reader == library.NAME:
         return "library"

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .errors import IkgError
+from .namespaces import PREFIXES
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -512,8 +513,6 @@ def check(
     """
     limits = limits or Limits()
     if prefixes is None:
-        from .namespaces import PREFIXES
-
         prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
     if update and not allow_update:
         raise UpdateNotAllowed("SPARQL Update 已禁用 / SPARQL Update is not allowed here")

@@ -34,6 +34,7 @@ from .namespaces import (
     PREFIXES,
     SIMILARITY_GRAPH,
 )
+from .remote import RemoteStore
 
 _XSD_STRING = str(XSD.string)
 
@@ -152,8 +153,6 @@ class GraphStore:
             raise ValueError("in_memory needs a read-only embedded store (a directory)")
         self.url: str | None = None
         if isinstance(path, str) and path.startswith(("http://", "https://")):
-            from .remote import RemoteStore
-
             self.path = None
             self.url = path
             self.ox = RemoteStore(path, timeout_s=timeout_s, read_only=read_only)  # type: ignore[assignment]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from pyshacl import validate
 from rdflib import Graph
 
 import ontology
@@ -39,6 +38,10 @@ def conforms(data: Graph) -> tuple[bool, str]:
         mixed.add(triple)
     for triple in ontology_graph():
         mixed.add(triple)
+    # imported here: pyshacl takes about half a second to import, and only ikg build and
+    # ikg validate check shapes (ikg parse, review and the API never do)
+    from pyshacl import validate
+
     ok, _report_graph, text = validate(
         mixed,
         shacl_graph=shapes_graph(),

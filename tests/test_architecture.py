@@ -463,3 +463,64 @@ def test_only_the_commands_and_the_app_read_the_settings() -> None:
         "get_settings outside the commands and the app factory (take a Settings from the "
         "caller instead):\n  " + "\n  ".join(found)
     )
+
+
+def deferred_imports(tree: ast.AST) -> Iterable[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """The imports of project modules inside function bodies, and whether each sits in a
+    ``try`` whose handler catches ImportError (an optional extra that may be missing)."""
+
+    def catches_import_error(node: ast.AST) -> bool:
+        return isinstance(node, ast.Try) and any(
+            h.type is not None and "ImportError" in ast.unparse(h.type) for h in node.handlers
+        )
+
+    def walk(
+        node: ast.AST, deferred: bool, guarded: bool
+    ) -> Iterable[tuple[ast.Import | ast.ImportFrom, bool]]:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child.test):
+                continue
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                if deferred and _names_project_module(child):
+                    yield child, guarded
+                continue
+            inner = deferred or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+            yield from walk(child, inner, guarded or catches_import_error(child))
+
+    yield from walk(tree, False, False)
+
+
+def _names_project_module(node: ast.Import | ast.ImportFrom) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return bool(node.level) or (node.module or "").split(".")[0] in PACKAGES
+    return any(alias.name.split(".")[0] in PACKAGES for alias in node.names)
+
+
+def test_project_imports_sit_at_module_top() -> None:
+    """A project module is imported at the top of the file; inside a function only where an
+    optional extra may be missing: the command line starting the web app (``ikg serve``, the
+    ``api`` extra), or an import guarded by ``except ImportError`` that says what to install."""
+    stray = []
+    for module, path in project_modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node, guarded in deferred_imports(tree):
+            text = ast.unparse(node)
+            web_app = top_package(module) == "ikg" and " api." in f" {text.split()[1]}"
+            if not guarded and not web_app:
+                stray.append(f"{path.relative_to(ROOT)}:{node.lineno} {text}")
+    assert not stray, "imports inside functions (move them to the module top):\n  " + "\n  ".join(
+        stray
+    )
+
+
+def test_the_deferred_scan_sees_guards() -> None:
+    """The scan on made-up code: a plain deferred import, a guarded one, a top-level one."""
+    tree = ast.parse(
+        "import kg.store\n"
+        "def f():\n    from kg import mapping\n"
+        "def g():\n    try:\n        from embeddings import index\n"
+        "    except ImportError:\n        pass\n"
+        "def h():\n    import json\n"
+    )
+    found = [(ast.unparse(n), guarded) for n, guarded in deferred_imports(tree)]
+    assert found == [("from kg import mapping", False), ("from embeddings import index", True)]

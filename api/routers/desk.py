@@ -32,8 +32,23 @@ from pydantic import BaseModel, ConfigDict, Field
 from api import services
 from api.errors import ApiError, BadRequest, PayloadTooLarge
 from api.routers.review import NotATable, read_upload, review_scorer, store_priors
-from apps.review.desk import CrossYearView, StoredTable
+from apps.review import _unique, review_files
+from apps.review.crossyear import priors_of_tables
+from apps.review.desk import (
+    CrossYearView,
+    StoredTable,
+    cross_year_view,
+    filter_report,
+    jsonl_name,
+    parsed_from_store,
+    paths_named,
+    stored_tables,
+    strip_prefix,
+)
 from apps.review.findings import ReviewReport, Severity
+from apps.review.xlsx import write_xlsx
+from kg.readers.xlsx_limits import reading_limits
+from kg.writers import write_jsonl
 
 router = APIRouter(prefix="/api/review", tags=["review"])
 
@@ -77,16 +92,12 @@ class NotFound(ApiError):
 
 
 def _stored(app: Any) -> list[StoredTable]:
-    from apps.review.desk import stored_tables
 
     return stored_tables(services.graph_store(app))
 
 
 def _views(app: Any, batch: list[Any]) -> list[CrossYearView]:
     """The side-by-side view of each department of the batch that has an earlier table."""
-    from apps.review import _unique
-    from apps.review.crossyear import priors_of_tables
-    from apps.review.desk import cross_year_view
 
     store = store_priors(app)
     priors = _unique([*store, *priors_of_tables(batch)])
@@ -101,8 +112,6 @@ def _views(app: Any, batch: list[Any]) -> list[CrossYearView]:
 
 
 def _review_paths(app: Any, paths: list[Path], batch: list[Any], prefix: str) -> DeskReport:
-    from apps.review import review_files
-    from apps.review.desk import strip_prefix
 
     report = review_files(
         paths,
@@ -124,8 +133,6 @@ def strip_view(view: CrossYearView, prefix: str) -> CrossYearView:
 
 
 def _batch(app: Any, uploads: list[tuple[str, bytes]]) -> DeskReport:
-    from apps.review.desk import paths_named
-    from kg.readers.xlsx_limits import reading_limits
 
     with reading_limits(app.state.settings), tempfile.TemporaryDirectory(prefix="ikg-desk-") as tmp:
         prefix = str(Path(tmp)) + "/"
@@ -196,8 +203,6 @@ async def tables(request: Request) -> dict[str, Any]:
 
 
 def _review_stored(app: Any, req: StoredRequest) -> DeskReport:
-    from apps.review.desk import jsonl_name, parsed_from_store, paths_named
-    from kg.writers import write_jsonl
 
     known = _stored(app)
     if req.tables:
@@ -265,7 +270,6 @@ async def stored_get(
 def _crossyear(
     app: Any, department: str, year: int | None, prior_year: int | None
 ) -> CrossYearView:
-    from apps.review.desk import cross_year_view, parsed_from_store
 
     mine = [t for t in _stored(app) if t.department == department]
     if not mine:
@@ -313,8 +317,6 @@ async def crossyear(
 
 
 def _xlsx(body: ExportRequest) -> bytes:
-    from apps.review.desk import filter_report
-    from apps.review.xlsx import write_xlsx
 
     report = ReviewReport(**body.report.model_dump(exclude={"cross_year"}))
     view = filter_report(report, department=body.department, rule=body.rule, severity=body.severity)

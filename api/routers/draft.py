@@ -23,6 +23,8 @@ from fastapi.responses import JSONResponse, Response
 from api import services
 from api.errors import ApiError, ErrorResponse
 from apps.draft import DRAFT_FILE, Draft, draft_csv, draft_xlsx, review_draft
+from kg.errors import SourceError
+from kg.readers.xlsx_limits import reading_limits
 
 router = APIRouter(prefix="/api/draft", tags=["draft"])
 
@@ -76,8 +78,6 @@ def _shared_scorer(app: Any) -> Any:
 
 
 def _review_draft(app: Any, draft: Draft, against: bool) -> dict[str, Any]:
-    from kg.errors import SourceError
-    from kg.readers.xlsx_limits import reading_limits
 
     scorer = _shared_scorer(app)
     others = services.other_indicators(app) if against else None
@@ -95,7 +95,6 @@ def _review_draft(app: Any, draft: Draft, against: bool) -> dict[str, Any]:
 
 
 def _xlsx(draft: Draft) -> bytes:
-    from kg.errors import SourceError
 
     with tempfile.TemporaryDirectory(prefix="ikg-draft-") as tmp:
         try:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from api import services
 from api.models import DuplicatesResponse
+from embeddings.duplicates import listing_sections, section_of, year_region
 
 router = APIRouter(prefix="/api", tags=["duplicates"])
 
@@ -40,7 +41,6 @@ async def duplicates(
 def _page(rep: Any, scope: str, offset: int, limit: int) -> dict[str, Any]:
     """One page of the report's clusters in the listing's order (sections, then year and
     region), with the bands and the 共性指标 settings it was made with."""
-    from embeddings.duplicates import listing_sections
 
     d, r, rel = rep.bands
     ordered = [c for _, cs in listing_sections(rep) for c in cs]
@@ -60,7 +60,6 @@ def _page(rep: Any, scope: str, offset: int, limit: int) -> dict[str, Any]:
 
 def _cluster(c: Any) -> dict[str, Any]:
     """A cluster as the API shows it: members as indicator summaries, pairs by short id."""
-    from embeddings.duplicates import section_of, year_region
 
     pairs = [
         {

@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.errors import ApiError
 from api.middleware import csp_with_scripts
+from apps.draft import LEVEL2
 from kg.namespaces import PREFIXES
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -87,8 +88,6 @@ async def review_page(request: Request) -> HTMLResponse:
 @router.get("/draft", response_class=HTMLResponse)
 async def draft_page(request: Request) -> HTMLResponse:
     from datetime import date
-
-    from apps.draft import LEVEL2
 
     return render(
         request,

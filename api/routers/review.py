@@ -14,6 +14,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api import services
 from api.errors import ApiError, PayloadTooLarge
+from apps.review import render, review_file
+from apps.review.crossyear import priors_in_store
+from kg.errors import NotATargetTableError, SourceError, SpreadsheetLimitError
+from kg.readers import read_tables
+from kg.readers.xlsx_limits import reading_limits
 
 router = APIRouter(prefix="/api", tags=["review"])
 log = logging.getLogger(__name__)
@@ -31,7 +36,6 @@ def _suffix(filename: str | None, default: str) -> str:
 
 
 def _review(app: Any, data: bytes, filename: str, against: bool) -> Any:
-    from kg.readers.xlsx_limits import reading_limits
 
     with reading_limits(app.state.settings):  # the app's xlsx_* limits, in this thread
         return _review_within_limits(app, data, filename, against)
@@ -41,8 +45,6 @@ def read_upload(path: Path, prefix: str) -> Any:
     """The tables of an uploaded file (``read_tables``); a file that is no table, or past the
     spreadsheet limits, is refused naming the file (``prefix``: the temporary folder, hidden).
     A table with a problem at a line reads as an empty list: the review reports it."""
-    from kg.errors import NotATargetTableError, SourceError, SpreadsheetLimitError
-    from kg.readers import read_tables
 
     try:
         return read_tables(path)[1]
@@ -74,15 +76,12 @@ def store_priors(app: Any) -> list[Any]:
     per app, like the indicators of :func:`api.services.other_indicators`)."""
     cached = getattr(app.state, "review_priors", None)
     if cached is None:
-        from apps.review.crossyear import priors_in_store
-
         cached = priors_in_store(services.graph_store(app).select)  # type: ignore[arg-type]
         app.state.review_priors = cached
     return cached
 
 
 def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -> Any:
-    from apps.review import review_file
 
     name = PurePath(filename).name or "table.txt"
     with tempfile.TemporaryDirectory(prefix="ikg-review-") as tmp:
@@ -136,7 +135,5 @@ async def review(
         raise PayloadTooLarge(f"文件超过 {limit:,} 字节 / upload larger than {limit:,} bytes")
     report = await anyio.to_thread.run_sync(_review, request.app, data, name, against)
     if "text/html" in request.headers.get("accept", ""):
-        from apps.review import render
-
         return HTMLResponse(await anyio.to_thread.run_sync(render, report, "html"))
     return JSONResponse(report.model_dump(mode="json"))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from api import services
 from api.models import SearchResponse
+from embeddings.index import Filters
 
 router = APIRouter(prefix="/api", tags=["search"])
 
@@ -24,7 +25,6 @@ async def search(
     k: Annotated[int, Query(ge=1, le=200)] = 10,
 ) -> dict[str, Any]:
     def run() -> dict[str, Any]:
-        from embeddings.index import Filters
 
         index = services.get_index(request.app)
         filters = Filters(department=department, year=year, level1=level1, level2=level2)

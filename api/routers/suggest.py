@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from api import services
 from api.errors import ApiError, ErrorResponse
 from api.models import SuggestBody
-from apps.suggest import SuggestResponse
+from apps.suggest import SuggestResponse, engine_for
 from kg.errors import EmbeddingError
 
 router = APIRouter(prefix="/api", tags=["suggest"])
@@ -47,7 +47,6 @@ def _shared_index(request: Request) -> Any:
 
 
 def _engine(request: Request) -> Any:
-    from apps.suggest import engine_for
 
     state = request.app.state
     eng = getattr(state, "suggest_engine", None)

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 from kg.errors import SourceError
 from kg.readers import read_tables
 from kg.records import ParsedTable
+from kg.sources import classify_sources
+from kg.store import GraphStore
 
 from . import coverage as coverage_mod
 from . import crossyear
@@ -92,7 +94,6 @@ def load_other_indicators(data_dir: Path) -> list[OtherIndicator]:
     """Every indicator in the store at ``data_dir`` (all departments; rules filter their own).
 
     Raises FileNotFoundError when there is no store there."""
-    from kg.store import GraphStore
 
     path = store_path(data_dir)
     if not path.exists():
@@ -150,7 +151,6 @@ def others_of_tables(tables: Iterable[ParsedTable]) -> list[OtherIndicator]:
 
 def read_table_folder(path: Path, reader: str | None = None) -> list[ParsedTable]:
     """Every table under a folder (or in one file); unreadable files and libraries are skipped."""
-    from kg.sources import classify_sources
 
     out: list[ParsedTable] = []
     for p in classify_sources([path], reader).tables:
@@ -227,7 +227,6 @@ class _Against:
 
 def load_prior_tables(data_dir: Path) -> list[crossyear.PriorTable]:
     """Every table in the store at ``data_dir`` with its indicators (the cross-year rules)."""
-    from kg.store import GraphStore
 
     store = GraphStore(store_path(data_dir), read_only=True)
     try:

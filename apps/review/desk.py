@@ -21,12 +21,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 from rdflib import URIRef
 
+from kg import uris
 from kg.namespaces import IKG
 from kg.records import ParsedTable
 from kg.unmapping import parsed_from_graph
 
 from . import crossyear
 from .findings import SEVERITIES, ReviewReport, summarize
+from .render import _owner
 from .similarity import Similarity, lexical_similarity
 
 if TYPE_CHECKING:
@@ -85,7 +87,6 @@ def stored_tables(store: GraphStore) -> list[StoredTable]:
 
 def parsed_from_store(store: GraphStore, table_uri: str) -> ParsedTable:
     """A stored table read back from its named graph (warnings and units are not stored)."""
-    from kg import uris
 
     tab = URIRef(table_uri)
     dept = store.select(
@@ -267,7 +268,6 @@ def cross_year_view(
 
 def department_of(report: ReviewReport) -> Callable[[Any], str]:
     """The department a finding belongs to (by the reviewed file it is listed under)."""
-    from .render import _owner
 
     by_file = {fs.file: fs.department or "" for fs in report.files}
     return lambda f: by_file.get(_owner(report, f), "")
@@ -282,7 +282,6 @@ def filter_report(
 ) -> ReviewReport:
     """The report with only the findings (and the tables and files) that pass the filters, the
     summary recounted. None or "" means no filter on that field."""
-    from .render import _owner
 
     dept = department_of(report)
     findings = [

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from embeddings.text import IndicatorText
 from kg.records import IndicatorRecord, ParsedTable, TaskRecord
 from kg.targets import parse_target
 from kg.words import (
@@ -771,7 +772,6 @@ def _text(
     parsed: ParsedTable, ind: IndicatorRecord | OtherIndicator, n: str, level2: str | None = None
 ) -> Any:
     """An indicator as the embedding scorer sees it (:class:`embeddings.text.IndicatorText`)."""
-    from embeddings.text import IndicatorText
 
     if isinstance(ind, IndicatorRecord):
         tv = ind.target_parsed

@@ -40,6 +40,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from embeddings.duplicates import explain
+from embeddings.index import IndicatorIndex
+from embeddings.scoring import profile_for
 from kg.errors import EmbeddingError
 
 if TYPE_CHECKING:
@@ -211,7 +214,6 @@ class EmbeddingScorer:
 
     def __init__(self, encoder: Any) -> None:
         self.encoder = encoder
-        from embeddings.scoring import profile_for
 
         self.profile = profile_for(encoder.model_id)
         self.threshold = self.profile.t_duplicate
@@ -219,7 +221,6 @@ class EmbeddingScorer:
 
     def index(self, items: Sequence[Any]) -> Any:
         """An index over ``items`` (:class:`embeddings.text.IndicatorText`)."""
-        from embeddings.index import IndicatorIndex
 
         return IndicatorIndex.build(list(items), self.encoder)
 
@@ -233,7 +234,6 @@ class EmbeddingScorer:
 
     @staticmethod
     def reasons(index: Any, i: int, j: int, ps: Any) -> str:
-        from embeddings.duplicates import explain
 
         return "; ".join(r for r in explain(index.items[i], index.items[j], ps) if r)
 

@@ -15,6 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from apps.draft import Draft, DraftIndicator, read_draft
+from apps.review.rules import RULES, Context, run_rules
+from kg.errors import SourceError
+
 #: the report sections whose rules judge one indicator row on its own (name, category, target,
 #: dates); the table-level ones (amounts, coverage, duplicates, structure) are left out
 INDICATOR_SECTIONS = frozenset({"targets", "names", "categories", "dates"})
@@ -31,7 +35,6 @@ class Row:
 
 
 def indicator_rules() -> frozenset[str]:
-    from apps.review.rules import RULES
 
     return frozenset(r.id for r in RULES.values() if r.check and r.section in INDICATOR_SECTIONS)
 
@@ -41,9 +44,6 @@ def flags(rows: Sequence[Row], year: int) -> list[set[str]]:
 
     A row the template reader refuses (a label no scheme knows) gets ``{"unreadable"}``.
     """
-    from apps.draft import Draft, DraftIndicator, read_draft
-    from apps.review.rules import Context, run_rules
-    from kg.errors import SourceError
 
     out: list[set[str]] = [set() for _ in rows]
     if not rows:

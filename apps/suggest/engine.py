@@ -39,10 +39,15 @@ from typing import TYPE_CHECKING, Any
 
 from rdflib.namespace import SKOS
 
+from embeddings.duplicates import find_duplicates
+from embeddings.index import Filters, open_index
+from embeddings.lexical import LexicalIndex
+from embeddings.text import clean, indicator_dict
 from kg import categories
+from kg.store import GraphStore
 from kg.targets import parse_target
 
-from .checks import NAME_RULES
+from .checks import NAME_RULES, Row, flags
 from .models import (
     CategoryStatus,
     DraftIndicator,
@@ -116,7 +121,6 @@ def _num(x: float) -> str:
 
 
 def _probe_flags(name: str, target: str, year: int | None) -> set[str]:
-    from .checks import Row, flags
 
     return flags([Row("产出指标", "数量指标", name, target)], year or _drafting_year())[0]
 
@@ -353,8 +357,6 @@ class SuggestEngine:
     """Everything the suggestions need, loaded once per store (index, groups, tasks)."""
 
     def __init__(self, index: Any, store: Any, settings: Settings | None = None) -> None:
-        from embeddings.duplicates import find_duplicates
-        from embeddings.lexical import LexicalIndex
 
         inner = getattr(getattr(index, "_encoder", None), "inner", None)
         if inner is not None:
@@ -382,7 +384,6 @@ class SuggestEngine:
             for r in rows:
                 self.group_of[r] = gid
         # identical cleaned names belong together too
-        from embeddings.text import clean
 
         first: dict[str, int] = {}
         for r, it in enumerate(items):
@@ -424,7 +425,6 @@ class SuggestEngine:
         return out
 
     def _hits(self, texts: list[str], exclude: frozenset[str]) -> dict[int, float]:
-        from embeddings.index import Filters
 
         class _Not(Filters):
             def __call__(self, it: Any) -> bool:
@@ -443,7 +443,6 @@ class SuggestEngine:
 
     # -- the review's checks, cached per (row, year) ---------------------------------
     def flags(self, rows: list[Any], year: int) -> list[set[str]]:
-        from .checks import flags
 
         missing = [r for r in dict.fromkeys(rows) if (r, year) not in self._flag_cache]
         if missing:
@@ -466,7 +465,6 @@ class SuggestEngine:
     def _probe_rows(self, rows: list[int], best_row: int, cat: Cat) -> list[Any]:
         """The family's candidate names (the best row's first, then by use), each with its
         own target, as rows for the review's checks."""
-        from .checks import Row
 
         items = self.index.items
         names = Counter(items[r].name for r in rows)
@@ -489,7 +487,6 @@ class SuggestEngine:
 
     def _value_rows(self, rows: list[int], cat: Cat, name: str, year: int) -> list[Any]:
         """The peers' distinct values under the chosen name, as rows for the review's checks."""
-        from .checks import Row
 
         items = self.index.items
         texts = dict.fromkeys(
@@ -580,7 +577,6 @@ class SuggestEngine:
 
     def _evidence(self, rows: list[int], department: str | None) -> Evidence:
         """Who uses the rows (departments, tables) and links to the first of them."""
-        from embeddings.text import indicator_dict
 
         items = self.index.items
         depts = {items[r].department for r in rows}
@@ -868,8 +864,6 @@ def engine_for(
     :class:`kg.store.GraphStore` or pyoxigraph ``Store`` (the API's), else the store in
     ``data_dir/store`` is opened read-only for the load and closed again.
     """
-    from embeddings.index import open_index
-    from kg.store import GraphStore
 
     root = str(Path(data_dir).resolve())
     with _LOAD_LOCK:

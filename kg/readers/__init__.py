@@ -18,6 +18,8 @@ from typing import Any
 
 from ..errors import NotATargetTableError, SourceError, SpreadsheetLimitError
 from ..records import ParsedTable
+from . import jsonl
+from .projects import split
 
 #: Reader modules, in the order they are tried: a reader whose sniff is more specific
 #: comes first (it wins a tie, and its error is raised when every reader fails).
@@ -254,8 +256,6 @@ def read_tables(
 
     See :func:`read_table` for reader and hints, :mod:`kg.readers.projects` for the split.
     """
-    from . import jsonl
-    from .projects import split
 
     if reader == jsonl.NAME or (
         reader is None and path.suffix.lower() in jsonl.SUFFIXES and path.is_file()

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from xml.parsers import expat
 
 from ..errors import NotATargetTableError, SpreadsheetLimitError
+from ..settings import Settings
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -77,7 +78,6 @@ def current_limits() -> SpreadsheetLimits:
     limits = _CURRENT.get()
     if limits is not None:
         return limits
-    from ..settings import Settings
 
     try:
         return SpreadsheetLimits.from_settings(Settings())
