@@ -1,6 +1,6 @@
 """Do the bands of ``ikg duplicates`` mean what they say? One command prints every figure.
 
-    python benchmarks/duplicates_eval.py [--data-dir /tmp/dupeval/build] [--check]
+    python benchmarks/duplicates_eval.py [--data-dir DIR] [--check]
 
 Data (benchmarks/data/, see README.md there): ``duplicates_listing_pairs.tsv`` — pairs drawn
 from what ``ikg duplicates`` and ``ikg similar`` show on the demo corpus

@@ -21,7 +21,7 @@ when drawn). The labels are added by hand, by meaning, in duplicates_heldout.tsv
 here are only a record of the draw and are not copied there.
 
     HF_HUB_OFFLINE=1 PYTHONPATH=$PWD python benchmarks/duplicates_heldout_draw.py \\
-        --data-dir /tmp/baseline/build
+        --data-dir DIR   (a demo store: ikg build data/demo --data-dir DIR)
 """
 
 from __future__ import annotations
@@ -241,7 +241,7 @@ def ikg(data_dir: str, *args: str, stdin: str | None = None) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default="/tmp/baseline/build")
+    ap.add_argument("--data-dir", required=True, help="a built demo store (ikg build data/demo)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
 

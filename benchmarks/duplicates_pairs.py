@@ -1,6 +1,6 @@
 """Draw the pairs a reviewer of ``ikg duplicates`` / ``ikg similar`` actually sees, to label.
 
-    python benchmarks/duplicates_pairs.py [--data-dir /tmp/dupeval/build] [--out FILE]
+    python benchmarks/duplicates_pairs.py [--data-dir DIR] [--out FILE]
 
 Reads the demo store (built with ``ikg build data/demo --data-dir DIR``; built here when
 missing) and its embedding index, then draws, with a fixed seed:
@@ -33,12 +33,14 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_DATA_DIR = Path("/tmp/dupeval/build")
+#: where the demo store is built when missing (a cache: delete it after changing data/demo)
+DEFAULT_DATA_DIR = Path(tempfile.gettempdir()) / "ikg-demo-build"
 SEED = 20260412
 #: pairs drawn from each (band, scope) stratum of the listing, for each of top, middle and
 #: near the band's threshold (the duplicate band is what the default listing shows: more)

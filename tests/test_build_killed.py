@@ -24,9 +24,10 @@ from kg.store import DANGLING_LINKS, GraphStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo" / "corpus"
+#: one department's project in two years: indicators carried over are similarity links
 TABLES = (
-    "sichuan_guangyuan_zhaohua_cdc_2021_leprosy_project_declaration.csv",
-    "neimenggu_zhalaite_procuratorate_2025_project_targets__p1.csv",
+    "hunan_xiangtan_sanitation_2023_fog_cannon_project_declaration.csv",
+    "hunan_xiangtan_sanitation_2024_fog_cannon_project_target.csv",
 )
 LIBRARY = ROOT / "data" / "demo" / "libraries" / "generic_common_indicators_gx_codes_sample.csv"
 
