@@ -179,24 +179,48 @@ def _folder_id(path: Path) -> str:
     return f"{path.name}@{h.hexdigest()[:12]}"
 
 
+def _offline_and_not_cached(name: str) -> bool:
+    """True when the hub is offline (HF_HUB_OFFLINE=1) and ``name`` is in no hub cache: the
+    load would fail anyway, after seconds of importing torch, so it is refused at once."""
+    if os.environ.get("HF_HUB_OFFLINE") != "1":
+        return False
+    try:  # part of sentence-transformers' install; without it, the load itself decides
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    for repo in (name, f"sentence-transformers/{name}"):  # short names of the hub's models
+        try:
+            if isinstance(try_to_load_from_cache(repo, "config.json"), str):
+                return False
+        except ValueError:  # not shaped like a repository id
+            continue
+    return True
+
+
+def _unavailable(name: str, why: str) -> str:
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    return (
+        f"cannot load the sentence-transformers model {name!r}"
+        + (" (HF_HUB_OFFLINE=1 and it is not in the hub cache)" if offline else "")
+        + f": {why}. Set IKG_EMBEDDING_MODEL to a local folder or to "
+        f"{DEFAULT_MODEL!r} (packaged, offline)."
+    )
+
+
 class SentenceTransformerEncoder:
     """A sentence-transformers model by hub name or local folder."""
 
     def __init__(self, name_or_path: str, *, device: str = "cpu", model_id: str | None = None):
-        st = require("sentence_transformers")
         path = Path(name_or_path).expanduser()
+        if not path.is_dir() and _offline_and_not_cached(name_or_path):
+            raise ModelUnavailableError(_unavailable(name_or_path, "not in the hub cache"))
+        st = require("sentence_transformers")
         try:
             self._model = st.SentenceTransformer(
                 str(path) if path.is_dir() else name_or_path, device=device
             )
         except OSError as exc:  # offline and not in the hub cache, or no such folder
-            offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-            raise ModelUnavailableError(
-                f"cannot load the sentence-transformers model {name_or_path!r}"
-                + (" (HF_HUB_OFFLINE=1 and it is not in the hub cache)" if offline else "")
-                + f": {exc}. Set IKG_EMBEDDING_MODEL to a local folder or to "
-                f"{DEFAULT_MODEL!r} (packaged, offline)."
-            ) from exc
+            raise ModelUnavailableError(_unavailable(name_or_path, str(exc))) from exc
         get_dim = (
             getattr(self._model, "get_embedding_dimension", None)
             or self._model.get_sentence_embedding_dimension

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 np = pytest.importorskip("numpy")
@@ -223,10 +228,31 @@ def test_missing_optional_dependency_names_the_extra(monkeypatch) -> None:
 
 
 def test_unknown_hub_model_offline_says_what_to_do(monkeypatch) -> None:
-    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("huggingface_hub")  # refused from the hub cache, before torch loads
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(OSError, match="IKG_EMBEDDING_MODEL"):
         load_encoder("no-such-org/no-such-model-xyz")
+
+
+def test_an_uncached_hub_model_is_refused_before_torch_loads() -> None:
+    """Offline, a hub name in no cache is refused at once, without importing torch (seconds)."""
+    pytest.importorskip("huggingface_hub")
+    code = (
+        "import sys\n"
+        "from embeddings.encoders import load_encoder\n"
+        "from kg.errors import ModelUnavailableError\n"
+        "try:\n    load_encoder('no-such-org/no-such-model-xyz')\n"
+        "except ModelUnavailableError as exc:\n    print('refused', 'not in the hub cache' in str(exc))\n"
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[:2] == ["refused True", "False False"], out
+
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # --------------------------------------------------------------------------- text and scoring
