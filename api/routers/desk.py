@@ -121,12 +121,8 @@ def _review_paths(app: Any, paths: list[Path], batch: list[Any], prefix: str) ->
         settings=app.state.settings,
     )
     report = strip_prefix(report, prefix)
-    views = [strip_view(v, prefix) for v in _views(app, batch)]
+    views = [strip_prefix(v, prefix) for v in _views(app, batch)]
     return DeskReport(**report.model_dump(), cross_year=views)
-
-
-def strip_view(view: CrossYearView, prefix: str) -> CrossYearView:
-    return CrossYearView.model_validate_json(view.model_dump_json().replace(prefix, ""))
 
 
 # --------------------------------------------------------------------------- batch

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 from pathlib import Path, PurePath
@@ -16,6 +15,7 @@ from api import services
 from api.errors import ApiError, PayloadTooLarge
 from apps.review import render, review_file
 from apps.review.crossyear import priors_in_store
+from apps.review.desk import strip_prefix
 from kg.errors import NotATargetTableError, SourceError, SpreadsheetLimitError
 from kg.readers import read_tables
 from kg.readers.xlsx_limits import reading_limits
@@ -96,8 +96,7 @@ def _review_within_limits(app: Any, data: bytes, filename: str, against: bool) -
             path, others, scorer=scorer, earlier=earlier, settings=app.state.settings
         )
         # the report names the uploaded file, not the temporary copy
-        text = report.model_dump_json().replace(json.dumps(prefix)[1:-1], "")
-        return type(report).model_validate_json(text)
+        return strip_prefix(report, prefix)
 
 
 @router.post(

@@ -14,9 +14,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 from rdflib import URIRef
@@ -33,6 +34,8 @@ from .similarity import Similarity, lexical_similarity
 
 if TYPE_CHECKING:
     from kg.store import GraphStore
+
+M = TypeVar("M", bound=BaseModel)
 
 Change = Literal["lowered", "raised", "changed", "unchanged", "added", "dropped"]
 
@@ -310,12 +313,11 @@ def filter_report(
     )
 
 
-def strip_prefix(report: ReviewReport, prefix: str) -> ReviewReport:
-    """The report with a temporary folder's path removed from every file name."""
-    import json
-
-    text = report.model_dump_json().replace(json.dumps(prefix)[1:-1], "")
-    return type(report).model_validate_json(text)
+def strip_prefix(model: M, prefix: str) -> M:
+    """A report (or any model) with a temporary folder's path removed from every file name:
+    uploads are reviewed from a temporary copy, the answer names the file as uploaded."""
+    text = model.model_dump_json().replace(json.dumps(prefix)[1:-1], "")
+    return type(model).model_validate_json(text)
 
 
 def paths_named(folder: Path, names: Iterable[str]) -> list[Path]:
