@@ -33,14 +33,7 @@ from kg.i18n import form_name, tr
 from ._optional import require
 from .index import IndicatorIndex, Progress, score_fields
 from .scoring import PairScore, Profile
-from .text import (  # noqa: F401
-    COMMON_PATTERNS,
-    IndicatorText,
-    clean,
-    indicator_dict,
-    is_common_name,
-    region_of,
-)
+from .text import IndicatorText, clean, indicator_dict, region_of
 
 Scope = Literal["within-table", "across-departments", "across-tables"]
 ScopeFilter = Literal["within-table", "across-departments", "all"]
