@@ -330,19 +330,17 @@ def find_duplicates(
     would otherwise list n² pairs.
 
     ``common_share`` / ``common_min_departments``: see :func:`_common_by_data` (共性指标).
-    ``rows``: only the pairs with at least one end among these item rows (the indicators of
-    the tables a build changed); clusters are then made of those pairs alone.
+    ``rows``: only the pairs with an end among these item rows (clustered among themselves).
     ``progress(message, done, total)`` is called once the candidates are found and after each
     batch of scored candidates (a sweep over a million indicators takes tens of minutes).
     """
     prof = index.profile
     bands = shown_bands(prof, band, threshold)
     t = min(_threshold_of(prof, b) for b in bands) if threshold is None else threshold
-    items = index.items
-    departments = {it.department for it in items}
+    items, departments = index.items, {it.department for it in index.items}
     cands = _candidates(index, k, scope, progress, rows)
     passed = _score_candidates(index, cands, t, bands, list_per_indicator is None, progress)
-    del cands
+    del cands  # millions of tuples at scale: not kept while clustering
     listed = None if passed.listing_all else (list_per_indicator or LIST_PER_INDICATOR)
     if listed is not None:
         passed.kept.update(_list_best(index, passed, listed))
