@@ -35,6 +35,7 @@ from .corpus import fingerprint, load_indicators, text_hashes
 from .encoders import Encoder, load_encoder
 from .faiss_index import FaissIndex, ModelMismatchError, VersionGoneError, normalize_rows
 from .lexical import LexicalIndex
+from .residues import context_in
 from .scoring import (
     PairScore,
     Profile,
@@ -42,6 +43,7 @@ from .scoring import (
     department_context,
     pair_residues,
     profile_for,
+    residue_context,
     score_pair,
 )
 from .text import DEFAULT_RECIPE, IndicatorText, Recipe, embed_text, indicator_dict
@@ -450,11 +452,13 @@ class IndicatorIndex:
 
     def _pair_key(self, i: int, j: int, dense: float, tfidf: float) -> tuple:
         a, b = self.items[i], self.items[j]
-        # the departments only matter to the residues of two different names (their words are
-        # qualifiers there); identical names have none
-        ctx = None if a.name == b.name else (a.department, b.department)
+        # the departments matter to the residues of two different names only through their
+        # words found in the names (qualifiers there); identical names have none
+        ctx = None if a.name == b.name else context_in(a.name, b.name, residue_context(a, b))
+        same = bool(a.department) and a.department == b.department  # read by the caps
         # the band caps read whether the departments, years and regions differ
-        return (*score_fields(a), *score_fields(b), ctx, department_context(a, b), dense, tfidf)
+        dept = department_context(a, b)
+        return (*score_fields(a), *score_fields(b), ctx, same, dept, dense, tfidf)
 
     def similar(
         self,

@@ -143,8 +143,18 @@ def _jieba_words(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)
 def _context_words(context: tuple[str, ...]) -> frozenset[str]:
     return frozenset(w for t in context for w in words(t) if len(w) >= 2)
+
+
+def context_in(a: str, b: str, context: Sequence[str]) -> frozenset[str]:
+    """The words of ``context`` that occur in ``a`` or ``b``: all that
+    :func:`lexical_residues` reads of its context (a qualifier counts only where it is
+    found), so two pairs of the same names whose departments differ but offer the same words
+    here have the same residues."""
+    ca, cb = clean(a), clean(b)
+    return frozenset(w for w in _context_words(tuple(context)) if w in ca or w in cb)
 
 
 def _shared_mask(a: str, b: str) -> list[bool]:

@@ -219,7 +219,7 @@ def _shared_terms(a: str, b: str, min_len: int) -> tuple[str, ...]:
 WordEncoder = Callable[[Sequence[str]], "np.ndarray"]
 
 
-def _context(a: IndicatorText, b: IndicatorText) -> tuple[str, ...]:
+def residue_context(a: IndicatorText, b: IndicatorText) -> tuple[str, ...]:
     """Texts whose words are the organisation itself (qualifiers, not objects)."""
     return tuple(dict.fromkeys(d for d in (a.department, b.department) if d))
 
@@ -237,7 +237,7 @@ def pair_residues(
     rescaled cosine is at least ``theta`` count as one; without it only the word families
     of :data:`embeddings.residues.EQUIVALENT_WORDS` do.
     """
-    lex = [rz.lexical_residues(a.name, b.name, context=_context(a, b)) for a, b in pairs]
+    lex = [rz.lexical_residues(a.name, b.name, context=residue_context(a, b)) for a, b in pairs]
     sim: rz.WordSimilarity | None = None
     if encode is not None:
         words = sorted({w for r in lex if r.a and r.b for w in (*r.a, *r.b)})
