@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,18 +35,19 @@ from .corpus import fingerprint, load_indicators, text_hashes
 from .encoders import Encoder, load_encoder
 from .faiss_index import FaissIndex, ModelMismatchError, VersionGoneError, normalize_rows
 from .lexical import LexicalIndex
-from .residues import context_in
+from .residues import context_words, found_in
 from .scoring import (
+    DepartmentFacts,
     PairScore,
     Profile,
     WordEncoder,
-    department_context,
+    caps_between,
+    department_facts,
     pair_residues,
     profile_for,
-    residue_context,
     score_pair,
 )
-from .text import DEFAULT_RECIPE, IndicatorText, Recipe, embed_text, indicator_dict
+from .text import DEFAULT_RECIPE, IndicatorText, Recipe, clean, embed_text, indicator_dict
 
 if TYPE_CHECKING:
     import numpy as np
@@ -447,18 +448,31 @@ class IndicatorIndex:
         for (i, j), key in zip(pairs, keys, strict=True):
             ps = cache[key]
             a, b = self.items[i].id, self.items[j].id
-            out.append(ps if (ps.a, ps.b) == (a, b) else replace(ps, a=a, b=b))
+            out.append(ps if (ps.a, ps.b) == (a, b) else _with_ends(ps, a, b))
         return out
 
     def _pair_key(self, i: int, j: int, dense: float, tfidf: float) -> tuple:
-        a, b = self.items[i], self.items[j]
+        pa, pb = self._key_parts(i), self._key_parts(j)
         # the departments matter to the residues of two different names only through their
         # words found in the names (qualifiers there); identical names have none
-        ctx = None if a.name == b.name else context_in(a.name, b.name, residue_context(a, b))
-        same = bool(a.department) and a.department == b.department  # read by the caps
-        # the band caps read whether the departments, years and regions differ
-        dept = department_context(a, b)
-        return (*score_fields(a), *score_fields(b), ctx, same, dept, dense, tfidf)
+        ctx = None if pa.clean == pb.clean else found_in(pa.clean, pb.clean, pa.words | pb.words)
+        # the caps read whether the two are of one department, and the departments' years,
+        # regions and generic names
+        same = bool(pa.facts.department) and pa.facts.department == pb.facts.department
+        caps = caps_between(pa.facts, pb.facts)
+        return (pa.fields, pb.fields, ctx, same, caps, dense, tfidf)
+
+    def _key_parts(self, i: int) -> _KeyParts:
+        """What :meth:`_pair_key` reads of item ``i``, worked out once per item."""
+        parts: dict[int, _KeyParts] = self.__dict__.setdefault("_parts", {})
+        found = parts.get(i)
+        if found is None:
+            it = self.items[i]
+            words = context_words((it.department,)) if it.department else frozenset()
+            found = parts[i] = _KeyParts(
+                score_fields(it), clean(it.name), words, department_facts(it)
+            )
+        return found
 
     def similar(
         self,
@@ -555,12 +569,14 @@ class IndicatorIndex:
         wanted = np.arange(len(reps)) if only is None else np.unique(labels[only])
         if len(reps) == len(self.items):  # no copies: the index itself answers
             found = self._dense_neighbours(self.vectors, self.matrix[reps[wanted]], k)
-            neighbours = {int(g): [int(labels[r]) for r in rs] for g, rs in zip(wanted, found)}
+            neighbours = {
+                int(g): [int(labels[r]) for r in rs] for g, rs in zip(wanted, found, strict=True)
+            }
         else:
             sub = FaissIndex(self.vectors.dim, model_id=self.model_id, kind="auto")
             sub.index([str(g) for g in range(len(reps))], self.matrix[reps])
             found = self._dense_neighbours(sub, self.matrix[reps[wanted]], k, ids=int)
-            neighbours = dict(zip(wanted.tolist(), found))
+            neighbours = dict(zip(wanted.tolist(), found, strict=True))
         for g in neighbours:
             neighbours[g] = [h for h in neighbours[g] if h != g][:k]
         _expand_neighbours(labels, neighbours, k, pairs)
@@ -586,7 +602,7 @@ class IndicatorIndex:
         for start in range(0, len(wanted), block):
             part = wanted[start : start + block]
             sims = (um[part] @ um.T).toarray()
-            for g, row in zip(part.tolist(), sims):
+            for g, row in zip(part.tolist(), sims, strict=True):
                 top = np.argpartition(-row, kk - 1)[:kk]
                 top = top[np.argsort(-row[top], kind="stable")]
                 lexical[g] = [int(h) for h in top if h != g and row[h] > 0]
@@ -667,6 +683,25 @@ def _expand_neighbours(
                     j = other[(at + t) % len(other)]
                     out.add((i, j) if i < j else (j, i))
                 room -= take
+
+
+def _with_ends(ps: PairScore, a: str, b: str) -> PairScore:
+    """A copy of a cached score for the pair (a, b): a shallow copy of its fields, many times
+    faster than ``dataclasses.replace`` or ``copy.copy`` (a sweep makes one per pair)."""
+    out = object.__new__(PairScore)
+    out.__dict__.update(ps.__dict__)
+    out.a, out.b = a, b
+    return out
+
+
+@dataclass(frozen=True)
+class _KeyParts:
+    """Per item, what a pair's cache key reads (:meth:`IndicatorIndex._pair_key`)."""
+
+    fields: tuple  # score_fields
+    clean: str  # the cleaned name
+    words: frozenset[str]  # the department's qualifier words
+    facts: DepartmentFacts
 
 
 def score_fields(it: IndicatorText) -> tuple:

@@ -172,9 +172,7 @@ def _write_all(store_path: Path | str, index: IndicatorIndex, how: str) -> int:
     return len(pairs)
 
 
-def _write_delta(
-    store_path: Path | str, index: IndicatorIndex, rows: list[int], how: str
-) -> int:
+def _write_delta(store_path: Path | str, index: IndicatorIndex, rows: list[int], how: str) -> int:
     """Add the links of the indicators at ``rows`` (their tables unmarked) and mark their
     tables, in one transaction."""
     report = find_duplicates(

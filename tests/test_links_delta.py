@@ -137,7 +137,7 @@ def test_the_next_index_step_links_only_the_changed_table(linked, tmp_path, monk
         return {
             k
             for k, v in links.items()
-            if ("https://w3id.org/indicator-kg/ontology#linkScope", "\"within-table\"") in v
+            if ("https://w3id.org/indicator-kg/ontology#linkScope", '"within-table"') in v
             and all(table[e] == changed for e in _ends(v))
         }
 
@@ -172,7 +172,7 @@ def test_other_settings_recompute_every_link(linked, tmp_path) -> None:
     with GraphStore(work / "store") as store:  # marks written by other settings
         store.ox.update(
             f"DELETE {{ GRAPH <{SIMILARITY_GRAPH}> {{ ?t <{IKG.similarityLinksComputed}> ?h }} }}"
-            f" INSERT {{ GRAPH <{SIMILARITY_GRAPH}> {{ ?t <{IKG.similarityLinksComputed}> \"x\" }} }}"
+            f' INSERT {{ GRAPH <{SIMILARITY_GRAPH}> {{ ?t <{IKG.similarityLinksComputed}> "x" }} }}'
             f" WHERE {{ GRAPH <{SIMILARITY_GRAPH}> {{ ?t <{IKG.similarityLinksComputed}> ?h }} }}"
         )
     report = index_for_store(work / "store", work, None)
