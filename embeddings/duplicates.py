@@ -24,7 +24,7 @@ Pipeline (:func:`find_duplicates`):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -283,13 +283,18 @@ def _band_at(profile: Profile, threshold: float) -> ListBand:
 
 
 def _candidates(
-    index: IndicatorIndex, k: int, scope: ScopeFilter, progress: Progress | None
+    index: IndicatorIndex,
+    k: int,
+    scope: ScopeFilter,
+    progress: Progress | None,
+    rows: Sequence[int] | None = None,
 ) -> list[tuple[int, int]]:
-    """The pairs of each indicator's ``k`` nearest neighbours in ``scope``, in order."""
+    """The pairs of each indicator's ``k`` nearest neighbours in ``scope``, in order (with
+    ``rows``: only the pairs with an end among them)."""
     items = index.items
     cands = [
         (i, j)
-        for i, j in sorted(index.candidate_pairs(k))
+        for i, j in sorted(index.candidate_pairs(k, rows))
         if scope == "all" or scope_of(items[i], items[j]) == scope
     ]
     if progress:
@@ -308,6 +313,7 @@ def find_duplicates(
     band: ListBand | None = None,
     common_share: float = COMMON_SHARE,
     common_min_departments: int = COMMON_MIN_DEPARTMENTS,
+    rows: Sequence[int] | None = None,
 ) -> DuplicateReport:
     """Pairs of the shown bands scoring at least ``threshold``, clustered.
 
@@ -324,17 +330,17 @@ def find_duplicates(
     would otherwise list n² pairs.
 
     ``common_share`` / ``common_min_departments``: see :func:`_common_by_data` (共性指标).
+    ``rows``: only the pairs with an end among these item rows (clustered among themselves).
     ``progress(message, done, total)`` is called once the candidates are found and after each
     batch of scored candidates (a sweep over a million indicators takes tens of minutes).
     """
     prof = index.profile
     bands = shown_bands(prof, band, threshold)
     t = min(_threshold_of(prof, b) for b in bands) if threshold is None else threshold
-    items = index.items
-    departments = {it.department for it in items}
-    cands = _candidates(index, k, scope, progress)
+    items, departments = index.items, {it.department for it in index.items}
+    cands = _candidates(index, k, scope, progress, rows)
     passed = _score_candidates(index, cands, t, bands, list_per_indicator is None, progress)
-    del cands
+    del cands  # millions of tuples at scale: not kept while clustering
     listed = None if passed.listing_all else (list_per_indicator or LIST_PER_INDICATOR)
     if listed is not None:
         passed.kept.update(_list_best(index, passed, listed))
@@ -491,10 +497,12 @@ def _best_per_indicator(
     return [(int(oi[n]), int(oj[n])) for n in keep_per_end(ends(), per)]
 
 
-def keep_per_end(ends: Iterable[tuple[Hashable, Hashable]], per: int) -> list[int]:
+def keep_per_end(
+    ends: Iterable[tuple[Hashable, Hashable]], per: int, used: dict[Hashable, int] | None = None
+) -> list[int]:
     """Positions of the pairs kept, in order, while both ends have fewer than ``per`` kept
-    (the caller orders the pairs best first)."""
-    used: dict[Hashable, int] = {}
+    (the caller orders the pairs best first; ``used``: how many each end has already)."""
+    used = dict(used or {})
     out = []
     for n, (a, b) in enumerate(ends):
         if used.get(a, 0) < per and used.get(b, 0) < per:

@@ -20,8 +20,8 @@ a new version; ``IndicatorIndex.version`` says which one an object was loaded fr
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,16 +35,19 @@ from .corpus import fingerprint, load_indicators, text_hashes
 from .encoders import Encoder, load_encoder
 from .faiss_index import FaissIndex, ModelMismatchError, VersionGoneError, normalize_rows
 from .lexical import LexicalIndex
+from .residues import context_words, found_in
 from .scoring import (
+    DepartmentFacts,
     PairScore,
     Profile,
     WordEncoder,
-    department_context,
+    caps_between,
+    department_facts,
     pair_residues,
     profile_for,
     score_pair,
 )
-from .text import DEFAULT_RECIPE, IndicatorText, Recipe, embed_text, indicator_dict
+from .text import DEFAULT_RECIPE, IndicatorText, Recipe, clean, embed_text, indicator_dict
 
 if TYPE_CHECKING:
     import numpy as np
@@ -445,16 +448,31 @@ class IndicatorIndex:
         for (i, j), key in zip(pairs, keys, strict=True):
             ps = cache[key]
             a, b = self.items[i].id, self.items[j].id
-            out.append(ps if (ps.a, ps.b) == (a, b) else replace(ps, a=a, b=b))
+            out.append(ps if (ps.a, ps.b) == (a, b) else _with_ends(ps, a, b))
         return out
 
     def _pair_key(self, i: int, j: int, dense: float, tfidf: float) -> tuple:
-        a, b = self.items[i], self.items[j]
-        # the departments only matter to the residues of two different names (their words are
-        # qualifiers there); identical names have none
-        ctx = None if a.name == b.name else (a.department, b.department)
-        # the band caps read whether the departments, years and regions differ
-        return (*score_fields(a), *score_fields(b), ctx, department_context(a, b), dense, tfidf)
+        pa, pb = self._key_parts(i), self._key_parts(j)
+        # the departments matter to the residues of two different names only through their
+        # words found in the names (qualifiers there); identical names have none
+        ctx = None if pa.clean == pb.clean else found_in(pa.clean, pb.clean, pa.words | pb.words)
+        # the caps read whether the two are of one department, and the departments' years,
+        # regions and generic names
+        same = bool(pa.facts.department) and pa.facts.department == pb.facts.department
+        caps = caps_between(pa.facts, pb.facts)
+        return (pa.fields, pb.fields, ctx, same, caps, dense, tfidf)
+
+    def _key_parts(self, i: int) -> _KeyParts:
+        """What :meth:`_pair_key` reads of item ``i``, worked out once per item."""
+        parts: dict[int, _KeyParts] = self.__dict__.setdefault("_parts", {})
+        found = parts.get(i)
+        if found is None:
+            it = self.items[i]
+            words = context_words((it.department,)) if it.department else frozenset()
+            found = parts[i] = _KeyParts(
+                score_fields(it), clean(it.name), words, department_facts(it)
+            )
+        return found
 
     def similar(
         self,
@@ -513,7 +531,9 @@ class IndicatorIndex:
         out.discard(i)
         return sorted(out)
 
-    def candidate_pairs(self, k: int = 20) -> set[tuple[int, int]]:
+    def candidate_pairs(
+        self, k: int = 20, rows: Sequence[int] | None = None
+    ) -> set[tuple[int, int]]:
         """Pairs worth scoring: each item's k dense and k lexical neighbours.
 
         Items with the same vector (or, for the lexical half, the same name) are searched once:
@@ -521,27 +541,53 @@ class IndicatorIndex:
         to every copy by :func:`_expand_neighbours`. A name that thousands of tables share
         would otherwise fill every copy's k neighbours with copies of itself (so a near
         duplicate worded differently is never a candidate) and cost one search per copy.
+
+        ``rows``: only the pairs with at least one end among these rows, searched for those
+        rows' groups alone (the links of the tables a build changed; see
+        :func:`embeddings.links.write_links`).
         """
         np = require("numpy")
-        n = len(self.items)
         pairs: set[tuple[int, int]] = set()
-        if n < 2:
+        if len(self.items) < 2:
             return pairs
-        labels, reps = _groups(self.matrix)
-        m = len(reps)
-        if m == n:
-            neighbours = self._dense_neighbours(self.vectors, self.matrix, k)
-        else:
-            sub = FaissIndex(self.vectors.dim, model_id=self.model_id, kind="auto")
-            sub.index([str(g) for g in range(m)], self.matrix[reps])
-            neighbours = self._dense_neighbours(sub, self.matrix[reps], k, ids=int)
-        _expand_neighbours(labels, neighbours, k, pairs)
-        if n > LEXICAL_CANDIDATES_MAX:
+        only = None if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
+        self._dense_candidates(k, only, pairs)
+        if len(self.items) <= LEXICAL_CANDIDATES_MAX:
             # all-pairs TF-IDF is quadratic: above this size the dense neighbours (FAISS) are
             # the candidates; every candidate is still scored with both halves
-            return pairs
+            self._lexical_candidates(k, only, pairs)
+        if only is not None:
+            keep = set(only.tolist())
+            pairs = {p for p in pairs if p[0] in keep or p[1] in keep}
+        return pairs
+
+    def _dense_candidates(self, k: int, only: Any, pairs: set[tuple[int, int]]) -> None:
+        """The dense half of :meth:`candidate_pairs`: neighbours of each distinct vector (of
+        the groups holding ``only``'s rows when given), handed to the copies."""
+        np = require("numpy")
+        labels, reps = _groups(self.matrix)
+        wanted = np.arange(len(reps)) if only is None else np.unique(labels[only])
+        if len(reps) == len(self.items):  # no copies: the index itself answers
+            found = self._dense_neighbours(self.vectors, self.matrix[reps[wanted]], k)
+            neighbours = {
+                int(g): [int(labels[r]) for r in rs] for g, rs in zip(wanted, found, strict=True)
+            }
+        else:
+            sub = FaissIndex(self.vectors.dim, model_id=self.model_id, kind="auto")
+            sub.index([str(g) for g in range(len(reps))], self.matrix[reps])
+            found = self._dense_neighbours(sub, self.matrix[reps[wanted]], k, ids=int)
+            neighbours = dict(zip(wanted.tolist(), found, strict=True))
+        for g in neighbours:
+            neighbours[g] = [h for h in neighbours[g] if h != g][:k]
+        _expand_neighbours(labels, neighbours, k, pairs)
+
+    def _lexical_candidates(self, k: int, only: Any, pairs: set[tuple[int, int]]) -> None:
+        """The lexical half of :meth:`candidate_pairs`: each distinct name's k nearest names by
+        TF-IDF cosine (of the names ``only``'s rows carry when given), handed to the copies."""
+        np = require("numpy")
         lm = self.lexical.matrix
         assert lm is not None
+        n = len(self.items)
         first: dict[str, int] = {}
         name_labels = np.fromiter(
             (first.setdefault(it.name, len(first)) for it in self.items), dtype=np.int64, count=n
@@ -549,18 +595,18 @@ class IndicatorIndex:
         _, first_row = np.unique(name_labels, return_index=True)
         um = lm[first_row]
         nu = um.shape[0]
+        wanted = np.arange(nu) if only is None else np.unique(name_labels[only])
         kk = min(k + 1, nu)
         block = max(8, min(512, 50_000_000 // max(nu, 1)))  # a dense block of <= ~400 MB
-        lexical: list[list[int]] = []
-        for start in range(0, nu, block):
-            sims = (um[start : start + block] @ um.T).toarray()
-            for off, row in enumerate(sims):
-                g = start + off
+        lexical: dict[int, list[int]] = {}
+        for start in range(0, len(wanted), block):
+            part = wanted[start : start + block]
+            sims = (um[part] @ um.T).toarray()
+            for g, row in zip(part.tolist(), sims, strict=True):
                 top = np.argpartition(-row, kk - 1)[:kk]
                 top = top[np.argsort(-row[top], kind="stable")]
-                lexical.append([int(h) for h in top if h != g and row[h] > 0])
+                lexical[g] = [int(h) for h in top if h != g and row[h] > 0]
         _expand_neighbours(name_labels, lexical, k, pairs)
-        return pairs
 
     def _dense_neighbours(
         self,
@@ -569,15 +615,14 @@ class IndicatorIndex:
         k: int,
         ids: Callable[[str], int] | None = None,
     ) -> list[list[int]]:
-        """For each query row g (a row of ``queries``, which ``vectors`` holds in that order),
-        the rows of its up to k nearest other rows, best first."""
+        """For each query row, the rows (of ``vectors``, mapped by ``ids``; item rows by
+        default) of its up to k + 1 nearest, best first (the caller drops the row itself)."""
         to_row = ids if ids is not None else self.by_id.__getitem__
         kk = min(k + 1, vectors.count)
         out: list[list[int]] = []
         for start in range(0, len(queries), 512):
-            for off, row in enumerate(vectors.search(queries[start : start + 512], kk)):
-                g = start + off
-                out.append([r for r in (to_row(h) for h, _ in row) if r != g][:k])
+            for row in vectors.search(queries[start : start + 512], kk):
+                out.append([to_row(h) for h, _ in row])
         return out
 
 
@@ -598,11 +643,15 @@ def _groups(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _expand_neighbours(
-    labels: np.ndarray, neighbours: Sequence[Sequence[int]], k: int, out: set[tuple[int, int]]
+    labels: np.ndarray,
+    neighbours: Mapping[int, Sequence[int]],
+    k: int,
+    out: set[tuple[int, int]],
 ) -> None:
     """Hand the neighbour groups of each group to its members, as pairs of item rows.
 
-    ``labels[i]``: item i's group; ``neighbours[g]``: the groups nearest group g, best first.
+    ``labels[i]``: item i's group; ``neighbours[g]``: the groups nearest group g, best first
+    (only the groups in ``neighbours`` are handed out).
     Each item gets at most k partners: its next copies in row order (at most k // 2 when
     other groups are near, so a name's copies stay one connected cluster and a differently
     worded neighbour still gets a place), then members of the nearest groups in order,
@@ -612,11 +661,12 @@ def _expand_neighbours(
     """
     np = require("numpy")
     order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(len(neighbours) + 1))
-    members = [order[bounds[g] : bounds[g + 1]].tolist() for g in range(len(neighbours))]
-    for g, mem in enumerate(members):
+    groups = int(labels.max()) + 1 if len(labels) else 0
+    bounds = np.searchsorted(labels[order], np.arange(groups + 1))
+    members = [order[bounds[g] : bounds[g + 1]].tolist() for g in range(groups)]
+    for g, near in neighbours.items():
+        mem = members[g]
         size = len(mem)
-        near = neighbours[g]
         own = min(size - 1, k // 2 if near else k)
         for p, i in enumerate(mem):
             for d in range(1, own + 1):
@@ -633,6 +683,25 @@ def _expand_neighbours(
                     j = other[(at + t) % len(other)]
                     out.add((i, j) if i < j else (j, i))
                 room -= take
+
+
+def _with_ends(ps: PairScore, a: str, b: str) -> PairScore:
+    """A copy of a cached score for the pair (a, b): a shallow copy of its fields, many times
+    faster than ``dataclasses.replace`` or ``copy.copy`` (a sweep makes one per pair)."""
+    out = object.__new__(PairScore)
+    out.__dict__.update(ps.__dict__)
+    out.a, out.b = a, b
+    return out
+
+
+@dataclass(frozen=True)
+class _KeyParts:
+    """Per item, what a pair's cache key reads (:meth:`IndicatorIndex._pair_key`)."""
+
+    fields: tuple  # score_fields
+    clean: str  # the cleaned name
+    words: frozenset[str]  # the department's qualifier words
+    facts: DepartmentFacts
 
 
 def score_fields(it: IndicatorText) -> tuple:

@@ -143,8 +143,18 @@ def _jieba_words(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4096)
-def _context_words(context: tuple[str, ...]) -> frozenset[str]:
+@lru_cache(maxsize=4096)
+def context_words(context: tuple[str, ...]) -> frozenset[str]:
+    """The words of ``context`` (department names) that count as qualifiers."""
     return frozenset(w for t in context for w in words(t) if len(w) >= 2)
+
+
+def found_in(ca: str, cb: str, context: frozenset[str]) -> frozenset[str]:
+    """The words of ``context`` that occur in the cleaned names ``ca`` or ``cb``: all that
+    :func:`lexical_residues` reads of its context (a qualifier counts only where it is
+    found), so two pairs of the same names whose departments differ but offer the same words
+    here have the same residues."""
+    return frozenset(w for w in context if w in ca or w in cb)
 
 
 def _shared_mask(a: str, b: str) -> list[bool]:
@@ -245,7 +255,7 @@ def lexical_residues(a: str, b: str, *, context: Sequence[str] = ()) -> Residues
     sentences = min(len(ca), len(cb)) >= SENTENCE_CHARS
     if ca == cb:  # the same name: nothing of either is missing from the other
         return Residues((), (), sentences)
-    extra = _context_words(tuple(context))
+    extra = context_words(tuple(context))
     return Residues(tuple(_residue(a, b, extra)), tuple(_residue(b, a, extra)), sentences)
 
 

@@ -219,7 +219,7 @@ def _shared_terms(a: str, b: str, min_len: int) -> tuple[str, ...]:
 WordEncoder = Callable[[Sequence[str]], "np.ndarray"]
 
 
-def _context(a: IndicatorText, b: IndicatorText) -> tuple[str, ...]:
+def residue_context(a: IndicatorText, b: IndicatorText) -> tuple[str, ...]:
     """Texts whose words are the organisation itself (qualifiers, not objects)."""
     return tuple(dict.fromkeys(d for d in (a.department, b.department) if d))
 
@@ -237,7 +237,7 @@ def pair_residues(
     rescaled cosine is at least ``theta`` count as one; without it only the word families
     of :data:`embeddings.residues.EQUIVALENT_WORDS` do.
     """
-    lex = [rz.lexical_residues(a.name, b.name, context=_context(a, b)) for a, b in pairs]
+    lex = [rz.lexical_residues(a.name, b.name, context=residue_context(a, b)) for a, b in pairs]
     sim: rz.WordSimilarity | None = None
     if encode is not None:
         words = sorted({w for r in lex if r.a and r.b for w in (*r.a, *r.b)})
@@ -331,8 +331,7 @@ def band_caps(
         caps.append("value")
     if _other_object(a, b, res):
         caps.append("object")
-    if a.department and b.department and a.department != b.department:
-        caps += _department_caps(a, b)
+    caps += department_context(a, b)  # nothing within one department
     return caps
 
 
@@ -403,23 +402,42 @@ def _one_slot_apart(a: str, b: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class DepartmentFacts:
+    """What the band caps read of one indicator's department (:func:`caps_between`)."""
+
+    department: str
+    year: int | None
+    region: str
+    generic: bool  # the name is a generic measure for this department (is_generic)
+
+
+def department_facts(it: IndicatorText) -> DepartmentFacts:
+    dept = it.department
+    return DepartmentFacts(
+        dept, it.year, region_of(dept) if dept else "", is_generic(it.name, dept)
+    )
+
+
 def department_context(a: IndicatorText, b: IndicatorText) -> tuple:
     """What :func:`band_caps` reads of the two departments (a key for caching pair scores)."""
-    if not (a.department and b.department) or a.department == b.department:
+    return caps_between(department_facts(a), department_facts(b))
+
+
+def caps_between(fa: DepartmentFacts, fb: DepartmentFacts) -> tuple[str, ...]:
+    """The caps of two indicators of different departments: ``common`` (either name generic),
+    ``year`` (other fiscal years), ``region`` (other regions); none within one department."""
+    if not (fa.department and fb.department) or fa.department == fb.department:
         return ()
-    return tuple(_department_caps(a, b))
-
-
-def _department_caps(a: IndicatorText, b: IndicatorText) -> list[str]:
     out = []
-    if is_generic(a.name, a.department) or is_generic(b.name, b.department):
+    if fa.generic or fb.generic:
         out.append("common")
-    if a.year and b.year and a.year != b.year:
+    if fa.year and fb.year and fa.year != fb.year:
         out.append("year")
-    ra, rb = region_of(a.department), region_of(b.department)
+    ra, rb = fa.region, fb.region
     if ra and rb and not (ra.startswith(rb) or rb.startswith(ra)):
         out.append("region")
-    return out
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=65_536)

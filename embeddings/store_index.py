@@ -43,12 +43,14 @@ def index_for_store(
     *,
     encoder: Encoder | None = None,
     write_links: bool = True,
+    full_links: bool = False,
 ) -> IndexReport:
     """(Re)build the index for the store at ``store_path`` after ``ikg build``.
 
     Unchanged indicators come from the cache; the index file is rewritten only when
     the store's indicators (or the model) differ from what it was built from. The
-    similarity links (:mod:`embeddings.links`) are rewritten in the store too.
+    similarity links (:mod:`embeddings.links`) of the tables without links are written to
+    the store too (all of them again with ``full_links``).
     """
     settings = _or_defaults(settings)
     with GraphStore(store_path, read_only=True) as store:
@@ -62,7 +64,7 @@ def index_for_store(
     else:
         index, report = _rebuild(items, enc, path, settings, reason or _no_index(), progress)
     if write_links:
-        report.links = _write_links(store_path, index, settings)
+        report.links = _write_links(store_path, index, settings, full=full_links)
     return report
 
 

@@ -116,6 +116,7 @@ _DROP_OLD_LINKS = """\
 DELETE {{ GRAPH <{sim}> {{ ?link ?p ?o }} }} WHERE {{
   GRAPH <{table}> {{ ?ind a <{Indicator}> }}
   GRAPH <{sim}> {{ ?link <{linksIndicator}> ?ind ; ?p ?o }} }} ;
+DELETE WHERE {{ GRAPH <{sim}> {{ <{table}> <{computed}> ?how }} }} ;
 DELETE {{ GRAPH <{lib}> {{ ?m ?p ?o }} }} WHERE {{
   GRAPH <{table}> {{ ?ind a <{Indicator}> }}
   GRAPH <{lib}> {{ ?m <{matchIndicator}> ?ind ; ?p ?o }} }} ;
@@ -221,6 +222,7 @@ class GraphStore:
             linksIndicator=IKG.linksIndicator,
             matchIndicator=IKG.matchIndicator,
             matches=IKG.matchesLibraryIndicator,
+            computed=IKG.similarityLinksComputed,
         )
         if self.url is not None:
             self.ox.update(drop_links.rstrip().rstrip(";"))
@@ -247,6 +249,16 @@ class GraphStore:
             return
         self.drop_graph(graph_name)
         self.ox.bulk_load(
+            path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(graph_name))
+        )
+
+    def add_from_file(self, graph_name: URIRef, path: Path) -> None:
+        """Add the triples of an N-Triples file to a named graph, in one transaction (embedded)
+        or one Graph Store Protocol ``POST`` (server): new similarity links beside the old."""
+        if self.url is not None:
+            self.ox.post_graph(str(graph_name), path.read_bytes())  # type: ignore[attr-defined]
+            return
+        self.ox.load(
             path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(graph_name))
         )
 
