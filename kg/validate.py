@@ -16,13 +16,14 @@ from functools import cache
 from typing import Literal
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import BNode, Graph
 from rdflib.namespace import SH
 from rdflib.term import Node
 
 import ontology
 
 from .errors import ValidationFailed
+from .namespaces import PREFIXES
 from .settings import default_settings
 from .shacl_sparql import Compiled, Violation, compile_shapes
 from .store import to_ox
@@ -110,18 +111,25 @@ _SEVERITY = {SH.Violation: "违反 Violation", SH.Warning: "警告 Warning", SH.
 
 def report_text(ok: bool, found: list[Violation], data: Graph) -> str:
     """The results, one block each: severity, component, shape, focus node, path, value, message."""
-    names = Graph()  # the data's prefixes and the shapes'
-    for prefix, namespace in [*shapes_graph().namespaces(), *data.namespaces()]:
-        names.bind(prefix, namespace, override=False)
-
-    def show(node: Node | None) -> str:
-        return "-" if node is None else node.n3(names.namespace_manager)
-
     lines = [
         "校验报告 / Validation Report",
         f"是否符合 / Conforms: {ok}",
         f"结果 / Results ({len(found)}):",
     ]
+    if not found:
+        return "\n".join(lines)
+    names = Graph()  # the project's prefixes, the shapes' and the data's
+    for prefix, namespace in [*PREFIXES.items(), *shapes_graph().namespaces(), *data.namespaces()]:
+        names.bind(prefix, namespace, override=False)
+
+    def show(node: Node | None) -> str:
+        if node is None:
+            return "-"
+        if isinstance(node, BNode) and (node, SH.path, None) in shapes_graph():
+            # an anonymous property shape: by its path
+            return f"[ sh:path {show(shapes_graph().value(node, SH.path))} ]"
+        return node.n3(names.namespace_manager)
+
     order = sorted(found, key=lambda v: (v.severity != SH.Violation, str(v.focus), str(v.shape)))
     for v in order:
         lines += [
