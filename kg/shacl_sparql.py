@@ -25,6 +25,7 @@ ill-typed literal is one that Oxigraph cannot cast to its datatype.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator
@@ -63,14 +64,13 @@ class Violation:
 
 @dataclass(frozen=True)
 class Check:
-    """One shape x constraint component: its results come from one branch of the query."""
+    """One shape x constraint component: the query's rows tagged with its number."""
 
     shape: Node
     component: URIRef
     path: URIRef | None
     severity: URIRef
     message: str
-    pattern: str  # binds ?this (and ?value, the value node, where there is one)
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,8 @@ class Compiled:
     prefixes: dict[str, str] = field(default_factory=dict)
     #: the SPARQL update writing each shape's focus nodes
     targets: str = ""
+    #: the groups of the query, each for one shape's checks at its focus or value nodes
+    branches: list[str] = field(default_factory=list)
     queries: list[str] = field(default_factory=list)
 
     def validate(self, store: ox.Store) -> list[Violation]:
@@ -110,18 +112,20 @@ class Compiled:
             ]
         finally:
             store.remove_graph(ox.NamedNode(FOCUS_GRAPH))
-        out: list[Violation] = []
+        out: dict[Violation, None] = {}  # one sh:maxCount result per focus node, in order
         for index, this, value in rows:
             if index in self.sparql:
-                out.extend(_sparql_results(store, self.sparql[index], this))
+                out.update(dict.fromkeys(_sparql_results(store, self.sparql[index], this)))
                 continue
             c = self.checks[index]
             focus = to_rdflib(this)
-            shown = to_rdflib(value) if value is not None else focus if c.path is None else None
-            out.append(
-                Violation(focus, c.path, shown, c.shape, c.component, c.severity, c.message)  # type: ignore[arg-type]
-            )
-        return out
+            if c.component in NO_VALUE:
+                shown = None
+            else:
+                shown = focus if c.path is None else to_rdflib(value)
+            v = Violation(focus, c.path, shown, c.shape, c.component, c.severity, c.message)  # type: ignore[arg-type]
+            out[v] = None
+        return list(out)
 
 
 # --------------------------------------------------------------------------- vocabulary
@@ -202,142 +206,134 @@ VALUE_COMPONENTS = {
     SH["or"]: SH.OrConstraintComponent,
     SH["and"]: SH.AndConstraintComponent,
     SH.xone: SH.XoneConstraintComponent,
+    # one value too many: seen from each value (the result names the focus node only)
+    SH.maxCount: SH.MaxCountConstraintComponent,
 }
 #: parameter -> its component, for the components on a focus node's set of values
 FOCUS_COMPONENTS = {
     SH.minCount: SH.MinCountConstraintComponent,
-    SH.maxCount: SH.MaxCountConstraintComponent,
     SH.hasValue: SH.HasValueConstraintComponent,
 }
 #: every constraint component the compiler implements, by its parameter
 COMPONENTS = {**VALUE_COMPONENTS, **FOCUS_COMPONENTS, SH.sparql: SH.SPARQLConstraintComponent}
 #: parameters only a property shape (one with sh:path) may have
 PATH_ONLY = {SH.minCount, SH.maxCount, SH.lessThan, SH.lessThanOrEquals, SH.disjoint}
+#: components whose results have no value node
+NO_VALUE = {SH.MaxCountConstraintComponent, SH.MinCountConstraintComponent}
 _RANGES = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
+
+# A component compiles to a SPARQL expression that is true when the constraint is violated:
+# at a value node v (and the focus node f) for the value components, at the focus node f for
+# the others. Errors never count as a pass: a comparison that fails is a violation.
 
 
 def _datatype(dt: Node, v: str, names: dict[str, str]) -> str:
     if dt == RDF.langString:
-        return f'FILTER(!(isLiteral({v}) && LANG({v}) != ""))'
+        return f'!(isLiteral({v}) && LANG({v}) != "")'
     ok = f"isLiteral({v}) && datatype({v}) = {_n3(dt, names)}"
-    if dt in CASTABLE:  # an ill-typed literal ("abc"^^xsd:integer) fails too
+    if dt in CASTABLE and dt != XSD.string:  # an ill-typed literal ("abc"^^xsd:integer) fails
         ok += f" && COALESCE(isLiteral({_n3(dt, names)}(STR({v}))), false)"
-    return f"FILTER(!({ok}))"
+    return f"!({ok})"
 
 
 def _in(sg: Graph, items: Node, v: str, names: dict[str, str]) -> str:
     members = list(Collection(sg, items))  # type: ignore[arg-type]
-    same = " || ".join(f"sameTerm({v}, {_n3(m, names)})" for m in members) or "false"
-    return f"FILTER(!({same}))"
+    return "!(" + (" || ".join(f"sameTerm({v}, {_n3(m, names)})" for m in members) or "false") + ")"
 
 
-def _distinct(f: str, path: str, n: int, fresh: Vars) -> str:
-    """A group matching n pairwise different values of f's path."""
-    names = [fresh() for _ in range(n)]
+def _distinct(f: str, path: str, names: list[str], bound: str | None = None) -> str:
+    """A group matching pairwise different values (in the variables names, and bound: one
+    value already bound) of f's path."""
     triples = " . ".join(f"{f} {path} {x}" for x in names)
+    names = names if bound is None else [bound, *names]
     different = " && ".join(f"!sameTerm({a}, {b})" for a, b in itertools.combinations(names, 2))
     return f"{triples} ." + (f" FILTER({different})" if different else "")
 
 
+def _any(exprs: list[str]) -> str:
+    return " || ".join(f"({e})" for e in exprs) or "false"
+
+
 @dataclass
 class _Compiler:
-    """Violation patterns of shapes; ``stack`` holds the shapes being compiled (no recursion)."""
+    """Violation expressions of shapes; ``stack`` holds the shapes being compiled."""
 
     sg: Graph
     names: dict[str, str]  # namespace -> prefix, for shorter queries
     fresh: Vars = field(default_factory=Vars)
     stack: list[Node] = field(default_factory=list)
 
-    def own(self, shape: Node, f: str, value: str | None) -> list[tuple[URIRef, str]]:
-        """(component, violation pattern) of the shape's own constraints, focus node in f and
-        the value node in ``value`` (a fresh variable when None; f itself on a node shape)."""
-        if _deactivated(self.sg, shape):
-            return []
+    def parts(self, shape: Node) -> tuple[str | None, list[tuple[URIRef, URIRef, Node]]]:
+        """The shape's path (None: a node shape) and its (parameter, component, value) list."""
         path = _path(self.sg.value(shape, SH.path), self.names)
-        out: list[tuple[URIRef, str]] = []
+        out = []
         for pred, obj in sorted(self.sg.predicate_objects(shape)):
-            if pred not in FOCUS_COMPONENTS and pred not in VALUE_COMPONENTS:
-                continue
             if pred in PATH_ONLY and path is None:
                 raise UnsupportedShapes(
                     f"{pred} 只能用于属性形状 / needs a property shape: {shape}"
                 )
-            if pred in FOCUS_COMPONENTS:
-                pattern = self._focus(pred, obj, f, path)
-                if pattern is not None:
-                    out.append((FOCUS_COMPONENTS[pred], pattern))
-                continue
-            v = f if path is None else (value or self.fresh())
-            head = "" if path is None else f"{f} {path} {v} . "
-            out.append((VALUE_COMPONENTS[pred], head + self._value(shape, pred, obj, f, v)))
-        return out
+            if pred in VALUE_COMPONENTS or pred in FOCUS_COMPONENTS:
+                out.append((pred, COMPONENTS[pred], obj))
+        return path, out
 
-    def _focus(self, pred: URIRef, obj: Node, f: str, path: str | None) -> str | None:
-        """The violation pattern of a focus-level component (None: it never fails)."""
+    def focus(self, pred: URIRef, obj: Node, f: str, path: str | None) -> str | None:
+        """The violation expression of a focus-level component (None: it never fails)."""
         if pred == SH.hasValue:
             if path is None:
-                return f"FILTER(!sameTerm({f}, {_n3(obj, self.names)}))"
-            return f"FILTER NOT EXISTS {{ {f} {path} {_n3(obj, self.names)} }}"
-        assert path is not None
+                return f"!sameTerm({f}, {_n3(obj, self.names)})"
+            return f"NOT EXISTS {{ {f} {path} {_n3(obj, self.names)} }}"
         n = int(obj)  # type: ignore[call-overload]
-        if pred == SH.minCount:
-            return (
-                None if n <= 0 else f"FILTER NOT EXISTS {{ {_distinct(f, path, n, self.fresh)} }}"
-            )
-        return f"FILTER EXISTS {{ {_distinct(f, path, n + 1, self.fresh)} }}"
+        if n <= 0:  # sh:minCount 0
+            return None
+        return f"NOT EXISTS {{ {_distinct(f, path, [self.fresh() for _ in range(n)])} }}"  # type: ignore[arg-type]
 
-    def _value(self, shape: Node, pred: URIRef, obj: Node, f: str, v: str) -> str:
-        """The filter a value node v fails (f: the focus node)."""
+    def value(self, shape: Node, pred: URIRef, obj: Node, f: str, v: str, path: str | None) -> str:
+        """The violation expression at value node v (f: the focus node)."""
+        n3 = functools.partial(_n3, names=self.names)
         if pred == SH.datatype:
             return _datatype(obj, v, self.names)
         if pred == SH["class"]:
-            return (
-                f"FILTER NOT EXISTS {{ {v} {_subclass_path(self.names)} {_n3(obj, self.names)} }}"
-            )
+            return f"NOT EXISTS {{ {v} {_subclass_path(self.names)} {n3(obj)} }}"
         if pred == SH["in"]:
             return _in(self.sg, obj, v, self.names)
         if pred == SH.nodeKind:
             if obj not in NODE_KINDS:
                 raise UnsupportedShapes(f"未知的 sh:nodeKind / unknown sh:nodeKind {obj}")
-            return f"FILTER(!{NODE_KINDS[obj].format(v=v)})"  # type: ignore[index]
+            return f"!{NODE_KINDS[obj].format(v=v)}"  # type: ignore[index]
         if pred in (SH.minLength, SH.maxLength):
             op = "<" if pred == SH.minLength else ">"
-            return f"FILTER(isBlank({v}) || STRLEN(STR({v})) {op} {int(obj)})"  # type: ignore[call-overload]
+            return f"isBlank({v}) || STRLEN(STR({v})) {op} {int(obj)}"  # type: ignore[call-overload]
         if pred == SH.pattern:
             flags = self.sg.value(shape, SH.flags)
-            args = _n3(Literal(str(obj))) + (f", {_n3(Literal(str(flags)))}" if flags else "")
-            return f"FILTER(isBlank({v}) || !REGEX(STR({v}), {args}))"
+            args = n3(Literal(str(obj))) + (f", {n3(Literal(str(flags)))}" if flags else "")
+            return f"isBlank({v}) || !REGEX(STR({v}), {args})"
         if pred in _RANGES:
-            return f"FILTER(!COALESCE({v} {_RANGES[pred]} {_n3(obj, self.names)}, false))"
+            return f"!COALESCE({v} {_RANGES[pred]} {n3(obj)}, false)"
         if pred in (SH.lessThan, SH.lessThanOrEquals):
             w, op = self.fresh(), "<" if pred == SH.lessThan else "<="
-            return f"{f} {_n3(obj, self.names)} {w} . FILTER(!COALESCE({v} {op} {w}, false))"
+            return f"EXISTS {{ {f} {n3(obj)} {w} FILTER(!COALESCE({v} {op} {w}, false)) }}"
         if pred == SH.disjoint:
-            return f"{f} {_n3(obj, self.names)} {v} ."
+            return f"EXISTS {{ {f} {n3(obj)} {v} }}"
+        if pred == SH.maxCount:
+            others = [self.fresh() for _ in range(int(obj))]  # type: ignore[call-overload]
+            return f"EXISTS {{ {_distinct(f, path, others, v)} }}" if others else "true"  # type: ignore[arg-type]
         return self._logical(pred, obj, v)
 
     def _logical(self, pred: URIRef, obj: Node, v: str) -> str:
         if pred == SH.node:
-            return f"FILTER({self.fails(obj, v)})"
+            return self.fails(obj, v)
         if pred == SH["not"]:
-            return f"FILTER(!{self.fails(obj, v)})"
+            return f"!({self.fails(obj, v)})"
         fails = [self.fails(m, v) for m in Collection(self.sg, obj)]  # type: ignore[arg-type]
         if pred == SH["or"]:
-            return f"FILTER({' && '.join(fails) or 'true'})"
+            return " && ".join(f"({x})" for x in fails) or "true"
         if pred == SH["and"]:
-            return f"FILTER({' || '.join(fails) or 'false'})"
+            return _any(fails)
         passing = " + ".join(f"IF({x}, 0, 1)" for x in fails) or "0"
-        return f"FILTER(({passing}) != 1)"  # sh:xone
+        return f"({passing}) != 1"  # sh:xone
 
-    def fails(self, shape: Node, v: str) -> str:
-        """A SPARQL expression: the node in v does not conform to the shape."""
-        branches = self.nested(shape, v)
-        if not branches:
-            return "false"
-        return "EXISTS { " + " UNION ".join(f"{{ {b} }}" for b in branches) + " }"
-
-    def nested(self, shape: Node, f: str) -> list[str]:
-        """Every violation pattern of a shape and its property shapes, focus node in f."""
+    def fails(self, shape: Node, x: str) -> str:
+        """An expression: the node in x does not conform to the shape (used by sh:node …)."""
         if shape in self.stack:
             raise UnsupportedShapes(
                 f"不支持递归的形状 / recursive shapes are not supported: {shape}"
@@ -348,19 +344,60 @@ class _Compiler:
                 f"constraint cannot have SPARQL-based constraints: {shape}"
             )
         if _deactivated(self.sg, shape):
-            return []
+            return "false"
         self.stack.append(shape)
         try:
-            out = [p for _, p in self.own(shape, f, None)]
+            path, parts = self.parts(shape)
+            exprs = [e for _, e in self.at_focus(shape, path, parts, x)]
+            if path is not None and any(p in VALUE_COMPONENTS for p, _, _ in parts):
+                w = self.fresh()
+                per_value = _any([e for _, e in self.at_value(shape, path, parts, x, w)])
+                exprs.append(f"EXISTS {{ {x} {path} {w} FILTER({per_value}) }}")
             for prop in self.sg.objects(shape, SH.property):
-                if self.sg.value(shape, SH.path) is not None:
+                if path is not None:
                     raise UnsupportedShapes(
                         f"属性形状的 sh:property / sh:property on a property shape: {shape}"
                     )
-                out.extend(self.nested(prop, f))
+                exprs.append(self.fails(prop, x))
         finally:
             self.stack.pop()
+        return _any(exprs)
+
+    def at_focus(
+        self,
+        shape: Node,
+        path: str | None,
+        parts: list,
+        f: str,  # type: ignore[type-arg]
+    ) -> list[tuple[URIRef, str]]:
+        """(component, expression) at the focus node: the focus-level components, and on a
+        node shape the value ones too (its value node is the focus node)."""
+        out = []
+        for pred, comp, obj in parts:
+            if pred in FOCUS_COMPONENTS:
+                e = self.focus(pred, obj, f, path)
+            elif path is None:
+                e = self.value(shape, pred, obj, f, f, path)
+            else:
+                continue
+            if e is not None:
+                out.append((comp, e))
         return out
+
+    def at_value(
+        self,
+        shape: Node,
+        path: str,
+        parts: list,
+        f: str,
+        v: str,  # type: ignore[type-arg]
+    ) -> list[tuple[URIRef, str]]:
+        """(component, expression) of the value components of a property shape."""
+        return [
+            (comp, self.value(shape, pred, obj, f, v, path))
+            for pred, comp, obj in parts
+            if pred in VALUE_COMPONENTS
+        ]
 
 
 def _deactivated(sg: Graph, shape: Node) -> bool:
@@ -464,6 +501,17 @@ def _sparql_check(sg: Graph, shape: Node, constraint: Node, severity: URIRef) ->
 _THIS = ox.Variable("this")
 
 
+def _branch(target: str, head: str, checks: list[tuple[int, str]]) -> str:
+    """One group of the query: the focus nodes, the value pattern (head) and the checks'
+    violation expressions, each row tagged with its check's number (?check)."""
+    if len(checks) == 1:
+        ((i, e),) = checks
+        return f"{target} {head} FILTER({e}) BIND({i} AS ?check)"
+    numbers = " ".join(str(i) for i, _ in checks)
+    tests = " || ".join(f"(?check = {i} && ({e}))" for i, e in checks)
+    return f"{target} {head} VALUES ?check {{ {numbers} }} FILTER({tests})"
+
+
 def _add_shape(
     c: _Compiler, out: Compiled, shape: Node, target: str, seen: tuple[Node, ...] = ()
 ) -> None:
@@ -472,19 +520,32 @@ def _add_shape(
         return
     if shape in seen:
         raise UnsupportedShapes(f"不支持递归的形状 / recursive shapes are not supported: {shape}")
-    path = c.sg.value(shape, SH.path)
+    path_term = c.sg.value(shape, SH.path)
     severity = c.sg.value(shape, SH.severity, default=SH.Violation)
     message = _message(c.sg, shape)
+
+    def numbered(found: list[tuple[URIRef, str]]) -> list[tuple[int, str]]:
+        for component, _ in found:
+            out.checks.append(Check(shape, component, path_term, severity, message))  # type: ignore[arg-type]
+        return list(
+            zip(
+                range(len(out.checks) - len(found), len(out.checks)),
+                [e for _, e in found],
+                strict=True,
+            )
+        )
+
     c.fresh = Vars()  # the branches of the query share their variable names (see _union)
-    for component, pattern in c.own(shape, "?this", "?value"):
-        out.checks.append(Check(shape, component, path, severity, message, f"{target} {pattern}"))  # type: ignore[arg-type]
+    path, parts = c.parts(shape)
+    if at_focus := c.at_focus(shape, path, parts, "?this"):
+        out.branches.append(_branch(target, "", numbered(at_focus)))
+    if path is not None and (at_value := c.at_value(shape, path, parts, "?this", "?value")):
+        out.branches.append(_branch(target, f"?this {path} ?value .", numbered(at_value)))
     for constraint in c.sg.objects(shape, SH.sparql):
-        if _deactivated(c.sg, constraint):
-            continue
-        out.sparql[len(out.checks)] = _sparql_check(c.sg, shape, constraint, severity)  # type: ignore[arg-type]
-        out.checks.append(
-            Check(shape, SH.SPARQLConstraintComponent, None, severity, message, target)
-        )  # type: ignore[arg-type]
+        if not _deactivated(c.sg, constraint):
+            out.sparql[len(out.checks)] = _sparql_check(c.sg, shape, constraint, severity)  # type: ignore[arg-type]
+            out.branches.append(f"{target} BIND({len(out.checks)} AS ?check)")
+            out.checks.append(Check(shape, SH.SPARQLConstraintComponent, None, severity, message))  # type: ignore[arg-type]
     for prop in c.sg.objects(shape, SH.property):
         if path is not None:
             raise UnsupportedShapes(
@@ -508,7 +569,7 @@ def _union(branches: list[str]) -> str:
 
 #: where the focus nodes of each shape are written while a store is validated (then dropped)
 FOCUS_GRAPH = "urn:x-indicator-kg:shacl:"
-FOCUS_PREFIX = "ikgshaclfocus"
+FOCUS_PREFIX = "ikgf"
 
 
 def _names(sg: Graph, prefixes: dict[str, str]) -> dict[str, str]:
@@ -517,7 +578,10 @@ def _names(sg: Graph, prefixes: dict[str, str]) -> dict[str, str]:
     to prefixes (what the queries are run with)."""
     for node in set(sg.subjects(SH.prefixes, None)):
         _prefixes(sg, node, prefixes)
-    prefixes.setdefault(FOCUS_PREFIX, FOCUS_GRAPH)
+    if prefixes.setdefault(FOCUS_PREFIX, FOCUS_GRAPH) != FOCUS_GRAPH:
+        raise UnsupportedShapes(
+            f"前缀 {FOCUS_PREFIX} 保留给校验引擎 / prefix reserved: {FOCUS_PREFIX}"
+        )
     for prefix, namespace in sg.namespaces():
         if prefix and _LOCAL.fullmatch(prefix):
             prefixes.setdefault(prefix, str(namespace))
@@ -534,18 +598,13 @@ def compile_shapes(sg: Graph, batch: int = BATCH) -> Compiled:
     for shape in sorted(shapes, key=str):
         target = _target(sg, shape, out.prefixes, c.names)
         if target is not None:
-            mark = (
-                f"{FOCUS_PREFIX}: {{ ?this {FOCUS_PREFIX}:of {FOCUS_PREFIX}:shape{len(inserts)} }}"
-            )
+            mark = f"{FOCUS_PREFIX}: {{ ?this {FOCUS_PREFIX}:of {FOCUS_PREFIX}:s{len(inserts)} }}"
             inserts.append(f"INSERT {{ GRAPH {mark} }} WHERE {{ {target} }}")
             _add_shape(c, out, shape, f"GRAPH {mark}")
     out.targets = " ;\n".join(inserts)
-    for start in range(0, len(out.checks), batch):
-        branches = [
-            f"{ch.pattern} BIND({i} AS ?check)"
-            for i, ch in enumerate(out.checks[start : start + batch], start)
-        ]
-        out.queries.append(f"SELECT ?check ?this ?value WHERE {{\n{_union(branches)}\n}}")
+    for start in range(0, len(out.branches), batch):
+        union = _union(out.branches[start : start + batch])
+        out.queries.append(f"SELECT ?check ?this ?value WHERE {{\n{union}\n}}")
     try:  # a syntax error shows now, not in the first table's validation
         out.validate(ox.Store())
     except SyntaxError as e:
