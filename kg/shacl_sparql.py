@@ -2,25 +2,30 @@
 
 The shapes graph is read once and compiled into
 
-* one SELECT: a UNION with a branch per shape x constraint component, each joining the
-  shape's target (``?this``) with the pattern that finds the violating focus nodes and
-  value nodes (``?value``), tagged with the branch's number (``?check``);
+* a SPARQL update that writes each shape's focus nodes (its targets: class, node,
+  subjects-of, objects-of, SPARQL-based) to a scratch named graph of the store;
+* one SELECT, a UNION (a balanced tree of them) with a group per shape and kind of check:
+  the shape's focus nodes (``?this``), for a property shape each value (``?value``), and
+  for each constraint component an expression true when the constraint is violated, the
+  rows tagged with the check's number (``?check``);
 * for every SPARQL-based constraint (``sh:sparql``), its own SELECT, run once per focus node
-  of its shape with ``$this`` (and ``$currentShape``) pre-bound, as the SHACL spec says
-  (pyoxigraph's ``substitutions``).
+  of its shape with ``$this`` pre-bound, as the SHACL spec says (pyoxigraph's
+  ``substitutions``).
 
 A shape used through ``sh:node``, ``sh:or``, ``sh:xone``, ``sh:and`` or ``sh:not`` becomes
-an ``EXISTS { … }`` over the union of its own violation patterns, with the value node in
-place of ``?this``. The compiler knows a fixed set of constraint components and targets
+an expression too, over the node it is applied to (``EXISTS { … }`` for its property
+shapes). The compiler knows a fixed set of constraint components and targets
 (:data:`COMPONENTS`, :data:`TARGETS`) and refuses, when the shapes are loaded, a shapes
 graph that uses any other SHACL term (:class:`UnsupportedShapes`): no constraint is ever
 skipped in silence.
 
-The verdicts are pyshacl's (``advanced=True``, ``inference="none"``) on ontology/shapes.ttl;
+The results are pyshacl's (``advanced=True``, ``inference="none"``) on ontology/shapes.ttl;
 tests/test_validate_engines.py compares both engines' results one by one. Known departures,
 none of them reachable from the project's graphs: literal equality is RDF 1.1's (a plain
-literal is an ``xsd:string``), ``sh:pattern`` is XPath's regular expressions, and an
-ill-typed literal is one that Oxigraph cannot cast to its datatype.
+literal is an ``xsd:string``), ``sh:pattern`` is XPath's regular expressions, an ill-typed
+literal is one that Oxigraph cannot cast to its datatype and fails every range check (pyshacl
+compares it by rdflib's rules), and rdflib normalises some ill-typed literals before either
+engine sees them (``"abc"^^xsd:boolean`` becomes ``"false"``).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from .errors import IkgError
@@ -137,10 +142,11 @@ STRUCTURE = {
     SH.flags, SH.sparql, SH.target, SH.property,
 }  # fmt: skip
 #: the types a shapes graph may give its nodes
-TYPES = {SH.NodeShape, SH.PropertyShape, SH.SPARQLConstraint, SH.SPARQLTarget, SH.Violation}
+TYPES = {SH.Shape, SH.NodeShape, SH.PropertyShape, SH.SPARQLConstraint, SH.SPARQLTarget}
+#: a shape that is also a class targets its instances (an implicit class target)
+CLASSES = {RDFS.Class, OWL.Class}
 SEVERITIES = {SH.Violation, SH.Warning, SH.Info}
 TARGETS = {SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target}
-LOGICAL = {SH.node, SH["or"], SH.xone, SH["and"], SH["not"]}
 #: datatypes whose lexical forms Oxigraph checks by a cast (an ill-typed literal fails sh:datatype)
 CASTABLE = {
     XSD.string, XSD.boolean, XSD.integer, XSD.decimal, XSD.float, XSD.double, XSD.date,
@@ -400,6 +406,10 @@ class _Compiler:
         ]
 
 
+def _is_shape(sg: Graph, node: Node) -> bool:
+    return any((node, RDF.type, t) in sg for t in (SH.Shape, SH.NodeShape, SH.PropertyShape))
+
+
 def _deactivated(sg: Graph, shape: Node) -> bool:
     return bool(sg.value(shape, SH.deactivated, default=Literal(False)).toPython())  # type: ignore[union-attr]
 
@@ -453,7 +463,9 @@ def _prefixes(sg: Graph, node: Node, into: dict[str, str]) -> dict[str, str]:
 def _target(sg: Graph, shape: Node, prefixes: dict[str, str], names: dict[str, str]) -> str | None:
     """A group binding ?this to each focus node of the shape (None: no target)."""
     instance = _subclass_path(names)
-    parts = [f"?this {instance} {_n3(c, names)} ." for c in sg.objects(shape, SH.targetClass)]
+    classes = list(sg.objects(shape, SH.targetClass))
+    classes += [shape] if any((shape, RDF.type, c) in sg for c in CLASSES) else []
+    parts = [f"?this {instance} {_n3(c, names)} ." for c in classes]
     parts += [f"VALUES ?this {{ {_n3(n, names)} }}" for n in sg.objects(shape, SH.targetNode)]
     parts += [f"?this {_n3(p, names)} [] ." for p in sg.objects(shape, SH.targetSubjectsOf)]
     parts += [f"[] {_n3(p, names)} ?this ." for p in sg.objects(shape, SH.targetObjectsOf)]
@@ -594,11 +606,12 @@ def compile_shapes(sg: Graph, batch: int = BATCH) -> Compiled:
     out = Compiled()
     c = _Compiler(sg, _names(sg, out.prefixes))
     shapes = {s for p in TARGETS for s in sg.subjects(p, None)}
+    shapes |= {s for c in CLASSES for s in sg.subjects(RDF.type, c) if _is_shape(sg, s)}
     inserts: list[str] = []
     for shape in sorted(shapes, key=str):
         target = _target(sg, shape, out.prefixes, c.names)
         if target is not None:
-            mark = f"{FOCUS_PREFIX}: {{ ?this {FOCUS_PREFIX}:of {FOCUS_PREFIX}:s{len(inserts)} }}"
+            mark = f"{FOCUS_PREFIX}: {{ {FOCUS_PREFIX}:s{len(inserts)} {FOCUS_PREFIX}:of ?this }}"
             inserts.append(f"INSERT {{ GRAPH {mark} }} WHERE {{ {target} }}")
             _add_shape(c, out, shape, f"GRAPH {mark}")
     out.targets = " ;\n".join(inserts)
