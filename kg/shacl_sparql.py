@@ -101,19 +101,22 @@ class Compiled:
     prefixes: dict[str, str] = field(default_factory=dict)
     #: the SPARQL update writing each shape's focus nodes
     targets: str = ""
-    #: the groups of the query, each for one shape's checks at its focus or value nodes
-    branches: list[str] = field(default_factory=list)
-    queries: list[str] = field(default_factory=list)
+    #: the groups of the query, each for one shape's checks at its focus or value nodes, with
+    #: the number of the target (the focus nodes) it reads
+    branches: list[tuple[int, str]] = field(default_factory=list)
 
     def validate(self, store: ox.Store) -> list[Violation]:
         """Every violation (of any severity) in the store's default graph. The focus nodes are
         written to a named graph of the store while it runs (FOCUS_GRAPH), dropped after."""
         store.update(self.targets, prefixes=self.prefixes)
         try:
+            # only the groups of the shapes with focus nodes: a smaller query parses faster
+            found = store.query(FOCUSED, prefixes=self.prefixes)
+            targets = {int(s["s"].value.removeprefix(FOCUS_SHAPE)) for s in found}  # type: ignore[index,union-attr]
+            query = _select([b for t, b in self.branches if t in targets])
             rows = [
                 (int(s["check"].value), s["this"], s["value"])  # type: ignore[index,union-attr]
-                for query in self.queries
-                for s in store.query(query, prefixes=self.prefixes)  # type: ignore[union-attr]
+                for s in (store.query(query, prefixes=self.prefixes) if query else ())  # type: ignore[union-attr]
             ]
         finally:
             store.remove_graph(ox.NamedNode(FOCUS_GRAPH))
@@ -525,9 +528,11 @@ def _branch(target: str, head: str, checks: list[tuple[int, str]]) -> str:
 
 
 def _add_shape(
-    c: _Compiler, out: Compiled, shape: Node, target: str, seen: tuple[Node, ...] = ()
+    c: _Compiler, out: Compiled, shape: Node, focus: tuple[int, str], seen: tuple[Node, ...] = ()
 ) -> None:
-    """The checks of a shape and its property shapes on the focus nodes ``target`` binds."""
+    """The checks of a shape and its property shapes on the focus nodes of a target (its
+    number, and the pattern binding them to ?this)."""
+    number, target = focus
     if _deactivated(c.sg, shape):
         return
     if shape in seen:
@@ -550,25 +555,25 @@ def _add_shape(
     c.fresh = Vars()  # the branches of the query share their variable names (see _union)
     path, parts = c.parts(shape)
     if at_focus := c.at_focus(shape, path, parts, "?this"):
-        out.branches.append(_branch(target, "", numbered(at_focus)))
+        out.branches.append((number, _branch(target, "", numbered(at_focus))))
     if path is not None and (at_value := c.at_value(shape, path, parts, "?this", "?value")):
-        out.branches.append(_branch(target, f"?this {path} ?value .", numbered(at_value)))
+        out.branches.append((number, _branch(target, f"?this {path} ?value .", numbered(at_value))))
     for constraint in c.sg.objects(shape, SH.sparql):
         if not _deactivated(c.sg, constraint):
             out.sparql[len(out.checks)] = _sparql_check(c.sg, shape, constraint, severity)  # type: ignore[arg-type]
-            out.branches.append(f"{target} BIND({len(out.checks)} AS ?check)")
+            out.branches.append((number, f"{target} BIND({len(out.checks)} AS ?check)"))
             out.checks.append(Check(shape, SH.SPARQLConstraintComponent, None, severity, message))  # type: ignore[arg-type]
     for prop in c.sg.objects(shape, SH.property):
         if path is not None:
             raise UnsupportedShapes(
                 f"属性形状的 sh:property / sh:property on a property shape: {shape}"
             )
-        _add_shape(c, out, prop, target, (*seen, shape))
+        _add_shape(c, out, prop, focus, (*seen, shape))
 
 
-#: groups per query: all of them in one (Oxigraph parses and plans a balanced UNION of the
-#: 179 groups of shapes.ttl in about 25 ms, a little less than the same groups one by one)
-BATCH = 1000
+def _select(branches: list[str]) -> str:
+    """The query of the groups (None: no group)."""
+    return f"SELECT ?check ?this ?value WHERE {{\n{_union(branches)}\n}}" if branches else ""
 
 
 def _union(branches: list[str]) -> str:
@@ -583,6 +588,9 @@ def _union(branches: list[str]) -> str:
 #: where the focus nodes of each shape are written while a store is validated (then dropped)
 FOCUS_GRAPH = "urn:x-indicator-kg:shacl:"
 FOCUS_PREFIX = "ikgf"
+FOCUS_SHAPE = FOCUS_GRAPH + "s"
+#: the targets that have focus nodes
+FOCUSED = f"SELECT DISTINCT ?s WHERE {{ GRAPH {FOCUS_PREFIX}: {{ ?s {FOCUS_PREFIX}:of [] }} }}"
 
 
 def _names(sg: Graph, prefixes: dict[str, str]) -> dict[str, str]:
@@ -601,7 +609,7 @@ def _names(sg: Graph, prefixes: dict[str, str]) -> dict[str, str]:
     return {ns: p for p, ns in sorted(prefixes.items(), key=lambda i: -len(i[1]))}
 
 
-def compile_shapes(sg: Graph, batch: int = BATCH) -> Compiled:
+def compile_shapes(sg: Graph) -> Compiled:
     """Compile a shapes graph; UnsupportedShapes when it uses what the compiler cannot run."""
     _check_vocabulary(sg)
     out = Compiled()
@@ -614,13 +622,12 @@ def compile_shapes(sg: Graph, batch: int = BATCH) -> Compiled:
         if target is not None:
             mark = f"{FOCUS_PREFIX}: {{ {FOCUS_PREFIX}:s{len(inserts)} {FOCUS_PREFIX}:of ?this }}"
             inserts.append(f"INSERT {{ GRAPH {mark} }} WHERE {{ {target} }}")
-            _add_shape(c, out, shape, f"GRAPH {mark}")
+            _add_shape(c, out, shape, (len(inserts) - 1, f"GRAPH {mark}"))
     out.targets = " ;\n".join(inserts)
-    for start in range(0, len(out.branches), batch):
-        union = _union(out.branches[start : start + batch])
-        out.queries.append(f"SELECT ?check ?this ?value WHERE {{\n{union}\n}}")
     try:  # a syntax error shows now, not in the first table's validation
         out.validate(ox.Store())
+        if out.branches:
+            ox.Store().query(_select([b for _, b in out.branches]), prefixes=out.prefixes)
     except SyntaxError as e:
         raise UnsupportedShapes(
             f"形状编译出的 SPARQL 无法解析 / compiled SPARQL does not parse: {e}"
