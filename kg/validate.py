@@ -5,8 +5,8 @@ class hierarchy of the ontology, so both are mixed into the data before validati
 
 Two engines give the same results (tests/test_validate_engines.py compares them one by
 one): ``native`` (the default) runs the shapes compiled to SPARQL (:mod:`kg.shacl_sparql`)
-on an in-memory pyoxigraph store, 30-100 ms per table (the 166-indicator seed: ~0.1 s);
-``pyshacl``, the reference implementation, takes ~3 s for the seed. The setting
+on an in-memory pyoxigraph store, 20-100 ms per table (the 166-indicator seed: <0.1 s);
+``pyshacl``, the reference implementation, takes 2-3 s for the seed. The setting
 ``validate_engine`` (IKG_VALIDATE_ENGINE) chooses: a command passes it to :func:`use_engine`,
 a caller may name the engine per call.
 """
