@@ -54,6 +54,13 @@ class Settings(BaseSettings):
         default=True,
         description="validate each table's graph against ontology/shapes.ttl before commit",
     )
+    validate_engine: Literal["native", "pyshacl"] = Field(
+        default="native",
+        description=(
+            "SHACL engine: 'native', the shapes compiled to SPARQL on an in-memory pyoxigraph "
+            "store (milliseconds per table); 'pyshacl', the reference engine (seconds per table)"
+        ),
+    )
     # Embedding index (embeddings/)
     embedding_model: str = Field(
         default="use-multilingual",
