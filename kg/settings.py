@@ -54,6 +54,15 @@ class Settings(BaseSettings):
         default=True,
         description="validate each table's graph against ontology/shapes.ttl before commit",
     )
+    build_workers: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description=(
+            "processes that read, map and validate the files of ikg build in parallel: "
+            "0 = one per CPU, 1 = in the build's own process (a single file always is)"
+        ),
+    )
     # Embedding index (embeddings/)
     embedding_model: str = Field(
         default="use-multilingual",
