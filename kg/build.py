@@ -226,19 +226,18 @@ def worker_count(workers: int | None = None) -> int:
         return os.cpu_count() or 1
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes forked from this one when it runs no other thread (nothing to start,
-    nothing to import again: ``ikg build``); else forked from a fork server that has imported
-    this module, so that no lock another thread holds is inherited mid-use."""
+def pool_context() -> Any:
+    """How build processes start: forked from this one when it runs no other thread (nothing
+    to start, nothing to import again: ``ikg build``); else forked from a fork server that has
+    imported this module, so that no lock another thread holds is inherited mid-use."""
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
-        ctx = multiprocessing.get_context("fork")
-    elif "forkserver" in methods:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload([__name__])
-    else:  # pragma: no cover - not on Linux
-        ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        return ctx
+    return multiprocessing.get_context("spawn")  # pragma: no cover - not on Linux
 
 
 def _read_all(jobs: list[_Job], workers: int, progress: Progress | None) -> list[Any]:
@@ -253,7 +252,7 @@ def _read_all(jobs: list[_Job], workers: int, progress: Progress | None) -> list
         return out
     results: list[Any] = [None] * len(jobs)
     failed: dict[int, BaseException] = {}
-    pool = _pool(min(workers, len(jobs)))
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=pool_context())
     try:
         futures = {pool.submit(_prepare_job, job): i for i, job in enumerate(jobs)}
         _collect(futures, jobs, results, failed, progress)

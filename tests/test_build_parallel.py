@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pickle
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 
 import ikg.cli
 from kg import errors
-from kg.build import build, sources_file
+from kg.build import build, pool_context, sources_file
 from kg.errors import SourceError, ValidationFailed
 from kg.namespaces import IKG
 from kg.store import GraphStore
@@ -81,6 +82,27 @@ def test_a_build_in_a_pool_writes_what_a_build_in_process_writes(
     assert sorted(m for m, _ in reads) == sorted(f"读取 {n}" for n in NAMES)
     assert [n for _, n in reads] == [1, 2, 3, 4]
     assert seen[-1][0].startswith("写入 ")
+
+
+def test_beside_other_threads_the_workers_come_from_a_fork_server(
+    folder: Path, tmp_path: Path
+) -> None:
+    """A process running other threads (a server, a notebook) does not fork its workers
+    itself: they start from a fork server, and write the same store."""
+    assert pool_context().get_start_method() == "fork"  # pytest runs one thread
+    one = build([folder], tmp_path / "one" / "store", shacl=False, workers=1)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert pool_context().get_start_method() == "forkserver"
+        pool = build([folder], tmp_path / "pool" / "store", shacl=False, workers=2)
+    finally:
+        stop.set()
+        other.join()
+    assert [t.uri for t in pool.tables] == [t.uri for t in one.tables]
+    a, b = _quads(tmp_path / "one" / "store"), _quads(tmp_path / "pool" / "store")
+    assert a.keys() == b.keys() and all(isomorphic(a[g], b[g]) for g in a)
 
 
 def test_errors_pickle_as_they_were_raised() -> None:
