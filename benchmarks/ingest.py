@@ -1,6 +1,7 @@
 """Ingest throughput: ``ikg build`` of N template tables made from the real corpus, by stage.
 
-    python benchmarks/ingest.py [--sizes 100,1000] [--work /tmp/ikg-ingest] [--sample 200]
+    python benchmarks/ingest.py [--sizes 100,1000[,10000]] [--work /tmp/ikg-ingest]
+                                [--sample 200] [--no-shacl] [--no-acceptance]
                                 [--json benchmarks/results/ingest.json]
 
 For each size N, N template CSVs (the ``ikg parse --format csv`` layout) are written to
@@ -219,12 +220,12 @@ def _rates(seconds: float, tables: int, indicators: int) -> dict[str, float]:
 # -- the full build, in a child process --------------------------------------------------------
 
 
-def child_build(folder: Path, data_dir: Path) -> dict[str, Any]:
+def child_build(folder: Path, data_dir: Path, shacl: bool = True) -> dict[str, Any]:
     """What ikg build does (without its library links): the build, then the index and the
     similarity links when a table was written. Runs in the child; returns the wall times."""
     settings = get_settings(data_dir=data_dir)
     t0 = time.perf_counter()
-    report = build([folder], settings.store_path, workers=settings.build_workers)
+    report = build([folder], settings.store_path, shacl=shacl, workers=settings.build_workers)
     out: dict[str, Any] = {"build_s": time.perf_counter() - t0, "read": len(report.tables)}
     out["unchanged"] = len(report.unchanged)
     out["indicators"] = sum(len(t.parsed.indicators) for t in report.tables)
@@ -257,10 +258,9 @@ def run_measured(cmd: list[str]) -> tuple[str, float, float]:
     return stdout, wall, usage.ru_maxrss / 1024
 
 
-def full_build(folder: Path, data_dir: Path) -> dict[str, Any]:
-    stdout, wall, rss = run_measured(
-        [sys.executable, __file__, "--child-build", str(folder), str(data_dir)]
-    )
+def full_build(folder: Path, data_dir: Path, shacl: bool) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child-build", str(folder), str(data_dir)]
+    stdout, wall, rss = run_measured(cmd + ([] if shacl else ["--no-shacl"]))
     out = json.loads(stdout.strip().splitlines()[-1])
     return {
         **{k: round(v, 2) if isinstance(v, float) else v for k, v in out.items()},
@@ -269,18 +269,18 @@ def full_build(folder: Path, data_dir: Path) -> dict[str, Any]:
     }
 
 
-def measure_size(n: int, work: Path, sample: int) -> dict[str, Any]:
+def measure_size(n: int, work: Path, sample: int, shacl: bool) -> dict[str, Any]:
     folder = make_tables(work / f"tables-{n}", n)
     log(f"[{n}] stages over {min(n, sample)} tables, one process")
     stages = time_stages(folder, sample, work)
     data_dir = work / f"data-{n}"
     shutil.rmtree(data_dir, ignore_errors=True)
     log(f"[{n}] full build (pool), index, links")
-    full = full_build(folder, data_dir)
+    full = full_build(folder, data_dir, shacl)
     changed = change_tables(folder, 0.01)
     (folder / ".complete").unlink()  # the folder no longer holds the generated tables
     log(f"[{n}] rebuild after {len(changed)} table(s) changed")
-    again = full_build(folder, data_dir)
+    again = full_build(folder, data_dir, shacl)
     again["changed_tables"] = len(changed)
     again["share_of_full"] = round(again["wall_s"] / full["wall_s"], 4)
     per = {
@@ -349,15 +349,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=int, default=200, help="tables timed stage by stage")
     ap.add_argument("--json", type=Path, default=RESULTS / "ingest.json")
     ap.add_argument("--no-acceptance", action="store_true", help="skip build60/parse1")
+    ap.add_argument(
+        "--no-shacl",
+        action="store_true",
+        help="full builds without validation (the stages still time it; build60 validates)",
+    )
     ap.add_argument("--child-build", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child_build:
-        print(json.dumps(child_build(*args.child_build)))
+        print(json.dumps(child_build(*args.child_build, shacl=not args.no_shacl)))
         return 0
     args.work.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Any] = {"machine": machine(), "sizes": {}}
+    out: dict[str, Any] = {"machine": machine(), "shacl": not args.no_shacl, "sizes": {}}
     for n in (int(x) for x in args.sizes.split(",")):
-        out["sizes"][str(n)] = measure_size(n, args.work, args.sample)
+        out["sizes"][str(n)] = measure_size(n, args.work, args.sample, not args.no_shacl)
         show(out["sizes"][str(n)])
     if not args.no_acceptance:
         acc = out["acceptance"] = acceptance(args.work)

@@ -27,6 +27,7 @@ from ikg.search import duplicates, search, similar
 from ikg.suggest import suggest
 from kg import writers
 from kg.build import build as run_build
+from kg.build import index_done
 from kg.errors import IkgError, ValidationFailed
 from kg.i18n import Lang, error_prefix, set_lang, tr, warning_prefix
 from kg.namespaces import ORGANISATIONS_GRAPH
@@ -425,8 +426,11 @@ def _run_build(
     force: bool = False,
 ) -> Any:
     """The build under a progress bar on stderr, then the embedding index and the library
-    links when tables were loaded (not when every table was unchanged)."""
+    links when tables were loaded (also when an earlier build's index step did not finish;
+    not when every table was unchanged)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    record = settings.data_dir / "store-sources.json"
 
     with (
         _errors(),
@@ -454,10 +458,11 @@ def _run_build(
             hints=hints,
             workers=settings.build_workers,
             force=force,
-            record=settings.data_dir / "store-sources.json",
+            record=record,
         )
-        if report.tables:
+        if report.tables or report.index_pending:
             _index_after_build(settings, progress)
+            index_done(record)
     return report
 
 

@@ -132,6 +132,9 @@ class BuildReport:
     libraries: list[BuiltLibrary] = field(default_factory=list)
     #: the tables of files that had not changed: already in the store, not read again
     unchanged: list[UnchangedTable] = field(default_factory=list)
+    #: tables were written (by this build or one before) since the index step last finished
+    #: (:func:`index_done`): ikg build runs it even when nothing changed this time
+    index_pending: bool = False
 
     @property
     def warnings(self) -> list[WarningRecord]:
@@ -312,15 +315,40 @@ def sources_file(store_path: Path | str) -> Path | None:
     return path.with_name(f"{path.name}-sources.json")
 
 
-def _load_record(path: Path | None) -> dict[str, Any]:
-    if path is None or not path.is_file():
-        return {}
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}  # unreadable: every file is read again
+def _read_record(path: Path | None) -> dict[str, Any]:
+    """The record of the files built: ``files`` (path → digest, reader, options, tables) and
+    ``index_pending`` (tables were written since the index step last finished)."""
+    record: Any = None
+    if path is not None and path.is_file():
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            record = None  # unreadable: every file is read again
     files = record.get("files") if isinstance(record, dict) else None
-    return files if isinstance(files, dict) else {}
+    pending = record.get("index_pending", True) if isinstance(record, dict) else True
+    return {
+        "format": 1,
+        "files": files if isinstance(files, dict) else {},
+        "index_pending": pending,
+    }
+
+
+def _write_record(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _load_record(path: Path | None) -> dict[str, Any]:
+    return _read_record(path)["files"]
+
+
+def index_done(record_path: Path | None) -> None:
+    """The index step after a build finished (ikg build): until then a build that finds
+    nothing changed still reports the index as pending (BuildReport.index_pending)."""
+    if record_path is not None and record_path.is_file():
+        _write_record(record_path, {**_read_record(record_path), "index_pending": False})
 
 
 def _stored(store_path: Path | str) -> dict[URIRef, tuple[str, str]]:
@@ -386,15 +414,16 @@ def _unchanged_table(path: Path, sha: str, reader: str, t: dict[str, Any]) -> Un
 
 def _save_record(record_path: Path | None, report: BuildReport, key: dict[str, Any]) -> None:
     """Record the files this build wrote (after the store has them); entries of other files
-    whose tables this build replaced are dropped."""
+    whose tables this build replaced are dropped. Sets ``report.index_pending``."""
     if record_path is None:
+        report.index_pending = bool(report.tables)
         return
-    files = _load_record(record_path)
+    record = _read_record(record_path)
     written = {str(t.uri) for t in report.tables}
     read = {str(t.file.resolve()) for t in report.tables}
     files = {
         f: e
-        for f, e in files.items()
+        for f, e in record["files"].items()
         if f not in read
         and isinstance(e, dict)
         and not written & {t.get("uri") for t in e.get("tables", [])}
@@ -404,10 +433,8 @@ def _save_record(record_path: Path | None, report: BuildReport, key: dict[str, A
             str(t.file.resolve()), {"sha256": t.sha256, "reader": t.reader, "tables": [], **key}
         )
         entry["tables"].append(_table_entry(t))
-    record_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = record_path.with_name(record_path.name + ".tmp")
-    tmp.write_text(json.dumps({"format": 1, "files": files}, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, record_path)
+    report.index_pending = bool(report.tables) or bool(record["index_pending"])
+    _write_record(record_path, {"format": 1, "files": files, "index_pending": report.index_pending})
 
 
 def _table_entry(t: BuiltTable) -> dict[str, Any]:
