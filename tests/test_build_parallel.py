@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from rdflib import RDF
 from rdflib.compare import isomorphic
 from typer.testing import CliRunner
 
@@ -21,8 +22,8 @@ import ikg.cli
 from kg import errors
 from kg.build import build, pool_context, sources_file
 from kg.errors import SourceError, ValidationFailed
-from kg.namespaces import IKG
-from kg.store import GraphStore
+from kg.namespaces import IKG, LIBRARY_LINKS_GRAPH, SIMILARITY_GRAPH
+from kg.store import DANGLING_LINKS, GraphStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo" / "corpus"
@@ -160,6 +161,31 @@ def test_a_rebuild_reads_only_the_files_that_changed(folder: Path, tmp_path: Pat
     assert len(build([folder], store, shacl=False, workers=1, force=True).tables) == 4
     assert len(build([folder], store, shacl=True, workers=1).tables) == 4
     assert build([folder], store, shacl=False, workers=1).unchanged_files == 4
+
+
+def test_a_changed_table_replaced_in_a_batch_loses_its_links(folder: Path, tmp_path: Path) -> None:
+    """The links to the indicators of a replaced table go with it (one update per batch);
+    the links of a table left as it was stay."""
+    store = tmp_path / "data" / "store"
+    first = build([folder], store, shacl=False, workers=1)
+    with GraphStore(store) as s:
+        for n, t in enumerate(first.tables[:2]):
+            ind = next(t.graph.subjects(RDF.type, IKG.Indicator))
+            s.ox.update(
+                f"INSERT DATA {{ GRAPH <{SIMILARITY_GRAPH}> {{ <urn:link:{n}> "
+                f"<{IKG.linksIndicator}> <{ind}> ; <urn:p> 1 }} "
+                f"GRAPH <{LIBRARY_LINKS_GRAPH}> {{ <{ind}> <{IKG.matchesLibraryIndicator}> "
+                f"<urn:c> . <urn:m:{n}> <{IKG.matchIndicator}> <{ind}> }} }}"
+            )
+    _edit(folder / first.tables[0].file.name, ",2100,", ",2200,")
+    again = build([folder], store, shacl=False, workers=2)
+    assert [t.uri for t in again.tables] == [first.tables[0].uri]
+    with GraphStore(store, read_only=True) as s:
+        links = {str(x) for x in s.graph(SIMILARITY_GRAPH).subjects()}
+        matches = {str(x) for x in s.graph(LIBRARY_LINKS_GRAPH).subjects()}
+        _, dangling = s.select(DANGLING_LINKS)
+    assert links == {"urn:link:1"} and dangling == []
+    assert len(matches) == 2 and "urn:m:1" in matches and "urn:m:0" not in matches
 
 
 def test_a_table_the_store_lost_is_read_again(folder: Path, tmp_path: Path) -> None:
