@@ -426,8 +426,8 @@ def _run_build(
     force: bool = False,
 ) -> Any:
     """The build under a progress bar on stderr, then the embedding index and the library
-    links when tables were loaded (also when an earlier build's index step did not finish;
-    not when every table was unchanged)."""
+    links when tables were loaded (also when an earlier build's index step did not finish, and
+    always on a server; not when every table of an embedded store was unchanged)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     record = settings.data_dir / "store-sources.json"
@@ -460,7 +460,9 @@ def _run_build(
             force=force,
             record=record,
         )
-        if report.tables or report.index_pending:
+        # a server may have been written by others (kg.build.build without this record): its
+        # links are brought in step after every build
+        if report.tables or report.index_pending or settings.remote:
             _index_after_build(settings, progress)
             index_done(record)
     return report
