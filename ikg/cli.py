@@ -27,6 +27,7 @@ from ikg.search import duplicates, search, similar
 from ikg.suggest import suggest
 from kg import writers
 from kg.build import build as run_build
+from kg.build import index_done
 from kg.errors import IkgError, ValidationFailed
 from kg.i18n import Lang, error_prefix, set_lang, tr, warning_prefix
 from kg.namespaces import ORGANISATIONS_GRAPH
@@ -398,11 +399,20 @@ def build(
     store_url: StoreUrlOpt = None,
     department: DepartmentOpt = None,
     year: YearOpt = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            "--force",
+            help="read every file again, also those unchanged since they were built "
+            "(by default a file with the same content, reader and options is skipped)",
+        ),
+    ] = False,
 ) -> None:
     """Read tables, validate them and load them into the graph store (replacing earlier versions)."""
     settings = _settings(data_dir, store, store_url)
     report = _run_build(
-        sources, settings, reader, no_shacl, {"department": department, "year": year}
+        sources, settings, reader, no_shacl, {"department": department, "year": year}, force
     )
     _print_build(report, settings)
 
@@ -413,10 +423,14 @@ def _run_build(
     reader: str | None,
     no_shacl: bool,
     hints: dict[str, Any],
+    force: bool = False,
 ) -> Any:
     """The build under a progress bar on stderr, then the embedding index and the library
-    links when tables were loaded."""
+    links when tables were loaded (also when an earlier build's index step did not finish, and
+    always on a server; not when every table of an embedded store was unchanged)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    record = settings.data_dir / "store-sources.json"
 
     with (
         _errors(),
@@ -426,12 +440,14 @@ def _run_build(
             MofNCompleteColumn(),
             console=err,
             transient=True,
+            auto_refresh=False,  # no refresh thread: the build's workers fork from this process
         ) as bar,
     ):
         task = bar.add_task("", total=None)
 
         def progress(message: str, n: int, total: int) -> None:
             bar.update(task, description=message, completed=n, total=total)
+            bar.refresh()
 
         report = run_build(
             sources,
@@ -440,9 +456,15 @@ def _run_build(
             shacl=settings.validate_shacl and not no_shacl,
             progress=progress,
             hints=hints,
+            workers=settings.build_workers,
+            force=force,
+            record=record,
         )
-        if report.tables:
+        # a server may have been written by others (kg.build.build without this record): its
+        # links are brought in step after every build
+        if report.tables or report.index_pending or settings.remote:
             _index_after_build(settings, progress)
+            index_done(record)
     return report
 
 
@@ -465,18 +487,29 @@ def _print_build(report: Any, settings: Settings) -> None:
         )
     for w in report.warnings:
         _print_warning(w)
-    n_tables, n_libs, target = len(report.tables), len(report.libraries), settings.store_target
-    err.print(
-        tr(
-            f"已将 {n_tables} 张表"
-            + (f"和 {n_libs} 个指标库" if n_libs else "")
-            + f"载入 {target}",
-            f"built {n_tables} table(s)"
-            + (f" and {n_libs} indicator library(ies)" if n_libs else "")
-            + f" into {target}",
-        ),
-        highlight=False,
+    err.print(_build_summary(report, settings.store_target), highlight=False)
+
+
+def _build_summary(report: Any, target: Path | str) -> str:
+    """The last line: tables (and libraries) written, and the unchanged tables not read again,
+    which the store holds all the same."""
+    n_tables, n_libs, n_same = len(report.tables), len(report.libraries), len(report.unchanged)
+    zh = f"已将 {n_tables} 张表" + (f"和 {n_libs} 个指标库" if n_libs else "") + f"载入 {target}"
+    en = (
+        f"built {n_tables} table(s)"
+        + (f" and {n_libs} indicator library(ies)" if n_libs else "")
+        + f" into {target}"
     )
+    if n_same:
+        files, total = report.unchanged_files, n_tables + n_same
+        zh += (
+            f"；未变 {n_same} 张（{files} 个文件未改动，未重读），这些来源的 {total} 张表都在存储中"
+        )
+        en += (
+            f"; {n_same} unchanged ({files} file(s) as built before, not read again): "
+            f"all {total} table(s) of these sources are in the store"
+        )
+    return tr(zh, en)
 
 
 def _index_after_build(settings: Settings, progress: Any) -> None:

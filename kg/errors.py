@@ -25,6 +25,11 @@ class SourceError(IkgError):
         where = f"{file}:{line}" if line else file
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # pickled as its constructor's arguments: raised in a build worker, it reaches the
+        # parent process (kg.build) as the same class with the same file, line and message
+        return (type(self), (self.file, self.line, self.message))
+
 
 class UnknownCategoryError(SourceError):
     """A category word that is in neither of the national schemes (nor their variants)."""
@@ -53,6 +58,9 @@ class ValidationFailed(IkgError):
         self.file = file
         self.report = report
         super().__init__(f"{file}: the graph does not conform to ontology/shapes.ttl:\n{report}")
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (self.file, self.report))  # see SourceError.__reduce__
 
 
 class EmbeddingError(IkgError):

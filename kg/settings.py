@@ -61,6 +61,15 @@ class Settings(BaseSettings):
             "store (milliseconds per table); 'pyshacl', the reference engine (seconds per table)"
         ),
     )
+    build_workers: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description=(
+            "processes that read, map and validate the files of ikg build in parallel: "
+            "0 = one per CPU, 1 = in the build's own process (a single file always is)"
+        ),
+    )
     # Embedding index (embeddings/)
     embedding_model: str = Field(
         default="use-multilingual",

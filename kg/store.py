@@ -21,7 +21,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib.namespace import PROV, XSD
 from rdflib.term import Node
 
 import ontology
@@ -110,20 +110,76 @@ def memory_copy(store: ox.Store) -> ox.Store:
 MEMORY_COPY_BATCH = 50_000
 
 
-#: The links the derived graphs hold for one table's indicators (similarity nodes, library
-#: matches): deleted in the update that replaces the table (GraphStore.replace_table).
+#: The links the derived graphs hold for the indicators of the tables in ``values`` (similarity
+#: nodes, library matches): deleted in the update that replaces the tables (GraphStore.replace_table).
 _DROP_OLD_LINKS = """\
 DELETE {{ GRAPH <{sim}> {{ ?link ?p ?o }} }} WHERE {{
-  GRAPH <{table}> {{ ?ind a <{Indicator}> }}
+  VALUES ?table {{ {values} }}
+  GRAPH ?table {{ ?ind a <{Indicator}> }}
   GRAPH <{sim}> {{ ?link <{linksIndicator}> ?ind ; ?p ?o }} }} ;
-DELETE WHERE {{ GRAPH <{sim}> {{ <{table}> <{computed}> ?how }} }} ;
+DELETE {{ GRAPH <{sim}> {{ ?table <{computed}> ?how }} }} WHERE {{
+  VALUES ?table {{ {values} }}
+  GRAPH <{sim}> {{ ?table <{computed}> ?how }} }} ;
 DELETE {{ GRAPH <{lib}> {{ ?m ?p ?o }} }} WHERE {{
-  GRAPH <{table}> {{ ?ind a <{Indicator}> }}
+  VALUES ?table {{ {values} }}
+  GRAPH ?table {{ ?ind a <{Indicator}> }}
   GRAPH <{lib}> {{ ?m <{matchIndicator}> ?ind ; ?p ?o }} }} ;
 DELETE {{ GRAPH <{lib}> {{ ?ind <{matches}> ?c }} }} WHERE {{
-  GRAPH <{table}> {{ ?ind a <{Indicator}> }}
+  VALUES ?table {{ {values} }}
+  GRAPH ?table {{ ?ind a <{Indicator}> }}
   GRAPH <{lib}> {{ ?ind <{matches}> ?c }} }} ;
 """
+
+#: One table to write: its URI (the named graph), its triples and the triples of its
+#: organisations (for the shared graph), both as N-Triples bytes (rdflib's serialisation).
+TableData = tuple[URIRef, bytes, bytes]
+
+#: triples per write when a build loads its tables (GraphStore.write_tables): one bulk load of
+#: the new tables and one update of the replaced ones per batch of about this many
+LOAD_BATCH_TRIPLES = 500_000
+
+
+def ntriples(graph: Graph | None) -> bytes:
+    """A graph as N-Triples bytes (empty for None)."""
+    if graph is None or not len(graph):
+        return b""
+    return graph.serialize(format="nt", encoding="utf-8")
+
+
+def nquads(data: bytes, graph_name: URIRef) -> bytes:
+    """N-Triples as N-Quads in ``graph_name``.
+
+    Every N-Triples line ends with `` .`` and a newline, and no term holds a raw newline
+    (N-Triples escapes it), so the graph name goes before each line's `` .``.
+    """
+    return data.replace(b" .\n", f" <{graph_name}> .\n".encode())
+
+
+def _drop_links(tables: Iterable[URIRef]) -> str:
+    return _DROP_OLD_LINKS.format(
+        values=" ".join(f"<{t}>" for t in tables),
+        sim=SIMILARITY_GRAPH,
+        lib=LIBRARY_LINKS_GRAPH,
+        Indicator=IKG.Indicator,
+        linksIndicator=IKG.linksIndicator,
+        matchIndicator=IKG.matchIndicator,
+        matches=IKG.matchesLibraryIndicator,
+        computed=IKG.similarityLinksComputed,
+    )
+
+
+def _replace_update(tables: list[TableData]) -> str:
+    """One SPARQL update (one transaction) that replaces these tables: their links dropped,
+    their graphs dropped and inserted again, their organisations added to the shared graph."""
+    parts = [_drop_links(uri for uri, _, _ in tables)]
+    parts += [f"DROP SILENT GRAPH <{uri}> ;" for uri, _, _ in tables]
+    parts.append("INSERT DATA {")
+    parts += [f"GRAPH <{uri}> {{\n{nt.decode()}\n}}" for uri, nt, _ in tables]
+    shared = b"".join(org for _, _, org in tables)
+    if shared:
+        parts.append(f"GRAPH <{ORGANISATIONS_GRAPH}> {{\n{shared.decode()}\n}}")
+    return "\n".join(parts) + "\n}"
+
 
 #: Links (similarity nodes, library matches) that name an indicator no table holds.
 DANGLING_LINKS = f"""\
@@ -214,28 +270,47 @@ class GraphStore:
         the build writes the new ones). On an Oxigraph server the links go first, in one
         update, then the table's graph is replaced.
         """
-        drop_links = _DROP_OLD_LINKS.format(
-            table=graph_name,
-            sim=SIMILARITY_GRAPH,
-            lib=LIBRARY_LINKS_GRAPH,
-            Indicator=IKG.Indicator,
-            linksIndicator=IKG.linksIndicator,
-            matchIndicator=IKG.matchIndicator,
-            matches=IKG.matchesLibraryIndicator,
-            computed=IKG.similarityLinksComputed,
-        )
+        table = (graph_name, ntriples(graph), ntriples(shared))
         if self.url is not None:
-            self.ox.update(drop_links.rstrip().rstrip(";"))
-            self.replace_graph(graph_name, graph, shared)
+            self._replace_remote(table)
             return
-        body = graph.serialize(format="nt")
-        update = (
-            drop_links
-            + f"DROP SILENT GRAPH <{graph_name}> ;\nINSERT DATA {{ GRAPH <{graph_name}> {{\n{body}\n}}"
-        )
-        if shared is not None and len(shared):
-            update += f"\nGRAPH <{ORGANISATIONS_GRAPH}> {{\n{shared.serialize(format='nt')}\n}}"
-        self.ox.update(update + " }")
+        self.ox.update(_replace_update([table]))
+
+    def write_tables(self, tables: list[TableData]) -> None:
+        """Write a batch of tables, each replacing its earlier version (its named graph and the
+        links to its indicators); their organisations are merged into the shared graph.
+
+        Embedded store: the tables already in the store are replaced in one SPARQL update (one
+        transaction, as :meth:`replace_table`); the tables new to it are bulk-loaded in one
+        call, 3-4x faster than an update. A bulk load is not a transaction: a build killed
+        during it can leave a new table partly loaded, never a link to a missing indicator (a
+        new table has none yet), and the next build of its file replaces it (kg.build records
+        a file as built only after its tables are written). Server: one table at a time.
+        """
+        if self.url is not None:
+            for table in tables:
+                self._replace_remote(table)
+            return
+        there = {
+            uri for uri, _, _ in tables if self.ox.contains_named_graph(ox.NamedNode(str(uri)))
+        }
+        new = [t for t in tables if t[0] not in there]
+        if new:
+            data = b"".join(
+                nquads(nt, uri) + nquads(org, ORGANISATIONS_GRAPH) for uri, nt, org in new
+            )
+            self.ox.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+        if there:
+            self.ox.update(_replace_update([t for t in tables if t[0] in there]))
+
+    def _replace_remote(self, table: TableData) -> None:
+        """On an Oxigraph server: the table's links, then its graph (one Graph Store Protocol
+        ``PUT``, atomic on the server), then its organisations (a ``POST``)."""
+        uri, nt, org = table
+        self.ox.update(_drop_links([uri]).rstrip().rstrip(";"))
+        self.ox.put_graph(str(uri), nt)  # type: ignore[attr-defined]
+        if org:
+            self.ox.post_graph(str(ORGANISATIONS_GRAPH), org)  # type: ignore[attr-defined]
 
     def replace_graph_from_file(self, graph_name: URIRef, path: Path) -> None:
         """Replace a named graph with the triples of an N-Triples file, without holding them in
@@ -327,3 +402,19 @@ def table_graphs(store: GraphStore) -> Iterable[URIRef]:
     """The named graphs that hold one table each."""
     shared = (ONTOLOGY_GRAPH, ORGANISATIONS_GRAPH, SIMILARITY_GRAPH)
     return (g for g in store.named_graphs() if g not in shared)
+
+
+#: Each table's source document: the SHA-256 digest of the file and the reader that read it.
+_TABLE_SOURCES = f"""\
+SELECT ?table ?sha ?reader WHERE {{
+  GRAPH ?table {{
+    ?table a <{IKG.TargetTable}> ; <{PROV.wasDerivedFrom}> ?doc .
+    ?doc <{IKG.sha256}> ?sha .
+    OPTIONAL {{ ?doc <{IKG.reader}> ?reader }} }} }}"""
+
+
+def table_sources(store: GraphStore) -> dict[URIRef, tuple[str, str]]:
+    """For each table in the store: the SHA-256 digest of the file it was read from and the
+    reader ("" when not recorded); tables built without a digest are left out."""
+    _, rows = store.select(_TABLE_SOURCES)
+    return {URIRef(str(t)): (str(sha), str(r or "")) for t, sha, r in rows}
