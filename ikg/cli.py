@@ -38,7 +38,7 @@ from kg.settings import Settings, get_settings
 from kg.sparql_guard import Limits as SparqlLimits
 from kg.sparql_guard import check as check_sparql
 from kg.store import DANGLING_LINKS, GraphStore, table_graphs
-from kg.validate import conforms
+from kg.validate import conforms, use_engine
 
 app = typer.Typer(
     name="ikg",
@@ -122,10 +122,12 @@ def _settings(
     if store_url and not store:
         overrides["store"] = "oxigraph-server"
     try:
-        return get_settings(**{k: v for k, v in overrides.items() if v})
+        settings = get_settings(**{k: v for k, v in overrides.items() if v})
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         err.print(_error(f"{tr('设置', 'settings')}: {exc}"), highlight=False)
         raise typer.Exit(2) from exc
+    use_engine(settings.validate_engine)  # IKG_VALIDATE_ENGINE for build and validate
+    return settings
 
 
 @contextmanager
@@ -404,8 +406,9 @@ def build(
         typer.Option(
             "--all",
             "--force",
-            help="read every file again, also those unchanged since they were built "
-            "(by default a file with the same content, reader and options is skipped)",
+            help="read every file again, also those unchanged since they were built, and "
+            "compute every similarity link again (by default a file with the same content, "
+            "reader and options is skipped, and only the replaced tables are linked again)",
         ),
     ] = False,
 ) -> None:
@@ -463,7 +466,7 @@ def _run_build(
         # a server may have been written by others (kg.build.build without this record): its
         # links are brought in step after every build
         if report.tables or report.index_pending or settings.remote:
-            _index_after_build(settings, progress)
+            _index_after_build(settings, progress, full_links=force)
             index_done(record)
     return report
 
@@ -512,8 +515,9 @@ def _build_summary(report: Any, target: Path | str) -> str:
     return tr(zh, en)
 
 
-def _index_after_build(settings: Settings, progress: Any) -> None:
-    """Bring the embedding index (and the similarity links) in step with the new graph."""
+def _index_after_build(settings: Settings, progress: Any, *, full_links: bool = False) -> None:
+    """Bring the embedding index (and the similarity links: all of them with ``full_links``)
+    in step with the new graph."""
     try:
         from embeddings import index_for_store
     except ImportError as exc:  # pragma: no cover - only without the embeddings extra
@@ -528,7 +532,11 @@ def _index_after_build(settings: Settings, progress: Any) -> None:
         return
     try:
         report = index_for_store(
-            settings.store_target, settings.data_dir, settings, progress=progress
+            settings.store_target,
+            settings.data_dir,
+            settings,
+            progress=progress,
+            full_links=full_links,
         )
     except ImportError as exc:
         err.print(
