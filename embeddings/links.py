@@ -32,6 +32,7 @@ from kg.store import GraphStore
 
 from .duplicates import DuplicatePair, find_duplicates, keep_per_end
 from .index import IndicatorIndex
+from .precomputed import save_duplicates
 
 if TYPE_CHECKING:
     from kg.settings import Settings
@@ -118,6 +119,7 @@ def write_links(
     report = find_duplicates(
         index, threshold=index.profile.t_review, list_per_indicator=LINKS_PER_INDICATOR
     )
+    save_duplicates(index, report, settings)  # read by the API's /api/duplicates
     method = f"hybrid+structure:{index.model_id}"
     cluster_min = {c.id: c.min_similarity for c in report.clusters}
     pairs = capped(report.pairs, LINKS_PER_INDICATOR)
