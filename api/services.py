@@ -144,6 +144,25 @@ def _install(app: Any, index: Any) -> None:
     app.state.embedding_index = index
     app.state.duplicates_cache = {}
     app.state.suggest_engine = None
+    threading.Thread(target=_warm_up, args=(app, index), daemon=True).start()
+
+
+def _warm_up(app: Any, index: Any) -> None:
+    """Read what the first /similar and /duplicates would otherwise wait for: the index's
+    vectors, the tokenizer, the duplicate report the build saved."""
+    try:
+        warm = getattr(index, "warm_up", None)
+        if warm is not None:
+            warm()
+        settings = app.state.settings
+        saved_duplicates(
+            app,
+            index,
+            getattr(settings, "common_indicator_share", COMMON_SHARE),
+            getattr(settings, "common_indicator_min_departments", COMMON_MIN_DEPARTMENTS),
+        )
+    except Exception as exc:  # noqa: BLE001 - a warm-up failure only costs the first request
+        log.warning("embedding index warm-up failed: %s", exc)
 
 
 def _published_version(app: Any) -> str | None:

@@ -35,6 +35,7 @@ from .corpus import fingerprint, load_indicators, text_hashes
 from .encoders import Encoder, load_encoder
 from .faiss_index import FaissIndex, ModelMismatchError, VersionGoneError, normalize_rows
 from .lexical import LexicalIndex
+from .residues import words
 from .scoring import (
     PairScore,
     Profile,
@@ -420,6 +421,13 @@ class IndicatorIndex:
             (sc for _, sc in hits), dtype=np.float32, count=len(hits)
         )
         return cand, dense
+
+    def warm_up(self) -> None:
+        """Pay the one-time costs before the first request does: every vector read from the
+        index, each item's row there, the word tokenizer of the pair scores (its dictionary
+        loads in seconds)."""
+        _ = self.matrix, self.positions
+        words("指标")
 
     def rows_matching(self, filters: Filters | None) -> np.ndarray | None:
         """The rows ``filters`` keeps, ascending (None: no filter set). Each field's test runs

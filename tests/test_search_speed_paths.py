@@ -239,3 +239,15 @@ def test_api_reads_the_saved_report_and_bounds_pages(
     fresh = find_duplicates(index)
     page = _page(fresh, "all", 0, 200, budget=1)
     assert len(page["clusters"]) == 1 and page["truncated"] is True and page["next_offset"] == 1
+
+
+def test_warm_up_reads_the_vectors_and_the_tokenizer() -> None:
+    from embeddings import residues
+
+    items = _items(200)
+    built = IndicatorIndex.build(items, HashingEncoder(32))
+    index = IndicatorIndex(items, built.vectors, encoder=None, floor=0.0)
+    assert index._matrix is None
+    index.warm_up()
+    assert index._matrix is not None and np.array_equal(index.matrix, built.matrix)
+    assert residues._tokenizer.cache_info().currsize == 1
