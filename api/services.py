@@ -161,7 +161,7 @@ def _warm_up(app: Any, index: Any) -> None:
             getattr(settings, "common_indicator_share", COMMON_SHARE),
             getattr(settings, "common_indicator_min_departments", COMMON_MIN_DEPARTMENTS),
         )
-    except Exception as exc:  # noqa: BLE001 - a warm-up failure only costs the first request
+    except Exception as exc:  # a warm-up failure only costs the first request its time
         log.warning("embedding index warm-up failed: %s", exc)
 
 

@@ -134,7 +134,6 @@ def prepare(size: int, work: Path, model: str) -> tuple[Path, dict]:
     return data, info
 
 
-
 # -- measuring -------------------------------------------------------------------------------
 def _pct(xs: list[float]) -> dict:
     xs = sorted(xs)
@@ -228,6 +227,38 @@ def ivf_recall(fi, queries, k: int = 10) -> dict:  # type: ignore[no-untyped-def
     }
 
 
+def recall_without_store(n: int, model: str, seed: int = 3) -> dict:
+    """IVF's recall@10 against flat over ``n`` synthetic names (the same mixing of real
+    names' heads and tails, no store): what ``choose_kind`` picks above FLAT_MAX, at a size
+    whose store this machine cannot build in a session (1M)."""
+    from scale.data import template_tables
+
+    from embeddings.encoders import load_encoder
+    from embeddings.faiss_index import FaissIndex, choose_kind
+
+    names = [i.name for p in template_tables() for i in p.indicators]
+    heads, tails = _pieces(names)
+    rng = random.Random(seed)
+    texts = [
+        rng.choice(names) if rng.random() < REAL_SHARE else rng.choice(heads) + rng.choice(tails)
+        for _ in range(n)
+    ]
+    t0 = time.perf_counter()
+    vecs = load_encoder(model).encode(texts, batch_size=4096)
+    encode_s = time.perf_counter() - t0
+    fi = FaissIndex(vecs.shape[1], model_id=model, kind="flat")
+    fi.index([str(k) for k in range(n)], vecs)
+    queries = load_encoder(model).encode(unseen_queries(50, seed=99))
+    out = ivf_recall(fi, queries)
+    out.update(
+        indicators=n,
+        kind_chosen=choose_kind(n),
+        distinct_names=len(set(texts)),
+        encode_s=round(encode_s, 1),
+    )
+    return out
+
+
 class Server:
     """``ikg serve`` on 127.0.0.1 with ``workers`` processes, in its own process group."""
 
@@ -241,7 +272,10 @@ class Server:
         if workers > 1:
             cmd += ["--workers", str(workers)]
         self.proc = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            cmd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             start_new_session=True,
         )
         self.base = f"http://127.0.0.1:{self.port}"
@@ -287,7 +321,10 @@ def one_worker(data: Path, model: str, runs: int, dup_timeout: float) -> dict:
         dt, r = _timed(c, _search_url(fq, department=fd))
         hits = r.json()["hits"]
         out["filtered"] = {
-            "query": fq, "department": fd, "k": 10, "hits": len(hits),
+            "query": fq,
+            "department": fd,
+            "k": 10,
+            "hits": len(hits),
             "all_in_department": all(fd in h["department"] for h in hits),
             "ms": round(dt * 1000, 1),
         }
@@ -296,8 +333,8 @@ def one_worker(data: Path, model: str, runs: int, dup_timeout: float) -> dict:
         out["rss_mb_before_duplicates"] = srv.rss_mb()
         try:
             out["duplicates"] = _first_and_warm(c, "/api/duplicates?limit=20", warm=5)
-            out["duplicates"]["precomputed"] = c.get("/api/duplicates?limit=1").json().get(
-                "precomputed", False
+            out["duplicates"]["precomputed"] = (
+                c.get("/api/duplicates?limit=1").json().get("precomputed", False)
             )
         except httpx.TimeoutException:
             out["duplicates"] = {"first_ms": None, "timeout_s": dup_timeout}
@@ -369,8 +406,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
-                    default=[10_000, 100_000])
+    ap.add_argument(
+        "--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[10_000, 100_000]
+    )
     ap.add_argument("--work", type=Path, default=Path("/tmp/ikg-search-speed"))
     ap.add_argument("--model", default="hash-512", help="encoder setting (hash-512: no model)")
     ap.add_argument("--label", default="after", help="the name of this run in the JSON file")
@@ -379,11 +417,17 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=10, help="seconds of load per figure")
     ap.add_argument("--dup-timeout", type=float, default=60.0)
     ap.add_argument("--prepare-only", action="store_true")
+    ap.add_argument("--recall-only", type=int, help="only IVF recall@10 at this many names")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     if args.prepare_only:
         return _prepare_main(args)
     saved = json.loads(args.json.read_text("utf-8")) if args.json.is_file() else {}
+    if args.recall_only:
+        fig = recall_without_store(args.recall_only, args.model)
+        saved.setdefault("recall_without_store", {})[str(args.recall_only)] = fig
+        args.json.write_text(json.dumps(saved, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        return print(f"{args.recall_only:,} names: IVF {fig}")
     run = saved.setdefault(args.label, {})
     run["code"] = os.environ.get("PYTHONPATH", str(ROOT))
     run["machine"] = {"cpus": os.cpu_count(), "note": "shared with other jobs: compare ratios"}

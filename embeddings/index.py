@@ -357,7 +357,6 @@ class IndicatorIndex:
         every one is scored; above, the union of the dense index's (an ID selector restricts
         it to the kept rows) and the lexical scorer's top :data:`SEARCH_POOL` is.
         """
-        np = require("numpy")
         if not self.items:
             return []
         rows = self.rows_matching(filters)

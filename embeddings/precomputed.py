@@ -88,7 +88,12 @@ def save_duplicates(
     nowhere to save). A failure to write is logged, never raised: the API then computes."""
     if settings is None:
         return None
-    path = report_path(index_dir(Path(settings.data_dir)), index, report.common_share, report.common_min_departments)
+    path = report_path(
+        index_dir(Path(settings.data_dir)),
+        index,
+        report.common_share,
+        report.common_min_departments,
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".duplicates-", suffix=".tmp", dir=path.parent)
@@ -122,7 +127,7 @@ def load_duplicates(
     path = report_path(index_folder, index, common_share, common_min_departments)
     try:
         with path.open("rb") as fh:
-            report = pickle.load(fh)  # noqa: S301 - written by the build in this data directory
+            report = pickle.load(fh)  # written by the build in this data directory
     except FileNotFoundError:
         return None
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
@@ -207,8 +212,11 @@ def _filter_clusters(
         mn = c.min_similarity if whole else min(p.score.score for p in mine)
         labels = {p.label for p in mine}
         label = next(
-            (x for x in ("suspected duplicate", "review", "common indicator", "related")
-             if x in labels),
+            (
+                x
+                for x in ("suspected duplicate", "review", "common indicator", "related")
+                if x in labels
+            ),
             "suspected duplicate" if mn >= t_dup else "review",
         )
         scopes = {p.scope for p in mine} or set(c.scopes)
