@@ -31,6 +31,7 @@ within one run, not absolute figures across runs.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -105,17 +106,26 @@ def prepare(size: int, work: Path, model: str) -> tuple[Path, dict]:
     from kg import mapping
     from kg.namespaces import ORGANISATIONS_GRAPH
     from kg.settings import Settings
-    from kg.store import GraphStore
+    from kg.store import GraphStore, _quads
 
     settings = Settings(data_dir=data, embedding_model=model)
     t0 = time.perf_counter()
     tables = 0
+    batch: list = []
+
+    def flush(store: GraphStore) -> None:  # one bulk load per 250 tables: fewer, larger files
+        store.ox.bulk_extend(itertools.chain.from_iterable(_quads(g, n) for n, g in batch))
+        batch.clear()
+
     with GraphStore(settings.store_path) as store:
         store.load_ontology()
         for p in synthetic_tables(size):
-            store.bulk_add(mapping.table_uri(p), mapping.to_graph(p))
-            store.bulk_add(ORGANISATIONS_GRAPH, mapping.organisations_graph(p))
+            batch += [(mapping.table_uri(p), mapping.to_graph(p))]
+            batch += [(ORGANISATIONS_GRAPH, mapping.organisations_graph(p))]
             tables += 1
+            if len(batch) >= 500:
+                flush(store)
+        flush(store)
         store.flush()
         store.optimize()
     graph_s = time.perf_counter() - t0
