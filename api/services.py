@@ -155,12 +155,14 @@ def _warm_up(app: Any, index: Any) -> None:
         if warm is not None:
             warm()
         settings = app.state.settings
-        saved_duplicates(
+        saved = saved_duplicates(
             app,
             index,
             getattr(settings, "common_indicator_share", COMMON_SHARE),
             getattr(settings, "common_indicator_min_departments", COMMON_MIN_DEPARTMENTS),
         )
+        if saved is not None and app.state.embedding_index is index:
+            duplicates(app, "all", None, None)  # the default listing, read from the report
     except Exception as exc:  # a warm-up failure only costs the first request its time
         log.warning("embedding index warm-up failed: %s", exc)
 

@@ -47,6 +47,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 FILTER_QUERY = ("培训人次", "中共深圳市福田区委组织部")
 CACHED_QUERY = "离休干部慰问金发放"
+#: seconds the servers get after their first answers before load is measured
+SETTLE_S = 30
 #: share of the copies' indicators that keep their real name
 REAL_SHARE = 0.3
 
@@ -364,6 +366,7 @@ def throughput(data: Path, model: str, workers: int, duration: int) -> dict:
         url = srv.base + _search_url(CACHED_QUERY)
         with ThreadPoolExecutor(8) as pool:  # every worker loads its index and warms up
             list(pool.map(lambda _: httpx.get(url, timeout=600), range(8 * workers)))
+        time.sleep(SETTLE_S)  # each worker's warm-up thread (vectors, tokenizer, report) ends
         for clients in (4, 8):
             fig = run_threads(url, duration, clients)
             out[f"clients{clients}"] = {
@@ -373,17 +376,22 @@ def throughput(data: Path, model: str, workers: int, duration: int) -> dict:
     return out
 
 
-def measure(size: int, args: argparse.Namespace) -> dict:
+def measure(size: int, args: argparse.Namespace, fig: dict) -> dict:
+    """The figures of ``args.parts`` (faiss, one, load) at ``size``, into ``fig``."""
     t0 = time.perf_counter()
     data, info = prepare(size, args.work, args.model)
     _log(f"[{size}] data {info} ({time.perf_counter() - t0:.0f} s)")
-    fig: dict = {"data": info, "faiss": faiss_alone(data, args.model)}
-    _log(f"[{size}] faiss {fig['faiss']}")
-    fig["one_worker"] = one_worker(data, args.model, args.runs, args.dup_timeout)
-    _log(f"[{size}] one worker {fig['one_worker']}")
-    for workers in (1, 2):
-        fig[f"load_{workers}w"] = throughput(data, args.model, workers, args.duration)
-        _log(f"[{size}] load {workers} worker(s) {fig[f'load_{workers}w']}")
+    fig["data"] = info
+    if "faiss" in args.parts:
+        fig["faiss"] = faiss_alone(data, args.model)
+        _log(f"[{size}] faiss {fig['faiss']}")
+    if "one" in args.parts:
+        fig["one_worker"] = one_worker(data, args.model, args.runs, args.dup_timeout)
+        _log(f"[{size}] one worker {fig['one_worker']}")
+    if "load" in args.parts:
+        for workers in (1, 2):
+            fig[f"load_{workers}w"] = throughput(data, args.model, workers, args.duration)
+            _log(f"[{size}] load {workers} worker(s) {fig[f'load_{workers}w']}")
     return fig
 
 
@@ -427,6 +435,7 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=10, help="seconds of load per figure")
     ap.add_argument("--dup-timeout", type=float, default=60.0)
     ap.add_argument("--prepare-only", action="store_true")
+    ap.add_argument("--parts", default="faiss,one,load", help="what to (re)measure")
     ap.add_argument("--recall-only", type=int, help="only IVF recall@10 at this many names")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -442,7 +451,7 @@ def main() -> None:
     run["code"] = os.environ.get("PYTHONPATH", str(ROOT))
     run["machine"] = {"cpus": os.cpu_count(), "note": "shared with other jobs: compare ratios"}
     for size in args.sizes:
-        run[str(size)] = measure(size, args)
+        run[str(size)] = measure(size, args, run.get(str(size), {}))
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(saved, ensure_ascii=False, indent=2) + "\n", "utf-8")
         print("\n".join(summary_lines(args.label, size, run[str(size)])), flush=True)
