@@ -161,8 +161,11 @@ def _warm_up(app: Any, index: Any) -> None:
             getattr(settings, "common_indicator_share", COMMON_SHARE),
             getattr(settings, "common_indicator_min_departments", COMMON_MIN_DEPARTMENTS),
         )
-        if saved is not None and app.state.embedding_index is index:
-            duplicates(app, "all", None, None)  # the default listing, read from the report
+        if saved is not None and covers(saved, index, None, None):  # the default listing
+            app.state.duplicates_default = (
+                index,
+                answer_duplicates(saved, index, "all", None, None),
+            )
     except Exception as exc:  # a warm-up failure only costs the first request its time
         log.warning("embedding index warm-up failed: %s", exc)
 
@@ -280,7 +283,10 @@ def duplicates(app: Any, scope: str, threshold: float | None, band: str | None =
             settings, "common_indicator_min_departments", COMMON_MIN_DEPARTMENTS
         )
         saved = saved_duplicates(app, index, share, min_departments)
-        if saved is not None and covers(saved, index, threshold, band):
+        ready = getattr(app.state, "duplicates_default", None)  # read by the warm-up
+        if ready is not None and ready[0] is index and key == ("all", None, None):
+            report = ready[1]
+        elif saved is not None and covers(saved, index, threshold, band):
             report = answer_duplicates(saved, index, scope, threshold, band)
         else:
             report = find_duplicates(
