@@ -119,6 +119,18 @@ class DuplicatesResponse(BaseModel):
     )
     common_min_departments: int = Field(default=3, description="共性指标: and at least this many")
     clusters: list[ClusterOut]
+    truncated: bool = Field(
+        default=False,
+        description="true: the page stopped before `limit` clusters, its JSON having reached "
+        "the size bound (api_duplicates_page_bytes); ask again from next_offset",
+    )
+    next_offset: int | None = Field(
+        default=None, description="the offset of the next page; null on the last page"
+    )
+    precomputed: bool = Field(
+        default=False,
+        description="true: read from the duplicate report `ikg build` saved beside the index",
+    )
 
 
 class TableItem(BaseModel):

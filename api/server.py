@@ -14,6 +14,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from api.app import create_app
+from embeddings.threads import limit_threads
 from kg.settings import Settings, get_settings
 
 
@@ -35,6 +36,7 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
         "proxy_headers": False,
     }
     if workers <= 1:
+        limit_threads(settings.api_threads)
         uvicorn.run(create_app(settings), workers=1, **common)
         return
     os.environ.update(settings_env(settings))
@@ -78,7 +80,9 @@ def app_from_env() -> Any:
     """The app of one worker process (``uvicorn --factory``), settings from ``IKG_`` variables."""
 
     _log_to_stderr("info")
-    return create_app(get_settings())
+    settings = get_settings()
+    limit_threads(settings.api_threads)
+    return create_app(settings)
 
 
 def request_once(

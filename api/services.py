@@ -23,6 +23,7 @@ from embeddings.duplicates import COMMON_MIN_DEPARTMENTS, COMMON_SHARE, find_dup
 from embeddings.faiss_index import FaissIndex
 from embeddings.index import CACHE_FILE, index_dir, open_index
 from embeddings.index import make_encoder as _make
+from embeddings.precomputed import answer_duplicates, covers, load_duplicates
 from embeddings.text import indicator_dict
 from kg.errors import EmbeddingError
 from kg.settings import Settings
@@ -55,6 +56,7 @@ def graph_store(app: Any) -> GraphStore:
 
 
 _lock = threading.Lock()
+_saved_lock = threading.Lock()
 #: seconds between two looks at the embedding index's ``CURRENT`` pointer (tests set 0)
 INDEX_CHECK_INTERVAL_S = 1.0
 #: a published version that could not be loaded here is tried again after this many seconds
@@ -142,6 +144,30 @@ def _install(app: Any, index: Any) -> None:
     app.state.embedding_index = index
     app.state.duplicates_cache = {}
     app.state.suggest_engine = None
+    threading.Thread(target=_warm_up, args=(app, index), daemon=True).start()
+
+
+def _warm_up(app: Any, index: Any) -> None:
+    """Read what the first /similar and /duplicates would otherwise wait for: the index's
+    vectors, the tokenizer, the duplicate report the build saved."""
+    try:
+        warm = getattr(index, "warm_up", None)
+        if warm is not None:
+            warm()
+        settings = app.state.settings
+        saved = saved_duplicates(
+            app,
+            index,
+            getattr(settings, "common_indicator_share", COMMON_SHARE),
+            getattr(settings, "common_indicator_min_departments", COMMON_MIN_DEPARTMENTS),
+        )
+        if saved is not None and covers(saved, index, None, None):  # the default listing
+            app.state.duplicates_default = (
+                index,
+                answer_duplicates(saved, index, "all", None, None),
+            )
+    except Exception as exc:  # a warm-up failure only costs the first request its time
+        log.warning("embedding index warm-up failed: %s", exc)
 
 
 def _published_version(app: Any) -> str | None:
@@ -244,26 +270,53 @@ def hit_dict(index: Any, hit: Any) -> dict[str, Any]:
 
 
 def duplicates(app: Any, scope: str, threshold: float | None, band: str | None = None) -> Any:
-
+    """The duplicate report for (scope, threshold, band): read from the one ``ikg build``
+    saved beside the index when it covers the request (:mod:`embeddings.precomputed`), else
+    computed; kept per app for the next page."""
     index = get_index(app)
     cache = app.state.duplicates_cache
     key = (scope, threshold, band)
     if key not in cache:
         settings = app.state.settings
-        report = find_duplicates(
-            index,
-            threshold=threshold,
-            scope=scope,
-            band=band,
-            common_share=getattr(settings, "common_indicator_share", COMMON_SHARE),
-            common_min_departments=getattr(
-                settings, "common_indicator_min_departments", COMMON_MIN_DEPARTMENTS
-            ),
+        share = getattr(settings, "common_indicator_share", COMMON_SHARE)
+        min_departments = getattr(
+            settings, "common_indicator_min_departments", COMMON_MIN_DEPARTMENTS
         )
+        saved = saved_duplicates(app, index, share, min_departments)
+        ready = getattr(app.state, "duplicates_default", None)  # read by the warm-up
+        if ready is not None and ready[0] is index and key == ("all", None, None):
+            report = ready[1]
+        elif saved is not None and covers(saved, index, threshold, band):
+            report = answer_duplicates(saved, index, scope, threshold, band)
+        else:
+            report = find_duplicates(
+                index,
+                threshold=threshold,
+                scope=scope,
+                band=band,
+                common_share=share,
+                common_min_departments=min_departments,
+            )
         while len(cache) >= DUPLICATES_CACHE_SIZE:  # thresholds are free floats: keep it bounded
             cache.pop(next(iter(cache)))
         cache[key] = report
     return cache[key]
+
+
+def saved_duplicates(app: Any, index: Any, share: float, min_departments: int) -> Any:
+    """The report the build saved for this index version and these settings, read once per
+    index (None: none saved, e.g. an index built without links)."""
+    held = getattr(app.state, "duplicates_saved", None)
+    if held is not None and held[0] is index and held[1] == (share, min_departments):
+        return held[2]
+    with _saved_lock:
+        held = getattr(app.state, "duplicates_saved", None)
+        if held is not None and held[0] is index and held[1] == (share, min_departments):
+            return held[2]
+        folder = index_dir(app.state.settings.data_dir)
+        report = load_duplicates(folder, index, share, min_departments)
+        app.state.duplicates_saved = (index, (share, min_departments), report)
+        return report
 
 
 def other_indicators(app: Any) -> list[Any]:

@@ -162,11 +162,12 @@ class CachedEncoder:
         self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
     ) -> np.ndarray:
         np = require("numpy")
-        found = {} if self.cache is None else self.cache.get_many(self.model_id, texts)
+        # the in-memory LRU first: a query repeated by the API costs no SQLite round trip
+        found = self._recall(texts)
+        rest = [t for t in texts if t not in found]
+        if rest and self.cache is not None:
+            found.update(self.cache.get_many(self.model_id, rest))
         todo = sorted({t for t in texts if t not in found})
-        if todo:
-            found.update(self._recall(todo))
-            todo = [t for t in todo if t not in found]
         if todo:
             with self._lock:
                 fresh = self.inner.encode(todo, batch_size=batch_size, progress=progress)

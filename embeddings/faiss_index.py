@@ -227,6 +227,10 @@ class FaissIndex:
     def __contains__(self, item: str) -> bool:
         return item in self._pos
 
+    def position(self, ident: str) -> int:
+        """The row (faiss id) of ``ident``."""
+        return self._pos[ident]
+
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored (normalised) vectors of ``ids``."""
         np = require("numpy")
@@ -241,22 +245,63 @@ class FaissIndex:
                 ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
         return np.stack([self._index.reconstruct(self._pos[i]) for i in ids]).astype(np.float32)
 
-    def search(self, queries: np.ndarray, k: int = 10) -> list[list[tuple[str, float]]]:
-        """For each query vector, up to ``k`` ``(id, cosine)`` pairs, best first."""
-        if self.count == 0:
+    def all_vectors(self) -> np.ndarray:
+        """Every row's vector, by row (a removed row's is zero), read from the index's own
+        storage at once (``reconstruct_n``) rather than one id at a time."""
+        np = require("numpy")
+        faiss = require("faiss")
+        out = np.zeros((len(self._ids), self.dim), dtype=np.float32)
+        if not self._pos:
+            return out
+        if self.kind == "hnsw":  # no id map: faiss ids are the rows
+            out[: self._index.ntotal] = self._index.reconstruct_n(0, self._index.ntotal)
+            return out
+        inner = faiss.downcast_index(self._index.index)
+        rows = faiss.vector_to_array(self._index.id_map)
+        # IndexFlat copies its storage; IndexIVF reads its inverted lists (no direct map needed)
+        out[rows] = inner.reconstruct_n(0, inner.ntotal)
+        return out
+
+    def _search_params(self, rows: np.ndarray) -> tuple[Any, Any]:
+        """faiss search parameters that keep only ``rows`` (and the bitmap they point into)."""
+        np = require("numpy")
+        faiss = require("faiss")
+        mask = np.zeros(len(self._ids), dtype=bool)
+        mask[rows] = True
+        bits = np.packbits(mask, bitorder="little")
+        sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
+        if self.kind == "hnsw":
+            params = faiss.SearchParametersHNSW(sel=sel, efSearch=self._index.hnsw.efSearch)
+        elif self.kind == "ivf":
+            nprobe = faiss.extract_index_ivf(self._index).nprobe
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
+        else:
+            params = faiss.SearchParameters(sel=sel)
+        return params, (bits, sel)
+
+    def search(
+        self, queries: np.ndarray, k: int = 10, *, rows: np.ndarray | None = None
+    ) -> list[list[tuple[str, float]]]:
+        """For each query vector, up to ``k`` ``(id, cosine)`` pairs, best first; with
+        ``rows``, among those rows only (a faiss ID selector inside the search)."""
+        if self.count == 0 or (rows is not None and len(rows) == 0):
             return [[] for _ in range(len(queries))]
         q = normalize_rows(queries)
-        k_eff = min(k, self.count)
-        scores, rows = self._index.search(q, k_eff)
+        if rows is None:
+            scores, found = self._index.search(q, min(k, self.count))
+        else:
+            params, keep = self._search_params(rows)
+            scores, found = self._index.search(q, min(k, len(rows)), params=params)
+            del keep  # the bitmap lives until the search has returned
         out: list[list[tuple[str, float]]] = []
-        for srow, rrow in zip(scores, rows, strict=True):
+        for srow, rrow in zip(scores, found, strict=True):
             hits = []
-            for s, r in zip(srow, rrow, strict=True):
+            for sc, r in zip(srow, rrow, strict=True):
                 if r < 0:
                     continue
                 ident = self._ids[int(r)]
                 if ident is not None:
-                    hits.append((ident, float(s)))
+                    hits.append((ident, float(sc)))
             out.append(hits)
         return out
 

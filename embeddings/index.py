@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,7 +35,7 @@ from .corpus import fingerprint, load_indicators, text_hashes
 from .encoders import Encoder, load_encoder
 from .faiss_index import FaissIndex, ModelMismatchError, VersionGoneError, normalize_rows
 from .lexical import LexicalIndex
-from .residues import context_words, found_in
+from .residues import context_words, found_in, words
 from .scoring import (
     DepartmentFacts,
     PairScore,
@@ -47,7 +47,15 @@ from .scoring import (
     profile_for,
     score_pair,
 )
-from .text import DEFAULT_RECIPE, IndicatorText, Recipe, clean, embed_text, indicator_dict
+from .text import (
+    DEFAULT_RECIPE,
+    IndicatorText,
+    Recipe,
+    clean,
+    embed_text,
+    indicator_dict,
+    region_of,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,6 +89,8 @@ LEXICAL_CANDIDATES_MAX = 200_000
 #: search scores every indicator up to this many; above, a candidate pool from both scorers
 BRUTE_FORCE_MAX = 50_000
 SEARCH_POOL = 1_000
+#: filtered row sets an index keeps (by the filters' values)
+FILTER_CACHE_MAX = 256
 CACHE_FILE = Path("embeddings") / "cache.sqlite"
 
 
@@ -157,6 +167,8 @@ class Filters:
     level1: str | None = None
     level2: str | None = None
     table: str | None = None
+    #: part of the region the department's name gives (text.region_of): 深圳市福田区 …
+    region: str | None = None
 
     def __call__(self, it: IndicatorText) -> bool:
         return (
@@ -165,7 +177,28 @@ class Filters:
             and (self.level1 is None or self.level1 in it.level1)
             and (self.level2 is None or self.level2 in it.level2)
             and (self.table is None or self.table == it.table)
+            and (self.region is None or self.region in region_of(it.department))
         )
+
+    def tests(self) -> list[tuple[str, Callable[[Any], bool]]]:
+        """One test per set field, on that field's value (what ``__call__`` checks)."""
+        out: list[tuple[str, Callable[[Any], bool]]] = []
+        if self.department is not None:
+            out.append(("department", lambda v, s=self.department: s in v))
+        if self.year is not None:
+            out.append(("year", lambda v, y=self.year: v == y))
+        if self.level1 is not None:
+            out.append(("level1", lambda v, s=self.level1: s in v))
+        if self.level2 is not None:
+            out.append(("level2", lambda v, s=self.level2: s in v))
+        if self.table is not None:
+            out.append(("table", lambda v, t=self.table: v == t))
+        if self.region is not None:
+            out.append(("region", lambda v, s=self.region: s in v))
+        return out
+
+    def key(self) -> tuple:
+        return astuple(self)
 
 
 @dataclass
@@ -229,6 +262,9 @@ class IndicatorIndex:
         self.model_setting: str | None = None
         self.lexical = LexicalIndex([it.name for it in items])
         self._matrix: np.ndarray | None = None
+        self._positions: np.ndarray | None = None
+        self._rows_of: dict[tuple, np.ndarray | None] = {}
+        self._columns: dict[str, tuple[list[Any], np.ndarray]] = {}
         self._encoder_tried = encoder is not None
         if floor is None:
             floor = (
@@ -271,9 +307,23 @@ class IndicatorIndex:
         if self._matrix is None:
             if not self.items:
                 self._matrix = np.zeros((0, self.vectors.dim), dtype=np.float32)
-            else:
-                self._matrix = self.vectors.vectors([it.id for it in self.items])
+            else:  # one read of the index's storage, reordered to the items when it differs
+                every = self.vectors.all_vectors()
+                pos = self.positions
+                same = len(pos) == len(every) and bool((pos == np.arange(len(pos))).all())
+                self._matrix = every if same else every[pos]
         return self._matrix
+
+    @property
+    def positions(self) -> np.ndarray:
+        """Each item's row in the vector index (its faiss id)."""
+        np = require("numpy")
+        if self._positions is None:
+            pos = self.vectors.position
+            self._positions = np.fromiter(
+                (pos(it.id) for it in self.items), dtype=np.int64, count=len(self.items)
+            )
+        return self._positions
 
     @property
     def version(self) -> str | None:
@@ -312,31 +362,20 @@ class IndicatorIndex:
     ) -> list[Hit]:
         """Indicators for a free-text query, best first: α·dense + (1−α)·lexical.
 
-        Up to :data:`BRUTE_FORCE_MAX` indicators every one is scored; above, the union of the
-        dense index's and the lexical scorer's top :data:`SEARCH_POOL` is.
+        ``filters`` are applied inside the search: the best ``k`` of the indicators they keep,
+        whatever their number. Up to :data:`BRUTE_FORCE_MAX` indicators (kept by the filters)
+        every one is scored; above, the union of the dense index's (an ID selector restricts
+        it to the kept rows) and the lexical scorer's top :data:`SEARCH_POOL` is.
         """
-        np = require("numpy")
-        n = len(self.items)
-        if not n:
+        if not self.items:
+            return []
+        rows = self.rows_matching(filters)
+        if rows is not None and not len(rows):
             return []
         lex = self.lexical.cosine_to_all([text])[0]
         q = self.encoder.encode([text]) if mode != "lexical" else None
-        if n <= BRUTE_FORCE_MAX:
-            rows = np.arange(n)
-            dense = (self.matrix @ q[0]) if q is not None else np.zeros(n, dtype=np.float32)
-        else:
-            pool = {int(x) for x in np.argpartition(-lex, SEARCH_POOL - 1)[:SEARCH_POOL]}
-            hits = self.vectors.search(q, SEARCH_POOL)[0] if q is not None else []
-            dense_of = {self.by_id[h]: s for h, s in hits}
-            pool.update(dense_of)
-            rows = np.fromiter(sorted(pool), dtype=np.int64)
-            if q is not None:
-                missing = [int(r) for r in rows if int(r) not in dense_of]
-                if missing:
-                    vecs = self.vectors.vectors([self.items[r].id for r in missing])
-                    dense_of.update(zip(missing, (vecs @ q[0]).tolist(), strict=True))
-            dense = np.array([dense_of.get(int(r), 0.0) for r in rows], dtype=np.float32)
-        lex_rows = lex[rows]
+        cand, dense = self._scored_rows(lex, q, rows)
+        lex_rows = lex[cand]
         if mode == "dense":
             scores = dense
         elif mode == "lexical":
@@ -344,10 +383,8 @@ class IndicatorIndex:
         else:
             scores = self._combine(dense, lex_rows)
         out: list[Hit] = []
-        for pos in np.argsort(-scores, kind="stable"):
-            it = self.items[int(rows[pos])]
-            if filters is not None and not filters(it):
-                continue
+        for pos in _best_first(scores, k):
+            it = self.items[int(cand[pos])]
             out.append(
                 _hit(
                     it,
@@ -356,9 +393,99 @@ class IndicatorIndex:
                     lexical=round(float(lex_rows[pos]), 4),
                 )
             )
-            if len(out) >= k:
-                break
         return out
+
+    def _scored_rows(
+        self, lex: np.ndarray, q: np.ndarray | None, rows: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(candidate rows ascending, their dense cosines)`` for a query (``q`` None: the
+        lexical mode, dense 0), among ``rows`` when given."""
+        np = require("numpy")
+        n = len(self.items)
+        m = n if rows is None else len(rows)
+        if n <= BRUTE_FORCE_MAX:
+            cand = np.arange(n) if rows is None else rows
+            if q is None:
+                return cand, np.zeros(len(cand), dtype=np.float32)
+            every = self.matrix @ q[0]
+            return cand, (every if rows is None else every[cand])
+        if m <= BRUTE_FORCE_MAX:  # few kept: every one of them, exactly
+            assert rows is not None
+            if q is None:
+                return rows, np.zeros(m, dtype=np.float32)
+            return rows, self.matrix[rows] @ q[0]
+        sub = lex if rows is None else lex[rows]
+        top = np.argpartition(-sub, SEARCH_POOL - 1)[:SEARCH_POOL]
+        lex_pool = top if rows is None else rows[top]
+        if q is None:
+            cand = np.unique(lex_pool)
+            return cand, np.zeros(len(cand), dtype=np.float32)
+        where = None if rows is None else self.positions[rows]
+        hits = self.vectors.search(q, SEARCH_POOL, rows=where)[0]
+        hit_rows = np.fromiter((self.by_id[h] for h, _ in hits), dtype=np.int64, count=len(hits))
+        cand = np.union1d(lex_pool, hit_rows)
+        dense = self.matrix[cand] @ q[0]  # the pool's vectors, read from the index's matrix
+        # the dense hits keep faiss's own scores
+        dense[np.searchsorted(cand, hit_rows)] = np.fromiter(
+            (sc for _, sc in hits), dtype=np.float32, count=len(hits)
+        )
+        return cand, dense
+
+    def warm_up(self) -> None:
+        """Pay the one-time costs before the first request does: every vector read from the
+        index, each item's row there, the word tokenizer of the pair scores (its dictionary
+        loads in seconds)."""
+        _ = self.matrix, self.positions
+        words("指标")
+
+    def rows_matching(self, filters: Filters | None) -> np.ndarray | None:
+        """The rows ``filters`` keeps, ascending (None: no filter set). Each field's test runs
+        once per distinct value (departments, years …), not once per indicator; the answer is
+        kept for the next query with the same filters."""
+        np = require("numpy")
+        tests = [] if filters is None else filters.tests()
+        if not tests:
+            return None
+        assert filters is not None
+        key = filters.key()
+        found = self._rows_of.get(key)
+        if found is not None:
+            return found
+        mask = np.ones(len(self.items), dtype=bool)
+        for name, test in tests:
+            values, codes = self._column(name)
+            ok = np.fromiter((bool(test(v)) for v in values), dtype=bool, count=len(values))
+            mask &= ok[codes]
+        rows = np.flatnonzero(mask)
+        while len(self._rows_of) >= FILTER_CACHE_MAX:
+            self._rows_of.pop(next(iter(self._rows_of)), None)
+        self._rows_of[key] = rows
+        return rows
+
+    def _column(self, name: str) -> tuple[list[Any], np.ndarray]:
+        """A field's distinct values and each item's code into them."""
+        np = require("numpy")
+        col = self._columns.get(name)
+        if col is None:
+            if name == "region":
+                depts, dcodes = self._column("department")
+                regions: dict[str, int] = {}
+                remap = np.fromiter(
+                    (regions.setdefault(region_of(d), len(regions)) for d in depts),
+                    dtype=np.int64,
+                    count=len(depts),
+                )
+                col = (list(regions), remap[dcodes])
+            else:
+                seen: dict[Any, int] = {}
+                codes = np.fromiter(
+                    (seen.setdefault(getattr(it, name), len(seen)) for it in self.items),
+                    dtype=np.int64,
+                    count=len(self.items),
+                )
+                col = (list(seen), codes)
+            self._columns[name] = col
+        return col
 
     def resolve(self, ref: str, within: Filters | None = None) -> list[IndicatorText]:
         """An indicator by URI (with or without the data namespace), exact name, or unique
@@ -624,6 +751,18 @@ class IndicatorIndex:
             for row in vectors.search(queries[start : start + 512], kk):
                 out.append([to_row(h) for h, _ in row])
         return out
+
+
+def _best_first(scores: np.ndarray, k: int) -> np.ndarray:
+    """The positions of the ``k`` best scores, best first, ties in position order: the first
+    ``k`` of a stable descending sort, without sorting everything."""
+    np = require("numpy")
+    neg = -scores
+    if k >= len(neg):
+        return np.argsort(neg, kind="stable")
+    bound = np.partition(neg, k - 1)[k - 1]
+    top = np.flatnonzero(neg <= bound)
+    return top[np.argsort(neg[top], kind="stable")][:k]
 
 
 def _groups(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -48,6 +48,10 @@ class LexicalIndex:
         )
         fitted = self._vec.fit_transform(list(texts) or ["占位"])  # an empty index still transforms
         self.matrix = fitted if texts else None
+        #: the matrix transposed once, as CSR (n-grams x names): a query's n-grams select its
+        #: rows, so scoring every name costs what the query's n-grams occur in, not a
+        #: conversion of the whole matrix per query
+        self._by_gram = fitted.T.tocsr() if texts else None
         self.texts = list(texts)
         self._idf = dict(zip(self._vec.get_feature_names_out(), self._vec.idf_, strict=True))
         self._max_idf = float(max(self._vec.idf_)) if len(self._vec.idf_) else 1.0
@@ -92,10 +96,10 @@ class LexicalIndex:
     def cosine_to_all(self, queries: Sequence[str]) -> np.ndarray:
         """``(len(queries), len(texts))`` TF-IDF cosine similarities."""
         np = require("numpy")
-        if self.matrix is None:
+        if self.matrix is None or self._by_gram is None:
             return np.zeros((len(queries), 0), dtype=np.float32)
         q = self.transform(queries)
-        return np.asarray((q @ self.matrix.T).todense(), dtype=np.float32)
+        return np.asarray((q @ self._by_gram).toarray(), dtype=np.float32)
 
     def cosine(self, a: str, b: str) -> float:
         m = self.transform([a, b])

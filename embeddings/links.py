@@ -34,6 +34,7 @@ from kg.store import GraphStore
 
 from .duplicates import DuplicatePair, DuplicateReport, find_duplicates, keep_per_end
 from .index import IndicatorIndex
+from .precomputed import merge_delta, save_duplicates
 
 if TYPE_CHECKING:
     from kg.settings import Settings
@@ -164,13 +165,15 @@ def write_links(
     rows = [n for n, it in enumerate(index.items) if marked.get(it.table) != how]
     gone = any(t not in tables or h != how for t, h in marked.items())
     if full or gone or not marked or len(rows) > DELTA_MAX_SHARE * len(index.items):
-        return _write_all(store_path, index, how)
+        return _write_all(store_path, index, how, settings)
     if not rows:
         return 0
-    return _write_delta(store_path, index, rows, how)
+    return _write_delta(store_path, index, rows, how, settings)
 
 
-def _write_all(store_path: Path | str, index: IndicatorIndex, how: str) -> int:
+def _write_all(
+    store_path: Path | str, index: IndicatorIndex, how: str, settings: Settings | None
+) -> int:
     """Replace the similarity graph with the index's review-band-or-better pairs (at most
     :data:`LINKS_PER_INDICATOR` per indicator) and every table's mark, streamed through a
     temporary N-Triples file."""
@@ -179,6 +182,7 @@ def _write_all(store_path: Path | str, index: IndicatorIndex, how: str) -> int:
     report = find_duplicates(
         index, threshold=index.profile.t_review, list_per_indicator=LINKS_PER_INDICATOR
     )
+    save_duplicates(index, report, settings)  # read by the API's /api/duplicates
     pairs = capped(report.pairs, LINKS_PER_INDICATOR)
     tables = sorted({it.table for it in index.items})
     with tempfile.TemporaryDirectory(prefix="ikg-links-") as tmp:
@@ -188,7 +192,13 @@ def _write_all(store_path: Path | str, index: IndicatorIndex, how: str) -> int:
     return len(pairs)
 
 
-def _write_delta(store_path: Path | str, index: IndicatorIndex, rows: list[int], how: str) -> int:
+def _write_delta(
+    store_path: Path | str,
+    index: IndicatorIndex,
+    rows: list[int],
+    how: str,
+    settings: Settings | None,
+) -> int:
     """Add the links of the indicators at ``rows`` (their tables unmarked) and mark their
     tables, in one transaction."""
     report = find_duplicates(
@@ -198,6 +208,7 @@ def _write_delta(store_path: Path | str, index: IndicatorIndex, rows: list[int],
         rows=rows,
     )
     tables = sorted({index.items[n].table for n in rows})
+    merge_delta(index, report, {index.items[n].id for n in rows}, settings)  # for the API
     with GraphStore(store_path) as store:
         used = _link_counts(store, {e for p in report.pairs for e in (p.a.id, p.b.id)})
         pairs = capped(report.pairs, LINKS_PER_INDICATOR, used)

@@ -163,6 +163,21 @@ class Settings(BaseSettings):
             "least recently used dropped; never written to the on-disk embedding cache"
         ),
     )
+    api_threads: int = Field(
+        default=1,
+        ge=0,
+        description=(
+            "threads of the numeric pools (BLAS, OpenMP, FAISS, the encoder) per API worker "
+            "process; requests run in parallel across the threadpool and the workers instead. "
+            "0: the libraries' defaults (as wide as the machine)"
+        ),
+    )
+    api_duplicates_page_bytes: int = Field(
+        default=1_000_000,
+        ge=10_000,
+        description="GET /api/duplicates stops adding clusters to a page past this many bytes "
+        "of JSON (and says so: truncated, next_offset)",
+    )
     # Spreadsheets (.xlsx): checked before they are opened, refused past any limit
     xlsx_max_uncompressed_bytes: int = Field(
         default=100_000_000,

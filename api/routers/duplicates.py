@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -12,6 +13,8 @@ from api.models import DuplicatesResponse
 from embeddings.duplicates import listing_sections, section_of, year_region
 
 router = APIRouter(prefix="/api", tags=["duplicates"])
+#: a page stops adding clusters past this many bytes of JSON (setting api_duplicates_page_bytes)
+PAGE_BYTES = 1_000_000
 
 
 @router.get(
@@ -33,17 +36,32 @@ async def duplicates(
 ) -> dict[str, Any]:
     def run() -> dict[str, Any]:
         rep = services.duplicates(request.app, scope, threshold, band)
-        return _page(rep, scope, offset, limit)
+        budget = getattr(request.app.state.settings, "api_duplicates_page_bytes", PAGE_BYTES)
+        return _page(rep, scope, offset, limit, budget)
 
     return await anyio.to_thread.run_sync(run)
 
 
-def _page(rep: Any, scope: str, offset: int, limit: int) -> dict[str, Any]:
+def _page(
+    rep: Any, scope: str, offset: int, limit: int, budget: int = PAGE_BYTES
+) -> dict[str, Any]:
     """One page of the report's clusters in the listing's order (sections, then year and
-    region), with the bands and the 共性指标 settings it was made with."""
+    region), with the bands and the 共性指标 settings it was made with.
+
+    The page ends after ``limit`` clusters or once its clusters pass ``budget`` bytes of JSON
+    (at least one cluster is given): ``truncated`` then says so and ``next_offset`` is where
+    the next page starts."""
 
     d, r, rel = rep.bands
     ordered = [c for _, cs in listing_sections(rep) for c in cs]
+    clusters, size = [], 0
+    for c in ordered[offset : offset + limit]:
+        out = _cluster(c)
+        size += len(json.dumps(out, ensure_ascii=False).encode("utf-8"))
+        if clusters and size > budget:
+            break
+        clusters.append(out)
+    end = offset + len(clusters)
     return {
         "threshold": rep.threshold,
         "scope": scope,
@@ -54,7 +72,10 @@ def _page(rep: Any, scope: str, offset: int, limit: int) -> dict[str, Any]:
         "total": len(rep.clusters),
         "pairs_total": rep.pairs_total,
         "listed_per_indicator": rep.listed_per_indicator,
-        "clusters": [_cluster(c) for c in ordered[offset : offset + limit]],
+        "clusters": clusters,
+        "truncated": len(clusters) < min(limit, max(0, len(ordered) - offset)),
+        "next_offset": end if end < len(ordered) else None,
+        "precomputed": bool(getattr(rep, "precomputed", False)),
     }
 
 

@@ -22,12 +22,17 @@ async def search(
     year: int | None = None,
     level1: Annotated[str | None, Query(max_length=40)] = None,
     level2: Annotated[str | None, Query(max_length=40)] = None,
+    region: Annotated[
+        str | None, Query(max_length=40, description="part of the department's region: 福田区")
+    ] = None,
     k: Annotated[int, Query(ge=1, le=200)] = 10,
 ) -> dict[str, Any]:
     def run() -> dict[str, Any]:
 
         index = services.get_index(request.app)
-        filters = Filters(department=department, year=year, level1=level1, level2=level2)
+        filters = Filters(
+            department=department, year=year, level1=level1, level2=level2, region=region
+        )
         hits = index.search(q, k=k, filters=filters)
         out = [services.hit_dict(index, h) for h in hits]
         for h in out:

