@@ -202,7 +202,7 @@ def test_the_command_line_says_what_was_unchanged(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     indexed: list[object] = []
-    monkeypatch.setattr(ikg.cli, "_index_after_build", lambda s, p: indexed.append(s))
+    monkeypatch.setattr(ikg.cli, "_index_after_build", lambda s, p, **kw: indexed.append(s))
     data = str(tmp_path / "data")
 
     def run(*args: str):  # type: ignore[no-untyped-def]
