@@ -317,9 +317,12 @@ def test_ikg_build_brings_the_index_in_step(tmp_path, monkeypatch) -> None:
     )
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["name"] == "市转企业离休干部慰问金发放覆盖率"
-    # building the same table again encodes nothing new
+    # building the same file again skips it (nothing read, no index step) ...
     r = runner.invoke(ikg, ["build", str(SEED), "--data-dir", str(tmp_path)])
-    assert "新编码 0 条" in r.output
+    assert r.exit_code == 0 and "未变 1 张" in r.output and "向量索引" not in r.output
+    # ... and reading it again (--all) encodes nothing new
+    r = runner.invoke(ikg, ["build", str(SEED), "--data-dir", str(tmp_path), "--all"])
+    assert r.exit_code == 0 and "新编码 0 条" in r.output
 
 
 @pytest.fixture(scope="module")
