@@ -31,7 +31,6 @@ within one run, not absolute figures across runs.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import random
@@ -74,12 +73,12 @@ def _pieces(names: list[str]) -> tuple[list[str], list[str]]:
 
 
 def synthetic_tables(n: int, seed: int = 0):
-    """Yield parsed tables (copies of the demo's real ones) until n indicators."""
+    """Yield parsed tables (copies of the demo's real ones) until n indicators (the names
+    :func:`synthetic_nquads` writes, table by table; the tests' reference)."""
     from scale.data import synthetic_name, template_tables
 
     templates = template_tables()
-    heads, tails = _pieces([i.name for p in templates for i in p.indicators])
-    rng = random.Random(seed)
+    names = _Names([i.name for p in templates for i in p.indicators], seed)
     done = k = 0
     while done < n:
         for tpl in templates:
@@ -90,58 +89,162 @@ def synthetic_tables(n: int, seed: int = 0):
             p.table.department, p.table.fiscal_year = dept, year
             p.indicators = p.indicators[: n - done]
             if k:  # the first round keeps the real tables as they are
-                for ind in p.indicators:
-                    if rng.random() >= REAL_SHARE:
-                        ind.name = rng.choice(heads) + rng.choice(tails)
+                for ind, new in zip(p.indicators, names.draw(len(p.indicators)), strict=True):
+                    if new is not None:
+                        ind.name = new
             done += len(p.indicators)
             yield p
         k += 1
 
 
-def prepare(size: int, work: Path, model: str) -> tuple[Path, dict]:
-    """The data directory for ``size`` indicators (built unless ``work`` has it)."""
+class _Names:
+    """The copies' indicator names: a real one (``None``: keep the template's) for
+    :data:`REAL_SHARE` of them, else the head of one real name and the tail of another."""
+
+    def __init__(self, real: list[str], seed: int) -> None:
+        self.heads, self.tails = _pieces(real)
+        self.rng = random.Random(seed)
+
+    def draw(self, n: int) -> list[str | None]:
+        rng, heads, tails = self.rng, self.heads, self.tails
+        return [
+            None if rng.random() < REAL_SHARE else rng.choice(heads) + rng.choice(tails)
+            for _ in range(n)
+        ]
+
+
+class _NamedTemplate:
+    """A real table's N-Quads (``scale.data.Template``: mapped once with the project's code)
+    split at its indicators' name lines, so that a copy is a text rewrite with other names.
+
+    A renamed indicator keeps its template's URI under the copy's table (unique there, as
+    the project's own URIs are) and loses its ``ikg:nameSimplified``; everything else is the
+    template's, as :mod:`benchmarks.scale` copies tables."""
+
+    def __init__(self, parsed) -> None:  # type: ignore[no-untyped-def]
+        from scale.data import Template
+
+        from kg.namespaces import IKG
+
+        self.t = Template(parsed)
+        kind = f"> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{IKG.Indicator}> "
+        lines = self.t.body.splitlines(keepends=True)
+        order = [ln[1 : ln.index(">")] for ln in lines if kind in ln]
+        at = {uri: k for k, uri in enumerate(order)}
+        name_p, simp_p = f"> <{IKG.name}> ", f"> <{IKG.nameSimplified}> "
+        #: text chunks and, between them, ("name" | "simp", indicator number, original line)
+        self.parts: list = []
+        chunk: list[str] = []
+        for ln in lines:
+            subject = ln[1 : ln.index(">")] if ln.startswith("<") else ""
+            what = "name" if name_p in ln else "simp" if simp_p in ln else None
+            if what is None or subject not in at:
+                chunk.append(ln)
+                continue
+            self.parts += ["".join(chunk), (what, at[subject], ln, subject)]
+            chunk = []
+        self.parts.append("".join(chunk))
+        self.indicators = len(order)
+        self.graph_tail = lines[0][lines[0].rindex(" <") :]  # " <table graph> .\n"
+
+    def copy(self, dept: str, year: int, names: list[str | None]) -> str:
+        import pyoxigraph as ox
+
+        from kg.namespaces import IKG
+
+        out = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            what, k, line, subject = part
+            new = names[k]
+            if new is None:
+                out.append(line)
+            elif what == "name":
+                out.append(f"<{subject}> <{IKG.name}> {ox.Literal(new)}{self.graph_tail}")
+        return self.t.copy(dept, year, "".join(out))
+
+
+def synthetic_nquads(n: int, out: Path, seed: int = 0) -> dict:
+    """The N-Quads of n synthetic indicators (the tables :func:`synthetic_tables` yields,
+    the last one cut short) written to ``out``, without mapping each copy again: the 14
+    templates are mapped once and copied as text (what made a 100k store take 50 minutes
+    was mapping every copy with rdflib)."""
+    from scale.data import synthetic_name, template_tables
+
+    parsed = template_tables()
+    names = _Names([i.name for p in parsed for i in p.indicators], seed)
+    templates = [_NamedTemplate(p) for p in parsed]
+    done = tables = k = 0
+    with open(out, "w", encoding="utf-8") as fh:
+        while done < n:
+            for tpl in templates:
+                if done >= n:
+                    break
+                dept, year = synthetic_name(k, tpl.t.dept)
+                drawn = names.draw(tpl.indicators) if k else [None] * tpl.indicators
+                if done + tpl.indicators <= n:
+                    fh.write(tpl.copy(dept, year, drawn))
+                    done += tpl.indicators
+                else:  # the last table: fewer indicators, mapped again with their real names
+                    fh.writelines(tpl.t.partial(dept, year, n - done))
+                    done = n
+                tables += 1
+            k += 1
+    return {"indicators": done, "tables": tables}
+
+
+def prepare(size: int, work: Path, model: str, links: bool = True) -> tuple[Path, dict]:
+    """The data directory for ``size`` indicators (built unless ``work`` has it): N-Quads
+    written from the templates and bulk-loaded, then ``index_for_store`` (with the links and
+    the saved duplicate report unless ``links`` is false)."""
     data = work / f"data-{size}-{model}"
     marker = data / "prepared.json"
     if marker.is_file():
         return data, json.loads(marker.read_text("utf-8"))
+    import pyoxigraph as ox
+
     from embeddings import index_for_store
-    from kg import mapping
-    from kg.namespaces import ORGANISATIONS_GRAPH
     from kg.settings import Settings
-    from kg.store import GraphStore, _quads
+    from kg.store import GraphStore
 
     settings = Settings(data_dir=data, embedding_model=model)
+    data.mkdir(parents=True, exist_ok=True)
+    nq = data / "synthetic.nq"
     t0 = time.perf_counter()
-    tables = 0
-    batch: list = []
-
-    def flush(store: GraphStore) -> None:  # one bulk load per 250 tables: fewer, larger files
-        store.ox.bulk_extend(itertools.chain.from_iterable(_quads(g, n) for n, g in batch))
-        batch.clear()
-
+    made = synthetic_nquads(size, nq)
+    gen_s = time.perf_counter() - t0
     with GraphStore(settings.store_path) as store:
         store.load_ontology()
-        for p in synthetic_tables(size):
-            batch += [(mapping.table_uri(p), mapping.to_graph(p))]
-            batch += [(ORGANISATIONS_GRAPH, mapping.organisations_graph(p))]
-            tables += 1
-            if len(batch) >= 500:
-                flush(store)
-        flush(store)
+        store.ox.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
         store.flush()
         store.optimize()
+    nq_mb = nq.stat().st_size / 2**20
+    nq.unlink()
     graph_s = time.perf_counter() - t0
+    _log(f"[{size}] store: {made} ({nq_mb:.0f} MB of N-Quads in {gen_s:.0f} s, {graph_s:.0f} s)")
     t0 = time.perf_counter()
-    rep = index_for_store(settings.store_path, data, settings)
+    rep = index_for_store(settings.store_path, data, settings, write_links=False)
+    index_s = time.perf_counter() - t0
+    _log(f"[{size}] index {rep.kind} in {index_s:.0f} s")
     info = {
         "indicators": rep.count,
-        "tables": tables,
+        "tables": made["tables"],
         "model": model,
         "index_kind": rep.kind,
+        "nquads_mb": round(nq_mb),
+        "nquads_s": round(gen_s, 1),
         "graph_build_s": round(graph_s, 1),
-        "index_build_s": round(time.perf_counter() - t0, 1),
-        "links": rep.links,
+        "index_build_s": round(index_s, 1),
+        "links": None,
+        "links_s": None,
     }
+    if links:
+        t0 = time.perf_counter()
+        info["links"] = index_for_store(settings.store_path, data, settings).links
+        info["links_s"] = round(time.perf_counter() - t0, 1)
+        _log(f"[{size}] links {info['links']} in {info['links_s']} s")
     marker.write_text(json.dumps(info, ensure_ascii=False, indent=2), "utf-8")
     return data, info
 
@@ -379,7 +482,7 @@ def throughput(data: Path, model: str, workers: int, duration: int) -> dict:
 def measure(size: int, args: argparse.Namespace, fig: dict) -> dict:
     """The figures of ``args.parts`` (faiss, one, load) at ``size``, into ``fig``."""
     t0 = time.perf_counter()
-    data, info = prepare(size, args.work, args.model)
+    data, info = prepare(size, args.work, args.model, not args.no_links)
     _log(f"[{size}] data {info} ({time.perf_counter() - t0:.0f} s)")
     fig["data"] = info
     if "faiss" in args.parts:
@@ -435,6 +538,9 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=10, help="seconds of load per figure")
     ap.add_argument("--dup-timeout", type=float, default=60.0)
     ap.add_argument("--prepare-only", action="store_true")
+    ap.add_argument(
+        "--no-links", action="store_true", help="prepare without the links and duplicate report"
+    )
     ap.add_argument("--parts", default="faiss,one,load", help="what to (re)measure")
     ap.add_argument("--recall-only", type=int, help="only IVF recall@10 at this many names")
     args = ap.parse_args()
@@ -460,7 +566,7 @@ def main() -> None:
 def _prepare_main(args: argparse.Namespace) -> None:
     for size in args.sizes:
         t0 = time.perf_counter()
-        data, info = prepare(size, args.work, args.model)
+        data, info = prepare(size, args.work, args.model, not args.no_links)
         print(f"[{size}] {data} {info} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
 

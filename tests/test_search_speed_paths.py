@@ -166,6 +166,25 @@ def test_limit_threads_caps_the_pools() -> None:
     assert limit_threads(0) == {}
 
 
+def test_limit_threads_also_caps_the_libraries_loaded_later() -> None:
+    """A fresh server process: the pools of numpy and scipy (loaded with the index, after
+    the limit was set) have one thread too."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("threadpoolctl")
+    code = (
+        "from embeddings.threads import limit_threads; limit_threads(1); "
+        "import sklearn.feature_extraction.text, scipy.sparse, numpy, threadpoolctl; "
+        "print(sorted({p['num_threads'] for p in threadpoolctl.threadpool_info()}))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert out.stdout.strip() == "[1]"
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, IndicatorIndex]:
     from embeddings import index_for_store
