@@ -10,6 +10,7 @@ one by default); requests run in parallel across the threadpool and the workers 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 
@@ -24,10 +25,8 @@ def _load_blas() -> None:
     loaded, and a server imports scipy (through scikit-learn) only when its index loads, so
     its OpenBLAS kept one thread per core: a 5,000 x 512 product took 11 ms instead of 0.7."""
     require("numpy")
-    try:
+    with contextlib.suppress(ImportError):  # scipy comes with the embeddings extra
         import scipy.linalg  # noqa: F401  (scipy's own OpenBLAS)
-    except ImportError:  # pragma: no cover - scipy comes with the embeddings extra
-        pass
 
 
 def limit_threads(n: int) -> dict[str, int]:
