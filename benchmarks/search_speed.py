@@ -458,20 +458,29 @@ def one_worker(data: Path, model: str, runs: int, dup_timeout: float) -> dict:
 
 
 def throughput(data: Path, model: str, workers: int, duration: int) -> dict:
-    """req/s of /api/search (one query, cached after warm-up) with 4 and 8 clients."""
+    """req/s of /api/search (one query, cached after warm-up) with 4 and 8 clients: wrk
+    when it is installed (Debian package ``wrk``), else Python threads, whose own CPU takes
+    a good part of a 2-core machine (``tool`` says which)."""
+    import shutil
+    import tempfile
     from concurrent.futures import ThreadPoolExecutor
 
     import httpx
-    from load_api import run_threads
+    from load_api import WRK_SCRIPT, run_threads, run_wrk
 
-    out: dict = {}
+    out: dict = {"tool": "wrk" if shutil.which("wrk") else "httpx threads"}
+    script = Path(tempfile.mkdtemp()) / "report.lua"
+    script.write_text(WRK_SCRIPT)
     with Server(data, model, workers) as srv:
         url = srv.base + _search_url(CACHED_QUERY)
         with ThreadPoolExecutor(8) as pool:  # every worker loads its index and warms up
             list(pool.map(lambda _: httpx.get(url, timeout=600), range(8 * workers)))
         time.sleep(SETTLE_S)  # each worker's warm-up thread (vectors, tokenizer, report) ends
         for clients in (4, 8):
-            fig = run_threads(url, duration, clients)
+            if out["tool"] == "wrk":  # in C: the load takes little of the 2 cores itself
+                fig = run_wrk(url, duration, clients, script)
+            else:
+                fig = run_threads(url, duration, clients)
             out[f"clients{clients}"] = {
                 k: fig[k] for k in ("rps", "p50_ms", "p95_ms", "non_2xx", "errors")
             }
