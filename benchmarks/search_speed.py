@@ -73,8 +73,8 @@ def _pieces(names: list[str]) -> tuple[list[str], list[str]]:
 
 
 def synthetic_tables(n: int, seed: int = 0):
-    """Yield parsed tables (copies of the demo's real ones) until n indicators (the names
-    :func:`synthetic_nquads` writes, table by table; the tests' reference)."""
+    """Yield parsed tables (copies of the demo's real ones) until n indicators: the tables
+    :func:`synthetic_nquads` writes, but for a last table cut short (the tests' reference)."""
     from scale.data import synthetic_name, template_tables
 
     templates = template_tables()
@@ -127,9 +127,8 @@ class _NamedTemplate:
         from kg.namespaces import IKG
 
         self.t = Template(parsed)
-        kind = f"> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{IKG.Indicator}> "
         lines = self.t.body.splitlines(keepends=True)
-        order = [ln[1 : ln.index(">")] for ln in lines if kind in ln]
+        order = _indicator_uris(parsed)  # the parsed indicators' order, as the names are drawn
         at = {uri: k for k, uri in enumerate(order)}
         name_p, simp_p = f"> <{IKG.name}> ", f"> <{IKG.nameSimplified}> "
         #: text chunks and, between them, ("name" | "simp", indicator number, original line)
@@ -164,6 +163,18 @@ class _NamedTemplate:
             elif what == "name":
                 out.append(f"<{subject}> <{IKG.name}> {ox.Literal(new)}{self.graph_tail}")
         return self.t.copy(dept, year, "".join(out))
+
+
+def _indicator_uris(parsed) -> list[str]:  # type: ignore[no-untyped-def]
+    """Each parsed indicator's URI, in order (as ``kg.mapping`` names them)."""
+    from kg import mapping, uris
+
+    tab, seen = mapping.table_uri(parsed), {}
+    return [
+        str(uris.indicator(tab, i.level1, i.level2, i.name, mapping._occurrence(seen, key)))
+        for i in parsed.indicators
+        for key in [("ind", i.level1, i.level2, i.name)]
+    ]
 
 
 def synthetic_nquads(n: int, out: Path, seed: int = 0) -> dict:
