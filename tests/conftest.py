@@ -137,3 +137,21 @@ def seed_store(seed_build):
     _, store_path = seed_build
     store = GraphStore(store_path, read_only=True)
     yield store
+
+
+DEMO = ROOT / "data" / "demo"
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory) -> Path:
+    """data/demo built once per run (no SHACL: test_corpus_tables validates it, slow), with the
+    default (offline) model's index beside it and no similarity links: a data dir the tests
+    only read (test_duplicate_bands); a test that may write to it copies it (test_suggest)."""
+    from embeddings.store_index import index_for_store
+    from kg.build import build
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    data = tmp_path_factory.mktemp("demo-data")
+    build([DEMO], data / "store", shacl=False)
+    index_for_store(data / "store", data, None, write_links=False)
+    return data
