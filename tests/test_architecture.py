@@ -56,6 +56,13 @@ def project_modules() -> dict[str, Path]:
     return out
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """A project module's syntax tree, parsed once for every scan of the run (the scans only
+    read the trees)."""
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
@@ -90,7 +97,7 @@ def import_edges() -> list[Edge]:
     modules = project_modules()
     edges = []
     for module, path in modules.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = parsed(path)
         package = _package_of(module, path)
         for node, deferred in _imports(tree):
             targets: list[str] = []
@@ -312,7 +319,7 @@ def long_functions() -> dict[tuple[str, str], str]:
     """(module, qualified name) → where and how long, for each function past the limit."""
     out: dict[tuple[str, str], str] = {}
     for module, path in project_modules().items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = parsed(path)
         for name, line, length in function_lengths(tree):
             if length > MAX_FUNCTION_LINES:
                 out[(module, name)] = f"{path.relative_to(ROOT)}:{line} ({length} lines)"
@@ -411,7 +418,7 @@ def _scan(check: Callable[[ast.AST, str], list[str]], modules: Iterable[str]) ->
     found = []
     for module in modules:
         path = paths[module]
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = parsed(path)
         found += check(tree, str(path.relative_to(ROOT)))
     return found
 
@@ -502,7 +509,7 @@ def test_project_imports_sit_at_module_top() -> None:
     ``api`` extra), or an import guarded by ``except ImportError`` that says what to install."""
     stray = []
     for module, path in project_modules().items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = parsed(path)
         for node, guarded in deferred_imports(tree):
             text = ast.unparse(node)
             web_app = top_package(module) == "ikg" and " api." in f" {text.split()[1]}"

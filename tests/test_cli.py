@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,38 @@ runner = CliRunner()
 
 def invoke(*args: str):
     return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+#: the builds here index with the small hash encoder: these tests are about the command line,
+#: not the model (tests/test_embeddings_* and the api tests cover the default model)
+FAST_MODEL = {"IKG_EMBEDDING_MODEL": "hash"}
+
+
+@pytest.fixture(autouse=True)
+def _fast_model(monkeypatch):
+    for k, v in FAST_MODEL.items():
+        monkeypatch.setenv(k, v)
+
+
+@pytest.fixture(scope="module")
+def built(seed_path, tmp_path_factory) -> Path:
+    """The seed built once by ``ikg build`` into a data dir that the tests only read (a test
+    that writes copies it, see ``built_copy``)."""
+    data = tmp_path_factory.mktemp("cli-built") / "data"
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in FAST_MODEL.items():
+            mp.setenv(k, v)
+        result = invoke("build", str(seed_path), "--data-dir", str(data))
+    assert result.exit_code == 0, result.output
+    return data
+
+
+@pytest.fixture
+def built_copy(built, tmp_path) -> Path:
+    """A copy of ``built`` of the test's own, to write to."""
+    data = tmp_path / "data"
+    shutil.copytree(built, data)
+    return data
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +139,8 @@ def test_rebuild_replaces_instead_of_duplicating(tmp_path, seed_path):
     assert first == second
 
 
-def test_malformed_query_is_an_error(tmp_path, seed_path):
-    data = tmp_path / "data"
-    invoke("build", str(seed_path), "--data-dir", str(data))
-    result = invoke("query", "SELECT ?x WHERE { ?x ", "--data-dir", str(data))
+def test_malformed_query_is_an_error(built):
+    result = invoke("query", "SELECT ?x WHERE { ?x ", "--data-dir", str(built))
     assert result.exit_code == 2
     assert "SPARQL 语法错误" in result.output
 
@@ -158,9 +189,8 @@ BAD_FAST = {"bad_amount.txt"}
 @pytest.mark.parametrize(
     "name", [n if n in BAD_FAST else pytest.param(n, marks=pytest.mark.slow) for n in sorted(BAD)]
 )
-def test_bad_input_names_file_and_line_and_leaves_store(tmp_path, seed_path, name):
-    data = tmp_path / "data"
-    assert invoke("build", str(seed_path), "--data-dir", str(data)).exit_code == 0
+def test_bad_input_names_file_and_line_and_leaves_store(tmp_path, seed_path, built_copy, name):
+    data = built_copy  # the seed as built by ``ikg build``
     before = invoke(
         "query",
         "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
@@ -201,11 +231,11 @@ def test_build_of_several_files_is_all_or_nothing(tmp_path, seed_path):
     )
 
 
-def test_serve_in_memory_option(tmp_path, seed_path, monkeypatch):
+def test_serve_in_memory_option(built_copy, monkeypatch):
     """``ikg serve --in-memory yes|no|auto`` reaches the settings; anything else is refused."""
     import api.server
 
-    assert invoke("build", str(seed_path), "--data-dir", str(tmp_path)).exit_code == 0
+    tmp_path = built_copy  # the seed as built by ``ikg build``
     seen = []
     monkeypatch.setattr(api.server, "serve", lambda settings, workers=1: seen.append(settings))
     result = invoke("serve", "--data-dir", str(tmp_path), "--in-memory", "yes")

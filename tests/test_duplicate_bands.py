@@ -7,7 +7,6 @@ only and ``band=`` widens it; 共性指标 follows the stated share of departmen
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ from embeddings.duplicates import find_duplicates, listing_order, year_region
 from embeddings.index import open_index
 from embeddings.residues import lexical_residues
 from embeddings.scoring import band_caps
-from embeddings.store_index import index_for_store
 from embeddings.text import IndicatorText, region_of
 from kg.store import GraphStore
 
@@ -27,13 +25,10 @@ DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    from kg.build import build
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    data = tmp_path_factory.mktemp("bands")
-    build([DEMO], data / "store", shacl=False)  # validated by test_corpus_tables (slow)
-    index_for_store(data / "store", data, None, write_links=False)
+def index(demo_data):
+    """data/demo's index with the default model (conftest's demo_data: built once per run,
+    shared with test_suggest; read only here)."""
+    data = demo_data
     with GraphStore(data / "store", read_only=True) as store:
         idx, _ = open_index(store, data, None, on_stale="error")
     return idx

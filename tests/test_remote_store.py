@@ -419,6 +419,10 @@ def test_serve_with_two_workers_against_the_server(remote: Settings) -> None:
             proc.kill()
 
 
+# an oxigraph server subprocess, the demo tables built into it by ikg build with the default
+# model (the module's remote fixture, shared with the slow tests above); the desk's routes over
+# the embedded store stay in the fast lane (tests/test_api_review_desk.py)
+@pytest.mark.slow
 def test_review_desk_over_the_server(remote: Settings) -> None:
     """The desk's routes read the store through the server: its tables listed, a stored table
     read back from its graph and reviewed, the cross-year view, a batch against the store."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,15 +19,12 @@ DEMO = ROOT / "data" / "demo"
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
-    """data/demo built once, with the default (offline) model's index beside it."""
-    from embeddings.store_index import index_for_store
-    from kg.build import build
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    data = tmp_path_factory.mktemp("suggest-data")
-    build([DEMO], data / "store", shacl=False)  # validated by test_corpus_tables (slow)
-    index_for_store(data / "store", data, None, write_links=False)
+def data_dir(demo_data, tmp_path_factory) -> Path:
+    """data/demo built once, with the default (offline) model's index beside it: a copy of
+    conftest's demo_data (built once per run, shared with test_duplicate_bands), this module's
+    own to write to."""
+    data = tmp_path_factory.mktemp("suggest-data") / "data"
+    shutil.copytree(demo_data, data)
     return data
 
 
