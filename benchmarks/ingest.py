@@ -161,15 +161,22 @@ def make_tables(out: Path, n: int, templates: list[list[dict[str, str]]] | None 
 
 
 def change_tables(folder: Path, share: float, seed: int = 1) -> list[Path]:
-    """Rename one indicator in ``share`` of the tables (at least one)."""
+    """Rename one indicator in ``share`` of the tables (at least one; tables without an
+    indicator row, such as a list of tasks, are passed over)."""
     files = sorted(folder.glob("*.csv"))
-    chosen = random.Random(seed).sample(files, max(1, round(len(files) * share)))
-    for path in chosen:
+    wanted = max(1, round(len(files) * share))
+    chosen: list[Path] = []
+    for path in random.Random(seed).sample(files, len(files)):
         text = path.read_text(encoding="utf-8-sig")
         rows = list(csv.DictReader(io.StringIO(text)))
-        row = next(r for r in rows if r["记录类型"] == "指标")
+        row = next((r for r in rows if r["记录类型"] == "指标"), None)
+        if row is None:
+            continue
         row["三级指标"] += "（修订）"
         write_table(path, rows)
+        chosen.append(path)
+        if len(chosen) == wanted:
+            break
     return chosen
 
 
@@ -287,6 +294,7 @@ def measure_size(n: int, work: Path, sample: int, shacl: bool) -> dict[str, Any]
     shutil.rmtree(data_dir, ignore_errors=True)
     log(f"[{n}] full build (pool), index, links")
     full = full_build(folder, data_dir, shacl)
+    log(f"[{n}] full build: {json.dumps(full)}")  # on record if a later step fails
     (folder / ".complete").unlink(missing_ok=True)  # the folder's tables are about to change
     rebuilds = {}
     for key, share, seed in (("rebuild_one", 0.0, 2), ("rebuild", 0.01, 1)):
