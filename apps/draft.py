@@ -185,6 +185,7 @@ def draft_csv(draft: Draft) -> str:
                 "二级指标": i.level2,
                 "三级指标": i.name,
                 "目标值": i.target,
+                "所属任务": i.task,
             }
         )
     out = io.StringIO()

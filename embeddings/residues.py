@@ -53,7 +53,8 @@ WordSimilarity = Callable[[Sequence[str], Sequence[str]], Any]
 
 # fmt: off
 #: words that do not change what is counted (measures, generic verbs and heads, function
-#: words, the organisation and its people)
+#: words, the organisation and its people, and the public at large a project serves:
+#: 市民满意度 / 群众满意度 are the project's 满意度, while 学生 / 家长 name people of their own)
 _QUALIFIER_TEXT = """
 满意度 满意率 满意 知晓率 知晓度 知晓 及时率 及时性 时效 时效性 完成时间 时间 合格率 合格 通过率 达标率 达标
 覆盖率 覆盖面 覆盖 完成率 执行率 到位率 出勤率 比例 比率 占比 率 考核 质量 标准
@@ -64,6 +65,7 @@ _QUALIFIER_TEXT = """
 工作 项目 任务 计划 活动 管理 服务 业务 按时 及时 按期 如期 按计划 预期 实际
 单位 部门 组工 本单位 全区 辖区 全市 全县 区 市 县
 人员 对象 学员 工作人员 人群
+市民 群众 公众 社会公众 居民 民众
 的 对 及 和 与 或 等 为 中 在 了 得到 通过 之 其 好 以 所 其他
 """
 # fmt: on

@@ -268,6 +268,7 @@ def _indicator_details(g: Graph, node: URIRef, ind: IndicatorRecord) -> None:
         IKG.direction: ind.direction,
         IKG.valueKind: ind.value_kind,
         IKG.longTermTarget: ind.long_term_target,
+        IKG.taskName: ind.task,
     }
     for prop, value in optional.items():
         if value is not None:

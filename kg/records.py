@@ -151,6 +151,11 @@ class IndicatorRecord(_Record):
     actual_parsed: TargetValue | None = None
     score: Decimal | None = Field(default=None, description="得分 (self-evaluations)")
     deviation: str | None = Field(default=None, description="偏差原因及改进措施 (self-evaluations)")
+    task: str | None = Field(
+        default=None,
+        description="所属任务: the 任务名称 of the table's task this indicator measures, when the "
+        "table says (the drafting template's column)",
+    )
     level1_printed: str | None = Field(
         default=None,
         description="the level-1 label as printed when no framework label reads so (level1 "

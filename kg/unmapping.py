@@ -181,6 +181,7 @@ class _GraphReader:
             direction=self.text(n, IKG.direction),
             value_kind=self.text(n, IKG.valueKind),
             long_term_target=self.text(n, IKG.longTermTarget),
+            task=self.text(n, IKG.taskName),
             source=self.source(n),
         )
 

@@ -208,7 +208,13 @@ MEASURE_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("满意度", "satisfaction"), ("满意率", "satisfaction"),
     ("知晓率", "awareness"), ("知晓度", "awareness"),
     ("及时率", "timeliness"), ("及时性", "timeliness"), ("时效", "timeliness"),
-    ("完成时间", "timeliness"), ("时间", "timeliness"), ("按期完成率", "timeliness"),
+    ("完成时间", "timeliness"), ("时间", "timeliness"),
+    # finished on time, however it is worded (及时 / 按时 / 按期 / 如期 / 按计划完成率)
+    ("及时完成率", "timeliness"), ("按时完成率", "timeliness"), ("按期完成率", "timeliness"),
+    ("如期完成率", "timeliness"), ("按计划完成率", "timeliness"), ("准时完成率", "timeliness"),
+    # money spent against the budget: 支出率 / 支出进度 / 支付率 are execution rates
+    ("支出进度达标率", "execution_rate"), ("支出进度", "execution_rate"),
+    ("支出率", "execution_rate"), ("支付率", "execution_rate"), ("支付完成率", "execution_rate"),
     ("合格率", "quality_rate"), ("通过率", "quality_rate"), ("达标率", "quality_rate"),
     ("覆盖率", "coverage"), ("覆盖面", "coverage"),
     ("完成率", "completion_rate"), ("执行率", "execution_rate"), ("到位率", "execution_rate"),

@@ -355,6 +355,30 @@ def test_draft_export_reads_back_as_the_same_table(client: TestClient, tmp_path:
         assert parsed.indicators[0].target_parsed.lower == 100
 
 
+def test_draft_export_keeps_each_indicators_task(client: TestClient, tmp_path: Path) -> None:
+    """The exported draft has a 所属任务 column: an indicator added from a task's suggestions
+    keeps its task in the file, read back by the template reader and kept in the graph."""
+    from kg.mapping import to_graph
+    from kg.namespaces import IKG
+    from kg.readers import read_table
+
+    draft = json.loads(json.dumps(DRAFT))
+    draft["indicators"][0]["task"] = "老干口业务"
+    draft["indicators"][1]["task"] = "老干口业务"
+    for fmt in ("csv", "xlsx"):
+        r = client.post("/api/draft/export", params={"format": fmt}, json=draft)
+        assert r.status_code == 200, r.text
+        path = tmp_path / f"draft.{fmt}"
+        path.write_bytes(r.content)
+        if fmt == "csv":
+            header = r.content.decode("utf-8-sig").splitlines()[0].split(",")
+            assert "所属任务" in header
+        _, parsed = read_table(path)
+        assert [i.task for i in parsed.indicators] == ["老干口业务", "老干口业务", None]
+    g = to_graph(parsed)
+    assert sorted(str(o) for o in g.objects(None, IKG.taskName)) == ["老干口业务"] * 2
+
+
 @pytest.mark.parametrize(
     ("change", "where"),
     [

@@ -134,10 +134,10 @@ def _replace(line_no: int, old: str, new: str):
 
 
 BAD = {
-    "empty.txt": (lambda lines: [], r"empty\.txt: the file is empty"),
+    "empty.txt": (lambda lines: [], r"empty\.txt: 文件为空"),
     "not_a_table.txt": (
         lambda lines: ["会议纪要", "", "今天讨论了下一年度的工作安排。"],
-        r"not_a_table\.txt: no reader recognises this file",
+        r"not_a_table\.txt: 没有读取器认出此文件",
     ),
     "truncated.txt": (lambda lines: lines[:1000], r"truncated\.txt:\d+: .*truncated"),
     "bad_amount.txt": (

@@ -92,6 +92,48 @@ def test_true_duplicates_stay_duplicates(index, a: str, b: str) -> None:
     assert ps.band == "duplicate" and not ps.caps, ps
 
 
+def test_the_public_a_project_serves_is_no_other_population(index) -> None:
+    """湘潭市环境卫生管理处 2023 writes 市民满意度 where its 2024 table writes 满意度: the same
+    project's public, one measure (市民 / 群众 / 公众 name no people of their own); 学生家长 /
+    学生 still do."""
+    a = [it for it in index.resolve("市民满意度") if it.name == "市民满意度" and it.year == 2023]
+    b = [it for it in index.resolve("满意度") if it.name == "满意度" and it.year == 2024]
+    assert a and b and a[0].department == b[0].department == "湘潭市环境卫生管理处"
+    ps = index.pair(index.by_id[a[0].id], index.by_id[b[0].id])
+    assert ps.band == "duplicate" and not ps.caps, ps
+    assert lexical_residues("市民满意度", "满意度") == lexical_residues("群众满意度", "满意度")
+    assert not lexical_residues("群众满意度", "满意度").a
+    assert lexical_residues("学生家长满意度", "学生满意度").a == ("家长",)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("项目按计划完成率", "timeliness"),  # 武汉市青山区教育局, 时效指标
+        ("及时完成率", "timeliness"),  # 中共黄石市委党校, 时效指标
+        ("项目(工程)完成及时率", "timeliness"),  # 岳阳县农业农村局
+        ("支出进度达标率", "execution_rate"),  # the seed, 成本指标
+        ("资金支出率", "execution_rate"),  # 宁晋县教育局
+        ("预算执行率", "execution_rate"),
+        ("化妆品抽验完成率", "completion_rate"),  # done, not on time
+    ],
+)
+def test_measure_rewordings_of_the_corpus(name: str, kind: str) -> None:
+    from embeddings.text import measure_of
+
+    assert measure_of(name) == kind
+
+
+def test_on_time_rewordings_are_one_measure(index) -> None:
+    """及时完成率 (黄石 党校) and 项目按计划完成率 (武汉 青山 教育局) are one measure now, as
+    are 资金支出率 (宁晋) and 预算执行率 (巴南); what still keeps them apart across
+    departments is the rule for generic names, not the measure."""
+    for a, b in (("及时完成率", "项目按计划完成率"), ("资金支出率", "预算执行率")):
+        ps = _pair(index, a, b)
+        assert ps.signals["measure"] == 1.0, ps
+        assert "measure" not in ps.caps and "common" in ps.caps, ps
+
+
 def test_default_listing_is_the_duplicate_band_and_the_flag_widens_it(index) -> None:
     default = find_duplicates(index)
     assert default.shown_bands == ("duplicate",)

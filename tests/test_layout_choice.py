@@ -126,7 +126,7 @@ def test_the_error_when_nothing_reads(tmp_path):
     with pytest.raises(NotATargetTableError) as err:
         read_table(refused)
     assert err.value.file == str(refused)
-    assert "no reader recognises this file" in err.value.message
+    assert "没有读取器认出此文件" in err.value.message
     assert "一级指标 二级指标 三级指标 指标值" in err.value.message
     # one candidate raised (the template reader: no 基本信息 sheet), the other read a table
     # that prints no year (read, year empty, the warning at its sheet row)
@@ -140,9 +140,9 @@ def test_the_error_when_nothing_reads(tmp_path):
     assert len(read_table(path, year=2022)[1].indicators) == 13
     empty = tmp_path / "empty.txt"
     empty.write_text("\n \n", encoding="utf-8")
-    with pytest.raises(NotATargetTableError, match="the file is empty"):
+    with pytest.raises(NotATargetTableError, match="文件为空"):
         read_table(empty)
-    with pytest.raises(NotATargetTableError, match="no such file"):
+    with pytest.raises(NotATargetTableError, match="文件不存在"):
         read_table(tmp_path / "missing.txt")
 
 
@@ -160,7 +160,7 @@ def test_parse_explain_prints_the_candidates_and_the_choice(tmp_path):
     out = explain(path)
     lines = out.splitlines()
     assert lines[1].startswith("候选读取器")
-    assert lines[2].startswith("  template（起草模板）: 未得分 — 读取失败：no sheet 基本信息")
+    assert lines[2].startswith("  template（起草模板）: 未得分 — 读取失败：没有工作表 基本信息")
     assert lines[3] == "  sheet（另存为电子表格的绩效目标表）: 指标 13, 警告 3"
     assert lines[4] == "读取器: sheet（只有 sheet 读取成功；template 读取失败）"
     assert "读入的表格: 1 个\n  Sheet1 第 1–23 行，23 行非空，指标 13\n" in out

@@ -157,6 +157,7 @@ EXPECTED_DATATYPE_PROPERTIES = {
     "direction": XSD.string,
     "valueKind": XSD.string,
     "longTermTarget": XSD.string,
+    "taskName": XSD.string,
     "libraryLevel1Label": XSD.string,
     "libraryLevel2Label": XSD.string,
     "libraryUnit": XSD.string,

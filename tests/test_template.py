@@ -560,10 +560,20 @@ def test_jsonl_invalid_record(parsed, tmp_path):
     with pytest.raises(SourceError) as err:
         jsonl.read(path)
     assert err.value.line == 4 and "total" in err.value.message
+    assert err.value.message.startswith("不是有效的记录")
+    assert str(err.value).startswith(f"{path}:4: ")  # file and line kept, message in Chinese
     lines[3] = lines[0]  # a second table record: the records after it are its own
     path.write_text("\n".join(lines), encoding="utf-8")
-    with pytest.raises(SourceError, match="2 tables"):
+    with pytest.raises(SourceError, match="文件中有 2 张表"):
         jsonl.read(path)
+    from kg.i18n import set_lang
+
+    set_lang("en")  # ikg --lang en: the reader's messages in English
+    try:
+        with pytest.raises(SourceError, match="2 tables"):
+            jsonl.read(path)
+    finally:
+        set_lang("zh")
     first, second = jsonl.read_all(path)
     assert first.table == second.table and first.units and not second.units
     assert len(first.records()) + len(second.records()) == len(lines)
@@ -744,7 +754,7 @@ def test_roundtrip_self_evaluation(self_evaluation, tmp_path, suffix):
 def test_optional_columns_in_the_csv_form(self_evaluation):
     text = writers.to_bytes(self_evaluation, "csv").decode("utf-8-sig")
     header = text.splitlines()[0].split(",")
-    assert header[-11:] == [
+    assert header[-12:] == [
         "项目名称",
         "自评表",
         "编码",
@@ -753,6 +763,7 @@ def test_optional_columns_in_the_csv_form(self_evaluation):
         "实际完成值",
         "得分",
         "偏差原因",
+        "所属任务",  # added after 偏差原因: the columns of earlier files keep their places
         "来源文件",
         "来源行",
         "来源结束行",

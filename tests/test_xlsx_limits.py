@@ -287,7 +287,7 @@ def test_formula_reads_its_saved_result(tmp_path):
     wb = openpyxl.load_workbook(path)
     wb["绩效指标"]["D3"] = '="≥"&"100人"'
     wb.save(path)
-    with pytest.raises(SourceError, match="no saved result"):
+    with pytest.raises(SourceError, match="没有保存的计算结果"):
         template.read(path)
     # what Excel writes: the formula and its result
     saved = '<c r="D3" t="str"><f>"≥"&amp;"100人"</f><v>≥100人</v></c>'.encode()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotATargetTableError, SourceError, SpreadsheetLimitError
+from ..i18n import tr
 from ..records import ParsedTable
 from . import jsonl
 from .projects import split
@@ -115,11 +116,17 @@ def _refusal(path: Path, available: dict[str, Reader]) -> NotATargetTableError:
     return NotATargetTableError(
         str(path),
         None,
-        "no reader recognises this file as a 绩效目标表: looked for an indicator header "
-        "(一级指标 二级指标 三级指标 指标值 …), rows that start with a category label "
-        "(产出指标, 数量指标 …), a bracketed list (【产出指标-数量指标】指标1:名称(值)), the "
-        "PDF-text layout and the drafting template's columns, and found none of them; "
-        f"readers: {expected}. Use --reader NAME to force one and see what it expects.",
+        tr(
+            "没有读取器认出此文件是绩效目标表：查找了指标表头（一级指标 二级指标 三级指标 "
+            "指标值 …）、以类别开头的行（产出指标、数量指标 …）、括号列表"
+            "（【产出指标-数量指标】指标1:名称(值)）、PDF 文字版式和起草模板的列，均未找到；"
+            f"读取器：{expected}。可用 --reader 名称 指定一个读取器，查看它要求的格式。",
+            "no reader recognises this file as a 绩效目标表: looked for an indicator header "
+            "(一级指标 二级指标 三级指标 指标值 …), rows that start with a category label "
+            "(产出指标, 数量指标 …), a bracketed list (【产出指标-数量指标】指标1:名称(值)), the "
+            "PDF-text layout and the drafting template's columns, and found none of them; "
+            f"readers: {expected}. Use --reader NAME to force one and see what it expects.",
+        ),
     )
 
 
@@ -187,11 +194,15 @@ def try_readers(path: Path, reader: str | None = None, **hints: object) -> list[
     if reader is not None and reader not in available:
         raise ValueError(f"unknown reader {reader!r}; available: {', '.join(available)}")
     if not path.is_file():
-        raise NotATargetTableError(str(path), None, "no such file")
+        raise NotATargetTableError(str(path), None, tr("文件不存在", "no such file"))
     if reader is not None:
         return [_try(available[reader], path, hints)]
     if not path.read_bytes().strip():
-        raise NotATargetTableError(str(path), None, "the file is empty; expected a 绩效目标表")
+        raise NotATargetTableError(
+            str(path),
+            None,
+            tr("文件为空；应为绩效目标表", "the file is empty; expected a 绩效目标表"),
+        )
     suffix = path.suffix.lower()
     return [
         _try(r, path, hints) if r.sniff(path) else Candidate(r, False)

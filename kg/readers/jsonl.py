@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from ..errors import NotATargetTableError, SourceError
+from ..i18n import tr
 from ..records import ParsedTable, Record, TableRecord, TotalsRecord
 
 NAME = "jsonl"
@@ -66,8 +67,12 @@ def read(path: Path) -> ParsedTable:
         raise SourceError(
             str(path),
             None,
-            f"{len(tables)} tables (one per project); read them with read_tables "
-            "(ikg build and ikg review do)",
+            tr(
+                f"文件中有 {len(tables)} 张表（每个项目一张）；请用 read_tables 读取"
+                "（ikg build 和 ikg review 会这样读）",
+                f"{len(tables)} tables (one per project); read them with read_tables "
+                "(ikg build and ikg review do)",
+            ),
         )
     return tables[0]
 
@@ -80,18 +85,27 @@ def _record(file: str, no: int, line: str) -> Record:
         raise SourceError(
             file,
             no,
-            f"not valid JSON: {exc.msg} at column {exc.colno}; expected one JSON object per line",
+            tr(
+                f"不是有效的 JSON：第 {exc.colno} 列 {exc.msg}；每行应为一个 JSON 对象",
+                f"not valid JSON: {exc.msg} at column {exc.colno}; "
+                "expected one JSON object per line",
+            ),
         ) from exc
     if not isinstance(obj, dict):
         raise SourceError(
             file,
             no,
-            f"a JSON {type(obj).__name__}, not an object; expected a record with a 'kind' key",
+            tr(
+                f"是 JSON {type(obj).__name__}，不是对象；应为带 'kind' 键的记录",
+                f"a JSON {type(obj).__name__}, not an object; expected a record with a 'kind' key",
+            ),
         )
     try:
         return _ADAPTER.validate_python(obj)
     except ValidationError as exc:
-        raise SourceError(file, no, f"not a valid record: {_message(exc)}") from exc
+        raise SourceError(
+            file, no, tr(f"不是有效的记录：{_message(exc)}", f"not a valid record: {_message(exc)}")
+        ) from exc
 
 
 def read_all(path: Path) -> list[ParsedTable]:
@@ -114,7 +128,12 @@ def read_all(path: Path) -> list[ParsedTable]:
         if isinstance(record, TableRecord):
             if table_line is None and records:
                 raise SourceError(
-                    file, no, "records before the first 'table' record; expected the table first"
+                    file,
+                    no,
+                    tr(
+                        "第一条 'table' 记录之前有其他记录；表记录应在最前",
+                        "records before the first 'table' record; expected the table first",
+                    ),
                 )
             if table_line is not None:
                 tables.append(records)
@@ -125,8 +144,12 @@ def read_all(path: Path) -> list[ParsedTable]:
                 raise SourceError(
                     file,
                     no,
-                    f"a second totals record for the table on line {table_line} (the first is "
-                    f"on line {totals_line}); expected one a table",
+                    tr(
+                        f"第 {table_line} 行的表有第二条合计记录（第一条在第 {totals_line} 行）；"
+                        "每张表只应有一条",
+                        f"a second totals record for the table on line {table_line} (the first "
+                        f"is on line {totals_line}); expected one a table",
+                    ),
                 )
             totals_line = no
         records.append(record)
@@ -135,6 +158,13 @@ def read_all(path: Path) -> list[ParsedTable]:
             raise NotATargetTableError(
                 file, None, "no records; expected JSON Lines with a 'table' record first"
             )
-        raise SourceError(file, None, "no record with kind 'table'; expected one a table")
+        raise SourceError(
+            file,
+            None,
+            tr(
+                "没有 kind 为 'table' 的记录；每张表应有一条",
+                "no record with kind 'table'; expected one a table",
+            ),
+        )
     tables.append(records)
     return [ParsedTable.from_records(t) for t in tables]

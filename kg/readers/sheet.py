@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotATargetTableError, SourceError, SpreadsheetLimitError
+from ..i18n import tr
 from ..records import ParsedTable, Source, WarningRecord
 from . import template
 from ._grid import Block, read_blocks
@@ -249,6 +250,8 @@ def csv_blocks(path: Path) -> tuple[list[Block], str]:
     try:
         rows = _rows(text, delimiter)
     except csv.Error as exc:
-        raise SourceError(str(path), None, f"malformed CSV: {exc}") from exc
+        raise SourceError(
+            str(path), None, tr(f"CSV 格式错误：{exc}", f"malformed CSV: {exc}")
+        ) from exc
     block = _block([(n, [c.strip() for c in cells]) for n, cells in rows], str(path))
     return ([block] if block is not None else []), encoding

@@ -50,6 +50,7 @@ from pydantic import BaseModel, ValidationError
 
 from .. import categories
 from ..errors import AmountError, NotATargetTableError, SourceError, SpreadsheetLimitError
+from ..i18n import tr
 from ..records import (
     CategoryNotApplicableRecord,
     GoalRecord,
@@ -244,6 +245,12 @@ SHEETS: tuple[Sheet, ...] = (
                 role="deviation",
             ),
             Column(
+                "所属任务",
+                "任务名称 of the task this indicator measures (optional)",
+                width=24,
+                role="task",
+            ),
+            Column(
                 "中期指标值",
                 "target of the whole period (中期 / 实施周期), beside the annual 目标值",
                 width=18,
@@ -321,7 +328,10 @@ _RECORD_TYPE_ALIASES = {
 
 #: Optional columns added later: the CSV form has them after the others (before the
 #: provenance columns), so the columns of earlier files keep their places.
-LATE_COLUMNS = ("项目名称", "自评表", "编码", "核心指标", "分值", "实际完成值", "得分", "偏差原因")
+LATE_COLUMNS = (
+    *("项目名称", "自评表", "编码", "核心指标", "分值", "实际完成值", "得分", "偏差原因"),
+    "所属任务",
+)
 
 
 def _union_columns() -> tuple[Column, ...]:
@@ -744,6 +754,7 @@ class _Builder:
                 actual_parsed=parse_target(actual) if actual is not None else None,
                 score=row.number("得分"),
                 deviation=row.text("偏差原因") or None,
+                task=row.text("所属任务") or None,
                 long_term_target=vocab.compact(row.text("中期指标值")) or None,
                 direction=row.text("指标方向") or None,
                 value_kind=kind or None,
@@ -930,6 +941,7 @@ def _indicator_row(i: IndicatorRecord) -> dict[str, Any]:
         "得分": _point_text(i.score),
         "偏差原因": i.deviation,
         "中期指标值": i.long_term_target,
+        "所属任务": i.task,
         "指标方向": i.direction,
         "指标性质": i.value_kind,
         "一级指标原文": i.level1_printed,
@@ -1046,7 +1058,9 @@ def _read_csv(path: Path) -> ParsedTable:
             file, None, "the file is empty; expected a header row with 记录类型"
         ) from None
     except csv.Error as exc:
-        raise SourceError(file, 1, f"malformed CSV header: {exc}") from exc
+        raise SourceError(
+            file, 1, tr(f"CSV 表头格式错误：{exc}", f"malformed CSV header: {exc}")
+        ) from exc
     columns = _csv_columns(file, header, builder)
     carry_indicator, carry_na = _Carry(), _Carry()
     end = 1
@@ -1057,7 +1071,9 @@ def _read_csv(path: Path) -> ParsedTable:
         except StopIteration:
             break
         except csv.Error as exc:
-            raise SourceError(file, start, f"malformed CSV: {exc}") from exc
+            raise SourceError(
+                file, start, tr(f"CSV 格式错误：{exc}", f"malformed CSV: {exc}")
+            ) from exc
         end = reader.line_num
         if not any(c.strip() for c in cells):
             continue
@@ -1067,7 +1083,10 @@ def _read_csv(path: Path) -> ParsedTable:
         raise SourceError(
             file,
             None,
-            f"no row with {RECORD_TYPE} 表; expected one with 表名, 部门, 年度, 金额单位",
+            tr(
+                f"没有 {RECORD_TYPE} 为 表 的行；应有一行，填写 表名、部门、年度、金额单位",
+                f"no row with {RECORD_TYPE} 表; expected one with 表名, 部门, 年度, 金额单位",
+            ),
         )
     return builder.parsed()
 
@@ -1297,9 +1316,13 @@ class _XlsxReader:
                     raise SourceError(
                         f"{self.file}#{ws.title}",
                         c.row,
-                        f"cell {c.coordinate} holds the formula {c.value!r} "
-                        "with no saved result; "
-                        "open and save the file in Excel or WPS, or type the value",
+                        tr(
+                            f"单元格 {c.coordinate} 是公式 {c.value!r}，没有保存的计算结果；"
+                            "请用 Excel 或 WPS 打开并保存文件，或直接填写数值",
+                            f"cell {c.coordinate} holds the formula {c.value!r} "
+                            "with no saved result; "
+                            "open and save the file in Excel or WPS, or type the value",
+                        ),
                     )
                 if (
                     isinstance(value, (int, float))
@@ -1480,7 +1503,7 @@ class _XlsxReader:
                 raise SourceError(
                     label,
                     r,
-                    f"项目 {canon} appears twice (rows {rows[canon]} and {r}); expected once",
+                    _twice(canon, rows[canon], r),
                 )
             values[canon], rows[canon], where[canon] = value, r, f"B{r}"
             if extra:
@@ -1491,8 +1514,7 @@ class _XlsxReader:
             raise SourceError(
                 label,
                 None,
-                f"no 表名 row in sheet {title!r}; expected rows 表名, "
-                "部门, 年度, 金额单位 in columns 项目 / 内容",
+                _no_title_row(title),
             )
         if locate is not None:
             label, line = locate[rows["表名"] - 1]
@@ -1524,8 +1546,7 @@ class _XlsxReader:
                 raise SourceError(
                     label,
                     header.row,
-                    f"column {canon} is headed in {unit} but 基本信息 金额单位 is {currency}; "
-                    "expected the same unit",
+                    _other_currency(canon, unit, currency),
                 )
         headed = set(header.columns) | {i for i, _ in header.unknown}
         carry = _Carry()
@@ -1652,14 +1673,13 @@ def read_grids(file: str, sheets: list[GridSheet]) -> ParsedTable:
         raise SourceError(
             file,
             None,
-            f"no sheet {TABLE_SHEET}; expected it with the rows 表名, "
-            "部门, 年度, 金额单位 (项目 / 内容 columns)",
+            _no_table_sheet(),
         )
     if len(table_sheets) > 1:
         raise SourceError(
             file,
             None,
-            f"{len(table_sheets)} sheets named like {TABLE_SHEET}; expected one",
+            _many_table_sheets(len(table_sheets)),
         )
     sheet, grid = table_sheets[0]
     builder.table_row = _XlsxReader.table_row(
@@ -1686,8 +1706,54 @@ def read_grids(file: str, sheets: list[GridSheet]) -> ParsedTable:
             raise SourceError(
                 label,
                 None,
-                f"no header row with {need} in the first {HEADER_SEARCH_ROWS} rows "
-                f"of sheet {sheet.title!r}",
+                _no_header(need, sheet.title),
             )
         _XlsxReader.read_sheet(label, spec, grid, header, builder, currency, sheet.locate)
     return builder.parsed()
+
+
+# --------------------------------------------------------------------------- messages
+# The workbook's errors, in the output language (kg.i18n.tr), kept out of the readers' steps.
+def _twice(canon: str, first: int, again: int) -> str:
+    return tr(
+        f"项目 {canon} 出现两次（第 {first} 行和第 {again} 行）；只应出现一次",
+        f"项目 {canon} appears twice (rows {first} and {again}); expected once",
+    )
+
+
+def _no_title_row(title: str) -> str:
+    return tr(
+        f"工作表 {title!r} 中没有 表名 行；应在 项目 / 内容 两列中填写 表名、部门、年度、金额单位 各行",
+        f"no 表名 row in sheet {title!r}; expected rows 表名, "
+        "部门, 年度, 金额单位 in columns 项目 / 内容",
+    )
+
+
+def _other_currency(canon: str, unit: str, currency: str) -> str:
+    return tr(
+        f"列 {canon} 的表头单位是 {unit}，而 基本信息 的 金额单位 是 {currency}；两者应一致",
+        f"column {canon} is headed in {unit} but 基本信息 金额单位 is {currency}; "
+        "expected the same unit",
+    )
+
+
+def _no_table_sheet() -> str:
+    return tr(
+        f"没有工作表 {TABLE_SHEET}；应有此表，在 项目 / 内容 两列中填写 表名、部门、年度、金额单位 各行",
+        f"no sheet {TABLE_SHEET}; expected it with the rows 表名, "
+        "部门, 年度, 金额单位 (项目 / 内容 columns)",
+    )
+
+
+def _many_table_sheets(n: int) -> str:
+    return tr(
+        f"有 {n} 个名称类似 {TABLE_SHEET} 的工作表；只应有一个",
+        f"{n} sheets named like {TABLE_SHEET}; expected one",
+    )
+
+
+def _no_header(need: str, title: str) -> str:
+    return tr(
+        f"工作表 {title!r} 的前 {HEADER_SEARCH_ROWS} 行中没有含 {need} 的表头行",
+        f"no header row with {need} in the first {HEADER_SEARCH_ROWS} rows of sheet {title!r}",
+    )
