@@ -31,7 +31,6 @@ within one run, not absolute figures across runs.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import random
@@ -74,12 +73,12 @@ def _pieces(names: list[str]) -> tuple[list[str], list[str]]:
 
 
 def synthetic_tables(n: int, seed: int = 0):
-    """Yield parsed tables (copies of the demo's real ones) until n indicators."""
+    """Yield parsed tables (copies of the demo's real ones) until n indicators: the tables
+    :func:`synthetic_nquads` writes, but for a last table cut short (the tests' reference)."""
     from scale.data import synthetic_name, template_tables
 
     templates = template_tables()
-    heads, tails = _pieces([i.name for p in templates for i in p.indicators])
-    rng = random.Random(seed)
+    names = _Names([i.name for p in templates for i in p.indicators], seed)
     done = k = 0
     while done < n:
         for tpl in templates:
@@ -90,58 +89,173 @@ def synthetic_tables(n: int, seed: int = 0):
             p.table.department, p.table.fiscal_year = dept, year
             p.indicators = p.indicators[: n - done]
             if k:  # the first round keeps the real tables as they are
-                for ind in p.indicators:
-                    if rng.random() >= REAL_SHARE:
-                        ind.name = rng.choice(heads) + rng.choice(tails)
+                for ind, new in zip(p.indicators, names.draw(len(p.indicators)), strict=True):
+                    if new is not None:
+                        ind.name = new
             done += len(p.indicators)
             yield p
         k += 1
 
 
-def prepare(size: int, work: Path, model: str) -> tuple[Path, dict]:
-    """The data directory for ``size`` indicators (built unless ``work`` has it)."""
+class _Names:
+    """The copies' indicator names: a real one (``None``: keep the template's) for
+    :data:`REAL_SHARE` of them, else the head of one real name and the tail of another."""
+
+    def __init__(self, real: list[str], seed: int) -> None:
+        self.heads, self.tails = _pieces(real)
+        self.rng = random.Random(seed)
+
+    def draw(self, n: int) -> list[str | None]:
+        rng, heads, tails = self.rng, self.heads, self.tails
+        return [
+            None if rng.random() < REAL_SHARE else rng.choice(heads) + rng.choice(tails)
+            for _ in range(n)
+        ]
+
+
+class _NamedTemplate:
+    """A real table's N-Quads (``scale.data.Template``: mapped once with the project's code)
+    split at its indicators' name lines, so that a copy is a text rewrite with other names.
+
+    A renamed indicator keeps its template's URI under the copy's table (unique there, as
+    the project's own URIs are) and loses its ``ikg:nameSimplified``; everything else is the
+    template's, as :mod:`benchmarks.scale` copies tables."""
+
+    def __init__(self, parsed) -> None:  # type: ignore[no-untyped-def]
+        from scale.data import Template
+
+        from kg.namespaces import IKG
+
+        self.t = Template(parsed)
+        lines = self.t.body.splitlines(keepends=True)
+        order = _indicator_uris(parsed)  # the parsed indicators' order, as the names are drawn
+        at = {uri: k for k, uri in enumerate(order)}
+        name_p, simp_p = f"> <{IKG.name}> ", f"> <{IKG.nameSimplified}> "
+        #: text chunks and, between them, ("name" | "simp", indicator number, original line)
+        self.parts: list = []
+        chunk: list[str] = []
+        for ln in lines:
+            subject = ln[1 : ln.index(">")] if ln.startswith("<") else ""
+            what = "name" if name_p in ln else "simp" if simp_p in ln else None
+            if what is None or subject not in at:
+                chunk.append(ln)
+                continue
+            self.parts += ["".join(chunk), (what, at[subject], ln, subject)]
+            chunk = []
+        self.parts.append("".join(chunk))
+        self.indicators = len(order)
+        self.graph_tail = lines[0][lines[0].rindex(" <") :]  # " <table graph> .\n"
+
+    def copy(self, dept: str, year: int, names: list[str | None]) -> str:
+        import pyoxigraph as ox
+
+        from kg.namespaces import IKG
+
+        out = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            what, k, line, subject = part
+            new = names[k]
+            if new is None:
+                out.append(line)
+            elif what == "name":
+                out.append(f"<{subject}> <{IKG.name}> {ox.Literal(new)}{self.graph_tail}")
+        return self.t.copy(dept, year, "".join(out))
+
+
+def _indicator_uris(parsed) -> list[str]:  # type: ignore[no-untyped-def]
+    """Each parsed indicator's URI, in order (as ``kg.mapping`` names them)."""
+    from kg import mapping, uris
+
+    tab, seen = mapping.table_uri(parsed), {}
+    return [
+        str(uris.indicator(tab, i.level1, i.level2, i.name, mapping._occurrence(seen, key)))
+        for i in parsed.indicators
+        for key in [("ind", i.level1, i.level2, i.name)]
+    ]
+
+
+def synthetic_nquads(n: int, out: Path, seed: int = 0) -> dict:
+    """The N-Quads of n synthetic indicators (the tables :func:`synthetic_tables` yields,
+    the last one cut short) written to ``out``, without mapping each copy again: the 14
+    templates are mapped once and copied as text (what made a 100k store take 50 minutes
+    was mapping every copy with rdflib)."""
+    from scale.data import synthetic_name, template_tables
+
+    parsed = template_tables()
+    names = _Names([i.name for p in parsed for i in p.indicators], seed)
+    templates = [_NamedTemplate(p) for p in parsed]
+    done = tables = k = 0
+    with open(out, "w", encoding="utf-8") as fh:
+        while done < n:
+            for tpl in templates:
+                if done >= n:
+                    break
+                dept, year = synthetic_name(k, tpl.t.dept)
+                drawn = names.draw(tpl.indicators) if k else [None] * tpl.indicators
+                if done + tpl.indicators <= n:
+                    fh.write(tpl.copy(dept, year, drawn))
+                    done += tpl.indicators
+                else:  # the last table: fewer indicators, mapped again with their real names
+                    fh.writelines(tpl.t.partial(dept, year, n - done))
+                    done = n
+                tables += 1
+            k += 1
+    return {"indicators": done, "tables": tables}
+
+
+def prepare(size: int, work: Path, model: str, links: bool = True) -> tuple[Path, dict]:
+    """The data directory for ``size`` indicators (built unless ``work`` has it): N-Quads
+    written from the templates and bulk-loaded, then ``index_for_store`` (with the links and
+    the saved duplicate report unless ``links`` is false)."""
     data = work / f"data-{size}-{model}"
     marker = data / "prepared.json"
     if marker.is_file():
         return data, json.loads(marker.read_text("utf-8"))
+    import pyoxigraph as ox
+
     from embeddings import index_for_store
-    from kg import mapping
-    from kg.namespaces import ORGANISATIONS_GRAPH
     from kg.settings import Settings
-    from kg.store import GraphStore, _quads
+    from kg.store import GraphStore
 
     settings = Settings(data_dir=data, embedding_model=model)
+    data.mkdir(parents=True, exist_ok=True)
+    nq = data / "synthetic.nq"
     t0 = time.perf_counter()
-    tables = 0
-    batch: list = []
-
-    def flush(store: GraphStore) -> None:  # one bulk load per 250 tables: fewer, larger files
-        store.ox.bulk_extend(itertools.chain.from_iterable(_quads(g, n) for n, g in batch))
-        batch.clear()
-
+    made = synthetic_nquads(size, nq)
+    gen_s = time.perf_counter() - t0
     with GraphStore(settings.store_path) as store:
         store.load_ontology()
-        for p in synthetic_tables(size):
-            batch += [(mapping.table_uri(p), mapping.to_graph(p))]
-            batch += [(ORGANISATIONS_GRAPH, mapping.organisations_graph(p))]
-            tables += 1
-            if len(batch) >= 500:
-                flush(store)
-        flush(store)
+        store.ox.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
         store.flush()
         store.optimize()
+    nq_mb = nq.stat().st_size / 2**20
+    nq.unlink()
     graph_s = time.perf_counter() - t0
+    _log(f"[{size}] store: {made} ({nq_mb:.0f} MB of N-Quads in {gen_s:.0f} s, {graph_s:.0f} s)")
     t0 = time.perf_counter()
-    rep = index_for_store(settings.store_path, data, settings)
+    rep = index_for_store(settings.store_path, data, settings, write_links=False)
+    index_s = time.perf_counter() - t0
+    _log(f"[{size}] index {rep.kind} in {index_s:.0f} s")
     info = {
         "indicators": rep.count,
-        "tables": tables,
+        "tables": made["tables"],
         "model": model,
         "index_kind": rep.kind,
+        "nquads_mb": round(nq_mb),
+        "nquads_s": round(gen_s, 1),
         "graph_build_s": round(graph_s, 1),
-        "index_build_s": round(time.perf_counter() - t0, 1),
-        "links": rep.links,
+        "index_build_s": round(index_s, 1),
+        "links": None,
+        "links_s": None,
     }
+    if links:
+        t0 = time.perf_counter()
+        info["links"] = index_for_store(settings.store_path, data, settings).links
+        info["links_s"] = round(time.perf_counter() - t0, 1)
+        _log(f"[{size}] links {info['links']} in {info['links_s']} s")
     marker.write_text(json.dumps(info, ensure_ascii=False, indent=2), "utf-8")
     return data, info
 
@@ -153,9 +267,9 @@ def _pct(xs: list[float]) -> dict:
     return {"p50_ms": round(q[49] * 1000, 2), "p95_ms": round(q[94] * 1000, 2), "n": len(xs)}
 
 
-def _timed(client, url: str) -> tuple[float, object]:
+def _timed(client, url: str, **kw) -> tuple[float, object]:
     t0 = time.perf_counter()
-    r = client.get(url)
+    r = client.get(url, **kw)
     dt = time.perf_counter() - t0
     if r.status_code >= 300:
         raise RuntimeError(f"{url}: HTTP {r.status_code} {r.text[:300]}")
@@ -215,9 +329,13 @@ def ivf_recall(fi, queries, k: int = 10) -> dict:  # type: ignore[no-untyped-def
     vecs = every() if every is not None else fi.vectors(fi.ids)
     ids = [str(n) for n in range(len(vecs))]
     t0 = time.perf_counter()
-    ivf = FaissIndex(fi.dim, model_id=fi.model_id, kind="ivf")
-    ivf.index(ids, vecs)
-    build_s = time.perf_counter() - t0
+    if fi.kind == "ivf":  # the served index itself (building another costs minutes at 1M)
+        ivf, build_s = fi, None
+        ids = [fi._ids[n] for n in range(len(vecs))]
+    else:
+        ivf = FaissIndex(fi.dim, model_id=fi.model_id, kind="ivf")
+        ivf.index(ids, vecs)
+        build_s = round(time.perf_counter() - t0, 1)
     flat = FaissIndex(fi.dim, model_id=fi.model_id, kind="flat")
     flat.index(ids, vecs)
     rng = np.random.default_rng(0)
@@ -234,7 +352,8 @@ def ivf_recall(fi, queries, k: int = 10) -> dict:  # type: ignore[no-untyped-def
     return {
         "recall": round(found / max(total, 1), 4),
         "queries": len(qs),
-        "build_s": round(build_s, 1),
+        "build_s": build_s,
+        "served_index": fi.kind == "ivf",
         "search_ms": round(per_q * 1000, 3),
     }
 
@@ -278,7 +397,8 @@ class Server:
         from load_api import free_port
 
         self.port = free_port()
-        ikg = str(Path(sys.executable).parent / "ikg")
+        # SEARCH_SPEED_IKG: another command line (older code had its CLI in kg.cli)
+        ikg = os.environ.get("SEARCH_SPEED_IKG") or str(Path(sys.executable).parent / "ikg")
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "IKG_EMBEDDING_MODEL": model}
         cmd = [ikg, "serve", "--data-dir", str(data), "--port", str(self.port)]
         if workers > 1:
@@ -323,7 +443,8 @@ def one_worker(data: Path, model: str, runs: int, dup_timeout: float) -> dict:
 
     out: dict = {}
     with Server(data, model) as srv, httpx.Client(base_url=srv.base, timeout=dup_timeout) as c:
-        first, r = _timed(c, _search_url(CACHED_QUERY))  # loads the index
+        # loads the index: minutes at 1M (the store's indicators read from disk)
+        first, r = _timed(c, _search_url(CACHED_QUERY), timeout=3600)
         out["search_first_ms"] = round(first * 1000, 1)
         for _ in range(5):
             _timed(c, _search_url(CACHED_QUERY))
@@ -355,20 +476,29 @@ def one_worker(data: Path, model: str, runs: int, dup_timeout: float) -> dict:
 
 
 def throughput(data: Path, model: str, workers: int, duration: int) -> dict:
-    """req/s of /api/search (one query, cached after warm-up) with 4 and 8 clients."""
+    """req/s of /api/search (one query, cached after warm-up) with 4 and 8 clients: wrk
+    when it is installed (Debian package ``wrk``), else Python threads, whose own CPU takes
+    a good part of a 2-core machine (``tool`` says which)."""
+    import shutil
+    import tempfile
     from concurrent.futures import ThreadPoolExecutor
 
     import httpx
-    from load_api import run_threads
+    from load_api import WRK_SCRIPT, run_threads, run_wrk
 
-    out: dict = {}
+    out: dict = {"tool": "wrk" if shutil.which("wrk") else "httpx threads"}
+    script = Path(tempfile.mkdtemp()) / "report.lua"
+    script.write_text(WRK_SCRIPT)
     with Server(data, model, workers) as srv:
         url = srv.base + _search_url(CACHED_QUERY)
         with ThreadPoolExecutor(8) as pool:  # every worker loads its index and warms up
             list(pool.map(lambda _: httpx.get(url, timeout=600), range(8 * workers)))
         time.sleep(SETTLE_S)  # each worker's warm-up thread (vectors, tokenizer, report) ends
         for clients in (4, 8):
-            fig = run_threads(url, duration, clients)
+            if out["tool"] == "wrk":  # in C: the load takes little of the 2 cores itself
+                fig = run_wrk(url, duration, clients, script)
+            else:
+                fig = run_threads(url, duration, clients)
             out[f"clients{clients}"] = {
                 k: fig[k] for k in ("rps", "p50_ms", "p95_ms", "non_2xx", "errors")
             }
@@ -379,7 +509,7 @@ def throughput(data: Path, model: str, workers: int, duration: int) -> dict:
 def measure(size: int, args: argparse.Namespace, fig: dict) -> dict:
     """The figures of ``args.parts`` (faiss, one, load) at ``size``, into ``fig``."""
     t0 = time.perf_counter()
-    data, info = prepare(size, args.work, args.model)
+    data, info = prepare(size, args.work, args.model, not args.no_links)
     _log(f"[{size}] data {info} ({time.perf_counter() - t0:.0f} s)")
     fig["data"] = info
     if "faiss" in args.parts:
@@ -388,8 +518,9 @@ def measure(size: int, args: argparse.Namespace, fig: dict) -> dict:
     if "one" in args.parts:
         fig["one_worker"] = one_worker(data, args.model, args.runs, args.dup_timeout)
         _log(f"[{size}] one worker {fig['one_worker']}")
-    if "load" in args.parts:
-        for workers in (1, 2):
+    parts = args.parts.split(",")
+    for workers in (1, 2):  # "load": both; "load2": 2 workers only (a 1M start takes minutes)
+        if "load" in parts or f"load{workers}" in parts:
             fig[f"load_{workers}w"] = throughput(data, args.model, workers, args.duration)
             _log(f"[{size}] load {workers} worker(s) {fig[f'load_{workers}w']}")
     return fig
@@ -435,7 +566,12 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=10, help="seconds of load per figure")
     ap.add_argument("--dup-timeout", type=float, default=60.0)
     ap.add_argument("--prepare-only", action="store_true")
-    ap.add_argument("--parts", default="faiss,one,load", help="what to (re)measure")
+    ap.add_argument(
+        "--no-links", action="store_true", help="prepare without the links and duplicate report"
+    )
+    ap.add_argument(
+        "--parts", default="faiss,one,load", help="what to (re)measure: faiss, one, load[1|2]"
+    )
     ap.add_argument("--recall-only", type=int, help="only IVF recall@10 at this many names")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -454,13 +590,16 @@ def main() -> None:
         run[str(size)] = measure(size, args, run.get(str(size), {}))
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(saved, ensure_ascii=False, indent=2) + "\n", "utf-8")
-        print("\n".join(summary_lines(args.label, size, run[str(size)])), flush=True)
+        try:
+            print("\n".join(summary_lines(args.label, size, run[str(size)])), flush=True)
+        except KeyError as missing:  # --parts measured only some of the figures
+            print(f"{args.label} {size:,}: partial run (no {missing}); see {args.json}")
 
 
 def _prepare_main(args: argparse.Namespace) -> None:
     for size in args.sizes:
         t0 = time.perf_counter()
-        data, info = prepare(size, args.work, args.model)
+        data, info = prepare(size, args.work, args.model, not args.no_links)
         print(f"[{size}] {data} {info} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
 

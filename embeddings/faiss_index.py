@@ -2,7 +2,7 @@
 
 Vectors are L2-normalised and searched by inner product, so scores are cosine
 similarities. The index type follows the size unless a caller fixes it
-(:func:`choose_kind`): exact ``flat`` up to :data:`FLAT_MAX` vectors, ``ivf`` above
+(:func:`choose_kind`): exact ``flat`` up to :data:`FLAT_MAX` (50k) vectors, ``ivf`` above
 (nlist = 4√n, nprobe = nlist/32). Measured in ``benchmarks/embeddings_speed.py`` on
 clustered synthetic vectors: IVF kept recall@10 = 1.000 against flat at 100k and 1M
 (0.4 ms and 4 ms a query, 6 s and 68 s to build) where HNSW (M 32) reached 0.905 at 1M
@@ -46,8 +46,12 @@ if TYPE_CHECKING:
     import numpy as np
 
 IndexKind = Literal["flat", "hnsw", "ivf"]
-#: exact search up to this many vectors; an approximate index above
-FLAT_MAX = 200_000
+#: exact search up to this many vectors; an approximate index above. The search scores every
+#: indicator from the vectors' matrix up to ``embeddings.index.BRUTE_FORCE_MAX`` (the same
+#: size) and asks faiss above it, where a flat scan of 100k vectors (29 ms) was most of a
+#: request and capped a 2-core server near 30 req/s; IVF answers in under a millisecond with
+#: recall@10 0.996 against flat at 100k (benchmarks/search_speed.py)
+FLAT_MAX = 50_000
 #: HNSW graph degree, build and search beams (benchmarks/embeddings_speed.py sweeps efSearch)
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
@@ -286,13 +290,7 @@ class FaissIndex:
         ``rows``, among those rows only (a faiss ID selector inside the search)."""
         if self.count == 0 or (rows is not None and len(rows) == 0):
             return [[] for _ in range(len(queries))]
-        q = normalize_rows(queries)
-        if rows is None:
-            scores, found = self._index.search(q, min(k, self.count))
-        else:
-            params, keep = self._search_params(rows)
-            scores, found = self._index.search(q, min(k, len(rows)), params=params)
-            del keep  # the bitmap lives until the search has returned
+        scores, found = self.search_rows(queries, k, rows=rows)
         out: list[list[tuple[str, float]]] = []
         for srow, rrow in zip(scores, found, strict=True):
             hits = []
@@ -304,6 +302,24 @@ class FaissIndex:
                     hits.append((ident, float(sc)))
             out.append(hits)
         return out
+
+    def search_rows(
+        self, queries: np.ndarray, k: int = 10, *, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`search` as faiss answers it: ``(scores, rows)`` arrays of shape
+        ``(len(queries), k')``, a row -1 where fewer were found (no string ids made: a
+        server's search maps rows to its items with arrays)."""
+        np = require("numpy")
+        if self.count == 0 or (rows is not None and len(rows) == 0):
+            empty = np.zeros((len(queries), 0))
+            return empty.astype(np.float32), empty.astype(np.int64)
+        q = normalize_rows(queries)
+        if rows is None:
+            return self._index.search(q, min(k, self.count))
+        params, keep = self._search_params(rows)
+        scores, found = self._index.search(q, min(k, len(rows)), params=params)
+        del keep  # the bitmap lives until the search has returned
+        return scores, found
 
     # -- persistence -------------------------------------------------------------
     def save(self, directory: Path, meta: Mapping[str, Any] | None = None) -> str:

@@ -265,6 +265,7 @@ class IndicatorIndex:
         self.lexical = LexicalIndex([it.name for it in items])
         self._matrix: np.ndarray | None = None
         self._positions: np.ndarray | None = None
+        self._item_rows: np.ndarray | None = None
         self._rows_of: dict[tuple, np.ndarray | None] = {}
         self._columns: dict[str, tuple[list[Any], np.ndarray]] = {}
         self._encoder_tried = encoder is not None
@@ -423,21 +424,33 @@ class IndicatorIndex:
             cand = np.unique(lex_pool)
             return cand, np.zeros(len(cand), dtype=np.float32)
         where = None if rows is None else self.positions[rows]
-        hits = self.vectors.search(q, SEARCH_POOL, rows=where)[0]
-        hit_rows = np.fromiter((self.by_id[h] for h, _ in hits), dtype=np.int64, count=len(hits))
+        scores, found = self.vectors.search_rows(q, SEARCH_POOL, rows=where)
+        hit_rows = self.item_rows[found[0][found[0] >= 0]]
+        keep = hit_rows >= 0  # a faiss row no item holds (removed) is no hit
+        hit_rows, hit_scores = hit_rows[keep], scores[0][found[0] >= 0][keep]
         cand = np.union1d(lex_pool, hit_rows)
         dense = self.matrix[cand] @ q[0]  # the pool's vectors, read from the index's matrix
         # the dense hits keep faiss's own scores
-        dense[np.searchsorted(cand, hit_rows)] = np.fromiter(
-            (sc for _, sc in hits), dtype=np.float32, count=len(hits)
-        )
+        dense[np.searchsorted(cand, hit_rows)] = hit_scores
         return cand, dense
+
+    @property
+    def item_rows(self) -> np.ndarray:
+        """Each faiss row's item (-1: none): :attr:`positions` inverted."""
+        np = require("numpy")
+        if self._item_rows is None:
+            pos = self.positions
+            size = max(len(self.vectors._ids), int(pos.max()) + 1 if len(pos) else 0)
+            inv = np.full(size, -1, dtype=np.int64)
+            inv[pos] = np.arange(len(pos), dtype=np.int64)
+            self._item_rows = inv
+        return self._item_rows
 
     def warm_up(self) -> None:
         """Pay the one-time costs before the first request does: every vector read from the
         index, each item's row there, the word tokenizer of the pair scores (its dictionary
         loads in seconds)."""
-        _ = self.matrix, self.positions
+        _ = self.matrix, self.positions, self.item_rows
         words("指标")
 
     def rows_matching(self, filters: Filters | None) -> np.ndarray | None:

@@ -10,6 +10,7 @@ one by default); requests run in parallel across the threadpool and the workers 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 
@@ -19,12 +20,22 @@ from ._optional import require
 log = logging.getLogger(__name__)
 
 
+def _load_blas() -> None:
+    """Load numpy's and scipy's BLAS now: threadpoolctl only sizes the libraries already
+    loaded, and a server imports scipy (through scikit-learn) only when its index loads, so
+    its OpenBLAS kept one thread per core: a 5,000 x 512 product took 11 ms instead of 0.7."""
+    require("numpy")
+    with contextlib.suppress(ImportError):  # scipy comes with the embeddings extra
+        import scipy.linalg  # noqa: F401  (scipy's own OpenBLAS)
+
+
 def limit_threads(n: int) -> dict[str, int]:
     """Cap the BLAS and OpenMP pools (threadpoolctl), FAISS's OpenMP pool and the encoders'
     threads at ``n`` for this process (0: leave the libraries' defaults). What was set."""
     if n <= 0:
         return {}
     threadpoolctl = require("threadpoolctl")
+    _load_blas()
     threadpoolctl.threadpool_limits(limits=n)  # kept until the process ends
     out = {"blas_openmp": n}
     try:

@@ -870,3 +870,18 @@ def test_request_once_without_a_server(tmp_path: Path) -> None:
     )
     assert status == 200 and headers["content-type"].startswith("text/csv")
     assert body.decode().splitlines()[0] == "i"
+
+
+def test_healthz_counts_a_read_only_store_once(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A read-only store is a snapshot: /healthz counts it once (a count walks every quad:
+    minutes at 1M indicators on disk), with the same answer every time."""
+    from api.routers import health
+
+    _disk_store(tmp_path)
+    calls = []
+    real = health._count
+    monkeypatch.setattr(health, "_count", lambda s: calls.append(1) or real(s))
+    client = TestClient(create_app(Settings(data_dir=tmp_path, store_in_memory="no")))
+    answers = [client.get("/healthz").json() for _ in range(3)]
+    assert answers[0]["triples"] == len(_dataset()) and answers.count(answers[0]) == 3
+    assert len(calls) == 1

@@ -36,6 +36,40 @@ def test_scale_generator_makes_the_asked_number_of_indicators(tmp_path):
     assert info["tables"] > 1
 
 
+@pytest.mark.slow  # every demo table is mapped once
+def test_search_speed_store_is_the_tables_it_names(tmp_path):
+    """benchmarks/search_speed writes its store from the templates' N-Quads: the store holds the
+    indicators the parsed copies (synthetic_tables) hold, with the same names."""
+    from collections import Counter
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import search_speed
+
+    from benchmarks.scale.data import template_tables
+    from embeddings.corpus import load_indicators
+    from kg.store import GraphStore
+
+    sizes = [len(p.indicators) for p in template_tables()]
+    n = sum(sizes) + sizes[0] + sizes[1]  # the real tables, then two renamed copies
+    out = tmp_path / "s.nq"
+    info = search_speed.synthetic_nquads(n, out)
+    with GraphStore(tmp_path / "store") as store:
+        store.ox.bulk_load(path=str(out), format=search_speed_format())
+        items = load_indicators(store)
+    expected = [i for p in search_speed.synthetic_tables(n) for i in p.indicators]
+    assert info["indicators"] == len(items) == len(expected) == n
+    assert Counter(it.name for it in items) == Counter(
+        i.name_simplified or i.name for i in expected
+    )
+    assert len({it.name for it in items}) > len({i.name for i in expected[: sum(sizes)]})
+
+
+def search_speed_format():  # type: ignore[no-untyped-def]
+    import pyoxigraph as ox
+
+    return ox.RdfFormat.N_QUADS
+
+
 @pytest.mark.slow
 def test_review_speed_runs_end_to_end(tmp_path):
     from kg.readers import read_tables

@@ -22,6 +22,7 @@ from embeddings.duplicates import find_duplicates
 from embeddings.encoders import HashingEncoder
 from embeddings.faiss_index import FaissIndex
 from embeddings.index import BRUTE_FORCE_MAX, Filters, IndicatorIndex, open_index
+from embeddings.lexical import LexicalIndex
 from embeddings.precomputed import answer_duplicates, covers, load_duplicates, report_path
 from embeddings.text import IndicatorText
 from embeddings.threads import limit_threads
@@ -166,6 +167,25 @@ def test_limit_threads_caps_the_pools() -> None:
     assert limit_threads(0) == {}
 
 
+def test_limit_threads_also_caps_the_libraries_loaded_later() -> None:
+    """A fresh server process: the pools of numpy and scipy (loaded with the index, after
+    the limit was set) have one thread too."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("threadpoolctl")
+    code = (
+        "from embeddings.threads import limit_threads; limit_threads(1); "
+        "import sklearn.feature_extraction.text, scipy.sparse, numpy, threadpoolctl; "
+        "print(sorted({p['num_threads'] for p in threadpoolctl.threadpool_info()}))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert out.stdout.strip() == "[1]"
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, IndicatorIndex]:
     from embeddings import index_for_store
@@ -251,3 +271,63 @@ def test_warm_up_reads_the_vectors_and_the_tokenizer() -> None:
     index.warm_up()
     assert index._matrix is not None and np.array_equal(index.matrix, built.matrix)
     assert residues._tokenizer.cache_info().currsize == 1
+
+
+def test_one_query_lexical_cosines_are_the_sparse_product() -> None:
+    """The search's cosines (the query's n-gram rows added up) are bitwise the product of
+    scikit-learn's query vector with the whole matrix (what the index did before)."""
+    names = [it.name for it in _items(600)] + ["离休干部慰问金发放覆盖率", "ABC 满意度"]
+    lex = LexicalIndex(names)
+    for q in ("培训人次", "离休干部慰问金", "abc满意度", "没有的词", "率"):
+        product = (lex.transform([q]) @ lex.matrix.T).toarray().astype(np.float32)
+        assert np.array_equal(lex.cosine_to_all([q]), product)
+    both = lex.cosine_to_all(["培训人次", "率"])  # several queries: the sparse product itself
+    assert np.array_equal(both[1], lex.cosine_to_all(["率"])[0])
+
+
+def test_pooled_search_equals_scoring_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pooled path (faiss rows mapped to items with arrays) with a pool as large as the
+    index gives the answers of scoring every indicator, also when the items are not in the
+    faiss rows' order."""
+    import embeddings.index as ei
+
+    items = _items(400)
+    built = IndicatorIndex.build(items, HashingEncoder(32), kind="flat")
+    reordered = IndicatorIndex(
+        list(reversed(items)), built.vectors, encoder=built.encoder, floor=built.floor
+    )
+    queries = ["培训人次", "道路里程", "慰问金发放覆盖率", "学校"]
+    exact = {q: [(h.uri, h.score) for h in built.search(q, k=15)] for q in queries}
+    monkeypatch.setattr(ei, "BRUTE_FORCE_MAX", 50)
+    monkeypatch.setattr(ei, "SEARCH_POOL", 400)
+    for q in queries:
+        assert [(h.uri, h.score) for h in built.search(q, k=15)] == exact[q]
+        # another item order breaks the ties of equal scores otherwise: the scores are the same
+        assert [h.score for h in reordered.search(q, k=15)] == [s for _, s in exact[q]]
+
+
+@pytest.mark.slow
+def test_ivf_search_keeps_recall_above_flat_max() -> None:
+    """Above FLAT_MAX the index is IVF: the hybrid search's top 10 keeps >= 95% of the exact
+    (flat) index's over item and free-text queries."""
+    from embeddings.faiss_index import FLAT_MAX
+
+    items = _items(FLAT_MAX + 10_000)
+    ivf = IndicatorIndex.build(items, HashingEncoder(32))
+    assert ivf.vectors.kind == "ivf" and len(items) > BRUTE_FORCE_MAX
+    flat = IndicatorIndex(
+        items, FaissIndex(32, model_id=ivf.model_id, kind="flat"), encoder=ivf.encoder,
+        floor=ivf.floor,
+    )  # fmt: skip
+    flat.vectors.index([it.id for it in items], ivf.matrix)
+    rng = random.Random(3)
+    queries = [items[rng.randrange(len(items))].name for _ in range(40)]
+    queries += [rng.choice(HEADS) + rng.choice(TAILS) + "情况" for _ in range(20)]
+    found = total = 0
+    for q in queries:
+        exact = flat.search(q, k=10)
+        kth = exact[-1].score
+        got = ivf.search(q, k=10)
+        found += sum(1 for h in got if h.score >= kth - 1e-4)
+        total += len(exact)
+    assert found / total >= 0.95
