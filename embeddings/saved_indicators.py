@@ -3,7 +3,7 @@
 Reading every indicator back from the store (:func:`embeddings.corpus.load_indicators`) is
 the largest fixed cost of a rebuild that changed one table of a thousand: about 1.5 s at
 12,000 indicators, a minute at 1M. :func:`load_indicators_saved` reads from the store only
-the tables that may have changed since, and takes the others from ``indicators.json``.
+the tables that may have changed since, and takes the others from ``indicators.pickle``.
 
 A table's saved indicators are used again only when the store still says nothing about the
 table changed:
@@ -22,8 +22,8 @@ than scanning it graph by graph. The result equals ``load_indicators(store)`` (a
 
 from __future__ import annotations
 
-import json
 import os
+import pickle
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,8 @@ from kg.namespaces import IKG, SIMILARITY_GRAPH
 from .corpus import load_indicators
 from .text import IndicatorText
 
-FILE_NAME = "indicators.json"
-FORMAT = 1
+FILE_NAME = "indicators.pickle"
+FORMAT = 2
 #: read the whole store when more than this share of its tables are to be read …
 READ_ALL_SHARE = 0.25
 #: … or more than this many (one VALUES clause per scan)
@@ -70,47 +70,42 @@ def read_saved(path: Path) -> dict[str, tuple[int, list[IndicatorText]]]:
     the file is missing, unreadable or was written by another format or release of the code
     (it is only a cache: nothing is lost)."""
     try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or (data.get("format"), data.get("code")) != (
-        FORMAT,
-        __version__,
-    ):
-        return {}
-    try:
+        with path.open("rb") as fh:
+            data = pickle.load(fh)  # written by the index step in this data directory
+        if (data["format"], data["code"], data["fields"]) != (FORMAT, __version__, _FIELDS):
+            return {}
         return {
-            table: (int(t["n"]), [IndicatorText(**fields) for fields in t["items"]])
-            for table, t in data["tables"].items()
+            table: (n, [IndicatorText(*row[:-1], extra=dict(row[-1])) for row in rows])
+            for table, (n, rows) in data["tables"].items()
         }
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError):
         return {}
 
 
 _FIELDS = tuple(f.name for f in fields(IndicatorText) if f.name != "extra")
 
 
-def _fields(it: IndicatorText) -> dict[str, Any]:
-    out = {f: getattr(it, f) for f in _FIELDS}  # (dataclasses.asdict: 5x slower)
-    out["extra"] = {k: v for k, v in it.extra.items() if not k.startswith("_")}  # not caches
-    return out
+def _row(it: IndicatorText) -> tuple:
+    """The fields in order, ``extra`` last without its caches (keys starting with _)."""
+    extra = {k: v for k, v in it.extra.items() if not k.startswith("_")}
+    return (*(getattr(it, f) for f in _FIELDS), extra)
 
 
 def write_saved(path: Path, tables: dict[str, tuple[int, list[IndicatorText]]]) -> None:
     """Write ``tables`` (as :func:`read_saved` returns them) to ``path``: a temporary file
-    renamed over it, so it is never half written."""
+    renamed over it, so it is never half written. A pickle of plain tuples: at 124k
+    indicators 1 s to read and write against 6.5 s as JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "format": FORMAT,
         "code": __version__,
-        "tables": {
-            t: {"n": n, "items": [_fields(it) for it in items]}
-            for t, (n, items) in sorted(tables.items())
-        },
+        "fields": _FIELDS,
+        "tables": {t: (n, [_row(it) for it in items]) for t, (n, items) in tables.items()},
     }
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        with tmp.open("wb") as fh:
+            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
