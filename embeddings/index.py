@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from kg.errors import EmbeddingError, IkgError, StaleIndexError
 from kg.i18n import tr
+from kg.namespaces import DATA
 from kg.settings import default_settings
 
 from ._optional import require
@@ -97,7 +98,7 @@ CACHE_FILE = Path("embeddings") / "cache.sqlite"
 
 
 #: indicator URIs start with this; a reference may leave it out ("2022-…/indicator/…")
-DATA_NS = "https://w3id.org/indicator-kg/data/"
+DATA_NS = str(DATA)  # minted by kg.uris
 
 
 def short_id(uri: str) -> str:
