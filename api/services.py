@@ -26,12 +26,13 @@ from embeddings.index import make_encoder as _make
 from embeddings.precomputed import answer_duplicates, covers, load_duplicates
 from embeddings.text import indicator_dict
 from kg.errors import EmbeddingError
+from kg.namespaces import DATA
 from kg.settings import Settings
 from kg.store import GraphStore
 
 log = logging.getLogger(__name__)
 
-DATA_NS = "https://w3id.org/indicator-kg/data/"
+DATA_NS = str(DATA)  # indicator and table ids are URIs without it
 #: duplicate reports kept per app, one per (scope, threshold)
 DUPLICATES_CACHE_SIZE = 16
 

@@ -49,8 +49,18 @@ def _s(term: Any) -> str:
     return "" if term is None else str(term)
 
 
-def load_indicators(store: Any) -> list[IndicatorText]:
+def _within(graphs: Iterable[str] | None) -> str:
+    """A ``VALUES ?g`` clause for ``graphs`` ("" for the whole store)."""
+    if graphs is None:
+        return ""
+    return "VALUES ?g { " + " ".join(f"<{g}>" for g in graphs) + " }"
+
+
+def load_indicators(store: Any, graphs: Iterable[str] | None = None) -> list[IndicatorText]:
     """Every indicator in ``store`` (a :class:`kg.store.GraphStore`), sorted by table and line.
+
+    With ``graphs``, only the indicators in those named graphs (the tables' graphs), each
+    property scanned within them.
 
     The same records as :data:`INDICATORS_QUERY` (a test checks it), read as one scan per
     property and joined here: a scan walks one index in order, where the join looks each
@@ -58,12 +68,19 @@ def load_indicators(store: Any) -> list[IndicatorText]:
     took over 30 minutes (random reads) and the scans take about a minute.
     """
     ikg = str(IKG)
+    if graphs is not None:
+        graphs = list(graphs)
+        if not graphs:
+            return []
+    within = _within(graphs)
+    typed = f"?s a <{ikg}Indicator>"
+    where = f"{within} GRAPH ?g {{ {typed} }}" if within else typed
     indicators = [
         sol["s"].value
-        for sol in store.query(f"SELECT ?s WHERE {{ ?s a <{ikg}Indicator> }}")
+        for sol in store.query(f"SELECT ?s WHERE {{ {where} }}")
         if not isinstance(sol["s"], ox.BlankNode)
     ]
-    scans = _Scans.of(store)
+    scans = _Scans.of(store, graphs)
     out: dict[str, IndicatorText] = {}
     for i in indicators:
         if i not in out and (it := scans.indicator(i)) is not None:
@@ -92,13 +109,17 @@ class _Scans:
     form_of: dict[str, str]
 
     @classmethod
-    def of(cls, store: Any) -> _Scans:
-        """The scans of ``store``."""
+    def of(cls, store: Any, graphs: Iterable[str] | None = None) -> _Scans:
+        """The scans of ``store``, or of its named ``graphs`` only (the names of the tables'
+        departments, kept in the organisations graph, are then looked up one by one)."""
         ikg = str(IKG)
+        within = _within(graphs)
 
         def scan(pred: str) -> dict[str, Any]:
             out: dict[str, Any] = {}
-            for sol in store.query(f"SELECT ?s ?o WHERE {{ ?s <{pred}> ?o }}"):
+            pattern = f"?s <{pred}> ?o"
+            where = f"{within} GRAPH ?g {{ {pattern} }}" if within else pattern
+            for sol in store.query(f"SELECT ?s ?o WHERE {{ {where} }}"):
                 out.setdefault(sol["s"].value, sol["o"])
             return out
 
@@ -110,9 +131,17 @@ class _Scans:
         depts = scan(ikg + "department")
         raw, unit = scan(ikg + "rawText"), scan(ikg + "unitText")
         forms = " ".join(f"<{ikg}{c}>" for c in _FORMS)
+        typed = f"{within} GRAPH ?g {{ ?s a ?o }}" if within else "?s a ?o"
         form_of: dict[str, str] = {}
-        for sol in store.query(f"SELECT ?s ?o WHERE {{ VALUES ?o {{ {forms} }} ?s a ?o }}"):
+        for sol in store.query(f"SELECT ?s ?o WHERE {{ VALUES ?o {{ {forms} }} {typed} }}"):
             form_of.setdefault(sol["s"].value, sol["o"].value.removeprefix(ikg))
+        if within:  # the departments' names, from the organisations graph
+            missing = sorted({d.value for d in depts.values()} - name.keys())
+            if missing:
+                values = " ".join(f"<{d}>" for d in missing)
+                query = f"SELECT ?s ?o WHERE {{ VALUES ?s {{ {values} }} ?s <{ikg}name> ?o }}"
+                for sol in store.query(query):
+                    name.setdefault(sol["s"].value, sol["o"])
         return cls(
             name, in_table, l1, l2, files, lines, simplified, target, years, titles, depts,
             raw, unit, form_of,

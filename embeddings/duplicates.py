@@ -552,9 +552,13 @@ def _clusters(
     t: float,
     *,
     keep_unlisted: bool = False,
+    known: KnownGroups | None = None,
 ) -> list[Cluster]:
     """Connected components of the kept pairs, each split so that every pair inside a cluster
-    scores at least ``t`` (complete linkage), with the listed pairs put in their clusters."""
+    scores at least ``t`` (complete linkage), with the listed pairs put in their clusters.
+
+    ``known``: the groups of an earlier run, reused for each component none of whose members
+    it names as touched (the same members and pairs as then: see :class:`KnownGroups`)."""
     np = require("numpy")
     if len(pi) == 0:
         return []
@@ -563,12 +567,48 @@ def _clusters(
     groups: list[tuple[list[int], float]] = []
     for lab in np.unique(comp.node_labels).tolist():
         members_arr = comp.members(lab)
+        if known is not None and (again := known.groups_of(members_arr)) is not None:
+            groups.extend(again)
+            continue
         if len(members_arr) > DENSE_COMPONENT_MAX:
             groups.extend(_split_by_signature(members_arr, sig.of, t, sig.score))
             continue
         sim = _similarities(index, members_arr, comp.pairs_of(lab), pi, pj, ps, sig)
         groups.extend(_complete_linkage(members_arr.tolist(), sim, t))
     return _assign(index, groups, pairs, keep_unlisted)
+
+
+@dataclass
+class KnownGroups:
+    """The clusters of an earlier run, as item positions of the current index, and the items
+    whose pairs changed since (``touched``). A component with no touched member has the same
+    members and pairs as then, so its groups are the earlier ones."""
+
+    group_of: dict[int, int]
+    groups: list[tuple[list[int], float]]
+    touched: set[int]
+
+    @classmethod
+    def of(cls, index: IndicatorIndex, clusters: list[Cluster], touched: set[int]) -> KnownGroups:
+        by_id = index.by_id
+        groups = [
+            ([by_id[m.id] for m in c.members], c.min_similarity)
+            for c in clusters
+            if all(m.id in by_id for m in c.members)
+        ]
+        group_of = {m: g for g, (members, _) in enumerate(groups) for m in members}
+        return cls(group_of, groups, touched)
+
+    def groups_of(self, members: Any) -> list[tuple[list[int], float]] | None:
+        """The earlier groups of an untouched component; None when it must be made again
+        (a touched member, or a member in no earlier group: its group was not kept then)."""
+        found: set[int] = set()
+        for m in members.tolist():
+            g = self.group_of.get(m)
+            if m in self.touched or g is None:
+                return None
+            found.add(g)
+        return [self.groups[g] for g in sorted(found)]
 
 
 class _Components:

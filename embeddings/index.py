@@ -27,15 +27,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from kg.errors import EmbeddingError, IkgError, StaleIndexError
 from kg.i18n import tr
+from kg.namespaces import DATA
 from kg.settings import default_settings
 
 from ._optional import require
 from .cache import CachedEncoder, EmbeddingCache
-from .corpus import fingerprint, load_indicators, text_hashes
+from .corpus import fingerprint, text_hashes
 from .encoders import Encoder, load_encoder
 from .faiss_index import FaissIndex, ModelMismatchError, VersionGoneError, normalize_rows
 from .lexical import LexicalIndex
 from .residues import context_words, found_in, words
+from .saved_indicators import FILE_NAME as SAVED_INDICATORS
+from .saved_indicators import load_indicators_saved
 from .scoring import (
     DepartmentFacts,
     PairScore,
@@ -95,7 +98,7 @@ CACHE_FILE = Path("embeddings") / "cache.sqlite"
 
 
 #: indicator URIs start with this; a reference may leave it out ("2022-…/indicator/…")
-DATA_NS = "https://w3id.org/indicator-kg/data/"
+DATA_NS = str(DATA)  # minted by kg.uris
 
 
 def short_id(uri: str) -> str:
@@ -949,8 +952,8 @@ def open_index(
     Returns the index and, when it was (re)built, what happened.
     """
     settings = _or_defaults(settings)
-    items = load_indicators(store)
     path = index_dir(data_dir)
+    items = load_indicators_saved(store, path / SAVED_INDICATORS, write=False)
     for attempt in range(3):
         try:
             config = FaissIndex.read_config(path)

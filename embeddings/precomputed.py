@@ -40,6 +40,7 @@ from .duplicates import (
     Cluster,
     DuplicatePair,
     DuplicateReport,
+    KnownGroups,
     _clusters,
     _threshold_of,
     scope_of,
@@ -143,19 +144,22 @@ def merge_delta(
     ):
         return None
     by_id = index.by_id
-    kept = [
-        p
-        for p in old.pairs
-        if p.a.id in by_id and p.b.id in by_id and p.a.id not in changed and p.b.id not in changed
-    ]
+    kept, touched = [], {by_id[i] for i in changed if i in by_id}
+    for p in old.pairs:
+        if p.a.id in by_id and p.b.id in by_id and p.a.id not in changed and p.b.id not in changed:
+            kept.append(p)
+        else:  # a pair dropped: the component of its other end changes
+            touched.update(by_id[e] for e in (p.a.id, p.b.id) if e in by_id)
+    touched.update(by_id[e] for p in delta.pairs for e in (p.a.id, p.b.id))
     pairs = [replace(p, cluster=None) for p in kept + delta.pairs]
     np = require("numpy")
     pi = np.fromiter((by_id[p.a.id] for p in pairs), dtype=np.int64, count=len(pairs))
     pj = np.fromiter((by_id[p.b.id] for p in pairs), dtype=np.int64, count=len(pairs))
     ps = np.fromiter((p.score.score for p in pairs), dtype=np.float64, count=len(pairs))
     listed = old.listed_per_indicator
+    known = KnownGroups.of(index, old.clusters, touched)  # the untouched clusters as they were
     clusters = _clusters(
-        index, pi, pj, ps, pairs, delta.threshold, keep_unlisted=listed is not None
+        index, pi, pj, ps, pairs, delta.threshold, keep_unlisted=listed is not None, known=known
     )
     pairs.sort(key=lambda p: (p.scope != "within-table", -p.score.score))
     merged = replace(old, pairs=pairs, clusters=clusters, pairs_total=len(pairs))

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from kg.store import GraphStore
 
-from .corpus import load_indicators
 from .encoders import Encoder
 from .faiss_index import FaissIndex, VersionGoneError
 from .index import (
@@ -29,6 +28,7 @@ from .index import (
     make_encoder,
 )
 from .links import write_links as _write_links
+from .saved_indicators import FILE_NAME, load_indicators_saved
 from .text import IndicatorText
 
 if TYPE_CHECKING:
@@ -48,16 +48,17 @@ def index_for_store(
     """(Re)build the index for the store at ``store_path`` after ``ikg build``.
 
     Unchanged indicators come from the cache; the index file is rewritten only when
-    the store's indicators (or the model) differ from what it was built from. The
-    similarity links (:mod:`embeddings.links`) of the tables without links are written to
+    the store's indicators (or the model) differ from what it was built from. Only the
+    tables changed since the last call are read from the store (all with ``full_links``:
+    :mod:`embeddings.saved_indicators`). The similarity links (:mod:`embeddings.links`) of the tables without links are written to
     the store too (all of them again with ``full_links``).
     """
     settings = _or_defaults(settings)
     if Path(settings.data_dir) != Path(data_dir):  # the saved reports go beside this index
         settings = settings.model_copy(update={"data_dir": Path(data_dir)})
-    with GraphStore(store_path, read_only=True) as store:
-        items = load_indicators(store)
     path = index_dir(data_dir)
+    with GraphStore(store_path, read_only=True) as store:  # the unchanged tables from the file
+        items = load_indicators_saved(store, path / FILE_NAME, full=full_links)
     enc = encoder or make_encoder(settings, data_dir)
     fi, reason = _saved_index(path, items, enc.model_id)
     if fi is not None:

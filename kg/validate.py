@@ -76,6 +76,11 @@ def use_engine(engine: Engine) -> None:
     _engine[0] = engine
 
 
+def current_engine() -> Engine:
+    """The engine the calls that name none use (a build hands it to its worker processes)."""
+    return _engine[0]
+
+
 def conforms(data: Graph, engine: Engine | None = None) -> tuple[bool, str]:
     """(conforms, report text) for one table's graph; engine None: the setting's default.
 

@@ -109,3 +109,44 @@ def test_review_speed_runs_end_to_end(tmp_path):
     assert fig["per_table_mean_s"] > 0 and fig["peak_rss_mb"] > 0
     assert fig["findings"] == sum(fig["by_severity"].values()) > 0
     assert fig["against"]["sources"][0].endswith("store-300")
+
+
+@pytest.mark.slow  # builds eight tables three times (index and links included)
+def test_ingest_runs_end_to_end_and_rebuilds_only_what_changed(tmp_path):
+    from kg.readers import read_tables
+
+    out = tmp_path / "figures.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "ingest.py"),
+            "--sizes",
+            "8",
+            "--sample",
+            "4",
+            "--no-acceptance",
+            "--work",
+            str(tmp_path / "work"),
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    size = json.loads(out.read_text(encoding="utf-8"))["sizes"]["8"]
+    files = sorted((tmp_path / "work" / "tables-8").glob("*.csv"))
+    parsed = [t for f in files for t in read_tables(f)[1]]
+    assert len(files) == 8 and size["full"]["read"] == len(parsed)
+    assert size["full"]["indicators"] == sum(len(t.indicators) for t in parsed)
+    assert size["stages_one_process"]["tables"] == 4
+    for key in ("rebuild_one", "rebuild"):  # one table changed each time: only it is read
+        again = size[key]
+        assert again["changed_tables"] == 1 and again["read"] == 1
+        assert again["unchanged"] == len(parsed) - 1
+        assert again["share_of_full"] > 0
+    revised = [i.name for t in parsed for i in t.indicators if i.name.endswith("（修订）")]
+    assert len(revised) == 2  # the two changes, in the tables as they are now
+    assert "rebuild after 1 table(s) changed" in proc.stdout

