@@ -170,16 +170,13 @@ def near_name_pairs(items) -> list[tuple[int, int]]:  # type: ignore[no-untyped-
     return out
 
 
-def _row(a, b, ps, scope: str, source: str, stratum: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def pair_fields(a, b) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The two indicators of a pair side by side, as the pair files' columns hold them."""
+
     def src(it) -> str:  # type: ignore[no-untyped-def]
         return f"{it.source_file}:{it.source_line}"
 
     return {
-        "source": source,
-        "stratum": stratum,
-        "scope": scope,
-        "drawn_band": ps.band,
-        "drawn_score": f"{ps.score:.4f}",
         "uri_a": a.id,
         "uri_b": b.id,
         "src_a": src(a),
@@ -194,6 +191,17 @@ def _row(a, b, ps, scope: str, source: str, stratum: str) -> dict[str, str]:  # 
         "dept_b": b.department,
         "year_a": str(a.year or ""),
         "year_b": str(b.year or ""),
+    }
+
+
+def _row(a, b, ps, scope: str, source: str, stratum: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {
+        "source": source,
+        "stratum": stratum,
+        "scope": scope,
+        "drawn_band": ps.band,
+        "drawn_score": f"{ps.score:.4f}",
+        **pair_fields(a, b),
         "table_a": a.table_title,
         "table_b": b.table_title,
     }

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from duplicates_pairs import DEFAULT_DATA_DIR, open_demo_index  # noqa: E402
+from duplicates_pairs import DEFAULT_DATA_DIR, open_demo_index, pair_fields  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
 OUT = DATA / "duplicates_recall_draw.tsv"
@@ -144,20 +144,7 @@ def draw(index) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
         rows.append(
             {
                 "scope": scope_of(a, b),
-                "uri_a": a.id,
-                "uri_b": b.id,
-                "src_a": f"{a.source_file}:{a.source_line}",
-                "src_b": f"{b.source_file}:{b.source_line}",
-                "name_a": a.name,
-                "name_b": b.name,
-                "cat_a": f"{a.level1}/{a.level2}",
-                "cat_b": f"{b.level1}/{b.level2}",
-                "target_a": a.target,
-                "target_b": b.target,
-                "dept_a": a.department,
-                "dept_b": b.department,
-                "year_a": str(a.year or ""),
-                "year_b": str(b.year or ""),
+                **pair_fields(a, b),
             }
         )
     rows.sort(key=lambda r: (r["dept_a"], r["src_a"], r["src_b"]))

@@ -70,30 +70,29 @@ def search_speed_format():  # type: ignore[no-untyped-def]
     return ox.RdfFormat.N_QUADS
 
 
-@pytest.mark.slow
-def test_review_speed_runs_end_to_end(tmp_path):
-    from kg.readers import read_tables
-
-    out = tmp_path / "figures.json"
+def _run_benchmark(script: str, args: list[str], out: Path) -> subprocess.CompletedProcess:
+    """``python benchmarks/SCRIPT ARGS --json OUT`` as a user runs it; it must succeed."""
     proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "review_speed.py"),
-            "--tables",
-            "3",
-            "--store-size",
-            "300",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--json",
-            str(out),
-        ],
+        [sys.executable, str(ROOT / "benchmarks" / script), *args, "--json", str(out)],
         capture_output=True,
         text=True,
         timeout=900,
         env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+@pytest.mark.slow
+def test_review_speed_runs_end_to_end(tmp_path):
+    from kg.readers import read_tables
+
+    out = tmp_path / "figures.json"
+    proc = _run_benchmark(
+        "review_speed.py",
+        ["--tables", "3", "--store-size", "300", "--data-dir", str(tmp_path / "data")],
+        out,
+    )
     m = re.search(r"time per table: mean ([\d,.]+) ms", proc.stdout)
     assert m, proc.stdout
     assert float(m.group(1).replace(",", "")) > 0
@@ -116,26 +115,11 @@ def test_ingest_runs_end_to_end_and_rebuilds_only_what_changed(tmp_path):
     from kg.readers import read_tables
 
     out = tmp_path / "figures.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "ingest.py"),
-            "--sizes",
-            "8",
-            "--sample",
-            "4",
-            "--no-acceptance",
-            "--work",
-            str(tmp_path / "work"),
-            "--json",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)},
+    proc = _run_benchmark(
+        "ingest.py",
+        ["--sizes", "8", "--sample", "4", "--no-acceptance", "--work", str(tmp_path / "work")],
+        out,
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
     size = json.loads(out.read_text(encoding="utf-8"))["sizes"]["8"]
     files = sorted((tmp_path / "work" / "tables-8").glob("*.csv"))
     parsed = [t for f in files for t in read_tables(f)[1]]
