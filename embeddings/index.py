@@ -172,19 +172,14 @@ class Filters:
     table: str | None = None
     #: part of the region the department's name gives (text.region_of): 深圳市福田区 …
     region: str | None = None
+    #: tables whose indicators are left out (the suggestions' leave-one-table-out evaluation)
+    exclude_tables: frozenset[str] = frozenset()
 
     def __call__(self, it: IndicatorText) -> bool:
-        return (
-            (self.department is None or self.department in it.department)
-            and (self.year is None or it.year == self.year)
-            and (self.level1 is None or self.level1 in it.level1)
-            and (self.level2 is None or self.level2 in it.level2)
-            and (self.table is None or self.table == it.table)
-            and (self.region is None or self.region in region_of(it.department))
-        )
+        return all(test(filter_value(it, name)) for name, test in self.tests())
 
     def tests(self) -> list[tuple[str, Callable[[Any], bool]]]:
-        """One test per set field, on that field's value (what ``__call__`` checks)."""
+        """One test per set field, on that field's value (:func:`filter_value`)."""
         out: list[tuple[str, Callable[[Any], bool]]] = []
         if self.department is not None:
             out.append(("department", lambda v, s=self.department: s in v))
@@ -198,10 +193,18 @@ class Filters:
             out.append(("table", lambda v, t=self.table: v == t))
         if self.region is not None:
             out.append(("region", lambda v, s=self.region: s in v))
+        if self.exclude_tables:
+            out.append(("table", lambda v, ex=self.exclude_tables: v not in ex))
         return out
 
     def key(self) -> tuple:
         return astuple(self)
+
+
+def filter_value(it: IndicatorText, name: str) -> Any:
+    """The value of ``it`` a filter field tests: the field itself, or for ``region`` the
+    region its department's name gives."""
+    return region_of(it.department) if name == "region" else getattr(it, name)
 
 
 @dataclass

@@ -390,6 +390,28 @@ def test_pooled_search_agrees_with_brute_force(monkeypatch) -> None:
     assert only and all(h.level2 == "质量指标" for h in only)
 
 
+def test_excluded_tables_are_left_out_inside_the_search(monkeypatch) -> None:
+    """The suggestions' leave-one-table-out evaluation hides a table from every search, on
+    the exact and the pooled path, and a filter object says the same as the search."""
+    import embeddings.index as index_mod
+    from embeddings.index import Filters, IndicatorIndex
+
+    names = ["培训合格率", "培训考核合格率", "预算执行率", "受训学员满意度"] * 4
+    items = [ind(f"i{i}", table=f"t{i % 4}") for i in range(len(names))]
+    for it, n in zip(items, names, strict=True):
+        it.name = n
+    idx = IndicatorIndex.build(items, HashingEncoder(64))
+    assert idx.search("培训合格率", 1)[0].table == "t0"  # the exact name is in table t0
+    hidden = Filters(exclude_tables=frozenset({"t0"}))
+    for brute_max in (index_mod.BRUTE_FORCE_MAX, 3):
+        monkeypatch.setattr(index_mod, "BRUTE_FORCE_MAX", brute_max)
+        monkeypatch.setattr(index_mod, "SEARCH_POOL", 6)
+        hits = idx.search("培训合格率", 8, hidden)
+        assert hits and all(h.table != "t0" for h in hits)
+        assert len(hits) == 8
+    assert [hidden(it) for it in items] == [it.table != "t0" for it in items]
+
+
 # --------------------------------------------------------------------------- siblings
 def test_residues_tell_siblings_from_qualified_names() -> None:
     from embeddings.residues import lexical_residues, match, residues

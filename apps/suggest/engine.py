@@ -425,14 +425,11 @@ class SuggestEngine:
         return out
 
     def _hits(self, texts: list[str], exclude: frozenset[str]) -> dict[int, float]:
-
-        class _Not(Filters):
-            def __call__(self, it: Any) -> bool:
-                return it.table not in exclude
-
+        # applied inside the search (Filters.tests): the best POOL of the other tables
+        without = Filters(exclude_tables=exclude) if exclude else None
         best: dict[int, float] = {}
         for text in texts:
-            for h in self.index.search(text, k=POOL, filters=_Not() if exclude else None):
+            for h in self.index.search(text, k=POOL, filters=without):
                 r = self.index.by_id[h.uri]
                 best[r] = max(best.get(r, 0.0), h.score)
         return best
