@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, astuple, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -163,6 +164,29 @@ def _or_defaults(settings: Settings | None) -> Settings:
     return default_settings()
 
 
+def _contains(wanted: str, value: str) -> bool:
+    return wanted in value
+
+
+def _equals(wanted: Any, value: Any) -> bool:
+    return value == wanted
+
+
+def _outside(tables: frozenset[str], value: str) -> bool:
+    return value not in tables
+
+
+#: each filter field and how it tests an indicator's value: holds the text, or equals it
+_FIELD_TESTS: tuple[tuple[str, Callable[[Any, Any], bool]], ...] = (
+    ("department", _contains),
+    ("year", _equals),
+    ("level1", _contains),
+    ("level2", _contains),
+    ("table", _equals),
+    ("region", _contains),
+)
+
+
 @dataclass
 class Filters:
     department: str | None = None
@@ -180,21 +204,13 @@ class Filters:
 
     def tests(self) -> list[tuple[str, Callable[[Any], bool]]]:
         """One test per set field, on that field's value (:func:`filter_value`)."""
-        out: list[tuple[str, Callable[[Any], bool]]] = []
-        if self.department is not None:
-            out.append(("department", lambda v, s=self.department: s in v))
-        if self.year is not None:
-            out.append(("year", lambda v, y=self.year: v == y))
-        if self.level1 is not None:
-            out.append(("level1", lambda v, s=self.level1: s in v))
-        if self.level2 is not None:
-            out.append(("level2", lambda v, s=self.level2: s in v))
-        if self.table is not None:
-            out.append(("table", lambda v, t=self.table: v == t))
-        if self.region is not None:
-            out.append(("region", lambda v, s=self.region: s in v))
+        out: list[tuple[str, Callable[[Any], bool]]] = [
+            (name, partial(test, getattr(self, name)))
+            for name, test in _FIELD_TESTS
+            if getattr(self, name) is not None
+        ]
         if self.exclude_tables:
-            out.append(("table", lambda v, ex=self.exclude_tables: v not in ex))
+            out.append(("table", partial(_outside, self.exclude_tables)))
         return out
 
     def key(self) -> tuple:

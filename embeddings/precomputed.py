@@ -30,7 +30,7 @@ import pickle
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._optional import require
 from .corpus import fingerprint
@@ -152,19 +152,27 @@ def merge_delta(
             touched.update(by_id[e] for e in (p.a.id, p.b.id) if e in by_id)
     touched.update(by_id[e] for p in delta.pairs for e in (p.a.id, p.b.id))
     pairs = [replace(p, cluster=None) for p in kept + delta.pairs]
-    np = require("numpy")
-    pi = np.fromiter((by_id[p.a.id] for p in pairs), dtype=np.int64, count=len(pairs))
-    pj = np.fromiter((by_id[p.b.id] for p in pairs), dtype=np.int64, count=len(pairs))
-    ps = np.fromiter((p.score.score for p in pairs), dtype=np.float64, count=len(pairs))
     listed = old.listed_per_indicator
     known = KnownGroups.of(index, old.clusters, touched)  # the untouched clusters as they were
-    clusters = _clusters(
-        index, pi, pj, ps, pairs, delta.threshold, keep_unlisted=listed is not None, known=known
+    clusters = _clusters_of(
+        index, pairs, delta.threshold, keep_unlisted=listed is not None, known=known
     )
     pairs.sort(key=lambda p: (p.scope != "within-table", -p.score.score))
     merged = replace(old, pairs=pairs, clusters=clusters, pairs_total=len(pairs))
     merged.departments = len({it.department for it in index.items})
     return save_duplicates(index, merged, settings, tables=tables)
+
+
+def _clusters_of(
+    index: IndicatorIndex, pairs: list[DuplicatePair], t: float, **kw: Any
+) -> list[Cluster]:
+    """The clusters of ``pairs`` (their ends as the index's rows; ``kw``: see _clusters)."""
+    np = require("numpy")
+    by_id = index.by_id
+    pi = np.fromiter((by_id[p.a.id] for p in pairs), dtype=np.int64, count=len(pairs))
+    pj = np.fromiter((by_id[p.b.id] for p in pairs), dtype=np.int64, count=len(pairs))
+    ps = np.fromiter((p.score.score for p in pairs), dtype=np.float64, count=len(pairs))
+    return _clusters(index, pi, pj, ps, pairs, t, **kw)
 
 
 def _newest(folder: Path) -> DuplicateReport | None:
@@ -228,7 +236,6 @@ def answer_duplicates(
     band: str | None,
 ) -> DuplicateReport:
     """The listing at (scope, threshold, band) read from ``saved`` (see :func:`covers`)."""
-    np = require("numpy")
     prof = index.profile
     bands = shown_bands(prof, band, threshold)  # type: ignore[arg-type]
     t = min(_threshold_of(prof, b) for b in bands) if threshold is None else threshold
@@ -242,11 +249,7 @@ def answer_duplicates(
     complete = saved.pairs_total == len(saved.pairs)
     pairs = [replace(p, cluster=None) for p in keep]
     if complete:
-        by_id = index.by_id
-        pi = np.fromiter((by_id[p.a.id] for p in pairs), dtype=np.int64, count=len(pairs))
-        pj = np.fromiter((by_id[p.b.id] for p in pairs), dtype=np.int64, count=len(pairs))
-        ps = np.fromiter((p.score.score for p in pairs), dtype=np.float64, count=len(pairs))
-        clusters = _clusters(index, pi, pj, ps, pairs, t, keep_unlisted=False)
+        clusters = _clusters_of(index, pairs, t, keep_unlisted=False)
         total, listed = len(pairs), None
     else:
         clusters = _filter_clusters(saved.clusters, pairs, t, prof.t_duplicate, scope)
