@@ -94,7 +94,8 @@ def _row(it: IndicatorText) -> tuple:
 def write_saved(path: Path, tables: dict[str, tuple[int, list[IndicatorText]]]) -> None:
     """Write ``tables`` (as :func:`read_saved` returns them) to ``path``: a temporary file
     renamed over it, so it is never half written. A pickle of plain tuples: at 124k
-    indicators 1 s to read and write against 6.5 s as JSON."""
+    indicators 1.2 s to write and 1.3 s to read back (52 MB), where reading them from the
+    store takes 19 s."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "format": FORMAT,
