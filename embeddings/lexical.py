@@ -1,4 +1,4 @@
-"""Lexical similarity that suits Chinese: character 1–2-gram TF-IDF (scikit-learn).
+"""Lexical similarity that suits Chinese: character 1–2-gram TF-IDF.
 
 Indicator names are short and unsegmented, so characters and character bigrams
 are the units (a word segmenter splits 慰问金 / 发放 / 覆盖率 well but cuts rare
@@ -17,6 +17,7 @@ is measured as an alternative for search in the benchmark.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,34 +28,83 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
 def char_ngrams(text: str, n_min: int = 1, n_max: int = 2) -> list[str]:
     c = clean(text)
     return [c[i : i + n] for n in range(n_min, n_max + 1) for i in range(len(c) - n + 1)]
 
 
 class LexicalIndex:
-    """Char n-gram TF-IDF over a list of names, with cosine and containment scores."""
+    """Char n-gram TF-IDF over a list of names, with cosine and containment scores.
+
+    The weights are scikit-learn's ``TfidfVectorizer(analyzer="char", ngram_range=(1, 2),
+    preprocessor=clean, sublinear_tf=True)``: counts of the n-grams of each cleaned name,
+    ``1 + log(count)``, times the smoothed IDF ``1 + log((n + 1) / (df + 1))``, rows scaled to
+    unit length, n-grams in sorted order. They are made here with scipy.sparse because
+    importing scikit-learn (it imports scipy.stats) took 1.4–2.8 s of a one-table rebuild
+    that is otherwise about 5 s; ``tests/test_lexical.py`` checks the matrix, the IDF and
+    the transform against scikit-learn's on the corpus.
+    """
 
     def __init__(self, texts: Sequence[str], *, ngram_range: tuple[int, int] = (1, 2)) -> None:
-        sk = require("sklearn.feature_extraction.text")
+        np = require("numpy")
         self.ngram_range = ngram_range
-        self._vec = sk.TfidfVectorizer(
-            analyzer="char",
-            ngram_range=ngram_range,
-            preprocessor=clean,
-            sublinear_tf=True,
-            norm="l2",
-            lowercase=True,
-        )
-        fitted = self._vec.fit_transform(list(texts) or ["占位"])  # an empty index still transforms
-        self.matrix = fitted if texts else None
+        self.texts = list(texts)
+        docs = [self.analyze(t) for t in self.texts or ["占位"]]  # an empty index still
+        grams = sorted({g for d in docs for g in d})  # transforms (to nothing)
+        #: n-gram → column
+        self.vocabulary: dict[str, int] = {g: i for i, g in enumerate(grams)}
+        fitted = self._weigh(docs, fit=True)
+        self.matrix = fitted if self.texts else None
         #: the matrix transposed once, as CSR (n-grams x names): a query's n-grams select its
         #: rows, so scoring every name costs what the query's n-grams occur in, not a
         #: conversion of the whole matrix per query
-        self._by_gram = fitted.T.tocsr() if texts else None
-        self.texts = list(texts)
-        self._idf = dict(zip(self._vec.get_feature_names_out(), self._vec.idf_, strict=True))
-        self._max_idf = float(max(self._vec.idf_)) if len(self._vec.idf_) else 1.0
+        self._by_gram = fitted.T.tocsr() if self.texts else None
+        self._idf = dict(zip(grams, self.idf_.tolist(), strict=True))
+        self._max_idf = float(np.max(self.idf_)) if len(grams) else 1.0
+
+    def analyze(self, text: str) -> list[str]:
+        """The n-grams counted for ``text``: the cleaned text, runs of white space as one
+        space (as scikit-learn's char analyzer), every n-gram of the range."""
+        doc = _WHITE_SPACES.sub(" ", clean(text))
+        lo, hi = self.ngram_range
+        return [doc[i : i + n] for n in range(lo, hi + 1) for i in range(len(doc) - n + 1)]
+
+    def _weigh(self, docs: Sequence[list[str]], *, fit: bool = False) -> Any:
+        """Rows of TF-IDF weights for the n-grams of each document (n-grams outside the
+        vocabulary are dropped); ``fit`` first sets the IDF from these rows."""
+        np, sparse = require("numpy"), require("scipy.sparse")
+        vocab = self.vocabulary
+        indptr, indices, counts = [0], [], []
+        for doc in docs:
+            row: dict[int, int] = {}
+            for g in doc:
+                j = vocab.get(g)
+                if j is not None:
+                    row[j] = row.get(j, 0) + 1
+            indices.extend(row)
+            counts.extend(row.values())
+            indptr.append(len(indices))
+        m = sparse.csr_matrix(
+            (np.asarray(counts, dtype=np.float64), np.asarray(indices, dtype=np.int32), indptr),
+            shape=(len(docs), len(vocab)),
+        )
+        m.sort_indices()
+        if fit:
+            df = np.bincount(m.indices, minlength=len(vocab)).astype(np.float64) + 1.0
+            self.idf_ = np.log((len(docs) + 1) / df) + 1.0
+        np.log(m.data, out=m.data)  # sublinear tf: 1 + log(count)
+        m.data += 1.0
+        m.data *= self.idf_[m.indices]
+        lengths = np.diff(m.indptr)
+        filled = lengths > 0
+        if filled.any():  # rows to unit length (every weight is ≥ 1, so no norm is 0)
+            norms = np.ones(len(lengths))
+            norms[filled] = np.sqrt(np.add.reduceat(m.data * m.data, m.indptr[:-1][filled]))
+            m.data /= np.repeat(norms, lengths)
+        return m
 
     # -- pairs among the fitted texts (row indices) ------------------------------------
     def _grams(self, i: int) -> tuple[frozenset[str], float]:
@@ -91,7 +141,8 @@ class LexicalIndex:
         return shared / total if total else 0.0
 
     def transform(self, texts: Sequence[str]) -> Any:
-        return self._vec.transform(list(texts))
+        """TF-IDF rows of ``texts`` under the fitted vocabulary and IDF."""
+        return self._weigh([self.analyze(t) for t in texts])
 
     def cosine_to_all(self, queries: Sequence[str]) -> np.ndarray:
         """``(len(queries), len(texts))`` TF-IDF cosine similarities."""
@@ -106,10 +157,10 @@ class LexicalIndex:
     def _cosine_one(self, query: str) -> np.ndarray:
         """One query's cosines: the same sums as ``transform(query) @ matrix.T`` (the query's
         n-grams in column order, each adding its weight times its row of the transposed
-        matrix), without scikit-learn's per-call checks and scipy's sparse product, which
+        matrix), without scipy's sparse product, which
         together cost more than the sums at 100k names."""
         np = require("numpy")
-        q = self._vec.transform([query])  # the fitted vectorizer: the product's own weights
+        q = self.transform([query])  # the product's own weights
         by = self._by_gram
         assert by is not None
         out = np.zeros(by.shape[1], dtype=np.float64)

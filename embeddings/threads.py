@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def _load_blas() -> None:
     """Load numpy's and scipy's BLAS now: threadpoolctl only sizes the libraries already
-    loaded, and a server imports scipy (through scikit-learn) only when its index loads, so
+    loaded, and a server imports scipy (for the lexical TF-IDF) only when its index loads, so
     its OpenBLAS kept one thread per core: a 5,000 x 512 product took 11 ms instead of 0.7."""
     require("numpy")
     with contextlib.suppress(ImportError):  # scipy comes with the embeddings extra

@@ -176,7 +176,7 @@ def test_limit_threads_also_caps_the_libraries_loaded_later() -> None:
     pytest.importorskip("threadpoolctl")
     code = (
         "from embeddings.threads import limit_threads; limit_threads(1); "
-        "import sklearn.feature_extraction.text, scipy.sparse, numpy, threadpoolctl; "
+        "import embeddings.lexical, scipy.sparse, numpy, threadpoolctl; "
         "print(sorted({p['num_threads'] for p in threadpoolctl.threadpool_info()}))"
     )
     root = Path(__file__).resolve().parents[1]
