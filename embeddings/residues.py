@@ -39,11 +39,16 @@ no word and no similar vector, e.g. 科普宣传对象 / 科普服务对象).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import pickle
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from .text import clean
@@ -141,7 +146,62 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def _jieba_words(text: str) -> tuple[str, ...]:
-    return tuple(w for w in _tokenizer().lcut(text, HMM=True) if w.strip())
+    found = _REMEMBERED.get(text)
+    if found is None:
+        found = tuple(w for w in _tokenizer().lcut(text, HMM=True) if w.strip())
+        if _REMEMBERING:
+            _LEARNT[text] = found
+    return found
+
+
+#: segmentations read by :func:`remembered_words` (text → words), and those made since
+_REMEMBERED: dict[str, tuple[str, ...]] = {}
+_LEARNT: dict[str, tuple[str, ...]] = {}
+_REMEMBERING: list[Path] = []
+
+
+def _segmenter_id() -> str:
+    from importlib.metadata import version
+
+    return f"jieba-{version('jieba')}-hmm"
+
+
+@contextmanager
+def remembered_words(path: Path) -> Iterator[None]:
+    """Segmentations kept in ``path`` between runs: read before, the new ones added after.
+
+    Loading jieba's dictionary takes about 1 s, longer than the rest of the pair scoring of a
+    one-table rebuild; the words of names and department names seen before come from the
+    file, so a rebuild that meets no new text never loads it. The file holds jieba's own
+    output, tagged with its version: another version (or a damaged file) is ignored and
+    written again. Without jieba nothing is read or written.
+    """
+    if _tokenizer() is None:
+        yield
+        return
+    tag = _segmenter_id()
+    saved: dict[str, tuple[str, ...]] = {}
+    with contextlib.suppress(OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
+        with path.open("rb") as f:
+            kept = pickle.load(f)
+        if isinstance(kept, dict) and kept.get("segmenter") == tag:
+            saved = kept["words"]
+    _REMEMBERED.update(saved)
+    _REMEMBERING.append(path)
+    try:
+        yield
+    finally:
+        _REMEMBERING.pop()
+        learnt = dict(_LEARNT)
+        if not _REMEMBERING:
+            _LEARNT.clear()
+        if learnt:
+            _REMEMBERED.update(learnt)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            with tmp.open("wb") as f:
+                pickle.dump({"segmenter": tag, "words": {**saved, **learnt}}, f, protocol=5)
+            os.replace(tmp, path)
 
 
 @lru_cache(maxsize=4096)

@@ -28,11 +28,16 @@ from .index import (
     make_encoder,
 )
 from .links import write_links as _write_links
+from .residues import remembered_words
 from .saved_indicators import FILE_NAME, load_indicators_saved
 from .text import IndicatorText
 
 if TYPE_CHECKING:
     from kg.settings import Settings
+
+#: the words jieba cut names and department names into, kept between index steps
+#: (:func:`embeddings.residues.remembered_words`), beside the embedding cache
+WORDS_FILE = Path("embeddings") / "words.pickle"
 
 
 def index_for_store(
@@ -61,13 +66,14 @@ def index_for_store(
         items = load_indicators_saved(store, path / FILE_NAME, full=full_links)
     enc = encoder or make_encoder(settings, data_dir)
     fi, reason = _saved_index(path, items, enc.model_id)
-    if fi is not None:
-        index = _from_saved(items, fi, enc)
-        report = IndexReport(path, enc.model_id, len(items), fi.kind, 0, False, _up_to_date())
-    else:
-        index, report = _rebuild(items, enc, path, settings, reason or _no_index(), progress)
-    if write_links:
-        report.links = _write_links(store_path, index, settings, full=full_links)
+    with remembered_words(Path(data_dir) / WORDS_FILE):
+        if fi is not None:
+            index = _from_saved(items, fi, enc)
+            report = IndexReport(path, enc.model_id, len(items), fi.kind, 0, False, _up_to_date())
+        else:
+            index, report = _rebuild(items, enc, path, settings, reason or _no_index(), progress)
+        if write_links:
+            report.links = _write_links(store_path, index, settings, full=full_links)
     return report
 
 
