@@ -55,7 +55,13 @@ def compiled_shapes() -> Compiled:
 
 @cache
 def _ontology_quads() -> tuple[ox.Quad, ...]:
-    return tuple(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in ontology_graph())  # type: ignore[arg-type]
+    """The ontology (what :func:`ontology_graph` holds) as pyoxigraph quads, parsed by
+    pyoxigraph (rdflib's parser took 0.15 s per process)."""
+    return tuple(
+        ox.Quad(t.subject, t.predicate, t.object)
+        for name in ("indicators.ttl", "categories.ttl")
+        for t in ontology.triples(name)
+    )
 
 
 def violations(data: Graph) -> list[Violation]:

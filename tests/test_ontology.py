@@ -895,3 +895,34 @@ def test_relational_checks_need_advanced_mode() -> None:
     assert ok and message not in messages  # the trap ontology/README.md warns about
     ok, messages = validate(broken(change), advanced=True)
     assert not ok and message in messages
+
+
+def test_the_store_holds_the_ontology_rdflib_reads() -> None:
+    """load_ontology parses the files with pyoxigraph: the graph it stores is the one rdflib
+    reads from the same files (blank nodes compared up to renaming)."""
+    from rdflib.compare import isomorphic
+
+    from kg.namespaces import ONTOLOGY_GRAPH
+    from kg.store import GraphStore
+
+    expected = Graph()
+    for name in ("indicators.ttl", "categories.ttl", "similarity.ttl"):
+        expected.parse(ontology.path(name), format="turtle")
+    with GraphStore(None) as store:
+        store.load_ontology()
+        stored = store.graph(ONTOLOGY_GRAPH)
+    assert len(stored) == len(expected) > 100
+    assert isomorphic(stored, expected)
+
+
+def test_validation_reads_the_ontology_rdflib_reads() -> None:
+    from rdflib.compare import isomorphic
+
+    from kg import validate
+    from kg.store import to_rdflib
+
+    quads = validate._ontology_quads()
+    got = Graph()
+    for q in quads:
+        got.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    assert isomorphic(got, validate.ontology_graph())
