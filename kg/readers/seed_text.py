@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .. import categories
 from ..errors import AmountError, NotATargetTableError, SourceError, UnknownCategoryError
+from ..i18n import tr
 from ..records import (
     CategoryNotApplicableRecord,
     GoalRecord,
@@ -127,7 +128,12 @@ def read(path: Path) -> ParsedTable:
         raw = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise NotATargetTableError(
-            str(path), None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+            str(path),
+            None,
+            tr(
+                f"不是 UTF-8 编码的文字（第 {exc.start} 字节：{exc.reason}）",
+                f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+            ),
         ) from exc
     return _Reader(str(path), raw).parse()
 
@@ -245,7 +251,11 @@ class _Reader:
     # -- sections ------------------------------------------------------------
     def parse(self) -> ParsedTable:
         if not self.lines:
-            raise self.err(None, "the file is empty; expected a 绩效目标表", NotATargetTableError)
+            raise self.err(
+                None,
+                tr("文件为空；应为绩效目标表", "the file is empty; expected a 绩效目标表"),
+                NotATargetTableError,
+            )
         table = self.parse_header()
         units, i = self.parse_units()
         tasks, totals, i = self.parse_tasks(i, units)
@@ -270,8 +280,12 @@ class _Reader:
             first = self.lines[0]
             raise self.err(
                 first.no,
-                f"no title ending in 绩效目标表 in the first lines (found {first.text[:40]!r}); "
-                "this is not a performance target table in the PDF-text layout",
+                tr(
+                    f"前几行中没有以“绩效目标表”结尾的标题（读到 {first.text[:40]!r}）；"
+                    "这不是 PDF 文字版式的绩效目标表",
+                    f"no title ending in 绩效目标表 in the first lines (found {first.text[:40]!r}); "
+                    "this is not a performance target table in the PDF-text layout",
+                ),
                 NotATargetTableError,
             )
         split = split_title(title_line.text)

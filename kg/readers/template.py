@@ -1252,7 +1252,7 @@ class _XlsxReader:
         try:
             for n, cells in enumerate(rows, start=1):
                 if n % 1000 == 0:
-                    self._check_time(f"reading sheet {ws.title!r}")
+                    self._check_time(tr(f"读取工作表“{ws.title}”", f"reading sheet {ws.title!r}"))
                 yield cells
         except (SyntaxError, ValueError, KeyError, IndexError, zipfile.BadZipFile) as exc:
             raise NotATargetTableError(
@@ -1336,7 +1336,7 @@ class _XlsxReader:
             for r in range(r1 - 1, r2):
                 for col in range(c1 - 1, c2):
                     out[r][col] = top
-        self._check_time(f"reading sheet {ws.title!r}")
+        self._check_time(tr(f"读取工作表“{ws.title}”", f"reading sheet {ws.title!r}"))
         return out
 
     # -- sheet recognition ---------------------------------------------------------------
