@@ -108,7 +108,9 @@ APPRAISAL_TERMS: tuple[str, ...] = ("一报告两评议", "民主评议", "民�
 #: of that measure (:func:`embeddings.text.measure_of` ``execution_rate``) these words say the
 #: measure, not an object. Money arriving (到位, 拨付, 下达: 资金到位率 is of that kind too) is
 #: another measure: a name that says it is read without them.
-EXECUTION_WORDS: frozenset[str] = frozenset("预算 资金 经费 财政资金 执行 支出 使用 支付 进度".split())
+EXECUTION_WORDS: frozenset[str] = frozenset(
+    ["预算", "资金", "经费", "财政资金", "执行", "支出", "使用", "支付", "进度"]
+)
 ARRIVAL_WORDS: tuple[str, ...] = ("到位", "拨付", "下达")
 
 
@@ -361,12 +363,12 @@ __all__ = [
     "APPRAISAL_TERMS",
     "EQUIVALENT_WORDS",
     "EXECUTION_WORDS",
-    "VARIANT_WORDS",
-    "canonical",
     "QUALIFIER_WORDS",
     "SENTENCE_CHARS",
+    "VARIANT_WORDS",
     "Residues",
     "WordSimilarity",
+    "canonical",
     "lexical_residues",
     "match",
     "residues",

@@ -119,8 +119,12 @@ def test_a_reimported_draft_keeps_its_indicators_tasks(tmp_path: Path, seed_pars
         return review_file(path, scorer=False).model_dump(mode="json")
 
     report = review(True)
-    assert not _by_rule(report, "task-without-indicator"), _by_rule(report, "task-without-indicator")
-    assert not _by_rule(report, "indicator-without-task"), _by_rule(report, "indicator-without-task")
+    assert not _by_rule(report, "task-without-indicator"), _by_rule(
+        report, "task-without-indicator"
+    )
+    assert not _by_rule(report, "indicator-without-task"), _by_rule(
+        report, "indicator-without-task"
+    )
     cov = report["coverage"][0]
     ordinal = {r["task"]: r["ordinal"] for r in cov["rows"]}
     for a in cov["alignments"]:

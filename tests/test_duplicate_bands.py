@@ -258,7 +258,11 @@ def test_wording_equivalences() -> None:
     assert canonical("提升干部选拔任用“一报告两评议”满意度") == "提升干部选拔任用满意度"
     assert lexical_residues("一报告两评议工作完成率", "工作完成率").a
     # the budget-execution measure however worded: 预算 / 资金, 执行 / 支出 / 使用, 进度
-    for a, b in (("支出进度达标率", "预算执行率"), ("资金支出率", "预算执行率"), ("资金支付率", "预算执行率")):
+    for a, b in (
+        ("支出进度达标率", "预算执行率"),
+        ("资金支出率", "预算执行率"),
+        ("资金支付率", "预算执行率"),
+    ):
         r = lexical_residues(a, b)
         assert not (r.a or r.b), (a, b, r)
 

@@ -438,7 +438,9 @@ def test_residues_tell_siblings_from_qualified_names() -> None:
     fam = lexical_residues("预算执行情况", "资金执行情况")
     assert fam.sibling and not match(fam).sibling and match(fam, families=False).sibling
     # between two budget-execution rates they are the measure itself: nothing to match
-    assert lexical_residues("预算执行率", "资金执行率") == lexical_residues("预算执行率", "预算执行率")
+    assert lexical_residues("预算执行率", "资金执行率") == lexical_residues(
+        "预算执行率", "预算执行率"
+    )
     # a dense word match with a similarity callable (here: a toy one)
     toy = residues(
         "受训学员满意度", "参训人员满意度", similarity=lambda a, b: [[0.9] * len(b)] * len(a)

@@ -38,7 +38,9 @@ def blocks(path: Path) -> list[Block]:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises several kinds for a broken file
         raise NotATargetTableError(
-            str(path), None, tr(f"不是可读的 .docx 文件（{exc}）", f"not a readable .docx file ({exc})")
+            str(path),
+            None,
+            tr(f"不是可读的 .docx 文件（{exc}）", f"not a readable .docx file ({exc})"),
         ) from exc
     file = str(path)
     out: list[Block] = []

@@ -160,11 +160,11 @@ def _table(table: Any, file: str) -> Block:
     category label), a cell spanning columns is printed once."""
     block = Block(repeats_merged=False)  # colspan is printed once already: equal cells are two
     below: dict[int, tuple[str, int]] = {}  # column → (text, rows still covered)
-    rows = [tr for tr in table.iter("tr") if tr.xpath("ancestor::table[1]")[0] is table]
-    for tr in rows:
+    rows = [row for row in table.iter("tr") if row.xpath("ancestor::table[1]")[0] is table]
+    for row_el in rows:
         cells: list[str] = []
         col = 0
-        for td in tr:
+        for td in row_el:
             if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
                 continue
             col = _covered(cells, below, col)
@@ -179,7 +179,7 @@ def _table(table: Any, file: str) -> Block:
             cells.pop()
         if any(cells):
             block.rows.append(cells)
-            block.where.append((file, tr.sourceline or 1))
+            block.where.append((file, row_el.sourceline or 1))
     return block
 
 

@@ -219,8 +219,14 @@ def check_archive(zf: zipfile.ZipFile, file: str, limits: SpreadsheetLimits) -> 
     if total > limits.max_uncompressed_bytes:
         raise _refuse(
             file,
-            tr(f"压缩包成员解压后共 {total:,} 字节", f"the zip's members inflate to {total:,} bytes"),
-            tr(f"{limits.max_uncompressed_bytes:,} 字节", f"{limits.max_uncompressed_bytes:,} bytes"),
+            tr(
+                f"压缩包成员解压后共 {total:,} 字节",
+                f"the zip's members inflate to {total:,} bytes",
+            ),
+            tr(
+                f"{limits.max_uncompressed_bytes:,} 字节",
+                f"{limits.max_uncompressed_bytes:,} bytes",
+            ),
             "XLSX_MAX_UNCOMPRESSED_BYTES",
         )
 
@@ -274,18 +280,22 @@ class _Scanner:
         except expat.ExpatError as exc:
             if self.sheet is not None:  # openpyxl would fail on it as well
                 raise NotATargetTableError(
-                    self.file, None, tr(
+                    self.file,
+                    None,
+                    tr(
                         f"不是可读的 .xlsx 工作簿（{part}：{exc}）",
                         f"not a readable .xlsx workbook ({part}: {exc})",
-                    )
+                    ),
                 ) from exc
             # another part (an image, VML, custom XML): what openpyxl does not read stays unread
         except (zipfile.BadZipFile, RuntimeError, OSError, EOFError) as exc:
             raise NotATargetTableError(
-                self.file, None, tr(
-                        f"不是可读的 .xlsx 工作簿（{part}：{exc}）",
-                        f"not a readable .xlsx workbook ({part}: {exc})",
-                    )
+                self.file,
+                None,
+                tr(
+                    f"不是可读的 .xlsx 工作簿（{part}：{exc}）",
+                    f"not a readable .xlsx workbook ({part}: {exc})",
+                ),
             ) from exc
         if self.sheet is not None:
             self.area += self.sheet.area
@@ -478,7 +488,11 @@ class _Scanner:
                     + (f"；共合并 {self.merged_cells:,} 个" if self.merged_cells != area else "")
                     + "）",
                     f"{sheet.label} merges {ref} ({area:,} cells"
-                    + (f"; {self.merged_cells:,} merged in all" if self.merged_cells != area else "")
+                    + (
+                        f"; {self.merged_cells:,} merged in all"
+                        if self.merged_cells != area
+                        else ""
+                    )
                     + ")",
                 ),
                 _cells(self.limits.max_cells),
@@ -505,7 +519,9 @@ def inspect_workbook(
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise NotATargetTableError(
-            file, None, tr(f"不是可读的 .xlsx 工作簿（{exc}）", f"not a readable .xlsx workbook ({exc})")
+            file,
+            None,
+            tr(f"不是可读的 .xlsx 工作簿（{exc}）", f"not a readable .xlsx workbook ({exc})"),
         ) from exc
     with zf:
         check_archive(zf, file, limits)
