@@ -161,7 +161,12 @@ def read_all(path: Path) -> list[ParsedTable]:
     if table_line is None:
         if not records:
             raise NotATargetTableError(
-                file, None, "no records; expected JSON Lines with a 'table' record first"
+                file,
+                None,
+                tr(
+                    "没有记录；应为 JSON Lines，第一条为 'table' 记录",
+                    "no records; expected JSON Lines with a 'table' record first",
+                ),
             )
         raise SourceError(
             file,
