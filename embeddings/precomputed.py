@@ -58,7 +58,9 @@ log = logging.getLogger(__name__)
 PRECOMPUTED_DIR = "precomputed"
 #: saved reports kept per index folder (the newest); older ones are pruned on save
 KEEP_REPORTS = 3
-FORMAT = 1
+#: part of the key: raised when the report's content or the scorer's bands change, so a report
+#: saved before is not read (2: the wording equivalences of embeddings.residues)
+FORMAT = 2
 
 
 def index_fingerprint(index: IndicatorIndex) -> str:

@@ -10,6 +10,8 @@ Text similarity (dense or lexical) scores such siblings as high as rewordings, b
 almost every character is shared. This module aligns the two names and keeps, for each,
 the *residue*: its words that the other name does not contain.
 
+0. **reading** — a name is read in one spelling (:func:`canonical`): a variant word as its one
+   form (集聚 / 聚集), a satisfaction name without the survey it names (一报告两评议);
 1. **alignment** — a character of ``a`` is shared when one of its character bigrams occurs
    anywhere in ``b`` (order-free, so 干部选拔任用 and 选拔任用干部 align); the name is cut
    into words (jieba, a private tokenizer; without jieba, runs of unshared characters);
@@ -18,7 +20,8 @@ the *residue*: its words that the other name does not contain.
 2. **qualifiers** — words that do not change *what* is counted are dropped: the measure
    (人数, 覆盖率, 满意度 …: :mod:`embeddings.scoring` compares measures on its own),
    generic verbs and heads (完成, 发放, 开展, 工作, 项目, 人员 …), function words, and
-   the organisation itself (单位, 部门, 全区 … or a word of the table's department name);
+   the organisation itself (单位, 部门, 全区 … or a word of the table's department name), and
+   between two budget-execution rates the words of that measure (:data:`EXECUTION_WORDS`);
    single characters other than numbers say too little to make a difference;
 3. **matching** — a residue word that has an equivalent in the other name is dropped:
    the same word family (:data:`EQUIVALENT_WORDS`: 预算/资金/经费, 受训/参训/培训 …) or,
@@ -51,7 +54,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .text import clean
+from kg.words import SATISFACTION_NAME
+
+from .text import clean, measure_of
 
 #: ``similarity(words_a, words_b) -> matrix`` of cosines, rows ``words_a``
 WordSimilarity = Callable[[Sequence[str], Sequence[str]], Any]
@@ -70,6 +75,7 @@ _QUALIFIER_TEXT = """
 工作 项目 任务 计划 活动 管理 服务 业务 按时 及时 按期 如期 按计划 预期 实际
 单位 部门 组工 本单位 全区 辖区 全市 全县 区 市 县
 人员 对象 学员 工作人员 人群
+效应 更 更多 更加 更强 更好 更高 更大 进一步 不断
 市民 群众 公众 社会公众 居民 民众
 的 对 及 和 与 或 等 为 中 在 了 得到 通过 之 其 好 以 所 其他
 """
@@ -91,6 +97,26 @@ EQUIVALENT_WORDS: tuple[frozenset[str], ...] = tuple(
     )
 )
 _FAMILY: dict[str, int] = {w: n for n, g in enumerate(EQUIVALENT_WORDS) for w in g}
+
+#: one word written two ways, its characters in either order (集聚 / 聚集, both "gather"):
+#: a name is read with the first spelling replaced by the second, word by word
+VARIANT_WORDS: dict[str, str] = {"集聚": "聚集"}
+
+#: how a satisfaction is surveyed, not whose it is: a satisfaction name that names its
+#: survey — 干部选拔任用“一报告两评议”满意度 (the annual report on the selection and
+#: appointment of cadres and the two appraisals: the units' rating of that work), 民主测评
+#: 满意度 — measures the same satisfaction as a name that does not; read without the survey
+APPRAISAL_TERMS: tuple[str, ...] = ("一报告两评议", "民主评议", "民主测评")
+
+#: the words of the budget-execution measure itself: 预算执行率, 资金支出率, 支出进度（达标率）,
+#: 资金支付率 all measure the money spent against the budget, so between two names
+#: of that measure (:func:`embeddings.text.measure_of` ``execution_rate``) these words say the
+#: measure, not an object. Money arriving (到位, 拨付, 下达: 资金到位率 is of that kind too) is
+#: another measure: a name that says it is read without them.
+EXECUTION_WORDS: frozenset[str] = frozenset(
+    ["预算", "资金", "经费", "财政资金", "执行", "支出", "使用", "支付", "进度"]
+)
+ARRIVAL_WORDS: tuple[str, ...] = ("到位", "拨付", "下达")
 
 
 def same_family(a: str, b: str) -> bool:
@@ -219,6 +245,33 @@ def found_in(ca: str, cb: str, context: frozenset[str]) -> frozenset[str]:
     return frozenset(w for w in context if w in ca or w in cb)
 
 
+def canonical(text: str) -> str:
+    """``text`` cleaned, as the residues read it: a satisfaction name without the survey it
+    names (:data:`APPRAISAL_TERMS`), each variant spelling as its one form
+    (:data:`VARIANT_WORDS`)."""
+    return _canonical(clean(text))
+
+
+@lru_cache(maxsize=65536)
+def _canonical(c: str) -> str:
+    if SATISFACTION_NAME.search(c):
+        for term in APPRAISAL_TERMS:
+            c = c.replace(term, "")
+    if _tokenizer() is not None and any(v in c for v in VARIANT_WORDS):
+        c = "".join(VARIANT_WORDS.get(w, w) for w in _jieba_words(c))
+    return c
+
+
+def _measure_words(a: str, b: str) -> frozenset[str]:
+    """Words that are the two names' shared measure (:data:`EXECUTION_WORDS` between two
+    budget-execution names), qualifiers between them."""
+    if measure_of(a) == measure_of(b) == "execution_rate" and not any(
+        w in a or w in b for w in ARRIVAL_WORDS
+    ):
+        return EXECUTION_WORDS
+    return frozenset()
+
+
 def _shared_mask(a: str, b: str) -> list[bool]:
     grams = {b[i : i + 2] for i in range(len(b) - 1)}
     mask = [False] * len(a)
@@ -313,12 +366,12 @@ def lexical_residues(a: str, b: str, *, context: Sequence[str] = ()) -> Residues
     ``context``: texts whose words count as qualifiers (the department's name: 组工 in a
     组织部 table is the organisation itself).
     """
-    ca, cb = clean(a), clean(b)
-    sentences = min(len(ca), len(cb)) >= SENTENCE_CHARS
+    sentences = min(len(clean(a)), len(clean(b))) >= SENTENCE_CHARS
+    ca, cb = canonical(a), canonical(b)
     if ca == cb:  # the same name: nothing of either is missing from the other
         return Residues((), (), sentences)
-    extra = context_words(tuple(context))
-    return Residues(tuple(_residue(a, b, extra)), tuple(_residue(b, a, extra)), sentences)
+    extra = context_words(tuple(context)) | _measure_words(a, b)
+    return Residues(tuple(_residue(ca, cb, extra)), tuple(_residue(cb, ca, extra)), sentences)
 
 
 def match(
@@ -367,11 +420,15 @@ def residues(
 
 
 __all__ = [
+    "APPRAISAL_TERMS",
     "EQUIVALENT_WORDS",
+    "EXECUTION_WORDS",
     "QUALIFIER_WORDS",
     "SENTENCE_CHARS",
+    "VARIANT_WORDS",
     "Residues",
     "WordSimilarity",
+    "canonical",
     "lexical_residues",
     "match",
     "residues",

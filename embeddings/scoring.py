@@ -354,17 +354,21 @@ def _other_object(a: IndicatorText, b: IndicatorText, res: rz.Residues) -> bool:
     if res.a and res.b:
         return True  # two sentences, each with words of its own
     longer, shorter = (a, b) if res.a else (b, a)
-    return not _clause_added(longer.name, shorter.name)
+    return not _clause_added(longer.name, shorter.name, sentences=res.sentences)
 
 
 #: what ends a clause: an outcome statement that goes on after it adds a purpose
 _CLAUSE = re.compile(r"[，,；;。]")
+#: between two sentences (outcome statements) an enumeration comma also ends one: 集聚更多
+#: 优秀人才、形成更强智力支撑 states a second outcome after the first, not another object
+_SENTENCE_CLAUSE = re.compile(r"[，,；;。、]")
 
 
-def _clause_added(longer: str, shorter: str) -> bool:
+def _clause_added(longer: str, shorter: str, *, sentences: bool = False) -> bool:
     """``longer`` is ``shorter`` with a clause after a comma (提升组工干部文化素养及团队精神，
-    保证单位形象及社会影响力 / 提升单位干部文化素养及团队精神): its first clause adds nothing."""
-    head = _CLAUSE.split(longer, maxsplit=1)[0]
+    保证单位形象及社会影响力 / 提升单位干部文化素养及团队精神): its first clause adds nothing.
+    ``sentences``: both names are outcome statements, whose clauses ``、`` may also join."""
+    head = (_SENTENCE_CLAUSE if sentences else _CLAUSE).split(longer, maxsplit=1)[0]
     if head == longer:
         return False
     r = rz.lexical_residues(head, shorter)
@@ -495,6 +499,11 @@ def score_pair(
     caps = band_caps(a, b, res, signals) if use_caps else []
     if caps and band in ("duplicate", "review"):
         band = "related"  # a different measure, object or programme: at most related
+    elif use_caps and not caps and band != "duplicate" and _same_words(res, signals):
+        # one measure, and neither name has a word the other lacks once spellings, word
+        # families and qualifiers are read: the same measure of the same object, however
+        # worded (支出进度达标率 / 预算执行率 of one table)
+        score, band = max(score, profile.t_duplicate), "duplicate"
     return PairScore(
         a=a.id,
         b=b.id,
@@ -515,6 +524,12 @@ def score_pair(
 
 
 _NO_RESIDUES = rz.Residues((), ())
+
+
+def _same_words(res: rz.Residues, signals: dict[str, float | None]) -> bool:
+    """Both names end in one measure and neither keeps a word of its own (:func:`band_caps`
+    found no reason to keep them apart): they say the same thing in other words."""
+    return signals.get("measure") == 1.0 and not (res.a or res.b)
 
 
 def _residues(

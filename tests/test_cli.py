@@ -170,14 +170,14 @@ BAD = {
         lambda lines: ["会议纪要", "", "今天讨论了下一年度的工作安排。"],
         r"not_a_table\.txt: 没有读取器认出此文件",
     ),
-    "truncated.txt": (lambda lines: lines[:1000], r"truncated\.txt:\d+: .*truncated"),
+    "truncated.txt": (lambda lines: lines[:1000], r"truncated\.txt:\d+: .*截断"),
     "bad_amount.txt": (
         _replace(52, "3,128.46", "3,12x.46"),
-        r"bad_amount\.txt:52: unparsable amount '3,12x\.46'",
+        r"bad_amount\.txt:52: .*无法读取的金额 '3,12x\.46'",
     ),
     "bad_category.txt": (
         _replace(793, "质量指标", "品质指标"),
-        r"bad_category\.txt:793: unknown category '品质指标'",
+        r"bad_category\.txt:793: 未知的指标类别 '品质指标'",
     ),
 }
 

@@ -432,7 +432,7 @@ def test_a_text_without_header_or_tasks_is_still_refused(tmp_path: Path) -> None
     assert not flat_text.sniff(path)
     with pytest.raises(NotATargetTableError) as err:
         flat_text.read(path)
-    assert "no indicator header" in err.value.message
+    assert "没有指标表头" in err.value.message
     assert "一级指标" in err.value.message and "指标值" in err.value.message
 
 

@@ -74,3 +74,62 @@ def test_row_of_line() -> None:
     assert row_of_line(d, 3) == ("task", 1) and row_of_line(d, 4) == ("task", 2)
     assert row_of_line(d, 5) == ("indicator", 1) and row_of_line(d, 9) == ("indicator", 5)
     assert row_of_line(d, 10) is None
+
+
+#: seed tasks and seed indicators (000_3b89ef93caa61199.txt) whose words fit no task lexically:
+#: the satisfaction with cadre selection under 干部人事业务, the branch secretaries' training under
+#: 组织工作业务
+SEED_ROWS = {
+    "干部人事业务": [
+        ("服务对象满意度指标", "提升干部选拔任用“一报告两评议”满意度", "100%"),
+        ("服务对象满意度指标", "选拔任用干部满意度", "＞90%"),
+        ("服务对象满意度指标", "全区各单位对干部选拔任用工作的满意度", "≥90%"),
+    ],
+    "组织工作业务": [
+        ("数量指标", "举办基层党支部书记、基层党务干部、基层一线代表培训班", "3场"),
+        ("质量指标", "基层党支部书记、基层党务干部、基层一线代表培训合格率", "100%"),
+    ],
+}
+
+
+def _seed_draft(seed_parsed, with_task: bool) -> Draft:  # type: ignore[no-untyped-def]
+    tasks = {t.name: t for t in seed_parsed.tasks}
+    return Draft(
+        department="中共深圳市福田区委组织部",
+        fiscal_year=2025,
+        tasks=[{"name": n, "content": tasks[n].content} for n in SEED_ROWS],
+        indicators=[
+            {"level2": l2, "name": name, "target": target, "task": task if with_task else None}
+            for task, rows in SEED_ROWS.items()
+            for l2, name, target in rows
+        ],
+    )
+
+
+def test_a_reimported_draft_keeps_its_indicators_tasks(tmp_path: Path, seed_parsed) -> None:
+    """An exported draft read back as any table (``ikg review 绩效目标表草稿.csv``): its 所属任务
+    column puts each indicator under its task, as the drafting page did; without the column
+    the lexical alignment finds none of them a task."""
+    from apps.draft import draft_csv
+    from apps.review import review_file
+
+    def review(with_task: bool) -> dict:
+        path = tmp_path / f"draft-{with_task}.csv"
+        path.write_text(draft_csv(_seed_draft(seed_parsed, with_task)), encoding="utf-8")
+        return review_file(path, scorer=False).model_dump(mode="json")
+
+    report = review(True)
+    assert not _by_rule(report, "task-without-indicator"), _by_rule(
+        report, "task-without-indicator"
+    )
+    assert not _by_rule(report, "indicator-without-task"), _by_rule(
+        report, "indicator-without-task"
+    )
+    cov = report["coverage"][0]
+    ordinal = {r["task"]: r["ordinal"] for r in cov["rows"]}
+    for a in cov["alignments"]:
+        task = next(t for t, rows in SEED_ROWS.items() if a["indicator"] in [r[1] for r in rows])
+        assert a["tasks"] == [ordinal[task]], a
+    # the same draft without 所属任务: the review aligns by words and finds no task's indicator
+    plain = review(False)
+    assert {f["item_name"] for f in _by_rule(plain, "task-without-indicator")} == set(SEED_ROWS)

@@ -207,3 +207,73 @@ def test_other_year_or_region_caps_a_cross_department_pair() -> None:
     assert "region" in band_caps(
         it("深圳市福田区委组织部", 2024), it("大英县民政局", 2024), res, {}
     )
+
+
+def _pair_within(index, a: str, b: str):  # type: ignore[no-untyped-def]
+    """The pair of ``a`` and the ``b`` of the same department (the seed's own rows)."""
+    ia = [it for it in index.resolve(a) if it.name == a]
+    assert ia, a
+    ib = [it for it in index.resolve(b) if it.name == b and it.department == ia[0].department]
+    assert ib, (a, b)
+    return index.pair(index.by_id[ia[0].id], index.by_id[ib[0].id])
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # one table's spending against its budget, worded two ways (both 成本指标, ≥90%)
+        ("支出进度达标率", "预算执行率"),
+        # 集聚 / 聚集: one word, its characters in either order; a second outcome after 、
+        (
+            "提升福田区经济社会建设优秀人才聚集效应",
+            "为福田区经济社会建设中集聚更多优秀人才、形成更强智力支撑",
+        ),
+        # 一报告两评议 is how the selection work is rated: the same satisfaction
+        ("选拔任用干部满意度", "提升干部选拔任用“一报告两评议”满意度"),
+    ],
+)
+def test_rewordings_of_the_seed_are_duplicates(index, a: str, b: str) -> None:
+    ps = _pair_within(index, a, b)
+    assert ps.band == "duplicate" and not ps.caps, ps
+    assert ps.residues == ([], []) or not ps.residues[0], ps
+
+
+def test_a_survey_named_does_not_widen_to_other_people(index) -> None:
+    """Read without its survey, 提升干部选拔任用“一报告两评议”满意度 still rates the selection
+    work, not cadres at large: 干部满意度 stays another object."""
+    ps = _pair_within(index, "提升干部选拔任用“一报告两评议”满意度", "干部满意度")
+    assert ps.band not in ("duplicate", "review") and "object" in ps.caps, ps
+    assert ps.residues[0] == ["选拔", "任用"], ps
+
+
+def test_wording_equivalences() -> None:
+    from embeddings.residues import canonical
+
+    # 集聚 / 聚集: one spelling
+    assert canonical("集聚更多优秀人才") == canonical("聚集更多优秀人才")
+    assert lexical_residues("优秀人才集聚效应", "优秀人才聚集效应") == lexical_residues(
+        "优秀人才聚集效应", "优秀人才聚集效应"
+    )
+    # a satisfaction name is read without its survey; another measure keeps it
+    assert canonical("提升干部选拔任用“一报告两评议”满意度") == "提升干部选拔任用满意度"
+    assert lexical_residues("一报告两评议工作完成率", "工作完成率").a
+    # the budget-execution measure however worded: 预算 / 资金, 执行 / 支出 / 使用, 进度
+    for a, b in (
+        ("支出进度达标率", "预算执行率"),
+        ("资金支出率", "预算执行率"),
+        ("资金支付率", "预算执行率"),
+    ):
+        r = lexical_residues(a, b)
+        assert not (r.a or r.b), (a, b, r)
+
+
+def test_money_arriving_is_not_money_spent() -> None:
+    """资金到位率 (money arrived) and 预算执行率 (money spent) share the execution_rate kind but
+    not the measure: within one department 执行 keeps them apart (资金 / 预算 one family)."""
+    from embeddings.residues import residues
+
+    a = IndicatorText(id="a", name="资金到位率", department="中共深圳市福田区委组织部")
+    b = IndicatorText(id="b", name="预算执行率", department="中共深圳市福田区委组织部")
+    res = residues(a.name, b.name)
+    assert res.b == ("执行",) and not res.a, res
+    assert "object" in band_caps(a, b, res, {"measure": 1.0})

@@ -435,8 +435,12 @@ def test_residues_tell_siblings_from_qualified_names() -> None:
         "提升单位干部文化素养及团队精神", "提升组工干部文化素养及团队精神，保证单位形象及社会影响力"
     ).sibling
     # word families: 预算/资金 are one thing in these tables
-    fam = lexical_residues("预算执行率", "资金执行率")
+    fam = lexical_residues("预算执行情况", "资金执行情况")
     assert fam.sibling and not match(fam).sibling and match(fam, families=False).sibling
+    # between two budget-execution rates they are the measure itself: nothing to match
+    assert lexical_residues("预算执行率", "资金执行率") == lexical_residues(
+        "预算执行率", "预算执行率"
+    )
     # a dense word match with a similarity callable (here: a toy one)
     toy = residues(
         "受训学员满意度", "参训人员满意度", similarity=lambda a, b: [[0.9] * len(b)] * len(a)
@@ -447,7 +451,9 @@ def test_residues_tell_siblings_from_qualified_names() -> None:
         "提升福田区经济社会建设优秀人才聚集效应",
         "为福田区经济社会建设中集聚更多优秀人才、形成更强智力支撑",
     )
-    assert long_.a and long_.b and long_.sentences and not long_.sibling
+    assert long_.b and long_.sentences and not long_.sibling
+    # 聚集 / 集聚 are one word; 效应 (effect) and 更多 (more) qualify: only the second outcome is left
+    assert long_.a == () and long_.b == ("形成", "智力", "支撑"), long_
 
 
 def test_sibling_penalty_and_band() -> None:

@@ -440,7 +440,7 @@ def test_binary_junk_is_refused_saying_what_was_found(tmp_path: Path) -> None:
     junk.write_bytes(bytes(range(128, 256)) * 4)
     with pytest.raises(NotATargetTableError) as err:
         read(junk)
-    assert "not UTF-8" in err.value.message
+    assert "不是 UTF-8" in err.value.message and "GB18030" in err.value.message
 
 
 # --------------------------------------------------------------------------- layouts, on

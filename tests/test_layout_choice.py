@@ -109,7 +109,7 @@ def test_forced_reader(seed_path, tmp_path):
     assert [c.reader.name for c in choice.candidates] == ["flat-text"]
     assert len(choice.parsed.indicators) == 7
     assert choose(LUAN, "pdf-text").name == "pdf-text"  # forcing names it without reading
-    with pytest.raises(NotATargetTableError, match="pdf-text reader"):
+    with pytest.raises(NotATargetTableError, match="请用 pdf-text 读取器"):
         read_table(seed_path, "flat-text")  # forced: its own error, no other reader tried
     path = as_xlsx(HUANGSHI, tmp_path / "hubei_huangshi_2022.xlsx")
     with pytest.raises(SourceError, match="基本信息"):

@@ -203,8 +203,9 @@ def test_docx_without_a_table_is_refused(tmp_path: Path) -> None:
     doc.add_paragraph("会议纪要")
     path = tmp_path / "memo.docx"
     doc.save(str(path))
-    with pytest.raises(NotATargetTableError, match="no table"):
+    with pytest.raises(NotATargetTableError, match="文档中没有表格") as err:
         read_table(path)
+    assert str(err.value).startswith(f"{path}: ")  # the file named, the message in Chinese
 
 
 def test_docx_in_the_published_layout(tmp_path: Path, seed: ParsedTable) -> None:

@@ -294,7 +294,7 @@ def test_nothing_table_like_is_refused_naming_the_file(tmp_path):
     assert "一级指标" in err.value.message and "Sheet" in err.value.message
     empty = tmp_path / "空.xlsx"
     openpyxl.Workbook().save(empty)
-    with pytest.raises(NotATargetTableError, match="every sheet is empty"):
+    with pytest.raises(NotATargetTableError, match="每个工作表都是空的"):
         read_table(empty)
     notes = write_csv(tmp_path / "notes.csv", [["会议纪要", "讨论工作安排"]], "utf-8", ",")
     with pytest.raises(NotATargetTableError) as err:

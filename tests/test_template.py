@@ -827,3 +827,21 @@ def test_bad_optional_values_name_the_cell(tmp_path):
     with pytest.raises(SourceError, match="分值") as err:
         template.read(path)
     assert err.value.line == 3
+
+
+def test_refusals_are_chinese_and_name_file_and_line(tmp_path: Path) -> None:
+    """The template reader's refusals speak the output language (Chinese unless ``--lang en``),
+    always after the file and line."""
+    from kg.i18n import set_lang
+
+    path = tmp_path / "草稿.csv"
+    path.write_text("一级指标,二级指标,三级指标\n产出指标,数量指标,培训人次\n", encoding="utf-8")
+    with pytest.raises(NotATargetTableError) as err:
+        template.read(path)
+    assert str(err.value).startswith(f"{path}:1: 表头中没有 记录类型 列"), err.value
+    set_lang("en")
+    try:
+        with pytest.raises(NotATargetTableError, match="no 记录类型 column in the header"):
+            template.read(path)
+    finally:
+        set_lang("zh")

@@ -181,7 +181,7 @@ def test_ikg_parse_refuses_bombs_within_time_and_memory(bomb, tmp_path, huge):
     path = merge_bomb(tmp_path / "merge.xlsx") if bomb == "merge" else huge
     result, seconds, rss_mb = _parse_in_subprocess(path)
     assert result.returncode == 2, result.stderr
-    assert "workbook over a reading limit" in result.stderr and path.name in result.stderr
+    assert "工作簿超过读取上限" in result.stderr and path.name in result.stderr
     assert seconds < 20
     assert rss_mb < 1024, f"ikg parse peaked at {rss_mb:.0f} MB"
 
@@ -213,7 +213,7 @@ def test_one_far_cell_is_a_huge_used_range(tmp_path):
     path = _workbook(tmp_path / "t.xlsx")
     far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
     _rewrite(path, SHEET, lambda d: d.replace(b"</sheetData>", far + b"</sheetData>"))
-    with pytest.raises(SpreadsheetLimitError, match="spans A1:XFD1048576"):
+    with pytest.raises(SpreadsheetLimitError, match="的范围为 A1:XFD1048576"):
         template.read(path)
 
 

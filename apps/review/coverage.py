@@ -4,7 +4,10 @@ Each indicator is aligned to the tasks (年度主要任务) whose name and conte
 is about, by an :data:`~apps.review.similarity.Aligner` (lexical for now; the
 embedding index will replace it). An indicator goes to every task that scores
 at least :data:`ALIGN_THRESHOLD` and at least :data:`TIE_RATIO` of its best
-score, so an indicator about work two tasks share counts under both.
+score, so an indicator about work two tasks share counts under both. An indicator whose row
+names its task (所属任务 / 对应任务: ``IndicatorRecord.task``, ``ikg:taskName`` in the graph — an
+exported draft writes it for each indicator added under a task) belongs to that task alone,
+whatever its words.
 
 Whole-table indicators (预算执行率, 支出进度, 部门整体支出 …: :data:`TABLE_WIDE`)
 measure the department's spending as a whole; they are counted in their own row
@@ -97,6 +100,11 @@ def compute(
     inds = parsed.indicators
     tasks = parsed.tasks
     scores = align([i.name for i in inds], task_texts(parsed)) if tasks else [[] for _ in inds]
+    stated = [_stated_tasks(i, tasks) for i in inds]
+    scores = [
+        [1.0 if k in st else 0.0 for k in range(len(tasks))] if st else list(row)
+        for row, st in zip(scores, stated, strict=True)
+    ]
     counts = {t.ordinal: dict.fromkeys(COLUMNS, 0) for t in tasks}
     table_wide = dict.fromkeys(COLUMNS, 0)
     unaligned = dict.fromkeys(COLUMNS, 0)
@@ -104,11 +112,11 @@ def compute(
     tasks_of: dict[int, list[int]] = {}
     score_of: dict[int, float] = {}
     best_of: dict[int, int | None] = {}
-    for ind, row in zip(inds, scores, strict=True):
+    for ind, row, st in zip(inds, scores, stated, strict=True):
         col = column_of(ind, scheme)
         best = max(row, default=0.0)
         best_k = row.index(best) if row else None
-        wide = is_table_wide(ind.name)
+        wide = is_table_wide(ind.name) and not st
         chosen = [] if wide else _aligned_tasks(row, best, tasks)
         for o in chosen:
             counts[o][col] += 1
@@ -145,6 +153,15 @@ def compute(
         score_of=score_of,
         best_of=best_of,
     )
+
+
+def _stated_tasks(ind: IndicatorRecord, tasks: Sequence[TaskRecord]) -> set[int]:
+    """The positions of the tasks the indicator's own row names (所属任务), by 任务名称 with
+    white space ignored; empty when it names none, or no task of this table."""
+    if not ind.task:
+        return set()
+    name = "".join(ind.task.split())
+    return {k for k, t in enumerate(tasks) if "".join(t.name.split()) == name}
 
 
 def _aligned_tasks(row: list[float], best: float, tasks: Sequence[TaskRecord]) -> list[int]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import NotATargetTableError, SourceError
+from ..i18n import tr
 from ..records import ParsedTable, Source
 from . import flat_text, template
 
@@ -69,7 +70,12 @@ def read_blocks(file: str, blocks: list[Block], **hints: object) -> ParsedTable:
     tables = [(i, b) for i, b in enumerate(blocks) if b.is_table and b.rows]
     if not tables:
         raise NotATargetTableError(
-            file, None, "the document holds no table; expected a 绩效目标表 printed as a table"
+            file,
+            None,
+            tr(
+                "文档中没有表格；应为以表格印出的绩效目标表",
+                "the document holds no table; expected a 绩效目标表 printed as a table",
+            ),
         )
     sheets: list[template.GridSheet] = []
     for i, b in tables:

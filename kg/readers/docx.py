@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import NotATargetTableError
+from ..i18n import tr
 from ..records import ParsedTable
 from ._grid import Block, read_blocks
 
@@ -36,7 +37,11 @@ def blocks(path: Path) -> list[Block]:
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises several kinds for a broken file
-        raise NotATargetTableError(str(path), None, f"not a readable .docx file ({exc})") from exc
+        raise NotATargetTableError(
+            str(path),
+            None,
+            tr(f"不是可读的 .docx 文件（{exc}）", f"not a readable .docx file ({exc})"),
+        ) from exc
     file = str(path)
     out: list[Block] = []
     line = 0

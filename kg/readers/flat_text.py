@@ -66,6 +66,7 @@ from pathlib import Path
 
 from .. import categories
 from ..errors import NotATargetTableError, SourceError
+from ..i18n import tr
 from ..records import (
     IndicatorRecord,
     ParsedTable,
@@ -565,12 +566,21 @@ def _decode(path: Path) -> tuple[str, str]:
             raise NotATargetTableError(
                 str(path),
                 None,
-                f"not UTF-8 text ({exc.reason} at byte {exc.start}) and not GBK/GB18030 either; "
-                "convert it to UTF-8 (e.g. iconv -f ENCODING -t UTF-8)",
+                tr(
+                    f"不是 UTF-8 编码的文字（第 {exc.start} 字节：{exc.reason}），也不是 "
+                    "GBK/GB18030；请先转为 UTF-8（如 iconv -f 原编码 -t UTF-8）",
+                    f"not UTF-8 text ({exc.reason} at byte {exc.start}) and not GBK/GB18030 "
+                    "either; convert it to UTF-8 (e.g. iconv -f ENCODING -t UTF-8)",
+                ),
             ) from exc
         if not re.search(rf"[{_CJK}]", text):
             raise NotATargetTableError(
-                str(path), None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+                str(path),
+                None,
+                tr(
+                    f"不是 UTF-8 编码的文字（第 {exc.start} 字节：{exc.reason}）",
+                    f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                ),
             ) from exc
         return text, "gb18030"
 
@@ -643,6 +653,10 @@ def read_text(text: str, file: str = "<text>", **hints: object) -> ParsedTable:
 # --------------------------------------------------------------------------- reader
 
 
+_EXPECTED_ZH = (
+    "应有指标表头，如 '一级指标 | 二级指标 | 三级指标 | 指标值'（指标值列也可为 目标值、"
+    "年度指标值 或 当年预期实现值；单元格以 |、空格、换行分隔或不分隔）"
+)
 _EXPECTED = (
     "expected an indicator header such as '一级指标 | 二级指标 | 三级指标 | 指标值' "
     "(the target column may be 指标值, 目标值, 年度指标值 or 当年预期实现值; "
@@ -726,13 +740,20 @@ class _Reader:
     def refuse_other_layouts(self) -> None:
         """Raise on an empty text and on the PDF-text layout (the pdf-text reader's)."""
         if not self.raw.strip():
-            raise NotATargetTableError(self.file, None, "the file is empty; expected a 绩效目标表")
+            raise NotATargetTableError(
+                self.file,
+                None,
+                tr("文件为空；应为绩效目标表", "the file is empty; expected a 绩效目标表"),
+            )
         if _is_seed_layout(self.raw[:SNIFF_CHARS]):
             raise NotATargetTableError(
                 self.file,
                 None,
-                "this is the PDF-text layout (vertical headers one character a line); "
-                "read it with the pdf-text reader",
+                tr(
+                    "这是 PDF 文字版式（表头竖排，每行一个字）；请用 pdf-text 读取器读取",
+                    "this is the PDF-text layout (vertical headers one character a line); "
+                    "read it with the pdf-text reader",
+                ),
             )
 
     def find_table(self, body: int) -> ParsedTable | tuple[_Header, list[_Cell] | None]:
@@ -757,8 +778,12 @@ class _Reader:
             raise NotATargetTableError(
                 self.file,
                 None,
-                f"no indicator header in the text, and no rows that start with a category "
-                f"label (产出指标, 数量指标 …); {_EXPECTED}",
+                tr(
+                    "文字中没有指标表头，也没有以类别开头的行（产出指标、数量指标 …）；"
+                    f"{_EXPECTED_ZH}",
+                    "no indicator header in the text, and no rows that start with a category "
+                    f"label (产出指标, 数量指标 …); {_EXPECTED}",
+                ),
             )
         self.warn(
             "没有指标表头（表格片段）：按单元格的内容推断列（三级指标、符号、指标值、单位、"

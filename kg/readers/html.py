@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotATargetTableError
+from ..i18n import tr
 from ..records import ParsedTable
 from ._grid import Block, read_blocks
 
@@ -51,7 +52,14 @@ def _decode(path: Path) -> str:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise NotATargetTableError(str(path), None, "not UTF-8 or GB18030 text; expected a web page")
+    raise NotATargetTableError(
+        str(path),
+        None,
+        tr(
+            "不是 UTF-8 或 GB18030 编码的文字；应为网页",
+            "not UTF-8 or GB18030 text; expected a web page",
+        ),
+    )
 
 
 def blocks(path: Path) -> list[Block]:
@@ -60,11 +68,15 @@ def blocks(path: Path) -> list[Block]:
 
     text = _decode(path)
     if not text.strip():
-        raise NotATargetTableError(str(path), None, "the file is empty; expected a web page")
+        raise NotATargetTableError(
+            str(path), None, tr("文件为空；应为网页", "the file is empty; expected a web page")
+        )
     try:
         root = lxml_html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
-        raise NotATargetTableError(str(path), None, f"not a readable web page ({exc})") from exc
+        raise NotATargetTableError(
+            str(path), None, tr(f"不是可读的网页（{exc}）", f"not a readable web page ({exc})")
+        ) from exc
     file = str(path)
     out: list[Block] = []
     pending: list[str] = []
@@ -108,7 +120,12 @@ def blocks(path: Path) -> list[Block]:
     flush()
     if not any(b.is_table for b in out):
         raise NotATargetTableError(
-            file, None, "the page holds no <table>; expected a 绩效目标表 printed as a table"
+            file,
+            None,
+            tr(
+                "网页中没有 <table>；应为以表格印出的绩效目标表",
+                "the page holds no <table>; expected a 绩效目标表 printed as a table",
+            ),
         )
     return out
 
@@ -143,11 +160,11 @@ def _table(table: Any, file: str) -> Block:
     category label), a cell spanning columns is printed once."""
     block = Block(repeats_merged=False)  # colspan is printed once already: equal cells are two
     below: dict[int, tuple[str, int]] = {}  # column → (text, rows still covered)
-    rows = [tr for tr in table.iter("tr") if tr.xpath("ancestor::table[1]")[0] is table]
-    for tr in rows:
+    rows = [row for row in table.iter("tr") if row.xpath("ancestor::table[1]")[0] is table]
+    for row_el in rows:
         cells: list[str] = []
         col = 0
-        for td in tr:
+        for td in row_el:
             if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
                 continue
             col = _covered(cells, below, col)
@@ -162,7 +179,7 @@ def _table(table: Any, file: str) -> Block:
             cells.pop()
         if any(cells):
             block.rows.append(cells)
-            block.where.append((file, tr.sourceline or 1))
+            block.where.append((file, row_el.sourceline or 1))
     return block
 
 

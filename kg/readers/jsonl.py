@@ -115,7 +115,12 @@ def read_all(path: Path) -> list[ParsedTable]:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise NotATargetTableError(
-            file, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+            file,
+            None,
+            tr(
+                f"不是 UTF-8 编码的文字（第 {exc.start} 字节：{exc.reason}）",
+                f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+            ),
         ) from exc
     tables: list[list[Record]] = []
     records: list[Record] = []
@@ -156,7 +161,12 @@ def read_all(path: Path) -> list[ParsedTable]:
     if table_line is None:
         if not records:
             raise NotATargetTableError(
-                file, None, "no records; expected JSON Lines with a 'table' record first"
+                file,
+                None,
+                tr(
+                    "没有记录；应为 JSON Lines，第一条为 'table' 记录",
+                    "no records; expected JSON Lines with a 'table' record first",
+                ),
             )
         raise SourceError(
             file,

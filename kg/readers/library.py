@@ -29,6 +29,7 @@ from pathlib import Path
 
 from .. import categories
 from ..errors import NotATargetTableError
+from ..i18n import tr
 from ..records import LibraryIndicatorRecord, ParsedLibrary, Source, WarningRecord
 from ._hanzi import simplified_chars
 
@@ -150,9 +151,14 @@ def read(path: Path) -> ParsedLibrary:
         raise NotATargetTableError(
             file,
             None,
-            "not an indicator library: expected '# source:' lines, then rows "
-            "'code | 一级指标 | 二级指标 | 三级指标 | 指标解释', records '一级,二级,名称/名称---', "
-            "numbered entries 'N.名称 目标值', or a 通用共性指标库 by project type",
+            tr(
+                "不是指标库：应为 '# source:' 行，其后为 'code | 一级指标 | 二级指标 | 三级指标 | "
+                "指标解释' 行、'一级,二级,名称/名称---' 记录、'N.名称 目标值' 编号条目，"
+                "或按项目类型列出的通用共性指标库",
+                "not an indicator library: expected '# source:' lines, then rows "
+                "'code | 一级指标 | 二级指标 | 三级指标 | 指标解释', records '一级,二级,名称/名称---', "
+                "numbered entries 'N.名称 目标值', or a 通用共性指标库 by project type",
+            ),
         )
     lib = _Lib(file, path.stem, _title(raw, path.stem), 1)
     body = _body(raw)
@@ -276,7 +282,12 @@ def _read_csv(path: Path) -> ParsedLibrary:
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
     if not rows or tuple(rows[0][: len(CSV_HEADER)]) != CSV_HEADER:
         raise NotATargetTableError(
-            file, 1, f"not a library CSV: expected the header {', '.join(CSV_HEADER)}"
+            file,
+            1,
+            tr(
+                f"不是指标库 CSV：应有表头 {', '.join(CSV_HEADER)}",
+                f"not a library CSV: expected the header {', '.join(CSV_HEADER)}",
+            ),
         )
     lib: ParsedLibrary | None = None
     for n, row in enumerate(rows[1:], start=2):
@@ -286,7 +297,14 @@ def _read_csv(path: Path) -> ParsedLibrary:
             lib = ParsedLibrary(key=cell["库名"] or path.stem, title=cell["三级指标"], source=src)
             continue
         if lib is None:
-            raise NotATargetTableError(file, n, "the first row after the header must be 指标库 库")
+            raise NotATargetTableError(
+                file,
+                n,
+                tr(
+                    "表头之后的第一行的指标库列应为 库",
+                    "the first row after the header must be 指标库 库",
+                ),
+            )
         if cell["指标库"] == "警告":
             lib.warnings.append(
                 WarningRecord(message=cell["说明"], text=cell["三级指标"] or None, source=src)
@@ -294,7 +312,12 @@ def _read_csv(path: Path) -> ParsedLibrary:
             continue
         if cell["指标库"] != "指标":
             raise NotATargetTableError(
-                file, n, f"指标库 column must be 库, 指标 or 警告, not {cell['指标库']!r}"
+                file,
+                n,
+                tr(
+                    f"指标库列应为 库、指标 或 警告，而不是 {cell['指标库']!r}",
+                    f"指标库 column must be 库, 指标 or 警告, not {cell['指标库']!r}",
+                ),
             )
         lib.indicators.append(
             LibraryIndicatorRecord(
@@ -312,7 +335,9 @@ def _read_csv(path: Path) -> ParsedLibrary:
             )
         )
     if lib is None:
-        raise NotATargetTableError(file, None, "the library CSV has no 库 row")
+        raise NotATargetTableError(
+            file, None, tr("指标库 CSV 中没有 库 行", "the library CSV has no 库 row")
+        )
     return lib
 
 

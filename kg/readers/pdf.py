@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotATargetTableError
+from ..i18n import tr
 from ..records import ParsedTable
 from . import template
 from ._grid import Block, fill_down, read_blocks
@@ -118,7 +119,9 @@ def blocks(path: Path) -> list[Block]:
     try:
         pdf = pdfplumber.open(str(path))
     except Exception as exc:  # pdfminer raises several kinds for a broken file
-        raise NotATargetTableError(file, None, f"not a readable PDF ({exc})") from exc
+        raise NotATargetTableError(
+            file, None, tr(f"不是可读的 PDF（{exc}）", f"not a readable PDF ({exc})")
+        ) from exc
     with pdf:
         any_text = False
         for page_no, page in enumerate(pdf.pages, start=1):
@@ -130,7 +133,10 @@ def blocks(path: Path) -> list[Block]:
             raise NotATargetTableError(
                 file,
                 None,
-                "the PDF has no text layer (a scan?); expected a PDF with text, or run OCR first",
+                tr(
+                    "PDF 没有文字层（扫描件？）；应为带文字的 PDF，或先做文字识别（OCR）",
+                    "the PDF has no text layer (a scan?); expected a PDF with text, or run OCR first",
+                ),
             )
     for b in out:
         if b.is_table:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .. import categories
 from ..errors import AmountError, NotATargetTableError, SourceError, UnknownCategoryError
+from ..i18n import tr
 from ..records import (
     CategoryNotApplicableRecord,
     GoalRecord,
@@ -127,7 +128,12 @@ def read(path: Path) -> ParsedTable:
         raw = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise NotATargetTableError(
-            str(path), None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+            str(path),
+            None,
+            tr(
+                f"不是 UTF-8 编码的文字（第 {exc.start} 字节：{exc.reason}）",
+                f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+            ),
         ) from exc
     return _Reader(str(path), raw).parse()
 
@@ -227,7 +233,11 @@ class _Reader:
         last = self.lines[-1].no if self.lines else None
         raise self.err(
             last,
-            f"the table ends before {what}; the file looks truncated or is not in the PDF-text layout",
+            tr(
+                f"表格在{what}之前结束；文件似乎被截断，或不是 PDF 文字版式",
+                f"the table ends before {what}; the file looks truncated or is not in the PDF-text "
+                "layout",
+            ),
         )
 
     def skip_vertical(self, i: int, word: str) -> int:
@@ -245,7 +255,11 @@ class _Reader:
     # -- sections ------------------------------------------------------------
     def parse(self) -> ParsedTable:
         if not self.lines:
-            raise self.err(None, "the file is empty; expected a 绩效目标表", NotATargetTableError)
+            raise self.err(
+                None,
+                tr("文件为空；应为绩效目标表", "the file is empty; expected a 绩效目标表"),
+                NotATargetTableError,
+            )
         table = self.parse_header()
         units, i = self.parse_units()
         tasks, totals, i = self.parse_tasks(i, units)
@@ -270,18 +284,32 @@ class _Reader:
             first = self.lines[0]
             raise self.err(
                 first.no,
-                f"no title ending in 绩效目标表 in the first lines (found {first.text[:40]!r}); "
-                "this is not a performance target table in the PDF-text layout",
+                tr(
+                    f"前几行中没有以“绩效目标表”结尾的标题（读到 {first.text[:40]!r}）；"
+                    "这不是 PDF 文字版式的绩效目标表",
+                    f"no title ending in 绩效目标表 in the first lines (found {first.text[:40]!r}); "
+                    "this is not a performance target table in the PDF-text layout",
+                ),
                 NotATargetTableError,
             )
         split = split_title(title_line.text)
         if not split:
-            raise self.err(title_line.no, f"cannot read department from title {title_line.text!r}")
+            raise self.err(
+                title_line.no,
+                tr(
+                    f"无法从标题 {title_line.text!r} 读出部门",
+                    f"cannot read department from title {title_line.text!r}",
+                ),
+            )
         year_line = next((x for x in self.lines[:8] if _YEAR.search(x.text)), None)
         if year_line is None:
             raise self.err(
                 title_line.no + 1,
-                "no fiscal year and currency unit line after the title (expected e.g. '2024 年度 单位：万元')",
+                tr(
+                    "标题之后没有预算年度和金额单位行（应如 '2024 年度 单位：万元'）",
+                    "no fiscal year and currency unit line after the title "
+                    "(expected e.g. '2024 年度 单位：万元')",
+                ),
             )
         ym = _YEAR.search(year_line.text)
         assert ym
@@ -295,7 +323,9 @@ class _Reader:
         )
 
     def parse_units(self) -> tuple[list[UnitRecord], int]:
-        start = self.find(lambda t: t.startswith("部门名称"), 0, "the 部门名称 block")
+        start = self.find(
+            lambda t: t.startswith("部门名称"), 0, tr("部门名称栏", "the 部门名称 block")
+        )
         units: list[UnitRecord] = []
         i = start + 1
         while i < len(self.lines) and (m := _UNIT_ROW.match(self.lines[i].text)):
@@ -311,7 +341,10 @@ class _Reader:
         if not units:
             raise self.err(
                 self.lines[start].no,
-                "no unit row after 部门名称 (expected '<单位名称> 主管部门 <主管部门名称>')",
+                tr(
+                    "部门名称之后没有单位行（应为 '<单位名称> 主管部门 <主管部门名称>'）",
+                    "no unit row after 部门名称 (expected '<单位名称> 主管部门 <主管部门名称>')",
+                ),
             )
         return units, i
 
@@ -334,11 +367,18 @@ class _Reader:
         amounts = [amount_of(t) for t in tail]
         bad = [t for t, a in zip(tail, amounts, strict=True) if a is None or a.unit]
         if trailing != 3 or bad:
-            what = f"unparsable amount {bad[0]!r}" if bad else f"{trailing} amount(s) instead of 3"
+            if bad:
+                what = tr(f"无法读取的金额 {bad[0]!r}", f"unparsable amount {bad[0]!r}")
+            else:
+                what = tr(f"{trailing} 个金额（应为 3 个）", f"{trailing} amount(s) instead of 3")
             raise self.err(
                 line.no,
-                f"{what} in {line.text!r}; expected three amounts (总额 其中：财政拨款 其中：其他资金) "
-                "like '3,133.45 3,128.46 0.00'",
+                tr(
+                    f"{line.text!r} 中有{what}；应为三个金额（总额 其中：财政拨款 其中：其他资金），"
+                    "如 '3,133.45 3,128.46 0.00'",
+                    f"{what} in {line.text!r}; expected three amounts (总额 其中：财政拨款 "
+                    "其中：其他资金) like '3,133.45 3,128.46 0.00'",
+                ),
                 AmountError,
             )
         return " ".join(tokens[:-3]), [a.value for a in amounts if a is not None]
@@ -349,10 +389,14 @@ class _Reader:
         start = self.find(
             lambda t: t.startswith("其中：其他资金") or t.startswith("其中:其他资金"),
             i,
-            "the 年度主要任务 header (… 其中：其他资金)",
+            tr(
+                "年度主要任务表头（… 其中：其他资金）", "the 年度主要任务 header (… 其中：其他资金)"
+            ),
         )
         end = self.find(
-            lambda t: t.startswith("金额合计"), start, "the 金额合计 row of 年度主要任务"
+            lambda t: t.startswith("金额合计"),
+            start,
+            tr("年度主要任务的金额合计行", "the 金额合计 row of 年度主要任务"),
         )
         tasks = self.task_records(self.task_rows(start, end))
         # A task printed once per unit (基本支出): the k-th row belongs to the k-th unit.
@@ -391,7 +435,13 @@ class _Reader:
                 cur["name"].append(piece)
             elif content:
                 if cur is None:
-                    raise self.err(line.no, f"task content {content!r} before any task name")
+                    raise self.err(
+                        line.no,
+                        tr(
+                            f"任务内容 {content!r} 之前没有任务名称",
+                            f"task content {content!r} before any task name",
+                        ),
+                    )
                 if cur["amounts"] is not None and not cur["after_break"]:
                     cur = _new_task_row(
                         rows, list(cur["name"])
@@ -403,7 +453,11 @@ class _Reader:
             if amounts is not None:
                 if cur["amounts"] is not None:
                     raise self.err(
-                        line.no, f"a second set of amounts for task {''.join(cur['name'])!r}"
+                        line.no,
+                        tr(
+                            f"任务 {''.join(cur['name'])!r} 有第二组金额",
+                            f"a second set of amounts for task {''.join(cur['name'])!r}",
+                        ),
                     )
                 cur["amounts"] = amounts
             cur["lines"].append(line.no)
@@ -416,7 +470,11 @@ class _Reader:
             name = "".join(row["name"])
             if row["amounts"] is None:
                 raise self.err(
-                    row["lines"][0], f"task {name!r} has no amounts (总额 财政拨款 其他资金)"
+                    row["lines"][0],
+                    tr(
+                        f"任务 {name!r} 没有金额（总额 财政拨款 其他资金）",
+                        f"task {name!r} has no amounts (总额 财政拨款 其他资金)",
+                    ),
                 )
             content = ""
             for text in row["content"]:
@@ -441,7 +499,10 @@ class _Reader:
         if amounts is None:
             raise self.err(
                 totals_line.no,
-                f"金额合计 row without three amounts: {totals_line.text!r}",
+                tr(
+                    f"金额合计行没有三个金额：{totals_line.text!r}",
+                    f"金额合计 row without three amounts: {totals_line.text!r}",
+                ),
                 AmountError,
             )
         return TotalsRecord(
@@ -458,7 +519,7 @@ class _Reader:
         end = self.find(
             lambda t: t == "一级" or t.startswith("一级指标"),
             i,
-            "the 年度绩效指标 header (一级指标)",
+            tr("年度绩效指标表头（一级指标）", "the 年度绩效指标 header (一级指标)"),
         )
         goals: list[GoalRecord] = []
         buf: list[_Line] = []
@@ -484,13 +545,16 @@ class _Reader:
         if not goals or goals[0].number != 0:
             raise self.err(
                 self.lines[i].no if i < len(self.lines) else None,
-                "no 年度总体目标 paragraph before 目标 1",
+                tr("目标 1 之前没有年度总体目标段落", "no 年度总体目标 paragraph before 目标 1"),
             )
         numbers = [g.number for g in goals[1:]]
         if numbers != list(range(1, len(numbers) + 1)):
             raise self.err(
                 goals[1].source.line if len(goals) > 1 else None,
-                f"goals numbered {numbers}; expected 1..n in order",
+                tr(
+                    f"目标编号为 {numbers}；应按 1..n 顺序编号",
+                    f"goals numbered {numbers}; expected 1..n in order",
+                ),
             )
         return goals, end
 
@@ -522,7 +586,10 @@ class _Reader:
         header = self.find(
             lambda t: t.startswith("二级指标") and "目标值" in t,
             i,
-            "the indicator header (二级指标 三级指标 目标值)",
+            tr(
+                "指标表头（二级指标 三级指标 目标值）",
+                "the indicator header (二级指标 三级指标 目标值)",
+            ),
         )
         i = self.skip_vertical(header + 1, "年度绩效指标")
         rows = _IndicatorRows(self, _full_labels(2))
@@ -530,7 +597,10 @@ class _Reader:
             i = rows.step(i)
         rows.finish()
         if rows.cur is not None:
-            raise self.err(rows.cur.name[-1].no, "the table ends inside an indicator")
+            raise self.err(
+                rows.cur.name[-1].no,
+                tr("表格在一条指标中间结束", "the table ends inside an indicator"),
+            )
         self.check_complete(rows.done, rows.not_applicable)
         return self.to_records(rows.done), rows.not_applicable
 
@@ -555,7 +625,11 @@ class _Reader:
         if not re.fullmatch(rf"{_NA}(\s*{_NA})?", text):
             raise self.err(
                 lines[0].no,
-                f"unexpected text {text!r} after category {level2!r} (expected 不适用 or an indicator)",
+                tr(
+                    f"类别 {level2!r} 之后出现意外的文字 {text!r}（应为 不适用 或一条指标）",
+                    f"unexpected text {text!r} after category {level2!r} "
+                    "(expected 不适用 or an indicator)",
+                ),
             )
         out.append(
             CategoryNotApplicableRecord(
@@ -573,8 +647,12 @@ class _Reader:
             last = self.lines[-1]
             raise self.err(
                 last.no,
-                f"the table ends without the {'、'.join(missing)} section(s); "
-                "the file looks truncated (a 绩效目标表 has 产出、效益 and 满意度 indicators)",
+                tr(
+                    f"表格结束时没有{'、'.join(missing)}部分；文件似乎被截断"
+                    "（绩效目标表应有产出、效益和满意度指标）",
+                    f"the table ends without the {'、'.join(missing)} section(s); "
+                    "the file looks truncated (a 绩效目标表 has 产出、效益 and 满意度 indicators)",
+                ),
             )
 
     def to_records(self, done: list[_Indicator]) -> list[IndicatorRecord]:
@@ -622,8 +700,12 @@ class _IndicatorRows:
             last = cur.name[-1]
             raise self.r.err(
                 last.no,
-                f"indicator {''.join(x.text for x in cur.name)!r} has no target value "
-                "(目标值); the table looks truncated or a line is out of place",
+                tr(
+                    f"指标 {''.join(x.text for x in cur.name)!r} 没有目标值；表格似乎被截断，"
+                    "或有一行位置错乱",
+                    f"indicator {''.join(x.text for x in cur.name)!r} has no target value "
+                    "(目标值); the table looks truncated or a line is out of place",
+                ),
             )
         self.done.append(cur)
         self.cur = None
@@ -642,12 +724,20 @@ class _IndicatorRows:
         text = line.text
         if self.level1 is None or self.level2 is None:
             raise self.r.err(
-                line.no, f"indicator line {text!r} before its level-1/level-2 category"
+                line.no,
+                tr(
+                    f"指标行 {text!r} 出现在其一级/二级指标类别之前",
+                    f"indicator line {text!r} before its level-1/level-2 category",
+                ),
             )
         if self.cur is None and re.fullmatch(rf"{_NA}\s*{_NA}?", text):
             if any(d.level2 == self.level2 and d.level1 == self.level1 for d in self.done):
                 raise self.r.err(
-                    line.no, f"{text!r} under {self.level2}, which already has indicators"
+                    line.no,
+                    tr(
+                        f"{text!r} 位于已有指标的 {self.level2} 之下",
+                        f"{text!r} under {self.level2}, which already has indicators",
+                    ),
                 )
             self.r.mark_not_applicable(self.not_applicable, self.level1, self.level2, [line], text)
             return i + 1
@@ -655,7 +745,11 @@ class _IndicatorRows:
         if row_starts and re.fullmatch(r"\S{1,8}指标", text) and not self.next_is_target(i):
             raise self.r.err(
                 line.no,
-                f"unknown category {text!r}; expected one of {', '.join(sorted(self.level2_labels))}",
+                tr(
+                    f"未知的指标类别 {text!r}；应为 {'、'.join(sorted(self.level2_labels))} 之一",
+                    f"unknown category {text!r}; expected one of "
+                    f"{', '.join(sorted(self.level2_labels))}",
+                ),
                 UnknownCategoryError,
             )
         if not self.continues(i):
@@ -678,7 +772,13 @@ class _IndicatorRows:
             return None
         self.finish()
         if self.level1 is None:
-            raise self.r.err(line.no, f"level-2 category {first!r} before any level-1 category")
+            raise self.r.err(
+                line.no,
+                tr(
+                    f"二级指标类别 {first!r} 出现在任何一级指标类别之前",
+                    f"level-2 category {first!r} before any level-1 category",
+                ),
+            )
         self.level2 = first
         rest = rest.strip()
         if rest:
@@ -739,7 +839,11 @@ class _IndicatorRows:
         if target_part is not None:
             if self.cur is None or not self.cur.name:
                 raise self.r.err(
-                    line.no, f"target value {target_part!r} with no indicator name before it"
+                    line.no,
+                    tr(
+                        f"目标值 {target_part!r} 之前没有指标名称",
+                        f"target value {target_part!r} with no indicator name before it",
+                    ),
                 )
             self.cur.target.append(_Line(line.no, target_part, False))
 

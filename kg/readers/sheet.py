@@ -56,6 +56,9 @@ _LOOKED_FOR = (
     "looked for an indicator header (一级指标 二级指标 三级指标 指标值 …) or rows that "
     "start with a category label (产出指标, 数量指标 …)"
 )
+_LOOKED_FOR_ZH = (
+    "查找了指标表头（一级指标 二级指标 三级指标 指标值 …）和以类别开头的行（产出指标、数量指标 …）"
+)
 
 
 def _key(text: str) -> str:
@@ -107,7 +110,10 @@ def _blocks(path: Path) -> tuple[list[Block], str]:
     raise NotATargetTableError(
         str(path),
         None,
-        f"the sheet reader reads .xlsx and .csv files, not {suffix or 'a file without suffix'}",
+        tr(
+            f"sheet 读取器读取 .xlsx 和 .csv 文件，不读{suffix or '没有后缀的文件'}",
+            f"the sheet reader reads .xlsx and .csv files, not {suffix or 'a file without suffix'}",
+        ),
     )
 
 
@@ -118,7 +124,10 @@ def read(path: Path, **hints: object) -> ParsedTable:
         raise NotATargetTableError(
             file,
             None,
-            f"no cell holds text (every sheet is empty); expected a 绩效目标表 ({_LOOKED_FOR})",
+            tr(
+                f"没有单元格有文字（每个工作表都是空的）；应为绩效目标表（{_LOOKED_FOR_ZH}）",
+                f"no cell holds text (every sheet is empty); expected a 绩效目标表 ({_LOOKED_FOR})",
+            ),
         )
     try:
         parsed = read_blocks(file, found, **hints)
@@ -128,11 +137,19 @@ def read(path: Path, **hints: object) -> ParsedTable:
         raise NotATargetTableError(
             exc.file if exc.line else file,  # with a line: the sheet it is on
             exc.line,
-            f"no indicator rows in {_sheets_of(found)}: {exc.message}",
+            tr(
+                f"{_sheets_of(found)}中没有指标行：{exc.message}",
+                f"no indicator rows in {_sheets_of(found)}: {exc.message}",
+            ),
         ) from exc
     if not parsed.indicators:
         raise NotATargetTableError(
-            file, None, f"no indicator rows in {_sheets_of(found)}; {_LOOKED_FOR}"
+            file,
+            None,
+            tr(
+                f"{_sheets_of(found)}中没有指标行；{_LOOKED_FOR_ZH}",
+                f"no indicator rows in {_sheets_of(found)}; {_LOOKED_FOR}",
+            ),
         )
     if encoding != "utf-8":
         parsed.warnings.insert(
@@ -149,7 +166,10 @@ def read(path: Path, **hints: object) -> ParsedTable:
 def _sheets_of(found: list[Block]) -> str:
     labels = list(dict.fromkeys(label for b in found for label, _ in b.where))
     names = [label.rpartition("#")[2] if "#" in label else Path(label).name for label in labels]
-    return ("the sheets " if len(names) > 1 else "the sheet ") + ", ".join(names)
+    return tr(
+        "工作表 " + "、".join(names),
+        ("the sheets " if len(names) > 1 else "the sheet ") + ", ".join(names),
+    )
 
 
 def _row_cells(cells: list[str]) -> list[str]:

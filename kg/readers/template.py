@@ -463,7 +463,9 @@ class _Row:
 
     def cell(self, key: str) -> str:
         ref = self.where.get(key)
-        return f"column {key} (cell {ref})" if ref else f"column {key}"
+        if ref:
+            return tr(f"{key} 列（单元格 {ref}）", f"column {key} (cell {ref})")
+        return tr(f"{key} 列", f"column {key}")
 
     def error(self, message: str, cls: type[SourceError] = SourceError) -> SourceError:
         return cls(self.file, self.line, message)
@@ -474,7 +476,12 @@ class _Row:
     def required(self, key: str, what: str) -> str:
         value = self.text(key)
         if not value:
-            raise self.error(f"{self.cell(key)} is empty; expected {what}")
+            raise self.error(
+                tr(
+                    f"{self.cell(key)}为空；应填写{what}",
+                    f"{self.cell(key)} is empty; expected {what}",
+                )
+            )
         return value
 
     def name(self, key: str) -> str:
@@ -495,8 +502,11 @@ class _Row:
         amount = vocab.amount_of(str(value))
         if amount is None or amount.unit is not None:  # the unit is the table's 金额单位
             raise self.error(
-                f"unparsable amount {str(value).strip()!r} in {self.cell(key)}; "
-                "expected a number like 3,128.46",
+                tr(
+                    f"{self.cell(key)}中的金额 {str(value).strip()!r} 无法读取；应为数字，如 3,128.46",
+                    f"unparsable amount {str(value).strip()!r} in {self.cell(key)}; "
+                    "expected a number like 3,128.46",
+                ),
                 AmountError,
             )
         return vocab.cents(amount.value)
@@ -512,7 +522,10 @@ class _Row:
         m = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)分?", text)
         if not m:
             raise self.error(
-                f"{self.cell(key)} holds {text_of(value).strip()!r}; expected a number like 10"
+                tr(
+                    f"{self.cell(key)}的值为 {text_of(value).strip()!r}；应为数字，如 10",
+                    f"{self.cell(key)} holds {text_of(value).strip()!r}; expected a number like 10",
+                )
             )
         return Decimal(m[1])
 
@@ -523,7 +536,12 @@ class _Row:
             return True
         if text in vocab.NO:
             return False
-        raise self.error(f"{self.cell(key)} holds {self.text(key)!r}; expected 是 or 否 ({what})")
+        raise self.error(
+            tr(
+                f"{self.cell(key)}的值为 {self.text(key)!r}；应为 是 或 否（{what}）",
+                f"{self.cell(key)} holds {self.text(key)!r}; expected 是 or 否 ({what})",
+            )
+        )
 
     def integer(self, key: str, what: str) -> int | None:
         value = self.raw(key)
@@ -536,20 +554,29 @@ class _Row:
         text = _norm(text_of(value))
         if re.fullmatch(r"\d+", text):
             return int(text)
-        raise self.error(f"{self.cell(key)} holds {text_of(value)!r}; expected {what}")
+        raise self.error(
+            tr(
+                f"{self.cell(key)}的值为 {text_of(value)!r}；应为{what}",
+                f"{self.cell(key)} holds {text_of(value)!r}; expected {what}",
+            )
+        )
 
     def source(self) -> Source:
         """The provenance columns when filled, else this file and row."""
         file = self.text("来源文件")
-        line = self.integer("来源行", "a line number like 614")
-        end = self.integer("来源结束行", "a line number like 632")
+        line = self.integer("来源行", tr("行号，如 614", "a line number like 614"))
+        end = self.integer("来源结束行", tr("行号，如 632", "a line number like 632"))
         if not file and line is None and end is None:
             return Source(file=self.file, line=self.line, end_line=self.end_line)
         if not file or line is None:
             missing = "来源文件" if not file else "来源行"
             raise self.error(
-                f"provenance is incomplete: {missing} is empty; fill 来源文件 and 来源行 "
-                "(and 来源结束行 when the record spans lines), or leave all three empty"
+                tr(
+                    f"来源不完整：{missing}为空；请填写 来源文件 和 来源行（记录跨多行时再填 "
+                    "来源结束行），或三项都不填",
+                    f"provenance is incomplete: {missing} is empty; fill 来源文件 and 来源行 "
+                    "(and 来源结束行 when the record spans lines), or leave all three empty",
+                )
             )
         return self.build(Source, file=file, line=line, end_line=end)
 
@@ -557,7 +584,12 @@ class _Row:
         try:
             return cls(**fields)
         except ValidationError as exc:
-            raise self.error(f"cannot make a {cls.__name__}: {_pydantic_message(exc)}") from exc
+            raise self.error(
+                tr(
+                    f"无法生成 {cls.__name__} 记录：{_pydantic_message(exc)}",
+                    f"cannot make a {cls.__name__}: {_pydantic_message(exc)}",
+                )
+            ) from exc
 
 
 def _pydantic_message(exc: ValidationError) -> str:
@@ -588,21 +620,30 @@ class _Carry:
         if l1:
             if l1 != self.level1 and not l2:
                 raise row.error(
-                    f"{row.cell('二级指标')} is empty where 一级指标 {l1!r} starts; "
-                    "expected a 二级指标 such as 数量指标"
+                    tr(
+                        f"一级指标 {l1!r} 开始处的{row.cell('二级指标')}为空；应填写二级指标，如 数量指标",
+                        f"{row.cell('二级指标')} is empty where 一级指标 {l1!r} starts; "
+                        "expected a 二级指标 such as 数量指标",
+                    )
                 )
             self.level1 = l1
         elif self.level1 is None:
             raise row.error(
-                f"{row.cell('一级指标')} is empty and no row above names one; "
-                "expected e.g. 产出指标"
+                tr(
+                    f"{row.cell('一级指标')}为空，上方各行也未写明；应填写一级指标，如 产出指标",
+                    f"{row.cell('一级指标')} is empty and no row above names one; "
+                    "expected e.g. 产出指标",
+                )
             )
         if l2:
             self.level2 = l2
         elif self.level2 is None:
             raise row.error(
-                f"{row.cell('二级指标')} is empty and no row above names one; "
-                "expected e.g. 数量指标"
+                tr(
+                    f"{row.cell('二级指标')}为空，上方各行也未写明；应填写二级指标，如 数量指标",
+                    f"{row.cell('二级指标')} is empty and no row above names one; "
+                    "expected e.g. 数量指标",
+                )
             )
         assert self.level1 is not None and self.level2 is not None
         return self.level1, self.level2
@@ -641,7 +682,7 @@ class _Builder:
         self.units.append(
             row.build(
                 UnitRecord,
-                name=row.required("单位名称", "the unit's name"),
+                name=row.required("单位名称", tr("单位名称", "the unit's name")),
                 supervising_department=row.text("主管部门") or None,
                 ordinal=len(self.units) + 1,
                 source=row.source(),
@@ -658,7 +699,8 @@ class _Builder:
         self.tasks.append(
             row.build(
                 TaskRecord,
-                name=row.name("任务名称") or row.required("任务名称", "the task's name"),
+                name=row.name("任务名称")
+                or row.required("任务名称", tr("任务名称", "the task's name")),
                 content=row.text("主要内容"),
                 total=row.amount("总额"),
                 fiscal=row.amount("财政拨款"),
@@ -673,7 +715,10 @@ class _Builder:
         if self.totals is not None and self.totals_line is not None:
             file, line = self.totals_line
             raise row.error(
-                f"a second 金额合计 row; the first is at {file}:{line}; expected one totals row"
+                tr(
+                    f"第二个金额合计行；第一个在 {file}:{line}；只应有一个合计行",
+                    f"a second 金额合计 row; the first is at {file}:{line}; expected one totals row",
+                )
             )
         self.totals = row.build(
             TotalsRecord,
@@ -693,16 +738,25 @@ class _Builder:
         elif m := _GOAL_NUMBER.match(text):
             number = int(m["n"])
         else:
-            number = row.integer("目标编号", "0 for 年度总体目标 or the number n of 目标 n")
+            number = row.integer(
+                "目标编号",
+                tr(
+                    "0（年度总体目标）或 n（目标 n）",
+                    "0 for 年度总体目标 or the number n of 目标 n",
+                ),
+            )
         if number is None:
             raise row.error(
-                f"{row.cell('目标编号')} is empty; expected 0 for 年度总体目标 or n for 目标 n"
+                tr(
+                    f"{row.cell('目标编号')}为空；应为 0（年度总体目标）或 n（目标 n）",
+                    f"{row.cell('目标编号')} is empty; expected 0 for 年度总体目标 or n for 目标 n",
+                )
             )
         self.goals.append(
             row.build(
                 GoalRecord,
                 number=number,
-                text=row.required("目标内容", "the goal's text"),
+                text=row.required("目标内容", tr("目标内容", "the goal's text")),
                 source=row.source(),
             )
         )
@@ -726,8 +780,11 @@ class _Builder:
             return
         if not name:
             raise row.error(
-                f"{row.cell('三级指标')} is empty but 目标值 is {target_text!r}; "
-                "expected the indicator's name"
+                tr(
+                    f"{row.cell('三级指标')}为空，而目标值为 {target_text!r}；应填写指标名称",
+                    f"{row.cell('三级指标')} is empty but 目标值 is {target_text!r}; "
+                    "expected the indicator's name",
+                )
             )
         # an empty 目标值 is kept as printed (""): the review asks the department for it
         kind, sign = row.text("指标性质"), row.text("指标值类型")
@@ -747,7 +804,7 @@ class _Builder:
                 target_parsed=parse_target(target),
                 ordinal=len(self.indicators) + 1,
                 code=row.text("编码") or None,
-                core=row.yes("核心指标", "a core indicator"),
+                core=row.yes("核心指标", tr("是否核心指标", "a core indicator")),
                 name_simplified=vocab.simplified_or_none(name),
                 weight=row.number("分值"),
                 actual=actual,
@@ -783,7 +840,7 @@ class _Builder:
         self.warnings.append(
             row.build(
                 WarningRecord,
-                message=row.required("说明", "the warning's message"),
+                message=row.required("说明", tr("警告说明", "the warning's message")),
                 text=row.text("原文") or None,
                 source=row.source(),
             )
@@ -797,28 +854,50 @@ class _Builder:
             r"\s+",
             "",
             row.required(
-                "表名", "the table's title, e.g. 中共深圳市福田区委组织部部门整体支出绩效目标表"
+                "表名",
+                tr(
+                    "表名，如 中共深圳市福田区委组织部部门整体支出绩效目标表",
+                    "the table's title, e.g. 中共深圳市福田区委组织部部门整体支出绩效目标表",
+                ),
             ),
         )
         split = vocab.split_title(title)
         department = row.text("部门") or (split[0] if split else "")
         if not department:
             raise row.error(
-                "部门 is empty and the 表名 does not end in 绩效目标表; "
-                "expected the department's name"
+                tr(
+                    "部门为空，表名也不以“绩效目标表”结尾；应填写部门名称",
+                    "部门 is empty and the 表名 does not end in 绩效目标表; "
+                    "expected the department's name",
+                )
             )
         year_text = _norm(row.text("年度"))
         ym = re.fullmatch(r"(\d{4})(?:年度?)?", year_text)
         if not ym:
-            raise row.error(f"年度 is {row.text('年度')!r}; expected a fiscal year like 2024")
+            raise row.error(
+                tr(
+                    f"年度为 {row.text('年度')!r}；应为预算年度，如 2024",
+                    f"年度 is {row.text('年度')!r}; expected a fiscal year like 2024",
+                )
+            )
         currency = _norm(row.text("金额单位")) or "万元"
         if currency not in ("万元", "元"):
-            raise row.error(f"金额单位 is {currency!r}; expected 万元 or 元")
+            raise row.error(
+                tr(
+                    f"金额单位为 {currency!r}；应为 万元 或 元",
+                    f"金额单位 is {currency!r}; expected 万元 or 元",
+                )
+            )
         table_type = _norm(row.text("表类型")) or (split[1] if split else "部门整体支出绩效目标表")
         scheme_text = _norm(row.text("指标体系"))
         if scheme_text:
             if scheme_text not in _SCHEMES:
-                raise row.error(f"指标体系 is {scheme_text!r}; expected legacy or 2021")
+                raise row.error(
+                    tr(
+                        f"指标体系为 {scheme_text!r}；应为 legacy 或 2021",
+                        f"指标体系 is {scheme_text!r}; expected legacy or 2021",
+                    )
+                )
             scheme = _SCHEMES[scheme_text]
         else:
             level1 = sorted(
@@ -834,7 +913,7 @@ class _Builder:
             table_type=table_type,
             category_scheme=scheme,
             project_name=row.text("项目名称") or None,
-            self_evaluation=row.yes("自评表", "a self-evaluation table"),
+            self_evaluation=row.yes("自评表", tr("是否自评表", "a self-evaluation table")),
             source=row.source(),
         )
 
@@ -1023,7 +1102,10 @@ def read(path: Path) -> ParsedTable:
     raise NotATargetTableError(
         str(path),
         None,
-        f"the template reader reads .xlsx and .csv files, not {suffix or 'a file without suffix'}",
+        tr(
+            f"template 读取器读取 .xlsx 和 .csv 文件，不读{suffix or '没有后缀的文件'}",
+            f"the template reader reads .xlsx and .csv files, not {suffix or 'a file without suffix'}",
+        ),
     )
 
 
@@ -1037,12 +1119,21 @@ def decode_csv(path: Path) -> str:
         try:
             return data.decode(enc)
         except UnicodeDecodeError as exc:
-            failures.append(f"{enc.replace('-sig', '')} failed at byte {exc.start} ({exc.reason})")
+            name = enc.replace("-sig", "")
+            failures.append(
+                tr(
+                    f"{name} 在第 {exc.start} 字节失败（{exc.reason}）",
+                    f"{name} failed at byte {exc.start} ({exc.reason})",
+                )
+            )
     raise NotATargetTableError(
         str(path),
         None,
-        f"cannot decode the CSV file: {'; '.join(failures)}; "
-        "expected UTF-8 (with or without BOM) or GB18030",
+        tr(
+            f"无法解码 CSV 文件：{'；'.join(failures)}；应为 UTF-8（带或不带 BOM）或 GB18030 编码",
+            f"cannot decode the CSV file: {'; '.join(failures)}; "
+            "expected UTF-8 (with or without BOM) or GB18030",
+        ),
     )
 
 
@@ -1055,7 +1146,12 @@ def _read_csv(path: Path) -> ParsedTable:
         header = next(reader)
     except StopIteration:
         raise NotATargetTableError(
-            file, None, "the file is empty; expected a header row with 记录类型"
+            file,
+            None,
+            tr(
+                "文件为空；应有含 记录类型 的表头行",
+                "the file is empty; expected a header row with 记录类型",
+            ),
         ) from None
     except csv.Error as exc:
         raise SourceError(
@@ -1113,8 +1209,12 @@ def _csv_columns(file: str, header: list[str], builder: _Builder) -> dict[int, s
         raise NotATargetTableError(
             file,
             1,
-            f"no {RECORD_TYPE} column in the header (found {found!r}); "
-            f"expected the template's CSV form: {RECORD_TYPE}, {', '.join(CSV_COLUMNS[1:8])}, …",
+            tr(
+                f"表头中没有 {RECORD_TYPE} 列（读到 {found!r}）；应为模板的 CSV 格式："
+                f"{RECORD_TYPE}、{'、'.join(CSV_COLUMNS[1:8])} …",
+                f"no {RECORD_TYPE} column in the header (found {found!r}); "
+                f"expected the template's CSV form: {RECORD_TYPE}, {', '.join(CSV_COLUMNS[1:8])}, …",
+            ),
         )
     return columns
 
@@ -1133,12 +1233,19 @@ def _csv_row(
     kind_text = _norm(row.text(RECORD_TYPE))
     kind = _RECORD_TYPE_ALIASES.get(kind_text, kind_text)
     if kind not in CSV_RECORD_TYPES:
-        what = (
-            f"unknown {RECORD_TYPE} {row.text(RECORD_TYPE)!r}"
-            if kind
-            else f"{RECORD_TYPE} is empty"
+        if kind:
+            what = tr(
+                f"未知的{RECORD_TYPE} {row.text(RECORD_TYPE)!r}",
+                f"unknown {RECORD_TYPE} {row.text(RECORD_TYPE)!r}",
+            )
+        else:
+            what = tr(f"{RECORD_TYPE}为空", f"{RECORD_TYPE} is empty")
+        raise row.error(
+            tr(
+                f"{what}；应为 {'、'.join(CSV_RECORD_TYPES)} 之一",
+                f"{what}; expected one of {', '.join(CSV_RECORD_TYPES)}",
+            )
         )
-        raise row.error(f"{what}; expected one of {', '.join(CSV_RECORD_TYPES)}")
     provenance = tuple(c.header for c in PROVENANCE)
     used = {RECORD_TYPE, *CSV_RECORD_TYPES[kind], *provenance}
     if kind == "指标":
@@ -1158,8 +1265,11 @@ def _add_csv_row(
     if kind == "表":
         if builder.table_row is not None:
             raise row.error(
-                f"a second 表 row; the first is on line {builder.table_row.line}; "
-                "expected one per file"
+                tr(
+                    f"第二个 表 行；第一个在第 {builder.table_row.line} 行；每个文件只应有一个",
+                    f"a second 表 row; the first is on line {builder.table_row.line}; "
+                    "expected one per file",
+                )
             )
         builder.table_row = row
     elif kind == "单位":
@@ -1226,7 +1336,12 @@ class _XlsxReader:
                 return openpyxl.load_workbook(self.path, read_only=True, data_only=data_only)
             except (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError) as exc:
                 raise NotATargetTableError(
-                    self.file, None, f"not a readable .xlsx workbook ({exc})"
+                    self.file,
+                    None,
+                    tr(
+                        f"不是可读的 .xlsx 工作簿（{exc}）",
+                        f"not a readable .xlsx workbook ({exc})",
+                    ),
                 ) from exc
 
     def _extent(self, ws: Any) -> SheetExtent:
@@ -1234,7 +1349,12 @@ class _XlsxReader:
         extent = self._inspect().sheets.get(str(part).lstrip("/"))
         if extent is None:  # a part openpyxl reads that the inspection did not see as a sheet
             raise NotATargetTableError(
-                self.file, None, f"not a readable .xlsx workbook (sheet {ws.title!r}: {part})"
+                self.file,
+                None,
+                tr(
+                    f"不是可读的 .xlsx 工作簿（工作表“{ws.title}”：{part}）",
+                    f"not a readable .xlsx workbook (sheet {ws.title!r}: {part})",
+                ),
             )
         return extent
 
@@ -1252,11 +1372,16 @@ class _XlsxReader:
         try:
             for n, cells in enumerate(rows, start=1):
                 if n % 1000 == 0:
-                    self._check_time(f"reading sheet {ws.title!r}")
+                    self._check_time(tr(f"读取工作表“{ws.title}”", f"reading sheet {ws.title!r}"))
                 yield cells
         except (SyntaxError, ValueError, KeyError, IndexError, zipfile.BadZipFile) as exc:
             raise NotATargetTableError(
-                self.file, None, f"not a readable .xlsx workbook (sheet {ws.title!r}: {exc})"
+                self.file,
+                None,
+                tr(
+                    f"不是可读的 .xlsx 工作簿（工作表“{ws.title}”：{exc}）",
+                    f"not a readable .xlsx workbook (sheet {ws.title!r}: {exc})",
+                ),
             ) from exc
 
     def _cached_values(self, ws: Any, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
@@ -1336,7 +1461,7 @@ class _XlsxReader:
             for r in range(r1 - 1, r2):
                 for col in range(c1 - 1, c2):
                     out[r][col] = top
-        self._check_time(f"reading sheet {ws.title!r}")
+        self._check_time(tr(f"读取工作表“{ws.title}”", f"reading sheet {ws.title!r}"))
         return out
 
     # -- sheet recognition ---------------------------------------------------------------
@@ -1660,8 +1785,13 @@ def read_grids(file: str, sheets: list[GridSheet]) -> ParsedTable:
         raise NotATargetTableError(
             file,
             None,
-            f"no sheet or table of this file ({titles}) is a 绩效目标表 template sheet; "
-            f"{_XlsxReader(Path(file)).expected()}",
+            tr(
+                f"此文件的工作表或表格（{titles}）都不是绩效目标表模板的工作表；"
+                f"{_XlsxReader.expected_zh()}，或含 一级指标、二级指标、三级指标（指标名称）、"
+                "目标值（指标值）表头的工作表",
+                f"no sheet or table of this file ({titles}) is a 绩效目标表 template sheet; "
+                f"{_XlsxReader(Path(file)).expected()}",
+            ),
         )
     builder = _Builder()
     table_sheets = [

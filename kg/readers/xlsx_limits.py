@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from xml.parsers import expat
 
 from ..errors import NotATargetTableError, SpreadsheetLimitError
+from ..i18n import tr
 from ..settings import Settings
 
 if TYPE_CHECKING:
@@ -101,9 +102,17 @@ def _refuse(file: str, what: str, limit: str, setting: str) -> SpreadsheetLimitE
     return SpreadsheetLimitError(
         file,
         None,
-        f"workbook over a reading limit: {what}, above the limit of {limit} (IKG_{setting}); "
-        "refused without reading it further (a spreadsheet bomb, or far larger than a 绩效目标表)",
+        tr(
+            f"工作簿超过读取上限：{what}，超过上限 {limit}（IKG_{setting}）；已拒绝，不再读取"
+            "（疑为“表格炸弹”，或远大于一张绩效目标表）",
+            f"workbook over a reading limit: {what}, above the limit of {limit} (IKG_{setting}); "
+            "refused without reading it further (a spreadsheet bomb, or far larger than a 绩效目标表)",
+        ),
     )
+
+
+def _cells(n: int) -> str:
+    return tr(f"{n:,} 个单元格", f"{n:,} cells")
 
 
 class Deadline:
@@ -118,7 +127,10 @@ class Deadline:
         spent = time.monotonic() - self.started
         if spent > self.seconds:
             raise _refuse(
-                self.file, f"{doing} took {spent:.2f} s", f"{self.seconds:g} s", "XLSX_MAX_SECONDS"
+                self.file,
+                tr(f"{doing}用时 {spent:.2f} 秒", f"{doing} took {spent:.2f} s"),
+                tr(f"{self.seconds:g} 秒", f"{self.seconds:g} s"),
+                "XLSX_MAX_SECONDS",
             )
 
 
@@ -140,7 +152,9 @@ class SheetExtent:
 
     @property
     def label(self) -> str:
-        return f"sheet {self.name!r} ({self.part})" if self.name else self.part
+        if not self.name:
+            return self.part
+        return tr(f"工作表“{self.name}”（{self.part}）", f"sheet {self.name!r} ({self.part})")
 
 
 @dataclass
@@ -171,7 +185,7 @@ def check_archive(zf: zipfile.ZipFile, file: str, limits: SpreadsheetLimits) -> 
     if len(infos) > limits.max_members:
         raise _refuse(
             file,
-            f"the zip holds {len(infos):,} members",
+            tr(f"压缩包内有 {len(infos):,} 个成员", f"the zip holds {len(infos):,} members"),
             f"{limits.max_members:,}",
             "XLSX_MAX_MEMBERS",
         )
@@ -181,25 +195,38 @@ def check_archive(zf: zipfile.ZipFile, file: str, limits: SpreadsheetLimits) -> 
         if size > limits.max_member_bytes:
             raise _refuse(
                 file,
-                f"member {info.filename} inflates to {size:,} bytes",
-                f"{limits.max_member_bytes:,} bytes",
+                tr(
+                    f"成员 {info.filename} 解压后为 {size:,} 字节",
+                    f"member {info.filename} inflates to {size:,} bytes",
+                ),
+                tr(f"{limits.max_member_bytes:,} 字节", f"{limits.max_member_bytes:,} bytes"),
                 "XLSX_MAX_MEMBER_BYTES",
             )
         ratio = size / max(info.compress_size, 1)
         if size > RATIO_MIN_BYTES and ratio > limits.max_ratio:
             raise _refuse(
                 file,
-                f"member {info.filename} inflates {ratio:,.0f} times "
-                f"({info.compress_size:,} → {size:,} bytes)",
-                f"{limits.max_ratio:g} times",
+                tr(
+                    f"成员 {info.filename} 解压后膨胀 {ratio:,.0f} 倍"
+                    f"（{info.compress_size:,} → {size:,} 字节）",
+                    f"member {info.filename} inflates {ratio:,.0f} times "
+                    f"({info.compress_size:,} → {size:,} bytes)",
+                ),
+                tr(f"{limits.max_ratio:g} 倍", f"{limits.max_ratio:g} times"),
                 "XLSX_MAX_RATIO",
             )
         total += size
     if total > limits.max_uncompressed_bytes:
         raise _refuse(
             file,
-            f"the zip's members inflate to {total:,} bytes",
-            f"{limits.max_uncompressed_bytes:,} bytes",
+            tr(
+                f"压缩包成员解压后共 {total:,} 字节",
+                f"the zip's members inflate to {total:,} bytes",
+            ),
+            tr(
+                f"{limits.max_uncompressed_bytes:,} 字节",
+                f"{limits.max_uncompressed_bytes:,} bytes",
+            ),
             "XLSX_MAX_UNCOMPRESSED_BYTES",
         )
 
@@ -241,19 +268,34 @@ class _Scanner:
                 while chunk := src.read(_CHUNK):
                     read += len(chunk)
                     if read > info.file_size:  # zipfile stops there: belt and braces
-                        raise self._bad(f"inflates past the {info.file_size:,} bytes it declares")
+                        raise self._bad(
+                            tr(
+                                f"解压后超过其声明的 {info.file_size:,} 字节",
+                                f"inflates past the {info.file_size:,} bytes it declares",
+                            )
+                        )
                     parser.Parse(chunk, False)
-                    self.deadline.check("inspecting the workbook")
+                    self.deadline.check(tr("检查工作簿", "inspecting the workbook"))
                 parser.Parse(b"", True)
         except expat.ExpatError as exc:
             if self.sheet is not None:  # openpyxl would fail on it as well
                 raise NotATargetTableError(
-                    self.file, None, f"not a readable .xlsx workbook ({part}: {exc})"
+                    self.file,
+                    None,
+                    tr(
+                        f"不是可读的 .xlsx 工作簿（{part}：{exc}）",
+                        f"not a readable .xlsx workbook ({part}: {exc})",
+                    ),
                 ) from exc
             # another part (an image, VML, custom XML): what openpyxl does not read stays unread
         except (zipfile.BadZipFile, RuntimeError, OSError, EOFError) as exc:
             raise NotATargetTableError(
-                self.file, None, f"not a readable .xlsx workbook ({part}: {exc})"
+                self.file,
+                None,
+                tr(
+                    f"不是可读的 .xlsx 工作簿（{part}：{exc}）",
+                    f"not a readable .xlsx workbook ({part}: {exc})",
+                ),
             ) from exc
         if self.sheet is not None:
             self.area += self.sheet.area
@@ -263,7 +305,10 @@ class _Scanner:
         raise NotATargetTableError(
             self.file,
             None,
-            f"not a readable .xlsx workbook ({self.part} declares a DTD, which no .xlsx part has)",
+            tr(
+                f"不是可读的 .xlsx 工作簿（{self.part} 声明了 DTD，.xlsx 的部件不应有 DTD）",
+                f"not a readable .xlsx workbook ({self.part} declares a DTD, which no .xlsx part has)",
+            ),
         )
 
     def _entity(self, *_args: Any) -> None:
@@ -273,13 +318,19 @@ class _Scanner:
     def _start(self, tag: str, attrs: dict[str, str]) -> None:
         self.elements += 1
         if self.elements % _CHECK_EVERY == 0:
-            self.deadline.check("inspecting the workbook")
+            self.deadline.check(tr("检查工作簿", "inspecting the workbook"))
             cap = self.limits.max_cells * ELEMENTS_PER_CELL
             if self.elements > cap:
                 raise _refuse(
                     self.file,
-                    f"its parts hold more than {cap:,} XML elements (up to {self.part})",
-                    f"{ELEMENTS_PER_CELL} per cell of IKG_XLSX_MAX_CELLS",
+                    tr(
+                        f"各部件的 XML 元素超过 {cap:,} 个（至 {self.part}）",
+                        f"its parts hold more than {cap:,} XML elements (up to {self.part})",
+                    ),
+                    tr(
+                        f"IKG_XLSX_MAX_CELLS 每个单元格 {ELEMENTS_PER_CELL} 个",
+                        f"{ELEMENTS_PER_CELL} per cell of IKG_XLSX_MAX_CELLS",
+                    ),
                     "XLSX_MAX_CELLS",
                 )
         local = tag.rpartition("}")[2]
@@ -304,7 +355,10 @@ class _Scanner:
             if self.strings > self.limits.max_cells:
                 raise _refuse(
                     self.file,
-                    f"{self.part} holds more than {self.limits.max_cells:,} shared strings",
+                    tr(
+                        f"{self.part} 的共享字符串超过 {self.limits.max_cells:,} 个",
+                        f"{self.part} holds more than {self.limits.max_cells:,} shared strings",
+                    ),
                     f"{self.limits.max_cells:,}",
                     "XLSX_MAX_CELLS",
                 )
@@ -337,7 +391,12 @@ class _Scanner:
 
     def _bad(self, what: str) -> NotATargetTableError:
         return NotATargetTableError(
-            self.file, None, f"not a readable .xlsx workbook ({self.part}: {what})"
+            self.file,
+            None,
+            tr(
+                f"不是可读的 .xlsx 工作簿（{self.part}：{what}）",
+                f"not a readable .xlsx workbook ({self.part}: {what})",
+            ),
         )
 
     def _row(self, r: str | None) -> None:
@@ -345,7 +404,7 @@ class _Scanner:
             try:
                 self.row = int(float(r))
             except (ValueError, OverflowError):
-                raise self._bad(f"row number {r!r}") from None
+                raise self._bad(tr(f"行号 {r!r}", f"row number {r!r}")) from None
         else:
             self.row += 1
         self.col = 0
@@ -353,7 +412,7 @@ class _Scanner:
     def _coordinate(self, ref: str) -> tuple[int, int]:
         m = _COORD.fullmatch(ref.strip())
         if m is None:
-            raise self._bad(f"cell reference {ref!r}")
+            raise self._bad(tr(f"单元格引用 {ref!r}", f"cell reference {ref!r}"))
         return int(m[2]), _column_number(m[1])
 
     def _cell(self, r: str | None) -> None:
@@ -367,12 +426,16 @@ class _Scanner:
         if self.cells > self.limits.max_cells:
             raise _refuse(
                 self.file,
-                f"its sheets write more than {self.limits.max_cells:,} cells "
-                f"(up to {self.sheet.label})",
-                f"{self.limits.max_cells:,} cells",
+                tr(
+                    f"各工作表写入的单元格超过 {self.limits.max_cells:,} 个（至 {self.sheet.label}）",
+                    f"its sheets write more than {self.limits.max_cells:,} cells "
+                    f"(up to {self.sheet.label})",
+                ),
+                _cells(self.limits.max_cells),
                 "XLSX_MAX_CELLS",
             )
-        self._extend(row, self.col, f"cell {r or column_letter(self.col) + str(row)}")
+        ref = r or column_letter(self.col) + str(row)
+        self._extend(row, self.col, tr(f"单元格 {ref}", f"cell {ref}"))
 
     def _extend(self, row: int, col: int, what: str) -> None:
         sheet = self.sheet
@@ -383,9 +446,13 @@ class _Scanner:
         if self.area + sheet.area > self.limits.max_cells:
             raise _refuse(
                 self.file,
-                f"{sheet.label} spans A1:{column_letter(sheet.max_col)}{sheet.max_row} "
-                f"({sheet.area:,} cells, reached by {what})",
-                f"{self.limits.max_cells:,} cells",
+                tr(
+                    f"{sheet.label} 的范围为 A1:{column_letter(sheet.max_col)}{sheet.max_row}"
+                    f"（{sheet.area:,} 个单元格，由{what}达到）",
+                    f"{sheet.label} spans A1:{column_letter(sheet.max_col)}{sheet.max_row} "
+                    f"({sheet.area:,} cells, reached by {what})",
+                ),
+                _cells(self.limits.max_cells),
                 "XLSX_MAX_CELLS",
             )
 
@@ -401,23 +468,38 @@ class _Scanner:
         if self.merged_ranges > self.limits.max_merged_ranges:
             raise _refuse(
                 self.file,
-                f"its sheets merge more than {self.limits.max_merged_ranges:,} ranges "
-                f"(up to {sheet.label})",
-                f"{self.limits.max_merged_ranges:,} ranges",
+                tr(
+                    f"各工作表合并的区域超过 {self.limits.max_merged_ranges:,} 个（至 {sheet.label}）",
+                    f"its sheets merge more than {self.limits.max_merged_ranges:,} ranges "
+                    f"(up to {sheet.label})",
+                ),
+                tr(
+                    f"{self.limits.max_merged_ranges:,} 个区域",
+                    f"{self.limits.max_merged_ranges:,} ranges",
+                ),
                 "XLSX_MAX_MERGED_RANGES",
             )
         self.merged_cells += area
         if self.merged_cells > self.limits.max_cells:
             raise _refuse(
                 self.file,
-                f"{sheet.label} merges {ref} ({area:,} cells"
-                + (f"; {self.merged_cells:,} merged in all" if self.merged_cells != area else "")
-                + ")",
-                f"{self.limits.max_cells:,} cells",
+                tr(
+                    f"{sheet.label} 合并 {ref}（{area:,} 个单元格"
+                    + (f"；共合并 {self.merged_cells:,} 个" if self.merged_cells != area else "")
+                    + "）",
+                    f"{sheet.label} merges {ref} ({area:,} cells"
+                    + (
+                        f"; {self.merged_cells:,} merged in all"
+                        if self.merged_cells != area
+                        else ""
+                    )
+                    + ")",
+                ),
+                _cells(self.limits.max_cells),
                 "XLSX_MAX_CELLS",
             )
         sheet.merges.append((r1, c1, r2, c2))
-        self._extend(r2, c2, f"the merged range {ref}")
+        self._extend(r2, c2, tr(f"合并区域 {ref}", f"the merged range {ref}"))
 
 
 def inspect_workbook(
@@ -436,7 +518,11 @@ def inspect_workbook(
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise NotATargetTableError(file, None, f"not a readable .xlsx workbook ({exc})") from exc
+        raise NotATargetTableError(
+            file,
+            None,
+            tr(f"不是可读的 .xlsx 工作簿（{exc}）", f"not a readable .xlsx workbook ({exc})"),
+        ) from exc
     with zf:
         check_archive(zf, file, limits)
         scanner = _Scanner(file, limits, deadline)
