@@ -52,6 +52,11 @@ IndexKind = Literal["flat", "hnsw", "ivf"]
 #: request and capped a 2-core server near 30 req/s; IVF answers in under a millisecond with
 #: recall@10 0.996 against flat at 100k (benchmarks/search_speed.py)
 FLAT_MAX = 50_000
+#: an IVF version's coarse centroids, saved beside its index.faiss
+CENTROIDS_FILE = "centroids.npy"
+#: share of a new index's ids that must be in the published version for its centroids to be
+#: used again (the links' and saved indicators' delta limit is 25 % changed too)
+REUSE_CENTROIDS_MIN_SHARE = 0.75
 #: HNSW graph degree, build and search beams (benchmarks/embeddings_speed.py sweeps efSearch)
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
@@ -114,7 +119,7 @@ def choose_kind(n: int, requested: str = "auto") -> IndexKind:
     return "flat" if n <= FLAT_MAX else "ivf"
 
 
-def _new_faiss(kind: IndexKind, dim: int, n: int) -> Any:
+def _new_faiss(kind: IndexKind, dim: int, n: int, nlist: int | None = None) -> Any:
     faiss = require("faiss")
     if kind == "flat":
         return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
@@ -123,7 +128,7 @@ def _new_faiss(kind: IndexKind, dim: int, n: int) -> Any:
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.hnsw.efSearch = HNSW_EF_SEARCH
         return index
-    nlist = max(1, min(4096, int(4 * n**0.5)))
+    nlist = nlist or max(1, min(4096, int(4 * n**0.5)))
     quantizer = faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
     index.nprobe = max(1, min(nlist, max(16, nlist // 32)))
@@ -158,18 +163,40 @@ class FaissIndex:
         self._index: Any = _new_faiss(self.kind, dim, 0)
 
     # -- building ----------------------------------------------------------------
-    def index(self, ids: Sequence[str], vectors: np.ndarray) -> None:
-        """Replace everything with ``ids`` and their vectors (the index type follows the size)."""
+    def index(
+        self, ids: Sequence[str], vectors: np.ndarray, *, centroids: np.ndarray | None = None
+    ) -> None:
+        """Replace everything with ``ids`` and their vectors (the index type follows the size).
+
+        ``centroids``: an IVF index's coarse centroids to use instead of training k-means
+        (:meth:`reusable_centroids`: the last version's, when most of its vectors are these).
+        """
         np = require("numpy")
         if len(set(ids)) != len(ids):
             raise ValueError("ids must be unique")
         v = self._check(vectors, len(ids))
         self.kind = choose_kind(len(ids), self.requested_kind)
-        self._index = _new_faiss(self.kind, self.dim, len(ids))
+        given = (
+            centroids
+            if self.kind == "ivf"
+            and centroids is not None
+            and centroids.ndim == 2
+            and centroids.shape[1] == self.dim
+            and 0 < len(centroids) <= len(ids)
+            else None
+        )
+        nlist = None if given is None else len(given)
+        self._index = _new_faiss(self.kind, self.dim, len(ids), nlist)
         self._ids = list(ids)
         self._pos = {i: n for n, i in enumerate(ids)}
-        if self.kind == "ivf" and len(ids):
+        if given is not None:
+            ivf = require("faiss").extract_index_ivf(self._index)
+            ivf.quantizer.add(np.ascontiguousarray(given, dtype=np.float32))
+            ivf.is_trained = self._index.is_trained = True  # the id map's flag too
+        elif self.kind == "ivf" and len(ids):
             self._index.train(_ivf_training_sample(v, self._index))
+        #: the IVF centroids were given, not trained here
+        self.centroids_reused = given is not None
         if len(ids):
             if self.kind == "hnsw":
                 self._index.add(v)
@@ -195,6 +222,40 @@ class FaissIndex:
         for n, i in enumerate(ids):
             self._ids.append(i)
             self._pos[i] = start + n
+
+    def centroids(self) -> np.ndarray | None:
+        """An IVF index's coarse centroids (None for another kind or an untrained index)."""
+        if self.kind != "ivf" or not self._index.is_trained:
+            return None
+        quantizer = require("faiss").extract_index_ivf(self._index).quantizer
+        return quantizer.reconstruct_n(0, quantizer.ntotal)
+
+    @classmethod
+    def reusable_centroids(
+        cls, directory: Path, ids: Sequence[str], *, model_id: str, dim: int
+    ) -> np.ndarray | None:
+        """The published version's IVF centroids, when an index of ``ids`` may be made on them
+        instead of training k-means again: same model and dimension, and at least
+        :data:`REUSE_CENTROIDS_MIN_SHARE` of ``ids`` in that version. Training took 25 s at
+        124k vectors (2 busy cores) for a rebuild that had changed one table; the centroids
+        of nearly the same vectors partition them as well (a test measures the recall)."""
+        np = require("numpy")
+        try:
+            version, where = cls._resolve(directory, None)
+            config = cls._read_config_at(where, version)
+            if (
+                config.get("kind") != "ivf"
+                or config.get("model_id") != model_id
+                or int(config.get("dim", 0)) != dim
+                or not ids
+            ):
+                return None
+            kept = set(json.loads((where / "ids.json").read_text("utf-8")))
+            if sum(i in kept for i in ids) < REUSE_CENTROIDS_MIN_SHARE * len(ids):
+                return None
+            return np.load(where / CENTROIDS_FILE, allow_pickle=False)
+        except (OSError, ValueError, KeyError, VersionGoneError, InconsistentIndexError):
+            return None  # no usable version: train
 
     def remove(self, ids: Sequence[str]) -> int:
         """Remove ids (unknown ones are ignored); the number removed."""
@@ -352,6 +413,10 @@ class FaissIndex:
         try:
             faiss.write_index(self._index, str(partial / "index.faiss"))
             _fsync_path(partial / "index.faiss")
+            centroids = self.centroids()
+            if centroids is not None:  # for the next rebuild (reusable_centroids)
+                require("numpy").save(partial / CENTROIDS_FILE, centroids)
+                _fsync_path(partial / CENTROIDS_FILE)
             _write_synced(partial / "ids.json", json.dumps(self._ids, ensure_ascii=False))
             _write_synced(partial / "config.json", json.dumps(config, ensure_ascii=False, indent=2))
             _fsync_path(partial, directory=True)

@@ -308,7 +308,10 @@ class IndicatorIndex:
         recipe: Recipe = DEFAULT_RECIPE,
         batch_size: int = 64,
         progress: Progress | None = None,
+        centroids: np.ndarray | None = None,
     ) -> IndicatorIndex:
+        """The index of ``items``; ``centroids``: an IVF index's, instead of training them
+        (:meth:`FaissIndex.reusable_centroids`)."""
         texts = [embed_text(it, recipe) for it in items]
 
         def step(done: int, total: int) -> None:
@@ -317,7 +320,7 @@ class IndicatorIndex:
 
         vecs = encoder.encode(texts, batch_size=batch_size, progress=step)
         fi = FaissIndex(encoder.dim, model_id=encoder.model_id, kind=kind)
-        fi.index([it.id for it in items], vecs)
+        fi.index([it.id for it in items], vecs, centroids=centroids)
         out = cls(items, fi, encoder=encoder, recipe=recipe)
         if len(items):  # the vectors just indexed, in item order (no round trip through faiss)
             out._matrix = normalize_rows(vecs)
@@ -1026,14 +1029,26 @@ def _rebuild(
     settings: Settings,
     reason: str,
     progress: Progress | None,
+    *,
+    reuse_centroids: bool = True,
 ) -> tuple[IndicatorIndex, IndexReport]:
+    """A new version of the index of ``items``; an IVF index is made on the published
+    version's centroids while most of its vectors are still there (``reuse_centroids``)."""
     before = getattr(encoder, "misses", 0)
+    centroids = (
+        FaissIndex.reusable_centroids(
+            path, [it.id for it in items], model_id=encoder.model_id, dim=encoder.dim
+        )
+        if reuse_centroids
+        else None
+    )
     index = IndicatorIndex.build(
         items,
         encoder,
         kind=settings.embedding_index,
         batch_size=settings.embedding_batch_size,
         progress=progress,
+        centroids=centroids,
     )
     index.model_setting = settings.embedding_model
     index.save(path)  # a new version, published atomically: readers never see half of it

@@ -170,14 +170,18 @@ def words(text: str) -> list[str]:
     return list(_jieba_words(c))
 
 
-@lru_cache(maxsize=65536)
 def _jieba_words(text: str) -> tuple[str, ...]:
     found = _REMEMBERED.get(text)
     if found is None:
-        found = tuple(w for w in _tokenizer().lcut(text, HMM=True) if w.strip())
-        if _REMEMBERING:
-            _LEARNT[text] = found
+        found = _jieba_cut(text)
+        if _REMEMBERING:  # kept for the next run (remembered_words)
+            _LEARNT[text] = _REMEMBERED[text] = found
     return found
+
+
+@lru_cache(maxsize=65536)
+def _jieba_cut(text: str) -> tuple[str, ...]:
+    return tuple(w for w in _tokenizer().lcut(text, HMM=True) if w.strip())
 
 
 #: segmentations read by :func:`remembered_words` (text → words), and those made since

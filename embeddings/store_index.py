@@ -71,7 +71,15 @@ def index_for_store(
             index = _from_saved(items, fi, enc)
             report = IndexReport(path, enc.model_id, len(items), fi.kind, 0, False, _up_to_date())
         else:
-            index, report = _rebuild(items, enc, path, settings, reason or _no_index(), progress)
+            index, report = _rebuild(
+                items,
+                enc,
+                path,
+                settings,
+                reason or _no_index(),
+                progress,
+                reuse_centroids=not full_links,  # --all: the IVF centroids trained afresh too
+            )
         if write_links:
             report.links = _write_links(store_path, index, settings, full=full_links)
     return report

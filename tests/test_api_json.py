@@ -451,7 +451,7 @@ def test_review_uses_the_apps_spreadsheet_limits(settings: Settings) -> None:
     small = settings.model_copy(update={"xlsx_max_cells": 100})
     with TestClient(create_app(small)) as c:
         r = c.post("/api/review", files={"file": ("t.xlsx", data.getvalue(), "application/zip")})
-    assert r.status_code == 413 and "100 cells" in r.json()["detail"]
+    assert r.status_code == 413 and "100 个单元格" in r.json()["detail"]
 
 
 def test_json_body_limit_is_413(settings: Settings) -> None:

@@ -31,7 +31,7 @@ def _fresh_process(monkeypatch) -> None:
     """What a new process starts from: no words in memory, jieba's dictionary not loaded."""
     monkeypatch.setattr(residues, "_REMEMBERED", {})
     monkeypatch.setattr(residues, "_LEARNT", {})
-    residues._jieba_words.cache_clear()
+    residues._jieba_cut.cache_clear()
     residues.context_words.cache_clear()
     residues._tokenizer.cache_clear()
 
