@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("faiss")
 
-from embeddings.faiss_index import CENTROIDS_FILE, FaissIndex  # noqa: E402
+from embeddings.faiss_index import CENTROIDS_FILE, FaissIndex
 
 DIM = 32
 
