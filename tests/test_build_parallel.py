@@ -160,7 +160,7 @@ def test_an_error_in_a_worker_names_file_and_line_and_leaves_the_store(
     with pytest.raises(SourceError) as info:
         build([folder], store, shacl=False, workers=2)
     assert info.value.file == str(bad) and info.value.line == 2
-    assert "年度 is '去年'" in str(info.value)
+    assert "年度为 '去年'" in str(info.value)
     after = _quads(store)
     assert after.keys() == before.keys()
     assert all(isomorphic(after[g], before[g]) for g in before)

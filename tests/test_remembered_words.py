@@ -27,19 +27,33 @@ TABLES = [
 ]
 
 
+def _clear_caches() -> None:
+    """The in-process caches of words and of what is worked out from them (other tests of
+    the session have filled them: a real build starts from none)."""
+    from embeddings import scoring
+
+    for cached in (
+        residues._jieba_cut,
+        residues.context_words,
+        residues._canonical,
+        residues._tokenizer,
+        scoring.is_generic,
+    ):
+        cached.cache_clear()
+
+
 def _fresh_process(monkeypatch) -> None:
     """What a new process starts from: no words in memory, jieba's dictionary not loaded."""
     monkeypatch.setattr(residues, "_REMEMBERED", {})
     monkeypatch.setattr(residues, "_LEARNT", {})
-    residues._jieba_cut.cache_clear()
-    residues.context_words.cache_clear()
-    residues._tokenizer.cache_clear()
+    _clear_caches()
 
 
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory) -> Path:
     data = tmp_path_factory.mktemp("words")
     build(TABLES, data / "store")
+    _clear_caches()  # every word the index step needs is worked out (and kept) by it
     index_for_store(data / "store", data, Settings(data_dir=data, embedding_model="hash-64"))
     return data
 
