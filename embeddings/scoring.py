@@ -497,13 +497,7 @@ def score_pair(
     res = _residues(a, b, residues, floor, profile) if use_siblings or use_caps else _NO_RESIDUES
     score, band = _sibling_step(score, res if use_siblings else _NO_RESIDUES, profile)
     caps = band_caps(a, b, res, signals) if use_caps else []
-    if caps and band in ("duplicate", "review"):
-        band = "related"  # a different measure, object or programme: at most related
-    elif use_caps and not caps and band != "duplicate" and _same_words(res, signals):
-        # one measure, and neither name has a word the other lacks once spellings, word
-        # families and qualifiers are read: the same measure of the same object, however
-        # worded (支出进度达标率 / 预算执行率 of one table)
-        score, band = max(score, profile.t_duplicate), "duplicate"
+    score, band = _caps_step(score, band, caps, res, signals, profile, use_caps=use_caps)
     return PairScore(
         a=a.id,
         b=b.id,
@@ -524,6 +518,28 @@ def score_pair(
 
 
 _NO_RESIDUES = rz.Residues((), ())
+
+
+def _caps_step(
+    score: float,
+    band: Band,
+    caps: list[str],
+    res: rz.Residues,
+    signals: dict[str, float | None],
+    profile: Profile,
+    *,
+    use_caps: bool,
+) -> tuple[float, Band]:
+    """The score and band after the band caps: a capped pair is at most related, an uncapped
+    one whose names say the same thing in other words (:func:`_same_words`) a duplicate."""
+    if caps and band in ("duplicate", "review"):
+        band = "related"  # a different measure, object or programme: at most related
+    elif use_caps and not caps and band != "duplicate" and _same_words(res, signals):
+        # one measure, and neither name has a word the other lacks once spellings, word
+        # families and qualifiers are read: the same measure of the same object, however
+        # worded (支出进度达标率 / 预算执行率 of one table)
+        score, band = max(score, profile.t_duplicate), "duplicate"
+    return score, band
 
 
 def _same_words(res: rz.Residues, signals: dict[str, float | None]) -> bool:

@@ -99,12 +99,7 @@ def compute(
     scheme = parsed.table.category_scheme
     inds = parsed.indicators
     tasks = parsed.tasks
-    scores = align([i.name for i in inds], task_texts(parsed)) if tasks else [[] for _ in inds]
-    stated = [_stated_tasks(i, tasks) for i in inds]
-    scores = [
-        [1.0 if k in st else 0.0 for k in range(len(tasks))] if st else list(row)
-        for row, st in zip(scores, stated, strict=True)
-    ]
+    scores, stated = _indicator_scores(parsed, align)
     counts = {t.ordinal: dict.fromkeys(COLUMNS, 0) for t in tasks}
     table_wide = dict.fromkeys(COLUMNS, 0)
     unaligned = dict.fromkeys(COLUMNS, 0)
@@ -153,6 +148,22 @@ def compute(
         score_of=score_of,
         best_of=best_of,
     )
+
+
+def _indicator_scores(
+    parsed: ParsedTable, align: Aligner
+) -> tuple[list[list[float]], list[set[int]]]:
+    """Each indicator's scores against the tasks (1 for the tasks its row names, 0 for the
+    rest, when it names any) and the positions of the tasks it names."""
+    inds = parsed.indicators
+    tasks = parsed.tasks
+    scores = align([i.name for i in inds], task_texts(parsed)) if tasks else [[] for _ in inds]
+    stated = [_stated_tasks(i, tasks) for i in inds]
+    scores = [
+        [1.0 if k in st else 0.0 for k in range(len(tasks))] if st else list(row)
+        for row, st in zip(scores, stated, strict=True)
+    ]
+    return scores, stated
 
 
 def _stated_tasks(ind: IndicatorRecord, tasks: Sequence[TaskRecord]) -> set[int]:

@@ -62,7 +62,8 @@ def _decode(path: Path) -> str:
     )
 
 
-def blocks(path: Path) -> list[Block]:
+def _document(path: Path) -> Any:
+    """The page's parsed document (lxml); raises when it is empty or cannot be parsed."""
     from lxml import etree
     from lxml import html as lxml_html
 
@@ -72,11 +73,15 @@ def blocks(path: Path) -> list[Block]:
             str(path), None, tr("文件为空；应为网页", "the file is empty; expected a web page")
         )
     try:
-        root = lxml_html.document_fromstring(text)
+        return lxml_html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
         raise NotATargetTableError(
             str(path), None, tr(f"不是可读的网页（{exc}）", f"not a readable web page ({exc})")
         ) from exc
+
+
+def blocks(path: Path) -> list[Block]:
+    root = _document(path)
     file = str(path)
     out: list[Block] = []
     pending: list[str] = []

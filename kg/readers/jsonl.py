@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -108,20 +109,25 @@ def _record(file: str, no: int, line: str) -> Record:
         ) from exc
 
 
-def read_all(path: Path) -> list[ParsedTable]:
-    """Every table of the file: each 'table' record starts one, the records after it are its."""
-    file = str(path)
+def _text(path: Path) -> str:
+    """The file's text; raises when it is not UTF-8."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise NotATargetTableError(
-            file,
+            str(path),
             None,
             tr(
                 f"不是 UTF-8 编码的文字（第 {exc.start} 字节：{exc.reason}）",
                 f"not UTF-8 text ({exc.reason} at byte {exc.start})",
             ),
         ) from exc
+
+
+def read_all(path: Path) -> list[ParsedTable]:
+    """Every table of the file: each 'table' record starts one, the records after it are its."""
+    file = str(path)
+    text = _text(path)
     tables: list[list[Record]] = []
     records: list[Record] = []
     table_line: int | None = None
@@ -159,22 +165,27 @@ def read_all(path: Path) -> list[ParsedTable]:
             totals_line = no
         records.append(record)
     if table_line is None:
-        if not records:
-            raise NotATargetTableError(
-                file,
-                None,
-                tr(
-                    "没有记录；应为 JSON Lines，第一条为 'table' 记录",
-                    "no records; expected JSON Lines with a 'table' record first",
-                ),
-            )
-        raise SourceError(
+        _no_table(file, records)
+    tables.append(records)
+    return [ParsedTable.from_records(t) for t in tables]
+
+
+def _no_table(file: str, records: list[Record]) -> NoReturn:
+    """Raise for a file without a 'table' record: empty, or records but no table."""
+    if not records:
+        raise NotATargetTableError(
             file,
             None,
             tr(
-                "没有 kind 为 'table' 的记录；每张表应有一条",
-                "no record with kind 'table'; expected one a table",
+                "没有记录；应为 JSON Lines，第一条为 'table' 记录",
+                "no records; expected JSON Lines with a 'table' record first",
             ),
         )
-    tables.append(records)
-    return [ParsedTable.from_records(t) for t in tables]
+    raise SourceError(
+        file,
+        None,
+        tr(
+            "没有 kind 为 'table' 的记录；每张表应有一条",
+            "no record with kind 'table'; expected one a table",
+        ),
+    )

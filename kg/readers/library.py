@@ -319,26 +319,29 @@ def _read_csv(path: Path) -> ParsedLibrary:
                     f"指标库 column must be 库, 指标 or 警告, not {cell['指标库']!r}",
                 ),
             )
-        lib.indicators.append(
-            LibraryIndicatorRecord(
-                name=cell["三级指标"],
-                name_simplified=cell["简体名称"] or None,
-                level1=cell["一级指标"] or None,
-                level2=cell["二级指标"] or None,
-                project_type=cell["项目类型"] or None,
-                code=cell["指标编码"] or None,
-                unit=cell["计量单位"] or None,
-                definition=cell["指标解释"] or None,
-                note=cell["说明"] or None,
-                ordinal=int(cell["序号"]),
-                source=src,
-            )
-        )
+        lib.indicators.append(_csv_indicator(cell, src))
     if lib is None:
         raise NotATargetTableError(
             file, None, tr("指标库 CSV 中没有 库 行", "the library CSV has no 库 row")
         )
     return lib
+
+
+def _csv_indicator(cell: dict[str, str], src: Source) -> LibraryIndicatorRecord:
+    """The indicator of one CSV row (指标库 指标), its cells by column name."""
+    return LibraryIndicatorRecord(
+        name=cell["三级指标"],
+        name_simplified=cell["简体名称"] or None,
+        level1=cell["一级指标"] or None,
+        level2=cell["二级指标"] or None,
+        project_type=cell["项目类型"] or None,
+        code=cell["指标编码"] or None,
+        unit=cell["计量单位"] or None,
+        definition=cell["指标解释"] or None,
+        note=cell["说明"] or None,
+        ordinal=int(cell["序号"]),
+        source=src,
+    )
 
 
 def write_csv(lib: ParsedLibrary, out: io.TextIOBase) -> None:

@@ -850,17 +850,7 @@ class _Builder:
     def table(self) -> TableRecord:
         row = self.table_row
         assert row is not None
-        title = re.sub(
-            r"\s+",
-            "",
-            row.required(
-                "表名",
-                tr(
-                    "表名，如 中共深圳市福田区委组织部部门整体支出绩效目标表",
-                    "the table's title, e.g. 中共深圳市福田区委组织部部门整体支出绩效目标表",
-                ),
-            ),
-        )
+        title = self._title(row)
         split = vocab.split_title(title)
         department = row.text("部门") or (split[0] if split else "")
         if not department:
@@ -889,21 +879,7 @@ class _Builder:
                 )
             )
         table_type = _norm(row.text("表类型")) or (split[1] if split else "部门整体支出绩效目标表")
-        scheme_text = _norm(row.text("指标体系"))
-        if scheme_text:
-            if scheme_text not in _SCHEMES:
-                raise row.error(
-                    tr(
-                        f"指标体系为 {scheme_text!r}；应为 legacy 或 2021",
-                        f"指标体系 is {scheme_text!r}; expected legacy or 2021",
-                    )
-                )
-            scheme = _SCHEMES[scheme_text]
-        else:
-            level1 = sorted(
-                {x.level1 for x in self.indicators} | {x.level1 for x in self.not_applicable}
-            )
-            scheme = categories.layout_of(level1)
+        scheme = self._scheme(row)
         return row.build(
             TableRecord,
             title=title,
@@ -916,6 +892,38 @@ class _Builder:
             self_evaluation=row.yes("自评表", tr("是否自评表", "a self-evaluation table")),
             source=row.source(),
         )
+
+    @staticmethod
+    def _title(row: _Row) -> str:
+        """The table's title (表名, required), white space removed."""
+        return re.sub(
+            r"\s+",
+            "",
+            row.required(
+                "表名",
+                tr(
+                    "表名，如 中共深圳市福田区委组织部部门整体支出绩效目标表",
+                    "the table's title, e.g. 中共深圳市福田区委组织部部门整体支出绩效目标表",
+                ),
+            ),
+        )
+
+    def _scheme(self, row: _Row) -> str:
+        """The category scheme: the one 指标体系 names, else the one the level-1 labels fit."""
+        scheme_text = _norm(row.text("指标体系"))
+        if scheme_text:
+            if scheme_text not in _SCHEMES:
+                raise row.error(
+                    tr(
+                        f"指标体系为 {scheme_text!r}；应为 legacy 或 2021",
+                        f"指标体系 is {scheme_text!r}; expected legacy or 2021",
+                    )
+                )
+            return _SCHEMES[scheme_text]
+        level1 = sorted(
+            {x.level1 for x in self.indicators} | {x.level1 for x in self.not_applicable}
+        )
+        return categories.layout_of(level1)
 
     def place_categories(self, scheme: str) -> None:
         """Labels no scheme knows: kept as printed beside the nearest framework category."""
@@ -1777,9 +1785,12 @@ def is_table_items_grid(grid: list[list[Any]]) -> bool:
     return "表名" in {synonyms.get(k) for k in keys}
 
 
-def read_grids(file: str, sheets: list[GridSheet]) -> ParsedTable:
-    """Read template-shaped grids (one 基本信息 grid and any of the record sheets)."""
-    classified = classify_grids([(s.title, s.grid) for s in sheets])
+#: What classify_grids returns: (title, template sheet, grid, header) per grid.
+_Classified = list[tuple[str, Sheet | str | None, list[list[Any]], _Header | None]]
+
+
+def _require_template_sheet(file: str, sheets: list[GridSheet], classified: _Classified) -> None:
+    """Raise when no grid of the file is a template sheet (by its title or its header)."""
     if all(spec is None for _, spec, _, _ in classified):
         titles = ", ".join(s.title for s in sheets)
         raise NotATargetTableError(
@@ -1793,7 +1804,12 @@ def read_grids(file: str, sheets: list[GridSheet]) -> ParsedTable:
                 f"{_XlsxReader(Path(file)).expected()}",
             ),
         )
-    builder = _Builder()
+
+
+def _table_sheet(
+    file: str, sheets: list[GridSheet], classified: _Classified
+) -> tuple[GridSheet, list[list[Any]]]:
+    """The one 基本信息 grid and its sheet; raises when there is none or more than one."""
     table_sheets = [
         (s, grid)
         for s, (_, spec, grid, _) in zip(sheets, classified, strict=True)
@@ -1811,7 +1827,15 @@ def read_grids(file: str, sheets: list[GridSheet]) -> ParsedTable:
             None,
             _many_table_sheets(len(table_sheets)),
         )
-    sheet, grid = table_sheets[0]
+    return table_sheets[0]
+
+
+def read_grids(file: str, sheets: list[GridSheet]) -> ParsedTable:
+    """Read template-shaped grids (one 基本信息 grid and any of the record sheets)."""
+    classified = classify_grids([(s.title, s.grid) for s in sheets])
+    _require_template_sheet(file, sheets, classified)
+    builder = _Builder()
+    sheet, grid = _table_sheet(file, sheets, classified)
     builder.table_row = _XlsxReader.table_row(
         sheet.label or f"{file}#{sheet.title}", sheet.title, grid, builder, sheet.locate
     )
