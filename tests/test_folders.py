@@ -129,7 +129,7 @@ def test_build_of_a_mixed_folder(mixed: Path, tmp_path: Path) -> None:
     result = invoke("build", str(mixed), "--data-dir", str(data))
     assert result.exit_code == 2
     message = " ".join(result.output.split())
-    assert re.search(r"broken\.csv:2: 年度 is '去年'", message), message
+    assert re.search(r"broken\.csv:2: 年度为 '去年'", message), message
     assert not (data / "store").exists()  # nothing written
     (mixed / "broken.csv").unlink()
     result = invoke("build", str(mixed), "--data-dir", str(data))
