@@ -36,6 +36,21 @@ def char_ngrams(text: str, n_min: int = 1, n_max: int = 2) -> list[str]:
     return [c[i : i + n] for n in range(n_min, n_max + 1) for i in range(len(c) - n + 1)]
 
 
+def _row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Each CSR row's sum, added left to right as scikit-learn's row normalisation does (so a
+    transformed row is bit for bit its), rows side by side; an empty row sums to 1 (a row of
+    no n-grams stays empty, and every weight is ≥ 1, so no other sum is 0)."""
+    np = require("numpy")
+    lengths = np.diff(indptr)
+    starts = indptr[:-1]
+    sums = np.zeros(len(lengths))
+    for k in range(int(lengths.max(initial=0))):
+        live = np.flatnonzero(lengths > k)
+        sums[live] += values[starts[live] + k]
+    sums[lengths == 0] = 1.0
+    return sums
+
+
 class LexicalIndex:
     """Char n-gram TF-IDF over a list of names, with cosine and containment scores.
 
@@ -99,11 +114,7 @@ class LexicalIndex:
         m.data += 1.0
         m.data *= self.idf_[m.indices]
         lengths = np.diff(m.indptr)
-        filled = lengths > 0
-        if filled.any():  # rows to unit length (every weight is ≥ 1, so no norm is 0)
-            norms = np.ones(len(lengths))
-            norms[filled] = np.sqrt(np.add.reduceat(m.data * m.data, m.indptr[:-1][filled]))
-            m.data /= np.repeat(norms, lengths)
+        m.data /= np.repeat(np.sqrt(_row_sums(m.data * m.data, m.indptr)), lengths)
         return m
 
     # -- pairs among the fitted texts (row indices) ------------------------------------
