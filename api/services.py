@@ -25,6 +25,7 @@ from embeddings.index import CACHE_FILE, index_dir, open_index
 from embeddings.index import make_encoder as _make
 from embeddings.precomputed import answer_duplicates, covers, load_duplicates
 from embeddings.text import indicator_dict
+from embeddings.threads import limit_this_thread
 from kg.errors import EmbeddingError
 from kg.namespaces import DATA
 from kg.settings import Settings
@@ -188,6 +189,7 @@ def get_index(app: Any) -> Any:
     the published version is compared with the served one; a new one is loaded in the
     calling thread while the others keep answering from the old one, and swapped in.
     """
+    limit_this_thread()  # the numeric pools' cap, set in the main thread, is per thread
     index = getattr(app.state, "embedding_index", None)
     if index is None:
         return _first_load(app)

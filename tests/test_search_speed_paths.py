@@ -186,6 +186,38 @@ def test_limit_threads_also_caps_the_libraries_loaded_later() -> None:
     assert out.stdout.strip() == "[1]"
 
 
+def test_limit_threads_reaches_the_request_threads() -> None:
+    """OpenMP's cap is per thread: a request thread (not the one that set the cap) runs FAISS
+    and the OpenMP pools with one thread once it has picked up the index (get_index)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("threadpoolctl")
+    code = (
+        "import threading, faiss, threadpoolctl\n"
+        "from embeddings.threads import limit_threads, limit_this_thread\n"
+        "limit_threads(1)\n"
+        "def pools():\n"
+        "    return faiss.omp_get_max_threads(), max(\n"
+        "        p['num_threads'] for p in threadpoolctl.threadpool_info()\n"
+        "        if p['internal_api'] == 'openmp')\n"
+        "out = []\n"
+        "def request():\n"
+        "    out.append(pools()); limit_this_thread(); out.append(pools())\n"
+        "t = threading.Thread(target=request); t.start(); t.join()\n"
+        "print(out)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = {**__import__("os").environ, "OMP_NUM_THREADS": "2"}  # the 2-core machine's default
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env,
+        check=True,
+    )
+    before, after = eval(out.stdout.strip())
+    assert before == (2, 2)  # what the request threads ran with before limit_this_thread
+    assert after == (1, 1)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, IndicatorIndex]:
     from embeddings import index_for_store
