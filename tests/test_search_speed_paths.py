@@ -317,6 +317,26 @@ def test_one_query_lexical_cosines_are_the_sparse_product() -> None:
     assert np.array_equal(both[1], lex.cosine_to_all(["率"])[0])
 
 
+def test_query_weights_are_scikit_learns_bit_for_bit() -> None:
+    """A query's TF-IDF row computed without scikit-learn's transform is its own, bit for bit:
+    repeated n-grams (sublinear tf), unknown ones, case and spaces (the preprocessor), none."""
+    import random
+
+    names = [it.name for it in _items(2000)] + ["离休干部慰问金发放覆盖率", "ABC 满意度"]
+    lex = LexicalIndex(names)
+    rng = random.Random(5)
+    chars = "".join(sorted(set("".join(names)))) + "ABC abc没有的词"
+    queries = ["", " ", "没有的词", "率", "率率率率", "ABC 满意度", "abc满意度", "培训人次培训人次"]
+    queries += ["".join(rng.choice(chars) for _ in range(rng.randint(1, 30))) for _ in range(500)]
+    queries += [rng.choice(names) + rng.choice(names) for _ in range(200)]
+    for q in queries:
+        ref = lex.transform([q])
+        ref.sort_indices()
+        cols, weights = lex.query_weights(q)
+        assert np.array_equal(cols, ref.indices) and np.array_equal(weights, ref.data), q
+        assert weights.dtype == ref.data.dtype == np.float64
+
+
 def test_pooled_search_equals_scoring_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
     """The pooled path (faiss rows mapped to items with arrays) with a pool as large as the
     index gives the answers of scoring every indicator, also when the items are not in the
