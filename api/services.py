@@ -146,12 +146,38 @@ def _install(app: Any, index: Any) -> None:
     app.state.embedding_index = index
     app.state.duplicates_cache = {}
     app.state.suggest_engine = None
-    threading.Thread(target=_warm_up, args=(app, index), daemon=True).start()
+    warm = threading.Thread(target=_warm_up, args=(app, index), daemon=True)
+    app.state.embedding_warm_up = warm
+    warm.start()
+
+
+def preload(app: Any) -> bool:
+    """Load the embedding index and wait for its warm-up (vectors, tokenizer, the saved
+    duplicate report) in this thread: what a server process does before it accepts requests
+    (setting ``api_preload_index``), so that with ``--workers N`` no worker's first requests
+    pay for the load while another worker is already answering. False when the index is
+    unavailable: logged, and the requests get the 503 they would have got anyway."""
+    t0 = time.monotonic()
+    try:
+        index = get_index(app)
+    except ApiError as exc:
+        log.warning("embedding index not preloaded: %s", exc)
+        return False
+    warm = getattr(app.state, "embedding_warm_up", None)
+    if warm is not None:
+        warm.join()
+    log.info(
+        "embedding index version %s loaded and warmed up in %.1f s",
+        getattr(index, "version", None),
+        time.monotonic() - t0,
+    )
+    return True
 
 
 def _warm_up(app: Any, index: Any) -> None:
     """Read what the first /similar and /duplicates would otherwise wait for: the index's
     vectors, the tokenizer, the duplicate report the build saved."""
+    limit_this_thread()
     try:
         warm = getattr(index, "warm_up", None)
         if warm is not None:

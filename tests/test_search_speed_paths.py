@@ -293,6 +293,35 @@ def test_api_reads_the_saved_report_and_bounds_pages(
     assert len(page["clusters"]) == 1 and page["truncated"] is True and page["next_offset"] == 1
 
 
+def test_each_server_worker_loads_and_warms_its_index_before_it_serves(
+    demo: tuple[Settings, IndicatorIndex], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ikg serve --workers N``: a worker's app (``app_from_env``, which uvicorn calls before
+    the worker accepts connections) comes with its index loaded and warmed up (vectors, the
+    saved default duplicate listing), so no worker's first requests pay for them; the
+    setting turns it off, and an unavailable index does not stop the worker."""
+    import api.server
+
+    s, _ = demo
+    monkeypatch.setattr(api.server, "limit_threads", lambda n: {})  # this process keeps its pools
+    monkeypatch.setattr(api.server, "_log_to_stderr", lambda level: None)
+    monkeypatch.setattr(api.server, "get_settings", lambda: s)
+    app = api.server.app_from_env()
+    index = app.state.embedding_index
+    assert index is not None and index._matrix is not None and index._item_rows is not None
+    assert not app.state.embedding_warm_up.is_alive()
+    assert app.state.duplicates_default[0] is index  # the first /api/duplicates page is ready
+
+    off = s.model_copy(update={"api_preload_index": False})
+    monkeypatch.setattr(api.server, "get_settings", lambda: off)
+    assert getattr(api.server.app_from_env().state, "embedding_index", None) is None
+
+    broken = s.model_copy(update={"embedding_model": "no-such-model"})
+    monkeypatch.setattr(api.server, "get_settings", lambda: broken)
+    app = api.server.app_from_env()  # logged; the requests get their 503 as before
+    assert getattr(app.state, "embedding_index", None) is None
+
+
 def test_warm_up_reads_the_vectors_and_the_tokenizer() -> None:
     from embeddings import residues
 
