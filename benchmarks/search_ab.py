@@ -27,6 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
+def _load() -> list[str]:
+    """The load averages (1, 5, 15 minutes)."""
+    return Path("/proc/loadavg").read_text().split()[:3]
+
+
 def run(base: Path, data: Path, model: str, runs: int, seed: int) -> dict:
     import httpx
     import search_speed as ss
@@ -61,30 +66,35 @@ def run(base: Path, data: Path, model: str, runs: int, seed: int) -> dict:
         return dt, r
 
     same = 0
-    with server(str(base)) as a, server(mine) as b:
-        with httpx.Client(base_url=a.base, timeout=600) as ca, httpx.Client(
-            base_url=b.base, timeout=600
-        ) as cb:
-            for c in (ca, cb):
-                for _ in range(10):
-                    timed(c, ss._search_url(ss.CACHED_QUERY))
-            for n in range(runs):
-                for k in (10, 1000):
-                    t0 = time.perf_counter()
-                    fi.search(vecs[n][None, :], k)
-                    times[f"faiss_k{k}"].append(time.perf_counter() - t0)
-                hits = {}
-                for name, c in [("A", ca), ("B", cb)][:: 1 if n % 2 else -1]:
-                    times[f"{name}_cached"].append(timed(c, ss._search_url(ss.CACHED_QUERY))[0])
-                    dt, r = timed(c, ss._search_url(unseen[n]))
-                    times[f"{name}_unseen"].append(dt)
-                    hits[name] = [(h["id"], h["score"]) for h in r.json()["hits"]]
-                    times[f"{name}_healthz"].append(timed(c, "/healthz")[0])
-                same += hits["A"] == hits["B"]
+    with (
+        server(str(base)) as a,
+        server(mine) as b,
+        httpx.Client(base_url=a.base, timeout=600) as ca,
+        httpx.Client(base_url=b.base, timeout=600) as cb,
+    ):
+        for c in (ca, cb):
+            for _ in range(10):
+                timed(c, ss._search_url(ss.CACHED_QUERY))
+        for n in range(runs):
+            for k in (10, 1000):
+                t0 = time.perf_counter()
+                fi.search(vecs[n][None, :], k)
+                times[f"faiss_k{k}"].append(time.perf_counter() - t0)
+            hits = {}
+            for name, c in [("A", ca), ("B", cb)][:: 1 if n % 2 else -1]:
+                times[f"{name}_cached"].append(timed(c, ss._search_url(ss.CACHED_QUERY))[0])
+                dt, r = timed(c, ss._search_url(unseen[n]))
+                times[f"{name}_unseen"].append(dt)
+                hits[name] = [(h["id"], h["score"]) for h in r.json()["hits"]]
+                times[f"{name}_healthz"].append(timed(c, "/healthz")[0])
+            same += hits["A"] == hits["B"]
     out: dict = {}
     for k, xs in times.items():
         q = statistics.quantiles(xs, n=20)
-        out[k] = {"p50_ms": round(statistics.median(xs) * 1000, 2), "p95_ms": round(q[18] * 1000, 2)}
+        out[k] = {
+            "p50_ms": round(statistics.median(xs) * 1000, 2),
+            "p95_ms": round(q[18] * 1000, 2),
+        }
     f10 = out["faiss_k10"]["p50_ms"]
     for c in "AB":
         for w in ("cached", "unseen"):
@@ -92,7 +102,7 @@ def run(base: Path, data: Path, model: str, runs: int, seed: int) -> dict:
     out.update(
         runs=runs,
         same_hits=f"{same}/{runs}",
-        load_average_after=open("/proc/loadavg").read().split()[:3],
+        load_average_after=_load(),
         A=str(base),
         B=mine,
     )
@@ -115,7 +125,7 @@ def main() -> None:
     data = args.work / f"data-{args.size}-{args.model}"
     if not (data / "prepared.json").is_file():
         raise SystemExit(f"{data}: prepare it first (benchmarks.search_speed --prepare-only)")
-    load = open("/proc/loadavg").read().split()[:3]
+    load = _load()
     fig = {"load_average_before": load, **run(args.base, data, args.model, args.runs, args.seed)}
     print(json.dumps(fig, ensure_ascii=False))
     if args.json:

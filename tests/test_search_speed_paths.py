@@ -210,7 +210,11 @@ def test_limit_threads_reaches_the_request_threads() -> None:
     root = Path(__file__).resolve().parents[1]
     env = {**__import__("os").environ, "OMP_NUM_THREADS": "2"}  # the 2-core machine's default
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=env,
         check=True,
     )
     before, after = eval(out.stdout.strip())
