@@ -13,6 +13,7 @@ import os
 from collections.abc import MutableMapping
 from typing import Any
 
+from api import services
 from api.app import create_app
 from embeddings.threads import limit_threads
 from kg.settings import Settings, get_settings
@@ -37,7 +38,7 @@ def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> N
     }
     if workers <= 1:
         limit_threads(settings.api_threads)
-        uvicorn.run(create_app(settings), workers=1, **common)
+        uvicorn.run(_ready_app(settings), workers=1, **common)
         return
     os.environ.update(settings_env(settings))
     uvicorn.run(
@@ -82,7 +83,18 @@ def app_from_env() -> Any:
     _log_to_stderr("info")
     settings = get_settings()
     limit_threads(settings.api_threads)
-    return create_app(settings)
+    return _ready_app(settings)
+
+
+def _ready_app(settings: Settings) -> Any:
+    """The app of a server process, its embedding index loaded and warmed up first (setting
+    ``api_preload_index``): uvicorn only accepts connections once this returns, so each
+    worker's first requests are answered at full speed and a worker still loading leaves
+    the requests to the others."""
+    app = create_app(settings)
+    if settings.api_preload_index:
+        services.preload(app)
+    return app
 
 
 def request_once(

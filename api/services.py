@@ -25,6 +25,7 @@ from embeddings.index import CACHE_FILE, index_dir, open_index
 from embeddings.index import make_encoder as _make
 from embeddings.precomputed import answer_duplicates, covers, load_duplicates
 from embeddings.text import indicator_dict
+from embeddings.threads import limit_this_thread
 from kg.errors import EmbeddingError
 from kg.namespaces import DATA
 from kg.settings import Settings
@@ -145,12 +146,38 @@ def _install(app: Any, index: Any) -> None:
     app.state.embedding_index = index
     app.state.duplicates_cache = {}
     app.state.suggest_engine = None
-    threading.Thread(target=_warm_up, args=(app, index), daemon=True).start()
+    warm = threading.Thread(target=_warm_up, args=(app, index), daemon=True)
+    app.state.embedding_warm_up = warm
+    warm.start()
+
+
+def preload(app: Any) -> bool:
+    """Load the embedding index and wait for its warm-up (vectors, tokenizer, the saved
+    duplicate report) in this thread: what a server process does before it accepts requests
+    (setting ``api_preload_index``), so that with ``--workers N`` no worker's first requests
+    pay for the load while another worker is already answering. False when the index is
+    unavailable: logged, and the requests get the 503 they would have got anyway."""
+    t0 = time.monotonic()
+    try:
+        index = get_index(app)
+    except ApiError as exc:
+        log.warning("embedding index not preloaded: %s", exc)
+        return False
+    warm = getattr(app.state, "embedding_warm_up", None)
+    if warm is not None:
+        warm.join()
+    log.info(
+        "embedding index version %s loaded and warmed up in %.1f s",
+        getattr(index, "version", None),
+        time.monotonic() - t0,
+    )
+    return True
 
 
 def _warm_up(app: Any, index: Any) -> None:
     """Read what the first /similar and /duplicates would otherwise wait for: the index's
     vectors, the tokenizer, the duplicate report the build saved."""
+    limit_this_thread()
     try:
         warm = getattr(index, "warm_up", None)
         if warm is not None:
@@ -188,6 +215,7 @@ def get_index(app: Any) -> Any:
     the published version is compared with the served one; a new one is loaded in the
     calling thread while the others keep answering from the old one, and swapped in.
     """
+    limit_this_thread()  # the numeric pools' cap, set in the main thread, is per thread
     index = getattr(app.state, "embedding_index", None)
     if index is None:
         return _first_load(app)

@@ -48,6 +48,8 @@ FILTER_QUERY = ("培训人次", "中共深圳市福田区委组织部")
 CACHED_QUERY = "离休干部慰问金发放"
 #: seconds the servers get after their first answers before load is measured
 SETTLE_S = 30
+#: what uvicorn logs when a server process accepts requests (once per worker)
+STARTED = "Application startup complete."
 #: share of the copies' indicators that keep their real name
 REAL_SHARE = 0.3
 
@@ -411,12 +413,45 @@ class Server:
             start_new_session=True,
         )
         self.base = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        #: the server's log lines (stderr, drained here so that it never blocks on a full pipe)
+        self.log: list[str] = []
+        import threading
+
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for raw in self.proc.stderr:
+            self.log.append(raw.decode("utf-8", "replace").rstrip())
+
+    def started(self) -> int:
+        """Server processes whose start-up is complete: each one loads and warms up its
+        embedding index before (``api_preload_index``), and accepts requests only after."""
+        return sum(STARTED in line for line in self.log)
 
     def __enter__(self) -> Server:
-        from load_api import Server as _S
-
-        _S.wait(self, timeout=600)  # type: ignore[arg-type]
+        self.wait(timeout=3600)  # minutes at 1M: every worker reads the store's indicators
         return self
+
+    def wait(self, timeout: float) -> None:
+        """Until every worker has started and ``/healthz`` answers."""
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                time.sleep(0.5)  # the drain thread reads the last lines
+                tail = "\n".join(self.log[-40:])
+                raise RuntimeError(f"ikg serve exited with {self.proc.returncode}:\n{tail}")
+            if self.started() >= self.workers:
+                try:
+                    if httpx.get(self.base + "/healthz", timeout=5).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.3)
+        raise TimeoutError(f"ikg serve: {self.started()} of {self.workers} workers in {timeout} s")
 
     def __exit__(self, *exc) -> None:
         from load_api import stop_group

@@ -451,7 +451,11 @@ class IndicatorIndex:
         hit_rows = self.item_rows[found[0][found[0] >= 0]]
         keep = hit_rows >= 0  # a faiss row no item holds (removed) is no hit
         hit_rows, hit_scores = hit_rows[keep], scores[0][found[0] >= 0][keep]
-        cand = np.union1d(lex_pool, hit_rows)
+        # union1d's sorted distinct rows, from a mask over the items: no sort of the pools
+        mark = np.zeros(n, dtype=bool)
+        mark[lex_pool] = True
+        mark[hit_rows] = True
+        cand = np.flatnonzero(mark)
         dense = self.matrix[cand] @ q[0]  # the pool's vectors, read from the index's matrix
         # the dense hits keep faiss's own scores
         dense[np.searchsorted(cand, hit_rows)] = hit_scores

@@ -171,14 +171,20 @@ class LexicalIndex:
         matrix), without scipy's sparse product, which
         together cost more than the sums at 100k names."""
         np = require("numpy")
-        q = self.transform([query])  # the product's own weights
+        cols, weights = self.query_weights(query)
         by = self._by_gram
         assert by is not None
         out = np.zeros(by.shape[1], dtype=np.float64)
-        for col, w in zip(q.indices.tolist(), q.data.tolist(), strict=True):
+        for col, w in zip(cols.tolist(), weights.tolist(), strict=True):
             lo, hi = by.indptr[col], by.indptr[col + 1]
             out[by.indices[lo:hi]] += w * by.data[lo:hi]
         return out.astype(np.float32)
+
+    def query_weights(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(columns ascending, weights)`` of one text's TF-IDF row (:meth:`transform`'s,
+        which is scikit-learn's bit for bit)."""
+        row = self.transform([query])
+        return row.indices, row.data
 
     def cosine(self, a: str, b: str) -> float:
         m = self.transform([a, b])

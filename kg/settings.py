@@ -172,6 +172,11 @@ class Settings(BaseSettings):
             "0: the libraries' defaults (as wide as the machine)"
         ),
     )
+    api_preload_index: bool = Field(
+        default=True,
+        description="ikg serve loads and warms up the embedding index in each worker process "
+        "before it accepts requests (else on the first request that needs it)",
+    )
     api_duplicates_page_bytes: int = Field(
         default=1_000_000,
         ge=10_000,

@@ -186,6 +186,42 @@ def test_limit_threads_also_caps_the_libraries_loaded_later() -> None:
     assert out.stdout.strip() == "[1]"
 
 
+def test_limit_threads_reaches_the_request_threads() -> None:
+    """OpenMP's cap is per thread: a request thread (not the one that set the cap) runs FAISS
+    and the OpenMP pools with one thread once it has picked up the index (get_index)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("threadpoolctl")
+    code = (
+        "import threading, faiss, threadpoolctl\n"
+        "from embeddings.threads import limit_threads, limit_this_thread\n"
+        "limit_threads(1)\n"
+        "def pools():\n"
+        "    return faiss.omp_get_max_threads(), max(\n"
+        "        p['num_threads'] for p in threadpoolctl.threadpool_info()\n"
+        "        if p['internal_api'] == 'openmp')\n"
+        "out = []\n"
+        "def request():\n"
+        "    out.append(pools()); limit_this_thread(); out.append(pools())\n"
+        "t = threading.Thread(target=request); t.start(); t.join()\n"
+        "print(out)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = {**__import__("os").environ, "OMP_NUM_THREADS": "2"}  # the 2-core machine's default
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=env,
+        check=True,
+    )
+    before, after = eval(out.stdout.strip())
+    assert before == (2, 2)  # what the request threads ran with before limit_this_thread
+    assert after == (1, 1)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, IndicatorIndex]:
     from embeddings import index_for_store
@@ -261,6 +297,35 @@ def test_api_reads_the_saved_report_and_bounds_pages(
     assert len(page["clusters"]) == 1 and page["truncated"] is True and page["next_offset"] == 1
 
 
+def test_each_server_worker_loads_and_warms_its_index_before_it_serves(
+    demo: tuple[Settings, IndicatorIndex], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ikg serve --workers N``: a worker's app (``app_from_env``, which uvicorn calls before
+    the worker accepts connections) comes with its index loaded and warmed up (vectors, the
+    saved default duplicate listing), so no worker's first requests pay for them; the
+    setting turns it off, and an unavailable index does not stop the worker."""
+    import api.server
+
+    s, _ = demo
+    monkeypatch.setattr(api.server, "limit_threads", lambda n: {})  # this process keeps its pools
+    monkeypatch.setattr(api.server, "_log_to_stderr", lambda level: None)
+    monkeypatch.setattr(api.server, "get_settings", lambda: s)
+    app = api.server.app_from_env()
+    index = app.state.embedding_index
+    assert index is not None and index._matrix is not None and index._item_rows is not None
+    assert not app.state.embedding_warm_up.is_alive()
+    assert app.state.duplicates_default[0] is index  # the first /api/duplicates page is ready
+
+    off = s.model_copy(update={"api_preload_index": False})
+    monkeypatch.setattr(api.server, "get_settings", lambda: off)
+    assert getattr(api.server.app_from_env().state, "embedding_index", None) is None
+
+    broken = s.model_copy(update={"embedding_model": "no-such-model"})
+    monkeypatch.setattr(api.server, "get_settings", lambda: broken)
+    app = api.server.app_from_env()  # logged; the requests get their 503 as before
+    assert getattr(app.state, "embedding_index", None) is None
+
+
 def test_warm_up_reads_the_vectors_and_the_tokenizer() -> None:
     from embeddings import residues
 
@@ -283,6 +348,32 @@ def test_one_query_lexical_cosines_are_the_sparse_product() -> None:
         assert np.array_equal(lex.cosine_to_all([q]), product)
     both = lex.cosine_to_all(["培训人次", "率"])  # several queries: the sparse product itself
     assert np.array_equal(both[1], lex.cosine_to_all(["率"])[0])
+
+
+def test_query_weights_are_scikit_learns_bit_for_bit() -> None:
+    """A query's TF-IDF row, made without scikit-learn, is its own bit for bit: repeated
+    n-grams (sublinear tf), unknown ones, case and spaces (the preprocessor), none."""
+    import random
+
+    from embeddings.text import clean
+
+    sk = pytest.importorskip("sklearn.feature_extraction.text")
+    names = [it.name for it in _items(2000)] + ["离休干部慰问金发放覆盖率", "ABC 满意度"]
+    lex = LexicalIndex(names)
+    vec = sk.TfidfVectorizer(
+        analyzer="char", ngram_range=(1, 2), preprocessor=clean, sublinear_tf=True
+    ).fit(names)
+    rng = random.Random(5)
+    chars = "".join(sorted(set("".join(names)))) + "ABC abc没有的词"
+    queries = ["", " ", "没有的词", "率", "率率率率", "ABC 满意度", "abc满意度", "培训人次培训人次"]
+    queries += ["".join(rng.choice(chars) for _ in range(rng.randint(1, 30))) for _ in range(500)]
+    queries += [rng.choice(names) + rng.choice(names) for _ in range(200)]
+    for q in queries:
+        ref = vec.transform([q])
+        ref.sort_indices()
+        cols, weights = lex.query_weights(q)
+        assert np.array_equal(cols, ref.indices) and np.array_equal(weights, ref.data), q
+        assert weights.dtype == ref.data.dtype == np.float64
 
 
 def test_pooled_search_equals_scoring_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
