@@ -28,7 +28,7 @@ from .index import (
     make_encoder,
 )
 from .links import write_links as _write_links
-from .residues import remembered_words
+from .residues import cut_ahead, remembered_words
 from .saved_indicators import FILE_NAME, load_indicators_saved
 from .text import IndicatorText
 
@@ -62,11 +62,14 @@ def index_for_store(
     if Path(settings.data_dir) != Path(data_dir):  # the saved reports go beside this index
         settings = settings.model_copy(update={"data_dir": Path(data_dir)})
     path = index_dir(data_dir)
-    with GraphStore(store_path, read_only=True) as store:  # the unchanged tables from the file
-        items = load_indicators_saved(store, path / FILE_NAME, full=full_links)
-    enc = encoder or make_encoder(settings, data_dir)
-    fi, reason = _saved_index(path, items, enc.model_id)
     with remembered_words(Path(data_dir) / WORDS_FILE):
+        with GraphStore(store_path, read_only=True) as store:  # the unchanged tables: the file
+            items = load_indicators_saved(store, path / FILE_NAME, full=full_links)
+        # the names and departments jieba has not cut yet (a changed table's): cut on the
+        # other core meanwhile
+        cut_ahead(t for it in items for t in (it.name, it.department))
+        enc = encoder or make_encoder(settings, data_dir)
+        fi, reason = _saved_index(path, items, enc.model_id)
         if fi is not None:
             index = _from_saved(items, fi, enc)
             report = IndexReport(path, enc.model_id, len(items), fi.kind, 0, False, _up_to_date())

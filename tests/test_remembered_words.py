@@ -120,3 +120,35 @@ def test_a_damaged_or_foreign_file_is_ignored_and_written_again(
     kept = pickle.loads(path.read_bytes())
     assert kept["segmenter"] == residues._segmenter_id()
     assert kept["words"]["培训人次"] == tuple(residues.words("培训人次"))
+
+
+def test_new_texts_are_cut_in_another_process(tmp_path: Path, monkeypatch) -> None:
+    """cut_ahead: a child process loads jieba and cuts the texts not remembered; this one
+    takes its words (jieba's own) without loading the dictionary, and keeps them."""
+    texts = ["区委组织部新增的从未见过的指标名称", "第二个新的干部培训覆盖率", "中共某某区委党校"]
+    expected = {
+        t: tuple(w for w in residues._tokenizer().lcut(t, HMM=True) if w.strip()) for t in texts
+    }
+    path = tmp_path / "words.pickle"
+    _fresh_process(monkeypatch)
+    with residues.remembered_words(path):
+        residues.cut_ahead([*texts, "", None])
+        assert residues._AHEAD
+        assert [tuple(residues.words(t)) for t in texts] == [expected[t] for t in texts]
+        assert not residues._tokenizer().initialized  # the child loaded the dictionary
+    assert {t: _saved_path(path)["words"][t] for t in texts} == expected
+
+
+def test_a_failed_child_leaves_the_cutting_here(tmp_path: Path, monkeypatch) -> None:
+    _fresh_process(monkeypatch)
+    monkeypatch.setattr(residues, "_cut_all", lambda texts: 1 / 0)  # cannot even be sent
+    with residues.remembered_words(tmp_path / "words.pickle"):
+        residues.cut_ahead(["一个新的指标名称"])
+        assert residues.words("一个新的指标名称")
+    assert residues._tokenizer().initialized
+    assert not residues._AHEAD
+
+
+def _saved_path(path: Path) -> dict:
+    with path.open("rb") as f:
+        return pickle.load(f)
