@@ -132,18 +132,13 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
 
     def wait(self, timeout: float = 120) -> None:
-        import httpx
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode() if self.proc.stderr else ""
                 raise RuntimeError(f"ikg serve exited with {self.proc.returncode}:\n{err[-2000:]}")
-            try:
-                if httpx.get(self.base + "/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
+            if answers_healthz(self.base, timeout=2):
+                return
             time.sleep(0.3)
         raise TimeoutError(f"ikg serve did not answer /healthz within {timeout} s")
 
@@ -159,6 +154,16 @@ class Server:
 
     def stop(self) -> None:
         stop_group(self.proc)
+
+
+def answers_healthz(base: str, timeout: float) -> bool:
+    """The server at ``base`` answers ``/healthz`` with 200 (not yet, or not at all: False)."""
+    import httpx
+
+    try:
+        return httpx.get(base + "/healthz", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def stop_group(proc: subprocess.Popen, grace_s: float = 10) -> None:

@@ -436,7 +436,7 @@ class Server:
 
     def wait(self, timeout: float) -> None:
         """Until every worker has started and ``/healthz`` answers."""
-        import httpx
+        from load_api import answers_healthz
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -444,12 +444,8 @@ class Server:
                 time.sleep(0.5)  # the drain thread reads the last lines
                 tail = "\n".join(self.log[-40:])
                 raise RuntimeError(f"ikg serve exited with {self.proc.returncode}:\n{tail}")
-            if self.started() >= self.workers:
-                try:
-                    if httpx.get(self.base + "/healthz", timeout=5).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
+            if self.started() >= self.workers and answers_healthz(self.base, timeout=5):
+                return
             time.sleep(0.3)
         raise TimeoutError(f"ikg serve: {self.started()} of {self.workers} workers in {timeout} s")
 

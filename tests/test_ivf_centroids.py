@@ -35,12 +35,18 @@ def _recall_at_10(fi: FaissIndex, vectors: np.ndarray, queries: np.ndarray) -> f
     return found / exact.size
 
 
+def _saved_ivf(folder: Path, n: int) -> tuple[np.ndarray, list[str], FaissIndex]:
+    """``n`` clustered vectors indexed as IVF and saved in ``folder``."""
+    vectors = _clustered(n, 1)
+    ids = [f"i{k}" for k in range(n)]
+    fi = FaissIndex(DIM, model_id="m", kind="ivf")
+    fi.index(ids, vectors)
+    fi.save(folder)
+    return vectors, ids, fi
+
+
 def test_a_small_change_reuses_the_centroids_with_the_same_recall(tmp_path: Path) -> None:
-    old = _clustered(6000, 1)
-    ids = [f"i{n}" for n in range(len(old))]
-    first = FaissIndex(DIM, model_id="m", kind="ivf")
-    first.index(ids, old)
-    first.save(tmp_path)
+    old, ids, first = _saved_ivf(tmp_path, 6000)
     saved = np.load(tmp_path / "versions" / first.version / CENTROIDS_FILE)
     assert np.array_equal(saved, first.centroids())
     assert not first.centroids_reused
@@ -65,11 +71,7 @@ def test_a_small_change_reuses_the_centroids_with_the_same_recall(tmp_path: Path
 
 
 def test_a_large_change_another_model_or_no_ivf_trains_afresh(tmp_path: Path) -> None:
-    old = _clustered(3000, 1)
-    ids = [f"i{n}" for n in range(len(old))]
-    fi = FaissIndex(DIM, model_id="m", kind="ivf")
-    fi.index(ids, old)
-    fi.save(tmp_path)
+    old, ids, _ = _saved_ivf(tmp_path, 3000)
     half = [f"k{n}" for n in range(1500)] + ids[1500:]
     assert FaissIndex.reusable_centroids(tmp_path, half, model_id="m", dim=DIM) is None
     assert FaissIndex.reusable_centroids(tmp_path, ids, model_id="other", dim=DIM) is None

@@ -12,18 +12,23 @@ import pytest
 pytest.importorskip("faiss")
 pytest.importorskip("jieba")
 
+from conftest import DEMO, SEED
+
 from embeddings import residues
 from embeddings.store_index import WORDS_FILE, index_for_store
 from kg.build import build
 from kg.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT.parent / "shared" / "seeds" / "000_3b89ef93caa61199.txt"
-CORPUS = ROOT / "data" / "demo" / "corpus"
+#: the seed and two demo tables of other departments
 TABLES = [
     SEED,
-    CORPUS / "hunan_xiangtan_sanitation_2023_fog_cannon_project_declaration.csv",
-    CORPUS / "hubei_huangshi_party_school_2022_project_approval.csv",
+    *(
+        DEMO / "corpus" / f"{name}.csv"
+        for name in (
+            "hunan_xiangtan_sanitation_2023_fog_cannon_project_declaration",
+            "hubei_huangshi_party_school_2022_project_approval",
+        )
+    ),
 ]
 
 
