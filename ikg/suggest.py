@@ -77,6 +77,14 @@ def suggest(
             sys.stdout.write(s.model_dump_json() + "\n")
         return
     _print_text(res)
+    if not content.strip() and not res.content_from_store:
+        _err(
+            tr(
+                "提示：只给了任务名称，图中也没有同名任务；用 --content 写上主要内容，建议更贴近任务",
+                "note: a task name alone (no stored task of that name): give --content for "
+                "suggestions closer to the task",
+            )
+        )
 
 
 def _settings(data_dir: Path | None) -> Any:
@@ -114,6 +122,10 @@ def _print_text(res: Any) -> None:
         f"{res.fiscal_year} 年度，相关度下限 {res.min_score:.2f}，"
         f"补齐类别的相关度下限 {res.fill_min_score:.2f}）"
     )
+    if res.content_from_store:
+        shown = " ".join(res.content_from_store.split())
+        shown = shown if len(shown) <= 80 else shown[:80] + "…"
+        typer.echo(f"主要内容（未给出，取自图中同名任务）：{shown}")
     for n, s in enumerate(res.suggestions, start=1):
         _print_suggestion(n, s)
     typer.echo("指标类别：")

@@ -344,3 +344,36 @@ def test_draft_from_a_tasks_suggestions_reviews_clean_for_that_task(data_dir) ->
         for f in findings:
             assert f["rule_zh"] and f["rule_zh"] != f["rule"]
             assert f["row_label"] is None or f["row_label"].startswith(("第 ", "任务 "))
+
+
+def test_a_task_name_alone_is_searched_with_its_stored_content(data_dir, seed_parsed) -> None:
+    """``ikg suggest --task 老干口业务`` without --content: the seed in the store has a task of
+    that name, and its content is searched with the name, as if given (the issue's 年增粮食
+    for 老干部 work came from the name alone); a leave-one-table-out call never reads the
+    hidden table's content, and a name the store does not hold says how to do better."""
+    from apps.suggest import engine_for
+    from ikg.cli import app
+
+    task = _seed_task(seed_parsed, "老干口业务")
+    alone = suggest("老干口业务", k=5, fiscal_year=2025, data_dir=data_dir)
+    given = suggest("老干口业务", task.content, k=5, fiscal_year=2025, data_dir=data_dir)
+    assert " ".join(alone.content_from_store.split()) == " ".join(task.content.split())
+    assert [s.name for s in alone.suggestions] == [s.name for s in given.suggestions]
+    assert given.content_from_store is None
+    for s in alone.suggestions:
+        assert any(w in s.name for w in SEED_TASKS["老干口业务"]), s.name
+
+    seed_table = next(t for t, _ in engine_for(data_dir).task_contents["老干口业务"])
+    hidden = suggest(
+        "老干口业务", k=5, data_dir=data_dir, exclude_tables=[seed_table], fiscal_year=2025
+    )
+    assert hidden.content_from_store is None
+
+    res = CliRunner().invoke(app, ["suggest", "--task", "老干口业务", "--data-dir", str(data_dir)])
+    assert res.exit_code == 0, res.output
+    assert "主要内容（未给出，取自图中同名任务）：1.全面落实离退休干部生活待遇" in res.stdout
+    res = CliRunner().invoke(
+        app, ["suggest", "--task", "从未有过的任务", "--data-dir", str(data_dir)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "--content" in res.stderr and "主要内容（未给出" not in res.stdout

@@ -396,8 +396,12 @@ class SuggestEngine:
         # peers' tasks
         _, rows = store.select(TASKS_QUERY)
         self.tasks: list[tuple[str, str]] = []  # (table, text)
+        #: task name → (table, content) of the stored tasks of that name that say what they do
+        self.task_contents: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for table, name, content in rows:
             self.tasks.append((str(table), f"{name} {content or ''}".strip()))
+            if content and str(content).strip():
+                self.task_contents[str(name).strip()].append((str(table), str(content).strip()))
         self.task_lex = LexicalIndex([t for _, t in self.tasks]) if self.tasks else None
         self._flag_cache: dict[tuple[Any, int], frozenset[str]] = {}
         if settings is None:  # the environment is read by the CLI and the app, not here
@@ -619,6 +623,9 @@ class SuggestEngine:
         exclude = frozenset(exclude_tables)
         items = self.index.items
         year = req.fiscal_year or _drafting_year()
+        stored = None if req.content.strip() else self.stored_content(req.task, exclude)
+        if stored is not None:  # a task name alone says little: its stored content says more
+            req = req.model_copy(update={"content": stored})
         full = f"{req.task} {req.content}".strip()
         texts = [req.task] if not req.content.strip() else [req.task, full]
         hits = self._hits(texts, exclude)
@@ -647,7 +654,18 @@ class SuggestEngine:
             fiscal_year=year,
             min_score=round(floor, 4),
             fill_min_score=round(fill_floor, 4),
+            content_from_store=stored,
         )
+
+    def stored_content(self, task: str, exclude: frozenset[str] = frozenset()) -> str | None:
+        """The content (主要内容) the store's tables give a task of this exact name, outside
+        ``exclude``: the most common one, the latest table's on a tie; None when none does.
+        A department drafting next year's table mostly keeps last year's task names."""
+        found = [(t, c) for t, c in self.task_contents.get(task.strip(), []) if t not in exclude]
+        if not found:
+            return None
+        counts = Counter(c for _, c in found)
+        return max(found, key=lambda tc: (counts[tc[1]], tc[0]))[1]
 
     def _ranked(self, call: _Call, affinity: dict[str, float]) -> list[Entry]:
         """The candidates, best first: a name family within one category (slot), scored by

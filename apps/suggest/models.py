@@ -125,3 +125,8 @@ class SuggestResponse(BaseModel):
         description="the relevance floor of a suggestion that completes a missing category "
         "(min_score raised to suggest_min_ratio of the task's best match)"
     )
+    content_from_store: str | None = Field(
+        default=None,
+        description="the request gave no content: the content (主要内容) of a stored task of "
+        "the same name that was searched with the name (None: none was used)",
+    )
