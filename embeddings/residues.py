@@ -48,12 +48,14 @@ import os
 import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from kg.processes import pool_context
 from kg.words import SATISFACTION_NAME
 
 from .text import clean, measure_of
@@ -179,8 +181,10 @@ def _jieba_words(text: str) -> tuple[str, ...]:
         found = _REMEMBERED.get(text)
     if found is None:
         found = _jieba_cut(text)
-        if _REMEMBERING:  # kept for the next run (remembered_words)
-            _LEARNT[text] = _REMEMBERED[text] = found
+        if _REMEMBERING:
+            _REMEMBERED[text] = found
+    if _REMEMBERING:  # kept for the next run unless its file has it (remembered_words)
+        _USED.add(text)
     return found
 
 
@@ -192,6 +196,8 @@ def _jieba_cut(text: str) -> tuple[str, ...]:
 #: segmentations read by :func:`remembered_words` (text → words), and those made since
 _REMEMBERED: dict[str, tuple[str, ...]] = {}
 _LEARNT: dict[str, tuple[str, ...]] = {}
+#: the texts looked up inside remembered_words (in memory before or not: the file may lack them)
+_USED: set[str] = set()
 _REMEMBERING: list[Path] = []
 
 
@@ -213,10 +219,6 @@ def cut_ahead(texts: Iterable[str]) -> None:
     todo = sorted({c for t in texts if t and (c := clean(t)) and c not in _REMEMBERED})
     if not todo:
         return
-    from concurrent.futures import ProcessPoolExecutor
-
-    from kg.build import pool_context  # how the build starts its processes
-
     try:
         pool = ProcessPoolExecutor(max_workers=1, mp_context=pool_context())
         _AHEAD.append((pool, pool.submit(_cut_all, todo)))
@@ -279,8 +281,10 @@ def remembered_words(path: Path) -> Iterator[None]:
         _take_ahead()  # what children cut is kept too
         _REMEMBERING.pop()
         learnt = dict(_LEARNT)
+        learnt.update((t, _REMEMBERED[t]) for t in _USED if t not in saved and t in _REMEMBERED)
         if not _REMEMBERING:
             _LEARNT.clear()
+            _USED.clear()
         if learnt:
             _REMEMBERED.update(learnt)
             path.parent.mkdir(parents=True, exist_ok=True)

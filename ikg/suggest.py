@@ -78,13 +78,18 @@ def suggest(
         return
     _print_text(res)
     if not content.strip() and not res.content_from_store:
-        _err(
-            tr(
-                "提示：只给了任务名称，图中也没有同名任务；用 --content 写上主要内容，建议更贴近任务",
-                "note: a task name alone (no stored task of that name): give --content for "
-                "suggestions closer to the task",
-            )
+        _name_alone_note()
+
+
+def _name_alone_note() -> None:
+    """Said when only a task name was given and the store has no task of that name."""
+    _err(
+        tr(
+            "提示：只给了任务名称，图中也没有同名任务；用 --content 写上主要内容，建议更贴近任务",
+            "note: a task name alone (no stored task of that name): give --content for "
+            "suggestions closer to the task",
         )
+    )
 
 
 def _settings(data_dir: Path | None) -> Any:

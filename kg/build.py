@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
-import threading
 import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -29,7 +27,7 @@ from typing import Any
 
 from rdflib import Graph, URIRef
 
-from . import mapping, validate
+from . import mapping, processes, validate
 from .errors import SourceError
 from .readers import library, read_table, read_tables
 from .records import ParsedLibrary, ParsedTable, WarningRecord
@@ -261,17 +259,9 @@ def worker_count(workers: int | None = None) -> int:
 
 
 def pool_context() -> Any:
-    """How build processes start: forked from this one when it runs no other thread (nothing
-    to start, nothing to import again: ``ikg build``); else forked from a fork server that has
-    imported this module, so that no lock another thread holds is inherited mid-use."""
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])
-        return ctx
-    return multiprocessing.get_context("spawn")  # pragma: no cover - not on Linux
+    """How build processes start (:func:`kg.processes.pool_context`); a fork server imports
+    this module once for all its workers."""
+    return processes.pool_context([__name__])
 
 
 def _read_all(jobs: list[_Job], workers: int, progress: Progress | None) -> list[Any]:

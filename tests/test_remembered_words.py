@@ -51,6 +51,7 @@ def _fresh_process(monkeypatch) -> None:
     """What a new process starts from: no words in memory, jieba's dictionary not loaded."""
     monkeypatch.setattr(residues, "_REMEMBERED", {})
     monkeypatch.setattr(residues, "_LEARNT", {})
+    monkeypatch.setattr(residues, "_USED", set())
     _clear_caches()
 
 

@@ -8,6 +8,7 @@
   const info = document.getElementById("page-info");
   const LIMIT = 20;
   let offset = 0;
+  let latest = 0;  // the last request made: an earlier one answering later is not shown
   const labels = ikg.clusterLabel;
   const scopes = ikg.scopeLabel;
 
@@ -35,8 +36,10 @@
     if (form.threshold.value.trim()) params.set("threshold", form.threshold.value.trim());
     history.replaceState(null, "", "/duplicates?" + params.toString());
     ikg.msg(msg, "加载中…");
+    const mine = ++latest;
     try {
       const data = await ikg.getJSON("/api/duplicates?" + params.toString());
+      if (mine !== latest) return;  // filters changed meanwhile: a newer request answers
       if (!form.threshold.value.trim() && data.threshold != null) form.threshold.placeholder = `默认 ${data.threshold}`;
       box.innerHTML = data.clusters.map(cluster).join("");
       ikg.msg(msg, data.total ? `共 ${data.total} 组（阈值 ${data.threshold}，范围：${scopes[data.scope] || data.scope}）` : "没有达到阈值的重复指标（可在“分档”中放宽）");
@@ -45,6 +48,7 @@
       document.querySelector(".pager").hidden = data.total <= LIMIT;
       info.textContent = data.total ? `第 ${offset + 1}–${Math.min(offset + LIMIT, data.total)} 组` : "";
     } catch (e) {
+      if (mine !== latest) return;
       box.innerHTML = "";
       ikg.msg(msg, `加载失败：${e.message}`, true);
     }
