@@ -17,7 +17,6 @@ is measured as an alternative for search in the benchmark.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +25,6 @@ from .text import clean
 
 if TYPE_CHECKING:
     import numpy as np
-
-
-_WHITE_SPACES = re.compile(r"\s\s+")
 
 
 def char_ngrams(text: str, n_min: int = 1, n_max: int = 2) -> list[str]:
@@ -81,11 +77,9 @@ class LexicalIndex:
         self._max_idf = float(np.max(self.idf_)) if len(grams) else 1.0
 
     def analyze(self, text: str) -> list[str]:
-        """The n-grams counted for ``text``: the cleaned text, runs of white space as one
-        space (as scikit-learn's char analyzer), every n-gram of the range."""
-        doc = _WHITE_SPACES.sub(" ", clean(text))
-        lo, hi = self.ngram_range
-        return [doc[i : i + n] for n in range(lo, hi + 1) for i in range(len(doc) - n + 1)]
+        """The n-grams counted for ``text``: every n-gram of the range of the cleaned text
+        (which has no white space left for scikit-learn's char analyzer to fold)."""
+        return char_ngrams(text, *self.ngram_range)
 
     def _weigh(self, docs: Sequence[list[str]], *, fit: bool = False) -> Any:
         """Rows of TF-IDF weights for the n-grams of each document (n-grams outside the
@@ -168,10 +162,10 @@ class LexicalIndex:
     def _cosine_one(self, query: str) -> np.ndarray:
         """One query's cosines: the same sums as ``transform(query) @ matrix.T`` (the query's
         n-grams in column order, each adding its weight times its row of the transposed
-        matrix), without scipy's sparse product, which
-        together cost more than the sums at 100k names."""
+        matrix), without scipy's sparse product, which cost more than the sums at 100k names."""
         np = require("numpy")
-        cols, weights = self.query_weights(query)
+        row = self.transform([query])  # columns ascending, scikit-learn's weights bit for bit
+        cols, weights = row.indices, row.data
         by = self._by_gram
         assert by is not None
         out = np.zeros(by.shape[1], dtype=np.float64)
@@ -179,12 +173,6 @@ class LexicalIndex:
             lo, hi = by.indptr[col], by.indptr[col + 1]
             out[by.indices[lo:hi]] += w * by.data[lo:hi]
         return out.astype(np.float32)
-
-    def query_weights(self, query: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(columns ascending, weights)`` of one text's TF-IDF row (:meth:`transform`'s,
-        which is scikit-learn's bit for bit)."""
-        row = self.transform([query])
-        return row.indices, row.data
 
     def cosine(self, a: str, b: str) -> float:
         m = self.transform([a, b])

@@ -350,7 +350,7 @@ def test_one_query_lexical_cosines_are_the_sparse_product() -> None:
     assert np.array_equal(both[1], lex.cosine_to_all(["率"])[0])
 
 
-def test_query_weights_are_scikit_learns_bit_for_bit() -> None:
+def test_a_query_row_is_scikit_learns_bit_for_bit() -> None:
     """A query's TF-IDF row, made without scikit-learn, is its own bit for bit: repeated
     n-grams (sublinear tf), unknown ones, case and spaces (the preprocessor), none."""
     import random
@@ -371,7 +371,8 @@ def test_query_weights_are_scikit_learns_bit_for_bit() -> None:
     for q in queries:
         ref = vec.transform([q])
         ref.sort_indices()
-        cols, weights = lex.query_weights(q)
+        row = lex.transform([q])
+        cols, weights = row.indices, row.data
         assert np.array_equal(cols, ref.indices) and np.array_equal(weights, ref.data), q
         assert weights.dtype == ref.data.dtype == np.float64
 
