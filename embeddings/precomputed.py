@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +44,7 @@ from .duplicates import (
     scope_of,
     shown_bands,
 )
+from .files import write_pickle
 from .index import index_dir
 
 if TYPE_CHECKING:
@@ -105,11 +104,7 @@ def save_duplicates(
         report.common_min_departments,
     )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".duplicates-", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(report, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        write_pickle(path, report)
         _prune(path.parent, keep=path)
     except OSError as exc:
         log.warning("precomputed duplicates not saved at %s: %s", path, exc)

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -58,6 +57,7 @@ from typing import Any
 from kg.processes import pool_context
 from kg.words import SATISFACTION_NAME
 
+from .files import write_pickle
 from .text import clean, measure_of
 
 log = logging.getLogger(__name__)
@@ -195,8 +195,8 @@ def _jieba_cut(text: str) -> tuple[str, ...]:
 
 #: segmentations read by :func:`remembered_words` (text → words), and those made since
 _REMEMBERED: dict[str, tuple[str, ...]] = {}
-_LEARNT: dict[str, tuple[str, ...]] = {}
-#: the texts looked up inside remembered_words (in memory before or not: the file may lack them)
+#: the texts looked up or cut ahead inside remembered_words (in memory before or not: the
+#: file may lack them)
 _USED: set[str] = set()
 _REMEMBERING: list[Path] = []
 
@@ -244,7 +244,7 @@ def _take_ahead() -> None:
             pool.shutdown(wait=True)
         _REMEMBERED.update(found)
         if _REMEMBERING:
-            _LEARNT.update(found)
+            _USED.update(found)
 
 
 def _segmenter_id() -> str:
@@ -280,18 +280,11 @@ def remembered_words(path: Path) -> Iterator[None]:
     finally:
         _take_ahead()  # what children cut is kept too
         _REMEMBERING.pop()
-        learnt = dict(_LEARNT)
-        learnt.update((t, _REMEMBERED[t]) for t in _USED if t not in saved and t in _REMEMBERED)
+        learnt = {t: _REMEMBERED[t] for t in _USED if t not in saved and t in _REMEMBERED}
         if not _REMEMBERING:
-            _LEARNT.clear()
             _USED.clear()
         if learnt:
-            _REMEMBERED.update(learnt)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            with tmp.open("wb") as f:
-                pickle.dump({"segmenter": tag, "words": {**saved, **learnt}}, f, protocol=5)
-            os.replace(tmp, path)
+            write_pickle(path, {"segmenter": tag, "words": {**saved, **learnt}})
 
 
 @lru_cache(maxsize=4096)

@@ -50,7 +50,6 @@ def _clear_caches() -> None:
 def _fresh_process(monkeypatch) -> None:
     """What a new process starts from: no words in memory, jieba's dictionary not loaded."""
     monkeypatch.setattr(residues, "_REMEMBERED", {})
-    monkeypatch.setattr(residues, "_LEARNT", {})
     monkeypatch.setattr(residues, "_USED", set())
     _clear_caches()
 
