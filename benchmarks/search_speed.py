@@ -208,21 +208,28 @@ def synthetic_nquads(n: int, out: Path, seed: int = 0) -> dict:
     return {"indicators": done, "tables": tables}
 
 
-def prepare(size: int, work: Path, model: str, links: bool = True) -> tuple[Path, dict]:
+def prepare(
+    size: int, work: Path, model: str, links: bool = True, kind: str = "auto"
+) -> tuple[Path, dict]:
     """The data directory for ``size`` indicators (built unless ``work`` has it): N-Quads
     written from the templates and bulk-loaded, then ``index_for_store`` (with the links and
-    the saved duplicate report unless ``links`` is false)."""
-    data = work / f"data-{size}-{model}"
+    the saved duplicate report unless ``links`` is false); ``kind``: the FAISS index
+    (``embedding_index``: auto picks by size, flat forces the exact scan)."""
+    data = work / (f"data-{size}-{model}" + ("" if kind == "auto" else f"-{kind}"))
     marker = data / "prepared.json"
+    from kg.settings import Settings
+
+    settings = Settings(data_dir=data, embedding_model=model, embedding_index=kind)
     if marker.is_file():
-        return data, json.loads(marker.read_text("utf-8"))
+        info = json.loads(marker.read_text("utf-8"))
+        if links and info.get("links") is None:  # prepared --no-links: the links step now
+            _links_step(size, settings, info)
+            marker.write_text(json.dumps(info, ensure_ascii=False, indent=2), "utf-8")
+        return data, info
     import pyoxigraph as ox
 
-    from embeddings import index_for_store
-    from kg.settings import Settings
     from kg.store import GraphStore
 
-    settings = Settings(data_dir=data, embedding_model=model)
     data.mkdir(parents=True, exist_ok=True)
     nq = data / "synthetic.nq"
     t0 = time.perf_counter()
@@ -238,6 +245,8 @@ def prepare(size: int, work: Path, model: str, links: bool = True) -> tuple[Path
     graph_s = time.perf_counter() - t0
     _log(f"[{size}] store: {made} ({nq_mb:.0f} MB of N-Quads in {gen_s:.0f} s, {graph_s:.0f} s)")
     t0 = time.perf_counter()
+    from embeddings import index_for_store
+
     rep = index_for_store(settings.store_path, data, settings, write_links=False)
     index_s = time.perf_counter() - t0
     _log(f"[{size}] index {rep.kind} in {index_s:.0f} s")
@@ -254,12 +263,22 @@ def prepare(size: int, work: Path, model: str, links: bool = True) -> tuple[Path
         "links_s": None,
     }
     if links:
-        t0 = time.perf_counter()
-        info["links"] = index_for_store(settings.store_path, data, settings).links
-        info["links_s"] = round(time.perf_counter() - t0, 1)
-        _log(f"[{size}] links {info['links']} in {info['links_s']} s")
+        _links_step(size, settings, info)
     marker.write_text(json.dumps(info, ensure_ascii=False, indent=2), "utf-8")
     return data, info
+
+
+def _links_step(size: int, settings, info: dict) -> None:  # type: ignore[no-untyped-def]
+    """The similarity links and the saved duplicate report (``index_for_store``), timed,
+    with the scoring processes it used (the ``build_workers`` setting: one per CPU)."""
+    from embeddings import index_for_store
+    from embeddings.pair_workers import workers_for
+
+    t0 = time.perf_counter()
+    info["links"] = index_for_store(settings.store_path, settings.data_dir, settings).links
+    info["links_s"] = round(time.perf_counter() - t0, 1)
+    info["links_workers"] = workers_for(settings.build_workers)
+    _log(f"[{size}] links {info['links']} in {info['links_s']} s")
 
 
 # -- measuring -------------------------------------------------------------------------------
@@ -292,7 +311,7 @@ def unseen_queries(n: int, seed: int = 1) -> list[str]:
 
 
 def faiss_alone(data: Path, model: str, runs: int = 50) -> dict:
-    """In-process p50 of FaissIndex.search (k = 10 and k = 1,000) for encoded queries, with
+    """In-process p50 of FaissIndex.search (k = 10, 200, 1,000) for encoded queries, with
     one thread (as the servers now run) and the libraries' default threads; and IVF's
     recall@10 against flat over the same vectors."""
     import faiss
@@ -308,7 +327,7 @@ def faiss_alone(data: Path, model: str, runs: int = 50) -> dict:
     default = faiss.omp_get_max_threads()
     for threads in (1, default):
         faiss.omp_set_num_threads(threads)
-        for k in (10, 1000):
+        for k in (10, 200, 1000):  # 200: the pool a search for 10 hits asks (pool_size)
             times = []
             for q in qs:
                 t0 = time.perf_counter()
@@ -461,6 +480,49 @@ class Server:
         return round(sum(x.memory_info().rss for x in [p, *p.children(True)]) / 2**20, 1)
 
 
+class KeepAlive:
+    """One keep-alive HTTP/1.1 connection (the standard library's ``http.client``), for the
+    sequential latencies: what a request costs the server. A Python HTTP library adds its
+    own time to each request (httpx about 2 ms, as much as an IVF search at 100k); the
+    figures say which client measured them (``client``)."""
+
+    name = "http.client keep-alive"
+
+    def __init__(self, base: str, timeout: float) -> None:
+        import http.client
+
+        u = urllib.parse.urlsplit(base)
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+        self.timeout = timeout
+
+    def get(self, url: str, timeout: float | None = None) -> _Answer:
+        self.conn.timeout = timeout or self.timeout
+        if self.conn.sock is not None:
+            self.conn.sock.settimeout(self.conn.timeout)
+        try:
+            self.conn.request("GET", url)
+            r = self.conn.getresponse()
+            return _Answer(r.status, r.read())
+        except Exception:
+            self.conn.close()  # a timed-out answer may still come: the next request reconnects
+            raise
+
+    def __enter__(self) -> KeepAlive:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.conn.close()
+
+
+class _Answer:
+    def __init__(self, status: int, content: bytes) -> None:
+        self.status_code, self.content = status, content
+        self.text = content.decode("utf-8", "replace")
+
+    def json(self):  # type: ignore[no-untyped-def]
+        return json.loads(self.content)
+
+
 def _first_and_warm(client, url: str, warm: int = 10) -> dict:
     first, r = _timed(client, url)
     times = [_timed(client, url)[0] for _ in range(warm)]
@@ -468,17 +530,17 @@ def _first_and_warm(client, url: str, warm: int = 10) -> dict:
 
 
 def one_worker(data: Path, model: str, runs: int, dup_timeout: float) -> dict:
-    """Latencies on one worker, sequential: search cached/unseen, filtered, similar,
-    duplicates (first call, then warm), and the resident set."""
-    import httpx
-
-    out: dict = {}
-    with Server(data, model) as srv, httpx.Client(base_url=srv.base, timeout=dup_timeout) as c:
+    """Latencies on one worker, sequential over one keep-alive connection: a request that
+    does no search (``/healthz``), search cached/unseen, filtered, similar, duplicates (first
+    call, then warm), and the resident set."""
+    out: dict = {"client": KeepAlive.name}
+    with Server(data, model) as srv, KeepAlive(srv.base, timeout=dup_timeout) as c:
         # loads the index: minutes at 1M (the store's indicators read from disk)
         first, r = _timed(c, _search_url(CACHED_QUERY), timeout=3600)
         out["search_first_ms"] = round(first * 1000, 1)
         for _ in range(5):
             _timed(c, _search_url(CACHED_QUERY))
+        out["healthz"] = _pct([_timed(c, "/healthz")[0] for _ in range(runs)])
         out["search_cached"] = _pct([_timed(c, _search_url(CACHED_QUERY))[0] for _ in range(runs)])
         out["search_unseen"] = _pct([_timed(c, _search_url(q))[0] for q in unseen_queries(runs)])
         fq, fd = FILTER_QUERY
@@ -500,7 +562,7 @@ def one_worker(data: Path, model: str, runs: int, dup_timeout: float) -> dict:
             out["duplicates"]["precomputed"] = (
                 c.get("/api/duplicates?limit=1").json().get("precomputed", False)
             )
-        except httpx.TimeoutException:
+        except TimeoutError:
             out["duplicates"] = {"first_ms": None, "timeout_s": dup_timeout}
         out["rss_mb"] = srv.rss_mb()
     return out
@@ -540,7 +602,7 @@ def throughput(data: Path, model: str, workers: int, duration: int) -> dict:
 def measure(size: int, args: argparse.Namespace, fig: dict) -> dict:
     """The figures of ``args.parts`` (faiss, one, load) at ``size``, into ``fig``."""
     t0 = time.perf_counter()
-    data, info = prepare(size, args.work, args.model, not args.no_links)
+    data, info = prepare(size, args.work, args.model, not args.no_links, args.index)
     _log(f"[{size}] data {info} ({time.perf_counter() - t0:.0f} s)")
     fig["data"] = info
     if "faiss" in args.parts:
@@ -564,10 +626,12 @@ def _log(msg: str) -> None:
 def summary_lines(label: str, size: int, fig: dict) -> list[str]:
     f, w = fig["faiss"], fig["one_worker"]
     base = min(f["k10_threads1"]["p50_ms"], f[next(k for k in f if k.startswith("k10_"))]["p50_ms"])
+    pool = f.get("k200_threads1", {}).get("p50_ms")
     d = w["duplicates"]
     return [
-        f"{label} {size:,}: FAISS alone p50 {base} ms (k=10); IVF recall@10 "
-        f"{f['recall_at_10_ivf']['recall']}",
+        f"{label} {size:,} ({f['kind']}): FAISS alone p50 {base} ms (k=10), {pool} ms (k=200, "
+        f"the search's pool); IVF recall@10 {f['recall_at_10_ivf']['recall']}; a request "
+        f"without search (/healthz) {w.get('healthz', {}).get('p50_ms')} ms",
         f"  /api/search p50/p95 cached {w['search_cached']['p50_ms']}/"
         f"{w['search_cached']['p95_ms']} ms ({w['search_cached']['p50_ms'] / base:.1f}x FAISS), "
         f"unseen {w['search_unseen']['p50_ms']}/{w['search_unseen']['p95_ms']} ms "
@@ -603,6 +667,12 @@ def main() -> None:
     ap.add_argument(
         "--parts", default="faiss,one,load", help="what to (re)measure: faiss, one, load[1|2]"
     )
+    ap.add_argument(
+        "--index",
+        default="auto",
+        choices=["auto", "flat", "ivf"],
+        help="FAISS index of the prepared data (auto: by size; its own data directory else)",
+    )
     ap.add_argument("--recall-only", type=int, help="only IVF recall@10 at this many names")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -630,7 +700,7 @@ def main() -> None:
 def _prepare_main(args: argparse.Namespace) -> None:
     for size in args.sizes:
         t0 = time.perf_counter()
-        data, info = prepare(size, args.work, args.model, not args.no_links)
+        data, info = prepare(size, args.work, args.model, not args.no_links, args.index)
         print(f"[{size}] {data} {info} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
 

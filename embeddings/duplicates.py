@@ -23,6 +23,7 @@ Pipeline (:func:`find_duplicates`):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from kg.i18n import form_name, tr
 
 from ._optional import require
 from .index import IndicatorIndex, Progress, score_fields
+from .pair_workers import scored_slices
 from .scoring import PairScore, Profile
 from .text import IndicatorText, clean, indicator_dict, region_of
 
@@ -314,6 +316,7 @@ def find_duplicates(
     common_share: float = COMMON_SHARE,
     common_min_departments: int = COMMON_MIN_DEPARTMENTS,
     rows: Sequence[int] | None = None,
+    workers: int = 1,
 ) -> DuplicateReport:
     """Pairs of the shown bands scoring at least ``threshold``, clustered.
 
@@ -331,24 +334,22 @@ def find_duplicates(
 
     ``common_share`` / ``common_min_departments``: see :func:`_common_by_data` (共性指标).
     ``rows``: only the pairs with an end among these item rows (clustered among themselves).
+    ``workers``: processes scoring a large sweep's pairs (:mod:`.pair_workers`): same report.
     ``progress(message, done, total)`` is called once the candidates are found and after each
     batch of scored candidates (a sweep over a million indicators takes tens of minutes).
     """
     prof = index.profile
     bands = shown_bands(prof, band, threshold)
     t = min(_threshold_of(prof, b) for b in bands) if threshold is None else threshold
-    items, departments = index.items, {it.department for it in index.items}
+    departments = {it.department for it in index.items}
     cands = _candidates(index, k, scope, progress, rows)
-    passed = _score_candidates(index, cands, t, bands, list_per_indicator is None, progress)
+    passed = _score_candidates(index, cands, t, bands, list_per_indicator, progress, workers)
     del cands  # millions of tuples at scale: not kept while clustering
     listed = None if passed.listing_all else (list_per_indicator or LIST_PER_INDICATOR)
     if listed is not None:
-        passed.kept.update(_list_best(index, passed, listed))
+        passed.kept.update(_list_best(index, passed, listed, workers))
     common = _common_by_data(index, len(departments), common_share, common_min_departments)
-    pairs = [
-        _pair(items[i], items[j], ps, i in common and j in common)
-        for (i, j), ps in passed.kept.items()
-    ]
+    pairs = _explained(index, passed.kept, common)
     clusters = _clusters(
         index, passed.pi, passed.pj, passed.ps, pairs, t, keep_unlisted=listed is not None
     )
@@ -364,15 +365,27 @@ def find_duplicates(
     )
 
 
+def _explained(
+    index: IndicatorIndex, kept: dict[tuple[int, int], PairScore], common: set[int]
+) -> list[DuplicatePair]:
+    """The kept pairs as listed pairs (scope, label, explanation); ``common``: the rows of
+    共性指标."""
+    items = index.items
+    return [
+        _pair(items[i], items[j], ps, i in common and j in common) for (i, j), ps in kept.items()
+    ]
+
+
 def _list_best(
-    index: IndicatorIndex, passed: _Passed, per: int
+    index: IndicatorIndex, passed: _Passed, per: int, workers: int = 1
 ) -> dict[tuple[int, int], PairScore]:
     """Each indicator's best ``per`` passing pairs, scored (too many passed to list them all)."""
     listed = _best_per_indicator(index, passed.pi, passed.pj, passed.ps, per)
     out: dict[tuple[int, int], PairScore] = {}
-    for start in range(0, len(listed), SCORE_BATCH):
-        chunk = listed[start : start + SCORE_BATCH]
-        out.update(zip(chunk, index.pairs(chunk), strict=True))
+    for (start, stop), scores in scored_slices(
+        index, listed, IndicatorIndex.pairs, batch=SCORE_BATCH, workers=workers
+    ):
+        out.update(zip(listed[start:stop], scores, strict=True))
     return out
 
 
@@ -403,37 +416,60 @@ def _score_candidates(
     cands: list[tuple[int, int]],
     t: float,
     bands: tuple[str, ...],
-    listing_all: bool,
+    list_per_indicator: int | None,
     progress: Progress | None,
+    workers: int = 1,
 ) -> _Passed:
-    """Score the candidates in batches; keep those at ``t`` or above whose band is shown.
+    """Score the candidates in batches (in ``workers`` processes when there are many: see
+    :mod:`embeddings.pair_workers`); keep those at ``t`` or above whose band is shown.
 
     Only what passes stays in memory, as arrays (millions of candidates at scale); the scores
-    themselves are kept while no more than :data:`LISTED_PAIRS_MAX` pass."""
+    themselves are kept while no more than :data:`LISTED_PAIRS_MAX` pass and
+    ``list_per_indicator`` is None (every passing pair listed)."""
     np = require("numpy")
+    listing_all = list_per_indicator is None
     kept: dict[tuple[int, int], PairScore] = {}
     ii: list[Any] = []
     jj: list[Any] = []
     ss: list[Any] = []
-    for start in range(0, len(cands), SCORE_BATCH):
-        chunk = cands[start : start + SCORE_BATCH]
-        scores = index.pairs(chunk)
-        ok = [n for n, ps in enumerate(scores) if ps.score >= t and ps.band in bands]
-        ii.append(np.fromiter((chunk[n][0] for n in ok), dtype=np.int64, count=len(ok)))
-        jj.append(np.fromiter((chunk[n][1] for n in ok), dtype=np.int64, count=len(ok)))
-        ss.append(np.fromiter((scores[n].score for n in ok), dtype=np.float64, count=len(ok)))
+    fn = functools.partial(_passing_in, t=t, bands=bands, with_scores=listing_all)
+    for (_, stop), (pi, pj, ps, scores) in scored_slices(
+        index, cands, fn, batch=SCORE_BATCH, workers=workers
+    ):
+        ii.append(pi)
+        jj.append(pj)
+        ss.append(ps)
         if listing_all:
-            kept.update((chunk[n], scores[n]) for n in ok)
+            kept.update(zip(zip(pi.tolist(), pj.tolist(), strict=True), scores, strict=True))
             if len(kept) > LISTED_PAIRS_MAX:
                 listing_all = False
                 kept.clear()
         if progress:
-            progress(tr("比较候选对", "scoring pairs"), start + len(chunk), len(cands))
+            progress(tr("比较候选对", "scoring pairs"), stop, len(cands))
 
     def cat(parts: list[Any], dtype: Any) -> Any:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
     return _Passed(cat(ii, np.int64), cat(jj, np.int64), cat(ss, np.float64), kept, listing_all)
+
+
+def _passing_in(
+    index: IndicatorIndex,
+    chunk: Sequence[tuple[int, int]],
+    *,
+    t: float,
+    bands: tuple[str, ...],
+    with_scores: bool,
+) -> tuple[Any, Any, Any, list[PairScore] | None]:
+    """The pairs of ``chunk`` at ``t`` or above whose band is shown: their ends and scores as
+    arrays, and their :class:`PairScore` objects when ``with_scores``."""
+    np = require("numpy")
+    scores = index.pairs(chunk)
+    ok = [n for n, ps in enumerate(scores) if ps.score >= t and ps.band in bands]
+    pi = np.fromiter((chunk[n][0] for n in ok), dtype=np.int64, count=len(ok))
+    pj = np.fromiter((chunk[n][1] for n in ok), dtype=np.int64, count=len(ok))
+    ps = np.fromiter((scores[n].score for n in ok), dtype=np.float64, count=len(ok))
+    return pi, pj, ps, [scores[n] for n in ok] if with_scores else None
 
 
 #: candidate pairs scored at once by find_duplicates

@@ -34,6 +34,7 @@ from kg.store import GraphStore
 
 from .duplicates import DuplicatePair, DuplicateReport, find_duplicates, keep_per_end
 from .index import IndicatorIndex
+from .pair_workers import workers_for
 from .precomputed import merge_delta, save_duplicates
 
 if TYPE_CHECKING:
@@ -180,7 +181,10 @@ def _write_all(
     # listed per indicator as the links are capped: the same pairs as capping the full list,
     # without explaining every pair of a name thousands of tables share
     report = find_duplicates(
-        index, threshold=index.profile.t_review, list_per_indicator=LINKS_PER_INDICATOR
+        index,
+        threshold=index.profile.t_review,
+        list_per_indicator=LINKS_PER_INDICATOR,
+        workers=_workers(settings),
     )
     save_duplicates(index, report, settings)  # read by the API's /api/duplicates
     pairs = capped(report.pairs, LINKS_PER_INDICATOR)
@@ -206,6 +210,7 @@ def _write_delta(
         threshold=index.profile.t_review,
         list_per_indicator=LINKS_PER_INDICATOR,
         rows=rows,
+        workers=_workers(settings),
     )
     tables = sorted({index.items[n].table for n in rows})
     merge_delta(index, report, {index.items[n].id for n in rows}, settings)  # for the API
@@ -216,6 +221,11 @@ def _write_delta(
             path = _links_file(Path(tmp), report, pairs, index, tables, how)
             store.add_from_file(SIMILARITY_GRAPH, path)
     return len(pairs)
+
+
+def _workers(settings: Settings | None) -> int:
+    """Processes scoring the pairs of a sweep: the ``build_workers`` setting (0: one per CPU)."""
+    return workers_for(settings.build_workers if settings is not None else 0)
 
 
 def _links_file(

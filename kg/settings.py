@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)
     embedding_index: Literal["auto", "flat", "ivf", "hnsw"] = Field(
-        default="auto", description="FAISS index type; auto: exact up to 200k vectors, IVF above"
+        default="auto", description="FAISS index type; auto: exact up to 50k vectors, IVF above"
     )
     embedding_cache: bool = Field(
         default=True, description="cache vectors on disk by model and text"

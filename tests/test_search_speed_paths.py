@@ -82,6 +82,18 @@ def test_filtered_query_returns_k_hits_at_100k(big: IndicatorIndex) -> None:
     assert big.search("培训人次", k=5, filters=Filters(department="没有这个部门")) == []
 
 
+def test_the_pool_holds_the_exact_top_k_at_100k(big: IndicatorIndex) -> None:
+    """The pooled search (each scorer's best pool_size(k) at 100k) gives the scores of
+    scoring every row, for k = 10 and k = 50, unfiltered."""
+    from embeddings.index import pool_size
+
+    every = np.arange(len(big.items))
+    assert pool_size(10, len(every)) < pool_size(50, len(every)) < len(every)
+    for q in ["培训人次", "慰问金发放覆盖率", "农村道路里程", "学校满意度", "垃圾分类户数"]:
+        for k in (10, 50):
+            assert [h.score for h in big.search(q, k=k)] == _exact_scores(big, q, every, k)
+
+
 def test_large_filter_goes_through_the_faiss_selector(big: IndicatorIndex) -> None:
     f = Filters(level1="")  # matches every indicator: more than BRUTE_FORCE_MAX rows kept
     rows = big.rows_matching(f)
