@@ -688,7 +688,12 @@ def main() -> None:
     run["code"] = os.environ.get("PYTHONPATH", str(ROOT))
     run["machine"] = {"cpus": os.cpu_count(), "note": "shared with other jobs: compare ratios"}
     for size in args.sizes:
-        run[str(size)] = measure(size, args, run.get(str(size), {}))
+        fig = run.setdefault(str(size), {})
+        try:
+            measure(size, args, fig)
+        except Exception as exc:  # e.g. a server killed for memory: keep what was measured
+            fig["failed"] = f"{type(exc).__name__}: {str(exc)[:500]}"
+            _log(f"[{size}] failed: {fig['failed']}")
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(saved, ensure_ascii=False, indent=2) + "\n", "utf-8")
         try:

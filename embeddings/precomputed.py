@@ -46,6 +46,7 @@ from .duplicates import (
 )
 from .files import write_pickle
 from .index import index_dir
+from .text import IndicatorText
 
 if TYPE_CHECKING:
     from kg.settings import Settings
@@ -104,7 +105,7 @@ def save_duplicates(
         report.common_min_departments,
     )
     try:
-        write_pickle(path, report)
+        write_pickle(path, report, _ReportPickler)
         _prune(path.parent, keep=path)
     except OSError as exc:
         log.warning("precomputed duplicates not saved at %s: %s", path, exc)
@@ -128,7 +129,7 @@ def merge_delta(
     if settings is None:
         return None
     folder = index_dir(Path(settings.data_dir)) / PRECOMPUTED_DIR
-    old = _newest(folder)
+    old = _newest(folder, index)
     tables = {it.table for it in index.items}
     unchanged = {it.table for it in index.items if it.id not in changed}
     if (
@@ -172,17 +173,50 @@ def _clusters_of(
     return _clusters(index, pi, pj, ps, pairs, t, **kw)
 
 
-def _newest(folder: Path) -> DuplicateReport | None:
-    """The most recently saved report in ``folder``, or None."""
+def _newest(folder: Path, index: IndicatorIndex) -> DuplicateReport | None:
+    """The most recently saved report in ``folder``, or None (its indicators that ``index``
+    no longer holds as bare ids: see :func:`_read`)."""
     files = sorted(folder.glob("duplicates-*.pickle"), key=lambda p: p.stat().st_mtime)
     if not files:
         return None
     try:
-        with files[-1].open("rb") as fh:
-            report = pickle.load(fh)  # written by the build in this data directory
+        report = _read(files[-1], index, missing_ok=True)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
         return None
     return report if isinstance(report, DuplicateReport) else None
+
+
+class _ReportPickler(pickle.Pickler):
+    """Pickles a report's indicators by id: the index holds them already (a copy of every
+    indicator a report names is up to the whole store, about a gigabyte at 1M indicators,
+    made again by each server worker that loads it)."""
+
+    def persistent_id(self, obj: Any) -> Any:
+        return ("indicator", obj.id) if isinstance(obj, IndicatorText) else None
+
+
+class _ReportUnpickler(pickle.Unpickler):
+    """Reads :class:`_ReportPickler`'s ids back as the index's own indicators."""
+
+    def __init__(self, fh: Any, index: IndicatorIndex, missing_ok: bool) -> None:
+        super().__init__(fh)
+        self.items, self.by_id, self.missing_ok = index.items, index.by_id, missing_ok
+
+    def persistent_load(self, pid: Any) -> Any:
+        kind, key = pid
+        n = self.by_id.get(key) if kind == "indicator" else None
+        if n is not None:
+            return self.items[n]
+        if kind == "indicator" and self.missing_ok:  # gone since: only its id is read
+            return IndicatorText(id=key, name="")
+        raise pickle.UnpicklingError(f"indicator {key} is not in the index")
+
+
+def _read(path: Path, index: IndicatorIndex, missing_ok: bool = False) -> Any:
+    """A saved report, its indicators the index's (reports of older releases hold copies);
+    ``missing_ok``: an indicator the index lacks is read as its id alone, else refused."""
+    with path.open("rb") as fh:  # written by the build in this data directory
+        return _ReportUnpickler(fh, index, missing_ok).load()
 
 
 def _prune(folder: Path, keep: Path) -> None:
@@ -204,8 +238,7 @@ def load_duplicates(
     """The report saved for exactly this index and these settings, or None."""
     path = report_path(index_folder, index, common_share, common_min_departments)
     try:
-        with path.open("rb") as fh:
-            report = pickle.load(fh)  # written by the build in this data directory
+        report = _read(path, index)
     except FileNotFoundError:
         return None
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:

@@ -66,7 +66,8 @@ class Settings(BaseSettings):
         ge=0,
         le=256,
         description=(
-            "processes that read, map and validate the files of ikg build in parallel: "
+            "processes that read, map and validate the files of ikg build in parallel, and "
+            "that score the similarity links' candidate pairs of a large graph: "
             "0 = one per CPU, 1 = in the build's own process (a single file always is)"
         ),
     )

@@ -281,6 +281,22 @@ def test_saved_report_answers_as_a_fresh_sweep(demo: tuple[Settings, IndicatorIn
     assert not covers(saved, index, None, "related")  # wider than saved: computed instead
 
 
+def test_saved_report_names_the_index_own_indicators(
+    demo: tuple[Settings, IndicatorIndex],
+) -> None:
+    """A loaded report holds no copy of the indicators it names (a gigabyte per server worker
+    at 1M): its pairs' ends and clusters' members are the index's objects, equal to what was
+    saved."""
+    s, index = demo
+    saved = load_duplicates(s.data_dir / "embeddings" / "index", index)
+    assert saved is not None and saved.pairs and saved.clusters
+    mine = {id(it) for it in index.items}
+    ends = [e for p in saved.pairs for e in (p.a, p.b)]
+    assert all(id(e) in mine for e in ends)
+    assert all(id(m) in mine for c in saved.clusters for m in c.members)
+    assert all(e == index.items[index.by_id[e.id]] for e in ends)
+
+
 def test_saved_report_is_keyed_by_the_index(demo: tuple[Settings, IndicatorIndex]) -> None:
     s, index = demo
     folder = s.data_dir / "embeddings" / "index"
