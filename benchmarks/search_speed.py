@@ -15,8 +15,9 @@ Then, for each size, it prints and saves:
 
 * FAISS alone: p50 of ``FaissIndex.search`` (k = 10) for cached query vectors, in-process;
   at sizes where the index is approximate (IVF), recall@10 against exact flat search;
-* ``/api/search`` through ``ikg serve`` (one worker), sequential: p50/p95 for a cached query
-  and for unseen queries (each one new to the server);
+* ``/api/search`` through ``ikg serve`` (one worker), sequential over one keep-alive
+  connection (``http.client``: the server's time, not a client library's): p50/p95 for a
+  cached query and for unseen queries (each one new to the server), and ``/healthz``;
 * req/s with 4 and 8 clients on 1 and 2 workers (``benchmarks/load_api.run_threads``);
 * the hits of a filtered query (``培训人次`` in 中共深圳市福田区委组织部's tables);
 * ``/api/indicators/{id}/similar`` and ``/api/duplicates`` first call and warm p50;

@@ -1,7 +1,8 @@
 """Scoring many candidate pairs in worker processes forked from this one.
 
 A sweep over a large graph scores millions of candidate pairs (about 4,400 a second on one
-core: two hours at a million indicators). A pair's score depends only on the index, so the
+core at 100k indicators; at 1M two workers scored 12,500–13,500 a second and the whole link
+step took 46 minutes, docs/scaling.md). A pair's score depends only on the index, so the
 pairs are cut into slices and each slice is scored in a worker forked from the process that
 holds the index: the workers read the index and the pairs the parent already has (nothing
 is pickled but the slice bounds and the results), and the results come back in slice order,
