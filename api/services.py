@@ -19,7 +19,12 @@ from api.errors import ApiError
 from api.sparql_functions import custom_functions
 from apps.review import others_in_store
 from embeddings.cache import CachedEncoder, EmbeddingCache
-from embeddings.duplicates import COMMON_MIN_DEPARTMENTS, COMMON_SHARE, find_duplicates
+from embeddings.duplicates import (
+    COMMON_MIN_DEPARTMENTS,
+    COMMON_SHARE,
+    find_duplicates,
+    listed_clusters,
+)
 from embeddings.faiss_index import FaissIndex
 from embeddings.index import CACHE_FILE, index_dir, open_index
 from embeddings.index import make_encoder as _make
@@ -190,10 +195,9 @@ def _warm_up(app: Any, index: Any) -> None:
             getattr(settings, "common_indicator_min_departments", COMMON_MIN_DEPARTMENTS),
         )
         if saved is not None and covers(saved, index, None, None):  # the default listing
-            app.state.duplicates_default = (
-                index,
-                answer_duplicates(saved, index, "all", None, None),
-            )
+            default = answer_duplicates(saved, index, "all", None, None)
+            listed_clusters(default)  # its pages' order, worked out once
+            app.state.duplicates_default = (index, default)
     except Exception as exc:  # a warm-up failure only costs the first request its time
         log.warning("embedding index warm-up failed: %s", exc)
 

@@ -223,6 +223,16 @@ def listing_sections(report: DuplicateReport) -> list[tuple[str, list[Cluster]]]
     return [(s, by[s]) for s in SECTIONS if by[s]]
 
 
+def listed_clusters(report: DuplicateReport) -> list[Cluster]:
+    """The report's clusters in the listing's order (:func:`listing_sections`), worked out
+    once per report and kept with it: the API pages through one report many times, and
+    ordering 121,538 clusters by section, year and region took 1.5 s a page at 1M."""
+    found = report.__dict__.get("_listed")
+    if found is None:
+        found = report.__dict__["_listed"] = [c for _, cs in listing_sections(report) for c in cs]
+    return found
+
+
 def year_region(cluster: Cluster) -> tuple[str, str]:
     """The fiscal year(s) and region(s) of a cluster's members, for grouping the
     cross-department section: ("2024", "深圳市福田区"); several join with "/"; a department

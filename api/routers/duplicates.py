@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 
 from api import services
 from api.models import DuplicatesResponse
-from embeddings.duplicates import listing_sections, section_of, year_region
+from embeddings.duplicates import listed_clusters, section_of, year_region
 
 router = APIRouter(prefix="/api", tags=["duplicates"])
 #: a page stops adding clusters past this many bytes of JSON (setting api_duplicates_page_bytes)
@@ -53,7 +53,7 @@ def _page(
     the next page starts."""
 
     d, r, rel = rep.bands
-    ordered = [c for _, cs in listing_sections(rep) for c in cs]
+    ordered = listed_clusters(rep)
     clusters, size = [], 0
     for c in ordered[offset : offset + limit]:
         out = _cluster(c)
