@@ -273,12 +273,12 @@ def _links_step(size: int, settings, info: dict) -> None:  # type: ignore[no-unt
     """The similarity links and the saved duplicate report (``index_for_store``), timed,
     with the scoring processes it used (the ``build_workers`` setting: one per CPU)."""
     from embeddings import index_for_store
-    from embeddings.pair_workers import workers_for
+    from kg.processes import worker_count
 
     t0 = time.perf_counter()
     info["links"] = index_for_store(settings.store_path, settings.data_dir, settings).links
     info["links_s"] = round(time.perf_counter() - t0, 1)
-    info["links_workers"] = workers_for(settings.build_workers)
+    info["links_workers"] = worker_count(settings.build_workers)
     _log(f"[{size}] links {info['links']} in {info['links_s']} s")
 
 

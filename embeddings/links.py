@@ -30,11 +30,11 @@ from rdflib import RDF, URIRef
 from rdflib.namespace import XSD
 
 from kg.namespaces import DATA, IKG, SIMILARITY_GRAPH
+from kg.processes import worker_count
 from kg.store import GraphStore
 
 from .duplicates import DuplicatePair, DuplicateReport, find_duplicates, keep_per_end
 from .index import IndicatorIndex
-from .pair_workers import workers_for
 from .precomputed import merge_delta, save_duplicates
 
 if TYPE_CHECKING:
@@ -225,7 +225,7 @@ def _write_delta(
 
 def _workers(settings: Settings | None) -> int:
     """Processes scoring the pairs of a sweep: the ``build_workers`` setting (0: one per CPU)."""
-    return workers_for(settings.build_workers if settings is not None else 0)
+    return worker_count(settings.build_workers if settings is not None else None)
 
 
 def _links_file(

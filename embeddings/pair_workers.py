@@ -8,8 +8,8 @@ holds the index: the workers read the index and the pairs the parent already has
 is pickled but the slice bounds and the results), and the results come back in slice order,
 so the caller sees exactly what one process would have computed.
 
-Workers are forked only where that is safe: on a platform with ``fork`` and from a process
-that runs no other Python thread (a lock another thread holds would be inherited held).
+Workers are forked only where that is safe (:func:`kg.processes.can_fork`: a platform with
+``fork``, a process that runs no other Python thread).
 Elsewhere, for few pairs, or with one worker, the slices are scored here, in order. A
 worker that dies (killed for memory) fails the sweep with ``BrokenProcessPool``.
 """
@@ -17,11 +17,11 @@ worker that dies (killed for memory) fails the sweep with ``BrokenProcessPool``.
 from __future__ import annotations
 
 import multiprocessing
-import os
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
+
+from kg.processes import can_fork
 
 if TYPE_CHECKING:
     from .index import IndicatorIndex
@@ -36,16 +36,6 @@ Slice = tuple[int, int]
 ChunkFn = Callable[["IndicatorIndex", Sequence[tuple[int, int]]], Any]
 
 
-def workers_for(setting: int | None) -> int:
-    """Worker processes for a setting (``build_workers``): 0 or None = one per CPU."""
-    return setting if setting else (os.cpu_count() or 1)
-
-
-def can_fork() -> bool:
-    """Whether workers may be forked from this process now."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-
 def scored_slices(
     index: IndicatorIndex,
     pairs: Sequence[tuple[int, int]],
@@ -56,7 +46,7 @@ def scored_slices(
 ) -> Iterator[tuple[Slice, Any]]:
     """``fn(index, pairs[start:stop])`` for consecutive slices of ``batch`` pairs, in order,
     each with its ``(start, stop)``; in ``workers`` forked processes when there are at least
-    :data:`PARALLEL_MIN` pairs and forking is safe (:func:`can_fork`). ``fn`` must be a
+    :data:`PARALLEL_MIN` pairs and forking is safe (:func:`kg.processes.can_fork`). ``fn`` must be a
     module-level function (or a ``functools.partial`` of one): it is sent by name."""
     slices = [(s, min(s + batch, len(pairs))) for s in range(0, len(pairs), batch)]
     if workers <= 1 or len(pairs) < PARALLEL_MIN or len(slices) < 2 or not can_fork():

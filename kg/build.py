@@ -31,7 +31,6 @@ from . import mapping, processes, validate
 from .errors import SourceError
 from .readers import library, read_table, read_tables
 from .records import ParsedLibrary, ParsedTable, WarningRecord
-from .settings import default_settings
 from .sources import classify_sources
 from .sources import expand_sources as expand_sources  # re-exported, as before
 from .sources import is_library as is_library  # re-exported, as before
@@ -245,17 +244,6 @@ def _prepare_job(job: _Job) -> list[BuiltTable] | BuiltLibrary:
     if job.is_library:
         return prepare_library(job.path, shacl=job.shacl)
     return prepare_all(job.path, job.reader, shacl=job.shacl, hints=job.hints, sha256=job.sha256)
-
-
-def worker_count(workers: int | None = None) -> int:
-    """Processes for reading: ``workers``, or the ``build_workers`` setting; 0 = one per CPU."""
-    n = default_settings().build_workers if workers is None else workers
-    if n > 0:
-        return n
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def pool_context() -> Any:
@@ -501,7 +489,7 @@ def build(
             progress(f"未变 {n} 个文件，不再读取", n, len(found.files))
     skipped = {u.file for u in report.unchanged}
     jobs = [_Job(p, p in libraries, reader, shacl, hints) for p in found.files if p not in skipped]
-    results = _read_all(jobs, worker_count(workers), progress)
+    results = _read_all(jobs, processes.worker_count(workers), progress)
     _gather(report, jobs, results)
     _write(report, store_path, progress)
     _save_record(record, report, key)

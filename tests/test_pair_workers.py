@@ -21,8 +21,9 @@ from embeddings import duplicates, pair_workers
 from embeddings.duplicates import find_duplicates
 from embeddings.encoders import HashingEncoder
 from embeddings.index import IndicatorIndex
-from embeddings.pair_workers import can_fork, scored_slices
+from embeddings.pair_workers import scored_slices
 from embeddings.text import IndicatorText
+from kg.processes import can_fork
 
 HEADS = ["培训", "慰问金发放", "离休干部", "农村道路", "学校", "医疗救助", "垃圾分类", "档案"]
 TAILS = ["人次", "覆盖率", "满意度", "完成率", "及时率", "数量", "合格率", "户数"]
