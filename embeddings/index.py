@@ -372,7 +372,17 @@ class IndicatorIndex:
                 "profile": asdict(self.profile),
                 "model_setting": self.model_setting,
             },
+            rows=self._rows_in_index_order(),
         )
+
+    def _rows_in_index_order(self) -> np.ndarray | None:
+        """The vectors' matrix when it is already every faiss row in row order (a fresh
+        build's), so that saving does not read it from faiss again; else None."""
+        np = require("numpy")
+        m = self._matrix
+        if m is None or len(m) != len(self.vectors._ids):
+            return None
+        return m if bool((self.positions == np.arange(len(m))).all()) else None
 
     @property
     def encoder(self) -> Encoder:
@@ -479,9 +489,10 @@ class IndicatorIndex:
         return self._item_rows
 
     def warm_up(self) -> None:
-        """Pay the one-time costs before the first request does: every vector read from the
-        index, each item's row there, the word tokenizer of the pair scores (its dictionary
-        loads in seconds)."""
+        """Pay the one-time costs before the first request does: the index's mapped files
+        read into the file cache, the vectors' matrix, each item's row in the index, the word
+        tokenizer of the pair scores (its dictionary loads in seconds)."""
+        self.vectors.prefetch()
         _ = self.matrix, self.positions, self.item_rows
         words("指标")
 

@@ -67,6 +67,7 @@ def test_save_publishes_a_complete_version_and_keeps_the_previous(tmp_path: Path
         "config.json",
         "ids.json",
         "index.faiss",
+        "vectors.npy",
     ]
     config = FaissIndex.read_config(d)
     assert config["version"] == v1 and config["count"] == 41 and config["meta"]["generation"] == 1
@@ -174,6 +175,101 @@ def test_old_flat_layout_loads_and_the_next_save_moves_it(tmp_path: Path) -> Non
     assert FaissIndex.current_version(d) == v
     assert not (d / "config.json").exists() and not (d / "index.faiss").exists()
     assert FaissIndex.load(d).ids == ids
+
+
+# --------------------------------------------------------------------------- mapped
+def _mapped_files() -> set[str]:
+    """The files this process has mapped into memory (Linux)."""
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        return {line.split(maxsplit=5)[5].strip() for line in maps if len(line.split()) > 5}
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf", "hnsw"])
+def test_a_loaded_version_is_mapped_and_answers_as_the_saved_one(tmp_path, kind) -> None:
+    d = tmp_path / "idx"
+    ids = [f"r{i}" for i in range(300)]
+    vecs = np.random.default_rng(3).standard_normal((300, DIM)).astype(np.float32)
+    fi = FaissIndex(DIM, model_id="m", kind=kind)
+    fi.index(ids, vecs)
+    v = fi.save(d)
+    back = FaissIndex.load(d, model_id="m")
+    where = d / VERSIONS_DIR / v
+    every = back.all_vectors()
+    assert not every.flags.writeable and not every.flags.owndata
+    np.testing.assert_array_equal(every, fi.all_vectors())
+    np.testing.assert_array_equal(back.vectors(ids[5:9]), fi.vectors(ids[5:9]))
+    if Path("/proc/self/maps").is_file():
+        assert {str(where / "index.faiss"), str(where / "vectors.npy")} <= _mapped_files()
+    assert back.search(vecs[:20], 5) == fi.search(vecs[:20], 5)
+
+
+def _resident_kb(path: Path) -> int:
+    """kB of ``path``'s mapping(s) resident in this process (Linux smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps", encoding="utf-8") as smaps:
+        for line in smaps:
+            head = line.split()
+            if len(head) > 5 and "-" in head[0]:  # a mapping's first line
+                inside = line.rstrip("\n").endswith(str(path))
+            elif inside and line.startswith("Rss:"):
+                total += int(head[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").is_file(), reason="Linux smaps")
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_prefetch_brings_every_page_of_the_maps_in(tmp_path, kind) -> None:
+    """A server's warm-up: after ``prefetch`` the whole vectors file and the index's stored
+    vectors are resident, so no request waits for a page."""
+    d = tmp_path / "idx"
+    n = 3000  # 3000 x 16 float32: 188 kB of vectors, 47 pages
+    ids = [f"r{i}" for i in range(n)]
+    vecs = np.random.default_rng(5).standard_normal((n, DIM)).astype(np.float32)
+    fi = FaissIndex(DIM, model_id="m", kind=kind)
+    fi.index(ids, vecs)
+    where = d / VERSIONS_DIR / fi.save(d)
+    back = FaissIndex.load(d, model_id="m")
+    sizes = {f: (where / f).stat().st_size for f in ("index.faiss", "vectors.npy")}
+    assert back.prefetch() == sum(sizes.values())
+    assert _resident_kb(where / "vectors.npy") * 1024 >= sizes["vectors.npy"] - 4096
+    # the index's codes (n x 16 float32) are most of its file
+    assert _resident_kb(where / "index.faiss") * 1024 >= n * DIM * 4
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_changing_a_loaded_version_leaves_the_saved_one_as_it_was(tmp_path, kind) -> None:
+    d = tmp_path / "idx"
+    ids, vecs = generation(1)
+    fi = FaissIndex(DIM, model_id="m", kind=kind)
+    fi.index(ids, vecs)
+    fi.save(d)
+    back = FaissIndex.load(d, model_id="m")
+    new_ids, new_vecs = generation(2)
+    back.add(new_ids[:3], new_vecs[:3])  # faiss aborts on a change to a mapped index
+    if kind == "flat":
+        assert back.remove(ids[:2]) == 2
+    assert back.search(new_vecs[:3], 1) == [
+        [(i, pytest.approx(1.0, abs=1e-5))] for i in new_ids[:3]
+    ]
+    every = back.all_vectors()
+    assert every.flags.writeable and len(every) == len(ids) + 3
+    np.testing.assert_allclose(every[-3:], new_vecs[:3], atol=1e-5)
+    again = FaissIndex.load(d, model_id="m")
+    assert again.ids == ids and again.search(vecs[:5], 1) == fi.search(vecs[:5], 1)
+
+
+def test_a_version_without_its_vectors_file_reads_them_from_the_index(tmp_path) -> None:
+    d = tmp_path / "idx"
+    ids, vecs = generation(4)
+    fi = FaissIndex(DIM, model_id="m", kind="ivf")
+    fi.index(ids, vecs)
+    v = fi.save(d)
+    (d / VERSIONS_DIR / v / "vectors.npy").unlink()  # as an older release saved it
+    back = FaissIndex.load(d, model_id="m")
+    every = back.all_vectors()
+    assert every.flags.writeable  # read from the index into memory
+    np.testing.assert_allclose(every, fi.all_vectors(), atol=1e-6)
+    np.testing.assert_allclose(back.vectors(ids[:4]), vecs[:4], atol=1e-5)
 
 
 # --------------------------------------------------------------------------- concurrency
