@@ -634,8 +634,10 @@ class FaissIndex:
             raise VersionGoneError(f"{faiss_path} is missing")
         try:
             # mapped, not read: the file cache's pages, shared by the processes serving it
-            self._index = faiss.read_index(str(faiss_path), faiss.IO_FLAG_MMAP_IFC)
-            self._mapped = True
+            # (a faiss without the flag reads the file, as before)
+            flag = getattr(faiss, "IO_FLAG_MMAP_IFC", 0)
+            self._index = faiss.read_index(str(faiss_path), flag)
+            self._mapped = bool(flag)
         except RuntimeError as exc:
             if not faiss_path.is_file():
                 raise VersionGoneError(f"{faiss_path} vanished while reading") from exc

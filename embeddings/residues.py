@@ -288,7 +288,6 @@ def remembered_words(path: Path) -> Iterator[None]:
 
 
 @lru_cache(maxsize=4096)
-@lru_cache(maxsize=4096)
 def context_words(context: tuple[str, ...]) -> frozenset[str]:
     """The words of ``context`` (department names) that count as qualifiers."""
     return frozenset(w for t in context for w in words(t) if len(w) >= 2)
