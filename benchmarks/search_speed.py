@@ -589,8 +589,8 @@ def one_worker(data: Path, model: str, runs: int, dup_timeout: float) -> dict:
             )
         except TimeoutError:
             out["duplicates"] = {"first_ms": None, "timeout_s": dup_timeout}
-        out["rss_mb"] = srv.rss_mb()
         out["memory"] = srv.memory()
+        out["rss_mb"] = out["memory"]["rss_mb"]
     return out
 
 
@@ -621,8 +621,8 @@ def throughput(data: Path, model: str, workers: int, duration: int) -> dict:
             out[f"clients{clients}"] = {
                 k: fig[k] for k in ("rps", "p50_ms", "p95_ms", "non_2xx", "errors")
             }
-        out["rss_mb"] = srv.rss_mb()
         out["memory"] = srv.memory()
+        out["rss_mb"] = out["memory"]["rss_mb"]
     return out
 
 

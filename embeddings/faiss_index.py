@@ -107,15 +107,6 @@ def _write_synced(path: Path, text: str) -> None:
         os.fsync(f.fileno())
 
 
-def _save_rows(path: Path, rows: np.ndarray) -> None:
-    """``rows`` as float32 ``.npy`` (what :meth:`FaissIndex.load` maps), fsynced."""
-    np = require("numpy")
-    with path.open("wb") as f:
-        np.save(f, np.ascontiguousarray(rows, dtype=np.float32), allow_pickle=False)
-        f.flush()
-        os.fsync(f.fileno())
-
-
 def _mapped_rows(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
     """A version's vectors.npy as a read-only memory map; None when it is missing (a version
     saved by an older release) or not of ``shape`` (the vectors are then read from the
@@ -351,7 +342,7 @@ class FaissIndex:
         """The stored (normalised) vectors of ``ids``."""
         np = require("numpy")
         if self._saved_rows is not None:
-            return np.array(self._saved_rows[[self._pos[i] for i in ids]], dtype=np.float32)
+            return self._saved_rows[[self._pos[i] for i in ids]]  # a copy (fancy index)
         if self.kind == "hnsw":
             return np.stack([self._index.reconstruct(self._pos[i]) for i in ids])
         if self.kind == "ivf":
@@ -503,7 +494,9 @@ class FaissIndex:
         if centroids is not None:  # for the next rebuild (reusable_centroids)
             require("numpy").save(where / CENTROIDS_FILE, centroids)
             _fsync_path(where / CENTROIDS_FILE)
-        _save_rows(where / VECTORS_FILE, self.all_vectors() if rows is None else rows)
+        every = self.all_vectors() if rows is None else rows  # float32, what load maps
+        require("numpy").save(where / VECTORS_FILE, every.astype("float32", copy=False))
+        _fsync_path(where / VECTORS_FILE)
         _write_synced(where / "ids.json", json.dumps(self._ids, ensure_ascii=False))
         _write_synced(where / "config.json", json.dumps(config, ensure_ascii=False, indent=2))
         _fsync_path(where, directory=True)

@@ -339,9 +339,7 @@ class IndicatorIndex:
                 self._matrix = np.zeros((0, self.vectors.dim), dtype=np.float32)
             else:  # one read of the index's storage, reordered to the items when it differs
                 every = self.vectors.all_vectors()
-                pos = self.positions
-                same = len(pos) == len(every) and bool((pos == np.arange(len(pos))).all())
-                self._matrix = every if same else every[pos]
+                self._matrix = every if self._items_are_rows(len(every)) else every[self.positions]
         return self._matrix
 
     @property
@@ -378,11 +376,15 @@ class IndicatorIndex:
     def _rows_in_index_order(self) -> np.ndarray | None:
         """The vectors' matrix when it is already every faiss row in row order (a fresh
         build's), so that saving does not read it from faiss again; else None."""
-        np = require("numpy")
         m = self._matrix
-        if m is None or len(m) != len(self.vectors._ids):
-            return None
-        return m if bool((self.positions == np.arange(len(m))).all()) else None
+        ok = m is not None and len(m) == len(self.vectors._ids) and self._items_are_rows(len(m))
+        return m if ok else None
+
+    def _items_are_rows(self, n_rows: int) -> bool:
+        """Whether item ``n`` is faiss row ``n`` for every one of ``n_rows`` rows."""
+        np = require("numpy")
+        pos = self.positions
+        return len(pos) == n_rows and bool((pos == np.arange(n_rows)).all())
 
     @property
     def encoder(self) -> Encoder:
