@@ -35,6 +35,7 @@ files against each other. A directory saved by an older release (``config.json``
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -51,6 +52,8 @@ from .encoders import normalize_rows
 
 if TYPE_CHECKING:
     import numpy as np
+
+log = logging.getLogger(__name__)
 
 IndexKind = Literal["flat", "hnsw", "ivf"]
 #: exact search up to this many vectors; an approximate index above. The search scores every
@@ -109,16 +112,27 @@ def _write_synced(path: Path, text: str) -> None:
 
 def _mapped_rows(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
     """A version's vectors.npy as a read-only memory map; None when it is missing (a version
-    saved by an older release) or not of ``shape`` (the vectors are then read from the
-    index)."""
+    saved by an older release), unreadable or not ``shape`` float32 (both logged): the
+    vectors are then read from the index."""
     np = require("numpy")
+    if not path.is_file():
+        return None
     try:
         rows = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
+        log.warning("%s unreadable (%s): the vectors are read from the index instead", path, exc)
         return None
-    ok = rows.shape == shape and rows.dtype == np.float32
+    if rows.shape != shape or rows.dtype != np.float32:
+        log.warning(
+            "%s holds %s %s, expected float32 %s: the vectors are read from the index instead",
+            path,
+            rows.dtype,
+            rows.shape,
+            shape,
+        )
+        return None
     # a plain array over the map: np.memmap's own indexing cost 0.16 ms a search at 100k
-    return rows.view(np.ndarray) if ok else None
+    return rows.view(np.ndarray)
 
 
 def _read_pointer(directory: Path) -> str | None:

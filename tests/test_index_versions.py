@@ -272,6 +272,25 @@ def test_a_version_without_its_vectors_file_reads_them_from_the_index(tmp_path) 
     np.testing.assert_allclose(back.vectors(ids[:4]), vecs[:4], atol=1e-5)
 
 
+def test_a_vectors_file_that_does_not_fit_is_named_and_not_used(tmp_path, caplog) -> None:
+    d = tmp_path / "idx"
+    ids, vecs = generation(5)
+    fi = FaissIndex(DIM, model_id="m", kind="flat")
+    fi.index(ids, vecs)
+    bad = d / VERSIONS_DIR / fi.save(d) / "vectors.npy"
+    np.save(bad, np.zeros((3, DIM), dtype=np.float32))  # another index's rows
+    with caplog.at_level("WARNING", logger="embeddings.faiss_index"):
+        back = FaissIndex.load(d, model_id="m")
+    assert str(bad) in caplog.text and "expected float32 (45, 16)" in caplog.text
+    np.testing.assert_allclose(back.all_vectors(), fi.all_vectors(), atol=1e-6)
+    bad.write_bytes(b"not a numpy file")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="embeddings.faiss_index"):
+        again = FaissIndex.load(d, model_id="m")
+    assert str(bad) in caplog.text and "unreadable" in caplog.text
+    np.testing.assert_allclose(again.vectors(ids[:3]), fi.vectors(ids[:3]), atol=1e-6)
+
+
 # --------------------------------------------------------------------------- concurrency
 READER = textwrap.dedent(
     """
