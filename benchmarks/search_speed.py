@@ -15,6 +15,9 @@ Then, for each size, it prints and saves:
 
 * FAISS alone: p50 of ``FaissIndex.search`` (k = 10) for cached query vectors, in-process;
   at sizes where the index is approximate (IVF), recall@10 against exact flat search;
+* the search split into its parts, in process (:mod:`benchmarks.search_split`, in a child
+  process): the whole ``IndicatorIndex.search``, the encoder, the lexical scores, FAISS at
+  the search's pool and the rest; with the request's p50, what HTTP and the framework add;
 * ``/api/search`` through ``ikg serve`` (one worker), sequential over one keep-alive
   connection (``http.client``: the server's time, not a client library's): p50/p95 for a
   cached query and for unseen queries (each one new to the server), and ``/healthz``;
@@ -635,6 +638,9 @@ def measure(size: int, args: argparse.Namespace, fig: dict) -> dict:
     if "faiss" in args.parts:
         fig["faiss"] = faiss_alone(data, args.model)
         _log(f"[{size}] faiss {fig['faiss']}")
+    if "split" in args.parts:
+        fig["split"] = search_split(data, args.model, args.runs)
+        _log(f"[{size}] split {fig['split']}")
     if "one" in args.parts:
         fig["one_worker"] = one_worker(data, args.model, args.runs, args.dup_timeout)
         _log(f"[{size}] one worker {fig['one_worker']}")
@@ -644,6 +650,35 @@ def measure(size: int, args: argparse.Namespace, fig: dict) -> dict:
             fig[f"load_{workers}w"] = throughput(data, args.model, workers, args.duration)
             _log(f"[{size}] load {workers} worker(s) {fig[f'load_{workers}w']}")
     return fig
+
+
+def search_split(data: Path, model: str, runs: int) -> dict:
+    """:mod:`benchmarks.search_split` in a child process: the index it opens is freed (all
+    of it, at 1M) before the servers start."""
+    cmd = [sys.executable, "-m", "benchmarks.search_split", "--data", str(data)]
+    cmd += ["--model", model, "--runs", str(runs)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"search_split exited with {done.returncode}:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _split_line(fig: dict) -> str | None:
+    """The in-process parts of a search, and what the request adds around it."""
+    split, w = fig.get("split"), fig.get("one_worker", {})
+    if not split:
+        return None
+    parts = []
+    for kind in ("cached", "unseen"):
+        s = split[kind]
+        http = w.get(f"search_{kind}", {}).get("p50_ms")
+        around = f", HTTP and the route {http - s['search']:.2f} ms" if http else ""
+        parts.append(
+            f"{kind} {s['search']} ms = encoder {s['encode']} + lexical {s['lexical']} + "
+            f"FAISS k={split['pool']} {s['faiss_pool']} + rest {s['rest']}{around}"
+        )
+    return "  in process: " + "; ".join(parts)
 
 
 def _log(msg: str) -> None:
@@ -678,7 +713,7 @@ def summary_lines(label: str, size: int, fig: dict) -> list[str]:
         f"{d.get('p50_ms')} ms ({d.get('bytes')} bytes); RSS {w['rss_mb']} MB "
         f"(2 workers {fig['load_2w']['rss_mb']} MB; PSS "
         f"{fig['load_2w'].get('memory', {}).get('pss_mb')} MB)",
-    ]
+    ] + [line for line in (_split_line(fig),) if line]
 
 
 def main() -> None:
@@ -700,7 +735,9 @@ def main() -> None:
         "--no-links", action="store_true", help="prepare without the links and duplicate report"
     )
     ap.add_argument(
-        "--parts", default="faiss,one,load", help="what to (re)measure: faiss, one, load[1|2]"
+        "--parts",
+        default="faiss,split,one,load",
+        help="what to (re)measure: faiss, split, one, load[1|2]",
     )
     ap.add_argument(
         "--index",

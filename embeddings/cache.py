@@ -8,7 +8,9 @@ rebuilding the index after an unchanged table costs lookups only.
 A :class:`CachedEncoder` made with ``store_new=False`` (the API's) only reads the file: what it
 encodes on behalf of a request (a search query, a reviewed table's names) goes to a bounded
 in-memory LRU instead (``memory`` vectors), so anonymous requests cannot grow the file; an
-index build inside :meth:`CachedEncoder.writing` still stores the graph's names.
+index build inside :meth:`CachedEncoder.writing` still stores the graph's names. What it reads
+from the file for a request goes to the LRU too: a query asked again (an indicator's own
+name, say) costs a dictionary look-up, not a SQLite round trip (0.1 ms of a 2 ms search).
 
 Both classes are safe to share between threads (the API calls them from its threadpool):
 the SQLite connection is opened with ``check_same_thread=False`` and every statement runs
@@ -148,8 +150,9 @@ class CachedEncoder:
             return
         with self._memory_lock:
             for t, v in zip(texts, vectors, strict=True):
-                self._memory[_key(t)] = v.copy()  # not a view that keeps the batch alive
-                self._memory.move_to_end(_key(t))
+                key = _key(t)
+                self._memory[key] = v.copy()  # not a view that keeps the batch alive
+                self._memory.move_to_end(key)
             while len(self._memory) > self.memory_size:
                 self._memory.popitem(last=False)
 
@@ -166,7 +169,10 @@ class CachedEncoder:
         found = self._recall(texts)
         rest = [t for t in texts if t not in found]
         if rest and self.cache is not None:
-            found.update(self.cache.get_many(self.model_id, rest))
+            stored = self.cache.get_many(self.model_id, rest)
+            found.update(stored)
+            if stored and not self._stores():  # read again soon (an API query): from memory
+                self._remember(list(stored), list(stored.values()))
         todo = sorted({t for t in texts if t not in found})
         if todo:
             with self._lock:

@@ -134,3 +134,20 @@ def test_ingest_runs_end_to_end_and_rebuilds_only_what_changed(tmp_path):
     revised = [i.name for t in parsed for i in t.indicators if i.name.endswith("（修订）")]
     assert len(revised) == 2  # the two changes, in the tables as they are now
     assert "rebuild after 1 table(s) changed" in proc.stdout
+
+
+def test_search_split_times_a_search_and_each_of_its_parts(demo_data):
+    """benchmarks/search_split opens the index as a server does and times the whole search and
+    its parts, for a cached query and for unseen ones (on data/demo: every indicator scored)."""
+    from benchmarks.search_split import PARTS, split
+    from kg.settings import Settings
+
+    fig = split(demo_data, Settings().embedding_model, runs=5)
+    assert fig["indicators"] > 100 and fig["pool"] == min(200, fig["indicators"])
+    for kind in ("cached", "unseen"):
+        times = fig[kind]
+        assert all(times[p] > 0 for p in PARTS), times
+        parts = times["encode"] + times["lexical"] + times["faiss_pool"]
+        assert times["rest"] == round(times["search"] - parts, 3)
+    # an unseen query is encoded by the model; a cached one is a look-up in the server's LRU
+    assert fig["unseen"]["encode"] > fig["cached"]["encode"]

