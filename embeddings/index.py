@@ -414,10 +414,11 @@ class IndicatorIndex:
         rows = self.rows_matching(filters)
         if rows is not None and not len(rows):
             return []
-        lex = self.lexical.cosine_to_all([text])[0]
+        np = require("numpy")
+        lex = self.lexical.scores(text)  # float64: only the candidates' rounded to float32
         q = self.encoder.encode([text]) if mode != "lexical" else None
         cand, dense = self._scored_rows(lex, q, rows, k)
-        lex_rows = lex[cand]
+        lex_rows = lex[cand].astype(np.float32)
         if mode == "dense":
             scores = dense
         elif mode == "lexical":
@@ -458,7 +459,7 @@ class IndicatorIndex:
             return rows, self.matrix[rows] @ q[0]
         sub = lex if rows is None else lex[rows]
         pool = pool_size(k, m)
-        top = np.argpartition(-sub, pool - 1)[:pool]
+        top = _top_unordered(sub, pool)
         lex_pool = top if rows is None else rows[top]
         if q is None:
             cand = np.unique(lex_pool)
@@ -468,11 +469,9 @@ class IndicatorIndex:
         hit_rows = self.item_rows[found[0][found[0] >= 0]]
         keep = hit_rows >= 0  # a faiss row no item holds (removed) is no hit
         hit_rows, hit_scores = hit_rows[keep], scores[0][found[0] >= 0][keep]
-        # union1d's sorted distinct rows, from a mask over the items: no sort of the pools
-        mark = np.zeros(n, dtype=bool)
-        mark[lex_pool] = True
-        mark[hit_rows] = True
-        cand = np.flatnonzero(mark)
+        # sorted distinct rows: a sort of the two pools, not a pass over every item (a mask
+        # over the items took 0.38 ms of a search at 1M)
+        cand = np.union1d(lex_pool, hit_rows)
         dense = self.matrix[cand] @ q[0]  # the pool's vectors, read from the index's matrix
         # the dense hits keep faiss's own scores
         dense[np.searchsorted(cand, hit_rows)] = hit_scores
@@ -709,12 +708,10 @@ class IndicatorIndex:
 
     def candidates_for(self, i: int, k: int) -> list[int]:
         """Row indices of the ``k`` nearest by dense and the ``k`` nearest by lexical, minus ``i``."""
-        np = require("numpy")
         hits = self.vectors.search(self.matrix[i : i + 1], k + 1)[0]
         out = {self.by_id[h] for h, _ in hits}
         lex = self.lexical.cosine_to_all([self.items[i].name])[0]
-        kk = min(k + 1, len(lex))
-        out.update(int(x) for x in np.argpartition(-lex, kk - 1)[:kk])
+        out.update(int(x) for x in _top_unordered(lex, min(k + 1, len(lex))))
         out.discard(i)
         return sorted(out)
 
@@ -811,6 +808,39 @@ class IndicatorIndex:
             for row in vectors.search(queries[start : start + 512], kk):
                 out.append([to_row(h) for h, _ in row])
         return out
+
+
+#: :func:`_top_unordered` samples about this many values per value it selects
+TOP_SAMPLE_PER_HIT = 8
+
+
+def _top_unordered(scores: np.ndarray, k: int) -> np.ndarray:
+    """The positions of ``k`` largest ``scores``, in no order (of equal scores at the k-th
+    place, any), as ``np.argpartition(-scores, k - 1)[:k]`` gives them.
+
+    Above a few thousand scores a sample's threshold picks the few that can be among the
+    ``k`` (every one at or above it, when at least ``k`` are) and only those are partitioned:
+    the top 200 of 1M lexical scores (a quarter to a half of them non-zero, many tied) took
+    1.6–2.0 ms and take 0.5–0.6. When fewer than ``k`` pass the threshold, all the scores are
+    partitioned.
+    """
+    np = require("numpy")
+    n = len(scores)
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if k >= n:
+        return np.arange(n)
+    step = n // (TOP_SAMPLE_PER_HIT * k)
+    if step >= 4:
+        sample = scores[::step]
+        s = len(sample)
+        r = min(s, 2 * -(-k * s // n) + 1)  # twice the sample's expected share of the k
+        t = np.partition(sample, s - r)[s - r]
+        # a threshold at the sample's floor (mostly zeros) keeps only what is above it
+        above = np.flatnonzero(scores > t if t <= sample.min() else scores >= t)
+        if len(above) >= k:
+            return above[np.argpartition(-scores[above], k - 1)[:k]]
+    return np.argpartition(-scores, k - 1)[:k]
 
 
 def _best_first(scores: np.ndarray, k: int) -> np.ndarray:

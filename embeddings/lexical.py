@@ -175,16 +175,25 @@ class LexicalIndex:
         return np.asarray((q @ self._by_gram).toarray(), dtype=np.float32)
 
     def _cosine_one(self, query: str) -> np.ndarray:
-        """One query's cosines, the same sums as ``transform(query) @ matrix.T``: the rows of
-        the transposed matrix of the query's n-grams, weighted and added up in one sparse
-        product over what those n-grams occur in (0.34 ms at 100k names for a 9-character
-        query, where adding the rows up one n-gram at a time in numpy took 0.59 ms; float32
-        sums took 0.18 ms but gave an identical name 0.9999999)."""
         np = require("numpy")
-        row = self.transform([query])  # columns ascending, scikit-learn's weights bit for bit
+        return np.asarray(self.scores(query), dtype=np.float32)
+
+    def scores(self, query: str) -> np.ndarray:
+        """One query's cosines with every name as float64 sums, before ``cosine_to_all``
+        rounds them to float32: a search picks its pool from these and rounds only its
+        candidates' (rounding a million took 0.4 ms).
+
+        The same sums as ``transform(query) @ matrix.T``: the rows of the transposed matrix
+        of the query's n-grams, weighted and added up in one sparse product over what those
+        n-grams occur in (0.34 ms at 100k names for a 9-character query, where adding the
+        rows up one n-gram at a time in numpy took 0.59 ms; float32 sums took 0.18 ms but
+        gave an identical name 0.9999999)."""
+        np = require("numpy")
         by = self._by_gram
-        assert by is not None
-        return np.asarray(by[row.indices].T @ row.data, dtype=np.float32)
+        if by is None:
+            return np.zeros(len(self.texts))
+        row = self.transform([query])  # columns ascending, scikit-learn's weights bit for bit
+        return np.asarray(by[row.indices].T @ row.data, dtype=np.float64)
 
     def cosine(self, a: str, b: str) -> float:
         m = self.transform([a, b])

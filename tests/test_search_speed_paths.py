@@ -94,6 +94,33 @@ def test_the_pool_holds_the_exact_top_k_at_100k(big: IndicatorIndex) -> None:
             assert [h.score for h in big.search(q, k=k)] == _exact_scores(big, q, every, k)
 
 
+def test_top_unordered_is_the_top_k_of_every_score(big: IndicatorIndex) -> None:
+    """The sampled threshold selects what a partition of all the scores selects (the same
+    values; of ties at the k-th place, any), on real lexical scores (mostly zeros and ties)
+    and on the shapes that defeat a sample: all equal, sorted, rare non-zeros, negatives."""
+    from embeddings.index import _top_unordered
+
+    rng = np.random.default_rng(5)
+    n = 100_000
+    shapes = [big.lexical.cosine_to_all([q])[0] for q in ("培训人次", "率", "慰问金发放覆盖率")]
+    shapes += [
+        np.zeros(n, dtype=np.float32),
+        rng.random(n).astype(np.float32),
+        np.sort(rng.random(n)).astype(np.float32),
+        -np.sort(rng.random(n)).astype(np.float32),
+        (rng.random(n) < 0.001).astype(np.float32),  # 100 non-zeros: fewer than k = 200
+        np.repeat(rng.random(100), 1000).astype(np.float32),
+    ]
+    for x in shapes:
+        for k in (1, 10, 200, 5000):
+            got = _top_unordered(x, k)
+            assert len(got) == k == len(set(got.tolist()))
+            want = np.argpartition(-x, k - 1)[:k]
+            assert np.array_equal(np.sort(x[got]), np.sort(x[want]))
+    assert list(_top_unordered(np.ones(3, dtype=np.float32), 5)) == [0, 1, 2]
+    assert len(_top_unordered(np.ones(3, dtype=np.float32), 0)) == 0
+
+
 def test_large_filter_goes_through_the_faiss_selector(big: IndicatorIndex) -> None:
     f = Filters(level1="")  # matches every indicator: more than BRUTE_FORCE_MAX rows kept
     rows = big.rows_matching(f)
