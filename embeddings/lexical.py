@@ -170,13 +170,9 @@ class LexicalIndex:
         if self.matrix is None or self._by_gram is None:
             return np.zeros((len(queries), 0), dtype=np.float32)
         if len(queries) == 1:  # a search: the query's few n-grams, added up row by row
-            return self._cosine_one(queries[0])[None, :]
+            return np.asarray(self.scores(queries[0]), dtype=np.float32)[None, :]
         q = self.transform(queries)
         return np.asarray((q @ self._by_gram).toarray(), dtype=np.float32)
-
-    def _cosine_one(self, query: str) -> np.ndarray:
-        np = require("numpy")
-        return np.asarray(self.scores(query), dtype=np.float32)
 
     def scores(self, query: str) -> np.ndarray:
         """One query's cosines with every name as float64 sums, before ``cosine_to_all``
