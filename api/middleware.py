@@ -34,6 +34,9 @@ HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 )
+#: what a response that sets none of them gets (the common case: built once)
+ALL_HEADERS = [(b"content-security-policy", CSP.encode()), *HEADERS]
+_NAMES = {name for name, _ in ALL_HEADERS}
 #: bytes a multipart upload may carry beside the file (boundaries, part headers, fields)
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -58,14 +61,21 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                if b"content-security-policy" not in present:
-                    headers.append((b"content-security-policy", CSP.encode()))
-                headers += [(k, v) for k, v in HEADERS if k not in present]
+                present = {k.lower() for k, _ in headers} & _NAMES
+                headers += [(k, v) for k, v in ALL_HEADERS if k not in present]
                 message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    """A request header's value (the last one, as ``dict(headers)`` keeps), b"" if none."""
+    found = b""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            found = value
+    return found
 
 
 def _too_large(limit: int) -> str:
@@ -83,7 +93,7 @@ class BodyLimit:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             return None
         settings: Settings = scope["app"].state.settings
-        kind = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
+        kind = _header(scope, b"content-type").lower()
         if kind.startswith(b"multipart/form-data"):
             return int(settings.api_max_upload_bytes) + MULTIPART_OVERHEAD
         if kind.startswith(b"application/x-www-form-urlencoded"):  # %E4%B8%AD: 3 bytes each
@@ -95,8 +105,8 @@ class BodyLimit:
         if limit is None:
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+        declared = _header(scope, b"content-length")
+        if declared.strip().isdigit() and int(declared) > limit:
             await self._refuse(send, limit)
             return
         received = 0

@@ -211,6 +211,16 @@ def _published_version(app: Any) -> str | None:
         return None
 
 
+def ready_index(app: Any) -> Any | None:
+    """The app's IndicatorIndex when using it now costs no loading and no version check
+    (both may take seconds, for :func:`get_index` in a thread), else None."""
+    index = getattr(app.state, "embedding_index", None)
+    checked = getattr(app.state, "embedding_index_checked", 0.0)
+    if index is None or time.monotonic() - checked >= INDEX_CHECK_INTERVAL_S:
+        return None
+    return index
+
+
 def get_index(app: Any) -> Any:
     """The app's IndicatorIndex, following the version ``ikg build`` publishes.
 

@@ -33,7 +33,6 @@ def _load() -> list[str]:
 
 
 def run(base: Path, data: Path, model: str, runs: int, seed: int) -> dict:
-    import httpx
     import search_speed as ss
 
     from embeddings.encoders import load_encoder
@@ -57,7 +56,7 @@ def run(base: Path, data: Path, model: str, runs: int, seed: int) -> dict:
         finally:
             os.environ["PYTHONPATH"] = mine
 
-    def timed(client: httpx.Client, url: str) -> tuple[float, httpx.Response]:
+    def timed(client: ss.KeepAlive, url: str) -> tuple[float, ss._Answer]:
         t0 = time.perf_counter()
         r = client.get(url)
         dt = time.perf_counter() - t0
@@ -69,8 +68,8 @@ def run(base: Path, data: Path, model: str, runs: int, seed: int) -> dict:
     with (
         server(str(base)) as a,
         server(mine) as b,
-        httpx.Client(base_url=a.base, timeout=600) as ca,
-        httpx.Client(base_url=b.base, timeout=600) as cb,
+        ss.KeepAlive(a.base, timeout=600) as ca,
+        ss.KeepAlive(b.base, timeout=600) as cb,
     ):
         for c in (ca, cb):
             for _ in range(10):
@@ -105,6 +104,7 @@ def run(base: Path, data: Path, model: str, runs: int, seed: int) -> dict:
         load_average_after=_load(),
         A=str(base),
         B=mine,
+        client=ss.KeepAlive.name,
     )
     return out
 

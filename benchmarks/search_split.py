@@ -7,8 +7,8 @@ on a data directory :mod:`benchmarks.search_speed` prepared. For each query, in 
 
 * ``IndicatorIndex.search`` (k = 10, no filter): the whole search;
 * its parts, each alone: the encoder (through the server's cached encoder), the lexical
-  scores of every indicator (``LexicalIndex.scores``, as the search reads them), FAISS at
-  the pool the search asks (``pool_size(10)``) and at k = 10;
+  scores of every distinct name (``LexicalIndex.distinct_scores``, as the search reads
+  them), FAISS at the pool the search asks (``pool_size(10)``) and at k = 10;
 
 for a cached query (asked before) and for unseen ones (each new). ``rest`` is the search
 minus its three parts: merging the pools, reading the candidates' vectors, the hits.
@@ -50,7 +50,10 @@ def _round(  # type: ignore[no-untyped-def]
     parts meet it new, as a request's search does (the search has encoded ``query``)."""
     times["search"].append(_timed(lambda: index.search(query, 10)))
     times["encode"].append(_timed(lambda: index.encoder.encode([other])))
-    lexical = getattr(index.lexical, "scores", None)  # older code: cosine_to_all's float32
+    # what the search reads: per distinct name (older code: per name; older still: float32)
+    lexical = getattr(index.lexical, "distinct_scores", None) or getattr(
+        index.lexical, "scores", None
+    )
     if lexical is not None:
         times["lexical"].append(_timed(lambda: lexical(other)))
     else:

@@ -518,6 +518,46 @@ def test_queries_do_not_grow_the_vector_cache_on_disk(settings: Settings) -> Non
     cache.close()
 
 
+def test_small_unfiltered_searches_run_on_the_event_loop(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Up to ``api_search_inline_max`` indicators an unfiltered search skips the hand-off to a
+    thread; a filtered one, and every one with the setting at 0, runs in a thread; the
+    answers are the same."""
+    import asyncio
+
+    from api import services
+    from api.routers import search as route
+
+    # no version check falls inside the test (one a second sends a search to the thread)
+    monkeypatch.setattr(services, "INDEX_CHECK_INTERVAL_S", 3600.0)
+    where: list[str] = []
+    answer = route._answer
+
+    def spy(*args: object, **kwargs: object) -> dict:
+        try:
+            asyncio.get_running_loop()
+            where.append("loop")
+        except RuntimeError:
+            where.append("thread")
+        return answer(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(route, "_answer", spy)
+    asks = [{"q": "慰问金发放覆盖率"}, {"q": "慰问金发放覆盖率", "year": 2024}, {"q": "满意度"}]
+    got = {}
+    for inline in (200_000, 0):
+        update = {"api_search_inline_max": inline}
+        with TestClient(create_app(settings.model_copy(update=update))) as c:
+            assert c.get("/api/search", params={"q": "预热"}).status_code == 200
+            where.clear()
+            got[inline] = [_search(c, **ask) for ask in asks]
+            assert got[inline][1]["hits"] and got[inline][2]["hits"]
+            placed = list(where)
+        want = ["loop", "thread", "loop"] if inline else ["thread"] * 3
+        assert placed == want, inline
+    assert got[200_000] == got[0]
+
+
 def test_security_headers(client: TestClient) -> None:
     for path in ("/api/tables", "/search", "/", "/healthz", "/api/nowhere"):
         r = client.get(path)

@@ -71,6 +71,43 @@ def test_the_transform_of_unseen_texts_is_scikit_learns(names: list[str]) -> Non
     # bit for bit: the same n-grams in column order, the row norms summed in that order
     assert np.array_equal(mine.indptr, ref.indptr) and np.array_equal(mine.indices, ref.indices)
     assert np.array_equal(mine.data, ref.data)
+    # one text's weights without a matrix (what a search reads): the same, bit for bit
+    for i, text in enumerate(unseen + names[:300]):
+        cols, weights = lex.weights(text)
+        start, end = ref.indptr[i], ref.indptr[i + 1]
+        assert np.array_equal(cols, ref.indices[start:end]), text
+        assert np.array_equal(weights, ref.data[start:end]), text
+
+
+def test_scores_per_distinct_text_spread_to_every_text(names: list[str]) -> None:
+    """A search scores each distinct name once: spread to the texts, the scores are the
+    products of the query's row with every text's, and copies of a name score alike."""
+    texts = names + names[:500]  # every one of the first 500 twice, as tables repeat names
+    lex = LexicalIndex(texts)
+    assert len(lex.text_counts) == len(set(texts)) < len(texts)
+    for q in ["培训人次", "满意度", "党员教育培训覆盖率", "从未出现的字龘", "≥90%"]:
+        per_text = lex.distinct_scores(q)
+        assert per_text.shape == (len(set(texts)),)
+        want = (lex.transform([q]) @ lex.matrix.T).toarray()[0]
+        np.testing.assert_allclose(lex.scores(q), want, rtol=0, atol=1e-12)
+        got = lex.cosine_to_all([q])[0]
+        assert np.array_equal(got[: len(names)][:500], got[len(names) :])
+    # several queries at once: the same as one by one
+    many = lex.cosine_to_all(["培训人次", "满意度"])
+    assert np.array_equal(many[1], lex.cosine_to_all(["满意度"])[0])
+
+
+def test_rows_of_distinct_texts_are_their_texts(names: list[str]) -> None:
+    texts = names + names[:500] + ["满意度"] * 7
+    lex = LexicalIndex(texts)
+    ids = lex.text_ids
+    for d in [0, 1, int(ids[texts.index("满意度")]), len(lex.text_counts) - 1]:
+        assert lex.rows_of(np.array([d])).tolist() == np.flatnonzero(ids == d).tolist()
+    some = np.array([int(ids[-1]), 3, 0])
+    want = np.concatenate([np.flatnonzero(ids == d) for d in some])
+    assert lex.rows_of(some).tolist() == want.tolist()
+    assert [texts[r] for r in lex.rows_of(some)] == [texts[r] for r in want]
+    assert len(lex.rows_of(np.zeros(0, dtype=np.int64))) == 0
 
 
 def test_an_empty_index_transforms_to_nothing() -> None:
@@ -78,6 +115,7 @@ def test_an_empty_index_transforms_to_nothing() -> None:
     assert lex.matrix is None
     assert lex.cosine_to_all(["培训人次"]).shape == (1, 0)
     assert lex.transform(["培训人次"]).nnz == 0  # only the placeholder's n-grams are known
+    assert len(lex.distinct_scores("培训人次")) == len(lex.scores("培训人次")) == 0
 
 
 def test_containment_reads_the_fitted_idf(names: list[str]) -> None:

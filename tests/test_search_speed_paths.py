@@ -121,6 +121,32 @@ def test_top_unordered_is_the_top_k_of_every_score(big: IndicatorIndex) -> None:
     assert len(_top_unordered(np.ones(3, dtype=np.float32), 0)) == 0
 
 
+def test_the_lexical_pool_from_distinct_names_is_the_top_k_rows(big: IndicatorIndex) -> None:
+    """The pool picked from each distinct name's score (a name's rows, best names first)
+    holds the values of the k best rows by every row's score, for k below and above the
+    5,000 rows that share one name, and distinct rows."""
+    from embeddings.index import _top_rows
+
+    lex = big.lexical
+    assert len(lex.text_counts) < len(big.items) // 10  # the synthetic names repeat
+    for q in ("培训人次", "率", "慰问金发放覆盖率", "从未出现的字龘"):
+        per_text, per_row = lex.distinct_scores(q), lex.scores(q)
+        for k in (1, 10, 200, 4999, 5000, 5001, 20_000):
+            got = _top_rows(lex, per_text, k)
+            assert len(got) == k == len(set(got.tolist()))
+            want = np.argpartition(-per_row, k - 1)[:k]
+            assert np.array_equal(np.sort(per_row[got]), np.sort(per_row[want]))
+
+
+def test_sorted_distinct_is_numpys_unique() -> None:
+    from embeddings.index import _sorted_distinct
+
+    rng = np.random.default_rng(3)
+    for x in (rng.integers(0, 500, 400), np.arange(10), np.zeros(0, dtype=np.int64), [7], [2, 2]):
+        x = np.asarray(x, dtype=np.int64)
+        assert _sorted_distinct(x).tolist() == np.unique(x).tolist()
+
+
 def test_large_filter_goes_through_the_faiss_selector(big: IndicatorIndex) -> None:
     f = Filters(level1="")  # matches every indicator: more than BRUTE_FORCE_MAX rows kept
     rows = big.rows_matching(f)
