@@ -475,9 +475,14 @@ class IndicatorIndex:
         # sorted distinct rows: a sort of the two pools, not a pass over every item (a mask
         # over the items took 0.38 ms of a search at 1M)
         cand = _sorted_distinct(np.concatenate((lex_pool, hit_rows)))
-        dense = self.matrix[cand] @ q[0]  # the pool's vectors, read from the index's matrix
-        # the dense hits keep faiss's own scores
-        dense[np.searchsorted(cand, hit_rows)] = hit_scores
+        # the dense hits keep faiss's own scores; the others' vectors are read from the
+        # index's matrix (only theirs: a copy of every candidate's took twice as long)
+        dense = np.empty(len(cand), dtype=np.float32)
+        at_hits = np.searchsorted(cand, hit_rows)
+        dense[at_hits] = hit_scores
+        others = np.ones(len(cand), dtype=bool)
+        others[at_hits] = False
+        dense[others] = self.matrix[cand[others]] @ q[0]
         return cand, dense
 
     @property
