@@ -90,6 +90,9 @@ def test_scores_per_distinct_text_spread_to_every_text(names: list[str]) -> None
         assert per_text.shape == (len(set(texts)),)
         want = (lex.transform([q]) @ lex.matrix.T).toarray()[0]
         np.testing.assert_allclose(lex.scores(q), want, rtol=0, atol=1e-12)
+        # bit for bit scipy's product of the query's rows of the transposed matrix
+        row = lex.transform([q])
+        assert np.array_equal(per_text, lex._by_gram[row.indices].T @ row.data)
         got = lex.cosine_to_all([q])[0]
         assert np.array_equal(got[: len(names)][:500], got[len(names) :])
     # several queries at once: the same as one by one
