@@ -18,6 +18,7 @@ from typing import Any
 from api.errors import ApiError
 from api.sparql_functions import custom_functions
 from apps.review import others_in_store
+from embeddings.beside import Beside
 from embeddings.cache import CachedEncoder, EmbeddingCache
 from embeddings.duplicates import (
     COMMON_MIN_DEPARTMENTS,
@@ -148,6 +149,8 @@ def _open_index(app: Any, *, rebuild: bool) -> Any:
 
 def _install(app: Any, index: Any) -> None:
     """Serve ``index`` from now on; requests already running keep the object they hold."""
+    if getattr(app.state.settings, "api_search_beside", False):
+        index.beside = Beside()
     app.state.embedding_index = index
     app.state.duplicates_cache = {}
     app.state.suggest_engine = None

@@ -32,6 +32,7 @@ from kg.namespaces import DATA
 from kg.settings import default_settings
 
 from ._optional import require
+from .beside import Beside
 from .cache import CachedEncoder, EmbeddingCache
 from .corpus import fingerprint, text_hashes
 from .encoders import Encoder, load_encoder
@@ -292,6 +293,9 @@ class IndicatorIndex:
         self._item_rows: np.ndarray | None = None
         self._rows_of: dict[tuple, np.ndarray | None] = {}
         self._columns: dict[str, tuple[list[Any], np.ndarray]] = {}
+        #: a helper thread for FAISS beside the lexical side of a pooled search (a server's
+        #: index; None: one after the other, in the calling thread)
+        self.beside: Beside | None = None
         self._encoder_tried = encoder is not None
         if floor is None:
             floor = (
@@ -415,10 +419,15 @@ class IndicatorIndex:
         if rows is not None and not len(rows):
             return []
         np = require("numpy")
-        # float64, per distinct name: only the candidates' spread to rows and rounded
-        lex = self.lexical.distinct_scores(text)
         q = self.encoder.encode([text]) if mode != "lexical" else None
-        cand, dense = self._scored_rows(lex, q, rows, k)
+        dense_pool = self._start_dense_pool(q, rows, k)
+        try:
+            # float64, per distinct name: only the candidates' spread to rows and rounded
+            lex = self.lexical.distinct_scores(text)
+            cand, dense = self._scored_rows(lex, q, rows, k, dense_pool)
+        finally:
+            if dense_pool is not None:  # the helper freed, whatever happened meanwhile
+                dense_pool.close()
         lex_rows = lex[self.lexical.text_ids[cand]].astype(np.float32)
         if mode == "dense":
             scores = dense
@@ -439,12 +448,28 @@ class IndicatorIndex:
             )
         return out
 
+    def _start_dense_pool(self, q: np.ndarray | None, rows: np.ndarray | None, k: int) -> Any:
+        """FAISS's pool for a pooled search started beside the caller (:mod:`.beside`), or
+        None: no helper, a search that scores every row, or the helper busy."""
+        n = len(self.items) if rows is None else len(rows)
+        if self.beside is None or q is None or n <= BRUTE_FORCE_MAX:
+            return None
+        where = None if rows is None else self.positions[rows]
+        pool = pool_size(k, n)
+        return self.beside.start(partial(self.vectors.search_rows, q, pool, rows=where))
+
     def _scored_rows(
-        self, lex: np.ndarray, q: np.ndarray | None, rows: np.ndarray | None, k: int
+        self,
+        lex: np.ndarray,
+        q: np.ndarray | None,
+        rows: np.ndarray | None,
+        k: int,
+        dense_pool: Any = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(candidate rows ascending, their dense cosines)`` for a query asking ``k`` hits
         (``q`` None: the lexical mode, dense 0), among ``rows`` when given; ``lex``: the
-        query's lexical scores per distinct name (:meth:`LexicalIndex.distinct_scores`)."""
+        query's lexical scores per distinct name (:meth:`LexicalIndex.distinct_scores`);
+        ``dense_pool``: FAISS's pool search, started by :meth:`_start_dense_pool`."""
         np = require("numpy")
         n = len(self.items)
         m = n if rows is None else len(rows)
@@ -467,8 +492,11 @@ class IndicatorIndex:
         if q is None:
             cand = np.unique(lex_pool)
             return cand, np.zeros(len(cand), dtype=np.float32)
-        where = None if rows is None else self.positions[rows]
-        scores, found = self.vectors.search_rows(q, pool, rows=where)
+        if dense_pool is not None:
+            scores, found = dense_pool.result()
+        else:
+            where = None if rows is None else self.positions[rows]
+            scores, found = self.vectors.search_rows(q, pool, rows=where)
         hit_rows = self.item_rows[found[0][found[0] >= 0]]
         keep = hit_rows >= 0  # a faiss row no item holds (removed) is no hit
         hit_rows, hit_scores = hit_rows[keep], scores[0][found[0] >= 0][keep]

@@ -184,6 +184,14 @@ class Settings(BaseSettings):
             "0: always a thread"
         ),
     )
+    api_search_beside: bool = Field(
+        default=True,
+        description=(
+            "a search over more than 50,000 indicators runs FAISS in a helper thread (one per "
+            "worker) beside its lexical side: FAISS releases the GIL, so the two halves take "
+            "two cores' time at once (0.14-0.2 ms less of a 1.2-1.8 ms search at 100k)"
+        ),
+    )
     api_preload_index: bool = Field(
         default=True,
         description="ikg serve loads and warms up the embedding index in each worker process "

@@ -138,6 +138,33 @@ def test_the_lexical_pool_from_distinct_names_is_the_top_k_rows(big: IndicatorIn
             assert np.array_equal(np.sort(per_row[got]), np.sort(per_row[want]))
 
 
+def test_faiss_beside_the_lexical_side_gives_the_same_hits(
+    big: IndicatorIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server's index runs FAISS in a helper thread beside the lexical scores: the same
+    hits, unfiltered and filtered, and an error in between frees the helper."""
+    from embeddings.beside import Beside
+
+    asks = [("培训人次", None), ("慰问金发放覆盖率", None), ("学校满意度", Filters(level1=""))]
+    before = [big.search(q, k=10, filters=f) for q, f in asks]
+    big.beside = Beside()
+    try:
+        assert [big.search(q, k=10, filters=f) for q, f in asks] == before
+        with monkeypatch.context() as m:  # fails while FAISS runs in the helper
+
+            def broken(text: str) -> None:
+                raise RuntimeError("lexical side failed")
+
+            m.setattr(big.lexical, "distinct_scores", broken)
+            with pytest.raises(RuntimeError, match="lexical side failed"):
+                big.search("培训人次", k=10)
+        job = big.beside.start(lambda: "free")
+        assert job is not None and job.result() == "free"
+        job.close()
+    finally:
+        big.beside = None
+
+
 def test_sorted_distinct_is_numpys_unique() -> None:
     from embeddings.index import _sorted_distinct
 
