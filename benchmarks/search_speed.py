@@ -678,7 +678,12 @@ def _split_line(fig: dict) -> str | None:
             f"{kind} {s['search']} ms = encoder {s['encode']} + lexical {s['lexical']} + "
             f"FAISS k={split['pool']} {s['faiss_pool']} + rest {s['rest']}{around}"
         )
-    return "  in process: " + "; ".join(parts)
+    beside = (
+        " (FAISS beside the lexical side: rest is net of the overlap)"
+        if split.get("beside")
+        else ""
+    )
+    return "  in process" + beside + ": " + "; ".join(parts)
 
 
 def _log(msg: str) -> None:

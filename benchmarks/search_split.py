@@ -11,7 +11,8 @@ on a data directory :mod:`benchmarks.search_speed` prepared. For each query, in 
   them), FAISS at the pool the search asks (``pool_size(10)``) and at k = 10;
 
 for a cached query (asked before) and for unseen ones (each new). ``rest`` is the search
-minus its three parts: merging the pools, reading the candidates' vectors, the hits.
+minus its three parts: merging the pools, reading the candidates' vectors, the hits, less
+what running FAISS beside the lexical side saves (``beside``: a server's search does).
 :mod:`benchmarks.search_speed` runs this in a child process (``--parts split``), so that the
 index's memory is freed before its servers start, and adds the HTTP side: a request's p50
 minus the in-process search is what the server, the framework and the client cost.
@@ -82,7 +83,14 @@ def split(data: Path, model: str, runs: int = 300, seed: int = 7) -> dict:
     pool = pool_size(10, len(index.items))
     for q in (CACHED_QUERY, *unseen_queries(20, seed=seed + 1)):  # warm: as a served index
         index.search(q, 10)
-    out: dict = {"indicators": len(index.items), "pool": pool, "runs": runs}
+    # a server's search runs FAISS beside the lexical side (api_search_beside): its time is
+    # then less than the parts' sum, and ``rest`` is what the overlap leaves of the others
+    out: dict = {
+        "indicators": len(index.items),
+        "pool": pool,
+        "runs": runs,
+        "beside": getattr(index, "beside", None) is not None,
+    }
     cached = [CACHED_QUERY] * runs
     unseen = unseen_queries(2 * runs, seed)
     for kind, queries, others in (

@@ -144,6 +144,7 @@ def test_search_split_times_a_search_and_each_of_its_parts(demo_data):
 
     fig = split(demo_data, Settings().embedding_model, runs=5)
     assert fig["indicators"] > 100 and fig["pool"] == min(200, fig["indicators"])
+    assert fig["beside"] is True  # opened as a server opens it (api_search_beside)
     for kind in ("cached", "unseen"):
         times = fig[kind]
         assert all(times[p] > 0 for p in PARTS), times
