@@ -150,7 +150,10 @@ def _open_index(app: Any, *, rebuild: bool) -> Any:
 def _install(app: Any, index: Any) -> None:
     """Serve ``index`` from now on; requests already running keep the object they hold."""
     if getattr(app.state.settings, "api_search_beside", False):
-        index.beside = Beside()
+        # one helper thread per app, handed on to each new index version (not one more each)
+        if getattr(app.state, "search_beside", None) is None:
+            app.state.search_beside = Beside()
+        index.beside = app.state.search_beside
     app.state.embedding_index = index
     app.state.duplicates_cache = {}
     app.state.suggest_engine = None

@@ -473,8 +473,12 @@ def test_api_version_check_waits_for_the_interval(seeded, monkeypatch) -> None:
         build([NEW_TABLE], seeded.store_path)
         index_for_store(seeded.store_path, seeded.data_dir, seeded)
         assert _names(client, NEW_NAME) == before_names  # not looked at the pointer yet
+        old = client.app.state.embedding_index
         monkeypatch.setattr(services, "INDEX_CHECK_INTERVAL_S", 0.0)
         assert _names(client, NEW_NAME)[0] == NEW_NAME
+        new = client.app.state.embedding_index
+        # the new version gets the app's one search helper thread, not one more
+        assert new is not old and new.beside is old.beside is not None
 
 
 @pytest.mark.slow  # builds the seed again; the API's pick-up is tested above
