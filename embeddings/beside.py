@@ -55,7 +55,7 @@ class Beside:
 
     def __init__(self, name: str = "ikg-search-beside") -> None:
         self._name = name
-        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._free = threading.Lock()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -76,6 +76,15 @@ class Beside:
         job.started.wait()
         return job
 
+    def close(self) -> None:
+        """End the helper thread (a later :meth:`start` starts another): a process that
+        forks its workers only while it runs one thread (``kg.processes``) counts it."""
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None and thread.is_alive():
+            self._jobs.put(None)
+            thread.join()
+
     def _ensure_thread(self) -> None:
         with self._start_lock:
             if self._thread is None or not self._thread.is_alive():
@@ -86,6 +95,8 @@ class Beside:
         limit_this_thread()  # the numeric pools' cap is per thread
         while True:
             job = self._jobs.get()
+            if job is None:  # close()
+                return
             job.started.set()
             try:
                 job.value = job.call()

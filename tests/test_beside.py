@@ -11,6 +11,7 @@ from embeddings.beside import Beside
 
 def test_a_call_runs_in_the_helper_and_frees_it() -> None:
     beside = Beside()
+    threads = threading.active_count()
     job = beside.start(lambda: threading.current_thread().name)
     assert job is not None
     assert job.result() == "ikg-search-beside" != threading.current_thread().name
@@ -19,6 +20,13 @@ def test_a_call_runs_in_the_helper_and_frees_it() -> None:
     again = beside.start(lambda: 42)
     assert again is not None and again.result() == 42
     again.close()
+    beside.close()  # the thread ends: no thread left behind (kg.processes forks only alone)
+    assert threading.active_count() == threads
+    restarted = beside.start(lambda: "again")
+    assert restarted is not None and restarted.result() == "again"
+    restarted.close()
+    beside.close()
+    assert threading.active_count() == threads
 
 
 def test_a_busy_helper_declines_and_an_error_reaches_the_caller() -> None:
@@ -42,3 +50,4 @@ def test_a_busy_helper_declines_and_an_error_reaches_the_caller() -> None:
     after = beside.start(lambda: "free again")
     assert after is not None and after.result() == "free again"
     after.close()
+    beside.close()

@@ -162,6 +162,7 @@ def test_faiss_beside_the_lexical_side_gives_the_same_hits(
         assert job is not None and job.result() == "free"
         job.close()
     finally:
+        big.beside.close()
         big.beside = None
 
 
