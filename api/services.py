@@ -236,12 +236,13 @@ def get_index(app: Any) -> Any:
     calling thread while the others keep answering from the old one, and swapped in.
     """
     limit_this_thread()  # the numeric pools' cap, set in the main thread, is per thread
+    ready = ready_index(app)
+    if ready is not None:
+        return ready
     index = getattr(app.state, "embedding_index", None)
     if index is None:
         return _first_load(app)
     now = time.monotonic()
-    if now - getattr(app.state, "embedding_index_checked", 0.0) < INDEX_CHECK_INTERVAL_S:
-        return index
     app.state.embedding_index_checked = now
     current = _published_version(app)
     if current is None or current == getattr(index, "version", None):

@@ -5,7 +5,8 @@ the names, the top of them) is numpy work of about as long, so the two can run s
 on two cores. A server turns this on for its index (``api_search_beside``); a batch job does
 not need it.
 
-The helper is one thread per index. A search hands it its FAISS call and waits until the
+The helper is one thread per :class:`Beside`; a server makes one per worker process and hands
+it to each index version it serves. A search hands it its FAISS call and waits until the
 helper has started it, so that the helper holds the GIL only for the call's Python prelude
 (else the calling thread, busy with the lexical side, could keep it for the interpreter's
 switch interval, 5 ms); then the calling thread scores the lexical side and waits for FAISS's

@@ -448,15 +448,19 @@ class IndicatorIndex:
             )
         return out
 
+    def _dense_pool(self, q: np.ndarray, rows: np.ndarray | None, k: int) -> Callable[[], Any]:
+        """FAISS's search for a pooled search's dense pool (among ``rows`` when given)."""
+        where = None if rows is None else self.positions[rows]
+        pool = pool_size(k, len(self.items) if rows is None else len(rows))
+        return partial(self.vectors.search_rows, q, pool, rows=where)
+
     def _start_dense_pool(self, q: np.ndarray | None, rows: np.ndarray | None, k: int) -> Any:
         """FAISS's pool for a pooled search started beside the caller (:mod:`.beside`), or
         None: no helper, a search that scores every row, or the helper busy."""
         n = len(self.items) if rows is None else len(rows)
         if self.beside is None or q is None or n <= BRUTE_FORCE_MAX:
             return None
-        where = None if rows is None else self.positions[rows]
-        pool = pool_size(k, n)
-        return self.beside.start(partial(self.vectors.search_rows, q, pool, rows=where))
+        return self.beside.start(self._dense_pool(q, rows, k))
 
     def _scored_rows(
         self,
@@ -495,8 +499,7 @@ class IndicatorIndex:
         if dense_pool is not None:
             scores, found = dense_pool.result()
         else:
-            where = None if rows is None else self.positions[rows]
-            scores, found = self.vectors.search_rows(q, pool, rows=where)
+            scores, found = self._dense_pool(q, rows, k)()
         hit_rows = self.item_rows[found[0][found[0] >= 0]]
         keep = hit_rows >= 0  # a faiss row no item holds (removed) is no hit
         hit_rows, hit_scores = hit_rows[keep], scores[0][found[0] >= 0][keep]

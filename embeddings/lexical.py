@@ -86,16 +86,15 @@ class LexicalIndex:
             dtype=np.int64,
             count=len(self.texts),
         )
-        first = np.zeros(len(distinct), dtype=np.int64)
-        first[self.text_ids[::-1]] = np.arange(len(self.texts) - 1, -1, -1)
-        #: the distinct texts' rows transposed once, as CSR (n-grams x distinct texts): a
-        #: query's n-grams select its rows, so scoring every text costs what the query's
-        #: n-grams occur in, once per distinct text, not a conversion of the matrix per query
-        self._by_gram = fitted[first].T.tocsr() if self.texts else None
         #: the texts of each distinct text, ascending: ``text_rows[text_starts[d]:][:count]``
         self.text_rows = np.argsort(self.text_ids, kind="stable")
         self.text_counts = np.bincount(self.text_ids, minlength=len(distinct))
         self.text_starts = np.cumsum(self.text_counts) - self.text_counts
+        first = self.text_rows[self.text_starts]  # each distinct text's first row
+        #: the distinct texts' rows transposed once, as CSR (n-grams x distinct texts): a
+        #: query's n-grams select its rows, so scoring every text costs what the query's
+        #: n-grams occur in, once per distinct text, not a conversion of the matrix per query
+        self._by_gram = fitted[first].T.tocsr() if self.texts else None
         self._idf = dict(zip(grams, self.idf_.tolist(), strict=True))
         self._max_idf = float(np.max(self.idf_)) if len(grams) else 1.0
 
@@ -112,11 +111,7 @@ class LexicalIndex:
         # compact C arrays, not lists of Python ints (36 bytes an entry, 25M entries at 1M)
         indptr, indices, counts = array("q", [0]), array("i"), array("i")
         for doc in docs:
-            row: dict[int, int] = {}
-            for g in doc:
-                j = vocab.get(g)
-                if j is not None:
-                    row[j] = row.get(j, 0) + 1
+            row = self._counts(doc)
             indices.extend(row)
             counts.extend(row.values())
             indptr.append(len(indices))
@@ -139,6 +134,16 @@ class LexicalIndex:
         lengths = np.diff(m.indptr)
         m.data /= np.repeat(np.sqrt(_row_sums(m.data * m.data, m.indptr)), lengths)
         return m
+
+    def _counts(self, grams: Iterable[str]) -> dict[int, int]:
+        """Each vocabulary column's count among ``grams`` (n-grams outside it dropped)."""
+        vocab = self.vocabulary
+        row: dict[int, int] = {}
+        for g in grams:
+            j = vocab.get(g)
+            if j is not None:
+                row[j] = row.get(j, 0) + 1
+        return row
 
     # -- pairs among the fitted texts (row indices) ------------------------------------
     def _grams(self, i: int) -> tuple[frozenset[str], float]:
@@ -222,11 +227,7 @@ class LexicalIndex:
         indices and data bit for bit (the same operations in the same order), without the
         sparse matrix a search does not need (0.014 ms against 0.047)."""
         np = require("numpy")
-        counts: dict[int, int] = {}
-        for g in self.analyze(text):
-            j = self.vocabulary.get(g)
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
+        counts = self._counts(self.analyze(text))
         cols = np.array(sorted(counts), dtype=np.int64)
         w = np.log(np.array([counts[j] for j in cols.tolist()], dtype=np.float64))
         w += 1.0
