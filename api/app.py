@@ -135,6 +135,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.store_in_memory = in_memory
     app.state.query_slots = threading.BoundedSemaphore(MAX_CONCURRENT_QUERIES)
     install_error_handlers(app)
+    app.add_middleware(search.DirectSearch)  # innermost: the limits and headers apply
     app.add_middleware(BodyLimit)  # inside SecurityHeaders: its 413 gets the headers too
     app.add_middleware(SecurityHeaders)
     # the search first: routes are matched in order, and it is the one asked most often

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, astuple, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from kg.errors import EmbeddingError, IkgError, StaleIndexError
 from kg.i18n import tr
@@ -250,6 +250,22 @@ class Hit:
         return asdict(self)
 
 
+class Ranked(NamedTuple):
+    """A search's best indicators, best first (:meth:`IndicatorIndex.rank`): their rows in
+    the index's items and their scores (float32): the combined one, dense and lexical."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+    dense: np.ndarray
+    lexical: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Ranked:
+        np = require("numpy")
+        none = np.zeros(0, dtype=np.float32)
+        return cls(np.zeros(0, dtype=np.int64), none, none, none)
+
+
 def _hit(it: IndicatorText, score: float, **kw: Any) -> Hit:
     return Hit(**indicator_dict(it), score=round(float(score), 4), table_title=it.table_title, **kw)
 
@@ -406,19 +422,41 @@ class IndicatorIndex:
     def search(
         self, text: str, k: int = 10, filters: Filters | None = None, *, mode: str = "hybrid"
     ) -> list[Hit]:
-        """Indicators for a free-text query, best first: α·dense + (1−α)·lexical.
+        """Indicators for a free-text query, best first: α·dense + (1−α)·lexical
+        (:meth:`rank`, each one made a :class:`Hit`)."""
+        ranked = self.rank(text, k, filters, mode=mode)
+        return [
+            _hit(
+                self.items[row],
+                score,
+                dense=round(dense, 4),
+                lexical=round(lexical, 4),
+            )
+            for row, score, dense, lexical in zip(
+                ranked.rows.tolist(),
+                ranked.scores.tolist(),
+                ranked.dense.tolist(),
+                ranked.lexical.tolist(),
+                strict=True,
+            )
+        ]
+
+    def rank(
+        self, text: str, k: int = 10, filters: Filters | None = None, *, mode: str = "hybrid"
+    ) -> Ranked:
+        """The rows (in :attr:`items`) of the best ``k`` indicators for a free-text query, best
+        first, with their scores: α·dense + (1−α)·lexical (``mode`` "dense" or "lexical":
+        that one alone).
 
         ``filters`` are applied inside the search: the best ``k`` of the indicators they keep,
         whatever their number. Up to :data:`BRUTE_FORCE_MAX` indicators (kept by the filters)
         every one is scored; above, the union of the dense index's (an ID selector restricts
         it to the kept rows) and the lexical scorer's top :func:`pool_size` is.
         """
-        if not self.items:
-            return []
-        rows = self.rows_matching(filters)
-        if rows is not None and not len(rows):
-            return []
         np = require("numpy")
+        rows = self.rows_matching(filters) if self.items else np.zeros(0, dtype=np.int64)
+        if rows is not None and not len(rows):
+            return Ranked.empty()
         q = self.encoder.encode([text]) if mode != "lexical" else None
         dense_pool = self._start_dense_pool(q, rows, k)
         try:
@@ -435,18 +473,8 @@ class IndicatorIndex:
             scores = lex_rows
         else:
             scores = self._combine(dense, lex_rows)
-        out: list[Hit] = []
-        for pos in _best_first(scores, k):
-            it = self.items[int(cand[pos])]
-            out.append(
-                _hit(
-                    it,
-                    scores[pos],
-                    dense=round(float(dense[pos]), 4),
-                    lexical=round(float(lex_rows[pos]), 4),
-                )
-            )
-        return out
+        best = _best_first(scores, k)
+        return Ranked(cand[best], scores[best], dense[best], lex_rows[best])
 
     def _dense_pool(self, q: np.ndarray, rows: np.ndarray | None, k: int) -> Callable[[], Any]:
         """FAISS's search for a pooled search's dense pool (among ``rows`` when given)."""

@@ -184,6 +184,15 @@ class Settings(BaseSettings):
             "0: always a thread"
         ),
     )
+    api_search_direct: bool = Field(
+        default=True,
+        description=(
+            "GET /api/search that runs on the event loop (see api_search_inline_max) is "
+            "answered before the framework's routing and per-parameter handling (0.16 ms of "
+            "a 1.2 ms search at 100k), with the same validation and the same bytes; any other "
+            "request, an invalid one included, goes to the route"
+        ),
+    )
     api_search_beside: bool = Field(
         default=True,
         description=(

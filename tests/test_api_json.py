@@ -558,6 +558,60 @@ def test_small_unfiltered_searches_run_on_the_event_loop(
     assert got[200_000] == got[0]
 
 
+def test_direct_search_answers_as_the_route(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``DirectSearch`` answers an unfiltered search before the framework's routing: with the
+    same status, headers and bytes as the route (``api_search_direct`` off); a filtered, an
+    invalid or a failing request goes on to the route, which answers it as before."""
+    from api import services
+    from api.routers import search as route
+
+    monkeypatch.setattr(services, "INDEX_CHECK_INTERVAL_S", 3600.0)
+    direct: list[bool] = []
+    answer = route.direct_answer
+
+    def spy(scope: dict) -> bytes | None:
+        body = answer(scope)
+        direct.append(body is not None)
+        return body
+
+    monkeypatch.setattr(route, "direct_answer", spy)
+    asks = [
+        "q=慰问金发放覆盖率",
+        "q=%E6%BB%A1%E6%84%8F%E5%BA%A6&k=3",
+        "q=满意度&k=1&k=4",  # repeated: the last counts, as the route reads it
+        "q=满意度&year=2024",  # a filter: the route's thread
+        "q=满意度&k=0",  # invalid: the route's 422
+        "q=&k=5",
+        "q=满意度&year=",
+        "k=5",
+        "q=满意度&unknown=1",
+    ]
+    got, took = {}, {}
+    for on in (True, False):
+        with TestClient(create_app(settings.model_copy(update={"api_search_direct": on}))) as c:
+            assert c.get("/api/search", params={"q": "预热"}).status_code == 200
+            direct.clear()
+            got[on] = [c.get(f"/api/search?{ask}") for ask in asks]
+            took[on] = list(direct)
+    assert took[True] == [True, True, True, False, False, False, False, False, True]
+    assert not any(took[False])
+    for ask, a, b in zip(asks, got[True], got[False], strict=True):
+        assert (a.status_code, a.content) == (b.status_code, b.content), ask
+        assert a.headers.items() == b.headers.items(), ask
+    assert [r.status_code for r in got[True]] == [200] * 4 + [422] * 4 + [200]
+    assert len(got[True][2].json()["hits"]) == 4
+
+    def broken(*args: object, **kwargs: object) -> dict:
+        raise RuntimeError("索引坏了")
+
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        monkeypatch.setattr(route, "_answer", broken)
+        r = c.get("/api/search", params={"q": "满意度"})
+    assert r.status_code == 500 and r.json()["error"]  # the app's JSON error, not a bare 500
+
+
 def test_security_headers(client: TestClient) -> None:
     for path in ("/api/tables", "/search", "/", "/healthz", "/api/nowhere"):
         r = client.get(path)
