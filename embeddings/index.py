@@ -309,8 +309,8 @@ class IndicatorIndex:
         self._item_rows: np.ndarray | None = None
         self._rows_of: dict[tuple, np.ndarray | None] = {}
         self._columns: dict[str, tuple[list[Any], np.ndarray]] = {}
-        #: a helper thread for FAISS beside the lexical side of a pooled search (a server's
-        #: index; None: one after the other, in the calling thread)
+        #: a helper thread for the lexical side of a pooled search while the caller runs FAISS
+        #: (a server's index; None: one after the other, in the calling thread)
         self.beside: Beside | None = None
         self._encoder_tried = encoder is not None
         if floor is None:
@@ -458,14 +458,8 @@ class IndicatorIndex:
         if rows is not None and not len(rows):
             return Ranked.empty()
         q = self.encoder.encode([text]) if mode != "lexical" else None
-        dense_pool = self._start_dense_pool(q, rows, k)
-        try:
-            # float64, per distinct name: only the candidates' spread to rows and rounded
-            lex = self.lexical.distinct_scores(text)
-            cand, dense = self._scored_rows(lex, q, rows, k, dense_pool)
-        finally:
-            if dense_pool is not None:  # the helper freed, whatever happened meanwhile
-                dense_pool.close()
+        # float64, per distinct name: only the candidates' spread to rows and rounded
+        lex, cand, dense = self._scored_rows(text, q, rows, k)
         lex_rows = lex[self.lexical.text_ids[cand]].astype(np.float32)
         if mode == "dense":
             scores = dense
@@ -476,61 +470,63 @@ class IndicatorIndex:
         best = _best_first(scores, k)
         return Ranked(cand[best], scores[best], dense[best], lex_rows[best])
 
+    def _scored_rows(
+        self, text: str, q: np.ndarray | None, rows: np.ndarray | None, k: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(lexical scores per distinct name, candidate rows ascending, their dense
+        cosines)`` for a query asking ``k`` hits (``q`` None: the lexical mode, dense 0), among
+        ``rows`` when given. The lexical scores are :meth:`LexicalIndex.distinct_scores`'s."""
+        np = require("numpy")
+        n = len(self.items)
+        m = n if rows is None else len(rows)
+        if m <= BRUTE_FORCE_MAX:  # every (kept) row, exactly
+            lex = self.lexical.distinct_scores(text)
+            cand = np.arange(n) if rows is None else rows
+            if q is None:
+                return lex, cand, np.zeros(len(cand), dtype=np.float32)
+            if n <= BRUTE_FORCE_MAX:
+                every = self.matrix @ q[0]
+                return lex, cand, (every if rows is None else every[cand])
+            return lex, cand, self.matrix[cand] @ q[0]
+        lexical = partial(self._lexical_pool, text, rows, pool_size(k, m))
+        side = None if q is None or self.beside is None else self.beside.start(lexical)
+        try:  # FAISS here (it releases the GIL) while the helper, if free, scores the names
+            found = None if q is None else self._dense_pool(q, rows, k)()
+            lex, lex_pool = lexical() if side is None else side.result()
+        finally:
+            if side is not None:  # the helper freed, whatever happened meanwhile
+                side.close()
+        if found is None:
+            cand = np.unique(lex_pool)
+            return lex, cand, np.zeros(len(cand), dtype=np.float32)
+        return (lex, *self._pooled(lex_pool, found, q))
+
+    def _lexical_pool(
+        self, text: str, rows: np.ndarray | None, pool: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A pooled search's lexical side: the query's scores per distinct name and the rows
+        (among ``rows`` when given) of the ``pool`` best, in no order."""
+        lex = self.lexical.distinct_scores(text)
+        if rows is None:
+            return lex, _top_rows(self.lexical, lex, pool)
+        return lex, rows[_top_unordered(lex[self.lexical.text_ids[rows]], pool)]
+
     def _dense_pool(self, q: np.ndarray, rows: np.ndarray | None, k: int) -> Callable[[], Any]:
         """FAISS's search for a pooled search's dense pool (among ``rows`` when given)."""
         where = None if rows is None else self.positions[rows]
         pool = pool_size(k, len(self.items) if rows is None else len(rows))
         return partial(self.vectors.search_rows, q, pool, rows=where)
 
-    def _start_dense_pool(self, q: np.ndarray | None, rows: np.ndarray | None, k: int) -> Any:
-        """FAISS's pool for a pooled search started beside the caller (:mod:`.beside`), or
-        None: no helper, a search that scores every row, or the helper busy."""
-        n = len(self.items) if rows is None else len(rows)
-        if self.beside is None or q is None or n <= BRUTE_FORCE_MAX:
-            return None
-        return self.beside.start(self._dense_pool(q, rows, k))
-
-    def _scored_rows(
-        self,
-        lex: np.ndarray,
-        q: np.ndarray | None,
-        rows: np.ndarray | None,
-        k: int,
-        dense_pool: Any = None,
+    def _pooled(
+        self, lex_pool: np.ndarray, found: tuple[np.ndarray, np.ndarray], q: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``(candidate rows ascending, their dense cosines)`` for a query asking ``k`` hits
-        (``q`` None: the lexical mode, dense 0), among ``rows`` when given; ``lex``: the
-        query's lexical scores per distinct name (:meth:`LexicalIndex.distinct_scores`);
-        ``dense_pool``: FAISS's pool search, started by :meth:`_start_dense_pool`."""
+        """``(candidate rows ascending, their dense cosines)``: the union of the lexical pool
+        and FAISS's answer ``found`` (scores, faiss rows)."""
         np = require("numpy")
-        n = len(self.items)
-        m = n if rows is None else len(rows)
-        if n <= BRUTE_FORCE_MAX:
-            cand = np.arange(n) if rows is None else rows
-            if q is None:
-                return cand, np.zeros(len(cand), dtype=np.float32)
-            every = self.matrix @ q[0]
-            return cand, (every if rows is None else every[cand])
-        if m <= BRUTE_FORCE_MAX:  # few kept: every one of them, exactly
-            assert rows is not None
-            if q is None:
-                return rows, np.zeros(m, dtype=np.float32)
-            return rows, self.matrix[rows] @ q[0]
-        pool = pool_size(k, m)
-        if rows is None:
-            lex_pool = _top_rows(self.lexical, lex, pool)
-        else:
-            lex_pool = rows[_top_unordered(lex[self.lexical.text_ids[rows]], pool)]
-        if q is None:
-            cand = np.unique(lex_pool)
-            return cand, np.zeros(len(cand), dtype=np.float32)
-        if dense_pool is not None:
-            scores, found = dense_pool.result()
-        else:
-            scores, found = self._dense_pool(q, rows, k)()
-        hit_rows = self.item_rows[found[0][found[0] >= 0]]
+        scores, hits = found
+        hit_rows = self.item_rows[hits[0][hits[0] >= 0]]
         keep = hit_rows >= 0  # a faiss row no item holds (removed) is no hit
-        hit_rows, hit_scores = hit_rows[keep], scores[0][found[0] >= 0][keep]
+        hit_rows, hit_scores = hit_rows[keep], scores[0][hits[0] >= 0][keep]
         # sorted distinct rows: a sort of the two pools, not a pass over every item (a mask
         # over the items took 0.38 ms of a search at 1M)
         cand = _sorted_distinct(np.concatenate((lex_pool, hit_rows)))

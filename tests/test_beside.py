@@ -1,4 +1,4 @@
-"""The helper thread a server's search runs FAISS in (``embeddings/beside.py``)."""
+"""The helper thread a server's search runs its lexical side in (``embeddings/beside.py``)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_a_busy_helper_declines_and_an_error_reaches_the_caller() -> None:
     go = threading.Event()
     first = beside.start(lambda: go.wait(10))
     assert first is not None
-    assert beside.start(lambda: 1) is None  # busy: the caller calls FAISS itself
+    assert beside.start(lambda: 1) is None  # busy: the caller scores the names itself
     go.set()
     assert first.result() is True
     first.close()

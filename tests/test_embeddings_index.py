@@ -404,6 +404,18 @@ def test_pooled_search_agrees_with_brute_force(monkeypatch) -> None:
     assert pooled == brute
     only = idx.search("培训合格率", 5, Filters(level2="质量指标"))
     assert only and all(h.level2 == "质量指标" for h in only)
+    # a server's index: the lexical side in a helper thread, the same answers
+    from embeddings.beside import Beside
+
+    asks = [("培训合格率", 8, None), ("培训合格率", 5, Filters(level2="质量指标"))]
+    alone = [idx.search(*ask) for ask in asks]
+    idx.beside = Beside()
+    try:
+        assert [idx.search(*ask) for ask in asks] == alone
+        helper = idx.beside._thread
+        assert helper is not None and helper.is_alive()  # the helper did take part
+    finally:
+        idx.beside.close()
 
 
 def test_excluded_tables_are_left_out_inside_the_search(monkeypatch) -> None:
