@@ -418,6 +418,25 @@ def test_pooled_search_agrees_with_brute_force(monkeypatch) -> None:
         idx.beside.close()
 
 
+def test_dots_in_blocks_are_the_product(monkeypatch) -> None:
+    """A filtered search's exact scores are read a block of rows at a time (no copy of every
+    kept row): the matrix product's values, within a float32 rounding."""
+    import embeddings.index as index_mod
+
+    rng = np.random.default_rng(3)
+    matrix = rng.standard_normal((3000, 64)).astype(np.float32)
+    q = rng.standard_normal(64).astype(np.float32)
+    for block in (index_mod.DOT_BLOCK, 7):
+        monkeypatch.setattr(index_mod, "DOT_BLOCK", block)
+        for n in (0, 1, 7, 8, 1024, 1025, 2999):
+            rows = np.sort(rng.choice(3000, n, replace=False))
+            got = index_mod._dots(matrix, rows, q)
+            assert got.dtype == np.float32 and got.shape == (n,)
+            assert np.allclose(got, matrix[rows] @ q, rtol=1e-5, atol=1e-5)
+    small = np.arange(5)
+    assert np.array_equal(index_mod._dots(matrix, small, q), matrix[small] @ q)  # one block
+
+
 def test_excluded_tables_are_left_out_inside_the_search(monkeypatch) -> None:
     """The suggestions' leave-one-table-out evaluation hides a table from every search, on
     the exact and the pooled path, and a filter object says the same as the search."""
