@@ -679,7 +679,7 @@ def _split_line(fig: dict) -> str | None:
             f"FAISS k={split['pool']} {s['faiss_pool']} + rest {s['rest']}{around}"
         )
     beside = (
-        " (FAISS beside the lexical side: rest is net of the overlap)"
+        " (the lexical side beside FAISS: rest is net of the overlap)"
         if split.get("beside")
         else ""
     )
@@ -699,7 +699,7 @@ def _times(latency: dict, k10: float, k200: float | None) -> str:
 
 def summary_lines(label: str, size: int, fig: dict) -> list[str]:
     f, w = fig["faiss"], fig["one_worker"]
-    base = min(f["k10_threads1"]["p50_ms"], f[next(k for k in f if k.startswith("k10_"))]["p50_ms"])
+    base = min(v["p50_ms"] for k, v in f.items() if k.startswith("k10_"))  # of the threads
     pool = f.get("k200_threads1", {}).get("p50_ms")
     d = w["duplicates"]
     return [

@@ -12,7 +12,7 @@ on a data directory :mod:`benchmarks.search_speed` prepared. For each query, in 
 
 for a cached query (asked before) and for unseen ones (each new). ``rest`` is the search
 minus its three parts: merging the pools, reading the candidates' vectors, the hits, less
-what running FAISS beside the lexical side saves (``beside``: a server's search does).
+what scoring the lexical side beside FAISS saves (``beside``: a server's search does).
 :mod:`benchmarks.search_speed` runs this in a child process (``--parts split``), so that the
 index's memory is freed before its servers start, and adds the HTTP side: a request's p50
 minus the in-process search is what the server, the framework and the client cost.
@@ -83,7 +83,7 @@ def split(data: Path, model: str, runs: int = 300, seed: int = 7) -> dict:
     pool = pool_size(10, len(index.items))
     for q in (CACHED_QUERY, *unseen_queries(20, seed=seed + 1)):  # warm: as a served index
         index.search(q, 10)
-    # a server's search runs FAISS beside the lexical side (api_search_beside): its time is
+    # a server's search scores the lexical side beside FAISS (api_search_beside): its time is
     # then less than the parts' sum, and ``rest`` is what the overlap leaves of the others
     out: dict = {
         "indicators": len(index.items),
