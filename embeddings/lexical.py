@@ -263,16 +263,6 @@ class LexicalIndex:
         shared = sum(self.idf(g) for g in shorter & longer)
         return shared / total if total else 0.0
 
-    def top_k(self, queries: Sequence[str], k: int) -> list[list[tuple[int, float]]]:
-        np = require("numpy")
-        sims = self.cosine_to_all(queries)
-        out = []
-        for row in sims:
-            kk = min(k, row.shape[0])
-            idx = np.argpartition(-row, kk - 1)[:kk] if kk else []
-            out.append(sorted(((int(i), float(row[i])) for i in idx), key=lambda t: -t[1]))
-        return out
-
 
 class BM25Lexical:
     """BM25 (bm25s) over character 1–2-grams; search only (scores are not bounded)."""
