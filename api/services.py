@@ -309,11 +309,20 @@ def item_by_uri(index: Any, uri: str) -> Any:
     raise NotFound(f"没有这个指标 / no indicator {uri}")
 
 
+def scored_summary(it: Any, score: float, band: str | None = None) -> dict[str, Any]:
+    """An indicator's summary with its score and band: one hit of the API's answers."""
+    out = summary(it)
+    out.update(score=score, band=band)
+    return out
+
+
 def hit_dict(index: Any, hit: Any) -> dict[str, Any]:
     it = index.items[index.by_id[hit.uri]] if hasattr(index, "by_id") else None
-    out = summary(it) if it is not None else {"id": hit.uri.removeprefix(DATA_NS), "uri": hit.uri}
-    out["score"] = hit.score
-    out["band"] = hit.band
+    if it is not None:
+        out = scored_summary(it, hit.score, hit.band)
+    else:
+        out = {"id": hit.uri.removeprefix(DATA_NS), "uri": hit.uri}
+        out.update(score=hit.score, band=hit.band)
     reasons = hit.explain.get("reasons") if isinstance(hit.explain, dict) else None
     out["reasons"] = list(reasons or [])
     return out

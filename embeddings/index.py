@@ -488,10 +488,11 @@ class IndicatorIndex:
                 every = self.matrix @ q[0]
                 return lex, cand, (every if rows is None else every[cand])
             return lex, cand, _dots(self.matrix, cand, q[0])
-        lexical = partial(self._lexical_pool, text, rows, pool_size(k, m))
+        pool = pool_size(k, m)
+        lexical = partial(self._lexical_pool, text, rows, pool)
         side = None if q is None or self.beside is None else self.beside.start(lexical)
         try:  # FAISS here (it releases the GIL) while the helper, if free, scores the names
-            found = None if q is None else self._dense_pool(q, rows, k)()
+            found = None if q is None else self._dense_pool(q, rows, pool)
             lex, lex_pool = lexical() if side is None else side.result()
         finally:
             if side is not None:  # the helper freed, whatever happened meanwhile
@@ -511,11 +512,13 @@ class IndicatorIndex:
             return lex, _top_rows(self.lexical, lex, pool)
         return lex, rows[_top_unordered(lex[self.lexical.text_ids[rows]], pool)]
 
-    def _dense_pool(self, q: np.ndarray, rows: np.ndarray | None, k: int) -> Callable[[], Any]:
-        """FAISS's search for a pooled search's dense pool (among ``rows`` when given)."""
+    def _dense_pool(
+        self, q: np.ndarray, rows: np.ndarray | None, pool: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A pooled search's dense pool, as FAISS answers it (``(scores, faiss rows)``):
+        the ``pool`` nearest (among ``rows`` when given)."""
         where = None if rows is None else self.positions[rows]
-        pool = pool_size(k, len(self.items) if rows is None else len(rows))
-        return partial(self.vectors.search_rows, q, pool, rows=where)
+        return self.vectors.search_rows(q, pool, rows=where)
 
     def _pooled(
         self, lex_pool: np.ndarray, found: tuple[np.ndarray, np.ndarray], q: np.ndarray

@@ -85,7 +85,7 @@ def _answer(index: Any, q: str, k: int, filters: Filters) -> dict[str, Any]:
     ranked = index.rank(q, k=k, filters=filters)
     items = index.items
     out = [
-        {**services.summary(items[row]), "score": round(score, 4), "band": None}
+        services.scored_summary(items[row], round(score, 4))
         for row, score in zip(ranked.rows.tolist(), ranked.scores.tolist(), strict=True)
     ]
     return {"query": q, "model": index.model_id, "total": len(out), "hits": out}
